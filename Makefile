@@ -1,0 +1,79 @@
+# Gains: the two commands of the README are `make run` and `make test`.
+# Everything else here is what they are built from.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+VENV := .venv
+UV_HOME := .tools/uv
+UV := $(UV_HOME)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+# Install exactly what uv.lock says (never re-resolve); --inexact so that `make run` after
+# `make test` does not uninstall the test tools.
+UV_SYNC := $(UV) sync --frozen --inexact
+
+STATIC := gains/static
+GOVUK := node_modules/govuk-frontend/dist/govuk
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: help run test install install-test assets db seed serve lint format check-migrations clean
+
+help:
+	@echo "make run    install everything, migrate, seed demo data if empty, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install test dependencies, start a throw-away PostgreSQL, run every test on SQLite and PostgreSQL, ruff"
+	@echo "make lint   ruff check and format check"
+	@echo "make format ruff format and fix"
+	@echo "make clean  remove the environment, node_modules, copied assets and the local database"
+
+# uv itself, installed once into its own small venv so nothing global is touched.
+$(UV):
+	@command -v python3 >/dev/null || { echo "Python 3.11 or newer is required (python3 not found)"; exit 1; }
+	python3 -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+install: $(UV) assets
+	$(UV_SYNC)
+
+install-test: $(UV) assets
+	$(UV_SYNC) --extra test
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the front-end packages (Debian: apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# GOV.UK Frontend's CSS asks for /assets/fonts and /assets/images: copy them beside it.
+assets: node_modules/.package-lock.json
+	mkdir -p $(STATIC)
+	cp -R $(GOVUK)/assets/. $(STATIC)/
+	cp $(GOVUK)/govuk-frontend.min.css $(GOVUK)/govuk-frontend.min.js $(STATIC)/
+	cp node_modules/htmx.org/dist/htmx.min.js $(STATIC)/
+
+# A local secret for development, generated once and kept out of git (instance/ is ignored).
+instance/secret_key:
+	@mkdir -p instance
+	@python3 -c "import secrets; print(secrets.token_hex(32))" > $@
+	@echo "Generated a development secret key in $@ (set GAINS_SECRET_KEY in production)."
+
+run: install instance/secret_key
+	GAINS_SECRET_KEY=$${GAINS_SECRET_KEY:-$$(cat instance/secret_key)} $(VENV)/bin/gains db upgrade
+	GAINS_SECRET_KEY=$${GAINS_SECRET_KEY:-$$(cat instance/secret_key)} $(VENV)/bin/gains seed-demo --if-empty
+	GAINS_SECRET_KEY=$${GAINS_SECRET_KEY:-$$(cat instance/secret_key)} $(VENV)/bin/gains run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(VENV)/bin/python scripts/run_tests.py
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .tools node_modules $(STATIC)/fonts $(STATIC)/images $(STATIC)/manifest.json \
+		$(STATIC)/*.css $(STATIC)/*.js instance .pytest_cache .ruff_cache

@@ -1,0 +1,51 @@
+"""Sign in and sign out."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from gains.auth import public
+from gains.auth.forms import SignInForm
+from gains.extensions import db
+from gains.services import accounts
+
+blueprint = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ?next= only to a path on this site, never to another host."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("main.home")
+
+
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            next_url = _safe_next(request.args.get("next"))
+            # A fresh session at sign-in: nothing from before sign-in carries over.
+            session.clear()
+            login_user(user)
+            db.session.commit()
+            return redirect(next_url, code=303)
+        # One message whether the account exists or not: no enumeration.
+        form.email.errors.append("Enter a correct email address and password")
+    status = 422 if form.errors else 200
+    return render_template("auth/sign_in.html", form=form), status
+
+
+@blueprint.route("/sign-out", methods=["POST"])
+def sign_out():
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.sign_in"), code=303)

@@ -1,0 +1,161 @@
+"""Settings from `GAINS_*` environment variables, validated without touching the outside world.
+
+Each setting is declared once below, with its parser and default; the README's table is
+generated from the same list (`gains config`). An unknown `GAINS_*` name or a value that does
+not parse is a `ConfigError` with one line saying what to set, because a typo in production
+(say `GAINS_DATABSE_URL`) must not silently fall back to an empty SQLite file.
+
+We parse by hand rather than with `app.config.from_prefixed_env`, which would accept any
+name and any JSON-ish value.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREFIX = "GAINS_"
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # without the GAINS_ prefix
+    help: str
+    parse: Callable[[str], Any]
+    default: Any = None
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def _non_empty(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("must not be empty")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in logging.getLevelNamesMapping():
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return value
+
+
+def normalise_database_url(raw: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and pick the psycopg 3 driver."""
+    url = raw.strip()
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    if url.startswith(("postgresql+psycopg://", "sqlite://")):
+        return url
+    raise ValueError("must start with postgresql:// or sqlite:///")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "ENV",
+        "`development` or `production`. Production requires a secret key and sends secure cookies.",
+        _choice(*ENVIRONMENTS),
+        "development",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "Signs sessions and CSRF tokens. Required; `make run` writes a local one to `instance/`.",
+        _non_empty,
+    ),
+    Setting(
+        "DATABASE_URL",
+        "SQLAlchemy URL, e.g. `postgresql://user:pass@host/gains`. "
+        "Default: SQLite file `instance/gains.db`.",
+        normalise_database_url,
+    ),
+    Setting(
+        "LOG_LEVEL",
+        "Python log level for the app: DEBUG, INFO, WARNING or ERROR.",
+        _log_level,
+        "INFO",
+    ),
+    Setting(
+        "SESSION_HOURS",
+        "How long a sign-in lasts, in hours.",
+        _positive_int,
+        12,
+    ),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse every `GAINS_*` variable; raise `ConfigError` on the first unknown or bad one."""
+    environ = os.environ if environ is None else environ
+    values = {setting.name: setting.default for setting in SETTINGS}
+    for key in sorted(environ):
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :]
+        setting = SETTINGS_BY_NAME.get(name)
+        if setting is None:
+            known = ", ".join(PREFIX + s.name for s in SETTINGS)
+            raise ConfigError(f"{key} is not a Gains setting (known: {known}).")
+        try:
+            values[name] = setting.parse(environ[key])
+        except ValueError as error:
+            raise ConfigError(f"{key}={environ[key]!r} is not valid: {error}.") from None
+    return values
+
+
+def build_flask_config(settings: Mapping[str, Any], instance_path: str | Path) -> dict[str, Any]:
+    """Turn parsed settings into Flask and extension configuration keys."""
+    production = settings["ENV"] == "production"
+    database_url = settings["DATABASE_URL"] or (f"sqlite:///{Path(instance_path) / 'gains.db'}")
+    engine_options: dict[str, Any] = {}
+    if database_url.startswith("postgresql"):
+        engine_options = {"pool_pre_ping": True}
+    return {
+        "GAINS_ENV": settings["ENV"],
+        "SECRET_KEY": settings["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "LOG_LEVEL": settings["LOG_LEVEL"],
+        "PERMANENT_SESSION_LIFETIME": settings["SESSION_HOURS"] * 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, which expires
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    }
+
+
+def check_required(config: Mapping[str, Any]) -> None:
+    """Settings without which the app must not serve anybody."""
+    if not config.get("SECRET_KEY") and not config.get("TESTING"):
+        raise ConfigError(
+            "GAINS_SECRET_KEY is not set: set it to a long random string "
+            '(python -c "import secrets; print(secrets.token_hex(32))").'
+        )

@@ -1,0 +1,48 @@
+"""Typed SQLAlchemy 2 models for the whole domain (see ../shared DESIGN "Domain")."""
+
+from gains.models.audit import AuditEvent
+from gains.models.base import Base
+from gains.models.enums import (
+    BatchSource,
+    BatchStatus,
+    Decision,
+    Design,
+    Direction,
+    ImprovementKind,
+    Phase,
+    Pillar,
+    Role,
+    Status,
+    StudyGroup,
+)
+from gains.models.improvement import DESIGN_FIELDS, MONEY_FIELDS, Amendment, Improvement
+from gains.models.measurement import Measurement, UploadBatch
+from gains.models.org import Department, Team, User
+from gains.models.review import Estimate, Review
+
+__all__ = [
+    "DESIGN_FIELDS",
+    "MONEY_FIELDS",
+    "Amendment",
+    "AuditEvent",
+    "Base",
+    "BatchSource",
+    "BatchStatus",
+    "Decision",
+    "Department",
+    "Design",
+    "Direction",
+    "Estimate",
+    "Improvement",
+    "ImprovementKind",
+    "Measurement",
+    "Phase",
+    "Pillar",
+    "Review",
+    "Role",
+    "Status",
+    "StudyGroup",
+    "Team",
+    "UploadBatch",
+    "User",
+]

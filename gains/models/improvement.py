@@ -1,0 +1,161 @@
+"""An improvement is one experiment: a change, its pre-registered plan and its money terms."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gains.models.base import Base, UTCDateTime, enum_column_type, utcnow
+from gains.models.enums import Design, Direction, ImprovementKind, Pillar, Status
+
+if TYPE_CHECKING:
+    from gains.models.measurement import Measurement, UploadBatch
+    from gains.models.org import Department, Team, User
+    from gains.models.review import Estimate, Review
+
+# Fields frozen once an improvement is running (its pre-registered plan) ...
+DESIGN_FIELDS = (
+    "hypothesis",
+    "metric_name",
+    "direction",
+    "unit_of_observation",
+    "design",
+    "expected_effect",
+)
+# ... and those frozen once it is submitted (the money it claims).
+MONEY_FIELDS = ("annual_volume", "value_per_unit_gbp", "implementation_cost_pence", "cashable")
+
+
+class Improvement(Base):
+    __tablename__ = "improvements"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["team_id", "department_id"],
+            ["teams.id", "teams.department_id"],
+            name="fk_improvements_team_department",
+        ),
+        UniqueConstraint("department_id", "title"),
+        CheckConstraint(
+            "kind <> 'no_extra_cost' OR implementation_cost_pence = 0",
+            name="no_extra_cost_costs_nothing",
+        ),
+        CheckConstraint("implementation_cost_pence >= 0", name="cost_not_negative"),
+        CheckConstraint("value_per_unit_gbp >= 0", name="value_per_unit_not_negative"),
+        CheckConstraint("annual_volume > 0", name="annual_volume_positive"),
+        CheckConstraint("planned_sample_size > 0", name="planned_sample_size_positive"),
+        CheckConstraint("scale > 0", name="scale_positive"),
+        CheckConstraint(
+            "ended_on IS NULL OR (go_live_on IS NOT NULL AND ended_on > go_live_on)",
+            name="ended_after_go_live",
+        ),
+        CheckConstraint("data_version >= 0", name="data_version_not_negative"),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+        # The dashboards group and filter by these.
+        Index("ix_improvements_department_status", "department_id", "status"),
+        Index("ix_improvements_status_go_live", "status", "go_live_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    # Its foreign key is the composite one above (team and department together).
+    team_id: Mapped[int] = mapped_column(index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ImprovementKind] = mapped_column(enum_column_type(ImprovementKind, "kind"))
+    pillar: Mapped[Pillar] = mapped_column(enum_column_type(Pillar, "pillar"))
+    hypothesis: Mapped[str] = mapped_column(Text)
+    metric_name: Mapped[str] = mapped_column(String(200))
+    metric_unit: Mapped[str] = mapped_column(String(50))
+    direction: Mapped[Direction] = mapped_column(enum_column_type(Direction, "direction"))
+    unit_of_observation: Mapped[str] = mapped_column(String(100))
+    # For rates: 1 for a plain number, 100 for a percentage, 1,000 for "per 1,000".
+    scale: Mapped[int] = mapped_column(Integer, default=1)
+    design: Mapped[Design] = mapped_column(enum_column_type(Design, "design"))
+    planned_sample_size: Mapped[int | None] = mapped_column(Integer)
+    # In metric units, signed as the raw change (after minus before) the team expects.
+    expected_effect: Mapped[float | None] = mapped_column(Float)
+
+    # Money: integer pence for sums, a 4-decimal £ rate because per-unit values such as
+    # £0.0075 per second of call time are real and must not round to zero.
+    implementation_cost_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    annual_volume: Mapped[int | None] = mapped_column(BigInteger)
+    value_per_unit_gbp: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    cashable: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    go_live_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+    status: Mapped[Status] = mapped_column(enum_column_type(Status, "status"), default=Status.DRAFT)
+    # Bumped whenever the data behind the estimate changes; estimates are cached per version.
+    data_version: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # Written through `team` (which sets team_id and department_id together); read-only here.
+    department: Mapped[Department] = relationship(viewonly=True)
+    team: Mapped[Team] = relationship(back_populates="improvements")
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    batches: Mapped[list[UploadBatch]] = relationship(
+        back_populates="improvement", order_by="UploadBatch.created_at"
+    )
+    measurements: Mapped[list[Measurement]] = relationship(
+        back_populates="improvement", viewonly=True
+    )
+    estimates: Mapped[list[Estimate]] = relationship(back_populates="improvement")
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="improvement", order_by="Review.decided_at"
+    )
+    amendments: Mapped[list[Amendment]] = relationship(
+        back_populates="improvement", order_by="Amendment.amended_at"
+    )
+
+    @property
+    def implementation_cost_gbp(self) -> Decimal:
+        return Decimal(self.implementation_cost_pence) / 100
+
+    @property
+    def is_no_extra_cost(self) -> bool:
+        return self.kind is ImprovementKind.NO_EXTRA_COST
+
+    def __repr__(self) -> str:
+        return f"<Improvement {self.id} {self.title!r} {self.status}>"
+
+
+class Amendment(Base):
+    """A change to a locked field, kept with its reason and shown in the history."""
+
+    __tablename__ = "amendments"
+    __table_args__ = (CheckConstraint("length(reason) > 0", name="reason_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    improvement_id: Mapped[int] = mapped_column(ForeignKey("improvements.id"), index=True)
+    field_name: Mapped[str] = mapped_column(String(60))
+    old_value: Mapped[Any] = mapped_column(JSON)
+    new_value: Mapped[Any] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    amended_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    improvement: Mapped[Improvement] = relationship(back_populates="amendments")
+    amended_by: Mapped[User] = relationship()

@@ -1,0 +1,94 @@
+"""Measurements and the upload batches they arrive in."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gains.models.base import Base, UTCDateTime, enum_column_type, utcnow
+from gains.models.enums import BatchSource, BatchStatus, Phase, StudyGroup
+
+if TYPE_CHECKING:
+    from gains.models.improvement import Improvement
+    from gains.models.org import User
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+BigIntegerKey = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UploadBatch(Base):
+    """Rows that arrived together: a form, a CSV file, an API call or a CLI import.
+
+    Only *active* batches count in estimates; *pending* ones await confirmation of a CSV
+    preview and expire; *withdrawn* ones are kept for the record and excluded.
+    """
+
+    __tablename__ = "upload_batches"
+    __table_args__ = (
+        CheckConstraint("row_count >= 0", name="row_count_not_negative"),
+        CheckConstraint(
+            "status <> 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawal_has_time"
+        ),
+        Index("ix_upload_batches_improvement_status", "improvement_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    improvement_id: Mapped[int] = mapped_column(ForeignKey("improvements.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[BatchSource] = mapped_column(enum_column_type(BatchSource, "source"))
+    status: Mapped[BatchStatus] = mapped_column(
+        enum_column_type(BatchStatus, "batch_status"), default=BatchStatus.ACTIVE
+    )
+    # The uploader's file name, for display only: never used as a path.
+    filename: Mapped[str | None] = mapped_column(String(255))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    checksum_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+
+    improvement: Mapped[Improvement] = relationship(back_populates="batches")
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+    measurements: Mapped[list[Measurement]] = relationship(back_populates="batch")
+
+
+class Measurement(Base):
+    __tablename__ = "measurements"
+    __table_args__ = (
+        # The per-cell GROUP BY (improvement, phase, group) behind every estimate.
+        Index("ix_measurements_cell", "improvement_id", "phase", "study_group"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    # Denormalised from the batch so the estimate's GROUP BY needs one index, not a join.
+    improvement_id: Mapped[int] = mapped_column(ForeignKey("improvements.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("upload_batches.id"), index=True)
+    phase: Mapped[Phase] = mapped_column(enum_column_type(Phase, "phase"))
+    # "group" is an SQL keyword; the column is study_group, the attribute says what it is.
+    group: Mapped[StudyGroup] = mapped_column(
+        "study_group", enum_column_type(StudyGroup, "study_group"), default=StudyGroup.TREATMENT
+    )
+    # A case, round or caseworker reference; present on both sides, it makes the data paired.
+    unit_ref: Mapped[str | None] = mapped_column(String(100))
+    observed_on: Mapped[date | None] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+
+    improvement: Mapped[Improvement] = relationship(back_populates="measurements")
+    batch: Mapped[UploadBatch] = relationship(back_populates="measurements")

@@ -1,0 +1,1 @@
+"""Domain operations. No Flask request objects here: callers pass the acting user."""

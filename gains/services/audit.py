@@ -1,0 +1,52 @@
+"""Writing the audit trail, in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from gains.extensions import db
+from gains.models import AuditEvent
+
+
+def jsonable(value: Any) -> Any:
+    """Make a field value safe for a JSON column, keeping money exact as a string."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(record: Any, fields: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {name: jsonable(getattr(record, name)) for name in fields}
+
+
+def record_event(
+    actor: Any,
+    action: str,
+    entity: Any,
+    *,
+    department_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session; the caller's commit writes it with the change."""
+    db.session.flush()  # the entity needs its id
+    event = AuditEvent(
+        actor_id=getattr(actor, "id", None),
+        department_id=department_id,
+        entity_type=type(entity).__tablename__,
+        entity_id=entity.id,
+        action=action,
+        before=before,
+        after=after,
+        note=note,
+    )
+    db.session.add(event)
+    return event

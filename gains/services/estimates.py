@@ -1,0 +1,97 @@
+"""The current estimate of an improvement, cached per data version.
+
+The statistics are pure functions in `gains.stats`; this module feeds them the improvement's
+active measurements and keeps the result, so a page view never recomputes unchanged data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+
+from gains.extensions import db
+from gains.models import BatchStatus, Estimate, Improvement, Measurement, UploadBatch
+from gains.stats.assemble import StatsInputError
+from gains.stats.design import estimate_improvement
+
+# The headline figures kept as columns of `estimates` as well as in the result document.
+ESTIMATE_COLUMNS = (
+    "method",
+    "effect",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "gain",
+    "hedges_g",
+    "hedges_g_variance",
+    "n_before",
+    "n_after",
+)
+
+
+@dataclass(frozen=True)
+class NoEstimate:
+    """Why there is no estimate yet, in words for the page."""
+
+    reason: str
+
+
+def measurements_frame(improvement_id: int) -> pd.DataFrame:
+    """Active measurements in the columns the statistics expect."""
+    stmt = (
+        select(
+            Measurement.phase,
+            Measurement.group,
+            Measurement.unit_ref,
+            Measurement.observed_on,
+            Measurement.value,
+        )
+        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .where(
+            Measurement.improvement_id == improvement_id, UploadBatch.status == BatchStatus.ACTIVE
+        )
+        .order_by(Measurement.id)
+    )
+    rows = db.session.execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=["phase", "group", "unit", "date", "value"])
+    for column in ("phase", "group"):
+        frame[column] = frame[column].map(lambda member: member.value).astype("object")
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
+    """The estimate for the improvement's current data version, computing it if needed."""
+    cached = db.session.scalars(
+        select(Estimate).where(
+            Estimate.improvement_id == improvement.id,
+            Estimate.data_version == improvement.data_version,
+        )
+    ).first()
+    if cached is not None:
+        return cached
+    frame = measurements_frame(improvement.id)
+    if frame.empty:
+        return NoEstimate("There are no measurements yet.")
+    try:
+        result = estimate_improvement(
+            frame,
+            design=improvement.design.value,
+            direction=improvement.direction.value,
+            planned_effect=improvement.expected_effect,
+        )
+    except StatsInputError as error:
+        return NoEstimate(f"Not enough data for an estimate yet: {error}.")
+    # The JSON-safe dict has NaN and infinities already turned into None.
+    data = result.to_dict()
+    estimate = Estimate(
+        improvement_id=improvement.id,
+        data_version=improvement.data_version,
+        result=data,
+        **{column: data[column] for column in ESTIMATE_COLUMNS},
+    )
+    db.session.add(estimate)
+    return estimate

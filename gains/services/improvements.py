@@ -1,0 +1,277 @@
+"""Improvements: registration and the status workflow, each transition with its rule.
+
+Workflow (../shared DESIGN "Status"): draft → running → submitted → approved / rejected /
+changes requested (→ resubmitted, i.e. submitted again). A draft can be deleted; anything past
+draft can only be withdrawn, and is kept. Every transition writes an audit event in the same
+transaction as the change; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from gains.extensions import db
+from gains.models import (
+    BatchStatus,
+    Design,
+    Direction,
+    Improvement,
+    ImprovementKind,
+    Measurement,
+    Phase,
+    Pillar,
+    Role,
+    Status,
+    StudyGroup,
+    Team,
+    UploadBatch,
+)
+from gains.models.base import utcnow
+from gains.services.audit import record_event, snapshot
+
+
+class WorkflowError(ValueError):
+    """The transition is not allowed now; the message says why, for the person asking."""
+
+
+class PermissionDenied(WorkflowError):
+    """The person asking may not do this at all."""
+
+
+@dataclass(frozen=True)
+class ImprovementPlan:
+    """What a team registers: every field of the design (../shared DESIGN "Domain")."""
+
+    title: str
+    kind: ImprovementKind
+    pillar: Pillar
+    hypothesis: str
+    metric_name: str
+    metric_unit: str
+    direction: Direction
+    unit_of_observation: str
+    design: Design
+    scale: int = 1
+    planned_sample_size: int | None = None
+    expected_effect: float | None = None
+    implementation_cost_pence: int = 0
+    annual_volume: int | None = None
+    value_per_unit_gbp: Decimal | None = None
+    cashable: bool = False
+    go_live_on: date | None = None
+    ended_on: date | None = None
+
+
+PLAN_FIELDS = tuple(ImprovementPlan.__dataclass_fields__)
+
+# Who may move an improvement out of each status, by transition.
+ALLOWED_FROM = {
+    "start": {Status.DRAFT},
+    "submit": {Status.RUNNING, Status.CHANGES_REQUESTED},
+    "withdraw": {
+        Status.RUNNING,
+        Status.SUBMITTED,
+        Status.APPROVED,
+        Status.REJECTED,
+        Status.CHANGES_REQUESTED,
+    },
+}
+
+
+PAST_TENSE = {"start": "started", "submit": "submitted", "withdraw": "withdrawn"}
+
+
+def may_change_team_work(user: Any, team_id: int, department_id: int) -> bool:
+    """Members change their own team's improvements; managers their department's; admins all."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role is Role.ADMIN:
+        return True
+    if user.role is Role.MANAGER:
+        return user.department_id == department_id
+    if user.role is Role.MEMBER:
+        return user.team_id == team_id
+    return False
+
+
+def may_change(user: Any, improvement: Improvement) -> bool:
+    return may_change_team_work(user, improvement.team_id, improvement.department_id)
+
+
+def _require_change_rights(user: Any, improvement: Improvement) -> None:
+    if not may_change(user, improvement):
+        raise PermissionDenied("You cannot change improvements outside your team or department")
+
+
+def validate_plan(plan: ImprovementPlan) -> None:
+    """The rules every saved plan must meet, whatever its status."""
+    if not plan.title.strip():
+        raise WorkflowError("Enter a title")
+    if plan.kind is ImprovementKind.NO_EXTRA_COST and plan.implementation_cost_pence != 0:
+        raise WorkflowError("An innovation at no extra cost must have an implementation cost of £0")
+    if plan.implementation_cost_pence < 0:
+        raise WorkflowError("The implementation cost cannot be negative")
+    for name in ("planned_sample_size", "annual_volume", "scale"):
+        value = getattr(plan, name)
+        if value is not None and value <= 0:
+            raise WorkflowError(f"The {name.replace('_', ' ')} must be a positive whole number")
+    if plan.value_per_unit_gbp is not None and plan.value_per_unit_gbp < 0:
+        raise WorkflowError("The value per unit cannot be negative")
+    if plan.ended_on is not None and (plan.go_live_on is None or plan.ended_on <= plan.go_live_on):
+        raise WorkflowError("The end date must be after the go-live date")
+
+
+def create_improvement(actor: Any, team: Team, plan: ImprovementPlan) -> Improvement:
+    validate_plan(plan)
+    if not may_change_team_work(actor, team.id, team.department_id):
+        raise PermissionDenied("You can only register improvements for your own team")
+    title = plan.title.strip()
+    clash = db.session.scalar(
+        select(func.count()).where(
+            Improvement.department_id == team.department_id, Improvement.title == title
+        )
+    )
+    if clash:
+        raise WorkflowError(f"Your department already has an improvement called {title!r}")
+    fields = {name: getattr(plan, name) for name in PLAN_FIELDS} | {"title": title}
+    improvement = Improvement(
+        team=team, created_by_id=actor.id, status=Status.DRAFT, data_version=0, **fields
+    )
+    db.session.add(improvement)
+    record_event(
+        actor,
+        "improvement.created",
+        improvement,
+        department_id=team.department_id,
+        after=snapshot(improvement, PLAN_FIELDS),
+    )
+    return improvement
+
+
+def _transition(
+    actor: Any, improvement: Improvement, action: str, to: Status, note: str | None = None
+) -> Improvement:
+    _require_change_rights(actor, improvement)
+    if improvement.status not in ALLOWED_FROM[action]:
+        raise WorkflowError(
+            f"An improvement that is {improvement.status.label.lower()} "
+            f"cannot be {PAST_TENSE[action]}"
+        )
+    before = improvement.status
+    improvement.status = to
+    record_event(
+        actor,
+        f"improvement.{action}",
+        improvement,
+        department_id=improvement.department_id,
+        before={"status": before.value},
+        after={"status": to.value},
+        note=note,
+    )
+    return improvement
+
+
+def start(actor: Any, improvement: Improvement) -> Improvement:
+    """Draft → running: the plan's design fields lock (pre-registration)."""
+    return _transition(actor, improvement, "start", Status.RUNNING)
+
+
+def submission_problems(improvement: Improvement) -> list[str]:
+    """What stops this improvement being submitted for review, in plain words."""
+    problems = []
+    if improvement.go_live_on is None:
+        problems.append("Enter the go-live date")
+    if improvement.annual_volume is None:
+        problems.append("Enter the annual volume")
+    if improvement.value_per_unit_gbp is None:
+        problems.append("Enter the value in £ of one unit of the metric")
+    counts = _active_counts(improvement.id)
+    if not counts.get((Phase.AFTER, StudyGroup.TREATMENT)):
+        problems.append("Add measurements from after the change")
+    if improvement.design is not Design.CONTROL_GROUP and not counts.get(
+        (Phase.BEFORE, StudyGroup.TREATMENT)
+    ):
+        problems.append("Add measurements from before the change")
+    if improvement.design is Design.CONTROL_GROUP and not any(
+        group is StudyGroup.CONTROL for _, group in counts
+    ):
+        problems.append("A control-group design needs measurements from the control group")
+    if improvement.design is Design.PAIRED and not _units_in_both_phases(improvement.id):
+        problems.append("A paired design needs the same unit references before and after")
+    if improvement.design is Design.TIME_SERIES and _undated_count(improvement.id):
+        problems.append("A time series needs a date on every measurement")
+    return problems
+
+
+def submit(actor: Any, improvement: Improvement) -> Improvement:
+    """Running or changes requested → submitted: the money fields lock too."""
+    problems = submission_problems(improvement)
+    if problems:
+        raise WorkflowError("; ".join(problems))
+    _transition(actor, improvement, "submit", Status.SUBMITTED)
+    improvement.submitted_at = utcnow()
+    return improvement
+
+
+def withdraw(actor: Any, improvement: Improvement, reason: str) -> Improvement:
+    if not reason.strip():
+        raise WorkflowError("Say why the improvement is withdrawn")
+    return _transition(actor, improvement, "withdraw", Status.WITHDRAWN, note=reason.strip())
+
+
+def delete_draft(actor: Any, improvement: Improvement) -> None:
+    _require_change_rights(actor, improvement)
+    if improvement.status is not Status.DRAFT:
+        raise WorkflowError("Only drafts can be deleted; withdraw it instead")
+    if improvement.batches:
+        raise WorkflowError("Withdraw its measurements before deleting this draft")
+    record_event(
+        actor,
+        "improvement.deleted",
+        improvement,
+        department_id=improvement.department_id,
+        before=snapshot(improvement, PLAN_FIELDS),
+    )
+    db.session.delete(improvement)
+
+
+def _active_rows(improvement_id: int):
+    return (
+        select(Measurement)
+        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .where(
+            Measurement.improvement_id == improvement_id, UploadBatch.status == BatchStatus.ACTIVE
+        )
+        .subquery()
+    )
+
+
+def _active_counts(improvement_id: int) -> dict[tuple[Phase, StudyGroup], int]:
+    rows = _active_rows(improvement_id)
+    stmt = select(rows.c.phase, rows.c.study_group, func.count()).group_by(
+        rows.c.phase, rows.c.study_group
+    )
+    return {(Phase(p), StudyGroup(g)): n for p, g, n in db.session.execute(stmt)}
+
+
+def _units_in_both_phases(improvement_id: int) -> bool:
+    rows = _active_rows(improvement_id)
+    paired_units = (
+        select(rows.c.unit_ref)
+        .where(rows.c.unit_ref.is_not(None))
+        .group_by(rows.c.unit_ref)
+        .having(func.count(func.distinct(rows.c.phase)) == 2)
+    )
+    return db.session.scalar(select(func.count()).select_from(paired_units.subquery())) > 0
+
+
+def _undated_count(improvement_id: int) -> int:
+    rows = _active_rows(improvement_id)
+    return db.session.scalar(
+        select(func.count()).select_from(rows).where(rows.c.observed_on.is_(None))
+    )

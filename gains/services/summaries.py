@@ -1,0 +1,112 @@
+"""Per-cell summaries computed by the database: n, mean and two-pass variance.
+
+A cell is (improvement, phase, group) over active batches. The variance is computed in two
+passes (mean first, then squared deviations from it) because SQLite has no variance function
+and the one-pass Σx² − n·x̄² loses digits when the mean is large next to the spread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from gains.extensions import db
+from gains.models import BatchStatus, Measurement, Phase, StudyGroup, UploadBatch
+
+
+@dataclass(frozen=True)
+class CellSummary:
+    improvement_id: int
+    phase: Phase
+    group: StudyGroup
+    n: int
+    mean: float
+    variance: float | None  # None when n < 2
+
+    @property
+    def sd(self) -> float | None:
+        return None if self.variance is None else math.sqrt(self.variance)
+
+
+def _active_measurements():
+    return (
+        select(Measurement)
+        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .where(UploadBatch.status == BatchStatus.ACTIVE)
+    )
+
+
+def cell_summaries(improvement_ids: Iterable[int]) -> list[CellSummary]:
+    """n, mean and sample variance per (improvement, phase, group), by GROUP BY in SQL."""
+    ids = list(improvement_ids)
+    if not ids:
+        return []
+    active = (
+        select(
+            Measurement.improvement_id,
+            Measurement.phase,
+            Measurement.group.label("study_group"),
+            Measurement.value,
+        )
+        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .where(UploadBatch.status == BatchStatus.ACTIVE, Measurement.improvement_id.in_(ids))
+        .subquery()
+    )
+    active_cell = (active.c.improvement_id, active.c.phase, active.c.study_group)
+    means = (
+        select(*active_cell, func.count().label("n"), func.avg(active.c.value).label("mean"))
+        .group_by(*active_cell)
+        .subquery()
+    )
+    deviation = active.c.value - means.c.mean
+    stmt = (
+        select(
+            means.c.improvement_id,
+            means.c.phase,
+            means.c.study_group,
+            means.c.n,
+            means.c.mean,
+            func.sum(deviation * deviation).label("sum_squares"),
+        )
+        .join(
+            means,
+            (means.c.improvement_id == active.c.improvement_id)
+            & (means.c.phase == active.c.phase)
+            & (means.c.study_group == active.c.study_group),
+        )
+        .group_by(
+            means.c.improvement_id, means.c.phase, means.c.study_group, means.c.n, means.c.mean
+        )
+        .order_by(means.c.improvement_id, means.c.study_group, means.c.phase)
+    )
+    return [
+        CellSummary(
+            improvement_id=row.improvement_id,
+            phase=Phase(row.phase),
+            group=StudyGroup(row.study_group),
+            n=row.n,
+            mean=float(row.mean),
+            variance=float(row.sum_squares) / (row.n - 1) if row.n > 1 else None,
+        )
+        for row in db.session.execute(stmt)
+    ]
+
+
+def measurement_counts(improvement_ids: Iterable[int]) -> dict[int, dict[Phase, int]]:
+    """Active measurement counts per improvement and phase (for task lists and tables)."""
+    ids = list(improvement_ids)
+    counts: dict[int, dict[Phase, int]] = {i: {Phase.BEFORE: 0, Phase.AFTER: 0} for i in ids}
+    if not ids:
+        return counts
+    active = _active_measurements().subquery()  # columns named as in the table
+    stmt = (
+        select(active.c.improvement_id, active.c.phase, func.count())
+        .where(active.c.improvement_id.in_(ids))
+        .group_by(active.c.improvement_id, active.c.phase)
+    )
+    for improvement_id, phase, n in db.session.execute(stmt):
+        counts[improvement_id][Phase(phase)] = n
+    return counts

@@ -1,0 +1,75 @@
+"""Readiness checks for the entry points that serve people (`gains run`, gunicorn).
+
+`create_app` does no I/O; these do: they refuse to start, with one line saying what to set,
+when the secret is missing, the database cannot be reached, or its schema is not current.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from gains import MIGRATIONS_DIR
+from gains.config import ConfigError, check_required
+from gains.extensions import db
+
+
+class StartupError(Exception):
+    """The app cannot serve yet; the message says what to do."""
+
+
+def ensure_sqlite_directory(app: Flask) -> None:
+    """Create the folder of a SQLite database file (SQLite creates the file, not its folder)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _describe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def head_revision() -> str | None:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _schema_revision() -> str | None:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def check_ready(app: Flask) -> None:
+    try:
+        check_required(app.config)
+    except ConfigError as error:
+        raise StartupError(str(error)) from None
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        try:
+            revision = _schema_revision()
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+            if "alembic_version" in reason:
+                raise StartupError(
+                    f"The database {_describe(url)} has no Gains schema: run `gains db upgrade`."
+                ) from None
+            raise StartupError(
+                f"Cannot reach the database {_describe(url)} ({reason}): "
+                "check GAINS_DATABASE_URL and that the server is running."
+            ) from None
+        finally:
+            # gunicorn forks workers after this check: they must not share its connections.
+            db.engine.dispose()
+    if revision != head_revision():
+        raise StartupError(
+            f"The database schema is at {revision}, not {head_revision()}: run `gains db upgrade`."
+        )

@@ -1,0 +1,67 @@
+"""Jinja set-up: GOV.UK macros, filters for money and dates, and per-request globals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import Flask, g
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from gains.models import Phase, Role, StudyGroup
+
+
+def format_gbp(amount: Decimal | int | float | None, *, pence: bool = False) -> str:
+    """£1,234 (or £1,234.56 with pence); negatives as −£1,234 so a loss cannot be misread."""
+    if amount is None:
+        return "–"
+    value = Decimal(str(amount))
+    quantum = Decimal("0.01") if pence else Decimal("1")
+    value = value.quantize(quantum, rounding=ROUND_HALF_UP)
+    text = f"£{abs(value):,.2f}" if pence else f"£{abs(value):,.0f}"
+    return f"−{text}" if value < 0 else text
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value.day} {value:%B %Y}"
+
+
+def format_number(value: float | int | None, digits: int = 3) -> str:
+    """A statistic to `digits` significant figures, with thousands separators."""
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            app.jinja_loader,
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    app.add_template_filter(format_gbp, "gbp")
+    app.add_template_filter(format_date, "govuk_date")
+    app.add_template_filter(format_number, "number")
+
+    @app.context_processor
+    def inject_globals():
+        return {
+            "cspNonce": g.get("csp_nonce"),
+            "Role": Role,
+            "Phase": Phase,
+            "StudyGroup": StudyGroup,
+        }

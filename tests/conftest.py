@@ -1,0 +1,187 @@
+"""Fixtures shared by every test: the app on each database backend, per-test rollback, and
+signed-in clients for each demo role.
+
+Backends: every test that asks for `app` (directly or through `db`/`client`) runs once on
+SQLite and once on PostgreSQL (a throw-away server this run starts and stops itself). Each
+backend gets one database, migrated with `gains db upgrade`'s code path and seeded with the
+demo register, once per run; each test runs inside a transaction that is rolled back.
+
+Choose backends with `--backends sqlite,postgresql` or GAINS_TEST_BACKENDS. An external
+server can be given as GAINS_TEST_POSTGRES_URL. With CI=true a missing PostgreSQL is a
+failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from gains import create_app
+from gains.demo.catalogue import DEMO_PASSWORD
+from gains.extensions import db as database
+from tests.support.postgres import PostgresUnavailable, ThrowawayPostgres
+
+BACKENDS = ("sqlite", "postgresql")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+STAGE_TIMES: dict[str, float] = {}
+
+DEMO_LOGINS = {
+    "member": "member@example.org",
+    "manager": "manager@example.org",
+    "treasury": "treasury@example.org",
+    "admin": "admin@example.org",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backends",
+        default=os.environ.get("GAINS_TEST_BACKENDS", ",".join(BACKENDS)),
+        help="comma-separated database backends to run database tests on",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        chosen = [b.strip() for b in metafunc.config.getoption("backends").split(",") if b]
+        unknown = set(chosen) - set(BACKENDS)
+        if unknown:
+            raise pytest.UsageError(f"unknown backend(s): {', '.join(sorted(unknown))}")
+        metafunc.parametrize("backend", chosen, scope="session", indirect=True)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for stage, seconds in STAGE_TIMES.items():
+        terminalreporter.write_line(f"stage: {stage} took {seconds:.1f} s")
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayPostgres | None]:
+    if os.environ.get("GAINS_TEST_POSTGRES_URL"):
+        yield None
+        return
+    server = ThrowawayPostgres()
+    try:
+        server.start()
+    except PostgresUnavailable as error:
+        server.stop()
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI: {error}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    STAGE_TIMES["start PostgreSQL"] = server.startup_seconds
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'gains-test.db'}"
+    server = request.getfixturevalue("postgres_server")
+    if server is None:
+        return os.environ["GAINS_TEST_POSTGRES_URL"]
+    return server.create_database("gains_test")
+
+
+def make_test_app(database_url: str, **overrides) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def app(backend: str, database_url: str) -> Iterator[Flask]:
+    """The app on a migrated, demo-seeded template database (built once per backend)."""
+    from gains.demo.seed import seed_demo
+
+    application = make_test_app(database_url)
+    began = time.perf_counter()
+    with application.app_context():
+        flask_migrate.upgrade()
+        seed_demo()
+        database.session.commit()
+        database.session.remove()
+        # Writes inside a test go to savepoints of the test's own transaction (see `db`).
+        database.session.configure(join_transaction_mode="create_savepoint")
+    STAGE_TIMES[f"migrate and seed the {backend} template"] = time.perf_counter() - began
+    yield application
+    with application.app_context():
+        for engine in database.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator:
+    """Per-test isolation: every engine is swapped for one connection inside a transaction
+    that is rolled back afterwards, so commits in the code under test never reach the
+    template database."""
+    with app.app_context():
+        engines = database.engines
+        originals = dict(engines)
+        connections = []
+        for key, engine in originals.items():
+            connection = engine.connect()
+            transaction = connection.begin()
+            connections.append((connection, transaction))
+            engines[key] = connection  # type: ignore[index]
+    try:
+        yield database
+    finally:
+        with app.app_context():
+            database.session.remove()
+            for connection, transaction in connections:
+                transaction.rollback()
+                connection.close()
+            engines.update(originals)
+
+
+@pytest.fixture
+def session(app: Flask, db) -> Iterator:
+    """An app context and the database session, for service-level tests."""
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def client(app: Flask, db) -> FlaskClient:
+    return app.test_client()
+
+
+def sign_in(client: FlaskClient, email: str, password: str = DEMO_PASSWORD):
+    return client.post("/auth/sign-in", data={"email": email, "password": password})
+
+
+@pytest.fixture(params=list(DEMO_LOGINS))
+def role(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient):
+    """A function: `signed_in("manager")` signs the client in as that demo role."""
+
+    def _sign_in(role_name: str) -> FlaskClient:
+        response = sign_in(client, DEMO_LOGINS[role_name])
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return client
+
+    return _sign_in

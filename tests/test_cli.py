@@ -1,0 +1,129 @@
+"""The `gains` console script, run as a real process: start-up refusals are one clear line
+with exit status 2; commands work against a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+GAINS = Path(sys.executable).with_name("gains")
+
+
+def run_gains(*args: str, env: dict[str, str] | None = None, timeout: int = 120):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GAINS_")}
+    environ.update(env or {})
+    return subprocess.run(
+        [str(GAINS), *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_refused(result, *fragments: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gains: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_run_refuses_without_a_secret(tmp_path):
+    result = run_gains("run", env={"GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert_refused(result, "GAINS_SECRET_KEY is not set")
+
+
+def test_run_refuses_an_unreachable_database():
+    result = run_gains(
+        "run",
+        env={
+            "GAINS_SECRET_KEY": "k" * 32,
+            "GAINS_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none",
+        },
+    )
+    assert_refused(result, "Cannot reach the database", "GAINS_DATABASE_URL")
+
+
+def test_run_refuses_a_database_without_schema(tmp_path):
+    result = run_gains(
+        "run",
+        env={"GAINS_SECRET_KEY": "k" * 32, "GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/e.db"},
+    )
+    assert_refused(result, "has no Gains schema", "gains db upgrade")
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"GAINS_ENV": "staging"}, "GAINS_ENV='staging' is not valid"),
+        ({"GAINS_SECRET": "x"}, "GAINS_SECRET is not a Gains setting"),
+    ],
+)
+def test_bad_settings_refuse_every_app_command(env, fragment):
+    assert_refused(run_gains("db", "upgrade", env=env), fragment)
+
+
+def test_gunicorn_entry_point_refuses_without_a_secret(tmp_path):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GAINS_")}
+    environ["GAINS_DATABASE_URL"] = f"sqlite:///{tmp_path}/x.db"
+    result = subprocess.run(
+        [sys.executable, "-c", "import gains.wsgi"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "GAINS_SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_upgrade_seed_check_and_reseed_on_sqlite(tmp_path):
+    env = {"GAINS_SECRET_KEY": "k" * 32, "GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
+    assert run_gains("db", "upgrade", env=env).returncode == 0
+    seeded = run_gains("seed-demo", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "Seeded 4 departments" in seeded.stdout
+    assert "member@example.org" in seeded.stdout
+    check = run_gains("check", env=env)
+    assert (check.returncode, check.stdout.strip()) == (0, "Ready.")
+
+    again = run_gains("seed-demo", env=env)
+    assert again.returncode == 1
+    assert "not empty, so nothing was seeded" in again.stderr
+    quiet = run_gains("seed-demo", "--if-empty", env=env)
+    assert (quiet.returncode, "skipped" in quiet.stdout) == (0, True)
+    reset = run_gains("seed-demo", "--reset", env=env)
+    assert reset.returncode == 0, reset.stderr
+    assert "Seeded 4 departments" in reset.stdout
+
+
+def test_create_user_makes_an_admin_who_can_sign_in(tmp_path):
+    env = {"GAINS_SECRET_KEY": "k" * 32, "GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/u.db"}
+    assert run_gains("db", "upgrade", env=env).returncode == 0
+    made = run_gains(
+        "create-user",
+        "--email",
+        "First.Admin@Example.org",
+        "--name",
+        "First Admin",
+        "--password",
+        "a-long-password",
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Created administrator first.admin@example.org" in made.stdout
+    short = run_gains(
+        "create-user", "--email", "b@example.org", "--name", "B", "--password", "short", env=env
+    )
+    assert short.returncode == 2
+    assert "at least 10 characters" in short.stderr

@@ -1,0 +1,68 @@
+"""Settings from GAINS_* variables: parsed, validated, and refused with one clear line."""
+
+import pytest
+
+from gains.config import ConfigError, build_flask_config, check_required, read_environment
+
+
+def test_defaults_without_any_setting():
+    settings = read_environment({})
+    assert settings["ENV"] == "development"
+    assert settings["SECRET_KEY"] is None
+    assert settings["SESSION_HOURS"] == 12
+
+
+def test_default_database_is_sqlite_under_instance(tmp_path):
+    config = build_flask_config(read_environment({}), tmp_path)
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'gains.db'}"
+    assert config["SESSION_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db/gains", "postgresql+psycopg://u:p@db/gains"),
+        ("postgresql://u@db:5433/gains", "postgresql+psycopg://u@db:5433/gains"),
+        ("postgresql+psycopg://u@db/gains", "postgresql+psycopg://u@db/gains"),
+        ("sqlite:////srv/gains.db", "sqlite:////srv/gains.db"),
+    ],
+)
+def test_database_urls_pick_the_psycopg_driver(given, expected):
+    assert read_environment({"GAINS_DATABASE_URL": given})["DATABASE_URL"] == expected
+
+
+def test_production_sends_secure_cookies(tmp_path):
+    settings = read_environment({"GAINS_ENV": "production", "GAINS_SECRET_KEY": "s" * 40})
+    config = build_flask_config(settings, tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"GAINS_ENV": "prod"}, "GAINS_ENV='prod' is not valid: must be one of development"),
+        ({"GAINS_DATABSE_URL": "x"}, "GAINS_DATABSE_URL is not a Gains setting"),
+        ({"GAINS_DATABASE_URL": "mysql://db/x"}, "must start with postgresql:// or sqlite:///"),
+        ({"GAINS_SESSION_HOURS": "-3"}, "must be a positive whole number"),
+        ({"GAINS_SESSION_HOURS": "twelve"}, "GAINS_SESSION_HOURS='twelve' is not valid"),
+        ({"GAINS_LOG_LEVEL": "LOUD"}, "must be DEBUG, INFO, WARNING or ERROR"),
+        ({"GAINS_SECRET_KEY": "   "}, "must not be empty"),
+    ],
+)
+def test_bad_settings_are_refused_with_one_line(environ, message):
+    with pytest.raises(ConfigError) as raised:
+        read_environment(environ)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_other_variables_are_ignored():
+    assert read_environment({"PATH": "/bin", "FLASK_APP": "x"})["ENV"] == "development"
+
+
+def test_missing_secret_is_refused_outside_testing():
+    with pytest.raises(ConfigError, match="GAINS_SECRET_KEY is not set"):
+        check_required({"SECRET_KEY": None})
+    check_required({"SECRET_KEY": None, "TESTING": True})
+    check_required({"SECRET_KEY": "set"})

@@ -1,0 +1,77 @@
+"""The register list and an improvement's page, scoped to who is asking."""
+
+from sqlalchemy import select
+
+from gains.extensions import db
+from gains.models import Department, Improvement, Status, Team
+
+
+def one(app, *criteria) -> tuple[int, str]:
+    with app.app_context():
+        improvement = db.session.scalars(
+            select(Improvement)
+            .join(Team)
+            .join(Department)
+            .where(*criteria)
+            .order_by(Improvement.id)
+        ).first()
+        return improvement.id, improvement.title
+
+
+def test_member_reads_own_team_and_not_others(app, signed_in):
+    client = signed_in("member")
+    own_id, own_title = one(app, Team.name == "Benefit renewals")
+    colleague_id, _ = one(app, Team.name == "Casework")
+    other_id, _ = one(app, Department.code == "REV")
+    page = client.get(f"/improvements/{own_id}")
+    assert page.status_code == 200
+    assert own_title in page.get_data(as_text=True)
+    assert client.get(f"/improvements/{colleague_id}").status_code == 404
+    assert client.get(f"/improvements/{other_id}").status_code == 404
+
+
+def test_manager_reads_the_department_only(app, signed_in):
+    client = signed_in("manager")
+    colleague_id, title = one(app, Team.name == "Casework")
+    other_id, _ = one(app, Department.code == "HLT")
+    assert title in client.get(f"/improvements/{colleague_id}").get_data(as_text=True)
+    assert client.get(f"/improvements/{other_id}").status_code == 404
+
+
+def test_treasury_reads_every_department(app, signed_in):
+    client = signed_in("treasury")
+    for code in ("REV", "HLT", "WKP", "CTY"):
+        improvement_id, _ = one(app, Department.code == code)
+        assert client.get(f"/improvements/{improvement_id}").status_code == 200
+    listing = client.get("/improvements/").get_data(as_text=True)
+    with app.app_context():
+        total = len(db.session.scalars(select(Improvement)).all())
+    assert f"{total} improvements." in listing
+
+
+def test_improvement_page_shows_database_summaries(app, signed_in):
+    client = signed_in("member")
+    improvement_id, _ = one(
+        app, Team.name == "Benefit renewals", Improvement.status == Status.APPROVED
+    )
+    html = client.get(f"/improvements/{improvement_id}").get_data(as_text=True)
+    assert "Active measurements by phase and group" in html
+    assert "Standard deviation" in html
+
+
+def test_list_filters_by_status_and_rejects_nonsense(app, signed_in):
+    client = signed_in("admin")
+    drafts = client.get("/improvements/?status=draft").get_data(as_text=True)
+    with app.app_context():
+        draft_count = len(
+            db.session.scalars(select(Improvement).where(Improvement.status == Status.DRAFT)).all()
+        )
+    assert f"{draft_count} improvements." in drafts
+    everything = client.get("/improvements/?status=nonsense&page=-4")
+    assert everything.status_code == 200
+
+
+def test_missing_improvement_is_a_designed_404(signed_in):
+    response = signed_in("admin").get("/improvements/999999")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
