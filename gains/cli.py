@@ -60,9 +60,13 @@ cli.add_command(routes_command)
 def _register_commands() -> None:
     from gains.commands.seed import seed_demo_command
     from gains.commands.users import create_user_command
+    from gains.stats_cli import stats_group
 
     cli.add_command(seed_demo_command)
     cli.add_command(create_user_command)
+    # Registered on the group itself, not app.cli: it never loads the app, so it needs no
+    # database and no secret.
+    cli.add_command(stats_group, "stats")
 
 
 _register_commands()
