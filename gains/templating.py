@@ -23,6 +23,15 @@ def format_gbp(amount: Decimal | int | float | None, *, pence: bool = False) -> 
     return f"−{text}" if value < 0 else text
 
 
+def format_gbp_rate(amount: Decimal | None) -> str:
+    """A £ rate per unit: pence always shown, and up to 4 decimals when they matter (£0.0075)."""
+    if amount is None:
+        return "–"
+    value = Decimal(str(amount)).normalize()
+    places = max(2, -value.as_tuple().exponent) if value != value.to_integral() else 2
+    return f"£{value:,.{places}f}"
+
+
 def format_date(value: date | datetime | None) -> str:
     if value is None:
         return "–"
@@ -54,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
     app.add_template_filter(format_gbp, "gbp")
+    app.add_template_filter(format_gbp_rate, "gbp_rate")
     app.add_template_filter(format_date, "govuk_date")
     app.add_template_filter(format_number, "number")
 

@@ -80,9 +80,8 @@ def cell_summaries(improvement_ids: Iterable[int]) -> list[CellSummary]:
         .group_by(
             means.c.improvement_id, means.c.phase, means.c.study_group, means.c.n, means.c.mean
         )
-        .order_by(means.c.improvement_id, means.c.study_group, means.c.phase)
     )
-    return [
+    summaries = [
         CellSummary(
             improvement_id=row.improvement_id,
             phase=Phase(row.phase),
@@ -93,6 +92,15 @@ def cell_summaries(improvement_ids: Iterable[int]) -> list[CellSummary]:
         )
         for row in db.session.execute(stmt)
     ]
+    # Treatment before control, before before after: the order people read them in.
+    return sorted(
+        summaries,
+        key=lambda c: (
+            c.improvement_id,
+            list(StudyGroup).index(c.group),
+            list(Phase).index(c.phase),
+        ),
+    )
 
 
 def measurement_counts(improvement_ids: Iterable[int]) -> dict[int, dict[Phase, int]]:

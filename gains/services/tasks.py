@@ -56,6 +56,11 @@ def _group(key, title, hint, empty, stmt, describe) -> TaskGroup:
 
 
 def _team_work(user: Any, now: datetime) -> list[TaskGroup]:
+    awaiting = _improvements(user, Status.SUBMITTED).order_by(Improvement.submitted_at)
+    if user.role is Role.MANAGER:
+        # The department's submissions are the manager's review queue; here, only their own.
+        awaiting = awaiting.where(Improvement.created_by_id == user.id)
+
     def improvement_item(detail):
         return lambda imp: TaskItem(imp.title, imp.id, detail(imp))
 
@@ -95,7 +100,7 @@ def _team_work(user: Any, now: datetime) -> list[TaskGroup]:
             "Waiting for review",
             "Submitted: a manager will approve, reject or ask for changes.",
             "Nothing is waiting for review.",
-            _improvements(user, Status.SUBMITTED).order_by(Improvement.submitted_at),
+            awaiting,
             improvement_item(lambda imp: f"waiting {_days_since(imp.submitted_at, now)} days"),
         ),
     ]

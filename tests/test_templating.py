@@ -1,0 +1,37 @@
+"""Money, number and date formats shown on pages."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from gains.templating import format_date, format_gbp, format_gbp_rate, format_number
+
+
+@pytest.mark.parametrize(
+    ("amount", "pence", "expected"),
+    [
+        (Decimal("1234567.5"), False, "£1,234,568"),
+        (Decimal("-2500"), False, "−£2,500"),
+        (Decimal("12.345"), True, "£12.35"),
+        (0, True, "£0.00"),
+        (None, False, "–"),
+    ],
+)
+def test_format_gbp(amount, pence, expected):
+    assert format_gbp(amount, pence=pence) == expected
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [("0.0075", "£0.0075"), ("3.0000", "£3.00"), ("1.6", "£1.60"), ("2600", "£2,600.00")],
+)
+def test_format_gbp_rate_keeps_sub_penny_rates(rate, expected):
+    assert format_gbp_rate(Decimal(rate)) == expected
+
+
+def test_format_date_and_number():
+    assert format_date(date(2026, 4, 1)) == "1 April 2026"
+    assert format_number(1234567) == "1,234,567"
+    assert format_number(0.000123456, 3) == "0.000123"
+    assert format_number(None) == "–"
