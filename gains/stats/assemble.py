@@ -1,0 +1,149 @@
+"""Turn a design's core numbers into the common :class:`EstimateResult`.
+
+Every design supplies the effect, its SE and df, the counterfactual mean with its variance and
+covariance with the effect, and Hedges' g; this module adds the CI, gain, relative change,
+power warning and the ``None``-for-missing convention in one place.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gains.stats.inference import UNDERPOWERED_BELOW, power_for_effect, t_inference
+from gains.stats.relative_change import relative_change
+from gains.stats.results import Coefficient, EstimateResult, GroupCounts
+from gains.stats.warning_codes import StatsWarning
+
+DIRECTIONS = {"higher": 1.0, "lower": -1.0}
+SMALL_SAMPLE_BELOW = 5
+# An SE this small relative to the estimates is rounding noise from a model fit to data with
+# no variation (e.g. OLS on constant cells gives ~1e-15): treat it as exactly zero.
+ZERO_SE_RELATIVE = 1e-12
+TUKEY_FAR_OUT = 3.0
+
+
+class StatsInputError(ValueError):
+    """The data cannot be analysed as given (missing columns, bad labels, too few rows)."""
+
+
+def direction_sign(direction: str) -> float:
+    """+1 when higher values are better, -1 when lower values are better."""
+    try:
+        return DIRECTIONS[direction]
+    except KeyError:
+        raise StatsInputError(f"direction must be 'higher' or 'lower', got {direction!r}") from None
+
+
+@dataclass(frozen=True)
+class CoreEstimate:
+    """What a design computes before the shared finishing steps."""
+
+    method: str
+    effect: float
+    se: float
+    df: float
+    counterfactual_mean: float
+    var_counterfactual: float
+    cov_effect_counterfactual: float
+    hedges_g_raw: float | None
+    hedges_g_variance: float | None
+    counts: GroupCounts
+    cov_type: str | None = None
+    warnings: tuple[str, ...] = ()
+    level_change: Coefficient | None = None
+    slope_change: Coefficient | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def finish_estimate(
+    core: CoreEstimate, direction: str, level: float, planned_effect: float | None
+) -> EstimateResult:
+    """Add CI, p, gain, relative change and the shared warnings to a design's core estimate."""
+    sign = direction_sign(direction)
+    core = replace(core, se=_zero_if_rounding_noise(core))
+    inference = t_inference(core.effect, core.se, core.df, level)
+    crit = float(inference.critical_value)
+    relative = relative_change(
+        core.effect,
+        core.counterfactual_mean,
+        core.se**2,
+        core.var_counterfactual,
+        core.cov_effect_counterfactual,
+        crit,
+    )
+    warnings = list(core.warnings)
+    if bool(relative.denominator_ci_includes_zero):
+        warnings.append(StatsWarning.DENOMINATOR_CI_INCLUDES_ZERO)
+    if not core.se > 0:
+        warnings.append(StatsWarning.ZERO_VARIANCE)
+    elif planned_effect is not None and _underpowered(planned_effect, core, level):
+        warnings.append(StatsWarning.UNDERPOWERED)
+    gain_bounds = sorted((sign * float(inference.ci_low), sign * float(inference.ci_high)))
+    g = None if core.hedges_g_raw is None else sign * core.hedges_g_raw
+    return EstimateResult(
+        method=core.method,
+        level=level,
+        effect=core.effect,
+        se=core.se,
+        df=core.df,
+        statistic=_none_if_nan(inference.statistic),
+        p_value=_none_if_nan(inference.p_value),
+        ci_low=float(inference.ci_low),
+        ci_high=float(inference.ci_high),
+        gain=sign * core.effect,
+        gain_ci_low=gain_bounds[0],
+        gain_ci_high=gain_bounds[1],
+        counterfactual_mean=core.counterfactual_mean,
+        relative_change=_none_if_nan(relative.ratio),
+        relative_se=_none_if_nan(relative.se),
+        relative_ci_low=_none_if_nan(relative.ci_low),
+        relative_ci_high=_none_if_nan(relative.ci_high),
+        hedges_g=_none_if_nan(g),
+        hedges_g_variance=_none_if_nan(core.hedges_g_variance),
+        counts=core.counts,
+        cov_type=core.cov_type,
+        warnings=tuple(dict.fromkeys(StatsWarning(code).value for code in warnings)),
+        level_change=core.level_change,
+        slope_change=core.slope_change,
+        details=core.details,
+    )
+
+
+def sample_warnings(cells: list[pd.Series]) -> list[StatsWarning]:
+    """``small_sample`` and ``strong_outliers`` checks over the cells a design compares."""
+    warnings = []
+    if any(len(cell) < SMALL_SAMPLE_BELOW for cell in cells):
+        warnings.append(StatsWarning.SMALL_SAMPLE)
+    if any(has_strong_outliers(cell) for cell in cells):
+        warnings.append(StatsWarning.STRONG_OUTLIERS)
+    return warnings
+
+
+def has_strong_outliers(values: pd.Series) -> bool:
+    """Tukey's "far out" values: beyond 3 interquartile ranges from the quartiles (EDA, 1977)."""
+    if len(values) < 4:
+        return False
+    q1, q3 = np.percentile(values, [25, 75])
+    spread = TUKEY_FAR_OUT * (q3 - q1)
+    return bool(((values < q1 - spread) | (values > q3 + spread)).any())
+
+
+def _zero_if_rounding_noise(core: CoreEstimate) -> float:
+    magnitude = max(abs(core.effect), abs(core.counterfactual_mean))
+    return 0.0 if core.se <= ZERO_SE_RELATIVE * magnitude else core.se
+
+
+def _underpowered(planned_effect: float, core: CoreEstimate, level: float) -> bool:
+    return float(power_for_effect(planned_effect, core.se, core.df, level)) < UNDERPOWERED_BELOW
+
+
+def _none_if_nan(value) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None

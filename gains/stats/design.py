@@ -1,0 +1,118 @@
+"""Choose the analysis for an improvement: the declared design decides, the data can only
+downgrade it (with a ``design_downgraded`` warning), never upgrade it.
+
+Downgrade ladder: time series → paired → Welch; control group → treatment vs control (no
+before rows; not a downgrade, that is the randomised variant) → paired → Welch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from gains.stats.assemble import StatsInputError
+from gains.stats.did import difference_in_differences
+from gains.stats.estimates import (
+    paired_unit_means,
+    paired_unit_table,
+    treatment_vs_control,
+    welch_before_after,
+)
+from gains.stats.frames import clean_measurements, has_units
+from gains.stats.results import EstimateResult
+from gains.stats.timeseries import (
+    MIN_POINTS_PER_SIDE,
+    RECOMMENDED_POINTS_PER_SIDE,
+    interrupted_time_series,
+    points_per_side,
+)
+from gains.stats.warning_codes import StatsWarning
+
+# The app's design names and the command line's short names, mapped to one vocabulary.
+DESIGN_ALIASES = {
+    "auto": "auto",
+    "before_after": "welch",
+    "before/after": "welch",
+    "welch": "welch",
+    "paired": "paired",
+    "control_group": "did",
+    "control group": "did",
+    "did": "did",
+    "time_series": "its",
+    "time series": "its",
+    "its": "its",
+}
+
+
+def estimate_improvement(
+    frame: pd.DataFrame,
+    design: str = "auto",
+    direction: str = "higher",
+    alpha: float = 0.05,
+    cov: str = "HC3",
+    planned_effect: float | None = None,
+) -> EstimateResult:
+    """Estimate one improvement's effect from its measurements.
+
+    ``frame`` has ``phase`` and ``value`` and optionally ``unit``, ``group`` and ``date``.
+    ``design`` is the declared design (or ``auto``: the richest design the data support);
+    ``alpha`` sets the confidence level 1 - alpha; ``cov`` applies to difference-in-differences;
+    ``planned_effect`` (metric units) enables the under-powered warning.
+    """
+    try:
+        declared = DESIGN_ALIASES[design.strip().lower()]
+    except KeyError:
+        raise StatsInputError(f"unknown design {design!r}") from None
+    clean = clean_measurements(frame)
+    level = 1.0 - alpha
+    chosen = _supported_design(clean, declared)
+    analysed = clean if chosen in ("did", "treatment_vs_control") else _treatment_rows(clean)
+    result = _RUNNERS[chosen](analysed, direction, level, cov, planned_effect)
+    if declared != "auto" and _rank(chosen) < _rank(declared):
+        result = replace(result, warnings=(StatsWarning.DESIGN_DOWNGRADED.value, *result.warnings))
+    return result
+
+
+def _supported_design(frame: pd.DataFrame, declared: str) -> str:
+    """The richest design at or below the declared one that the data support."""
+    if declared in ("auto", "did") and (frame["group"] == "control").any():
+        if _all_cells_filled(frame):
+            return "did"
+        if not (frame["phase"] == "before").any():
+            return "treatment_vs_control"
+    treated = _treatment_rows(frame)
+    if declared == "its" and min(points_per_side(treated)) >= MIN_POINTS_PER_SIDE:
+        return "its"
+    if declared in ("auto", "did", "its", "paired") and _has_pairs(treated):
+        return "paired"
+    if declared == "auto" and min(points_per_side(treated)) >= RECOMMENDED_POINTS_PER_SIDE:
+        return "its"
+    return "welch"
+
+
+def _all_cells_filled(frame: pd.DataFrame) -> bool:
+    sizes = frame.groupby(["group", "phase"]).size()
+    return len(sizes) == 4 and bool((sizes >= 2).all())
+
+
+def _has_pairs(frame: pd.DataFrame) -> bool:
+    return has_units(frame) and len(paired_unit_table(frame)[0]) >= 2
+
+
+def _treatment_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["group"] == "treatment"].reset_index(drop=True)
+
+
+def _rank(design: str) -> int:
+    """Richness of a design; comparing ranks tells whether the data forced a downgrade."""
+    return {"welch": 0, "paired": 1, "its": 2, "treatment_vs_control": 3, "did": 3}.get(design, 0)
+
+
+_RUNNERS = {
+    "welch": lambda f, d, lv, cov, pe: welch_before_after(f, d, lv, pe),
+    "paired": lambda f, d, lv, cov, pe: paired_unit_means(f, d, lv, pe),
+    "treatment_vs_control": lambda f, d, lv, cov, pe: treatment_vs_control(f, d, lv, pe),
+    "did": lambda f, d, lv, cov, pe: difference_in_differences(f, d, lv, cov, pe),
+    "its": lambda f, d, lv, cov, pe: interrupted_time_series(f, d, lv, pe),
+}

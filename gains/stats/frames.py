@@ -1,0 +1,69 @@
+"""Check and normalise a measurements frame before any design sees it.
+
+Expected columns: ``phase`` (before/after) and ``value``; optional ``unit``, ``group``
+(treatment/control) and ``date``. Labels are case- and space-insensitive.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gains.stats.assemble import StatsInputError
+
+PHASES = ("before", "after")
+GROUPS = ("treatment", "control")
+
+
+def clean_measurements(frame: pd.DataFrame) -> pd.DataFrame:
+    """Validated copy with normalised labels; raises :class:`StatsInputError` with one message."""
+    missing = [column for column in ("phase", "value") if column not in frame.columns]
+    if missing:
+        raise StatsInputError(f"missing column(s): {', '.join(missing)}")
+    clean = pd.DataFrame(index=frame.index)
+    clean["phase"] = _labels(frame["phase"], PHASES, "phase")
+    clean["value"] = _numbers(frame["value"])
+    if "group" in frame.columns:
+        clean["group"] = _labels(frame["group"].fillna("treatment"), GROUPS, "group")
+    else:
+        clean["group"] = "treatment"
+    if "unit" in frame.columns:
+        units = frame["unit"].astype("string").str.strip()
+        clean["unit"] = units.mask(units == "")
+    if "date" in frame.columns:
+        clean["date"] = _dates(frame["date"])
+    return clean.reset_index(drop=True)
+
+
+def has_units(frame: pd.DataFrame) -> bool:
+    """True when at least one row names its unit (the data can be paired)."""
+    return "unit" in frame.columns and frame["unit"].notna().any()
+
+
+def _labels(column: pd.Series, allowed: tuple[str, ...], name: str) -> pd.Series:
+    labels = column.astype("string").str.strip().str.lower()
+    bad = sorted(set(labels.dropna()) - set(allowed))
+    if bad or labels.isna().any():
+        shown = ", ".join(bad) if bad else "an empty value"
+        raise StatsInputError(f"column {name!r} must be one of {', '.join(allowed)}; found {shown}")
+    return labels.astype(object)
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    values = pd.to_numeric(column, errors="coerce")
+    bad_rows = values.isna() | ~values.abs().lt(float("inf"))
+    if bad_rows.any():
+        first = int(bad_rows.to_numpy().nonzero()[0][0])
+        raise StatsInputError(
+            f"column 'value' is not a number (or is missing) in data row {first + 1}"
+        )
+    return values.astype(float)
+
+
+def _dates(column: pd.Series) -> pd.Series:
+    dates = pd.to_datetime(column, errors="coerce", format="ISO8601")
+    if dates.isna().any() and column.notna().any():
+        first = int(dates.isna().to_numpy().nonzero()[0][0])
+        raise StatsInputError(
+            f"column 'date' has an unreadable date in data row {first + 1} (use YYYY-MM-DD)"
+        )
+    return dates

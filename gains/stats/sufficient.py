@@ -1,0 +1,303 @@
+"""Estimates from per-cell aggregates (n, mean, two-pass variance), vectorised over improvements.
+
+The database computes, per improvement, phase and group, ``n``, the mean and the sample
+variance (two passes: mean first, then squared deviations) with ``GROUP BY``; these functions
+turn whole arrays of such aggregates into estimates with numpy, one element per improvement,
+without a Python loop. They agree with the raw-row functions to 1e-9 (tested).
+
+Difference-in-differences from cell aggregates. The model ``value ~ after * treated`` is
+saturated: the fitted value of every row is its cell mean x̄_c, the residuals are x - x̄_c and
+every row of cell c has leverage h = 1/n_c. The four coefficients are an invertible linear map
+of the four cell means, each cell mean depends only on its own rows and the HC "meat" is
+diagonal, so every sandwich covariance of the cell means is diagonal with
+
+    Var_HC0(x̄_c) = Σ e²/n_c²              = (n_c - 1)·s_c²/n_c²
+    Var_HC1(x̄_c) = N/(N - 4) · HC0
+    Var_HC2(x̄_c) = Σ e²/(1 - h)/n_c²       = s_c²/n_c
+    Var_HC3(x̄_c) = Σ e²/(1 - h)²/n_c²      = s_c²/(n_c - 1)
+    Var_OLS(x̄_c) = s²/n_c,  s² = Σ_c (n_c - 1)·s_c² / (N - 4)
+
+and Var(DiD) = Σ_c Var(x̄_c) (MacKinnon & White 1985 for the HC forms). Clustering needs
+per-cluster sums, not cell aggregates, so it is not offered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gains.stats.assemble import SMALL_SAMPLE_BELOW
+from gains.stats.effect_sizes import (
+    correlation_before_after,
+    smcr_paired,
+    smd_independent,
+    standardised_did,
+)
+from gains.stats.inference import DEFAULT_LEVEL, t_inference
+from gains.stats.relative_change import relative_change
+
+CELL_COVARIANCES = ("HC3", "HC2", "HC1", "HC0", "nonrobust")
+PAIRED_AGGREGATE_COLUMNS = (
+    "n_units",
+    "mean_difference",
+    "variance_difference",
+    "mean_before",
+    "variance_before",
+    "covariance_difference_before",
+)
+
+
+@dataclass(frozen=True)
+class CellAggregates:
+    """Arrays (one element per improvement) of a cell's n, mean and sample variance (ddof 1)."""
+
+    n: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+
+    @classmethod
+    def of(cls, n, mean, variance) -> CellAggregates:
+        """Build from array-likes (lists, pandas Series, numpy arrays)."""
+        return cls(*(np.asarray(x, dtype=float) for x in (n, mean, variance)))
+
+
+@dataclass(frozen=True)
+class EstimateArrays:
+    """Vectorised counterpart of :class:`~gains.stats.results.EstimateResult` (NaN = missing)."""
+
+    effect: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    gain: np.ndarray
+    counterfactual_mean: np.ndarray
+    relative_change: np.ndarray
+    relative_se: np.ndarray
+    relative_ci_low: np.ndarray
+    relative_ci_high: np.ndarray
+    hedges_g: np.ndarray
+    hedges_g_variance: np.ndarray
+    # Warning flags available from aggregates (the full vocabulary needs the raw rows).
+    small_sample: np.ndarray
+    zero_variance: np.ndarray
+    denominator_ci_includes_zero: np.ndarray
+
+
+def welch_from_cells(
+    before: CellAggregates, after: CellAggregates, direction_sign=1.0, level: float = DEFAULT_LEVEL
+) -> EstimateArrays:
+    """Welch t of after - before; also treatment - control (pass control as ``before``)."""
+    var_after_mean = after.variance / after.n
+    var_before_mean = before.variance / before.n
+    se_squared = var_after_mean + var_before_mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = se_squared**2 / (
+            var_after_mean**2 / (after.n - 1.0) + var_before_mean**2 / (before.n - 1.0)
+        )
+    df = np.where(se_squared > 0, df, after.n + before.n - 2.0)
+    g, g_variance = smd_independent(
+        after.mean, before.mean, after.variance, before.variance, after.n, before.n
+    )
+    return _finish(
+        effect=after.mean - before.mean,
+        se=np.sqrt(se_squared),
+        df=df,
+        counterfactual=before.mean,
+        var_counterfactual=var_before_mean,
+        cov_effect_counterfactual=-var_before_mean,
+        g_raw=g,
+        g_variance=g_variance,
+        direction_sign=direction_sign,
+        level=level,
+        smallest_cell_n=np.minimum(before.n, after.n),
+    )
+
+
+def paired_from_differences(
+    n_units,
+    mean_difference,
+    variance_difference,
+    mean_before,
+    variance_before,
+    covariance_difference_before,
+    direction_sign=1.0,
+    level: float = DEFAULT_LEVEL,
+) -> EstimateArrays:
+    """Paired t from aggregates of per-unit (after mean - before mean) differences.
+
+    Besides the differences' n, mean and variance, the relative change and Hedges' g need the
+    before unit means' mean and variance and their covariance with the differences, all one
+    ``GROUP BY`` over the per-unit rows.
+    """
+    n = np.asarray(n_units, dtype=float)
+    var_b = np.asarray(variance_before, dtype=float)
+    var_d = np.asarray(variance_difference, dtype=float)
+    cov_db = np.asarray(covariance_difference_before, dtype=float)
+    correlation = correlation_before_after(var_b, var_d, cov_db)
+    mean_b = np.asarray(mean_before, dtype=float)
+    g, g_variance = smcr_paired(mean_b + mean_difference, mean_b, np.sqrt(var_b), n, correlation)
+    return _finish(
+        effect=np.asarray(mean_difference, dtype=float),
+        se=np.sqrt(var_d / n),
+        df=n - 1.0,
+        counterfactual=mean_b,
+        var_counterfactual=var_b / n,
+        cov_effect_counterfactual=cov_db / n,
+        g_raw=g,
+        g_variance=g_variance,
+        direction_sign=direction_sign,
+        level=level,
+        smallest_cell_n=n,
+    )
+
+
+def did_from_cells(
+    treated_before: CellAggregates,
+    treated_after: CellAggregates,
+    control_before: CellAggregates,
+    control_after: CellAggregates,
+    cov: str = "HC3",
+    direction_sign=1.0,
+    level: float = DEFAULT_LEVEL,
+) -> EstimateArrays:
+    """DiD with HC3/HC2/HC1/HC0/nonrobust covariance from the four cells (see module doc)."""
+    cells = (treated_before, treated_after, control_before, control_after)
+    n_total = sum(cell.n for cell in cells)
+    tb, ta, cb, ca = (_cell_mean_variance(cell, cells, n_total, cov) for cell in cells)
+    effect = (treated_after.mean - treated_before.mean) - (control_after.mean - control_before.mean)
+    counterfactual = treated_before.mean + control_after.mean - control_before.mean
+    var_counterfactual = tb + ca + cb
+    se = np.sqrt(tb + ta + cb + ca)
+    n_before = treated_before.n + control_before.n
+    pooled_sd_before = np.sqrt(
+        (
+            (treated_before.n - 1.0) * treated_before.variance
+            + (control_before.n - 1.0) * control_before.variance
+        )
+        / (n_before - 2.0)
+    )
+    g, g_variance = standardised_did(effect, se**2, pooled_sd_before, n_before - 2.0, n_before)
+    return _finish(
+        effect=effect,
+        se=se,
+        df=n_total - 4.0,
+        counterfactual=counterfactual,
+        var_counterfactual=var_counterfactual,
+        cov_effect_counterfactual=-var_counterfactual,
+        g_raw=g,
+        g_variance=g_variance,
+        direction_sign=direction_sign,
+        level=level,
+        smallest_cell_n=np.minimum.reduce([cell.n for cell in cells]),
+    )
+
+
+def cell_aggregates(frame: pd.DataFrame, keys: list[str], value: str = "value") -> pd.DataFrame:
+    """n, mean and two-pass sample variance per group of ``keys``: what the SQL ``GROUP BY`` does.
+
+    Two passes (mean, then mean squared deviation) as the design requires: Σx² - n·x̄² loses
+    digits when the mean is large relative to the spread.
+    """
+    grouped = frame.groupby(keys, sort=True)[value]
+    means = grouped.transform("mean")
+    squared_deviations = (frame[value] - means) ** 2
+    table = grouped.agg(n="size", mean="mean")
+    table["variance"] = squared_deviations.groupby([frame[key] for key in keys]).sum() / (
+        table["n"] - 1
+    )
+    return table.reset_index()
+
+
+def paired_aggregates(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per ``keys`` (e.g. improvement): aggregates of per-unit differences of phase means.
+
+    Columns: n_units, mean_difference, variance_difference, mean_before, variance_before,
+    covariance_difference_before. Units seen in one phase only are dropped.
+    """
+    unit_means = frame.pivot_table(
+        index=[*keys, "unit"], columns="phase", values="value", aggfunc="mean"
+    ).dropna(subset=["before", "after"])
+    units = unit_means.assign(difference=unit_means["after"] - unit_means["before"])
+    grouped = units.groupby(level=keys)
+    centred_d = units["difference"] - grouped["difference"].transform("mean")
+    centred_b = units["before"] - grouped["before"].transform("mean")
+    n = grouped.size()
+    table = pd.DataFrame(
+        {
+            "n_units": n,
+            "mean_difference": grouped["difference"].mean(),
+            "variance_difference": (centred_d**2).groupby(level=keys).sum() / (n - 1),
+            "mean_before": grouped["before"].mean(),
+            "variance_before": (centred_b**2).groupby(level=keys).sum() / (n - 1),
+            "covariance_difference_before": (centred_d * centred_b).groupby(level=keys).sum()
+            / (n - 1),
+        }
+    )
+    return table.reset_index()
+
+
+def _cell_mean_variance(cell: CellAggregates, cells, n_total, cov: str) -> np.ndarray:
+    if cov == "HC3":
+        return cell.variance / (cell.n - 1.0)
+    if cov == "HC2":
+        return cell.variance / cell.n
+    hc0 = (cell.n - 1.0) * cell.variance / cell.n**2
+    if cov == "HC0":
+        return hc0
+    if cov == "HC1":
+        return hc0 * n_total / (n_total - 4.0)
+    if cov == "nonrobust":
+        residual_variance = sum((c.n - 1.0) * c.variance for c in cells) / (n_total - 4.0)
+        return residual_variance / cell.n
+    raise ValueError(f"cov must be one of {', '.join(CELL_COVARIANCES)}, got {cov!r}")
+
+
+def _finish(
+    *,
+    effect,
+    se,
+    df,
+    counterfactual,
+    var_counterfactual,
+    cov_effect_counterfactual,
+    g_raw,
+    g_variance,
+    direction_sign,
+    level,
+    smallest_cell_n,
+) -> EstimateArrays:
+    inference = t_inference(effect, se, df, level)
+    relative = relative_change(
+        effect,
+        counterfactual,
+        se**2,
+        var_counterfactual,
+        cov_effect_counterfactual,
+        inference.critical_value,
+    )
+    sign = np.asarray(direction_sign, dtype=float)
+    return EstimateArrays(
+        effect=effect,
+        se=se,
+        df=np.asarray(df, dtype=float),
+        statistic=inference.statistic,
+        p_value=inference.p_value,
+        ci_low=inference.ci_low,
+        ci_high=inference.ci_high,
+        gain=sign * effect,
+        counterfactual_mean=counterfactual,
+        relative_change=relative.ratio,
+        relative_se=relative.se,
+        relative_ci_low=relative.ci_low,
+        relative_ci_high=relative.ci_high,
+        hedges_g=sign * g_raw,
+        hedges_g_variance=g_variance,
+        small_sample=np.asarray(smallest_cell_n) < SMALL_SAMPLE_BELOW,
+        zero_variance=~(np.asarray(se) > 0),
+        denominator_ci_includes_zero=relative.denominator_ci_includes_zero,
+    )

@@ -1,0 +1,232 @@
+"""``gains stats``: the statistics engine on a CSV file, without a database, server or secret.
+
+Registered by the Flask CLI as the ``stats`` group. The statistics modules are imported inside
+each command so that ``gains --help`` does not pay for loading statsmodels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_BAD_INPUT = 2
+KEY_WIDTH = 30  # readable output: the longest key name plus a margin
+
+
+class BadInputError(click.ClickException):
+    """A bad CSV or bad numbers: one message on stderr, exit status 2, no traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+@click.group("stats")
+def stats_group() -> None:
+    """Estimates, pooling, power and XmR charts from CSV files."""
+
+
+@stats_group.command("estimate")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--design",
+    type=click.Choice(["auto", "welch", "paired", "did", "its"]),
+    default="auto",
+    show_default=True,
+    help="auto picks the richest design the data support.",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["higher", "lower"]),
+    default="higher",
+    show_default=True,
+    help="Which direction of the metric is better.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="1 - confidence level.",
+)
+@click.option(
+    "--cov",
+    type=click.Choice(["HC3", "HC1", "nonrobust", "cluster"]),
+    default="HC3",
+    show_default=True,
+    help="Covariance for difference-in-differences.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def estimate_command(
+    csv_file: Path, design: str, direction: str, alpha: float, cov: str, as_json: bool
+) -> None:
+    """Estimate an improvement from FILE.csv (columns phase, value; optional unit, group, date)."""
+    from gains.stats.design import estimate_improvement
+
+    frame = _read_csv(csv_file, required=("phase", "value"))
+    result = _run(lambda: estimate_improvement(frame, design, direction, alpha=alpha, cov=cov))
+    _emit(result.to_dict(), as_json)
+
+
+@stats_group.command("pool")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--method",
+    type=click.Choice(["dl", "pm"]),
+    default="dl",
+    show_default=True,
+    help="DerSimonian-Laird or Paule-Mandel between-improvement variance.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def pool_command(csv_file: Path, method: str, as_json: bool) -> None:
+    """Random-effects pooling of FILE.csv (columns label, effect, variance; at least 3 rows)."""
+    from gains.stats.pooling import pool_random_effects
+
+    frame = _read_csv(csv_file, required=("label", "effect", "variance"))
+    effects = _numeric_column(frame, "effect")
+    variances = _numeric_column(frame, "variance")
+    pooled = _run(lambda: pool_random_effects(effects, variances, method=method))
+    _emit(asdict(pooled), as_json)
+
+
+@stats_group.command("power")
+@click.option("--effect-size", type=float, help="Standardised effect (Cohen's d).")
+@click.option("--n-per-group", type=float, help="Observations per group.")
+@click.option("--power", "target_power", type=float, help="Probability of detecting the effect.")
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def power_command(
+    effect_size: float | None,
+    n_per_group: float | None,
+    target_power: float | None,
+    alpha: float,
+    as_json: bool,
+) -> None:
+    """Give two of --effect-size, --n-per-group and --power; the third is solved for."""
+    from gains.stats.power import solve_power
+
+    result = _run(lambda: solve_power(effect_size, n_per_group, target_power, alpha))
+    _emit(asdict(result), as_json)
+
+
+@stats_group.command("spc")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-screen", is_flag=True, help="Keep large moving ranges in the limits.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def spc_command(csv_file: Path, no_screen: bool, as_json: bool) -> None:
+    """XmR chart of FILE.csv (column value; optional date to order by, phase for the baseline).
+
+    Signal indices are 0-based data rows of the file.
+    """
+    from gains.stats.spc import xmr_chart
+
+    frame = _read_csv(csv_file, required=("value",))
+    values = _numeric_column(frame, "value")
+    order = _time_order(frame)
+    baseline = _baseline_mask(frame)
+    chart = _run(lambda: xmr_chart(values[order], baseline[order], screen=not no_screen))
+    output = asdict(chart)
+    output["signals"] = [
+        {"index": int(order[signal.index]), "rule": signal.rule} for signal in chart.signals
+    ]
+    _emit(output, as_json)
+
+
+def _read_csv(path: Path, required: tuple[str, ...]):
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, skipinitialspace=True)
+    except FileNotFoundError:
+        raise BadInputError(f"{path} does not exist") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # pandas parser errors included
+        raise BadInputError(f"{path} is not a readable CSV file ({str(error).strip()})") from None
+    frame.columns = [str(column).strip().lower() for column in frame.columns]
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise BadInputError(f"{path} lacks the column(s) {', '.join(missing)}")
+    if frame.empty:
+        raise BadInputError(f"{path} has no data rows")
+    return frame
+
+
+def _numeric_column(frame, column: str):
+    import pandas as pd
+
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = [i for i, value in enumerate(values) if not math.isfinite(value)]
+    if bad:
+        raise BadInputError(f"column {column!r} is not a number in data row {bad[0] + 1}")
+    return values
+
+
+def _time_order(frame):
+    import numpy as np
+    import pandas as pd
+
+    if "date" not in frame.columns:
+        return np.arange(len(frame))
+    dates = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601")
+    if dates.isna().any():
+        row = int(np.flatnonzero(dates.isna())[0]) + 1
+        raise BadInputError(f"unreadable date in data row {row} (use YYYY-MM-DD)")
+    return np.argsort(dates.to_numpy(), kind="stable")
+
+
+def _baseline_mask(frame):
+    import numpy as np
+
+    if "phase" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    phases = frame["phase"].astype(str).str.strip().str.lower()
+    if not phases.isin(["before", "after"]).all():
+        raise BadInputError("column 'phase' must be before or after")
+    return (phases == "before").to_numpy()
+
+
+def _run(compute):
+    """Run a computation, turning the engine's input errors into one clean message."""
+    from gains.stats.assemble import StatsInputError
+
+    try:
+        return compute()
+    except StatsInputError as error:
+        raise BadInputError(f"{error}") from None
+
+
+def _emit(data: dict[str, Any], as_json: bool) -> None:
+    from gains.stats.results import json_safe
+
+    safe = json_safe(data)
+    if as_json:
+        click.echo(json.dumps(safe, allow_nan=False))
+        return
+    for key, value in safe.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            click.echo(f"{key:<{KEY_WIDTH}} {len(value)}")
+            for item in value:
+                click.echo(f"{'':<{KEY_WIDTH}}   {_readable(item)}")
+        else:
+            click.echo(f"{key:<{KEY_WIDTH}} {_readable(value)}")
+
+
+def _readable(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict) and set(value) == {"code", "message"}:
+        return f"{value['code']}: {value['message']}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_readable(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_readable(item) for item in value) or "-"
+    return str(value)

@@ -1,0 +1,185 @@
+"""``gains stats`` commands through click's CliRunner, on CSV files in tmp_path."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gains.stats_cli import stats_group
+
+DATA = Path(__file__).resolve().parents[1] / "reference" / "data"
+ESTIMATE_KEYS = {
+    "method",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "statistic",
+    "df",
+    "se",
+    "gain",
+    "relative_change",
+    "relative_se",
+    "relative_ci_low",
+    "relative_ci_high",
+    "hedges_g",
+    "hedges_g_variance",
+    "n_before",
+    "n_after",
+    "warnings",
+}
+
+
+@pytest.fixture
+def run():
+    def invoke(*args):
+        return CliRunner().invoke(stats_group, [str(arg) for arg in args])
+
+    return invoke
+
+
+def copy(tmp_path, name):
+    return shutil.copy(DATA / name, tmp_path / name)
+
+
+def write(tmp_path, text, name="input.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def json_output(result):
+    """The single JSON object on stdout; NaN or Infinity (not JSON) fail the test."""
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout, parse_constant=reject_constant)
+
+
+def reject_constant(name):
+    raise AssertionError(f"{name} is not valid JSON")
+
+
+def test_estimate_auto_picks_did_and_reports_every_key(run, tmp_path, reference):
+    output = json_output(run("estimate", copy(tmp_path, "did.csv"), "--json"))
+    assert output.keys() >= ESTIMATE_KEYS
+    assert output["method"] == "did"
+    assert output["se"] == pytest.approx(reference("did")["hc3"]["se"], rel=1e-9)
+
+
+def test_estimate_flags_reach_the_engine(run, tmp_path, reference):
+    path = copy(tmp_path, "did.csv")
+    output = json_output(
+        run("estimate", path, "--cov", "HC1", "--alpha", "0.1", "--direction", "lower", "--json")
+    )
+    expected = reference("did")["hc1"]
+    assert output["se"] == pytest.approx(expected["se"], rel=1e-9)
+    assert output["level"] == pytest.approx(0.9)
+    assert output["gain"] == pytest.approx(-expected["effect"], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("paired.csv", "paired"),
+        ("welch.csv", "welch"),
+        ("rct.csv", "treatment_vs_control"),
+        ("its.csv", "its"),
+    ],
+)
+def test_estimate_auto_design_choice(run, tmp_path, name, method):
+    assert json_output(run("estimate", copy(tmp_path, name), "--json"))["method"] == method
+
+
+def test_estimate_its_json_has_level_and_slope_change(run, tmp_path, reference):
+    output = json_output(run("estimate", copy(tmp_path, "its.csv"), "--design", "its", "--json"))
+    for term in ("level_change", "slope_change"):
+        assert {"estimate", "se", "ci_low", "ci_high"} <= output[term].keys()
+        assert output[term]["se"] == pytest.approx(reference("its")[term]["se"], rel=1e-9)
+
+
+def test_missing_values_are_null_in_json(run, tmp_path):
+    output = json_output(run("estimate", copy(tmp_path, "sleep.csv"), "--json"))
+    assert output["relative_change"] is None and output["hedges_g"] is not None
+    codes = [warning["code"] for warning in output["warnings"]]
+    assert "denominator_ci_includes_zero" in codes
+
+
+def test_estimate_readable_table(run, tmp_path):
+    result = run("estimate", copy(tmp_path, "welch.csv"))
+    assert result.exit_code == 0
+    assert "method" in result.stdout and "welch" in result.stdout
+
+
+def test_pool_json_matches_metafor(run, tmp_path, reference):
+    output = json_output(run("pool", copy(tmp_path, "bcg.csv"), "--method", "pm", "--json"))
+    expected = reference("pooling_power_bh")["bcg_pm"]
+    assert {
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "pi_low",
+        "pi_high",
+        "tau2",
+        "i2",
+        "q",
+        "q_p_value",
+        "k",
+        "method",
+    } <= output.keys()
+    assert output["tau2"] == pytest.approx(expected["tau2"], rel=1e-9)
+    assert output["method"] == "pm" and output["k"] == 13
+
+
+def test_power_solves_for_the_missing_one(run, reference):
+    case = reference("pooling_power_bh")["n_per_group"][0]
+    output = json_output(
+        run("power", "--effect-size", case["effect_size"], "--power", case["power"], "--json")
+    )
+    assert set(output) == {"effect_size", "n_per_group", "power", "alpha"}
+    assert output["n_per_group"] == pytest.approx(case["n"], rel=1e-7)
+
+
+def test_spc_reports_limits_and_signals_by_file_row(run, tmp_path):
+    rows = "\n".join(
+        f"2025-01-{day:02d},{value}"
+        for day, value in zip(
+            range(10, 0, -1), [30, 10, 11, 10, 10, 11, 10, 12, 11, 10], strict=True
+        )
+    )
+    output = json_output(run("spc", write(tmp_path, "date,value\n" + rows), "--json"))
+    assert {"mean", "upl", "lpl", "signals"} <= output.keys()
+    # The file lists days in reverse; the 30 is on the last day and in data row 0.
+    assert {"index": 0, "rule": "outside_limits"} in output["signals"]
+    unscreened = json_output(
+        run("spc", write(tmp_path, "date,value\n" + rows), "--no-screen", "--json")
+    )
+    assert unscreened["upl"] > output["upl"]
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "message"),
+    [
+        ("estimate", "phase,value\nbefore,1\nafter,x\n", "not a number"),
+        ("estimate", "phase,amount\nbefore,1\n", "lacks the column"),
+        ("estimate", "phase,value\nduring,1\nafter,2\n", "must be one of"),
+        ("estimate", "phase,value\nbefore,1\nafter,2\n", "at least 2"),
+        ("estimate", "", "not a readable CSV"),
+        ("pool", "label,effect,variance\na,0.1,0.01\nb,0.2,0.02\n", "at least 3"),
+        ("pool", "label,effect,variance\na,0.1,-1\nb,0.2,0.02\nc,0.1,0.1\n", "positive"),
+        ("spc", "value\n1\n", "at least 2"),
+        ("spc", "date,value\nyesterday,1\n2025-01-01,2\n", "unreadable date"),
+    ],
+)
+def test_bad_csv_gives_one_message_and_exit_status_2(run, tmp_path, command, text, message):
+    result = run(command, write(tmp_path, text))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_missing_file_and_bad_power_arguments_exit_2(run, tmp_path):
+    assert run("estimate", tmp_path / "absent.csv").exit_code == 2
+    result = run("power", "--effect-size", "0.5")
+    assert result.exit_code == 2 and "exactly two" in result.stderr
