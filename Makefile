@@ -10,6 +10,9 @@ UV_HOME := .tools/uv
 UV := $(UV_HOME)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+# Compile bytecode at install time: every `gains` process (tests start many) then imports
+# pandas and statsmodels from .pyc instead of compiling them again.
+export UV_COMPILE_BYTECODE := 1
 # Install exactly what uv.lock says (never re-resolve); --inexact so that `make run` after
 # `make test` does not uninstall the test tools.
 UV_SYNC := $(UV) sync --frozen --inexact

@@ -7,7 +7,6 @@ never a skip; pytest's "no tests ran" (exit 5) is a failure too.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -47,5 +46,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     sys.exit(main())

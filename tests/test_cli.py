@@ -131,6 +131,8 @@ def test_create_user_makes_an_admin_who_can_sign_in(tmp_path):
 
 def test_stats_needs_no_database_and_no_secret(tmp_path):
     env = {"GAINS_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}
-    result = run_gains("stats", "power", "--effect-size", "0.5", "--power", "0.8", "--json", env=env)
+    result = run_gains(
+        "stats", "power", "--effect-size", "0.5", "--power", "0.8", "--json", env=env
+    )
     assert result.returncode == 0, result.stderr
     assert '"n_per_group"' in result.stdout

@@ -162,11 +162,20 @@ def _transition(
             f"An improvement that is {improvement.status.label.lower()} "
             f"cannot be {PAST_TENSE[action]}"
         )
+    return change_status(actor, improvement, to, f"improvement.{action}", note=note)
+
+
+def change_status(
+    actor: Any, improvement: Improvement, to: Status, action: str, *, note: str | None = None
+) -> Improvement:
+    """Set the status and record the change in the audit trail (rules are the caller's)."""
     before = improvement.status
     improvement.status = to
+    if to is Status.SUBMITTED:
+        improvement.submitted_at = utcnow()
     record_event(
         actor,
-        f"improvement.{action}",
+        action,
         improvement,
         department_id=improvement.department_id,
         before={"status": before.value},
@@ -213,9 +222,7 @@ def submit(actor: Any, improvement: Improvement) -> Improvement:
     problems = submission_problems(improvement)
     if problems:
         raise WorkflowError("; ".join(problems))
-    _transition(actor, improvement, "submit", Status.SUBMITTED)
-    improvement.submitted_at = utcnow()
-    return improvement
+    return _transition(actor, improvement, "submit", Status.SUBMITTED)
 
 
 def withdraw(actor: Any, improvement: Improvement, reason: str) -> Improvement:

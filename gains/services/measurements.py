@@ -27,7 +27,7 @@ from gains.models import (
 )
 from gains.models.base import utcnow
 from gains.services.audit import record_event
-from gains.services.improvements import WorkflowError, may_change
+from gains.services.improvements import WorkflowError, change_status, may_change
 
 MAX_UNIT_REF_LENGTH = 100
 PENDING_LIFETIME = timedelta(hours=1)
@@ -190,14 +190,4 @@ def data_changed(actor: Any, improvement: Improvement, *, reason: str) -> None:
     """New data version; an approved improvement goes back to review (DESIGN "Locking")."""
     improvement.data_version += 1
     if improvement.status is Status.APPROVED:
-        improvement.status = Status.SUBMITTED
-        improvement.submitted_at = utcnow()
-        record_event(
-            actor,
-            "improvement.reopened",
-            improvement,
-            department_id=improvement.department_id,
-            before={"status": Status.APPROVED.value},
-            after={"status": Status.SUBMITTED.value},
-            note=reason,
-        )
+        change_status(actor, improvement, Status.SUBMITTED, "improvement.reopened", note=reason)

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import MONEY_FIELDS, Decision, Improvement, Review, Role, Status
 from gains.models.base import utcnow
-from gains.services.audit import jsonable, record_event
+from gains.services.audit import jsonable
 from gains.services.estimates import NoEstimate, current_estimate
-from gains.services.improvements import PermissionDenied, WorkflowError
+from gains.services.improvements import PermissionDenied, WorkflowError, change_status
 from gains.stats.money import annual_saving
 from gains.stats.multiplicity import benjamini_hochberg
 
@@ -131,15 +131,11 @@ def decide(reviewer: Any, improvement: Improvement, decision: Decision, comment:
         **approval,
     )
     db.session.add(review)
-    before = improvement.status
-    improvement.status = DECISION_STATUS[decision]
-    record_event(
+    change_status(
         reviewer,
-        f"review.{decision.value}",
         improvement,
-        department_id=improvement.department_id,
-        before={"status": before.value},
-        after={"status": improvement.status.value},
+        DECISION_STATUS[decision],
+        f"review.{decision.value}",
         note=comment or None,
     )
     return review
