@@ -125,8 +125,12 @@ def sample_warnings(cells: list[pd.Series]) -> list[StatsWarning]:
 
 
 def has_strong_outliers(values: pd.Series) -> bool:
-    """Tukey's "far out" values: beyond 3 interquartile ranges from the quartiles (EDA, 1977)."""
-    if len(values) < 4:
+    """Tukey's "far out" values: beyond 3 interquartile ranges from the quartiles (EDA, 1977).
+
+    A yes/no outcome (two distinct values, such as 0 and 100 for "paid on time") has no
+    outliers: with a rare event its IQR is 0 and every event would be flagged.
+    """
+    if len(values) < 4 or values.nunique() <= 2:
         return False
     q1, q3 = np.percentile(values, [25, 75])
     spread = TUKEY_FAR_OUT * (q3 - q1)

@@ -101,3 +101,12 @@ def test_underpowered_warning_uses_the_planned_effect():
     )
     assert StatsWarning.UNDERPOWERED in estimate_improvement(frame, planned_effect=1.0).warnings
     assert StatsWarning.UNDERPOWERED not in estimate_improvement(frame, planned_effect=50).warnings
+
+
+def test_a_binary_outcome_has_no_outliers():
+    """0/100 outcomes with a rare event have IQR 0; the events are not outliers."""
+    from gains.stats.assemble import has_strong_outliers
+
+    rare_event = pd.Series([0.0] * 95 + [100.0] * 5)
+    assert not has_strong_outliers(rare_event)
+    assert has_strong_outliers(pd.Series([10.0, 11, 12, 11, 10, 12, 11, 95]))
