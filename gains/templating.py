@@ -47,6 +47,12 @@ def format_number(value: float | int | None, digits: int = 3) -> str:
     return f"{value:,.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
 
 
+def summary_row(pair: tuple) -> dict:
+    """(key html, value text) -> a govukSummaryList row."""
+    key_html, value = pair
+    return {"key": {"html": key_html}, "value": {"text": value}}
+
+
 def init_app(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [
@@ -66,6 +72,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_gbp_rate, "gbp_rate")
     app.add_template_filter(format_date, "govuk_date")
     app.add_template_filter(format_number, "number")
+    app.add_template_filter(summary_row, "plan_row")
 
     @app.context_processor
     def inject_globals():

@@ -1,49 +1,304 @@
-"""Improvements: the register and one improvement's page."""
+"""Improvements: the register, registration, editing, amendments and status changes."""
 
-from flask import Blueprint, render_template, request
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from gains.access import get_scoped_or_404, scoped
+from gains.access import can_write, get_scoped_or_404, scoped
 from gains.extensions import db
-from gains.models import Improvement, Status
+from gains.htmx_support import render_page_or_fragment, wants_fragment
+from gains.improvements.forms import (
+    PLAN_TO_FORM,
+    SORTS,
+    FilterForm,
+    ImprovementForm,
+    WithdrawForm,
+    amendment_form_class,
+    changes_from,
+    form_value,
+    plan_value,
+)
+from gains.improvements.presenters import estimate_view
+from gains.models import (
+    DESIGN_FIELDS,
+    MONEY_FIELDS,
+    Department,
+    Design,
+    Improvement,
+    ImprovementKind,
+    Pillar,
+    Status,
+    Team,
+)
+from gains.services import improvements as workflow
+from gains.services.improvements import (
+    DuplicateTitleError,
+    ImprovementPlan,
+    WorkflowError,
+    locked_fields,
+)
 from gains.services.summaries import cell_summaries, measurement_counts
 
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 
 PAGE_SIZE = 25
+ORDERINGS = {
+    "updated": (Improvement.updated_at.desc(), Improvement.id.desc()),
+    "title": (Improvement.title, Improvement.id),
+    "go_live": (Improvement.go_live_on.desc(), Improvement.id.desc()),
+    "status": (Improvement.status, Improvement.title),
+}
+FILTER_COLUMNS = {
+    "kind": (Improvement.kind, ImprovementKind),
+    "pillar": (Improvement.pillar, Pillar),
+    "status": (Improvement.status, Status),
+    "design": (Improvement.design, Design),
+}
+
+
+def _filter_form() -> FilterForm:
+    form = FilterForm(request.args)
+    departments = db.session.scalars(
+        scoped(select(Department), current_user).order_by(Department.name)
+    )
+    teams = db.session.scalars(
+        scoped(select(Team), current_user).join(Department).order_by(Department.code, Team.name)
+    )
+    form.department.choices = [("", "Any department")] + [(str(d.id), d.name) for d in departments]
+    form.team.choices = [("", "Any team")] + [
+        (str(t.id), f"{t.name} ({t.department.code})") for t in teams
+    ]
+    form.validate()  # unknown values fall back to "any" below rather than erroring
+    return form
+
+
+def _filtered(form: FilterForm):
+    stmt = scoped(select(Improvement), current_user)
+    for name, (column, enum) in FILTER_COLUMNS.items():
+        value = form[name].data
+        if value in {member.value for member in enum}:
+            stmt = stmt.where(column == enum(value))
+    for name, column in (("department", Improvement.department_id), ("team", Improvement.team_id)):
+        value = form[name].data or ""
+        if value.isdigit():
+            stmt = stmt.where(column == int(value))
+    text = (form.q.data or "").strip()
+    if text:
+        pattern = f"%{text.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(
+            or_(Improvement.title.ilike(pattern), Improvement.hypothesis.ilike(pattern))
+        )
+    return stmt
 
 
 @blueprint.route("/")
 def index():
-    status = request.args.get("status", "")
-    stmt = scoped(select(Improvement), current_user)
-    if status in {option.value for option in Status}:
-        stmt = stmt.where(Improvement.status == Status(status))
+    form = _filter_form()
+    stmt = _filtered(form)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    sort = form.sort.data if form.sort.data in SORTS else "updated"
     improvements = db.session.scalars(
-        stmt.order_by(Improvement.updated_at.desc(), Improvement.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        stmt.order_by(*ORDERINGS[sort]).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return render_template(
+    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_page_or_fragment(
         "improvements/index.html",
+        "improvements/partials/results.html",
+        form=form,
         improvements=improvements,
         counts=measurement_counts(i.id for i in improvements),
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        status=status,
-        statuses=list(Status),
+        pages=pages,
+        filters=filters,
+        may_register=bool(workflow.teams_for_registration(current_user)),
     )
+
+
+def _fill(form: ImprovementForm, improvement: Improvement) -> None:
+    for plan_name in ImprovementPlan.__dataclass_fields__:
+        form_name, value = form_value(plan_name, getattr(improvement, plan_name))
+        if form_name in form and request.method == "GET":
+            form[form_name].data = value
+
+
+def _show_error(form, error: WorkflowError, field: str | None = None) -> None:
+    target = form[field] if field and field in form else None
+    if target is not None:
+        target.errors = [*target.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+def new():
+    teams = workflow.teams_for_registration(current_user)
+    if not teams:
+        abort(403)
+    form = ImprovementForm()
+    form.team.choices = [(team.id, f"{team.name} ({team.department.code})") for team in teams]
+    if form.validate_on_submit():
+        team = next((t for t in teams if t.id == form.team.data), None)
+        plan = ImprovementPlan(**changes_from(form))
+        try:
+            improvement = workflow.create_improvement(current_user, team, plan)
+        except DuplicateTitleError as error:
+            _show_error(form, error, "title")
+        except WorkflowError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"“{improvement.title}” is registered as a draft.", "success")
+            return redirect(url_for(".view", improvement_id=improvement.id), code=303)
+    return render_template("improvements/new.html", form=form), 422 if form.errors else 200
 
 
 @blueprint.route("/<int:improvement_id>")
 def view(improvement_id: int):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    view_model = estimate_view(improvement)
+    db.session.commit()  # keeps a newly computed estimate in the cache
     return render_template(
         "improvements/view.html",
         improvement=improvement,
         cells=cell_summaries([improvement.id]),
+        estimate=view_model,
+        may_change=can_write(current_user, improvement),
+        locked=locked_fields(improvement),
+        problems=workflow.submission_problems(improvement)
+        if improvement.status in workflow.ALLOWED_FROM["submit"]
+        else [],
+        withdraw_form=WithdrawForm(),
     )
+
+
+@blueprint.route("/<int:improvement_id>/estimate")
+def estimate(improvement_id: int):
+    """The estimate panel alone, for htmx to refresh when measurements change."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    if not wants_fragment():
+        return redirect(url_for(".view", improvement_id=improvement.id, _anchor="estimate"))
+    view_model = estimate_view(improvement)
+    db.session.commit()
+    return render_page_or_fragment(
+        "improvements/partials/estimate.html",
+        "improvements/partials/estimate.html",
+        improvement=improvement,
+        estimate=view_model,
+    )
+
+
+@blueprint.route("/<int:improvement_id>/edit", methods=["GET", "POST"])
+def edit(improvement_id: int):
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    form = ImprovementForm()
+    del form.team  # an improvement stays with the team that registered it
+    locked = locked_fields(improvement)
+    for plan_name in locked:
+        del form[PLAN_TO_FORM.get(plan_name, plan_name)]
+    _fill(form, improvement)
+    if form.validate_on_submit():
+        try:
+            changed = workflow.update_plan(current_user, improvement, changes_from(form))
+        except WorkflowError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your changes are saved." if changed else "Nothing changed.", "success")
+            return redirect(url_for(".view", improvement_id=improvement.id), code=303)
+    return render_template(
+        "improvements/edit.html",
+        form=form,
+        improvement=improvement,
+        locked=sorted(locked, key=lambda name: (name not in DESIGN_FIELDS, name)),
+        money_fields=MONEY_FIELDS,
+    ), 422 if form.errors else 200
+
+
+@blueprint.route("/<int:improvement_id>/amend/<field_name>", methods=["GET", "POST"])
+def amend(improvement_id: int, field_name: str):
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    if field_name not in locked_fields(improvement):
+        abort(404)
+    form_field = PLAN_TO_FORM.get(field_name, field_name)
+    form = amendment_form_class(form_field)()
+    if request.method == "GET":
+        form[form_field].data = form_value(field_name, getattr(improvement, field_name))[1]
+    if form.validate_on_submit():
+        _, value = plan_value(form_field, form[form_field].data)
+        try:
+            workflow.amend(current_user, improvement, field_name, value, form.reason.data)
+        except WorkflowError as error:
+            _show_error(form, error, form_field)
+        else:
+            db.session.commit()
+            flash("The amendment is recorded and shown in the history.", "success")
+            return redirect(url_for(".view", improvement_id=improvement.id), code=303)
+    return render_template(
+        "improvements/amend.html",
+        form=form,
+        improvement=improvement,
+        field=form[form_field],
+        field_name=field_name,
+    ), 422 if form.errors else 200
+
+
+def _transition(improvement_id: int, action, success: str, *args):
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    try:
+        action(current_user, improvement, *args)
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for(".view", improvement_id=improvement_id), code=303)
+
+
+@blueprint.post("/<int:improvement_id>/start")
+def start(improvement_id: int):
+    return _transition(
+        improvement_id,
+        workflow.start,
+        "Started: the plan's design is now locked. Log measurements as they come.",
+    )
+
+
+@blueprint.post("/<int:improvement_id>/submit")
+def submit(improvement_id: int):
+    return _transition(
+        improvement_id, workflow.submit, "Submitted for review: the money terms are now locked too."
+    )
+
+
+@blueprint.post("/<int:improvement_id>/withdraw")
+def withdraw(improvement_id: int):
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+        flash("Say why the improvement is withdrawn.", "error")
+        return redirect(
+            url_for(".view", improvement_id=improvement.id, _anchor="withdraw"), code=303
+        )
+    return _transition(
+        improvement_id, workflow.withdraw, "Withdrawn. It is kept for the record.", form.reason.data
+    )
+
+
+@blueprint.post("/<int:improvement_id>/delete")
+def delete(improvement_id: int):
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    title = improvement.title
+    try:
+        workflow.delete_draft(current_user, improvement)
+    except WorkflowError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".view", improvement_id=improvement_id), code=303)
+    db.session.commit()
+    flash(f"The draft “{title}” is deleted.", "success")
+    return redirect(url_for(".index"), code=303)

@@ -66,7 +66,7 @@ def test_list_filters_by_status_and_rejects_nonsense(app, signed_in):
         draft_count = len(
             db.session.scalars(select(Improvement).where(Improvement.status == Status.DRAFT)).all()
         )
-    assert f"{draft_count} improvements." in drafts
+    assert f"{draft_count} improvements match." in drafts
     everything = client.get("/improvements/?status=nonsense&page=-4")
     assert everything.status_code == 200
 

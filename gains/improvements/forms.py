@@ -1,0 +1,284 @@
+"""Forms for registering, editing and amending an improvement, and filtering the register."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DateField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from gains.form_fields import DecimalTextField, WholeNumberField
+from gains.models import Design, Direction, ImprovementKind, Pillar, Status
+
+CASHABLE_CHOICES = [
+    ("yes", "Yes: the saving releases money"),
+    ("no", "No: it releases time or capacity"),
+]
+
+
+def _date_field(label: str, description: str) -> DateField:
+    return DateField(
+        label,
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[Optional()],
+        description=description,
+    )
+
+
+class ImprovementForm(FlaskForm):
+    """Every field of an improvement's plan (../shared DESIGN "Domain")."""
+
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter a title"), Length(max=200)],
+        description="A short name people will recognise, like 'Pre-fill the renewal form'.",
+    )
+    team = SelectField("Team", coerce=int, widget=GovSelect())
+    kind = RadioField(
+        "Kind of improvement",
+        choices=ImprovementKind.choices(),
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select the kind of improvement")],
+    )
+    pillar = RadioField(
+        "Public Value Framework pillar",
+        choices=Pillar.choices(),
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select the pillar it serves")],
+    )
+    hypothesis = TextAreaField(
+        "Hypothesis",
+        widget=GovTextArea(),
+        validators=[InputRequired("Enter the hypothesis"), Length(max=2000)],
+        description="What you change, and what you expect it to do to the metric.",
+    )
+    metric_name = StringField(
+        "Metric",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the metric's name"), Length(max=200)],
+        description="What you measure, like 'Time to complete the form'.",
+    )
+    metric_unit = StringField(
+        "Unit of the metric",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the metric's unit"), Length(max=50)],
+        description="Like min, s, days, % of letters, per 1,000 bills.",
+    )
+    direction = RadioField(
+        "Which way is better?",
+        choices=Direction.choices(),
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select whether higher or lower is better")],
+    )
+    unit_of_observation = StringField(
+        "Unit of observation",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter what one measurement is about"), Length(max=100)],
+        description="What one measurement is about: a case, a call, a collection round.",
+    )
+    scale = WholeNumberField(
+        "Scale",
+        what="the scale",
+        default=1,
+        description="1 for a plain number, 100 for a percentage, 1000 for 'per 1,000'.",
+    )
+    design = RadioField(
+        "Design",
+        choices=Design.choices(),
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select the design")],
+    )
+    planned_sample_size = WholeNumberField(
+        "Planned sample size",
+        what="the planned sample size",
+        description="Measurements you plan in each phase (and group).",
+    )
+    expected_effect = DecimalTextField(
+        "Expected effect",
+        places=6,
+        what="the expected effect",
+        description="The change you expect, after minus before, in the metric's unit.",
+    )
+    implementation_cost = DecimalTextField(
+        "Implementation cost (£)",
+        places=2,
+        minimum=0,
+        what="the implementation cost",
+        description="One-off cost in pounds. An innovation at no extra cost costs £0.",
+    )
+    annual_volume = WholeNumberField(
+        "Annual volume",
+        what="the annual volume",
+        description="Units of observation a year that the change applies to.",
+    )
+    value_per_unit_gbp = DecimalTextField(
+        "Value of one unit of the metric (£)",
+        places=4,
+        minimum=0,
+        what="the value per unit",
+        description="Pounds per unit of the metric, like 0.45 for a minute of staff time.",
+    )
+    cashable = RadioField(
+        "Is the saving cashable?",
+        choices=CASHABLE_CHOICES,
+        widget=GovRadioInput(),
+        default="no",
+    )
+    go_live_on = _date_field("Go-live date", "The day the change started. For example, 27 3 2026")
+    ended_on = _date_field(
+        "Ended on (optional)", "If the change was withdrawn or superseded. Savings stop then."
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+    def validate_implementation_cost(self, field) -> None:
+        kind = getattr(self, "kind", None)
+        if kind is not None and kind.data == ImprovementKind.NO_EXTRA_COST.value and field.data:
+            raise ValidationError(
+                "An innovation at no extra cost must have an implementation cost of £0"
+            )
+
+    def validate_ended_on(self, field) -> None:
+        go_live = getattr(self, "go_live_on", None)
+        if not field.data or go_live is None:
+            return  # without the go-live field here, the service checks the pair
+        if go_live.data is None:
+            raise ValidationError("Enter the go-live date before the end date")
+        if field.data <= go_live.data:
+            raise ValidationError("The end date must be after the go-live date")
+
+
+def _pounds_to_pence(value: Decimal | None) -> int:
+    return int((value or Decimal(0)) * 100)
+
+
+# Form field name -> (plan field name, converter from form data to the plan's value).
+
+CONVERTERS: dict[str, tuple[str, Any]] = {
+    "kind": ("kind", ImprovementKind),
+    "pillar": ("pillar", Pillar),
+    "direction": ("direction", Direction),
+    "design": ("design", Design),
+    "cashable": ("cashable", lambda value: value == "yes"),
+    "implementation_cost": ("implementation_cost_pence", _pounds_to_pence),
+    "expected_effect": ("expected_effect", lambda value: None if value is None else float(value)),
+    "scale": ("scale", lambda value: value or 1),
+}
+PLAN_TO_FORM = {plan_name: form_name for form_name, (plan_name, _) in CONVERTERS.items()}
+EDITABLE_FIELDS = (
+    "title", "kind", "pillar", "hypothesis", "metric_name", "metric_unit", "direction",
+    "unit_of_observation", "scale", "design", "planned_sample_size", "expected_effect",
+    "implementation_cost", "annual_volume", "value_per_unit_gbp", "cashable",
+    "go_live_on", "ended_on",
+)  # fmt: skip
+
+
+def plan_value(form_field: str, data: Any) -> tuple[str, Any]:
+    """The plan field name and value for one form field's data."""
+    plan_name, convert = CONVERTERS.get(form_field, (form_field, lambda value: value))
+    if isinstance(data, str) and form_field not in CONVERTERS:
+        data = data.strip()
+    return plan_name, convert(data)
+
+
+def form_value(plan_name: str, value: Any) -> tuple[str, Any]:
+    """The form field name and data for one plan value (to fill a form from a record)."""
+    form_name = PLAN_TO_FORM.get(plan_name, plan_name)
+    if plan_name == "implementation_cost_pence":
+        value = Decimal(value) / 100
+    elif plan_name == "cashable":
+        value = "yes" if value else "no"
+    elif hasattr(value, "value") and not isinstance(value, date):
+        value = value.value
+    elif plan_name == "expected_effect" and value is not None:
+        value = Decimal(str(value))
+    return form_name, value
+
+
+def changes_from(form: FlaskForm) -> dict[str, Any]:
+    """The plan changes a submitted form asks for, for the fields it still has."""
+    return dict(plan_value(name, form[name].data) for name in EDITABLE_FIELDS if name in form)
+
+
+class AmendmentReasonMixin:
+    reason = TextAreaField(
+        "Why is this change needed?",
+        widget=GovTextArea(),
+        validators=[InputRequired("Explain why the locked field must change"), Length(max=2000)],
+        description="Shown to reviewers with the improvement's history.",
+    )
+    submit = SubmitField("Record the amendment", widget=GovSubmitInput())
+
+
+def amendment_form_class(form_field: str) -> type[FlaskForm]:
+    """A form with one field of the plan, as in ImprovementForm, and the reason for changing it."""
+    return type(
+        "AmendmentForm",
+        (AmendmentReasonMixin, FlaskForm),
+        {form_field: getattr(ImprovementForm, form_field)},
+    )
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is it withdrawn?",
+        widget=GovTextArea(),
+        validators=[InputRequired("Say why the improvement is withdrawn"), Length(max=2000)],
+    )
+    submit = SubmitField("Withdraw the improvement", widget=GovSubmitInput())
+
+
+SORTS = {
+    "updated": "Recently changed",
+    "title": "Title (A to Z)",
+    "go_live": "Go-live date (newest first)",
+    "status": "Status",
+}
+
+
+class FilterForm(FlaskForm):
+    """The register's filters. A GET form: it must work as plain links and bookmarks."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search titles and hypotheses", widget=GovTextInput())
+    department = SelectField("Department", widget=GovSelect(), default="")
+    team = SelectField("Team", widget=GovSelect(), default="")
+    kind = SelectField(
+        "Kind",
+        widget=GovSelect(),
+        default="",
+        choices=[("", "Any kind"), *ImprovementKind.choices()],
+    )
+    pillar = SelectField(
+        "Pillar", widget=GovSelect(), default="", choices=[("", "Any pillar"), *Pillar.choices()]
+    )
+    status = SelectField(
+        "Status", widget=GovSelect(), default="", choices=[("", "Any status"), *Status.choices()]
+    )
+    design = SelectField(
+        "Design", widget=GovSelect(), default="", choices=[("", "Any design"), *Design.choices()]
+    )
+    sort = SelectField(
+        "Sort by", widget=GovSelect(), default="updated", choices=list(SORTS.items())
+    )

@@ -1,0 +1,144 @@
+"""Pre-registration locks, one test per rule (../shared DESIGN "Locking")."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from gains.models import (
+    DESIGN_FIELDS,
+    MONEY_FIELDS,
+    Amendment,
+    Decision,
+    Design,
+    Direction,
+    Improvement,
+    Status,
+)
+from gains.services import improvements as workflow
+from gains.services.improvements import LockedFieldError, WorkflowError, locked_fields
+from gains.services.measurements import record_batch
+from gains.services.reviews import decide
+from tests.services.test_workflow import person, plan, rows
+
+# A new value for every lockable field, different from plan()'s.
+NEW_VALUES = {
+    "hypothesis": "A two-page letter works better.",
+    "metric_name": "Minutes to finish",
+    "direction": Direction.HIGHER,
+    "unit_of_observation": "household",
+    "design": Design.PAIRED,
+    "expected_effect": -4.0,
+    "annual_volume": 12_000,
+    "value_per_unit_gbp": Decimal("0.5000"),
+    "implementation_cost_pence": 150_000,
+    "cashable": True,
+}
+
+
+@pytest.fixture
+def member(session):
+    return person(session, "member")
+
+
+def in_status(session, member, status: Status) -> Improvement:
+    improvement = workflow.create_improvement(member, member.team, plan(title=f"Lock {status}"))
+    if status is Status.DRAFT:
+        return improvement
+    workflow.start(member, improvement)
+    if status is Status.RUNNING:
+        return improvement
+    from gains.models import BatchSource
+
+    record_batch(
+        member,
+        improvement,
+        rows("before", [9, 10, 11, 10]) + rows("after", [8, 9, 8, 7]),
+        source=BatchSource.FORM,
+    )
+    workflow.submit(member, improvement)
+    if status is Status.APPROVED:
+        decide(person(session, "manager"), improvement, Decision.APPROVED, "")
+    return improvement
+
+
+def test_nothing_is_locked_in_a_draft(session, member):
+    improvement = in_status(session, member, Status.DRAFT)
+    assert locked_fields(improvement) == frozenset()
+    changed = workflow.update_plan(member, improvement, dict(NEW_VALUES))
+    assert set(changed) == set(NEW_VALUES)
+
+
+@pytest.mark.parametrize("field", DESIGN_FIELDS)
+def test_design_fields_lock_from_running(session, member, field):
+    improvement = in_status(session, member, Status.RUNNING)
+    with pytest.raises(LockedFieldError, match="locked"):
+        workflow.update_plan(member, improvement, {field: NEW_VALUES[field]})
+
+
+@pytest.mark.parametrize("field", MONEY_FIELDS)
+def test_money_fields_stay_open_while_running(session, member, field):
+    improvement = in_status(session, member, Status.RUNNING)
+    assert workflow.update_plan(member, improvement, {field: NEW_VALUES[field]}) == {
+        field: NEW_VALUES[field]
+    }
+
+
+@pytest.mark.parametrize("field", MONEY_FIELDS)
+def test_money_fields_lock_from_submission(session, member, field):
+    improvement = in_status(session, member, Status.SUBMITTED)
+    with pytest.raises(LockedFieldError):
+        workflow.update_plan(member, improvement, {field: NEW_VALUES[field]})
+
+
+def test_unlocked_fields_still_change_after_submission(session, member):
+    improvement = in_status(session, member, Status.SUBMITTED)
+    changed = workflow.update_plan(member, improvement, {"ended_on": date(2026, 9, 1)})
+    assert changed == {"ended_on": date(2026, 9, 1)}
+
+
+@pytest.mark.parametrize("field", DESIGN_FIELDS + MONEY_FIELDS)
+def test_a_locked_field_changes_by_amendment_with_a_reason(session, member, field):
+    improvement = in_status(session, member, Status.SUBMITTED)
+    version = improvement.data_version
+    old = getattr(improvement, field)
+    with pytest.raises(WorkflowError, match="Explain why"):
+        workflow.amend(member, improvement, field, NEW_VALUES[field], "  ")
+    amendment = workflow.amend(member, improvement, field, NEW_VALUES[field], "Agreed with finance")
+    session.flush()
+    assert getattr(improvement, field) == NEW_VALUES[field]
+    assert amendment.reason == "Agreed with finance"
+    assert amendment.old_value == (
+        old.value if hasattr(old, "value") else str(old) if isinstance(old, Decimal) else old
+    )
+    assert improvement.data_version == version + 1
+    assert improvement.status is Status.SUBMITTED
+
+
+def test_amending_an_unlocked_field_is_refused(session, member):
+    improvement = in_status(session, member, Status.RUNNING)
+    with pytest.raises(WorkflowError, match="not locked"):
+        workflow.amend(member, improvement, "annual_volume", 5, "because")
+
+
+def test_amendments_still_obey_the_plan_rules(session, member):
+    improvement = in_status(session, member, Status.SUBMITTED)
+    with pytest.raises(WorkflowError, match="positive whole number"):
+        workflow.amend(member, improvement, "annual_volume", 0, "typo")
+
+
+def test_an_amendment_after_approval_reopens_review(session, member):
+    improvement = in_status(session, member, Status.APPROVED)
+    approved = improvement.reviews[-1]
+    workflow.amend(member, improvement, "annual_volume", 20_000, "Volume was under-counted")
+    session.flush()
+    assert improvement.status is Status.SUBMITTED
+    # Until re-approved, the approval's snapshot is still the validated figure.
+    assert approved.snapshot["money"]["annual_volume"] == 10_000
+    history = session.scalars(
+        select(Amendment).where(Amendment.improvement_id == improvement.id)
+    ).all()
+    assert [(a.field_name, a.old_value, a.new_value) for a in history] == [
+        ("annual_volume", 10_000, 20_000)
+    ]
