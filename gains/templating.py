@@ -47,6 +47,13 @@ def format_number(value: float | int | None, digits: int = 3) -> str:
     return f"{value:,.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
 
 
+def format_p_value(p: float | None) -> str:
+    """p as people read it: three decimals, and "< 0.001" rather than 2.21e-05."""
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def summary_row(pair: tuple) -> dict:
     """(key html, value text) -> a govukSummaryList row."""
     key_html, value = pair
@@ -73,6 +80,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "govuk_date")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(summary_row, "plan_row")
+    app.add_template_filter(format_p_value, "p_value")
 
     @app.context_processor
     def inject_globals():

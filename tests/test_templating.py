@@ -35,3 +35,11 @@ def test_format_date_and_number():
     assert format_number(1234567) == "1,234,567"
     assert format_number(0.000123456, 3) == "0.000123"
     assert format_number(None) == "–"
+
+
+def test_format_p_value():
+    from gains.templating import format_p_value
+
+    assert format_p_value(0.0000221) == "< 0.001"
+    assert format_p_value(0.04912) == "0.049"
+    assert format_p_value(None) == "–"

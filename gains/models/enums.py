@@ -91,6 +91,12 @@ class BatchStatus(LabelledEnum):
 
 
 class Decision(LabelledEnum):
+    """Labels are the reviewer's buttons; `outcome` is how the history reads."""
+
     APPROVED = "approved", "Approve"
     REJECTED = "rejected", "Reject"
     CHANGES_REQUESTED = "changes_requested", "Request changes"
+
+    @property
+    def outcome(self) -> str:
+        return Status(self.value).label
