@@ -65,12 +65,14 @@ def register_templating(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from gains.auth.views import blueprint as auth_blueprint
+    from gains.dashboards.views import blueprint as dashboards_blueprint
     from gains.improvements.views import blueprint as improvements_blueprint
     from gains.main.views import blueprint as main_blueprint
 
     app.register_blueprint(main_blueprint)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(improvements_blueprint)
+    app.register_blueprint(dashboards_blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

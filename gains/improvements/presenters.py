@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from gains.models import Design, Estimate, Improvement
 from gains.services.estimates import NoEstimate, current_estimate
-from gains.stats.money import AnnualSaving, annual_saving
+from gains.services.savings import saving_for
+from gains.stats.money import AnnualSaving
 
 METHODS = {
     "welch": (
@@ -59,23 +59,6 @@ class EstimateView:
     @property
     def result(self) -> dict[str, Any]:
         return self.estimate.result if self.estimate else {}
-
-
-def saving_for(improvement: Improvement, result: dict[str, Any]) -> AnnualSaving | None:
-    """The annual saving in £ (with its SE and CI) of an estimate, if the money is set."""
-    if improvement.annual_volume is None or improvement.value_per_unit_gbp is None:
-        return None
-    if result.get("gain") is None or result.get("se") is None:
-        return None
-    return annual_saving(
-        result["gain"],
-        result["se"],
-        result["gain_ci_low"],
-        result["gain_ci_high"],
-        Decimal(improvement.scale),
-        Decimal(improvement.annual_volume),
-        improvement.value_per_unit_gbp,
-    )
 
 
 def estimate_view(improvement: Improvement) -> EstimateView:

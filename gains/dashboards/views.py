@@ -1,0 +1,95 @@
+"""Dashboards: a department's pooled effect and savings (Treasury's view comes next)."""
+
+from __future__ import annotations
+
+from hashlib import sha256
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from gains.access import get_scoped_or_404, scoped
+from gains.charts.forest import ForestRow, forest_plot_svg
+from gains.extensions import db
+from gains.models import Department, Improvement, Review, Role
+from gains.services.dashboards import department_dashboard, pool_department
+from gains.services.savings import validated_savings
+from gains.stats.pooling import METHODS
+
+blueprint = Blueprint("dashboards", __name__, url_prefix="/dashboards")
+
+# An SVG shown with <img> runs no script; its own policy lets matplotlib's inline styles apply.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+def _method() -> str:
+    method = request.args.get("method", "dl")
+    return method if method in METHODS else "dl"
+
+
+@blueprint.route("/departments/")
+def departments():
+    if current_user.role in (Role.MEMBER, Role.MANAGER):
+        return redirect(url_for(".department", department_id=current_user.department_id))
+    rows = db.session.scalars(scoped(select(Department), current_user).order_by(Department.name))
+    return render_template("dashboards/departments.html", departments=rows.all())
+
+
+@blueprint.route("/departments/<int:department_id>")
+def department(department_id: int):
+    record = get_scoped_or_404(Department, department_id, current_user)
+    dashboard = department_dashboard(record, _method())
+    db.session.commit()  # keeps estimates computed for the claimed figures
+    return render_template(
+        "dashboards/department.html", dashboard=dashboard, method=dashboard.pooling.method
+    )
+
+
+def _forest_version(department_id: int, method: str) -> str:
+    """Changes whenever an approval or an improvement's data version in the department does."""
+    latest_review = db.session.scalar(
+        select(func.max(Review.id))
+        .join(Improvement)
+        .where(Improvement.department_id == department_id)
+    )
+    versions = db.session.scalar(
+        select(func.sum(Improvement.data_version)).where(Improvement.department_id == department_id)
+    )
+    return sha256(
+        f"forest:{department_id}:{method}:{latest_review}:{versions}".encode()
+    ).hexdigest()[:32]
+
+
+@blueprint.route("/departments/<int:department_id>/forest.svg")
+def forest_plot(department_id: int):
+    record = get_scoped_or_404(Department, department_id, current_user)
+    method = _method()
+    etag = _forest_version(record.id, method)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        improvements = db.session.scalars(
+            select(Improvement).where(Improvement.department_id == record.id)
+        ).all()
+        pooling = pool_department(validated_savings(improvements), method)
+        rows = [ForestRow(s.title, s.hedges_g, *s.ci) for s in pooling.studies]
+        svg = forest_plot_svg(
+            rows,
+            pooling.result,
+            title=f"Forest plot of approved improvements, {record.name}",
+            description=(
+                f"Standardised effect (Hedges' g, positive is better) with 95% intervals for "
+                f"{len(rows)} approved improvements"
+                + (
+                    f", pooled by {method.upper()}: {pooling.result.estimate:.2f} "
+                    f"({pooling.result.ci_low:.2f} to {pooling.result.ci_high:.2f})."
+                    if pooling.result
+                    else "."
+                )
+            ),
+        )
+        response = Response(svg, mimetype="image/svg+xml")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    return response

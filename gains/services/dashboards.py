@@ -1,0 +1,141 @@
+"""The department dashboard: pooled effect, breakdowns, counts and savings.
+
+Figures come from validated snapshots (what managers approved) and cached current estimates;
+raw measurements are never loaded here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from gains.extensions import db
+from gains.models import Department, Design, Improvement, ImprovementKind, Pillar, Status
+from gains.services.savings import (
+    ClaimedSaving,
+    ValidatedSaving,
+    claimed_savings,
+    validated_savings,
+)
+from gains.stats.inference import DEFAULT_LEVEL, critical_value
+from gains.stats.money import SavingsTotal, split_by_cashable, total_savings
+from gains.stats.pooling import METHODS, MIN_STUDIES, PooledEstimate, pool_random_effects
+
+
+@dataclass(frozen=True)
+class PooledStudy:
+    improvement_id: int
+    title: str
+    hedges_g: float
+    variance: float
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        half_width = float(critical_value(DEFAULT_LEVEL, math.inf)) * math.sqrt(self.variance)
+        return self.hedges_g - half_width, self.hedges_g + half_width
+
+
+@dataclass(frozen=True)
+class Pooling:
+    method: str
+    studies: list[PooledStudy]
+    excluded_time_series: int
+    excluded_no_effect_size: int
+    result: PooledEstimate | None
+
+    @property
+    def reason(self) -> str | None:
+        if self.result is not None:
+            return None
+        return (
+            f"Pooling needs at least {MIN_STUDIES} approved improvements with a standardised "
+            f"effect; this department has {len(self.studies)}."
+        )
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    value: str
+    label: str
+    count: int
+    validated: SavingsTotal
+
+
+@dataclass(frozen=True)
+class DepartmentDashboard:
+    department: Department
+    pooling: Pooling
+    status_counts: list[tuple[Status, int]]
+    by_pillar: list[Breakdown]
+    by_kind: list[Breakdown]
+    claimed: SavingsTotal
+    validated: SavingsTotal
+    validated_by_cashable: dict[str, SavingsTotal]
+    validated_items: list[ValidatedSaving]
+    claimed_items: list[ClaimedSaving]
+
+
+def pool_department(validated: Iterable[ValidatedSaving], method: str = "dl") -> Pooling:
+    """Random-effects pooling of approved improvements' Hedges' g (time series excluded:
+    their effects are on weekly means, not comparable standardised units)."""
+    if method not in METHODS:
+        method = "dl"
+    studies, excluded_series, excluded_missing = [], 0, 0
+    for row in validated:
+        if row.improvement.design is Design.TIME_SERIES:
+            excluded_series += 1
+            continue
+        g, variance = row.estimate.get("hedges_g"), row.estimate.get("hedges_g_variance")
+        if g is None or variance is None or variance <= 0:
+            excluded_missing += 1
+            continue
+        studies.append(PooledStudy(row.improvement.id, row.improvement.title, g, variance))
+    studies.sort(key=lambda study: study.title)
+    result = None
+    if len(studies) >= MIN_STUDIES:
+        result = pool_random_effects(
+            [s.hedges_g for s in studies], [s.variance for s in studies], method=method
+        )
+    return Pooling(method, studies, excluded_series, excluded_missing, result)
+
+
+def _breakdown(enum, attribute: str, improvements, validated) -> list[Breakdown]:
+    counts = Counter(getattr(i, attribute) for i in improvements)
+    rows = []
+    for member in enum:
+        items = [v.item for v in validated if getattr(v.improvement, attribute) is member]
+        rows.append(
+            Breakdown(member.value, member.label, counts.get(member, 0), total_savings(items))
+        )
+    return rows
+
+
+def department_dashboard(department: Department, method: str = "dl") -> DepartmentDashboard:
+    improvements = db.session.scalars(
+        select(Improvement).where(Improvement.department_id == department.id)
+    ).all()
+    validated = validated_savings(improvements)
+    claimed = claimed_savings(improvements)
+    status_counts = dict(
+        db.session.execute(
+            select(Improvement.status, func.count())
+            .where(Improvement.department_id == department.id)
+            .group_by(Improvement.status)
+        ).all()
+    )
+    return DepartmentDashboard(
+        department=department,
+        pooling=pool_department(validated, method),
+        status_counts=[(status, status_counts.get(status, 0)) for status in Status],
+        by_pillar=_breakdown(Pillar, "pillar", improvements, validated),
+        by_kind=_breakdown(ImprovementKind, "kind", improvements, validated),
+        claimed=total_savings(c.item for c in claimed),
+        validated=total_savings(v.item for v in validated),
+        validated_by_cashable=split_by_cashable(v.item for v in validated),
+        validated_items=sorted(validated, key=lambda v: -v.item.annual_saving_pence),
+        claimed_items=sorted(claimed, key=lambda c: -c.item.annual_saving_pence),
+    )

@@ -1,0 +1,115 @@
+"""The department dashboard's numbers, pinned to values computed here by hand."""
+
+import math
+
+import pytest
+from sqlalchemy import select
+
+from gains.models import Decision, Department, Design, Improvement, Review, Status
+from gains.services.dashboards import department_dashboard
+
+
+def approved_snapshots(session, code):
+    """(improvement, latest approval) for improvements whose approval still stands."""
+    department = session.scalars(select(Department).where(Department.code == code)).one()
+    rows = []
+    for improvement in session.scalars(
+        select(Improvement).where(Improvement.department_id == department.id)
+    ):
+        if improvement.status not in (Status.APPROVED, Status.SUBMITTED, Status.CHANGES_REQUESTED):
+            continue
+        approvals = session.scalars(
+            select(Review)
+            .where(Review.improvement_id == improvement.id, Review.decision == Decision.APPROVED)
+            .order_by(Review.id)
+        ).all()
+        if approvals:
+            rows.append((improvement, approvals[-1]))
+    return department, rows
+
+
+def dersimonian_laird(g, v):
+    """The textbook DL estimator (DerSimonian & Laird 1986), written out independently."""
+    w = [1 / x for x in v]
+    mean_fixed = sum(wi * gi for wi, gi in zip(w, g, strict=True)) / sum(w)
+    q = sum(wi * (gi - mean_fixed) ** 2 for wi, gi in zip(w, g, strict=True))
+    c = sum(w) - sum(wi**2 for wi in w) / sum(w)
+    tau2 = max(0.0, (q - (len(g) - 1)) / c)
+    w_star = [1 / (x + tau2) for x in v]
+    pooled = sum(wi * gi for wi, gi in zip(w_star, g, strict=True)) / sum(w_star)
+    return pooled, math.sqrt(1 / sum(w_star)), tau2, q
+
+
+@pytest.mark.parametrize("code", ["REV", "HLT", "WKP", "CTY"])
+def test_pooled_effect_matches_dersimonian_laird_by_hand(session, code):
+    department, rows = approved_snapshots(session, code)
+    studies = [
+        (review.snapshot["estimate"]["hedges_g"], review.snapshot["estimate"]["hedges_g_variance"])
+        for improvement, review in rows
+        if improvement.design is not Design.TIME_SERIES
+        and review.snapshot["estimate"]["hedges_g"] is not None
+    ]
+    dashboard = department_dashboard(department)
+    assert len(dashboard.pooling.studies) == len(studies)
+    if len(studies) < 3:
+        assert dashboard.pooling.result is None
+        assert "at least 3" in dashboard.pooling.reason
+        return
+    pooled, se, tau2, q = dersimonian_laird([g for g, _ in studies], [v for _, v in studies])
+    result = dashboard.pooling.result
+    assert result.estimate == pytest.approx(pooled, rel=1e-9)
+    assert result.se == pytest.approx(se, rel=1e-9)
+    assert result.tau2 == pytest.approx(tau2, rel=1e-9, abs=1e-12)
+    assert result.q == pytest.approx(q, rel=1e-9)
+    assert result.ci_low == pytest.approx(pooled - 1.959963984540054 * se, rel=1e-9)
+
+
+def test_validated_total_and_band_by_hand(session):
+    department, rows = approved_snapshots(session, "REV")
+    savings = [review.snapshot["annual_saving"] for _, review in rows]
+    total = sum(s["annual_saving_pence"] for s in savings)
+    se = math.sqrt(sum(s["se_pence"] ** 2 for s in savings))
+    dashboard = department_dashboard(department)
+    assert dashboard.validated.total_pence == total
+    assert dashboard.validated.n_items == len(rows)
+    assert dashboard.validated.band_low_pence == pytest.approx(
+        total - 1.959963984540054 * se, abs=1
+    )
+    cashable = sum(
+        s["annual_saving_pence"]
+        for (_, r), s in zip(rows, savings, strict=True)
+        if r.snapshot["money"]["cashable"]
+    )
+    assert dashboard.validated_by_cashable["cashable"].total_pence == cashable
+
+
+def test_reopened_improvement_keeps_its_validated_figure(session):
+    department, rows = approved_snapshots(session, "REV")
+    reopened = [imp for imp, _ in rows if imp.status is Status.SUBMITTED]
+    assert [imp.title for imp in reopened] == ["Wrap-up codes reduced from 40 to 12"]
+    dashboard = department_dashboard(department)
+    assert reopened[0].id in {row.improvement.id for row in dashboard.validated_items}
+
+
+def test_status_counts_cover_every_improvement(session):
+    department = session.scalars(select(Department).where(Department.code == "WKP")).one()
+    dashboard = department_dashboard(department)
+    total = len(
+        session.scalars(
+            select(Improvement.id).where(Improvement.department_id == department.id)
+        ).all()
+    )
+    assert sum(count for _, count in dashboard.status_counts) == total
+    assert sum(row.count for row in dashboard.by_pillar) == total
+
+
+def test_the_demo_has_a_department_to_pool(session):
+    pooled = [
+        code
+        for code in ("REV", "HLT", "WKP", "CTY")
+        if department_dashboard(
+            session.scalars(select(Department).where(Department.code == code)).one()
+        ).pooling.result
+        is not None
+    ]
+    assert pooled, "the demo should show pooling somewhere"

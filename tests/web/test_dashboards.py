@@ -1,0 +1,53 @@
+"""Department dashboard pages and the forest plot as each role sees them."""
+
+from sqlalchemy import select
+
+from gains.extensions import db
+from gains.models import Department
+
+
+def department_id(app, code: str) -> int:
+    with app.app_context():
+        return db.session.scalars(select(Department.id).where(Department.code == code)).one()
+
+
+def test_members_and_managers_go_to_their_own_department(app, signed_in):
+    client = signed_in("manager")
+    response = client.get("/dashboards/departments/")
+    assert response.headers["Location"] == f"/dashboards/departments/{department_id(app, 'WKP')}"
+    assert client.get(f"/dashboards/departments/{department_id(app, 'REV')}").status_code == 404
+
+
+def test_treasury_chooses_any_department(app, signed_in):
+    client = signed_in("treasury")
+    listing = client.get("/dashboards/departments/").get_data(as_text=True)
+    assert "Revenue and Customs" in listing and "Riverton City Council" in listing
+    page = client.get(f"/dashboards/departments/{department_id(app, 'REV')}?method=pm")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Pooled standardised effect" in html
+    assert 'value="pm" selected' in html
+    assert "forest.svg?method=pm" in html
+
+
+def test_every_figure_links_to_its_improvements(app, signed_in):
+    client = signed_in("member")
+    wkp = department_id(app, "WKP")
+    html = client.get(f"/dashboards/departments/{wkp}").get_data(as_text=True)
+    assert f"/improvements/?department={wkp}&amp;status=approved" in html
+    assert f"/improvements/?department={wkp}&amp;pillar=engaging_users" in html
+    assert f"/improvements/?department={wkp}&amp;kind=no_extra_cost" in html
+
+
+def test_forest_plot_is_an_accessible_svg_cached_by_version(app, signed_in):
+    client = signed_in("treasury")
+    url = f"/dashboards/departments/{department_id(app, 'REV')}/forest.svg"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+    assert "script" not in svg.lower()
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
