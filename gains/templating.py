@@ -9,7 +9,7 @@ from flask import Flask, g
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
-from gains.models import Phase, Role, StudyGroup
+from gains.models import ImprovementKind, Phase, Pillar, Role, StudyGroup
 
 
 def format_gbp(amount: Decimal | int | float | None, *, pence: bool = False) -> str:
@@ -89,4 +89,6 @@ def init_app(app: Flask) -> None:
             "Role": Role,
             "Phase": Phase,
             "StudyGroup": StudyGroup,
+            "Pillar": Pillar,
+            "ImprovementKind": ImprovementKind,
         }

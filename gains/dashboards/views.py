@@ -93,3 +93,7 @@ def forest_plot(department_id: int):
     response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
     response.headers["Content-Security-Policy"] = SVG_POLICY
     return response
+
+
+# The Treasury routes live in their own module on this blueprint.
+from gains.dashboards import treasury  # noqa: E402, F401

@@ -104,6 +104,23 @@ def annual_saving_from_estimate(result, scale, annual_volume, value_per_unit_gbp
     )
 
 
+def accrual_months(
+    go_live: date, today: date, ended_on: date | None = None
+) -> list[tuple[date, Decimal]]:
+    """(first day of month, fraction of a year accrued in it) from go-live to today or the end.
+
+    Each month accrues 1/12 × (days accruing in the month ÷ days in the month), counting days
+    in [go-live, end) with end = today, or ``ended_on`` when that is earlier: the first month
+    is pro rata, later months are whole, and the current (or ending) month is pro rata to the
+    day. The same fractions scale an annual saving and its standard error.
+    """
+    end = min(today, ended_on) if ended_on else today
+    return [
+        (month_start, _share(month_start, go_live, end) / MONTHS_PER_YEAR)
+        for month_start in _month_starts(go_live, end)
+    ]
+
+
 def monthly_accrual(
     annual_saving_pence: int,
     implementation_cost_pence: int,
@@ -111,21 +128,14 @@ def monthly_accrual(
     today: date,
     ended_on: date | None = None,
 ) -> list[MonthlyAccrual]:
-    """Savings accrued per calendar month, net of the one-off cost deducted at go-live.
-
-    Each month accrues annual/12 · (days accruing in the month ÷ days in the month), counting
-    days in [go-live, end) with end = today, or ``ended_on`` when that is earlier: so the first
-    month is pro rata, later months are whole, and the current (or ending) month is pro rata to
-    the day. Months are rounded so that they add up exactly to the rounded cumulative total.
-    """
-    end = min(today, ended_on) if ended_on else today
+    """Savings accrued per calendar month (see :func:`accrual_months`), net of the one-off
+    cost deducted at go-live. Months are rounded so that they add up exactly to the rounded
+    cumulative total."""
     months: list[MonthlyAccrual] = []
     exact_cumulative = Decimal(0)
     booked_pence = 0
-    for month_start in _month_starts(go_live, end):
-        exact_cumulative += (
-            Decimal(annual_saving_pence) / MONTHS_PER_YEAR * _share(month_start, go_live, end)
-        )
+    for month_start, year_fraction in accrual_months(go_live, today, ended_on):
+        exact_cumulative += Decimal(annual_saving_pence) * year_fraction
         saving = _round_pence(exact_cumulative) - booked_pence
         booked_pence += saving
         cost = implementation_cost_pence if not months else 0

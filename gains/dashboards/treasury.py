@@ -1,0 +1,94 @@
+"""Treasury's cumulative savings dashboard and its exports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, render_template, request
+from sqlalchemy import func, select
+
+from gains.auth import roles_required
+from gains.dashboards.treasury_tables import treasury_tables
+from gains.dashboards.views import blueprint
+from gains.exports import table_to_csv, table_to_xlsx
+from gains.extensions import db
+from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
+from gains.models.base import utcnow
+from gains.services.treasury import TreasuryFilters, treasury_dashboard
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _month(raw: str | None) -> date | None:
+    try:
+        year, month = (int(part) for part in (raw or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return None
+
+
+def _filters() -> TreasuryFilters:
+    """Filters from the query string; values that are not valid are ignored, not errors."""
+    known = set(db.session.scalars(select(Department.id)))
+    ids = tuple(sorted({int(v) for v in request.args.getlist("department") if v.isdigit()} & known))
+    pillar = request.args.get("pillar", "")
+    kind = request.args.get("kind", "")
+    return TreasuryFilters(
+        department_ids=ids,
+        pillar=Pillar(pillar) if pillar in {p.value for p in Pillar} else None,
+        kind=ImprovementKind(kind) if kind in {k.value for k in ImprovementKind} else None,
+        start=_month(request.args.get("from")),
+        end=_month(request.args.get("to")),
+    )
+
+
+def _month_choices(today: date) -> list[date]:
+    first = db.session.scalar(select(func.min(Improvement.go_live_on))) or today
+    months, current = [], date(first.year, first.month, 1)
+    while current <= today:
+        months.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return months
+
+
+@blueprint.route("/treasury")
+@roles_required(Role.TREASURY, Role.ADMIN)
+def treasury():
+    today = utcnow().date()
+    filters = _filters()
+    dashboard = treasury_dashboard(filters, today)
+    db.session.commit()  # keeps estimates computed for the claimed figures
+    departments = db.session.scalars(select(Department).order_by(Department.name)).all()
+    return render_template(
+        "dashboards/treasury.html",
+        dashboard=dashboard,
+        tables=treasury_tables(dashboard),
+        departments=departments,
+        described=filters.describe({d.id: d.name for d in departments}),
+        months=_month_choices(today),
+        query=request.args.to_dict(flat=False),
+    )
+
+
+@blueprint.route("/treasury/<table>.<file_format>")
+@roles_required(Role.TREASURY, Role.ADMIN)
+def treasury_export(table: str, file_format: str):
+    if file_format not in ("csv", "xlsx"):
+        abort(404)
+    filters = _filters()
+    dashboard = treasury_dashboard(filters, utcnow().date())
+    tables = treasury_tables(dashboard)
+    if table not in tables:
+        abort(404)
+    departments = {d.id: d.name for d in db.session.scalars(select(Department))}
+    described = [*filters.describe(departments), ("Produced", f"{utcnow():%d %B %Y %H:%M} UTC")]
+    if file_format == "csv":
+        body, mimetype = table_to_csv(tables[table], described), "text/csv"
+    else:
+        body, mimetype = table_to_xlsx(tables[table], described), XLSX
+    db.session.commit()
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="gains-{table}-{utcnow():%Y%m%d}.{file_format}"'
+    )
+    return response

@@ -1,0 +1,105 @@
+"""The Treasury dashboard's tables: one definition serves the page and the exported files."""
+
+from __future__ import annotations
+
+from gains.exports import Column, Table, pounds
+from gains.services.treasury import Breakdown, TreasuryDashboard
+
+BAND = "95% band"
+
+
+def _breakdown_table(name: str, title: str, first: str, rows: list[Breakdown]) -> Table:
+    return Table(
+        name,
+        title,
+        [
+            Column(first),
+            Column("Claimed a year", "gbp"),
+            Column("Validated a year", "gbp"),
+            Column(f"Validated {BAND}: low", "gbp"),
+            Column(f"Validated {BAND}: high", "gbp"),
+            Column("Validated improvements", "number"),
+        ],
+        [
+            [
+                row.label,
+                pounds(row.claimed.total_pence),
+                pounds(row.validated.total_pence),
+                pounds(row.validated.band_low_pence),
+                pounds(row.validated.band_high_pence),
+                row.validated.n_items,
+            ]
+            for row in rows
+        ],
+    )
+
+
+def treasury_tables(dashboard: TreasuryDashboard) -> dict[str, Table]:
+    tables = [
+        Table(
+            "cumulative",
+            "Cumulative net savings by month",
+            [
+                Column("Month", "month"),
+                Column("Claimed", "gbp"),
+                Column(f"Claimed {BAND}: low", "gbp"),
+                Column(f"Claimed {BAND}: high", "gbp"),
+                Column("Validated", "gbp"),
+                Column(f"Validated {BAND}: low", "gbp"),
+                Column(f"Validated {BAND}: high", "gbp"),
+            ],
+            [
+                [
+                    p.month,
+                    pounds(p.claimed_pence),
+                    pounds(p.claimed_low_pence),
+                    pounds(p.claimed_high_pence),
+                    pounds(p.validated_pence),
+                    pounds(p.validated_low_pence),
+                    pounds(p.validated_high_pence),
+                ]
+                for p in dashboard.months
+            ],
+        ),
+        Table(
+            "financial-years",
+            "Net savings by financial year",
+            [Column("Financial year"), Column("Claimed", "gbp"), Column("Validated", "gbp")],
+            [[label, pounds(c), pounds(v)] for label, c, v in dashboard.by_financial_year],
+        ),
+        _breakdown_table(
+            "departments", "Annual savings by department", "Department", dashboard.by_department
+        ),
+        _breakdown_table(
+            "pillars",
+            "Annual savings by Public Value Framework pillar",
+            "Pillar",
+            dashboard.by_pillar,
+        ),
+        _breakdown_table("kinds", "Annual savings by kind", "Kind", dashboard.by_kind),
+        _breakdown_table(
+            "cashable", "Annual savings: cashable or not", "Saving", dashboard.by_cashable
+        ),
+        Table(
+            "top",
+            "Top improvements by validated annual saving",
+            [
+                Column("Improvement"),
+                Column("Department"),
+                Column("Validated a year", "gbp"),
+                Column("Standard error", "gbp"),
+                Column("Cashable"),
+            ],
+            [
+                [
+                    v.improvement.title,
+                    v.improvement.department.name,
+                    pounds(v.item.annual_saving_pence),
+                    pounds(v.item.se_pence),
+                    "Yes" if v.item.cashable else "No",
+                ]
+                for v in dashboard.top
+            ],
+        ),
+    ]
+    return {table.name: table for table in tables}

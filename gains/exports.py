@@ -1,0 +1,91 @@
+"""Tables as CSV and XLSX files: formula-safe text, numbers as numbers, pounds formatted, and
+the filters that produced them written at the top of the file."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from gains.services.spreadsheet_safety import safe_cell, write_safe_csv
+
+GBP_FORMAT = '"£"#,##0;[Red]-"£"#,##0'
+NUMBER_FORMAT = "#,##0.####"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = "text"  # text, gbp (pounds), number, month
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # used in file names: lowercase, hyphens
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[Any]]
+
+
+def pounds(pence: int) -> Decimal:
+    return Decimal(pence) / 100
+
+
+def _csv_value(value: Any, column: Column) -> Any:
+    if column.kind == "month" and isinstance(value, date):
+        return f"{value:%Y-%m}"
+    if column.kind == "gbp" and value is not None:
+        return f"{Decimal(value):.2f}"
+    return value
+
+
+def table_to_csv(table: Table, filters: Sequence[tuple[str, str]]) -> str:
+    out = io.StringIO()
+    rows: list[list[Any]] = [[table.title], *[[name, value] for name, value in filters], []]
+    rows.append([column.header for column in table.columns])
+    rows += [
+        [_csv_value(v, c) for v, c in zip(row, table.columns, strict=True)] for row in table.rows
+    ]
+    write_safe_csv(out, rows)
+    return out.getvalue()
+
+
+def table_to_xlsx(table: Table, filters: Sequence[tuple[str, str]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = table.title[:31]  # Excel's limit on sheet names
+    sheet.append([safe_cell(table.title)])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for name, value in filters:
+        sheet.append([safe_cell(name), safe_cell(value)])
+    sheet.append([])
+    sheet.append([safe_cell(column.header) for column in table.columns])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        sheet.append(
+            [
+                v if c.kind != "text" else safe_cell(v)
+                for v, c in zip(row, table.columns, strict=True)
+            ]
+        )
+        for cell, column in zip(sheet[sheet.max_row], table.columns, strict=True):
+            if column.kind == "gbp":
+                cell.number_format = GBP_FORMAT
+            elif column.kind == "month":
+                cell.number_format = "mmm yyyy"
+            elif column.kind == "number":
+                cell.number_format = NUMBER_FORMAT
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
+            14, len(column.header) + 4
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,82 @@
+"""Treasury figures pinned to sums worked out here, month by month, by hand."""
+
+import calendar
+import math
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from gains.models import Decision, Department, Improvement, Review, Status
+from gains.services.treasury import TreasuryFilters, treasury_dashboard
+
+TODAY = date(2026, 11, 23)
+Z = 1.959963984540054
+
+
+def validated_rows(session, department_codes=None):
+    rows = []
+    for improvement in session.scalars(select(Improvement)):
+        if department_codes and improvement.department.code not in department_codes:
+            continue
+        if improvement.status not in (Status.APPROVED, Status.SUBMITTED, Status.CHANGES_REQUESTED):
+            continue
+        approvals = session.scalars(
+            select(Review)
+            .where(Review.improvement_id == improvement.id, Review.decision == Decision.APPROVED)
+            .order_by(Review.id)
+        ).all()
+        if approvals:
+            rows.append((improvement, approvals[-1].snapshot["annual_saving"]))
+    return rows
+
+
+def years_accrued(go_live: date, month_end: date) -> float:
+    """Fraction of a year accrued from go-live to the end of a month (or today), by days."""
+    total = 0.0
+    year, month = go_live.year, go_live.month
+    while date(year, month, 1) <= month_end:
+        days = calendar.monthrange(year, month)[1]
+        start = max(go_live, date(year, month, 1))
+        stop = min(TODAY, date(year, month, days).replace(day=days))
+        stop_exclusive = date.fromordinal(stop.toordinal() + (0 if stop == TODAY else 1))
+        total += max((stop_exclusive - start).days, 0) / days / 12
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return total
+
+
+def test_cumulative_validated_total_by_hand(session):
+    dashboard = treasury_dashboard(TreasuryFilters(), TODAY)
+    last = dashboard.months[-1]
+    assert last.month == date(2026, 11, 1)
+    rows = validated_rows(session)
+    net = variance = 0.0
+    for improvement, saving in rows:
+        accrued = years_accrued(improvement.go_live_on, TODAY)
+        net += saving["annual_saving_pence"] * accrued - improvement.implementation_cost_pence
+        variance += (saving["se_pence"] * accrued) ** 2
+    assert last.validated_pence == pytest.approx(net, abs=1)
+    assert last.validated_low_pence == pytest.approx(net - Z * math.sqrt(variance), abs=1)
+    assert last.validated_high_pence == pytest.approx(net + Z * math.sqrt(variance), abs=1)
+
+
+def test_financial_year_split_adds_up_to_the_cumulative_total(session):
+    dashboard = treasury_dashboard(TreasuryFilters(), TODAY)
+    by_year = dict((label, validated) for label, _, validated in dashboard.by_financial_year)
+    assert sum(by_year.values()) == dashboard.months[-1].validated_pence
+    # 2025-26 runs April 2025 to March 2026: its share is the March 2026 cumulative figure.
+    march = next(p for p in dashboard.months if p.month == date(2026, 3, 1))
+    assert by_year["2025-26"] == march.validated_pence
+
+
+def test_filters_restrict_departments_and_period(session):
+    wkp = session.scalars(select(Department).where(Department.code == "WKP")).one()
+    dashboard = treasury_dashboard(
+        TreasuryFilters(department_ids=(wkp.id,), start=date(2026, 1, 1), end=date(2026, 6, 1)),
+        TODAY,
+    )
+    assert dashboard.months[0].month == date(2026, 1, 1)
+    assert dashboard.months[-1].month == date(2026, 6, 1)
+    expected = sum(s["annual_saving_pence"] for _, s in validated_rows(session, {"WKP"}))
+    assert dashboard.validated.total_pence == expected
+    assert {row.improvement.department_id for row in dashboard.top} <= {wkp.id}

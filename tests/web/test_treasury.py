@@ -1,0 +1,82 @@
+"""The Treasury page and its CSV and XLSX exports."""
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from gains.extensions import db
+from gains.models import Department
+
+
+@pytest.mark.parametrize("role_name", ["member", "manager"])
+def test_only_treasury_and_admin_see_it(signed_in, role_name):
+    client = signed_in(role_name)
+    assert client.get("/dashboards/treasury").status_code == 403
+    assert client.get("/dashboards/treasury/cumulative.csv").status_code == 403
+
+
+def test_page_shows_every_table_with_downloads(signed_in):
+    html = signed_in("treasury").get("/dashboards/treasury").get_data(as_text=True)
+    for name in (
+        "cumulative",
+        "financial-years",
+        "departments",
+        "pillars",
+        "kinds",
+        "cashable",
+        "top",
+    ):
+        assert f'id="table-{name}"' in html
+        assert f"/dashboards/treasury/{name}.csv" in html
+        assert f"/dashboards/treasury/{name}.xlsx" in html
+
+
+def test_xlsx_numbers_match_the_page_and_carry_the_filters(app, signed_in):
+    client = signed_in("treasury")
+    with app.app_context():
+        rev = db.session.scalars(select(Department.id).where(Department.code == "REV")).one()
+    query = f"?department={rev}&pillar=pursuing_goals"
+    page = client.get(f"/dashboards/treasury{query}").get_data(as_text=True)
+    section = page.split('id="table-departments"')[1].split("</section>")[0]
+    page_row = section.split("Revenue and Customs")[1].split("</tr>")[0]
+    page_amounts = [a.replace(",", "") for a in re.findall(r"−?£([\d,]+)", page_row)]
+
+    response = client.get(f"/dashboards/treasury/departments.xlsx{query}")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = [[c.value for c in row if c.value is not None] for row in sheet.iter_rows()]
+    assert ["Departments", "Revenue and Customs"] in cells
+    assert ["Pillar", "Pursuing goals"] in cells
+    row = next(r for r in cells if r and r[0] == "Revenue and Customs" and len(r) > 2)
+    assert len(row) == 6
+    assert all(isinstance(value, int | float | Decimal) for value in row[1:])
+    assert [f"{abs(Decimal(str(v))):.0f}" for v in row[1:5]] == page_amounts[:4]
+    header_row = next(i for i, r in enumerate(sheet.iter_rows(), 1) if r[0].value == "Department")
+    assert sheet.cell(row=header_row + 1, column=2).number_format.startswith('"£"')
+
+
+def test_csv_is_formula_safe_and_states_its_filters(app, signed_in):
+    client = signed_in("admin")
+    response = client.get("/dashboards/treasury/top.csv?kind=no_extra_cost")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["Top improvements by validated annual saving"]
+    assert ["Kind", "Innovation at no extra cost"] in rows
+    header = rows.index(
+        ["Improvement", "Department", "Validated a year", "Standard error", "Cashable"]
+    )
+    assert len(rows) > header + 1
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "@")), cell
+
+
+def test_unknown_export_is_404(signed_in):
+    client = signed_in("treasury")
+    assert client.get("/dashboards/treasury/nonsense.csv").status_code == 404
+    assert client.get("/dashboards/treasury/top.pdf").status_code == 404
