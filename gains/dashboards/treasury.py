@@ -8,8 +8,9 @@ from flask import Response, abort, render_template, request
 from sqlalchemy import func, select
 
 from gains.auth import roles_required
+from gains.charts.cumulative import CumulativePoint, cumulative_savings_svg
 from gains.dashboards.treasury_tables import treasury_tables
-from gains.dashboards.views import blueprint
+from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
@@ -68,6 +69,41 @@ def treasury():
         months=_month_choices(today),
         query=request.args.to_dict(flat=False),
     )
+
+
+@blueprint.route("/treasury/cumulative.svg")
+@roles_required(Role.TREASURY, Role.ADMIN)
+def treasury_chart():
+    filters = _filters()
+    dashboard = treasury_dashboard(filters, utcnow().date())
+    db.session.commit()
+    points = [
+        CumulativePoint(
+            p.month,
+            p.claimed_pence / 100,
+            p.claimed_low_pence / 100,
+            p.claimed_high_pence / 100,
+            p.validated_pence / 100,
+            p.validated_low_pence / 100,
+            p.validated_high_pence / 100,
+        )
+        for p in dashboard.months
+    ]
+    last = dashboard.months[-1] if dashboard.months else None
+    description = (
+        f"Cumulative net savings by month from {points[0].month:%B %Y} to "
+        f"{points[-1].month:%B %Y}: validated £{last.validated_pence / 100:,.0f}, "
+        f"claimed £{last.claimed_pence / 100:,.0f} at the end."
+        if last
+        else "No savings for these filters."
+    )
+    svg = cumulative_savings_svg(
+        points, title="Cumulative savings, claimed and validated", description=description
+    )
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @blueprint.route("/treasury/<table>.<file_format>")

@@ -80,3 +80,11 @@ def test_unknown_export_is_404(signed_in):
     client = signed_in("treasury")
     assert client.get("/dashboards/treasury/nonsense.csv").status_code == 404
     assert client.get("/dashboards/treasury/top.pdf").status_code == 404
+
+
+def test_cumulative_chart_is_an_accessible_svg(signed_in):
+    response = signed_in("treasury").get("/dashboards/treasury/cumulative.svg?kind=marginal_gain")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert "<title" in svg and "Cumulative net savings by month" in svg
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
