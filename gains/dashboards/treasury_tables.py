@@ -101,5 +101,26 @@ def treasury_tables(dashboard: TreasuryDashboard) -> dict[str, Table]:
                 for v in dashboard.top
             ],
         ),
+        Table(
+            "lasting",
+            "Did it last? Approved improvements since go-live",
+            [
+                Column("Improvement"),
+                Column("Department"),
+                Column("Flag"),
+                Column("Why"),
+                Column("Dated weeks after go-live", "number"),
+            ],
+            [
+                [
+                    v.improvement.title,
+                    v.improvement.department.name,
+                    check.flag.label,
+                    check.reason,
+                    check.weeks,
+                ]
+                for v, check in dashboard.lasting
+            ],
+        ),
     ]
     return {table.name: table for table in tables}

@@ -17,7 +17,8 @@ from datetime import date
 from sqlalchemy import select
 
 from gains.extensions import db
-from gains.models import Department, Improvement, ImprovementKind, Pillar
+from gains.models import Department, Improvement, ImprovementKind, Pillar, Status
+from gains.services.lasting import Lasting, LastingCheck, lasting_checks
 from gains.services.savings import (
     ClaimedSaving,
     ValidatedSaving,
@@ -119,6 +120,7 @@ class TreasuryDashboard:
     by_kind: list[Breakdown]
     by_cashable: list[Breakdown]
     top: list[ValidatedSaving]
+    lasting: list[tuple[ValidatedSaving, LastingCheck]]
 
 
 def _series(claimed: Accumulator, validated: Accumulator) -> list[MonthPoint]:
@@ -216,4 +218,15 @@ def treasury_dashboard(filters: TreasuryFilters, today: date) -> TreasuryDashboa
             lambda i: i.cashable, [(True, "Cashable"), (False, "Non-cashable")], claimed, validated
         ),
         top=sorted(validated, key=lambda v: -v.item.annual_saving_pence)[:TOP_IMPROVEMENTS],
+        lasting=_lasting(validated),
+    )
+
+
+def _lasting(validated: list[ValidatedSaving]) -> list[tuple[ValidatedSaving, LastingCheck]]:
+    """The did-it-last flag for approved improvements (not those back in review)."""
+    approved = [v for v in validated if v.improvement.status is Status.APPROVED]
+    checks = lasting_checks(v.improvement for v in approved)
+    return sorted(
+        ((v, checks[v.improvement.id]) for v in approved),
+        key=lambda pair: (pair[1].flag is not Lasting.SIGNAL, pair[0].improvement.title),
     )

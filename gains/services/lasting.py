@@ -1,0 +1,131 @@
+"""Did the gain last? A three-way flag for approved improvements, from their dated data.
+
+After a change settles, its process should stay stable at the improved level (NHS "Making
+Data Count": re-baseline after a sustained shift, then watch for special causes). So:
+weekly means of the treatment group's measurements after go-live; XmR limits from the first
+half of those weeks (at least 5); a special-cause signal among the later weeks pointing the
+worse way means the gain may be slipping. Fewer than 10 dated weeks after go-live, or no
+dates at all: not assessable. Only daily sums come from the database, never raw rows.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from sqlalchemy import func, select
+
+from gains.extensions import db
+from gains.models import (
+    BatchStatus,
+    Direction,
+    Improvement,
+    Measurement,
+    Phase,
+    StudyGroup,
+    UploadBatch,
+)
+from gains.stats.spc import xmr_chart
+
+MIN_WEEKS = 10
+MIN_BASELINE_WEEKS = 5
+
+
+class Lasting(enum.StrEnum):
+    HOLDING = "holding"
+    SIGNAL = "signal"
+    NOT_ASSESSABLE = "not_assessable"
+
+    @property
+    def label(self) -> str:
+        return {
+            "holding": "Holding",
+            "signal": "Special-cause signal against the gain",
+            "not_assessable": "Not assessable",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class LastingCheck:
+    flag: Lasting
+    reason: str
+    weeks: int
+
+
+def _weekly_means(improvement_ids: list[int]) -> dict[int, list[tuple[date, float]]]:
+    """Per improvement, (week start, mean) of after-phase treatment values, from daily sums."""
+    stmt = (
+        select(
+            Measurement.improvement_id,
+            Measurement.observed_on,
+            func.sum(Measurement.value),
+            func.count(),
+        )
+        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .where(
+            Measurement.improvement_id.in_(improvement_ids),
+            UploadBatch.status == BatchStatus.ACTIVE,
+            Measurement.phase == Phase.AFTER,
+            Measurement.group == StudyGroup.TREATMENT,
+            Measurement.observed_on.is_not(None),
+        )
+        .group_by(Measurement.improvement_id, Measurement.observed_on)
+    )
+    weeks: dict[int, dict[date, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
+    for improvement_id, day, total, count in db.session.execute(stmt):
+        week = day - timedelta(days=day.weekday())
+        weeks[improvement_id][week][0] += total
+        weeks[improvement_id][week][1] += count
+    return {
+        improvement_id: [(week, s / n) for week, (s, n) in sorted(by_week.items())]
+        for improvement_id, by_week in weeks.items()
+    }
+
+
+def _worse(values: np.ndarray, index: int, rule: str, mean: float, better: float) -> bool:
+    if rule == "trend":
+        step = values[index] - values[index - 1] if index > 0 else 0.0
+        return step * better < 0
+    return (values[index] - mean) * better < 0
+
+
+def check_lasting(series: list[tuple[date, float]], direction: Direction) -> LastingCheck:
+    if len(series) < MIN_WEEKS:
+        return LastingCheck(
+            Lasting.NOT_ASSESSABLE,
+            f"{len(series)} dated week{'s' if len(series) != 1 else ''} after go-live; "
+            f"{MIN_WEEKS} are needed",
+            len(series),
+        )
+    values = np.array([mean for _, mean in series])
+    baseline_weeks = max(MIN_BASELINE_WEEKS, len(values) // 2)
+    baseline = np.arange(len(values)) < baseline_weeks
+    chart = xmr_chart(values, baseline=baseline)
+    better = 1.0 if direction is Direction.HIGHER else -1.0
+    against = [
+        signal
+        for signal in chart.signals
+        if signal.index >= baseline_weeks
+        and _worse(values, signal.index, signal.rule, chart.mean, better)
+    ]
+    if against:
+        first = against[0]
+        week = series[first.index][0]
+        return LastingCheck(
+            Lasting.SIGNAL,
+            f"{first.rule.replace('_', ' ')} in the week of {week.day} {week:%B %Y}",
+            len(series),
+        )
+    return LastingCheck(
+        Lasting.HOLDING, "no special cause against the gain since it settled", len(series)
+    )
+
+
+def lasting_checks(improvements: Iterable[Improvement]) -> dict[int, LastingCheck]:
+    improvements = list(improvements)
+    series = _weekly_means([i.id for i in improvements])
+    return {i.id: check_lasting(series.get(i.id, []), i.direction) for i in improvements}

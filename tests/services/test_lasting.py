@@ -1,0 +1,46 @@
+"""The did-it-last flag on hand-made weekly series."""
+
+from datetime import date, timedelta
+
+import numpy as np
+
+from gains.models import Direction
+from gains.services.lasting import Lasting, check_lasting
+
+START = date(2026, 1, 5)
+
+
+def weeks(values):
+    return [(START + timedelta(weeks=i), float(v)) for i, v in enumerate(values)]
+
+
+STABLE = [10.2, 9.8, 10.1, 9.9, 10.0, 10.3, 9.7, 10.1, 9.9, 10.0, 10.2, 9.8, 10.1, 9.9]
+
+
+def test_a_stable_improved_process_is_holding():
+    assert check_lasting(weeks(STABLE), Direction.LOWER).flag is Lasting.HOLDING
+
+
+def test_a_jump_back_the_worse_way_is_a_signal():
+    slipping = STABLE[:8] + [v + 3 for v in STABLE[8:]]
+    check = check_lasting(weeks(slipping), Direction.LOWER)
+    assert check.flag is Lasting.SIGNAL
+    # Flagged from the first non-baseline week (a shift rule marks the whole run).
+    assert check.reason.endswith(("23 February 2026", "2 March 2026"))
+
+
+def test_a_jump_the_better_way_is_not_against_the_gain():
+    improving = STABLE[:8] + [v + 3 for v in STABLE[8:]]
+    assert check_lasting(weeks(improving), Direction.HIGHER).flag is Lasting.HOLDING
+
+
+def test_too_few_dated_weeks_is_not_assessable():
+    check = check_lasting(weeks(STABLE[:9]), Direction.LOWER)
+    assert check.flag is Lasting.NOT_ASSESSABLE
+    assert check.reason == "9 dated weeks after go-live; 10 are needed"
+    assert check_lasting([], Direction.HIGHER).flag is Lasting.NOT_ASSESSABLE
+
+
+def test_a_worsening_trend_is_a_signal():
+    drifting = STABLE[:8] + list(np.linspace(10.1, 11.0, 7))
+    assert check_lasting(weeks(drifting), Direction.LOWER).flag is Lasting.SIGNAL
