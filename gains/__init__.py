@@ -68,11 +68,13 @@ def register_blueprints(app: Flask) -> None:
     from gains.dashboards.views import blueprint as dashboards_blueprint
     from gains.improvements.views import blueprint as improvements_blueprint
     from gains.main.views import blueprint as main_blueprint
+    from gains.measurements.views import blueprint as measurements_blueprint
 
     app.register_blueprint(main_blueprint)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(improvements_blueprint)
     app.register_blueprint(dashboards_blueprint)
+    app.register_blueprint(measurements_blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -21,6 +21,7 @@ from gains.improvements.forms import (
     plan_value,
 )
 from gains.improvements.presenters import estimate_view
+from gains.measurements.context import measurements_section
 from gains.models import (
     DESIGN_FIELDS,
     MONEY_FIELDS,
@@ -39,7 +40,7 @@ from gains.services.improvements import (
     WorkflowError,
     locked_fields,
 )
-from gains.services.summaries import cell_summaries, measurement_counts
+from gains.services.summaries import measurement_counts
 
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 
@@ -165,7 +166,6 @@ def view(improvement_id: int):
     return render_template(
         "improvements/view.html",
         improvement=improvement,
-        cells=cell_summaries([improvement.id]),
         estimate=view_model,
         may_change=can_write(current_user, improvement),
         locked=locked_fields(improvement),
@@ -173,6 +173,7 @@ def view(improvement_id: int):
         if improvement.status in workflow.ALLOWED_FROM["submit"]
         else [],
         withdraw_form=WithdrawForm(),
+        **measurements_section(improvement, current_user, request.args.get("page", 1, type=int)),
     )
 
 

@@ -1,0 +1,131 @@
+"""What the measurements partials need, built in one place for every page that shows them.
+
+`measurements_section(improvement, user, page)` is what the improvement page calls before it
+includes `measurements/partials/section.html`; the measurements blueprint uses it too.
+Every query goes through `gains.access.scoped`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from gains.access import scoped
+from gains.extensions import db
+from gains.measurements.forms import MeasurementForm, WithdrawBatchForm
+from gains.models import AuditEvent, BatchStatus, Improvement, Measurement, UploadBatch
+from gains.models.base import utcnow
+from gains.services.improvements import may_change
+from gains.services.measurements import OPEN_FOR_DATA
+from gains.services.summaries import CellSummary, cell_summaries
+
+PAGE_SIZE = 25
+PREVIEW_ROWS = 10
+
+
+@dataclass
+class MeasurementsSection:
+    improvement: Improvement
+    rows: list[Measurement]
+    page: int
+    pages: int
+    total: int
+    cells: list[CellSummary]
+    batches: list[UploadBatch]
+    may_change: bool
+    add_form: MeasurementForm | None = None
+    # The row being edited inline (its id) and its form, when one is.
+    editing: dict[int, MeasurementForm] = field(default_factory=dict)
+
+
+def may_change_measurements(user: Any, improvement: Improvement) -> bool:
+    return may_change(user, improvement) and improvement.status in OPEN_FOR_DATA
+
+
+def _active_rows(improvement: Improvement, user: Any):
+    return (
+        scoped(select(Measurement), user)
+        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .where(
+            Measurement.improvement_id == improvement.id,
+            UploadBatch.status == BatchStatus.ACTIVE,
+        )
+    )
+
+
+def _batches(improvement: Improvement, user: Any) -> list[UploadBatch]:
+    """Newest first; pending uploads past their hour are left out (expiry deletes them)."""
+    stmt = (
+        scoped(select(UploadBatch), user)
+        .where(
+            UploadBatch.improvement_id == improvement.id,
+            or_(
+                UploadBatch.status != BatchStatus.PENDING,
+                UploadBatch.expires_at > utcnow(),
+            ),
+        )
+        .order_by(UploadBatch.created_at.desc(), UploadBatch.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def measurements_section(
+    improvement: Improvement,
+    user: Any,
+    page: int = 1,
+    *,
+    add_form: MeasurementForm | None = None,
+) -> dict[str, Any]:
+    """Everything `measurements/partials/section.html` needs, under one name."""
+    rows = _active_rows(improvement, user)
+    total = db.session.scalar(select(func.count()).select_from(rows.subquery())) or 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    allowed = may_change_measurements(user, improvement)
+    section = MeasurementsSection(
+        improvement=improvement,
+        rows=list(
+            db.session.scalars(
+                rows.order_by(Measurement.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+            )
+        ),
+        page=page,
+        pages=pages,
+        total=total,
+        cells=cell_summaries([improvement.id]),
+        batches=_batches(improvement, user),
+        may_change=allowed,
+        add_form=(add_form or MeasurementForm(prefix="new", formdata=None)) if allowed else None,
+    )
+    return {"measurements_section": section}
+
+
+def batch_page(batch: UploadBatch, user: Any) -> dict[str, Any]:
+    """A batch's page: the preview of a pending upload, or the record of any batch."""
+    recorded = db.session.scalars(
+        scoped(select(AuditEvent), user).where(
+            AuditEvent.entity_type == UploadBatch.__tablename__,
+            AuditEvent.entity_id == batch.id,
+            AuditEvent.action == "batch.recorded",
+        )
+    ).first()
+    first_rows = db.session.scalars(
+        scoped(select(Measurement), user)
+        .where(Measurement.batch_id == batch.id)
+        .order_by(Measurement.id)
+        .limit(PREVIEW_ROWS)
+    ).all()
+    columns = ((recorded.after or {}).get("columns") or {}) if recorded else {}
+    return {
+        "batch": batch,
+        "improvement": batch.improvement,
+        "columns_text": ", ".join(
+            name if heading.lower() == name else f"{name} (headed “{heading}”)"
+            for name, heading in columns.items()
+        ),
+        "first_rows": first_rows,
+        "may_change": may_change(user, batch.improvement),
+        "form": WithdrawBatchForm(prefix=f"b{batch.id}"),
+    }

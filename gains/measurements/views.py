@@ -1,0 +1,307 @@
+"""Measurement routes under an improvement: the table, inline rows, CSV upload and batches.
+
+Every write is a POST (CSRF checked globally) that answers an htmx request with a fragment
+(the section, with `HX-Trigger: measurements-changed` when active data changed) and a plain
+form with a 303 redirect, so every action works without JavaScript. htmx responses that show
+a problem use 200, because htmx does not swap error statuses; plain pages use 422.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_htmx import make_response as htmx_response
+from flask_login import current_user
+
+from gains.access import get_scoped_or_404
+from gains.errors import render_error
+from gains.extensions import db
+from gains.htmx_support import render_page_or_fragment, wants_fragment
+from gains.measurements.context import batch_page, measurements_section
+from gains.measurements.forms import MeasurementForm, UploadForm, WithdrawBatchForm
+from gains.models import Improvement, Measurement, UploadBatch
+from gains.services import measurements as service
+from gains.services.csv_upload import UploadLimits, UploadTooLarge
+from gains.services.improvements import PermissionDenied, WorkflowError
+from gains.services.measurement_rows import COLUMNS, RowsRejected
+from gains.services.spreadsheet_safety import write_safe_csv
+
+blueprint = Blueprint("measurements", __name__, url_prefix="/improvements/<int:improvement_id>")
+
+SECTION = "measurements/partials/section.html"
+CHANGED = "measurements-changed"
+
+
+def _improvement(improvement_id: int, *, write: bool = False) -> Improvement:
+    return get_scoped_or_404(Improvement, improvement_id, current_user, write=write)
+
+
+def _child(model: type, record_id: int, improvement: Improvement, *, write: bool = False):
+    record = get_scoped_or_404(model, record_id, current_user, write=write)
+    if record.improvement_id != improvement.id:
+        abort(404)
+    return record
+
+
+def section_url(improvement: Improvement, **args: Any) -> str:
+    """Where plain forms return to: the improvement's page, at its measurements, so that the
+    estimate (recomputed for the new data) is in view too."""
+    return url_for("improvements.view", improvement_id=improvement.id, _anchor="measurements",
+                   **args)
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+def _problem_status() -> int:
+    return 200 if wants_fragment() else 422
+
+
+def _section_fragment(improvement: Improvement, *, changed: bool, **extra: Any) -> Response:
+    response = htmx_response(
+        render_template(SECTION, **measurements_section(improvement, current_user), **extra),
+        trigger=CHANGED if changed else None,
+        retarget="#measurements",
+        reswap="outerHTML",
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+def _done(improvement: Improvement, message: str, *, changed: bool = True) -> Response:
+    """Commit, then the refreshed section (htmx) or a 303 back to it with a message."""
+    db.session.commit()
+    if wants_fragment():
+        return _section_fragment(improvement, changed=changed)
+    flash(message, "success")
+    return redirect(section_url(improvement), code=303)
+
+
+def _refused(improvement: Improvement, error: WorkflowError) -> Response:
+    """A rule said no: nothing changed. Say why where the person is looking."""
+    db.session.rollback()
+    if isinstance(error, PermissionDenied):
+        abort(403)
+    if wants_fragment():
+        return _section_fragment(improvement, changed=False, section_problem=str(error))
+    flash(str(error), "error")
+    return redirect(section_url(improvement), code=303)
+
+
+@blueprint.route("/measurements")
+def index(improvement_id: int):
+    improvement = _improvement(improvement_id)
+    if service.may_change(current_user, improvement):
+        service.expire_pending_batches(improvement)
+        db.session.commit()
+    return render_page_or_fragment(
+        "measurements/index.html",
+        SECTION,
+        improvement=improvement,
+        **measurements_section(improvement, current_user, _page()),
+    )
+
+
+def _save_row(
+    improvement: Improvement,
+    form: MeasurementForm,
+    save: Callable[[dict[str, Any]], object],
+    message: str,
+) -> Response | None:
+    """Save a submitted row: the finished response, or None with the problems on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        save(form.row())
+    except RowsRejected as rejected:
+        db.session.rollback()
+        form.show_problems(rejected.errors)
+        return None
+    except WorkflowError as error:
+        return _refused(improvement, error)
+    return _done(improvement, message)
+
+
+@blueprint.route("/measurements", methods=["POST"])
+def add(improvement_id: int):
+    improvement = _improvement(improvement_id, write=True)
+    form = MeasurementForm(prefix="new")
+    saved = _save_row(
+        improvement,
+        form,
+        lambda row: service.record_form_row(current_user, improvement, row),
+        "Measurement added.",
+    )
+    return saved or render_page_or_fragment(
+        "measurements/index.html",
+        "measurements/partials/add_form.html",
+        status=_problem_status(),
+        improvement=improvement,
+        form=form,
+        **measurements_section(improvement, current_user, add_form=form),
+    )
+
+
+@blueprint.route("/measurements/<int:measurement_id>/edit", methods=["GET", "POST"])
+def edit(improvement_id: int, measurement_id: int):
+    writing = request.method == "POST"
+    improvement = _improvement(improvement_id, write=writing)
+    measurement = _child(Measurement, measurement_id, improvement, write=writing)
+    form = MeasurementForm.for_measurement(measurement)
+    saved = _save_row(
+        improvement,
+        form,
+        lambda row: service.edit_measurement(current_user, measurement, row),
+        "Measurement saved.",
+    )
+    return saved or render_page_or_fragment(
+        "measurements/edit.html",
+        "measurements/partials/edit_row.html",
+        status=_problem_status() if form.errors else 200,
+        improvement=improvement,
+        measurement=measurement,
+        form=form,
+    )
+
+
+@blueprint.route("/measurements/<int:measurement_id>/delete", methods=["POST"])
+def delete(improvement_id: int, measurement_id: int):
+    improvement = _improvement(improvement_id, write=True)
+    measurement = _child(Measurement, measurement_id, improvement, write=True)
+    try:
+        service.delete_measurement(current_user, measurement)
+    except WorkflowError as error:
+        return _refused(improvement, error)
+    return _done(improvement, "Measurement deleted.")
+
+
+def upload_limits() -> UploadLimits:
+    """Limits from the app's config (MEASUREMENT_UPLOAD_MAX_BYTES/_ROWS/_ERRORS), else defaults."""
+    defaults = UploadLimits()
+    config = current_app.config
+    return UploadLimits(
+        max_bytes=config.get("MEASUREMENT_UPLOAD_MAX_BYTES", defaults.max_bytes),
+        max_rows=config.get("MEASUREMENT_UPLOAD_MAX_ROWS", defaults.max_rows),
+        max_errors=config.get("MEASUREMENT_UPLOAD_MAX_ERRORS", defaults.max_errors),
+    )
+
+
+@blueprint.route("/measurements/upload", methods=["GET", "POST"])
+def upload(improvement_id: int):
+    improvement = _improvement(improvement_id, write=True)
+    form = UploadForm()
+    rejected: RowsRejected | None = None
+    if form.validate_on_submit():
+        file = form.file.data
+        try:
+            batch = service.upload_csv(
+                current_user,
+                improvement,
+                file.stream,
+                filename=file.filename,
+                limits=upload_limits(),
+            )
+        except UploadTooLarge as error:
+            db.session.rollback()
+            return render_error(413, str(error))
+        except RowsRejected as problems:
+            db.session.rollback()
+            rejected = problems
+            form.file.errors = [
+                f"The file has {problems.total:,} problem{'s' if problems.total != 1 else ''}: "
+                "nothing was saved. Correct them and upload it again"
+            ]
+        except WorkflowError as error:
+            return _refused(improvement, error)
+        else:
+            db.session.commit()
+            return redirect(
+                url_for("measurements.batch", improvement_id=improvement.id, batch_id=batch.id),
+                code=303,
+            )
+    status = 422 if form.errors else 200
+    return render_template(
+        "measurements/upload.html",
+        improvement=improvement,
+        form=form,
+        rejected=rejected,
+        limits=upload_limits(),
+    ), status
+
+
+@blueprint.route("/measurements/template.csv")
+def template(improvement_id: int):
+    improvement = _improvement(improvement_id)
+    out = io.StringIO()
+    unit = f"{improvement.unit_of_observation} 001"
+    write_safe_csv(
+        out,
+        [
+            COLUMNS,
+            ("before", "treatment", unit, "2026-04-06", 12.5),
+            ("after", "treatment", unit, "2026-06-01", 10.25),
+        ],
+    )
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="measurements-template.csv"'
+    return response
+
+
+@blueprint.route("/batches/<int:batch_id>")
+def batch(improvement_id: int, batch_id: int):
+    improvement = _improvement(improvement_id)
+    upload_batch = _child(UploadBatch, batch_id, improvement)
+    return render_template("measurements/batch.html", **batch_page(upload_batch, current_user))
+
+
+def _batch_action(improvement_id: int, batch_id: int):
+    improvement = _improvement(improvement_id, write=True)
+    return improvement, _child(UploadBatch, batch_id, improvement, write=True)
+
+
+@blueprint.route("/batches/<int:batch_id>/confirm", methods=["POST"])
+def confirm(improvement_id: int, batch_id: int):
+    improvement, upload_batch = _batch_action(improvement_id, batch_id)
+    try:
+        service.confirm_batch(current_user, upload_batch)
+    except WorkflowError as error:
+        return _refused(improvement, error)
+    return _done(improvement, f"{upload_batch.row_count:,} measurements added.")
+
+
+@blueprint.route("/batches/<int:batch_id>/cancel", methods=["POST"])
+def cancel(improvement_id: int, batch_id: int):
+    improvement, upload_batch = _batch_action(improvement_id, batch_id)
+    try:
+        service.cancel_batch(current_user, upload_batch)
+    except WorkflowError as error:
+        return _refused(improvement, error)
+    return _done(improvement, "Upload cancelled: nothing was added.", changed=False)
+
+
+@blueprint.route("/batches/<int:batch_id>/withdraw", methods=["POST"])
+def withdraw(improvement_id: int, batch_id: int):
+    improvement, upload_batch = _batch_action(improvement_id, batch_id)
+    form = WithdrawBatchForm(prefix=f"b{upload_batch.id}")
+    if form.validate_on_submit():
+        try:
+            service.withdraw_batch(current_user, upload_batch, form.reason.data)
+        except WorkflowError as error:
+            return _refused(improvement, error)
+        return _done(improvement, "Measurements withdrawn: they no longer count in estimates.")
+    context = batch_page(upload_batch, current_user) | {"form": form}
+    return render_template("measurements/batch.html", **context), 422

@@ -1,0 +1,216 @@
+"""The measurements CSV parser: the malformed corpus, good files, limits and streaming."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gains.models import Measurement, Phase, StudyGroup, UploadBatch
+from gains.services import improvements as workflow
+from gains.services.csv_upload import (
+    CHUNK_BYTES,
+    UploadLimits,
+    UploadTooLarge,
+    choose_delimiter,
+    parse_measurements_csv,
+)
+from gains.services.measurement_rows import RowsRejected
+from gains.services.measurements import upload_csv
+from tests.services.test_workflow import person, plan
+
+CORPUS = Path(__file__).parent.parent / "data" / "bad_csv"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text())
+
+
+def parse(content: bytes, **limits):
+    return parse_measurements_csv(io.BytesIO(content), UploadLimits(**limits))
+
+
+def problems(content: bytes, **limits) -> list[tuple[int, str, str]]:
+    with pytest.raises(RowsRejected) as raised:
+        parse(content, **limits)
+    return [(e.line, e.column, e.message) for e in raised.value.errors]
+
+
+def test_the_corpus_is_big_enough_and_matches_its_manifest():
+    files = sorted(p.name for p in CORPUS.glob("*.csv"))
+    assert len(files) >= 30
+    assert files == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_malformed_file_is_rejected_with_its_row_level_messages(name):
+    found = problems((CORPUS / name).read_bytes())
+    expected = EXPECTED[name]
+    assert len(found) == len(expected), found
+    for (line, column, message), want in zip(found, expected, strict=True):
+        assert (line, column) == (want["line"], want["column"]), (name, found)
+        assert want["message"] in message, (name, message)
+
+
+@pytest.fixture
+def running(session):
+    member = person(session, "member")
+    improvement = workflow.create_improvement(member, member.team, plan(title="CSV target"))
+    workflow.start(member, improvement)
+    session.flush()
+    return member, improvement
+
+
+def counts(session) -> tuple[int, int]:
+    return (
+        session.scalar(select(func.count()).select_from(Measurement)),
+        session.scalar(select(func.count()).select_from(UploadBatch)),
+    )
+
+
+def test_no_malformed_file_writes_anything(session, running):
+    """Through the upload service: zero measurements and zero batches for every bad file."""
+    member, improvement = running
+    before = counts(session)
+    for name in sorted(EXPECTED):
+        with session.begin_nested() as attempt:
+            with pytest.raises(RowsRejected):
+                upload_csv(
+                    member, improvement, io.BytesIO((CORPUS / name).read_bytes()), filename=name
+                )
+            assert counts(session) == before, name
+            attempt.rollback()
+    assert counts(session) == before
+    assert improvement.data_version == 0
+
+
+def test_utf8_with_bom_excel_crlf_and_quoted_fields():
+    content = (
+        "\ufeffPhase,Group,Unit ref,Observed on,Value\r\n"
+        'before,treatment,"Smith, J",2026-04-01,12.5\r\n'
+        'after,CONTROL,"says ""hi""\r\nover two lines",01/06/2026,-3\r\n'
+    ).encode()
+    upload = parse(content)
+    assert upload.delimiter == ","
+    assert upload.columns == {
+        "phase": "Phase",
+        "group": "Group",
+        "unit": "Unit ref",
+        "date": "Observed on",
+        "value": "Value",
+    }
+    assert upload.rows == [
+        {
+            "phase": Phase.BEFORE,
+            "group": StudyGroup.TREATMENT,
+            "unit_ref": "Smith, J",
+            "observed_on": date(2026, 4, 1),
+            "value": 12.5,
+        },
+        {
+            "phase": Phase.AFTER,
+            "group": StudyGroup.CONTROL,
+            "unit_ref": 'says "hi"\r\nover two lines',
+            "observed_on": date(2026, 6, 1),
+            "value": -3.0,
+        },
+    ]
+    assert upload.checksum_sha256 == hashlib.sha256(content).hexdigest()
+    assert upload.byte_count == len(content)
+
+
+def test_a_problem_after_a_multi_line_field_reports_the_physical_line():
+    content = b'phase,unit,value\nbefore,"two\nlines",1\nafter,x,oops\n'
+    assert problems(content) == [(4, "value", "Enter a number")]
+
+
+@pytest.mark.parametrize(
+    ("header", "delimiter"),
+    [
+        ("phase,value", ","),
+        ("phase;value;unit", ";"),
+        ("phase\tvalue", "\t"),
+        ("Phase;Value,with comma", ";"),
+        ("nothing;we,know", ","),
+    ],
+)
+def test_the_delimiter_is_the_one_that_makes_the_header_readable(header, delimiter):
+    assert choose_delimiter(header) == delimiter
+
+
+def test_semicolon_and_tab_exports_are_read():
+    semicolons = parse(b"phase;value;date\r\nbefore;1.5;2026-01-02\r\nafter;2;\r\n")
+    tabs = parse(b"period\tarm\tmeasurement\nbefore\tcontrol\t1.5\nafter\ttreatment\t2\n")
+    assert [r["value"] for r in semicolons.rows] == [1.5, 2.0]
+    assert semicolons.rows[1]["observed_on"] is None
+    assert tabs.columns == {"phase": "period", "group": "arm", "value": "measurement"}
+    assert tabs.rows[0]["group"] is StudyGroup.CONTROL
+
+
+def test_blank_lines_and_empty_unnamed_columns_are_skipped():
+    upload = parse(b"phase,value,,\n\nbefore,1,,\n,,,\nafter,2,,\n\n")
+    assert upload.row_count == 2
+
+
+def test_error_list_is_capped_but_every_problem_counted():
+    content = b"phase,value\n" + b"before,x\n" * 500
+    with pytest.raises(RowsRejected) as raised:
+        parse(content, max_errors=200)
+    assert len(raised.value.errors) == 200
+    assert raised.value.total == 500
+    assert raised.value.errors[-1].line == 201
+
+
+def test_too_many_bytes_is_its_own_exception():
+    with pytest.raises(UploadTooLarge, match="larger than 1,000 bytes"):
+        parse(b"phase,value\n" + b"before,1\n" * 200, max_bytes=1_000)
+
+
+def test_too_many_rows_is_its_own_exception():
+    with pytest.raises(UploadTooLarge, match="more than 5 rows"):
+        parse(b"phase,value\n" + b"before,1\n" * 6, max_rows=5)
+    assert parse(b"phase,value\n" + b"before,1\n" * 5, max_rows=5).row_count == 5
+
+
+class OneWayStream(io.RawIOBase):
+    """A non-seekable stream that refuses to be read whole and records its largest read."""
+
+    def __init__(self, lines, count: int):
+        self._source = lines
+        self._remaining = count
+        self._buffer = b""
+        self.largest_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        assert size is not None and 0 < size <= CHUNK_BYTES, "read the stream in chunks"
+        self.largest_read = max(self.largest_read, size)
+        while len(self._buffer) < size and self._remaining:
+            self._buffer += next(self._source)
+            self._remaining -= 1
+        chunk, self._buffer = self._buffer[:size], self._buffer[size:]
+        return chunk
+
+
+def test_a_200k_row_file_is_parsed_as_a_stream():
+    rows = 200_000
+
+    def lines():
+        yield b"phase,value\n"
+        while True:
+            yield b"before,1.25\nafter,0.75\n"
+
+    stream = OneWayStream(lines(), 1 + rows // 2)
+    upload = parse_measurements_csv(stream, UploadLimits())
+    assert upload.row_count == rows
+    assert stream.largest_read == CHUNK_BYTES
+    assert upload.byte_count == len(b"phase,value\n") + rows // 2 * len(
+        b"before,1.25\nafter,0.75\n"
+    )
