@@ -59,8 +59,9 @@ def _child(model: type, record_id: int, improvement: Improvement, *, write: bool
 def section_url(improvement: Improvement, **args: Any) -> str:
     """Where plain forms return to: the improvement's page, at its measurements, so that the
     estimate (recomputed for the new data) is in view too."""
-    return url_for("improvements.view", improvement_id=improvement.id, _anchor="measurements",
-                   **args)
+    return url_for(
+        "improvements.view", improvement_id=improvement.id, _anchor="measurements", **args
+    )
 
 
 def _page() -> int:
