@@ -69,10 +69,12 @@ def register_blueprints(app: Flask) -> None:
     from gains.improvements.views import blueprint as improvements_blueprint
     from gains.main.views import blueprint as main_blueprint
     from gains.measurements.views import blueprint as measurements_blueprint
+    from gains.reviews.views import blueprint as reviews_blueprint
 
     app.register_blueprint(main_blueprint)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(improvements_blueprint)
+    app.register_blueprint(reviews_blueprint)
     app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(measurements_blueprint)
 

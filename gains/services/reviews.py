@@ -7,15 +7,16 @@ this financial year. That snapshot is the *validated* figure until a later appro
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from gains.extensions import db
-from gains.models import MONEY_FIELDS, Decision, Improvement, Review, Role, Status
+from gains.models import MONEY_FIELDS, Decision, Estimate, Improvement, Review, Role, Status
 from gains.models.base import utcnow
 from gains.services.audit import jsonable
 from gains.services.estimates import NoEstimate, current_estimate
@@ -45,27 +46,86 @@ def may_review(user: Any, improvement: Improvement) -> bool:
     )
 
 
-def bh_adjusted_p(improvement: Improvement) -> float | None:
-    """BH-adjusted p of this improvement within its department's submissions this FY."""
-    fy_start = financial_year_start(utcnow().date())
-    family = db.session.scalars(
-        select(Improvement).where(
-            Improvement.department_id == improvement.department_id,
-            Improvement.submitted_at.is_not(None),
+@dataclass(frozen=True)
+class FamilyMember:
+    """One submission in its department's Benjamini-Hochberg family this financial year."""
+
+    improvement_id: int
+    department_id: int
+    p_value: float
+    adjusted_p: float
+    family_size: int
+
+
+def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
+    """`current_estimate` for many improvements: the cached ones in one query, the rest
+    computed (and added to the session) one by one."""
+    improvements = list(improvements)
+    if not improvements:
+        return {}
+    at_current_version = (Improvement.id == Estimate.improvement_id) & (
+        Improvement.data_version == Estimate.data_version
+    )
+    cached = {
+        estimate.improvement_id: estimate
+        for estimate in db.session.scalars(
+            select(Estimate)
+            .join(Improvement, at_current_version)
+            .where(Estimate.improvement_id.in_([i.id for i in improvements]))
         )
+    }
+    return {
+        improvement.id: cached.get(improvement.id) or current_estimate(improvement)
+        for improvement in improvements
+    }
+
+
+def review_families(
+    department_ids: Iterable[int], *, today: date | None = None
+) -> dict[int, FamilyMember]:
+    """BH-adjusted p of every member of each department's family, keyed by improvement id.
+
+    The family (../shared DESIGN "Multiplicity") is the department's submissions this
+    financial year: improvements submitted on or after 1 April, whatever happened to them
+    since, plus any still waiting for review from an earlier year (so everything in a queue
+    has an adjusted p, and the queue shows the figure an approval stores). Members without a
+    p-value (no estimate yet) do not count towards m. One query and one adjustment per
+    department, however long the queue.
+    """
+    departments = set(department_ids)
+    if not departments:
+        return {}
+    fy_start = financial_year_start(today or utcnow().date())
+    since = datetime.combine(fy_start, time.min, tzinfo=UTC)
+    members = db.session.scalars(
+        select(Improvement)
+        .where(
+            Improvement.department_id.in_(departments),
+            Improvement.submitted_at.is_not(None),
+            or_(Improvement.submitted_at >= since, Improvement.status == Status.SUBMITTED),
+        )
+        .order_by(Improvement.id)
     ).all()
-    p_values: dict[int, float] = {}
-    for member in family:
-        if member.id != improvement.id and member.submitted_at.date() < fy_start:
-            continue
-        estimate = current_estimate(member)
+    estimates = current_estimates(members)
+    by_department: dict[int, list[tuple[int, float]]] = {}
+    for member in members:
+        estimate = estimates[member.id]
         if not isinstance(estimate, NoEstimate) and estimate.p_value is not None:
-            p_values[member.id] = estimate.p_value
-    if improvement.id not in p_values:
-        return None
-    ids = list(p_values)
-    adjusted = benjamini_hochberg([p_values[i] for i in ids])
-    return float(adjusted[ids.index(improvement.id)])
+            by_department.setdefault(member.department_id, []).append((member.id, estimate.p_value))
+    family: dict[int, FamilyMember] = {}
+    for department_id, p_values in by_department.items():
+        adjusted = benjamini_hochberg([p for _, p in p_values])
+        for (improvement_id, p), adjusted_p in zip(p_values, adjusted, strict=True):
+            family[improvement_id] = FamilyMember(
+                improvement_id, department_id, p, float(adjusted_p), len(p_values)
+            )
+    return family
+
+
+def bh_adjusted_p(improvement: Improvement, *, today: date | None = None) -> float | None:
+    """BH-adjusted p of this improvement within its department's submissions this FY."""
+    member = review_families([improvement.department_id], today=today).get(improvement.id)
+    return member.adjusted_p if member else None
 
 
 def _approval_snapshot(improvement: Improvement, estimate, bh_p: float | None) -> dict:

@@ -1,0 +1,85 @@
+"""The review queue's filters and the reviewer's decision."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+)
+from wtforms import RadioField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from gains.improvements.presenters import METHODS
+from gains.models import Decision
+from gains.services.review_queue import SORTS, WARNING_FILTERS, QueueFilters
+
+
+class QueueFilterForm(FlaskForm):
+    """A GET form: the queue works as plain links and bookmarks."""
+
+    class Meta:
+        csrf = False
+
+    team = SelectField("Team", widget=GovSelect(), default="")
+    method = SelectField(
+        "Method",
+        widget=GovSelect(),
+        default="",
+        choices=[("", "Any method"), *((key, name) for key, (name, _) in METHODS.items())],
+    )
+    warnings = SelectField(
+        "Warnings",
+        widget=GovSelect(),
+        default="",
+        choices=[("", "With or without"), *WARNING_FILTERS.items()],
+    )
+    sort = SelectField(
+        "Sort by", widget=GovSelect(), default="waiting", choices=list(SORTS.items())
+    )
+
+    def filters(self) -> QueueFilters:
+        """What the service filters by; unknown values fall back to "any"."""
+        team = self.team.data or ""
+        return QueueFilters(
+            team_id=int(team) if team.isdigit() else None,
+            method=self.method.data if self.method.data in METHODS else None,
+            warnings=self.warnings.data if self.warnings.data in WARNING_FILTERS else None,
+            sort=self.sort.data if self.sort.data in SORTS else "waiting",
+        )
+
+    def arguments(self) -> dict[str, str]:
+        """The filters as query arguments (for sort links that keep them)."""
+        return {
+            name: str(self[name].data)
+            for name in ("team", "method", "warnings", "sort")
+            if self[name].data
+        }
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        "Your decision",
+        choices=Decision.choices(),
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select approve, reject or request changes")],
+    )
+    comment = TextAreaField(
+        "Comment",
+        widget=GovTextArea(),
+        validators=[Length(max=5000)],
+        description="Required to reject or to request changes: the team reads it. "
+        "Optional when you approve.",
+    )
+    submit = SubmitField("Record the decision", widget=GovSubmitInput())
+
+    def validate_comment(self, field) -> None:
+        if (
+            self.decision.data in (Decision.REJECTED, Decision.CHANGES_REQUESTED)
+            and not (field.data or "").strip()
+        ):
+            raise ValidationError(
+                "Enter a comment: a comment is required to reject or to request changes"
+            )

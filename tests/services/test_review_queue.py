@@ -1,0 +1,241 @@
+"""The review queue and the review page's figures, pinned to values computed here by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import or_, select
+
+from gains.models import (
+    BatchSource,
+    Decision,
+    Department,
+    Improvement,
+    Status,
+    Team,
+    User,
+)
+from gains.services import improvements as workflow
+from gains.services.estimates import current_estimate
+from gains.services.measurements import record_batch
+from gains.services.review_queue import (
+    QueueFilters,
+    may_see_queue,
+    review_queue,
+    since_approval,
+)
+from gains.services.reviews import decide, financial_year_start
+from tests.conftest import DEMO_LOGINS
+from tests.services.test_workflow import plan, rows
+
+# The demo's "today": inside financial year 2026-27, which began on 1 April 2026.
+DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def person(session, role_or_email: str) -> User:
+    email = DEMO_LOGINS.get(role_or_email, role_or_email)
+    return session.scalars(select(User).where(User.email == email)).one()
+
+
+def titled(session, title: str) -> Improvement:
+    return session.scalars(select(Improvement).where(Improvement.title == title)).one()
+
+
+def bh_by_hand(p_values: dict[int, float]) -> dict[int, float]:
+    """Benjamini & Hochberg (1995), as in the textbook: rank ascending, p(i)·m/i, then a
+    running minimum from the largest rank down, capped at 1."""
+    m = len(p_values)
+    ranked = sorted(p_values.items(), key=lambda item: item[1])
+    adjusted, running = {}, 1.0
+    for i in range(m, 0, -1):
+        key, p = ranked[i - 1]
+        running = min(running, p * m / i)
+        adjusted[key] = running
+    return adjusted
+
+
+def family_p_values(session, department_code: str, today: date) -> dict[int, float]:
+    """The department's submissions this financial year (and any still waiting), raw p."""
+    since = datetime.combine(financial_year_start(today), datetime.min.time(), tzinfo=UTC)
+    members = session.scalars(
+        select(Improvement)
+        .join(Department, Department.id == Improvement.department_id)
+        .where(
+            Department.code == department_code,
+            or_(Improvement.submitted_at >= since, Improvement.status == Status.SUBMITTED),
+        )
+    ).all()
+    raw = {member.id: current_estimate(member).p_value for member in members}
+    return {key: p for key, p in raw.items() if p is not None}
+
+
+def wkp_submitted(session) -> set[int]:
+    return set(
+        session.scalars(
+            select(Improvement.id)
+            .join(Department, Department.id == Improvement.department_id)
+            .where(Department.code == "WKP", Improvement.status == Status.SUBMITTED)
+        )
+    )
+
+
+def late_rows(n: int) -> list[dict]:
+    """After-phase rows dated like the demo's (its estimates read every row's date)."""
+    return [
+        {"phase": "after", "value": 20.0 + i, "observed_on": date(2026, 10, 20)} for i in range(n)
+    ]
+
+
+def submitted_by(session, user: User, title: str) -> Improvement:
+    own = workflow.create_improvement(user, user.team, plan(title=title))
+    workflow.start(user, own)
+    record_batch(
+        user,
+        own,
+        rows("before", [30, 34, 41]) + rows("after", [28, 30, 31]),
+        source=BatchSource.FORM,
+    )
+    workflow.submit(user, own)
+    session.flush()
+    return own
+
+
+def test_only_managers_and_admins_have_a_queue(session):
+    assert may_see_queue(person(session, "manager"))
+    assert may_see_queue(person(session, "admin"))
+    assert not may_see_queue(person(session, "member"))
+    assert not may_see_queue(person(session, "treasury"))
+
+
+def test_manager_queue_is_their_department_without_their_own(session):
+    manager = person(session, "manager")
+    own = submitted_by(session, manager, "Manager's own change")
+    queue = review_queue(manager, now=DEMO_NOW)
+    listed = {row.improvement.id for row in queue.rows}
+    assert listed == wkp_submitted(session) - {own.id}
+    assert len(listed) == 3  # the demo's three WKP submissions by members
+    assert [row.improvement.id for row in queue.own] == [own.id]
+    assert queue.total == 3
+
+
+def test_admin_queue_covers_every_department(session):
+    queue = review_queue(person(session, "admin"), now=DEMO_NOW)
+    submitted = session.scalars(
+        select(Improvement).where(Improvement.status == Status.SUBMITTED)
+    ).all()
+    assert {row.improvement.id for row in queue.rows} == {i.id for i in submitted}
+    assert len({row.improvement.department_id for row in queue.rows}) == 4
+
+
+def test_adjusted_p_is_benjamini_hochberg_over_the_department_family(session):
+    queue = review_queue(person(session, "manager"), now=DEMO_NOW)
+    raw = family_p_values(session, "WKP", DEMO_NOW.date())
+    # Three waiting plus "Phone first, letter second", sent back this financial year.
+    assert len(raw) == 4
+    expected = bh_by_hand(raw)
+    for row in queue.rows:
+        assert row.family.family_size == 4
+        assert row.family.p_value == raw[row.improvement.id]
+        assert row.family.adjusted_p == pytest.approx(expected[row.improvement.id], rel=1e-12)
+    # Pinned by the formula: "Shared templates" has the second smallest p, so p · 4 / 2.
+    templates = next(r for r in queue.rows if r.improvement.title.startswith("Shared templates"))
+    assert templates.family.adjusted_p == pytest.approx(raw[templates.improvement.id] * 2)
+
+
+def test_annual_saving_is_gain_over_scale_times_volume_times_rate(session):
+    queue = review_queue(person(session, "manager"), now=DEMO_NOW)
+    for row in queue.rows:
+        improvement, result = row.improvement, row.result
+        factor = (
+            improvement.annual_volume * float(improvement.value_per_unit_gbp) / improvement.scale
+        )
+        assert row.saving.annual_saving_pence == pytest.approx(result["gain"] * factor * 100, abs=1)
+        assert row.saving.se_pence == pytest.approx(result["se"] * factor * 100, abs=1)
+        assert row.saving.ci_low_pence == pytest.approx(result["gain_ci_low"] * factor * 100, abs=1)
+    # Pinned by hand for one: "Save and return": £0.45 a minute, 410,000 renewals a year.
+    save_and_return = next(r for r in queue.rows if r.improvement.title.startswith("Save and"))
+    by_hand = Decimal(save_and_return.result["gain"]) * 410_000 * Decimal("0.45") * 100
+    assert abs(save_and_return.saving.annual_saving_pence - by_hand) <= 1
+
+
+@pytest.mark.parametrize(
+    ("sort", "key", "descending"),
+    [
+        ("p", lambda row: row.family.adjusted_p, False),
+        ("saving", lambda row: row.saving.annual_saving_pence, True),
+        ("title", lambda row: row.improvement.title.casefold(), False),
+        ("waiting", lambda row: row.days_waiting, True),
+    ],
+)
+def test_queue_sorts(session, sort, key, descending):
+    queue = review_queue(person(session, "admin"), QueueFilters(sort=sort), now=DEMO_NOW)
+    values = [key(row) for row in queue.rows]
+    assert len(values) > 3
+    assert values == sorted(values, reverse=descending)
+
+
+def test_queue_filters_by_team_method_and_warnings(session):
+    manager = person(session, "manager")
+    casework = session.scalars(
+        select(Team).where(Team.name == "Casework", Team.department_id == manager.department_id)
+    ).one()
+    by_team = review_queue(manager, QueueFilters(team_id=casework.id), now=DEMO_NOW)
+    assert [row.improvement.title for row in by_team.rows] == [
+        "Shared templates for common decisions"
+    ]
+    by_method = review_queue(manager, QueueFilters(method="welch"), now=DEMO_NOW)
+    assert [row.improvement.title for row in by_method.rows] == [
+        "Save and return on the renewal form"
+    ]
+    everything = review_queue(manager, now=DEMO_NOW).rows
+    with_warnings = review_queue(manager, QueueFilters(warnings="yes"), now=DEMO_NOW).rows
+    without = review_queue(manager, QueueFilters(warnings="no"), now=DEMO_NOW).rows
+    assert all(row.warnings for row in with_warnings)
+    assert not any(row.warnings for row in without)
+    assert len(with_warnings) + len(without) == len(everything)
+
+
+def test_approval_stores_the_hand_computed_adjusted_p(session):
+    manager = person(session, "manager")
+    improvement = titled(session, "Save and return on the renewal form")
+    today = datetime.now(UTC).date()  # decide() adjusts within today's financial year
+    expected = bh_by_hand(family_p_values(session, "WKP", today))[improvement.id]
+    review = decide(manager, improvement, Decision.APPROVED, "")
+    assert review.bh_adjusted_p == pytest.approx(expected, rel=1e-12)
+    assert review.snapshot["bh_adjusted_p"] == review.bh_adjusted_p
+    assert review.snapshot["data_version"] == improvement.data_version
+    assert improvement.status is Status.APPROVED
+
+
+def test_since_approval_shows_what_changed(session):
+    manager, member = person(session, "manager"), person(session, "member")
+    improvement = titled(session, "Save and return on the renewal form")
+    assert since_approval(improvement) is None  # never approved
+    review = decide(manager, improvement, Decision.APPROVED, "")
+    session.flush()
+    approved_version = improvement.data_version
+    unchanged = since_approval(improvement)
+    assert not unchanged.changed and unchanged.rows_added == 0
+
+    record_batch(member, improvement, late_rows(5), source=BatchSource.API)
+    workflow.amend(member, improvement, "annual_volume", 420_000, "Volumes re-counted for 2026")
+    session.flush()
+    assert improvement.status is Status.SUBMITTED  # reopened
+
+    since = since_approval(improvement)
+    assert since.changed
+    assert since.approval.id == review.id
+    assert since.data_version_then == approved_version
+    assert since.data_version_now == approved_version + 2  # the batch and the amendment
+    assert (since.rows_added, since.batches_added) == (5, 1)
+    assert (since.rows_withdrawn, since.batches_withdrawn) == (0, 0)
+    assert [a.field_name for a in since.amendments] == ["annual_volume"]
+    assert since.approved.gain == review.snapshot["estimate"]["gain"]
+    assert since.approved.saving_pence == review.snapshot["annual_saving"]["annual_saving_pence"]
+    current = current_estimate(improvement).result
+    assert since.current.gain == current["gain"]
+    assert since.current.saving_pence == pytest.approx(
+        current["gain"] * 420_000 * 0.45 * 100, abs=1
+    )
