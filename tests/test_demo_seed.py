@@ -68,3 +68,13 @@ def test_seeded_rows_match_the_catalogue(session):
         assert count(session, Measurement, Measurement.improvement_id == improvement.id) == (
             simulated + extra
         )
+
+
+def test_the_reopened_demo_item_shows_only_its_late_rows(session):
+    from gains.services.review_queue import since_approval
+
+    reopened = session.scalars(
+        select(Improvement).where(Improvement.title == "Wrap-up codes reduced from 40 to 12")
+    ).one()
+    since = since_approval(reopened)
+    assert (since.rows_added, since.batches_added) == (10, 1)

@@ -188,13 +188,17 @@ def _seed_improvement(entry: DemoImprovement, creator: User, reviewer: User, tea
     rows = 0
     for label, batch_rows in simulate(entry):
         source = BatchSource.CSV if label.startswith("after") else BatchSource.FORM
-        record_batch(
+        batch = record_batch(
             creator,
             improvement,
             batch_rows,
             source=source,
             filename=f"{label.replace(' ', '-')}.csv" if source is BatchSource.CSV else None,
         )
+        # Dated as a team would have logged it: the day after its last observation, so that
+        # "what changed since the approval" counts only what really came later.
+        logged_on = max(row["observed_on"] for row in batch_rows) + timedelta(days=1)
+        batch.created_at = batch.confirmed_at = _at(logged_on)
         rows += len(batch_rows)
     if entry.status is Status.RUNNING:
         return rows

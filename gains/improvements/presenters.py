@@ -5,45 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gains.models import Design, Estimate, Improvement
-from gains.services.estimates import NoEstimate, current_estimate
+from gains.models import Estimate, Improvement
+from gains.services.estimates import (
+    DESIGN_METHOD,
+    ESTIMATION_METHODS,
+    NoEstimate,
+    current_estimate,
+)
 from gains.services.savings import saving_for
 from gains.stats.money import AnnualSaving
-
-METHODS = {
-    "welch": (
-        "Welch two-sample t-test",
-        "Compares the mean after the change with the mean before, without assuming the two "
-        "periods vary equally. It cannot rule out other things that changed at the same time.",
-    ),
-    "paired": (
-        "Paired t-test on unit means",
-        "Each unit (a round, a caseworker) is compared with itself before and after, which "
-        "removes differences between units.",
-    ),
-    "did": (
-        "Difference-in-differences",
-        "Compares the change in the treatment group with the change in the control group over "
-        "the same period, so changes that hit both groups cancel out.",
-    ),
-    "treatment_vs_control": (
-        "Randomised comparison of treatment and control",
-        "Compares the treatment group with the control group after the change; randomisation "
-        "makes the groups alike in everything but the change.",
-    ),
-    "its": (
-        "Interrupted time series",
-        "Fits the weekly trend before go-live, projects it forward, and compares what happened "
-        "after with that projection, with standard errors that allow for autocorrelation.",
-    ),
-}
-
-DESIGN_METHOD = {
-    Design.BEFORE_AFTER: "welch",
-    Design.PAIRED: "paired",
-    Design.CONTROL_GROUP: "did",
-    Design.TIME_SERIES: "its",
-}
 
 
 @dataclass(frozen=True)
@@ -65,7 +35,7 @@ def estimate_view(improvement: Improvement) -> EstimateView:
     estimate = current_estimate(improvement)
     if isinstance(estimate, NoEstimate):
         return EstimateView(estimate=None, reason=estimate.reason)
-    name, why = METHODS.get(estimate.method, (estimate.method, ""))
+    name, why = ESTIMATION_METHODS.get(estimate.method, (estimate.method, ""))
     return EstimateView(
         estimate=estimate,
         reason=None,

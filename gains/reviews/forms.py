@@ -12,8 +12,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from gains.improvements.presenters import METHODS
 from gains.models import Decision
+from gains.services.estimates import ESTIMATION_METHODS
 from gains.services.review_queue import SORTS, WARNING_FILTERS, QueueFilters
 
 
@@ -28,7 +28,10 @@ class QueueFilterForm(FlaskForm):
         "Method",
         widget=GovSelect(),
         default="",
-        choices=[("", "Any method"), *((key, name) for key, (name, _) in METHODS.items())],
+        choices=[
+            ("", "Any method"),
+            *((key, name) for key, (name, _) in ESTIMATION_METHODS.items()),
+        ],
     )
     warnings = SelectField(
         "Warnings",
@@ -45,7 +48,7 @@ class QueueFilterForm(FlaskForm):
         team = self.team.data or ""
         return QueueFilters(
             team_id=int(team) if team.isdigit() else None,
-            method=self.method.data if self.method.data in METHODS else None,
+            method=self.method.data if self.method.data in ESTIMATION_METHODS else None,
             warnings=self.warnings.data if self.warnings.data in WARNING_FILTERS else None,
             sort=self.sort.data if self.sort.data in SORTS else "waiting",
         )

@@ -12,9 +12,46 @@ import pandas as pd
 from sqlalchemy import select
 
 from gains.extensions import db
-from gains.models import BatchStatus, Estimate, Improvement, Measurement, UploadBatch
+from gains.models import BatchStatus, Design, Estimate, Improvement, Measurement, UploadBatch
 from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
+
+# Each method's name and, in a sentence, why it answers the question (shown with estimates).
+ESTIMATION_METHODS = {
+    "welch": (
+        "Welch two-sample t-test",
+        "Compares the mean after the change with the mean before, without assuming the two "
+        "periods vary equally. It cannot rule out other things that changed at the same time.",
+    ),
+    "paired": (
+        "Paired t-test on unit means",
+        "Each unit (a round, a caseworker) is compared with itself before and after, which "
+        "removes differences between units.",
+    ),
+    "did": (
+        "Difference-in-differences",
+        "Compares the change in the treatment group with the change in the control group over "
+        "the same period, so changes that hit both groups cancel out.",
+    ),
+    "treatment_vs_control": (
+        "Randomised comparison of treatment and control",
+        "Compares the treatment group with the control group after the change; randomisation "
+        "makes the groups alike in everything but the change.",
+    ),
+    "its": (
+        "Interrupted time series",
+        "Fits the weekly trend before go-live, projects it forward, and compares what happened "
+        "after with that projection, with standard errors that allow for autocorrelation.",
+    ),
+}
+
+DESIGN_METHOD = {
+    Design.BEFORE_AFTER: "welch",
+    Design.PAIRED: "paired",
+    Design.CONTROL_GROUP: "did",
+    Design.TIME_SERIES: "its",
+}
+
 
 # The headline figures kept as columns of `estimates` as well as in the result document.
 ESTIMATE_COLUMNS = (

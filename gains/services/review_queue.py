@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 
 from gains.access import scoped
 from gains.extensions import db
-from gains.improvements.presenters import METHODS
 from gains.models import (
     Amendment,
     BatchStatus,
@@ -32,7 +31,7 @@ from gains.models import (
     UploadBatch,
 )
 from gains.models.base import utcnow
-from gains.services.estimates import NoEstimate, current_estimate
+from gains.services.estimates import ESTIMATION_METHODS, NoEstimate, current_estimate
 from gains.services.reviews import (
     FamilyMember,
     current_estimates,
@@ -55,7 +54,7 @@ WARNING_FILTERS = {"yes": "With warnings", "no": "Without warnings"}
 @dataclass(frozen=True)
 class QueueFilters:
     team_id: int | None = None
-    method: str | None = None  # a key of METHODS
+    method: str | None = None  # a key of ESTIMATION_METHODS
     warnings: str | None = None  # a key of WARNING_FILTERS
     sort: str = "waiting"
 
@@ -77,7 +76,7 @@ class QueueRow:
     @property
     def method_name(self) -> str:
         method = self.estimate.method if self.estimate else ""
-        return METHODS.get(method, (method, ""))[0]
+        return ESTIMATION_METHODS.get(method, (method, ""))[0]
 
 
 @dataclass(frozen=True)
