@@ -5,27 +5,14 @@ import math
 import pytest
 from sqlalchemy import select
 
-from gains.models import Decision, Department, Design, Improvement, Review, Status
+from gains.models import Department, Design, Improvement, Status
 from gains.services.dashboards import department_dashboard
+from tests.support.validated import standing_approvals
 
 
 def approved_snapshots(session, code):
-    """(improvement, latest approval) for improvements whose approval still stands."""
     department = session.scalars(select(Department).where(Department.code == code)).one()
-    rows = []
-    for improvement in session.scalars(
-        select(Improvement).where(Improvement.department_id == department.id)
-    ):
-        if improvement.status not in (Status.APPROVED, Status.SUBMITTED, Status.CHANGES_REQUESTED):
-            continue
-        approvals = session.scalars(
-            select(Review)
-            .where(Review.improvement_id == improvement.id, Review.decision == Decision.APPROVED)
-            .order_by(Review.id)
-        ).all()
-        if approvals:
-            rows.append((improvement, approvals[-1]))
-    return department, rows
+    return department, standing_approvals(session, {code})
 
 
 def dersimonian_laird(g, v):

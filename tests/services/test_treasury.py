@@ -7,28 +7,19 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from gains.models import Decision, Department, Improvement, Review, Status
+from gains.models import Department
 from gains.services.treasury import TreasuryFilters, treasury_dashboard
+from tests.support.validated import standing_approvals
 
 TODAY = date(2026, 11, 23)
 Z = 1.959963984540054
 
 
 def validated_rows(session, department_codes=None):
-    rows = []
-    for improvement in session.scalars(select(Improvement)):
-        if department_codes and improvement.department.code not in department_codes:
-            continue
-        if improvement.status not in (Status.APPROVED, Status.SUBMITTED, Status.CHANGES_REQUESTED):
-            continue
-        approvals = session.scalars(
-            select(Review)
-            .where(Review.improvement_id == improvement.id, Review.decision == Decision.APPROVED)
-            .order_by(Review.id)
-        ).all()
-        if approvals:
-            rows.append((improvement, approvals[-1].snapshot["annual_saving"]))
-    return rows
+    return [
+        (improvement, review.snapshot["annual_saving"])
+        for improvement, review in standing_approvals(session, department_codes)
+    ]
 
 
 def years_accrued(go_live: date, month_end: date) -> float:
