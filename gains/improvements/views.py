@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from gains.access import can_write, get_scoped_or_404, scoped
+from gains.dashboards.views import SVG_POLICY
 from gains.extensions import db
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.forms import (
@@ -34,6 +35,7 @@ from gains.models import (
     Team,
 )
 from gains.services import improvements as workflow
+from gains.services.improvement_charts import chart_data, improvement_chart_svg
 from gains.services.improvements import (
     DuplicateTitleError,
     ImprovementPlan,
@@ -162,6 +164,7 @@ def new():
 def view(improvement_id: int):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
     view_model = estimate_view(improvement)
+    chart_cells, weekly = chart_data(improvement)
     db.session.commit()  # keeps a newly computed estimate in the cache
     return render_template(
         "improvements/view.html",
@@ -173,8 +176,30 @@ def view(improvement_id: int):
         if improvement.status in workflow.ALLOWED_FROM["submit"]
         else [],
         withdraw_form=WithdrawForm(),
+        chart_cells=chart_cells,
+        weekly=weekly,
         **measurements_section(improvement, current_user, request.args.get("page", 1, type=int)),
     )
+
+
+@blueprint.route("/<int:improvement_id>/charts/<kind>.svg")
+def chart(improvement_id: int, kind: str):
+    """An improvement's chart as SVG, re-drawn only when its data version changes."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    if kind not in ("distributions", "xmr"):
+        abort(404)
+    etag = f"{improvement.id}-{improvement.data_version}-{kind}"
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        svg = improvement_chart_svg(improvement, kind)
+        if svg is None:
+            abort(404)
+        response = Response(svg, mimetype="image/svg+xml")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    return response
 
 
 @blueprint.route("/<int:improvement_id>/estimate")

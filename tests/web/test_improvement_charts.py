@@ -1,0 +1,39 @@
+"""An improvement's charts on its page and as SVG."""
+
+from sqlalchemy import select
+
+from gains.extensions import db
+from gains.models import Improvement
+
+
+def improvement_id(app, title):
+    with app.app_context():
+        return db.session.scalars(select(Improvement.id).where(Improvement.title == title)).one()
+
+
+def test_time_series_page_has_both_charts_with_tables(app, signed_in):
+    client = signed_in("admin")
+    ident = improvement_id(app, "Same-day discharge checklist")
+    html = client.get(f"/improvements/{ident}").get_data(as_text=True)
+    assert f"/improvements/{ident}/charts/distributions.svg" in html
+    assert f"/improvements/{ident}/charts/xmr.svg" in html
+    assert "The numbers behind the XmR chart" in html and "(go-live)" in html
+    for kind in ("distributions", "xmr"):
+        response = client.get(f"/improvements/{ident}/charts/{kind}.svg")
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert "<desc" in response.get_data(as_text=True)
+        again = client.get(
+            f"/improvements/{ident}/charts/{kind}.svg",
+            headers={"If-None-Match": response.headers["ETag"]},
+        )
+        assert again.status_code == 304
+
+
+def test_charts_follow_the_scope_and_need_data(app, signed_in):
+    client = signed_in("member")  # Benefit renewals team, Work and Pensions
+    other = improvement_id(app, "Same-day discharge checklist")
+    assert client.get(f"/improvements/{other}/charts/xmr.svg").status_code == 404
+    draft = improvement_id(app, "Date fields accept any common format")
+    assert 'id="charts"' not in client.get(f"/improvements/{draft}").get_data(as_text=True)
+    assert client.get(f"/improvements/{draft}/charts/distributions.svg").status_code == 404
+    assert client.get(f"/improvements/{draft}/charts/pie.svg").status_code == 404
