@@ -19,6 +19,7 @@ from gains.improvements.presenters import estimate_view
 from gains.models import Decision, Department, Improvement, Role, Status, Team
 from gains.reviews.forms import DecisionForm, QueueFilterForm
 from gains.services import review_queue as queue_service
+from gains.services.improvement_charts import chart_data
 from gains.services.improvements import PermissionDenied, WorkflowError
 from gains.services.reviews import decide, may_review
 from gains.services.summaries import cell_summaries
@@ -73,9 +74,12 @@ def _readable(improvement_id: int) -> Improvement:
 def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
     view_model = estimate_view(improvement)
     family = queue_service.family_of(improvement)
+    chart_cells, weekly = chart_data(improvement)
     return {
         "improvement": improvement,
         "estimate": view_model,
+        "chart_cells": chart_cells,
+        "weekly": weekly,
         "cells": cell_summaries([improvement.id]),
         "money": queue_service.money_workings(improvement, view_model.result)
         if view_model.estimate

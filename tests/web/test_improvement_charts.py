@@ -37,3 +37,10 @@ def test_charts_follow_the_scope_and_need_data(app, signed_in):
     assert 'id="charts"' not in client.get(f"/improvements/{draft}").get_data(as_text=True)
     assert client.get(f"/improvements/{draft}/charts/distributions.svg").status_code == 404
     assert client.get(f"/improvements/{draft}/charts/pie.svg").status_code == 404
+
+
+def test_the_review_page_shows_the_charts(app, signed_in):
+    client = signed_in("manager")
+    ident = improvement_id(app, "Save and return on the renewal form")
+    html = client.get(f"/reviews/{ident}").get_data(as_text=True)
+    assert f"/improvements/{ident}/charts/distributions.svg" in html
