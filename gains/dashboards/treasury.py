@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from hashlib import sha256
 
 from flask import Response, abort, render_template, request
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from gains.dashboards.treasury_tables import treasury_tables
 from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
-from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
+from gains.models import AuditEvent, Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
 from gains.services.treasury import TreasuryFilters, treasury_dashboard
 
@@ -71,12 +72,32 @@ def treasury():
     )
 
 
+def _savings_version(today: date) -> str:
+    """Changes whenever anything behind the savings does: every change writes an audit event,
+    and accrual moves on each day."""
+    latest_event = db.session.scalar(select(func.max(AuditEvent.id)))
+    key = f"cumulative:{request.query_string.decode()}:{latest_event}:{today.isoformat()}"
+    return sha256(key.encode()).hexdigest()[:32]
+
+
 @blueprint.route("/treasury/cumulative.svg")
 @roles_required(Role.TREASURY, Role.ADMIN)
 def treasury_chart():
-    filters = _filters()
-    dashboard = treasury_dashboard(filters, utcnow().date())
-    db.session.commit()
+    today = utcnow().date()
+    etag = _savings_version(today)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        dashboard = treasury_dashboard(_filters(), today)
+        db.session.commit()
+        response = Response(_cumulative_svg(dashboard.months), mimetype="image/svg+xml")
+    response.set_etag(etag)
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    return response
+
+
+def _cumulative_svg(months) -> str:
     points = [
         CumulativePoint(
             p.month,
@@ -87,9 +108,9 @@ def treasury_chart():
             p.validated_low_pence / 100,
             p.validated_high_pence / 100,
         )
-        for p in dashboard.months
+        for p in months
     ]
-    last = dashboard.months[-1] if dashboard.months else None
+    last = months[-1] if months else None
     description = (
         f"Cumulative net savings by month from {points[0].month:%B %Y} to "
         f"{points[-1].month:%B %Y}: validated £{last.validated_pence / 100:,.0f}, "
@@ -97,13 +118,9 @@ def treasury_chart():
         if last
         else "No savings for these filters."
     )
-    svg = cumulative_savings_svg(
+    return cumulative_savings_svg(
         points, title="Cumulative savings, claimed and validated", description=description
     )
-    response = Response(svg, mimetype="image/svg+xml")
-    response.headers["Content-Security-Policy"] = SVG_POLICY
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
 
 
 @blueprint.route("/treasury/<table>.<file_format>")

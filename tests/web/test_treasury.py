@@ -88,3 +88,8 @@ def test_cumulative_chart_is_an_accessible_svg(signed_in):
     svg = response.get_data(as_text=True)
     assert "<title" in svg and "Cumulative net savings by month" in svg
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    cached = signed_in("treasury").get(
+        "/dashboards/treasury/cumulative.svg?kind=marginal_gain",
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
+    assert cached.status_code == 304
