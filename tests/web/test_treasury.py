@@ -83,12 +83,13 @@ def test_unknown_export_is_404(signed_in):
 
 
 def test_cumulative_chart_is_an_accessible_svg(signed_in):
-    response = signed_in("treasury").get("/dashboards/treasury/cumulative.svg?kind=marginal_gain")
+    client = signed_in("treasury")
+    response = client.get("/dashboards/treasury/cumulative.svg?kind=marginal_gain")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     svg = response.get_data(as_text=True)
     assert "<title" in svg and "Cumulative net savings by month" in svg
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
-    cached = signed_in("treasury").get(
+    cached = client.get(
         "/dashboards/treasury/cumulative.svg?kind=marginal_gain",
         headers={"If-None-Match": response.headers["ETag"]},
     )
