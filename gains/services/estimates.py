@@ -6,6 +6,7 @@ active measurements and keeps the result, so a page view never recomputes unchan
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -132,3 +133,26 @@ def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
     )
     db.session.add(estimate)
     return estimate
+
+
+def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
+    """`current_estimate` for many improvements: the cached ones in one query, the rest
+    computed (and added to the session) one by one."""
+    improvements = list(improvements)
+    if not improvements:
+        return {}
+    at_current_version = (Improvement.id == Estimate.improvement_id) & (
+        Improvement.data_version == Estimate.data_version
+    )
+    cached = {
+        estimate.improvement_id: estimate
+        for estimate in db.session.scalars(
+            select(Estimate)
+            .join(Improvement, at_current_version)
+            .where(Estimate.improvement_id.in_([i.id for i in improvements]))
+        )
+    }
+    return {
+        improvement.id: cached.get(improvement.id) or current_estimate(improvement)
+        for improvement in improvements
+    }

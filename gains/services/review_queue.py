@@ -31,13 +31,13 @@ from gains.models import (
     UploadBatch,
 )
 from gains.models.base import utcnow
-from gains.services.estimates import ESTIMATION_METHODS, NoEstimate, current_estimate
-from gains.services.reviews import (
-    FamilyMember,
+from gains.services.estimates import (
+    ESTIMATION_METHODS,
+    NoEstimate,
+    current_estimate,
     current_estimates,
-    financial_year_start,
-    review_families,
 )
+from gains.services.reviews import FamilyMember, financial_year_start, review_families
 from gains.services.savings import saving_for
 from gains.stats.money import AnnualSaving
 

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from gains.extensions import db
-from gains.models import MONEY_FIELDS, Decision, Estimate, Improvement, Review, Role, Status
+from gains.models import MONEY_FIELDS, Decision, Improvement, Review, Role, Status
 from gains.models.base import utcnow
 from gains.services.audit import jsonable
-from gains.services.estimates import NoEstimate, current_estimate
+from gains.services.estimates import NoEstimate, current_estimate, current_estimates
 from gains.services.improvements import PermissionDenied, WorkflowError, change_status
 from gains.stats.money import annual_saving
 from gains.stats.multiplicity import benjamini_hochberg
@@ -55,29 +55,6 @@ class FamilyMember:
     p_value: float
     adjusted_p: float
     family_size: int
-
-
-def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
-    """`current_estimate` for many improvements: the cached ones in one query, the rest
-    computed (and added to the session) one by one."""
-    improvements = list(improvements)
-    if not improvements:
-        return {}
-    at_current_version = (Improvement.id == Estimate.improvement_id) & (
-        Improvement.data_version == Estimate.data_version
-    )
-    cached = {
-        estimate.improvement_id: estimate
-        for estimate in db.session.scalars(
-            select(Estimate)
-            .join(Improvement, at_current_version)
-            .where(Estimate.improvement_id.in_([i.id for i in improvements]))
-        )
-    }
-    return {
-        improvement.id: cached.get(improvement.id) or current_estimate(improvement)
-        for improvement in improvements
-    }
 
 
 def review_families(

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Decision, Improvement, Review, Status
-from gains.services.estimates import NoEstimate, current_estimate
+from gains.services.estimates import NoEstimate, current_estimates
 from gains.stats.money import CLAIMED_STATUSES, AnnualSaving, SavingItem, annual_saving
 
 # Statuses in which the latest approval still stands as the validated figure.
@@ -99,11 +99,11 @@ def validated_savings(improvements: Iterable[Improvement]) -> list[ValidatedSavi
 
 
 def claimed_savings(improvements: Iterable[Improvement]) -> list[ClaimedSaving]:
+    claiming = [i for i in improvements if i.status.value in CLAIMED_STATUSES]
+    estimates = current_estimates(claiming)  # the cached ones in one query
     rows = []
-    for improvement in improvements:
-        if improvement.status.value not in CLAIMED_STATUSES:
-            continue
-        estimate = current_estimate(improvement)
+    for improvement in claiming:
+        estimate = estimates[improvement.id]
         if isinstance(estimate, NoEstimate):
             continue
         saving = saving_for(improvement, estimate.result)
