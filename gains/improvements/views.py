@@ -36,12 +36,9 @@ from gains.models import (
 )
 from gains.services import improvements as workflow
 from gains.services.improvement_charts import chart_data, improvement_chart_svg
-from gains.services.improvements import (
-    DuplicateTitleError,
-    ImprovementPlan,
-    WorkflowError,
-    locked_fields,
-)
+from gains.services.improvements import DuplicateTitleError, ImprovementPlan, WorkflowError
+from gains.services.plan_changes import amend as amend_plan
+from gains.services.plan_changes import locked_fields, update_plan
 from gains.services.summaries import measurement_counts
 
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
@@ -229,7 +226,7 @@ def edit(improvement_id: int):
     _fill(form, improvement)
     if form.validate_on_submit():
         try:
-            changed = workflow.update_plan(current_user, improvement, changes_from(form))
+            changed = update_plan(current_user, improvement, changes_from(form))
         except WorkflowError as error:
             _show_error(form, error)
         else:
@@ -257,7 +254,7 @@ def amend(improvement_id: int, field_name: str):
     if form.validate_on_submit():
         _, value = plan_value(form_field, form[form_field].data)
         try:
-            workflow.amend(current_user, improvement, field_name, value, form.reason.data)
+            amend_plan(current_user, improvement, field_name, value, form.reason.data)
         except WorkflowError as error:
             _show_error(form, error, form_field)
         else:

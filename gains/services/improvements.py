@@ -17,9 +17,6 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import (
-    DESIGN_FIELDS,
-    MONEY_FIELDS,
-    Amendment,
     BatchStatus,
     Design,
     Direction,
@@ -35,7 +32,7 @@ from gains.models import (
     UploadBatch,
 )
 from gains.models.base import utcnow
-from gains.services.audit import jsonable, record_event, snapshot
+from gains.services.audit import record_event, snapshot
 
 
 class WorkflowError(ValueError):
@@ -44,6 +41,10 @@ class WorkflowError(ValueError):
 
 class PermissionDenied(WorkflowError):
     """The person asking may not do this at all."""
+
+
+class DuplicateTitleError(WorkflowError):
+    """The department already has an improvement with this title."""
 
 
 @dataclass(frozen=True)
@@ -86,30 +87,6 @@ ALLOWED_FROM = {
 }
 
 
-# Pre-registration (../shared DESIGN "Locking"): the plan's design fields lock from running on,
-# its money fields from submission on; after that they change only through an amendment.
-DESIGN_LOCKED_IN = frozenset(Status) - {Status.DRAFT}
-MONEY_LOCKED_IN = frozenset(Status) - {Status.DRAFT, Status.RUNNING}
-
-
-class DuplicateTitleError(WorkflowError):
-    """The department already has an improvement with this title."""
-
-
-class LockedFieldError(WorkflowError):
-    """A change to a locked field was attempted outside an amendment."""
-
-
-def locked_fields(improvement: Improvement) -> frozenset[str]:
-    """The plan fields that can change now only by amendment."""
-    locked: set[str] = set()
-    if improvement.status in DESIGN_LOCKED_IN:
-        locked.update(DESIGN_FIELDS)
-    if improvement.status in MONEY_LOCKED_IN:
-        locked.update(MONEY_FIELDS)
-    return frozenset(locked)
-
-
 PAST_TENSE = {"start": "started", "submit": "submitted", "withdraw": "withdrawn"}
 
 
@@ -130,7 +107,7 @@ def may_change(user: Any, improvement: Improvement) -> bool:
     return may_change_team_work(user, improvement.team_id, improvement.department_id)
 
 
-def _require_change_rights(user: Any, improvement: Improvement) -> None:
+def require_change_rights(user: Any, improvement: Improvement) -> None:
     if not may_change(user, improvement):
         raise PermissionDenied("You cannot change improvements outside your team or department")
 
@@ -173,7 +150,7 @@ def create_improvement(actor: Any, team: Team, plan: ImprovementPlan) -> Improve
     if not may_change_team_work(actor, team.id, team.department_id):
         raise PermissionDenied("You can only register improvements for your own team")
     title = plan.title.strip()
-    if _title_taken(team.department_id, title):
+    if title_taken(team.department_id, title):
         raise DuplicateTitleError(f"Your department already has an improvement called {title!r}")
     fields = {name: getattr(plan, name) for name in PLAN_FIELDS} | {"title": title}
     improvement = Improvement(
@@ -190,102 +167,7 @@ def create_improvement(actor: Any, team: Team, plan: ImprovementPlan) -> Improve
     return improvement
 
 
-def _plan_with(improvement: Improvement, changes: dict[str, Any]) -> ImprovementPlan:
-    current = {name: getattr(improvement, name) for name in PLAN_FIELDS}
-    return ImprovementPlan(**(current | changes))
-
-
-def _changed(improvement: Improvement, changes: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in changes.items() if getattr(improvement, name) != value}
-
-
-def update_plan(actor: Any, improvement: Improvement, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change unlocked plan fields; returns what changed. Locked fields need `amend`."""
-    _require_change_rights(actor, improvement)
-    unknown = set(changes) - set(PLAN_FIELDS)
-    if unknown:
-        raise WorkflowError(f"Not a field of the plan: {', '.join(sorted(unknown))}")
-    changed = _changed(improvement, changes)
-    locked = sorted(set(changed) & locked_fields(improvement))
-    if locked:
-        raise LockedFieldError(
-            "These fields are locked and can change only by amendment: "
-            + ", ".join(name.replace("_", " ") for name in locked)
-        )
-    if not changed:
-        return {}
-    validate_plan(_plan_with(improvement, changed))
-    if "title" in changed and _title_taken(
-        improvement.department_id, changed["title"], improvement.id
-    ):
-        raise DuplicateTitleError(
-            f"Your department already has an improvement called {changed['title']!r}"
-        )
-    before = snapshot(improvement, list(changed))
-    for name, value in changed.items():
-        setattr(improvement, name, value)
-    record_event(
-        actor,
-        "improvement.updated",
-        improvement,
-        department_id=improvement.department_id,
-        before=before,
-        after=snapshot(improvement, list(changed)),
-    )
-    return changed
-
-
-def amend(
-    actor: Any, improvement: Improvement, field_name: str, value: Any, reason: str
-) -> Amendment:
-    """Change a locked field, with a reason kept and shown (../shared DESIGN "Locking").
-
-    The estimate's inputs changed, so the data version moves on; an approved improvement
-    goes back to review, its approved snapshot standing until it is approved again.
-    """
-    _require_change_rights(actor, improvement)
-    if field_name not in locked_fields(improvement):
-        raise WorkflowError("This field is not locked: edit the improvement instead")
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("Explain why the locked field must change")
-    if getattr(improvement, field_name) == value:
-        raise WorkflowError("The new value is the same as the current one")
-    validate_plan(_plan_with(improvement, {field_name: value}))
-    old = jsonable(getattr(improvement, field_name))
-    setattr(improvement, field_name, value)
-    amendment = Amendment(
-        improvement=improvement,
-        field_name=field_name,
-        old_value=old,
-        new_value=jsonable(value),
-        reason=reason,
-        amended_by_id=actor.id,
-        amended_at=utcnow(),
-    )
-    db.session.add(amendment)
-    improvement.data_version += 1
-    record_event(
-        actor,
-        "improvement.amended",
-        improvement,
-        department_id=improvement.department_id,
-        before={field_name: old},
-        after={field_name: jsonable(value)},
-        note=reason,
-    )
-    if improvement.status is Status.APPROVED:
-        change_status(
-            actor,
-            improvement,
-            Status.SUBMITTED,
-            "improvement.reopened",
-            note=f"Amended {field_name.replace('_', ' ')}: {reason}",
-        )
-    return amendment
-
-
-def _title_taken(department_id: int, title: str, except_id: int | None = None) -> bool:
+def title_taken(department_id: int, title: str, except_id: int | None = None) -> bool:
     stmt = select(func.count()).where(
         Improvement.department_id == department_id, Improvement.title == title
     )
@@ -297,7 +179,7 @@ def _title_taken(department_id: int, title: str, except_id: int | None = None) -
 def _transition(
     actor: Any, improvement: Improvement, action: str, to: Status, note: str | None = None
 ) -> Improvement:
-    _require_change_rights(actor, improvement)
+    require_change_rights(actor, improvement)
     if improvement.status not in ALLOWED_FROM[action]:
         raise WorkflowError(
             f"An improvement that is {improvement.status.label.lower()} "
@@ -373,7 +255,7 @@ def withdraw(actor: Any, improvement: Improvement, reason: str) -> Improvement:
 
 
 def delete_draft(actor: Any, improvement: Improvement) -> None:
-    _require_change_rights(actor, improvement)
+    require_change_rights(actor, improvement)
     if improvement.status is not Status.DRAFT:
         raise WorkflowError("Only drafts can be deleted; withdraw it instead")
     if improvement.batches:

@@ -17,8 +17,10 @@ from gains.models import (
     Status,
 )
 from gains.services import improvements as workflow
-from gains.services.improvements import LockedFieldError, WorkflowError, locked_fields
+from gains.services import plan_changes
+from gains.services.improvements import WorkflowError
 from gains.services.measurements import record_batch
+from gains.services.plan_changes import LockedFieldError, locked_fields
 from gains.services.reviews import decide
 from tests.services.test_workflow import person, plan, rows
 
@@ -66,7 +68,7 @@ def in_status(session, member, status: Status) -> Improvement:
 def test_nothing_is_locked_in_a_draft(session, member):
     improvement = in_status(session, member, Status.DRAFT)
     assert locked_fields(improvement) == frozenset()
-    changed = workflow.update_plan(member, improvement, dict(NEW_VALUES))
+    changed = plan_changes.update_plan(member, improvement, dict(NEW_VALUES))
     assert set(changed) == set(NEW_VALUES)
 
 
@@ -74,13 +76,13 @@ def test_nothing_is_locked_in_a_draft(session, member):
 def test_design_fields_lock_from_running(session, member, field):
     improvement = in_status(session, member, Status.RUNNING)
     with pytest.raises(LockedFieldError, match="locked"):
-        workflow.update_plan(member, improvement, {field: NEW_VALUES[field]})
+        plan_changes.update_plan(member, improvement, {field: NEW_VALUES[field]})
 
 
 @pytest.mark.parametrize("field", MONEY_FIELDS)
 def test_money_fields_stay_open_while_running(session, member, field):
     improvement = in_status(session, member, Status.RUNNING)
-    assert workflow.update_plan(member, improvement, {field: NEW_VALUES[field]}) == {
+    assert plan_changes.update_plan(member, improvement, {field: NEW_VALUES[field]}) == {
         field: NEW_VALUES[field]
     }
 
@@ -89,12 +91,12 @@ def test_money_fields_stay_open_while_running(session, member, field):
 def test_money_fields_lock_from_submission(session, member, field):
     improvement = in_status(session, member, Status.SUBMITTED)
     with pytest.raises(LockedFieldError):
-        workflow.update_plan(member, improvement, {field: NEW_VALUES[field]})
+        plan_changes.update_plan(member, improvement, {field: NEW_VALUES[field]})
 
 
 def test_unlocked_fields_still_change_after_submission(session, member):
     improvement = in_status(session, member, Status.SUBMITTED)
-    changed = workflow.update_plan(member, improvement, {"ended_on": date(2026, 9, 1)})
+    changed = plan_changes.update_plan(member, improvement, {"ended_on": date(2026, 9, 1)})
     assert changed == {"ended_on": date(2026, 9, 1)}
 
 
@@ -104,8 +106,10 @@ def test_a_locked_field_changes_by_amendment_with_a_reason(session, member, fiel
     version = improvement.data_version
     old = getattr(improvement, field)
     with pytest.raises(WorkflowError, match="Explain why"):
-        workflow.amend(member, improvement, field, NEW_VALUES[field], "  ")
-    amendment = workflow.amend(member, improvement, field, NEW_VALUES[field], "Agreed with finance")
+        plan_changes.amend(member, improvement, field, NEW_VALUES[field], "  ")
+    amendment = plan_changes.amend(
+        member, improvement, field, NEW_VALUES[field], "Agreed with finance"
+    )
     session.flush()
     assert getattr(improvement, field) == NEW_VALUES[field]
     assert amendment.reason == "Agreed with finance"
@@ -119,19 +123,19 @@ def test_a_locked_field_changes_by_amendment_with_a_reason(session, member, fiel
 def test_amending_an_unlocked_field_is_refused(session, member):
     improvement = in_status(session, member, Status.RUNNING)
     with pytest.raises(WorkflowError, match="not locked"):
-        workflow.amend(member, improvement, "annual_volume", 5, "because")
+        plan_changes.amend(member, improvement, "annual_volume", 5, "because")
 
 
 def test_amendments_still_obey_the_plan_rules(session, member):
     improvement = in_status(session, member, Status.SUBMITTED)
     with pytest.raises(WorkflowError, match="positive whole number"):
-        workflow.amend(member, improvement, "annual_volume", 0, "typo")
+        plan_changes.amend(member, improvement, "annual_volume", 0, "typo")
 
 
 def test_an_amendment_after_approval_reopens_review(session, member):
     improvement = in_status(session, member, Status.APPROVED)
     approved = improvement.reviews[-1]
-    workflow.amend(member, improvement, "annual_volume", 20_000, "Volume was under-counted")
+    plan_changes.amend(member, improvement, "annual_volume", 20_000, "Volume was under-counted")
     session.flush()
     assert improvement.status is Status.SUBMITTED
     # Until re-approved, the approval's snapshot is still the validated figure.

@@ -18,6 +18,7 @@ from gains.models import (
     User,
 )
 from gains.services import improvements as workflow
+from gains.services import plan_changes
 from gains.services.estimates import current_estimate
 from gains.services.measurements import record_batch
 from gains.services.review_queue import (
@@ -220,7 +221,7 @@ def test_since_approval_shows_what_changed(session):
     assert not unchanged.changed and unchanged.rows_added == 0
 
     record_batch(member, improvement, late_rows(5), source=BatchSource.API)
-    workflow.amend(member, improvement, "annual_volume", 420_000, "Volumes re-counted for 2026")
+    plan_changes.amend(member, improvement, "annual_volume", 420_000, "Volumes re-counted for 2026")
     session.flush()
     assert improvement.status is Status.SUBMITTED  # reopened
 
