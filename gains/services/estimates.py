@@ -6,6 +6,7 @@ active measurements and keeps the result, so a page view never recomputes unchan
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from gains.extensions import db
 from gains.models import BatchStatus, Design, Estimate, Improvement, Measurement, UploadBatch
 from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
+
+logger = logging.getLogger(__name__)
 
 # Each method's name and, in a sentence, why it answers the question (shown with estimates).
 ESTIMATION_METHODS = {
@@ -135,24 +138,49 @@ def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
     return estimate
 
 
-def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
-    """`current_estimate` for many improvements: the cached ones in one query, the rest
-    computed (and added to the session) one by one."""
-    improvements = list(improvements)
-    if not improvements:
+def cached_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate]:
+    """The cached estimates at each improvement's current data version, in one query.
+
+    Never computes: dashboards read only what the write path stored (see `refresh_estimate`).
+    """
+    ids = [improvement.id for improvement in improvements]
+    if not ids:
         return {}
     at_current_version = (Improvement.id == Estimate.improvement_id) & (
         Improvement.data_version == Estimate.data_version
     )
-    cached = {
+    return {
         estimate.improvement_id: estimate
         for estimate in db.session.scalars(
             select(Estimate)
             .join(Improvement, at_current_version)
-            .where(Estimate.improvement_id.in_([i.id for i in improvements]))
+            .where(Estimate.improvement_id.in_(ids))
         )
     }
+
+
+def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
+    """`current_estimate` for many improvements: the cached ones in one query, the rest
+    computed (and added to the session) one by one."""
+    improvements = list(improvements)
+    cached = cached_estimates(improvements)
     return {
         improvement.id: cached.get(improvement.id) or current_estimate(improvement)
         for improvement in improvements
     }
+
+
+def refresh_estimate(improvement: Improvement) -> Estimate | NoEstimate:
+    """Compute and cache the estimate for a new data version, in the writing transaction, so
+    that pages and dashboards only ever read cached estimates.
+
+    A failure here must not lose the data being written: it is logged, and the improvement's
+    page will try again (and show the error) when someone opens it.
+    """
+    db.session.flush()  # the new rows and version must be visible to the query
+    try:
+        with db.session.begin_nested():
+            return current_estimate(improvement)
+    except Exception:
+        logger.exception("Estimate for improvement %s failed", improvement.id)
+        return NoEstimate("The estimate could not be computed for the latest data.")

@@ -31,6 +31,7 @@ from gains.models import (
 from gains.models.base import utcnow
 from gains.services.audit import record_event, snapshot
 from gains.services.csv_upload import UploadLimits, parse_measurements_csv
+from gains.services.estimates import refresh_estimate
 from gains.services.improvements import (
     PermissionDenied,
     WorkflowError,
@@ -371,3 +372,4 @@ def data_changed(actor: Any, improvement: Improvement, *, reason: str) -> None:
     improvement.data_version += 1
     if improvement.status is Status.APPROVED:
         change_status(actor, improvement, Status.SUBMITTED, "improvement.reopened", note=reason)
+    refresh_estimate(improvement)

@@ -13,6 +13,7 @@ from gains.extensions import db
 from gains.models import DESIGN_FIELDS, MONEY_FIELDS, Amendment, Improvement, Status
 from gains.models.base import utcnow
 from gains.services.audit import jsonable, record_event, snapshot
+from gains.services.estimates import refresh_estimate
 from gains.services.improvements import (
     PLAN_FIELDS,
     DuplicateTitleError,
@@ -119,6 +120,7 @@ def amend(
     )
     db.session.add(amendment)
     improvement.data_version += 1
+    refresh_estimate(improvement)
     record_event(
         actor,
         "improvement.amended",

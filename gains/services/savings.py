@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Decision, Improvement, Review, Status
-from gains.services.estimates import NoEstimate, current_estimates
+from gains.services.estimates import cached_estimates
 from gains.stats.money import CLAIMED_STATUSES, AnnualSaving, SavingItem, annual_saving
 
 # Statuses in which the latest approval still stands as the validated figure.
@@ -100,11 +100,13 @@ def validated_savings(improvements: Iterable[Improvement]) -> list[ValidatedSavi
 
 def claimed_savings(improvements: Iterable[Improvement]) -> list[ClaimedSaving]:
     claiming = [i for i in improvements if i.status.value in CLAIMED_STATUSES]
-    estimates = current_estimates(claiming)  # the cached ones in one query
+    # Cached only: the write path computes an estimate for every new data version, and an
+    # improvement whose data give none (too few rows) claims nothing yet.
+    estimates = cached_estimates(claiming)
     rows = []
     for improvement in claiming:
-        estimate = estimates[improvement.id]
-        if isinstance(estimate, NoEstimate):
+        estimate = estimates.get(improvement.id)
+        if estimate is None:
             continue
         saving = saving_for(improvement, estimate.result)
         if saving is None:

@@ -292,3 +292,44 @@ def test_reviews_need_comments_unless_approving_at_database_level(session):
     with pytest.raises(IntegrityError):
         session.flush()
     session.rollback()
+
+
+def test_new_data_computes_the_estimate_in_the_same_transaction(session, member, improvement):
+    from gains.models import Estimate
+
+    workflow.start(member, improvement)
+    record_batch(
+        member,
+        improvement,
+        rows("before", [5, 6, 7]) + rows("after", [4, 5, 4]),
+        source=BatchSource.FORM,
+    )
+    cached = session.scalars(
+        select(Estimate).where(
+            Estimate.improvement_id == improvement.id,
+            Estimate.data_version == improvement.data_version,
+        )
+    ).one()
+    assert cached.method == "welch"
+
+
+def test_dashboards_read_only_cached_estimates(session):
+    from gains.models import Estimate
+    from gains.services.savings import claimed_savings
+
+    running = session.scalars(select(Improvement).where(Improvement.status == Status.RUNNING)).all()
+    assert {c.improvement.id for c in claimed_savings(running)}
+    for estimate in session.scalars(
+        select(Estimate).where(Estimate.improvement_id.in_([i.id for i in running]))
+    ):
+        session.delete(estimate)
+    session.flush()
+    assert claimed_savings(running) == []
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Estimate)
+            .where(Estimate.improvement_id.in_([i.id for i in running]))
+        )
+        == 0
+    )
