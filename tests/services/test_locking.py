@@ -19,10 +19,9 @@ from gains.models import (
 from gains.services import improvements as workflow
 from gains.services import plan_changes
 from gains.services.improvements import WorkflowError
-from gains.services.measurements import record_batch
 from gains.services.plan_changes import LockedFieldError, locked_fields
 from gains.services.reviews import decide
-from tests.services.test_workflow import person, plan, rows
+from tests.services.test_workflow import person, plan, start_with_data
 
 # A new value for every lockable field, different from plan()'s.
 NEW_VALUES = {
@@ -48,18 +47,10 @@ def in_status(session, member, status: Status) -> Improvement:
     improvement = workflow.create_improvement(member, member.team, plan(title=f"Lock {status}"))
     if status is Status.DRAFT:
         return improvement
-    workflow.start(member, improvement)
     if status is Status.RUNNING:
+        workflow.start(member, improvement)
         return improvement
-    from gains.models import BatchSource
-
-    record_batch(
-        member,
-        improvement,
-        rows("before", [9, 10, 11, 10]) + rows("after", [8, 9, 8, 7]),
-        source=BatchSource.FORM,
-    )
-    workflow.submit(member, improvement)
+    start_with_data(member, improvement, [9, 10, 11, 10], [8, 9, 8, 7], submit=True)
     if status is Status.APPROVED:
         decide(person(session, "manager"), improvement, Decision.APPROVED, "")
     return improvement

@@ -29,7 +29,7 @@ from gains.services.review_queue import (
 )
 from gains.services.reviews import decide, financial_year_start
 from tests.conftest import DEMO_LOGINS
-from tests.services.test_workflow import plan, rows
+from tests.services.test_workflow import plan, start_with_data
 
 # The demo's "today": inside financial year 2026-27, which began on 1 April 2026.
 DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -91,14 +91,7 @@ def late_rows(n: int) -> list[dict]:
 
 def submitted_by(session, user: User, title: str) -> Improvement:
     own = workflow.create_improvement(user, user.team, plan(title=title))
-    workflow.start(user, own)
-    record_batch(
-        user,
-        own,
-        rows("before", [30, 34, 41]) + rows("after", [28, 30, 31]),
-        source=BatchSource.FORM,
-    )
-    workflow.submit(user, own)
+    start_with_data(user, own, [30, 34, 41], [28, 30, 31], submit=True)
     session.flush()
     return own
 

@@ -56,6 +56,17 @@ def rows(phase, values):
     return [{"phase": phase, "value": v} for v in values]
 
 
+def start_with_data(user, improvement, before, after, *, submit=False):
+    """Start an improvement, log one before/after batch, and optionally submit it."""
+    workflow.start(user, improvement)
+    record_batch(
+        user, improvement, rows("before", before) + rows("after", after), source=BatchSource.FORM
+    )
+    if submit:
+        workflow.submit(user, improvement)
+    return improvement
+
+
 @pytest.fixture
 def member(session):
     return person(session, "member")
@@ -204,14 +215,7 @@ def test_new_data_after_approval_reopens_review(session):
 
 
 def test_review_rules(session, member, improvement):
-    workflow.start(member, improvement)
-    record_batch(
-        member,
-        improvement,
-        rows("before", [3, 4, 5]) + rows("after", [2, 3, 2]),
-        source=BatchSource.FORM,
-    )
-    workflow.submit(member, improvement)
+    start_with_data(member, improvement, [3, 4, 5], [2, 3, 2], submit=True)
     manager = person(session, "manager")
     with pytest.raises(PermissionDenied):
         decide(member, improvement, Decision.APPROVED, "")
@@ -233,11 +237,7 @@ def test_review_rules(session, member, improvement):
 def test_managers_cannot_review_their_own_improvement(session):
     manager = person(session, "manager")
     own = workflow.create_improvement(manager, manager.team, plan(title="Manager's own"))
-    workflow.start(manager, own)
-    record_batch(
-        manager, own, rows("before", [3, 4, 5]) + rows("after", [2, 3, 2]), source=BatchSource.FORM
-    )
-    workflow.submit(manager, own)
+    start_with_data(manager, own, [3, 4, 5], [2, 3, 2], submit=True)
     with pytest.raises(PermissionDenied):
         decide(manager, own, Decision.APPROVED, "")
 
@@ -297,13 +297,7 @@ def test_reviews_need_comments_unless_approving_at_database_level(session):
 def test_new_data_computes_the_estimate_in_the_same_transaction(session, member, improvement):
     from gains.models import Estimate
 
-    workflow.start(member, improvement)
-    record_batch(
-        member,
-        improvement,
-        rows("before", [5, 6, 7]) + rows("after", [4, 5, 4]),
-        source=BatchSource.FORM,
-    )
+    start_with_data(member, improvement, [5, 6, 7], [4, 5, 4])
     cached = session.scalars(
         select(Estimate).where(
             Estimate.improvement_id == improvement.id,
