@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
+    register_rate_limits(app)
     return app
 
 
@@ -77,6 +78,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_blueprint)
     app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(measurements_blueprint)
+
+
+def register_rate_limits(app: Flask) -> None:
+    from gains import ratelimit
+
+    ratelimit.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -64,6 +64,17 @@ def _log_level(raw: str) -> str:
     return value
 
 
+def _rate_limit(raw: str) -> str:
+    """A rate-limit string such as "10 per 15 minutes" (the `limits` library's notation)."""
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError('must read like "10 per 15 minutes" or "5/minute"') from None
+    return raw.strip()
+
+
 def normalise_database_url(raw: str) -> str:
     """Accept the URLs people paste (postgres://, postgresql://) and pick the psycopg 3 driver."""
     url = raw.strip()
@@ -104,6 +115,25 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a sign-in lasts, in hours.",
         _positive_int,
         12,
+    ),
+    Setting(
+        "SIGN_IN_LIMIT_PER_ACCOUNT",
+        "Sign-in attempts allowed for one email address, whether or not it has an account.",
+        _rate_limit,
+        "10 per 15 minutes",
+    ),
+    Setting(
+        "SIGN_IN_LIMIT_PER_IP",
+        "Sign-in attempts allowed from one IP address, across all email addresses.",
+        _rate_limit,
+        "50 per 15 minutes",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "Where the rate-limit counters live: `memory://` (one process) or a shared store such "
+        "as `redis://host:6379` when gunicorn runs several workers or hosts.",
+        _non_empty,
+        "memory://",
     ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -149,6 +179,9 @@ def build_flask_config(settings: Mapping[str, Any], instance_path: str | Path) -
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, which expires
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": settings["RATELIMIT_STORAGE_URI"],
+        "GAINS_SIGN_IN_LIMIT_PER_ACCOUNT": settings["SIGN_IN_LIMIT_PER_ACCOUNT"],
+        "GAINS_SIGN_IN_LIMIT_PER_IP": settings["SIGN_IN_LIMIT_PER_IP"],
     }
 
 

@@ -60,6 +60,10 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException):
         if error.code is None or error.code < 400 or error.code not in ERROR_PAGES:
             return error
+        if error.code == 429:
+            # The limiter's wording says what was limited and how long to wait; it adds
+            # Retry-After itself.
+            return render_error(429, error.description)
         return render_error(error.code)
 
     # Registered for 500 rather than Exception so that tests and the debugger still see

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import flask_migrate
 import pytest
@@ -103,6 +104,9 @@ def make_test_app(database_url: str, **overrides) -> Flask:
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": False,
+            # The suite signs in hundreds of times from one address; the limits have their
+            # own tests (tests/web/test_rate_limits.py), which switch them on.
+            "RATELIMIT_ENABLED": False,
             **overrides,
         }
     )
@@ -129,11 +133,10 @@ def app(backend: str, database_url: str) -> Iterator[Flask]:
             engine.dispose()
 
 
-@pytest.fixture
-def db(app: Flask) -> Iterator:
-    """Per-test isolation: every engine is swapped for one connection inside a transaction
-    that is rolled back afterwards, so commits in the code under test never reach the
-    template database."""
+@contextmanager
+def rolled_back(app: Flask) -> Iterator:
+    """Swap every engine of `app` for one connection inside a transaction that is rolled
+    back afterwards, so commits in the code under test never reach the template database."""
     with app.app_context():
         engines = database.engines
         originals = dict(engines)
@@ -152,6 +155,13 @@ def db(app: Flask) -> Iterator:
                 transaction.rollback()
                 connection.close()
             engines.update(originals)
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator:
+    """Per-test isolation for the session app (see `rolled_back`)."""
+    with rolled_back(app) as isolated:
+        yield isolated
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""Sign-in rate limits, per account and per IP address (Flask-Limiter).
+
+Each app gets its own `Limiter` rather than one module-level instance: Flask-Limiter keeps its
+storage and its enabled flag on the instance, and the tests build many apps in one process,
+some with limits on and most with them off.
+
+The per-account key is the normalised email as typed, whether or not an account exists, so the
+limit says nothing about which addresses have accounts. The price is that someone hammering a
+real person's address locks that person out for the window too; the per-account window is
+short for that reason.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from gains.services.accounts import normalise_email
+
+SIGN_IN_ENDPOINT = "auth.sign_in"
+TOO_MANY_SIGN_INS = "There have been too many attempts to sign in. Wait 15 minutes, then try again."
+
+
+def _email_key() -> str:
+    return "sign-in:" + normalise_email(request.form.get("email", ""))
+
+
+def init_app(app: Flask) -> Limiter:
+    """Bind a limiter to `app` and limit sign-in attempts (POSTs only)."""
+    limiter = Limiter(
+        key_func=get_remote_address,
+        app=app,
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+        strategy="moving-window",
+        headers_enabled=True,
+    )
+    per_ip = limiter.limit(
+        lambda: app.config["GAINS_SIGN_IN_LIMIT_PER_IP"],
+        methods=["POST"],
+        error_message=TOO_MANY_SIGN_INS,
+    )
+    per_account = limiter.limit(
+        lambda: app.config["GAINS_SIGN_IN_LIMIT_PER_ACCOUNT"],
+        key_func=_email_key,
+        methods=["POST"],
+        error_message=TOO_MANY_SIGN_INS,
+    )
+    view = app.view_functions[SIGN_IN_ENDPOINT]
+    app.view_functions[SIGN_IN_ENDPOINT] = per_ip(per_account(view))
+    app.extensions["gains_limiter"] = limiter
+    return limiter

@@ -1,0 +1,72 @@
+"""Sign-in rate limits: per account and per IP, a clear message, and recovery."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gains.extensions import db as database
+from gains.ratelimit import TOO_MANY_SIGN_INS
+from tests.conftest import DEMO_LOGINS, make_test_app, rolled_back, sign_in
+
+WINDOW_SECONDS = 2
+
+
+@pytest.fixture
+def limited_app(app, database_url):
+    """A second app on the same template database, with tight limits switched on."""
+    limited = make_test_app(
+        database_url,
+        RATELIMIT_ENABLED=True,
+        GAINS_SIGN_IN_LIMIT_PER_ACCOUNT=f"3 per {WINDOW_SECONDS} seconds",
+        GAINS_SIGN_IN_LIMIT_PER_IP=f"5 per {WINDOW_SECONDS} seconds",
+    )
+    with rolled_back(limited):
+        yield limited
+    with limited.app_context():
+        for engine in database.engines.values():
+            engine.dispose()
+
+
+def wrong_password(client, email):
+    return sign_in(client, email, password="not the password at all")
+
+
+def test_an_account_is_limited_then_recovers(limited_app):
+    client = limited_app.test_client()
+    member = DEMO_LOGINS["member"]
+    for _ in range(3):
+        assert wrong_password(client, member).status_code == 422
+    refused = sign_in(client, member)  # even the right password waits out the window
+    assert refused.status_code == 429
+    assert TOO_MANY_SIGN_INS in refused.get_data(as_text=True)
+    assert int(refused.headers["Retry-After"]) <= WINDOW_SECONDS
+    # The security headers are on the refusal too.
+    assert "frame-ancestors 'none'" in refused.headers["Content-Security-Policy"]
+
+    time.sleep(WINDOW_SECONDS + 0.2)
+    assert sign_in(client, member).status_code == 303
+
+
+def test_the_limit_is_the_same_for_an_email_with_no_account(limited_app):
+    """No enumeration: an unknown address is limited exactly like a real one."""
+    client = limited_app.test_client()
+    statuses = [wrong_password(client, "nobody@example.org").status_code for _ in range(4)]
+    real = limited_app.test_client()
+    real.environ_base["REMOTE_ADDR"] = "192.0.2.7"  # another address: only the account limit
+    real_statuses = [wrong_password(real, DEMO_LOGINS["treasury"]).status_code for _ in range(4)]
+    assert statuses == real_statuses == [422, 422, 422, 429]
+
+
+def test_one_address_is_limited_across_accounts(limited_app):
+    client = limited_app.test_client()
+    emails = [DEMO_LOGINS["member"], DEMO_LOGINS["manager"], DEMO_LOGINS["treasury"]]
+    statuses = [wrong_password(client, emails[i % 3]).status_code for i in range(6)]
+    # Each account stays under its own limit of 3; the address hits its limit of 5.
+    assert statuses == [422] * 5 + [429]
+
+
+def test_viewing_the_sign_in_page_is_not_limited(limited_app):
+    client = limited_app.test_client()
+    assert all(client.get("/auth/sign-in").status_code == 200 for _ in range(10))
