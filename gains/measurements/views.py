@@ -159,9 +159,9 @@ def add(improvement_id: int):
 
 @blueprint.route("/measurements/<int:measurement_id>/edit", methods=["GET", "POST"])
 def edit(improvement_id: int, measurement_id: int):
-    writing = request.method == "POST"
-    improvement = _improvement(improvement_id, write=writing)
-    measurement = _child(Measurement, measurement_id, improvement, write=writing)
+    # The form itself is only for people who may change the row (403 for readers).
+    improvement = _improvement(improvement_id, write=True)
+    measurement = _child(Measurement, measurement_id, improvement, write=True)
     form = MeasurementForm.for_measurement(measurement)
     saved = _save_row(
         improvement,

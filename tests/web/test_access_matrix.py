@@ -1,0 +1,223 @@
+"""The access matrix: every route × every role (and anonymous) × own / other department.
+
+The expected statuses are written here by hand, from the rules in ../shared DESIGN "Who uses
+it" and docs/ARCHITECTURE.md "Access", never derived from the code under test. A route without
+a row (or a row without a route) fails `test_every_route_has_a_row`.
+
+How to read a cell: one status means the same answer for either department; a pair is
+(own department, other department). "Own" is an improvement of the demo member's team
+(Benefit renewals, Work and Pensions), which is also the demo manager's department; "other" is
+an improvement of the Revenue department. Treasury and admin belong to no department, so their
+cells are single statuses.
+
+Refusals: a record you may not read answers 404 (its existence is not revealed); a record you
+may read but not change answers 403; a page your role may never use answers 403. Anonymous
+visitors are sent to sign in (302). POSTs carry no form data: an allowed user gets the form's
+validation answer (422) or, for buttons without fields, the action's redirect (303); what counts
+is that it passed the access gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from gains.models import BatchSource, Department, User
+from gains.services import improvements as workflow
+from gains.services.measurements import record_batch
+from tests.conftest import DEMO_LOGINS, sign_in
+from tests.services.test_workflow import plan, rows, start_with_data
+
+ROLES = ("anonymous", "member", "manager", "treasury", "admin")
+SCOPES = ("own", "other")
+Cell = int | tuple[int, int]
+
+# Owners of the fixture improvements, per scope.
+OWNER_EMAIL = {"own": DEMO_LOGINS["member"], "other": "debt@example.org"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """Expected statuses by role; `state` is the improvement the route acts on."""
+
+    anonymous: Cell
+    member: Cell
+    manager: Cell
+    treasury: Cell
+    admin: Cell
+    state: str | None = None  # draft, running, submitted, pending (a CSV awaiting confirmation)
+    args: dict[str, Any] = field(default_factory=dict)  # fixed URL values
+
+    def expected(self, role: str, scope: str) -> int:
+        cell = getattr(self, role)
+        if isinstance(cell, tuple):
+            return cell[SCOPES.index(scope)]
+        return cell
+
+
+SIGN_IN = 302  # anonymous visitors are sent to the sign-in page
+NF = 404
+FB = 403
+
+# (endpoint, method) -> Row(anonymous, member, manager, treasury, admin)
+MATRIX: dict[tuple[str, str], Row] = {
+    # Signing in and out; the health check and assets are open to all.
+    ("auth.sign_in", "GET"): Row(200, 302, 302, 302, 302),
+    ("auth.sign_in", "POST"): Row(422, 302, 302, 302, 302),
+    ("auth.sign_out", "POST"): Row(SIGN_IN, 303, 303, 303, 303),
+    ("main.health", "GET"): Row(200, 200, 200, 200, 200),
+    ("static", "GET"): Row(200, 200, 200, 200, 200, args={"filename": "app/app.css"}),
+    ("main.home", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
+    # Dashboards: a department's own people see its dashboard; treasury and admin see all.
+    # Members and managers have one department: the list sends them to its dashboard.
+    ("dashboards.departments", "GET"): Row(SIGN_IN, 302, 302, 200, 200),
+    ("dashboards.department", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200),
+    ("dashboards.forest_plot", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200),
+    ("dashboards.treasury", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
+    ("dashboards.treasury_chart", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
+    ("dashboards.treasury_export", "GET"): Row(
+        SIGN_IN, FB, FB, 200, 200, args={"table": "cumulative", "file_format": "csv"}
+    ),
+    # The register of improvements.
+    ("improvements.index", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
+    ("improvements.new", "GET"): Row(SIGN_IN, 200, 200, FB, 200),
+    ("improvements.new", "POST"): Row(SIGN_IN, 422, 422, FB, 422),
+    ("improvements.view", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="draft"),
+    ("improvements.edit", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="draft"),
+    ("improvements.edit", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="draft"),
+    ("improvements.amend", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), FB, 200, state="running", args={"field_name": "hypothesis"}
+    ),
+    ("improvements.amend", "POST"): Row(
+        SIGN_IN, (422, NF), (422, NF), FB, 422, state="running", args={"field_name": "hypothesis"}
+    ),
+    ("improvements.delete", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="draft"),
+    ("improvements.start", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="draft"),
+    ("improvements.submit", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
+    # Without a reason the form is shown again on the improvement's page (303 back to it).
+    ("improvements.withdraw", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
+    # The estimate panel is an htmx fragment; a plain visit is sent to the improvement's page.
+    ("improvements.estimate", "GET"): Row(SIGN_IN, (302, NF), (302, NF), 302, 302, state="running"),
+    ("improvements.chart", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), 200, 200, state="running", args={"kind": "distributions"}
+    ),
+    # Measurements and batches hang off an improvement and follow its rules.
+    ("measurements.index", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
+    ("measurements.template", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
+    ("measurements.add", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"),
+    ("measurements.edit", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
+    # An empty POST keeps the row's current values (WTForms falls back to the record): saved.
+    ("measurements.edit", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
+    ("measurements.delete", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
+    ("measurements.upload", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
+    ("measurements.upload", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"),
+    ("measurements.batch", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
+    ("measurements.confirm", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="pending"),
+    ("measurements.cancel", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="pending"),
+    ("measurements.withdraw", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"),
+    # Review: only a manager of the improvement's department decides. Members are refused the
+    # whole area (403, before any record is looked up); treasury and admin may read a review
+    # but not decide (admins run accounts, they do not judge results).
+    ("reviews.queue", "GET"): Row(SIGN_IN, FB, 200, FB, 200),
+    ("reviews.review", "GET"): Row(SIGN_IN, FB, (200, NF), 200, 200, state="submitted"),
+    ("reviews.decision", "POST"): Row(SIGN_IN, FB, (422, NF), FB, FB, state="submitted"),
+}
+
+
+def route_methods(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_has_a_row(app):
+    routes = route_methods(app)
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"routes without a row in MATRIX: {missing}"
+    assert not stale, f"rows in MATRIX for routes that no longer exist: {stale}"
+    cells = sum(len(SCOPES) if _scoped(row) else 1 for row in MATRIX.values()) * len(ROLES)
+    print(f"access matrix: {len(MATRIX)} route-methods x {len(ROLES)} roles: {cells} cells")
+
+
+def _user(session, email: str) -> User:
+    return session.scalars(select(User).where(User.email == email)).one()
+
+
+def build_target(session, scope: str, state: str | None) -> dict[str, int]:
+    """The records one scope's request points at, in the state the row asks for."""
+    owner = _user(session, OWNER_EMAIL[scope])
+    values: dict[str, int] = {"department_id": owner.department_id}
+    if state is None:
+        return values
+    improvement = workflow.create_improvement(
+        owner, owner.team, plan(title=f"Access matrix {scope} {state}")
+    )
+    session.flush()
+    if state in ("running", "submitted", "pending"):
+        start_with_data(owner, improvement, [12, 11, 13], [9, 8, 10], submit=state == "submitted")
+    batch = None
+    if state == "pending":
+        batch = record_batch(
+            owner, improvement, rows("after", [7]), source=BatchSource.CSV, pending=True
+        )
+    elif state != "draft":
+        batch = improvement.batches[0]
+    session.commit()
+    values["improvement_id"] = improvement.id
+    if batch is not None:
+        values["batch_id"] = batch.id
+        values["measurement_id"] = batch.measurements[0].id
+    return values
+
+
+def url_for_cell(app, endpoint: str, method: str, values: dict[str, Any]) -> str:
+    rule = next(
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint == endpoint and method in rule.methods
+    )
+    return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]
+
+
+CASES = [
+    pytest.param(endpoint, method, role, id=f"{endpoint}-{method}-{role}")
+    for (endpoint, method) in sorted(MATRIX)
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "role"), CASES)
+def test_access(app, session, client, endpoint, method, role):
+    row = MATRIX[(endpoint, method)]
+    if role != "anonymous":
+        assert sign_in(client, DEMO_LOGINS[role]).status_code == 303
+    scopes = SCOPES if _scoped(row) else ("own",)
+    seen = {}
+    # The other department first, so a successful own-department write cannot hide it.
+    for scope in reversed(scopes):
+        values = {**build_target(session, scope, row.state), **row.args}
+        path = url_for_cell(app, endpoint, method, values)
+        response = client.open(path, method=method)
+        response.close()
+        seen[scope] = (path, response.status_code)
+    expected = {scope: row.expected(role, scope) for scope in scopes}
+    assert {scope: status for scope, (_, status) in seen.items()} == expected, seen
+
+
+def _scoped(row: Row) -> bool:
+    return any(isinstance(getattr(row, role), tuple) for role in ROLES)
+
+
+def test_departments_in_the_matrix_differ(session):
+    own = _user(session, OWNER_EMAIL["own"])
+    other = _user(session, OWNER_EMAIL["other"])
+    assert own.department_id != other.department_id
+    manager = _user(session, DEMO_LOGINS["manager"])
+    assert manager.department_id == own.department_id
+    assert session.get(Department, other.department_id).code == "REV"
