@@ -235,7 +235,8 @@ def confirm_batch(actor: Any, batch: UploadBatch, *, now: datetime | None = None
         "batch.confirmed",
         batch,
         department_id=improvement.department_id,
-        after={"rows": batch.row_count, "filename": batch.filename},
+        before={"status": BatchStatus.PENDING.value},
+        after={"status": batch.status.value, "rows": batch.row_count, "filename": batch.filename},
     )
     data_changed(actor, improvement, reason=f"{batch.row_count} measurements uploaded")
     return batch
