@@ -58,6 +58,19 @@ class UploadLimits:
     max_errors: int = 200
 
 
+def display_filename(name: str | None) -> str | None:
+    """The uploaded file's name as a label only: no directories, no control characters.
+
+    Uploads are parsed in memory and never saved, so the name never reaches the disk; it is
+    kept to help people recognise a batch, and is shortened to fit its column.
+    """
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
+    return cleaned[:255] or None
+
+
 class UploadTooLarge(ValueError):
     """The file is over the byte or row limit (the web answers 413)."""
 

@@ -30,7 +30,7 @@ from gains.models import (
 )
 from gains.models.base import utcnow
 from gains.services.audit import record_event, snapshot
-from gains.services.csv_upload import UploadLimits, parse_measurements_csv
+from gains.services.csv_upload import UploadLimits, display_filename, parse_measurements_csv
 from gains.services.estimates import refresh_estimate
 from gains.services.improvements import (
     PermissionDenied,
@@ -207,7 +207,7 @@ def upload_csv(
         improvement,
         upload.rows,
         source=BatchSource.CSV,
-        filename=(filename or "")[:255] or None,
+        filename=display_filename(filename),
         checksum_sha256=upload.checksum_sha256,
         pending=True,
         columns=upload.columns,

@@ -18,6 +18,7 @@ from gains.services.csv_upload import (
     UploadLimits,
     UploadTooLarge,
     choose_delimiter,
+    display_filename,
     parse_measurements_csv,
 )
 from gains.services.measurement_rows import RowsRejected
@@ -214,3 +215,19 @@ def test_a_200k_row_file_is_parsed_as_a_stream():
     assert upload.byte_count == len(b"phase,value\n") + rows // 2 * len(
         b"before,1.25\nafter,0.75\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\priya\\Desktop\\renewals.csv", "renewals.csv"),
+        ("rows\x00\x1b[31m.csv", "rows[31m.csv"),
+        ("", None),
+        (None, None),
+        ("/", None),
+        ("a" * 300 + ".csv", "a" * 255),
+    ],
+)
+def test_an_uploaded_file_name_is_only_a_label(given, kept):
+    assert display_filename(given) == kept
