@@ -14,8 +14,10 @@ from gains.models import (
     StudyGroup,
     UploadBatch,
 )
+from gains.services import improvements as workflow
 from gains.services.measurements import record_batch
 from gains.services.summaries import cell_summaries, measurement_counts
+from tests.services.test_workflow import person, plan
 
 
 def raw_cells(session, improvement_id):
@@ -50,10 +52,11 @@ def test_summaries_match_numpy_for_every_demo_improvement(session):
 
 def test_two_pass_variance_keeps_its_digits_when_the_mean_is_huge(session):
     """Σx² − n·x̄² in doubles would lose every digit here; two passes do not."""
-    improvement = session.scalars(
-        select(Improvement).where(Improvement.status == Status.RUNNING)
-    ).first()
-    manager = improvement.created_by
+    # A running improvement with no control-group rows yet, so the cell holds only these.
+    member = person(session, "member")
+    improvement = workflow.create_improvement(member, member.team, plan(title="Huge means"))
+    workflow.start(member, improvement)
+    manager = member
     values = [1e9 + offset for offset in (0.1, 0.2, 0.3, 0.4, 0.5)]
     record_batch(
         manager,
