@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
 
 from gains.auth import public
-from gains.charts.improvement import CellValues, distributions_svg
 from gains.dashboards.views import SVG_POLICY
 from gains.htmx_support import render_page_or_fragment
 from gains.models.base import utcnow
@@ -26,6 +25,7 @@ from gains.services.public_register import (
     filter_choices,
     headline,
     public_cells,
+    public_chart_svg,
     public_department,
     public_entry,
     register_entries,
@@ -114,19 +114,9 @@ def chart(improvement_id: int):
     entry = public_entry(improvement_id)
     if entry is None:
         abort(404)
-    shown = [cell for cell in public_cells(improvement_id) if not cell.suppressed]
-    if not shown:
+    svg = public_chart_svg(entry, public_cells(improvement_id))
+    if svg is None:
         abort(404)
-    svg = distributions_svg(
-        [CellValues(cell.label, [], cell.mean, cell.ci_low, cell.ci_high) for cell in shown],
-        unit=entry.metric_unit,
-        title=f"Average before and after: {entry.title}",
-        description="; ".join(
-            f"{cell.label}: mean {cell.mean:.4g} (95% interval {cell.ci_low:.4g} to "
-            f"{cell.ci_high:.4g}), {cell.n} measurements"
-            for cell in shown
-        ),
-    )
     response = _conditional(Response(svg, mimetype="image/svg+xml"), None)
     response.headers["Content-Security-Policy"] = SVG_POLICY
     return response

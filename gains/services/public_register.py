@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
+from gains.charts.improvement import CellValues
 from gains.extensions import db
 from gains.models import (
     Department,
@@ -28,7 +29,7 @@ from gains.models import (
     Review,
 )
 from gains.services.estimates import ESTIMATION_METHODS, measurements_frame
-from gains.services.improvement_charts import distribution_cells
+from gains.services.improvement_charts import CellRow, distribution_cells, distributions_chart
 from gains.services.plain_english import PlainResult, describe_change, describe_saving
 from gains.services.publication import on_the_register
 from gains.services.treasury import Accumulator, Z
@@ -343,3 +344,13 @@ def public_cells(improvement_id: int) -> list[PublicCell]:
         else PublicCell(row.cell.label, row.n, row.cell.mean, row.cell.ci_low, row.cell.ci_high)
         for row in distribution_cells(frame)
     ]
+
+
+def public_chart_svg(entry: PublicGain, cells: list[PublicCell]) -> str | None:
+    """The chart of the shown cells' means and intervals: no single measurement is drawn."""
+    shown = [
+        CellRow(CellValues(cell.label, [], cell.mean, cell.ci_low, cell.ci_high), cell.n)
+        for cell in cells
+        if not cell.suppressed
+    ]
+    return distributions_chart(entry.improvement, shown) if shown else None

@@ -28,6 +28,7 @@ from gains.models import (
 )
 from gains.services import improvements as workflow
 from gains.services import open_data
+from gains.services.improvement_charts import improvement_chart_svg
 from gains.services.measurements import record_batch
 from gains.services.organisation import create_department
 from gains.services.publication import publish, unpublish
@@ -274,6 +275,12 @@ def test_the_improvement_page_speaks_plainly_and_shows_aggregates_only(app, clie
     svg = client.get(f"/register/improvements/{improvement.id}/chart.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert svg.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    # Markers only for the two means and the axis ticks: no point for any single measurement,
+    # where the signed-in chart draws one for each of its 240.
+    assert svg.get_data(as_text=True).count("<use ") < 20
+    with app.app_context():
+        signed_in_chart = improvement_chart_svg(titled(PUBLISHED_WKP), "distributions")
+    assert signed_in_chart.count("<use ") > 200
 
 
 def test_a_suppressed_estimate_is_not_shown_anywhere(app, client):
