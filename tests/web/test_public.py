@@ -490,3 +490,15 @@ def test_publishing_before_approval_is_refused(app, client):
     assert "Only an approved improvement can be published" in refused.get_data(as_text=True)
     assert publication_events(app, improvement_id, "improvement.published") == 0
     assert client.get(f"/register/improvements/{improvement_id}").status_code == 404
+
+
+def test_the_publish_page_says_when_a_published_item_is_off_the_register(app, client):
+    with app.app_context():
+        improvement_id = titled(REOPENED).id
+    sign_in(client, "manager.rev@example.org")
+    page = visible_text(client.get(f"/improvements/{improvement_id}/publication"))
+    assert "but off the register now" in page
+    assert "Only an approved improvement can be published" in page
+    assert "Take it off the public register" in page  # it can still be taken down for good
+    improvement_page = visible_text(client.get(f"/improvements/{improvement_id}"))
+    assert "it is off the public register since its status or approval changed" in improvement_page
