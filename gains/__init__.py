@@ -70,6 +70,8 @@ def register_blueprints(app: Flask) -> None:
     from gains.improvements.views import blueprint as improvements_blueprint
     from gains.main.views import blueprint as main_blueprint
     from gains.measurements.views import blueprint as measurements_blueprint
+    from gains.public.views import blueprint as public_blueprint
+    from gains.publication.views import blueprint as publication_blueprint
     from gains.reviews.views import blueprint as reviews_blueprint
 
     app.register_blueprint(main_blueprint)
@@ -78,6 +80,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_blueprint)
     app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(measurements_blueprint)
+    app.register_blueprint(public_blueprint)
+    app.register_blueprint(publication_blueprint)
 
 
 def register_rate_limits(app: Flask) -> None:

@@ -30,6 +30,7 @@ from gains.models import (
     Estimate,
     Improvement,
     Measurement,
+    Publication,
     Review,
     Role,
     Team,
@@ -62,6 +63,7 @@ OWNERSHIP: dict[type, Callable[[Select], Owner]] = {
     Estimate: _through_improvement(Estimate.improvement_id),
     Review: _through_improvement(Review.improvement_id),
     Amendment: _through_improvement(Amendment.improvement_id),
+    Publication: _through_improvement(Publication.improvement_id),
     AuditEvent: lambda stmt: (stmt, AuditEvent.department_id, None),
 }
 

@@ -78,3 +78,16 @@ def test_the_reopened_demo_item_shows_only_its_late_rows(session):
     ).one()
     since = since_approval(reopened)
     assert (since.rows_added, since.batches_added) == (10, 1)
+
+
+def test_the_demo_publishes_approved_items_and_one_drops_off_when_reopened(session):
+    from gains.demo.catalogue import PUBLIC_SUMMARIES
+    from gains.models import Publication
+    from gains.services.public_register import register_entries
+
+    published = session.scalars(select(Publication)).all()
+    assert {p.improvement.title for p in published} == set(PUBLIC_SUMMARIES)
+    assert all(p.summary == PUBLIC_SUMMARIES[p.improvement.title] for p in published)
+    on_register = {entry.title for entry in register_entries()}
+    assert on_register == set(PUBLIC_SUMMARIES) - {"Wrap-up codes reduced from 40 to 12"}
+    assert len(on_register) >= 5

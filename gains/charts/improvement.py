@@ -40,6 +40,9 @@ def distributions_svg(
             axes.scatter(values, y + jitter, s=7, color=GREY, alpha=0.35, linewidths=0)
             axes.plot([cell.ci_low, cell.ci_high], [y, y], color=BLACK, linewidth=2.5)
             axes.plot([cell.mean], [y], marker="D", color=BLUE, markersize=8, markeredgecolor=BLACK)
+        # Fixed rows, so a chart of means alone (the public register's, with no points) is
+        # as compact as one with its jittered points.
+        axes.set_ylim(-0.6, len(cells) - 0.4)
         axes.set_yticks(range(len(cells)), [cell.label for cell in reversed(cells)])
         axes.set_xlabel(f"Value ({unit}); diamond: mean, bar: its 95% interval")
         axes.tick_params(axis="y", length=0)

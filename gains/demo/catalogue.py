@@ -1010,3 +1010,37 @@ IMPROVEMENTS: tuple[DemoImprovement, ...] = (
         extra={"no_before": True},
     ),
 )
+
+# Approved improvements their department's manager put on the public register, with the
+# plain-English summary written for the public. The wrap-up codes item is published and then
+# reopened by new data, so it drops off the register until it is approved and published again.
+PUBLIC_SUMMARIES = {
+    "Social norm line in tax reminder letters": (
+        "We added one line to our tax reminder letters: most people in your area pay on time. "
+        "More people paid within 23 days, so fewer debts needed chasing."
+    ),
+    "Wrap-up codes reduced from 40 to 12": (
+        "Call handlers now choose from 12 wrap-up codes instead of 40 after each call, which "
+        "cut the time spent on after-call work."
+    ),
+    "Self check-in kiosks in the main clinic": (
+        "Patients at the main outpatient clinic can check themselves in at a kiosk. The wait "
+        "from arriving to being seen probably went down, but the data cannot rule out no change."
+    ),
+    "Pre-fill known fields on the renewal form": (
+        "The benefit renewal form now fills in what we already know, such as address and "
+        "dates of birth. People finish it several minutes faster."
+    ),
+    "Standing huddle instead of a weekly meeting": (
+        "Caseworkers swapped a weekly hour-long meeting for a 15-minute daily standing huddle. "
+        "We measured whether that freed time for closing cases."
+    ),
+    "Route planning change for bin collection crews": (
+        "Bin collection rounds were re-planned to avoid doubling back. Each round now drives "
+        "fewer miles, which saves fuel and time."
+    ),
+    "Plain-English rewrite of the council tax bill": (
+        "We rewrote the council tax bill in plain English. Fewer people rang us to ask what "
+        "their bill meant."
+    ),
+}

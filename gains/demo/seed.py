@@ -22,6 +22,7 @@ from gains.demo.catalogue import (
     DEPARTMENTS,
     IMPROVEMENTS,
     PEOPLE,
+    PUBLIC_SUMMARIES,
     DemoImprovement,
 )
 from gains.extensions import db
@@ -37,7 +38,7 @@ from gains.models import (
     User,
 )
 from gains.services import improvements as workflow
-from gains.services import reviews
+from gains.services import publication, reviews
 from gains.services.accounts import create_user
 from gains.services.improvements import ImprovementPlan
 from gains.services.measurements import record_batch
@@ -220,6 +221,9 @@ def _seed_improvement(entry: DemoImprovement, creator: User, reviewer: User, tea
             entry.review_comment or "Method and money checked; approved.",
         )
         review.decided_at = improvement.submitted_at + timedelta(days=9)
+        if entry.title in PUBLIC_SUMMARIES:
+            published = publication.publish(reviewer, improvement, PUBLIC_SUMMARIES[entry.title])
+            published.published_at = review.decided_at + timedelta(days=2)
     if entry.reopened:
         # New data after approval sends it back to review (DESIGN "Locking").
         extra = [dict(row) for row in next(iter(simulate(entry)))[1][:10]]

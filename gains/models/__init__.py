@@ -18,6 +18,7 @@ from gains.models.enums import (
 from gains.models.improvement import DESIGN_FIELDS, MONEY_FIELDS, Amendment, Improvement
 from gains.models.measurement import Measurement, UploadBatch
 from gains.models.org import Department, Team, User
+from gains.models.publication import Publication
 from gains.models.review import Estimate, Review
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Measurement",
     "Phase",
     "Pillar",
+    "Publication",
     "Review",
     "Role",
     "Status",

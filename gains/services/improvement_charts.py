@@ -88,7 +88,9 @@ def chart_data(improvement: Improvement) -> tuple[list[CellRow], WeeklyXmr | Non
     return distribution_cells(frame), weekly_xmr(frame)
 
 
-def _distributions(improvement: Improvement, cells: list[CellRow]) -> str:
+def distributions_chart(improvement: Improvement, cells: list[CellRow]) -> str:
+    """The before/after chart of these cells (the public register passes cells without values,
+    so only the means and their intervals are drawn)."""
     return distributions_svg(
         [row.cell for row in cells],
         unit=improvement.metric_unit,
@@ -123,7 +125,7 @@ def improvement_chart_svg(improvement: Improvement, kind: str) -> str | None:
     """The SVG of one of the improvement's charts, or None when its data cannot draw it."""
     cells, weekly = chart_data(improvement)
     if kind == "distributions" and cells:
-        return _distributions(improvement, cells)
+        return distributions_chart(improvement, cells)
     if kind == "xmr" and weekly is not None:
         return _xmr(improvement, weekly)
     return None

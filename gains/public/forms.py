@@ -1,0 +1,62 @@
+"""The public register's filters: a GET form, so every filtered view is a plain link."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
+from wtforms import SelectField, StringField
+
+from gains.models import Design, ImprovementKind, Pillar
+from gains.services.public_register import FilterChoices, RegisterFilters
+
+
+class RegisterFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", widget=GovTextInput())
+    department = SelectField("Department", widget=GovSelect(), default="")
+    pillar = SelectField(
+        "Public Value Framework pillar",
+        widget=GovSelect(),
+        default="",
+        choices=[("", "Any pillar"), *Pillar.choices()],
+    )
+    kind = SelectField(
+        "Kind",
+        widget=GovSelect(),
+        default="",
+        choices=[("", "Any kind"), *ImprovementKind.choices()],
+    )
+    design = SelectField(
+        "How it was tested",
+        widget=GovSelect(),
+        default="",
+        choices=[("", "Any design"), *Design.choices()],
+    )
+    year = SelectField("Year it went live", widget=GovSelect(), default="")
+
+    def offer(self, choices: FilterChoices) -> None:
+        self.department.choices = [("", "Any department")] + [
+            (str(department_id), name) for department_id, name in choices.departments
+        ]
+        self.year.choices = [("", "Any year")] + [(str(year), str(year)) for year in choices.years]
+
+    def filters(self) -> RegisterFilters:
+        """The filters asked for; values not on offer (a stale bookmark) count as "any"."""
+
+        def member(enum, value):
+            return enum(value) if value in {m.value for m in enum} else None
+
+        def offered(field) -> int | None:
+            value = field.data or ""
+            return int(value) if value in {key for key, _ in field.choices if key} else None
+
+        return RegisterFilters(
+            text=(self.q.data or "").strip()[:200],
+            department_id=offered(self.department),
+            pillar=member(Pillar, self.pillar.data),
+            kind=member(ImprovementKind, self.kind.data),
+            design=member(Design, self.design.data),
+            year=offered(self.year),
+        )

@@ -1,0 +1,203 @@
+"""The public register: published, approved results for anyone, without signing in.
+
+Every route here is `@public`, and every one reads through `services/public_register.py`,
+whose rows all come from the one rule `publication.on_the_register()`. Anything not on the
+register is a 404, the same answer as for an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
+
+from gains.auth import public
+from gains.dashboards.views import SVG_POLICY
+from gains.htmx_support import render_page_or_fragment
+from gains.models.base import utcnow
+from gains.public.atom import atom_feed
+from gains.public.forms import RegisterFilterForm
+from gains.services import open_data
+from gains.services.public_register import (
+    MIN_UNITS,
+    RegisterFilters,
+    filter_choices,
+    headline,
+    public_cells,
+    public_chart_svg,
+    public_department,
+    public_entry,
+    register_entries,
+    register_page,
+)
+from gains.services.publication import register_last_modified
+
+blueprint = Blueprint("public", __name__, url_prefix="/register")
+
+# Public data may be cached, but must be checked again each time: an unpublished entry
+# should disappear at once.
+CACHE_CONTROL = "public, no-cache"
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _filter_form() -> RegisterFilterForm:
+    form = RegisterFilterForm(request.args)
+    form.offer(filter_choices())
+    form.validate()  # values not on offer count as "any" (see RegisterFilterForm.filters)
+    return form
+
+
+def _entry_url(improvement_id: int) -> str:
+    return url_for("public.improvement", improvement_id=improvement_id, _external=True)
+
+
+def _not_modified_since(last_modified: datetime | None) -> bool:
+    """If-Modified-Since answered before any work (ignored when If-None-Match is sent)."""
+    since = request.if_modified_since
+    if request.if_none_match or since is None or last_modified is None:
+        return False
+    return last_modified.replace(microsecond=0) <= since
+
+
+def _conditional(response: Response, last_modified: datetime | None) -> Response:
+    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response.make_conditional(request)
+
+
+def _not_modified(last_modified: datetime) -> Response:
+    response = Response(status=304)
+    response.last_modified = last_modified
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+@blueprint.route("/")
+@public
+def register():
+    form = _filter_form()
+    filters = form.filters()
+    page = register_page(filters, request.args.get("page", 1, type=int) or 1)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_page_or_fragment(
+        "public/register.html",
+        "public/partials/results.html",
+        form=form,
+        filters=filters,
+        results=page,
+        args=args,
+        min_units=MIN_UNITS,
+    )
+
+
+@blueprint.route("/improvements/<int:improvement_id>")
+@public
+def improvement(improvement_id: int):
+    entry = public_entry(improvement_id)
+    if entry is None:
+        abort(404)
+    return render_template(
+        "public/improvement.html",
+        entry=entry,
+        cells=public_cells(improvement_id),
+        min_units=MIN_UNITS,
+    )
+
+
+@blueprint.route("/improvements/<int:improvement_id>/chart.svg")
+@public
+def chart(improvement_id: int):
+    """Each group's mean and 95% interval before and after; no single measurement drawn."""
+    entry = public_entry(improvement_id)
+    if entry is None:
+        abort(404)
+    svg = public_chart_svg(entry, public_cells(improvement_id))
+    if svg is None:
+        abort(404)
+    response = _conditional(Response(svg, mimetype="image/svg+xml"), None)
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    return response
+
+
+@blueprint.route("/departments/<int:department_id>")
+@public
+def department(department_id: int):
+    found = public_department(department_id)
+    if found is None:
+        abort(404)
+    entries = register_entries(RegisterFilters(department_id=department_id))
+    return render_template(
+        "public/department.html",
+        department=found,
+        entries=entries,
+        headline=headline(utcnow().date(), entries),
+        min_units=MIN_UNITS,
+    )
+
+
+@blueprint.route("/savings")
+@public
+def savings():
+    return render_template(
+        "public/savings.html", headline=headline(utcnow().date()), min_units=MIN_UNITS
+    )
+
+
+@blueprint.route("/about-the-data")
+@public
+def about_data():
+    return render_template("public/about_data.html", fields=open_data.FIELDS, min_units=MIN_UNITS)
+
+
+def _data_response(kind: str) -> Response:
+    last_modified = register_last_modified() or EPOCH
+    if _not_modified_since(last_modified):
+        return _not_modified(last_modified)
+    entries = register_entries(_filter_form().filters())
+    if kind == "csv":
+        body = open_data.to_csv(entries, _entry_url)
+        response = make_response(body)
+        response.mimetype = "text/csv"
+        response.headers["Content-Disposition"] = 'inline; filename="gains-register.csv"'
+    elif kind == "json":
+        body = open_data.to_json(
+            entries,
+            _entry_url,
+            as_of=last_modified,
+            documentation_url=url_for("public.about_data", _external=True),
+        )
+        response = make_response(body)
+        response.mimetype = "application/json"
+    else:
+        body = atom_feed(
+            entries,
+            feed_url=url_for("public.feed", _external=True),
+            register_url=url_for("public.register", _external=True),
+            entry_url=_entry_url,
+            updated=last_modified,
+        )
+        response = make_response(body)
+        response.mimetype = "application/atom+xml"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
+    return _conditional(response, last_modified)
+
+
+@blueprint.route("/data.csv")
+@public
+def data_csv():
+    return _data_response("csv")
+
+
+@blueprint.route("/data.json")
+@public
+def data_json():
+    return _data_response("json")
+
+
+@blueprint.route("/feed.atom")
+@public
+def feed():
+    return _data_response("atom")

@@ -1,0 +1,218 @@
+"""An estimate and its interval in words a non-statistician understands.
+
+"Between 1.2 and 3.4 minutes shorter per case, most likely about 2.3 minutes shorter." The
+public register shows this instead of "effect −2.3 (95% CI −3.4 to −1.2)". Pure functions:
+numbers and the metric's own words in, sentences out; no database, no Flask.
+
+The words follow the metric's unit: durations get shorter or longer, percentages move by
+percentage points, rates ("per 1,000 bills") get more or fewer, anything else higher or
+lower. Whether the change helped comes from the direction the team declared (higher or
+lower is better) and from the interval alone: if it includes no change, the data cannot tell.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+# Units people write, with the words a sentence needs (singular, plural).
+TIME_UNITS = {
+    "s": ("second", "seconds"),
+    "sec": ("second", "seconds"),
+    "secs": ("second", "seconds"),
+    "second": ("second", "seconds"),
+    "seconds": ("second", "seconds"),
+    "min": ("minute", "minutes"),
+    "mins": ("minute", "minutes"),
+    "minute": ("minute", "minutes"),
+    "minutes": ("minute", "minutes"),
+    "h": ("hour", "hours"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hour", "hours"),
+    "hour": ("hour", "hours"),
+    "hours": ("hour", "hours"),
+    "d": ("day", "days"),
+    "day": ("day", "days"),
+    "days": ("day", "days"),
+    "week": ("week", "weeks"),
+    "weeks": ("week", "weeks"),
+}
+OTHER_UNITS = {
+    "mi": ("mile", "miles"),
+    "miles": ("mile", "miles"),
+    "km": ("kilometre", "kilometres"),
+    "l": ("litre", "litres"),
+    "kg": ("kilogram", "kilograms"),
+    "£": ("pound", "pounds"),
+}
+
+
+class Verdict(enum.StrEnum):
+    BETTER = "better"
+    WORSE = "worse"
+    UNCLEAR = "unclear"
+
+
+VERDICT_HEADLINES = {
+    Verdict.BETTER: "The change helped",
+    Verdict.WORSE: "The change made things worse",
+    Verdict.UNCLEAR: "The data cannot tell whether the change helped",
+}
+
+
+@dataclass(frozen=True)
+class PlainResult:
+    verdict: Verdict
+    sentence: str  # the range and the most likely value
+    explanation: str  # which way is better, and so what the range means
+
+    @property
+    def headline(self) -> str:
+        return VERDICT_HEADLINES[self.verdict]
+
+    @property
+    def text(self) -> str:
+        return f"{self.sentence} {self.explanation}"
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """How amounts of one metric read: '2.3 minutes shorter', '5 fewer per 1,000 bills'."""
+
+    singular: str
+    plural: str
+    up: str  # the word for an increase
+    down: str  # the word for a decrease
+    word_first: bool  # "5 fewer calls" rather than "5 calls fewer"
+    tail: str  # " per case", " per 1,000 bills" or ""
+
+    def amount(self, value: float, *, increase: bool) -> str:
+        number = format_amount(value)
+        noun = self.singular if number == "1" else self.plural
+        word = self.up if increase else self.down
+        parts = [number, word, noun] if self.word_first else [number, noun, word]
+        return " ".join(part for part in parts if part)
+
+
+def _wording(unit: str, per: str | None) -> _Wording:
+    unit = " ".join(unit.split())
+    per_tail = f" per {per.strip()}" if per and per.strip() else ""
+    if unit.startswith("%"):
+        return _Wording("percentage point", "percentage points", "higher", "lower", False, "")
+    if unit.lower().startswith("per "):
+        return _Wording("", "", "more", "fewer", True, f" {unit}")
+    head, separator, rest = unit.partition(" per ")
+    tail = f" per {rest}" if separator else per_tail
+    key = head.lower().rstrip(".")
+    if key in TIME_UNITS:
+        singular, plural = TIME_UNITS[key]
+        return _Wording(singular, plural, "longer", "shorter", False, tail)
+    singular, plural = OTHER_UNITS.get(key, (head, head))
+    return _Wording(singular, plural, "higher", "lower", False, tail)
+
+
+def format_amount(value: float) -> str:
+    """A magnitude to about three significant figures, with thousands separators."""
+    value = abs(value)
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value == 0:
+        return "0"
+    places = min(6, max(0, 2 - math.floor(math.log10(value))))
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def verdict_of(ci_low: float, ci_high: float, *, higher_is_better: bool) -> Verdict:
+    """Better or worse only when the whole interval of the raw change is on one side of 0."""
+    if ci_low > 0:
+        return Verdict.BETTER if higher_is_better else Verdict.WORSE
+    if ci_high < 0:
+        return Verdict.WORSE if higher_is_better else Verdict.BETTER
+    return Verdict.UNCLEAR
+
+
+def describe_change(
+    effect: float,
+    ci_low: float,
+    ci_high: float,
+    *,
+    higher_is_better: bool,
+    unit: str,
+    per: str | None = None,
+    level: float = 0.95,
+) -> PlainResult:
+    """The raw change (after minus before, in the metric's unit) and its interval in words.
+
+    `per` is the unit of observation ("case"), used when the unit does not already say what
+    it is per. `level` is the interval's confidence level.
+    """
+    low, high = sorted((ci_low, ci_high))
+    wording = _wording(unit, per)
+    if low >= 0 or high <= 0:
+        increase = high > 0
+        near, far = (low, high) if increase else (high, low)
+        if format_amount(near) == format_amount(far):
+            span = f"About {wording.amount(far, increase=increase)}{wording.tail}"
+        else:
+            span = (
+                f"Between {format_amount(near)} and "
+                f"{wording.amount(far, increase=increase)}{wording.tail}"
+            )
+    else:
+        span = (
+            f"Anywhere from {wording.amount(low, increase=False)} to "
+            f"{wording.amount(high, increase=True)}{wording.tail}"
+        )
+    # Tiny next to the interval's width (under 1%), an estimate reads as no change at all.
+    if abs(effect) < (high - low) / 100 or format_amount(effect) == "0":
+        likely = "most likely close to no change"
+    else:
+        likely = f"most likely about {wording.amount(effect, increase=effect > 0)}"
+    verdict = verdict_of(low, high, higher_is_better=higher_is_better)
+    better = (wording.up if higher_is_better else wording.down).capitalize()
+    meaning = {
+        Verdict.BETTER: "so the change helped",
+        Verdict.WORSE: "so the change made things worse",
+        Verdict.UNCLEAR: (
+            "but the range includes no change at all, so the data cannot tell whether the "
+            "change helped, made no difference or made things worse"
+        ),
+    }[verdict]
+    explanation = (
+        f"{better} is better here, {meaning}. The range is a {level:.0%} confidence "
+        "interval: worked out this way, it contains the true change "
+        f"{level * 100:.0f} times out of 100."
+    )
+    return PlainResult(verdict, f"{span}, {likely}.", explanation)
+
+
+def format_pounds(pence: int) -> str:
+    """Whole pounds to three significant figures: the ranges are far wider than that."""
+    pounds = abs(pence) / 100
+    if pounds >= 1000:
+        pounds = round(pounds, 2 - math.floor(math.log10(pounds)))
+    return f"£{pounds:,.0f}"
+
+
+def describe_saving(saving_pence: int, low_pence: int, high_pence: int) -> str:
+    """A validated annual saving and its range in words; a loss is called a cost."""
+    if low_pence >= 0:
+        return (
+            f"About {format_pounds(saving_pence)} a year, somewhere between "
+            f"{format_pounds(low_pence)} and {format_pounds(high_pence)}."
+        )
+    if high_pence <= 0:
+        return (
+            f"A cost of about {format_pounds(saving_pence)} a year, somewhere between "
+            f"{format_pounds(high_pence)} and {format_pounds(low_pence)}."
+        )
+
+    def phrase(pence: int) -> str:
+        return f"a {'cost' if pence < 0 else 'saving'} of {format_pounds(pence)}"
+
+    return (
+        f"Most likely {phrase(saving_pence)} a year, but anywhere from {phrase(low_pence)} "
+        f"to {phrase(high_pence)}: it may save nothing."
+    )

@@ -1,0 +1,162 @@
+"""The public register's plain-English wording, pinned word for word."""
+
+import pytest
+
+from gains.services.plain_english import (
+    Verdict,
+    describe_change,
+    describe_saving,
+    format_amount,
+)
+
+CONFIDENCE = (
+    "The range is a 95% confidence interval: worked out this way, it contains the true "
+    "change 95 times out of 100."
+)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "sentence", "verdict", "explanation"),
+    [
+        pytest.param(
+            (-2.3, -3.4, -1.2, False, "min", "case"),
+            "Between 1.2 and 3.4 minutes shorter per case, most likely about 2.3 minutes shorter.",
+            Verdict.BETTER,
+            "Shorter is better here, so the change helped.",
+            id="positive result, lower is better",
+        ),
+        pytest.param(
+            (1.0, 0.5, 1.5, False, "min", "case"),
+            "Between 0.5 and 1.5 minutes longer per case, most likely about 1 minute longer.",
+            Verdict.WORSE,
+            "Shorter is better here, so the change made things worse.",
+            id="negative result, lower is better",
+        ),
+        pytest.param(
+            (4.62, 3.18, 6.07, True, "% of letters", "reminder letter"),
+            "Between 3.18 and 6.07 percentage points higher, most likely about 4.62 percentage "
+            "points higher.",
+            Verdict.BETTER,
+            "Higher is better here, so the change helped.",
+            id="positive result, higher is better",
+        ),
+        pytest.param(
+            (-2.0, -3.1, -0.9, True, "% of accounts", "account"),
+            "Between 0.9 and 3.1 percentage points lower, most likely about 2 percentage "
+            "points lower.",
+            Verdict.WORSE,
+            "Higher is better here, so the change made things worse.",
+            id="negative result, higher is better",
+        ),
+        pytest.param(
+            (0.3, -0.5, 1.2, False, "min", "case"),
+            "Anywhere from 0.5 minutes shorter to 1.2 minutes longer per case, most likely "
+            "about 0.3 minutes longer.",
+            Verdict.UNCLEAR,
+            "Shorter is better here, but the range includes no change at all, so the data "
+            "cannot tell whether the change helped, made no difference or made things worse.",
+            id="inconclusive: the interval crosses zero",
+        ),
+        pytest.param(
+            (-5.2, -8.1, -2.4, False, "per 1,000 bills", "1,000 bills"),
+            "Between 2.4 and 8.1 fewer per 1,000 bills, most likely about 5.2 fewer.",
+            Verdict.BETTER,
+            "Fewer is better here, so the change helped.",
+            id="a rate: fewer per 1,000",
+        ),
+        pytest.param(
+            (0.0004, -1.1, 1.2, True, "per FTE-week", "caseworker-week"),
+            "Anywhere from 1.1 fewer to 1.2 more per FTE-week, most likely close to no change.",
+            Verdict.UNCLEAR,
+            "More is better here, but the range includes no change at all, so the data "
+            "cannot tell whether the change helped, made no difference or made things worse.",
+            id="inconclusive around zero, higher is better",
+        ),
+        pytest.param(
+            (-35.42, -48.21, -22.66, False, "s", "call"),
+            "Between 22.7 and 48.2 seconds shorter per call, most likely about 35.4 seconds "
+            "shorter.",
+            Verdict.BETTER,
+            "Shorter is better here, so the change helped.",
+            id="seconds per call",
+        ),
+        pytest.param(
+            (-1.9, -2.6, -1.2, False, "l per round", "collection round"),
+            "Between 1.2 and 2.6 litres lower per round, most likely about 1.9 litres lower.",
+            Verdict.BETTER,
+            "Lower is better here, so the change helped.",
+            id="a unit that says what it is per",
+        ),
+    ],
+)
+def test_the_change_in_words(arguments, sentence, verdict, explanation):
+    effect, low, high, higher_is_better, unit, per = arguments
+    result = describe_change(
+        effect, low, high, higher_is_better=higher_is_better, unit=unit, per=per
+    )
+    assert result.sentence == sentence
+    assert result.verdict is verdict
+    assert result.explanation == f"{explanation} {CONFIDENCE}"
+    assert result.text == f"{sentence} {explanation} {CONFIDENCE}"
+
+
+def test_headlines_follow_the_verdict():
+    helped = describe_change(-1, -2, -0.5, higher_is_better=False, unit="days", per="stay")
+    unclear = describe_change(-1, -2, 0.5, higher_is_better=False, unit="days", per="stay")
+    worse = describe_change(-1, -2, -0.5, higher_is_better=True, unit="days", per="stay")
+    assert (helped.headline, unclear.headline, worse.headline) == (
+        "The change helped",
+        "The data cannot tell whether the change helped",
+        "The change made things worse",
+    )
+
+
+def test_the_interval_may_come_in_either_order():
+    forwards = describe_change(-2.3, -3.4, -1.2, higher_is_better=False, unit="min", per="case")
+    backwards = describe_change(-2.3, -1.2, -3.4, higher_is_better=False, unit="min", per="case")
+    assert forwards == backwards
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0, "0"),
+        (0.012345, "0.0123"),
+        (1.0, "1"),
+        (2.345, "2.35"),
+        (12.34, "12.3"),
+        (-99.94, "99.9"),
+        (123.4, "123"),
+        (1_234_567.8, "1,234,568"),
+    ],
+)
+def test_amounts_keep_about_three_significant_figures(value, text):
+    assert format_amount(value) == text
+
+
+@pytest.mark.parametrize(
+    ("pence", "low", "high", "text"),
+    [
+        (
+            12_345_600,
+            8_000_000,
+            16_700_000,
+            "About £123,000 a year, somewhere between £80,000 and £167,000.",
+        ),
+        (
+            -500_000,
+            -900_000,
+            -100_000,
+            "A cost of about £5,000 a year, somewhere between £1,000 and £9,000.",
+        ),
+        (
+            200_000,
+            -100_000,
+            500_000,
+            "Most likely a saving of £2,000 a year, but anywhere from a cost of £1,000 to a "
+            "saving of £5,000: it may save nothing.",
+        ),
+    ],
+)
+def test_savings_in_words(pence, low, high, text):
+    assert describe_saving(pence, low, high) == text
