@@ -41,7 +41,8 @@ def _csv_value(value: Any, column: Column) -> Any:
     if column.kind == "month" and isinstance(value, date):
         return f"{value:%Y-%m}"
     if column.kind == "gbp" and value is not None:
-        return f"{Decimal(value):.2f}"
+        # A Decimal, not text, so that the CSV writer's formula guard leaves "-123.00" alone.
+        return Decimal(value).quantize(Decimal("0.01"))
     return value
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -20,8 +21,8 @@ def safe_cell(value: Any) -> Any:
     """The value, or for text that a spreadsheet would read as a formula, `'` + the text."""
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int | float):
-        return value
+    if isinstance(value, int | float | Decimal):
+        return value  # a number, negative ones included, is never read as a formula
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

@@ -39,3 +39,12 @@ def test_write_safe_csv_uses_excel_dialect_and_quotes_formulas():
     out = io.StringIO()
     write_safe_csv(out, [["unit", "value"], ['=HYPERLINK("http://x")', -1.5]])
     assert out.getvalue() == 'unit,value\r\n"\'=HYPERLINK(""http://x"")",-1.5\r\n'
+
+
+def test_negative_money_in_a_csv_export_stays_a_number():
+    from gains.exports import Column, Table, table_to_csv
+
+    columns = (Column("Month", "text"), Column("Net", "gbp"))
+    table = Table("savings", "Savings", columns, [("-x", -123.456)])
+    lines = table_to_csv(table, []).splitlines()
+    assert lines[-1] == "'-x,-123.46"

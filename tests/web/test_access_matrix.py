@@ -25,9 +25,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gains.models import BatchSource, Department, User
+from gains.models import BatchSource, Decision, Department, User
 from gains.services import improvements as workflow
 from gains.services.measurements import record_batch
+from gains.services.publication import publish
+from gains.services.reviews import decide
 from tests.conftest import DEMO_LOGINS, sign_in
 from tests.services.test_workflow import plan, rows, start_with_data
 
@@ -35,8 +37,9 @@ ROLES = ("anonymous", "member", "manager", "treasury", "admin")
 SCOPES = ("own", "other")
 Cell = int | tuple[int, int]
 
-# Owners of the fixture improvements, per scope.
+# Owners of the fixture improvements, and the managers who review them, per scope.
 OWNER_EMAIL = {"own": DEMO_LOGINS["member"], "other": "debt@example.org"}
+MANAGER_EMAIL = {"own": DEMO_LOGINS["manager"], "other": "manager.rev@example.org"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ class Row:
     manager: Cell
     treasury: Cell
     admin: Cell
-    state: str | None = None  # draft, running, submitted, pending (a CSV awaiting confirmation)
+    # draft, running, submitted, pending (a CSV awaiting confirmation), approved, published
+    state: str | None = None
     args: dict[str, Any] = field(default_factory=dict)  # fixed URL values
 
     def expected(self, role: str, scope: str) -> int:
@@ -127,6 +131,25 @@ MATRIX: dict[tuple[str, str], Row] = {
 }
 
 
+# Routes added by the public register and its publication decision.
+MATRIX |= {
+    # The public register: the same for everybody, and only ever published results.
+    ("public.register", "GET"): Row(200, 200, 200, 200, 200),
+    ("public.about_data", "GET"): Row(200, 200, 200, 200, 200),
+    ("public.data_csv", "GET"): Row(200, 200, 200, 200, 200),
+    ("public.data_json", "GET"): Row(200, 200, 200, 200, 200),
+    ("public.feed", "GET"): Row(200, 200, 200, 200, 200),
+    ("public.savings", "GET"): Row(200, 200, 200, 200, 200),
+    ("public.department", "GET"): Row(200, 200, 200, 200, 200),
+    ("public.improvement", "GET"): Row(200, 200, 200, 200, 200, state="published"),
+    ("public.chart", "GET"): Row(200, 200, 200, 200, 200, state="published"),
+    # Publishing is the manager's decision for their own department, nobody else's.
+    ("publication.manage", "GET"): Row(SIGN_IN, (FB, NF), (200, NF), FB, FB, state="approved"),
+    ("publication.manage", "POST"): Row(SIGN_IN, (FB, NF), (422, NF), FB, FB, state="approved"),
+    ("publication.unpublish", "POST"): Row(SIGN_IN, (FB, NF), (303, NF), FB, FB, state="published"),
+}
+
+
 def route_methods(app) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
@@ -159,8 +182,16 @@ def build_target(session, scope: str, state: str | None) -> dict[str, int]:
         owner, owner.team, plan(title=f"Access matrix {scope} {state}")
     )
     session.flush()
-    if state in ("running", "submitted", "pending"):
-        start_with_data(owner, improvement, [12, 11, 13], [9, 8, 10], submit=state == "submitted")
+    if state in ("running", "submitted", "pending", "approved", "published"):
+        submit = state in ("submitted", "approved", "published")
+        # Six rows a phase: the public register shows no group with fewer than five.
+        before, after = [12, 11, 13, 12, 14, 11], [9, 8, 10, 9, 8, 10]
+        start_with_data(owner, improvement, before, after, submit=submit)
+    if state in ("approved", "published"):
+        manager = _user(session, MANAGER_EMAIL[scope])
+        decide(manager, improvement, Decision.APPROVED, "")
+    if state == "published":
+        publish(manager, improvement, "Renewal letters now take less time to complete.")
     batch = None
     if state == "pending":
         batch = record_batch(
