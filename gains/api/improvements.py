@@ -1,0 +1,177 @@
+"""Improvements: the register with the web list's filters, registration, editing and the
+status workflow, through the same services (and so the same rules and audit events) as the
+web. Outside your scope: 404; readable but not yours to change: 403 (as on the web)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_login import current_user
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+
+from gains.access import get_scoped_or_404, scoped
+from gains.api.pagination import ID, LINK_HEADER_DOC, paginate
+from gains.api.schemas import (
+    DecisionSchema,
+    ImprovementArgsSchema,
+    ImprovementCreateSchema,
+    ImprovementSchema,
+    ImprovementUpdateSchema,
+    WithdrawSchema,
+    page_of,
+)
+from gains.extensions import db
+from gains.models import Improvement, Team
+from gains.services import improvements as workflow
+from gains.services.improvements import (
+    DuplicateTitleError,
+    ImprovementPlan,
+    PermissionDenied,
+    WorkflowError,
+)
+from gains.services.plan_changes import LockedFieldError, locked_fields, update_plan
+from gains.services.register import RegisterFilters, filter_register, order_register
+from gains.services.reviews import decide
+
+blueprint = Blueprint(
+    "api_improvements",
+    __name__,
+    description="The register of improvements, registration, editing and the status workflow",
+)
+
+IMPROVEMENT = f"/improvements/<{ID}:improvement_id>"
+
+
+COMPUTED = ("value_per_unit_gbp", "locked_fields", "links")
+
+
+def present(improvement: Improvement) -> dict[str, Any]:
+    """The improvement as the schema dumps it, with its locked fields and links."""
+    data = {
+        name: getattr(improvement, name)
+        for name in ImprovementSchema._declared_fields
+        if name not in COMPUTED
+    }
+    money = improvement.value_per_unit_gbp
+    data["value_per_unit_gbp"] = None if money is None else str(money)
+    data["locked_fields"] = sorted(locked_fields(improvement))
+    data["links"] = {
+        "self": url_for("api_improvements.get_improvement", improvement_id=improvement.id),
+        "measurements": url_for(
+            "api_measurements.list_measurements", improvement_id=improvement.id
+        ),
+        "batches": url_for("api_measurements.list_batches", improvement_id=improvement.id),
+        "estimate": url_for("api_estimates.get_estimate", improvement_id=improvement.id),
+        "web": url_for("improvements.view", improvement_id=improvement.id),
+    }
+    return data
+
+
+def refuse(error: WorkflowError, *, validation: bool = False) -> None:
+    """A service's refusal as a problem: not allowed (403), a clash with the record's state
+    or another record (409), or, while registering or editing, a wrong value (422)."""
+    if isinstance(error, PermissionDenied):
+        abort(403, message=str(error))
+    if validation and not isinstance(error, DuplicateTitleError | LockedFieldError):
+        abort(422, message=str(error))
+    abort(409, message=str(error))
+
+
+@blueprint.get("/improvements")
+@blueprint.arguments(ImprovementArgsSchema, location="query", as_kwargs=True)
+@blueprint.response(200, page_of(ImprovementSchema), headers=LINK_HEADER_DOC)
+def list_improvements(page: int, per_page: int, sort: str, **filters):
+    """The register, with the web list's filters and sorts."""
+    stmt = filter_register(scoped(select(Improvement), current_user), RegisterFilters(**filters))
+    body, headers = paginate(order_register(stmt, sort), page, per_page)
+    body["items"] = [present(improvement) for improvement in body["items"]]
+    return body, headers
+
+
+@blueprint.post("/improvements")
+@blueprint.arguments(ImprovementCreateSchema)
+@blueprint.response(201, ImprovementSchema)
+def create_improvement(data: dict[str, Any]):
+    """Register an improvement (a draft) for a team you work in."""
+    team = get_scoped_or_404(Team, data.pop("team_id"), current_user)
+    try:
+        improvement = workflow.create_improvement(current_user, team, ImprovementPlan(**data))
+    except WorkflowError as error:
+        db.session.rollback()
+        refuse(error, validation=True)
+    db.session.commit()
+    location = url_for(".get_improvement", improvement_id=improvement.id)
+    return present(improvement), {"Location": location}
+
+
+@blueprint.get(IMPROVEMENT)
+@blueprint.response(200, ImprovementSchema)
+def get_improvement(improvement_id: int):
+    """One improvement."""
+    return present(get_scoped_or_404(Improvement, improvement_id, current_user))
+
+
+@blueprint.patch(IMPROVEMENT)
+@blueprint.arguments(ImprovementUpdateSchema)
+@blueprint.response(200, ImprovementSchema)
+def update_improvement(changes: dict[str, Any], improvement_id: int):
+    """Change unlocked fields of the plan; a locked field is a 409 (amend it on the web)."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    try:
+        update_plan(current_user, improvement, changes)
+    except WorkflowError as error:
+        db.session.rollback()
+        refuse(error, validation=True)
+    db.session.commit()
+    return present(improvement)
+
+
+def _transition(improvement_id: int, action, *args) -> dict[str, Any]:
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    try:
+        action(current_user, improvement, *args)
+    except WorkflowError as error:
+        db.session.rollback()
+        refuse(error)
+    db.session.commit()
+    return present(improvement)
+
+
+@blueprint.post(f"{IMPROVEMENT}/start")
+@blueprint.response(200, ImprovementSchema)
+def start_improvement(improvement_id: int):
+    """Draft → running: the plan's design locks (pre-registration)."""
+    return _transition(improvement_id, workflow.start)
+
+
+@blueprint.post(f"{IMPROVEMENT}/submit")
+@blueprint.response(200, ImprovementSchema)
+def submit_improvement(improvement_id: int):
+    """Running or changes requested → submitted for review: the money terms lock too."""
+    return _transition(improvement_id, workflow.submit)
+
+
+@blueprint.post(f"{IMPROVEMENT}/withdraw")
+@blueprint.arguments(WithdrawSchema)
+@blueprint.response(200, ImprovementSchema)
+def withdraw_improvement(data: dict[str, Any], improvement_id: int):
+    """Withdraw an improvement that has started; it is kept for the record."""
+    return _transition(improvement_id, workflow.withdraw, data["reason"])
+
+
+@blueprint.post(f"{IMPROVEMENT}/decision")
+@blueprint.arguments(DecisionSchema)
+@blueprint.response(200, ImprovementSchema)
+def decide_improvement(data: dict[str, Any], improvement_id: int):
+    """A manager's review decision on a submitted improvement of their department
+    (never their own): approve, reject or request changes (the last two need a comment)."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    try:
+        decide(current_user, improvement, data["decision"], data["comment"])
+    except WorkflowError as error:
+        db.session.rollback()
+        refuse(error)
+    db.session.commit()
+    return present(improvement)
