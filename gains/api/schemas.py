@@ -167,6 +167,14 @@ class ImprovementArgsSchema(PageArgsSchema):
     sort = fields.String(load_default="updated", validate=validate.OneOf(SORTS))
 
 
+MAX_VALUE_PER_UNIT_GBP = 10**9
+
+
+def _money_in_range(value) -> None:
+    if value is not None and not 0 <= value <= MAX_VALUE_PER_UNIT_GBP:
+        raise ValidationError(f"Must be between 0 and {MAX_VALUE_PER_UNIT_GBP}.")
+
+
 class PlanSchema(Schema):
     """The plan's fields as the API takes them (every one optional: see the subclasses)."""
 
@@ -195,8 +203,13 @@ class PlanSchema(Schema):
     annual_volume = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_VOLUME))
     value_per_unit_gbp = fields.Decimal(
         allow_none=True,
-        validate=validate.Range(min=0, max=10**9),
-        metadata={"description": "Pounds per unit of the metric, at most 4 decimal places"},
+        # A plain function: apispec would write a Range's Decimal bounds as strings.
+        validate=_money_in_range,
+        metadata={
+            "description": "Pounds per unit of the metric, at most 4 decimal places",
+            "minimum": 0,
+            "maximum": MAX_VALUE_PER_UNIT_GBP,
+        },
     )
     cashable = fields.Boolean()
     go_live_on = fields.Date(allow_none=True)
@@ -436,7 +449,7 @@ class PooledEstimateSchema(Schema):
 
 # --- savings --------------------------------------------------------------------------------
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
 
 
 class SavingsArgsSchema(Schema):
