@@ -7,9 +7,11 @@ styles that the strict CSP refuses.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
+from markupsafe import Markup, escape
 
 from gains.api.problems import PROBLEM_TYPES
 from gains.auth import public
@@ -18,10 +20,19 @@ blueprint = Blueprint("api_docs", __name__)
 
 API_DESCRIPTION = (
     "Push measurements and pull estimates from other systems. Authenticate with a personal "
-    "API token (`Authorization: Bearer <token>`), made on the API tokens page; a token "
+    "API token (Authorization: Bearer <token>), made on the API tokens page; a token "
     "sees and changes what its owner could on the web. Errors are RFC 9457 problem details."
 )
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+INLINE_CODE = re.compile(r"`([^`]+)`")
+
+
+@blueprint.app_template_filter("inline_code")
+def inline_code(text: str | None) -> Markup:
+    """OpenAPI descriptions are CommonMark; the docs page renders their `code` spans only."""
+    return Markup(INLINE_CODE.sub(r"<code>\1</code>", str(escape(text or ""))))
 
 
 def openapi_document() -> dict[str, Any]:

@@ -45,6 +45,13 @@ IMPROVEMENT = f"/improvements/<{ID}:improvement_id>"
 
 
 COMPUTED = ("value_per_unit_gbp", "locked_fields", "links")
+LINKS = {
+    "self": "api_improvements.get_improvement",
+    "measurements": "api_measurements.list_measurements",
+    "batches": "api_measurements.list_batches",
+    "estimate": "api_estimates.get_estimate",
+    "web": "improvements.view",
+}
 
 
 def present(improvement: Improvement) -> dict[str, Any]:
@@ -58,13 +65,8 @@ def present(improvement: Improvement) -> dict[str, Any]:
     data["value_per_unit_gbp"] = None if money is None else str(money)
     data["locked_fields"] = sorted(locked_fields(improvement))
     data["links"] = {
-        "self": url_for("api_improvements.get_improvement", improvement_id=improvement.id),
-        "measurements": url_for(
-            "api_measurements.list_measurements", improvement_id=improvement.id
-        ),
-        "batches": url_for("api_measurements.list_batches", improvement_id=improvement.id),
-        "estimate": url_for("api_estimates.get_estimate", improvement_id=improvement.id),
-        "web": url_for("improvements.view", improvement_id=improvement.id),
+        name: url_for(endpoint, improvement_id=improvement.id, _external=True)
+        for name, endpoint in LINKS.items()
     }
     return data
 
@@ -102,7 +104,7 @@ def create_improvement(data: dict[str, Any]):
         db.session.rollback()
         refuse(error, validation=True)
     db.session.commit()
-    location = url_for(".get_improvement", improvement_id=improvement.id)
+    location = url_for(".get_improvement", improvement_id=improvement.id, _external=True)
     return present(improvement), {"Location": location}
 
 

@@ -98,7 +98,7 @@ def create_measurements(data: dict[str, Any], improvement_id: int):
         db.session.rollback()
         refuse(error)
     db.session.commit()
-    return batch, {"Location": url_for(".get_batch", batch_id=batch.id)}
+    return batch, {"Location": url_for(".get_batch", batch_id=batch.id, _external=True)}
 
 
 @blueprint.get(f"{IMPROVEMENT}/batches")

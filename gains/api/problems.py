@@ -20,7 +20,7 @@ PROBLEM_JSON = "application/problem+json"
 
 # Problem types with their own explanation on the docs page; anything else is about:blank.
 PROBLEM_TYPES = {
-    "validation": "The request was understood but some values are wrong: see `errors`.",
+    "validation": "The request was understood but some values are wrong: see errors.",
     "conflict": "The record is not in a state that allows this (a workflow rule or locking).",
     "unauthorised": "No valid bearer token: it is missing, unknown, expired or revoked, or "
     "its owner's account is deactivated.",
@@ -112,15 +112,23 @@ def from_http_exception(error: Any) -> Response:
     return problem(status, detail, headers=headers)
 
 
+NOT_FOUND = (
+    "There is nothing here: no such record, or not one your token may see "
+    "(records outside your departments are not revealed)."
+)
+
+
 def _public_description(error: Any) -> str | None:
-    """Werkzeug's descriptions are generic and safe; ours (abort(404, "...")) are too."""
+    """Werkzeug's descriptions are generic and safe; a 404 says what it may mean here."""
+    if error.code == 404:
+        return NOT_FOUND
     return getattr(error, "description", None)
 
 
 def unauthorised() -> Response:
     return problem(
         401,
-        "Send a valid personal API token as `Authorization: Bearer <token>`.",
+        "Send a valid personal API token as Authorization: Bearer <token>.",
         kind="unauthorised",
         headers={"WWW-Authenticate": 'Bearer realm="gains"'},
     )

@@ -92,8 +92,16 @@ class ProblemSchema(Schema):
 
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "Which page, from 1 (past the last: an empty page)"},
+    )
+    per_page = fields.Integer(
+        load_default=25,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Items per page, 1 to 100"},
+    )
 
 
 class PageLinksSchema(Schema):

@@ -77,7 +77,9 @@ def test_registering_makes_an_audited_draft(app, client, bearer):
     body = response.get_json()
     assert body["status"] == "draft" and body["value_per_unit_gbp"] == "0.4500"
     assert response.headers["Location"].endswith(f"/api/v1/improvements/{body['id']}")
-    assert body["links"]["estimate"] == f"/api/v1/improvements/{body['id']}/estimate"
+    assert (
+        body["links"]["estimate"] == f"http://localhost/api/v1/improvements/{body['id']}/estimate"
+    )
     assert actions(app, body["id"]) == ["improvement.created"]
     assert client.get(body["links"]["self"], headers=bearer("member")).get_json() == body
 
