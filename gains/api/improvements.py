@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import url_for
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from gains.access import get_scoped_or_404, scoped
@@ -22,16 +22,11 @@ from gains.api.schemas import (
     WithdrawSchema,
     page_of,
 )
-from gains.extensions import db
+from gains.api.writes import commit_or_refuse
 from gains.models import Improvement, Team
 from gains.services import improvements as workflow
-from gains.services.improvements import (
-    DuplicateTitleError,
-    ImprovementPlan,
-    PermissionDenied,
-    WorkflowError,
-)
-from gains.services.plan_changes import LockedFieldError, locked_fields, update_plan
+from gains.services.improvements import ImprovementPlan
+from gains.services.plan_changes import locked_fields, update_plan
 from gains.services.register import RegisterFilters, filter_register, order_register
 from gains.services.reviews import decide
 
@@ -71,16 +66,6 @@ def present(improvement: Improvement) -> dict[str, Any]:
     return data
 
 
-def refuse(error: WorkflowError, *, validation: bool = False) -> None:
-    """A service's refusal as a problem: not allowed (403), a clash with the record's state
-    or another record (409), or, while registering or editing, a wrong value (422)."""
-    if isinstance(error, PermissionDenied):
-        abort(403, message=str(error))
-    if validation and not isinstance(error, DuplicateTitleError | LockedFieldError):
-        abort(422, message=str(error))
-    abort(409, message=str(error))
-
-
 @blueprint.get("/improvements")
 @blueprint.arguments(ImprovementArgsSchema, location="query", as_kwargs=True)
 @blueprint.response(200, page_of(ImprovementSchema), headers=LINK_HEADER_DOC)
@@ -98,12 +83,10 @@ def list_improvements(page: int, per_page: int, sort: str, **filters):
 def create_improvement(data: dict[str, Any]):
     """Register an improvement (a draft) for a team you work in."""
     team = get_scoped_or_404(Team, data.pop("team_id"), current_user)
-    try:
-        improvement = workflow.create_improvement(current_user, team, ImprovementPlan(**data))
-    except WorkflowError as error:
-        db.session.rollback()
-        refuse(error, validation=True)
-    db.session.commit()
+    improvement = commit_or_refuse(
+        lambda: workflow.create_improvement(current_user, team, ImprovementPlan(**data)),
+        validation=True,
+    )
     location = url_for(".get_improvement", improvement_id=improvement.id, _external=True)
     return present(improvement), {"Location": location}
 
@@ -121,23 +104,13 @@ def get_improvement(improvement_id: int):
 def update_improvement(changes: dict[str, Any], improvement_id: int):
     """Change unlocked fields of the plan; a locked field is a 409 (amend it on the web)."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
-    try:
-        update_plan(current_user, improvement, changes)
-    except WorkflowError as error:
-        db.session.rollback()
-        refuse(error, validation=True)
-    db.session.commit()
+    commit_or_refuse(lambda: update_plan(current_user, improvement, changes), validation=True)
     return present(improvement)
 
 
 def _transition(improvement_id: int, action, *args) -> dict[str, Any]:
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
-    try:
-        action(current_user, improvement, *args)
-    except WorkflowError as error:
-        db.session.rollback()
-        refuse(error)
-    db.session.commit()
+    commit_or_refuse(lambda: action(current_user, improvement, *args))
     return present(improvement)
 
 
@@ -170,10 +143,5 @@ def decide_improvement(data: dict[str, Any], improvement_id: int):
     """A manager's review decision on a submitted improvement of their department
     (never their own): approve, reject or request changes (the last two need a comment)."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
-    try:
-        decide(current_user, improvement, data["decision"], data["comment"])
-    except WorkflowError as error:
-        db.session.rollback()
-        refuse(error)
-    db.session.commit()
+    commit_or_refuse(lambda: decide(current_user, improvement, data["decision"], data["comment"]))
     return present(improvement)

@@ -12,7 +12,6 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
 from gains.access import get_scoped_or_404
-from gains.api.improvements import refuse
 from gains.api.pagination import ID, LINK_HEADER_DOC, paginate
 from gains.api.problems import problem
 from gains.api.schemas import (
@@ -24,10 +23,10 @@ from gains.api.schemas import (
     WithdrawSchema,
     page_of,
 )
+from gains.api.writes import commit_or_refuse
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, Measurement, UploadBatch
 from gains.models.base import utcnow
-from gains.services.improvements import WorkflowError
 from gains.services.measurements import RowsRejected, record_batch, withdraw_batch
 
 blueprint = Blueprint(
@@ -79,12 +78,14 @@ def create_measurements(data: dict[str, Any], improvement_id: int):
     problem listed in the problem's `errors` by row and column."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
     try:
-        batch = record_batch(
-            current_user,
-            improvement,
-            data["rows"],
-            source=BatchSource.API,
-            filename=data.get("filename") or None,
+        batch = commit_or_refuse(
+            lambda: record_batch(
+                current_user,
+                improvement,
+                data["rows"],
+                source=BatchSource.API,
+                filename=data.get("filename") or None,
+            )
         )
     except RowsRejected as rejected:
         db.session.rollback()
@@ -94,10 +95,6 @@ def create_measurements(data: dict[str, Any], improvement_id: int):
             kind="validation",
             errors=row_problems(rejected),
         )
-    except WorkflowError as error:
-        db.session.rollback()
-        refuse(error)
-    db.session.commit()
     return batch, {"Location": url_for(".get_batch", batch_id=batch.id, _external=True)}
 
 
@@ -131,10 +128,5 @@ def withdraw(data: dict[str, Any], batch_id: int):
     """Withdraw an active batch: kept for the record, excluded from the estimate; after an
     approval the improvement goes back to review."""
     batch = get_scoped_or_404(UploadBatch, batch_id, current_user, write=True)
-    try:
-        withdraw_batch(current_user, batch, data["reason"])
-    except WorkflowError as error:
-        db.session.rollback()
-        refuse(error)
-    db.session.commit()
+    commit_or_refuse(lambda: withdraw_batch(current_user, batch, data["reason"]))
     return batch

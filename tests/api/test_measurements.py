@@ -184,3 +184,14 @@ def test_another_departments_batch_is_404(app, client, bearer):
         f"/api/v1/batches/{foreign}/withdraw", json={"reason": "x"}, headers=headers
     )
     assert_problem(withdraw, 404)
+
+
+def test_a_number_too_big_for_a_float_is_a_row_problem(app, client, bearer):
+    improvement = own_running(app)
+    response = client.post(
+        f"/api/v1/improvements/{improvement}/measurements",
+        data='{"rows": [{"phase": "after", "value": 1' + "0" * 400 + "}]}",
+        headers=bearer("member") | {"Content-Type": "application/json"},
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["message"] == "Enter a finite number"
