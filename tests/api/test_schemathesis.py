@@ -1,11 +1,11 @@
 """Property-based tests of every operation against the live OpenAPI document.
 
-Schemathesis loads /api/v1/openapi.json from the app itself, generates requests that fit
-each operation's schema (a bounded number per operation, derandomised so CI runs the same
-cases every time), sends them with an administrator's bearer token (who may read and change
-everything, so writes get past the scoping and reach the services), and checks that no
-answer is a server error and that every answer matches the document: status code, content
-type, headers and body schema. Everything it writes is rolled back by the `db` fixture.
+Schemathesis loads /api/v1/openapi.json from the app itself and generates, for each
+operation, requests that fit its schema and some that do not: a bounded number per operation,
+derandomised so CI runs the same cases every time. They are sent with an administrator's
+bearer token (who may read and change everything, so writes get past the scoping and reach
+the services), and every answer is checked: no server error, and status code, content type,
+headers and body as the document says. Everything written is rolled back by the `db` fixture.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -24,7 +25,9 @@ from sqlalchemy import select
 
 from gains.models import Department, Improvement, Team, UploadBatch
 
-EXAMPLES_PER_OPERATION = 15
+# Positive cases fit the document; negative ones break it somewhere (a wrong type, a value
+# out of range, a missing field) and must still get a documented answer, never a 5xx.
+EXAMPLES_PER_OPERATION = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 5}
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -59,18 +62,23 @@ def aim_at_real_records(case, ids: dict[str, list[int]], pick: int) -> None:
         case.body["team_id"] = ids["team_id"][pick % len(ids["team_id"])]
 
 
-def run_operation(operation, headers: dict[str, str], ids: dict[str, list[int]]) -> list[int]:
+def run_operation(
+    operation, headers: dict[str, str], ids: dict[str, list[int]], mode: GenerationMode
+) -> list[int]:
     """Send the operation's generated cases; the status codes they got, in order."""
     sent: list[int] = []
 
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=EXAMPLES_PER_OPERATION[mode],
         deadline=None,
         database=None,
         derandomize=True,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(), pick=st.integers(min_value=0, max_value=10**6))
+    @given(
+        case=operation.as_strategy(generation_mode=mode),
+        pick=st.integers(min_value=0, max_value=10**6),
+    )
     def check(case, pick):
         aim_at_real_records(case, ids, pick)
         response = case.call(headers=headers)
@@ -85,17 +93,23 @@ def test_every_operation_answers_within_its_documented_schema(app, db, bearer, c
     headers = bearer("admin")
     ids = existing_ids(app, db)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    summary = [
-        (result.ok().label, run_operation(result.ok(), headers, ids))
-        for result in schema.get_all_operations()
-    ]
+    operations = [result.ok() for result in schema.get_all_operations()]
+    positive = {
+        op.label: run_operation(op, headers, ids, GenerationMode.POSITIVE) for op in operations
+    }
+    negative = {
+        op.label: run_operation(op, headers, ids, GenerationMode.NEGATIVE) for op in operations
+    }
+    cases = sum(map(len, positive.values())) + sum(map(len, negative.values()))
     with capsys.disabled():
-        cases = sum(len(sent) for _, sent in summary)
-        print(f"\nschemathesis: {len(summary)} operations, {cases} cases")
-        for label, sent in summary:
-            statuses = ", ".join(f"{s}×{sent.count(s)}" for s in sorted(set(sent)))
-            print(f"  {len(sent):3d}  {label}  ({statuses})")
-    assert len(summary) == 20
-    assert all(sent for _, sent in summary)
+        print(f"\nschemathesis: {len(operations)} operations, {cases} cases")
+        for label, sent in positive.items():
+            both = sent + negative[label]
+            statuses = ", ".join(f"{s}×{both.count(s)}" for s in sorted(set(both)))
+            print(f"  {len(sent):3d} + {len(negative[label]):2d}  {label}  ({statuses})")
+    assert len(operations) == 20
+    assert all(positive.values())
     # The generated requests must reach the records and services, not only 404 and 422.
-    assert sum(status < 300 for _, sent in summary for status in sent) > cases // 3
+    ok = sum(status < 300 for sent in positive.values() for status in sent)
+    assert ok > sum(map(len, positive.values())) // 3
+    assert all(negative.values())
