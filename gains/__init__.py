@@ -65,6 +65,8 @@ def register_templating(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from gains import api
+    from gains.api_tokens.views import blueprint as api_tokens_blueprint
     from gains.auth.views import blueprint as auth_blueprint
     from gains.dashboards.views import blueprint as dashboards_blueprint
     from gains.improvements.views import blueprint as improvements_blueprint
@@ -82,6 +84,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(measurements_blueprint)
     app.register_blueprint(public_blueprint)
     app.register_blueprint(publication_blueprint)
+    app.register_blueprint(api_tokens_blueprint)
+    api.init_app(app)
 
 
 def register_rate_limits(app: Flask) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from gains.extensions import db
 from gains.models import (
     Amendment,
+    ApiToken,
     AuditEvent,
     Department,
     Estimate,
@@ -65,6 +66,13 @@ OWNERSHIP: dict[type, Callable[[Select], Owner]] = {
     Amendment: _through_improvement(Amendment.improvement_id),
     Publication: _through_improvement(Publication.improvement_id),
     AuditEvent: lambda stmt: (stmt, AuditEvent.department_id, None),
+    # A token belongs to its user's department like the user does; the token pages still
+    # list only the signed-in person's own tokens.
+    ApiToken: lambda stmt: (
+        stmt.join(User, User.id == ApiToken.user_id).outerjoin(Team, Team.id == User.team_id),
+        Team.department_id,
+        None,
+    ),
 }
 
 

@@ -6,6 +6,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from gains.api import problems
 from gains.extensions import db
 
 # What a person should read for each status, and what they can do about it.
@@ -58,6 +59,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if problems.is_api_request() and error.code is not None and error.code >= 400:
+            return problems.from_http_exception(error)
         if error.code is None or error.code < 400 or error.code not in ERROR_PAGES:
             return error
         if error.code == 429:
@@ -72,4 +75,6 @@ def init_app(app: Flask) -> None:
     def _unexpected_error(error: Exception):
         # A half-finished transaction is rolled back, never committed by a later request.
         db.session.rollback()
+        if problems.is_api_request():
+            return problems.problem(500, "Something went wrong on our side; nothing was saved.")
         return render_error(500)

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import Flask, abort, request
+from flask import Flask, abort, g, request
 from flask_login import LoginManager, current_user
 from sqlalchemy import select
 
+from gains.api import problems
 from gains.extensions import db
 from gains.models import Role, User
+from gains.services.api_tokens import user_for_secret
 
 F = TypeVar("F", bound=Callable)
 
@@ -62,6 +64,9 @@ def require_sign_in(app: Flask) -> None:
 
     @app.before_request
     def _require_sign_in():
+        # The API's docs page is a page: it keeps the person's session (and navigation).
+        if problems.is_api_request() and request.blueprint != "api_docs":
+            return _require_bearer_token(app, login_manager)
         if current_user.is_authenticated or request.endpoint is None:
             return None
         if request.endpoint == "static":
@@ -70,3 +75,27 @@ def require_sign_in(app: Flask) -> None:
         if getattr(view, "is_public", False):
             return None
         return login_manager.unauthorized()
+
+
+def bearer_secret() -> str | None:
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
+
+
+def _require_bearer_token(app: Flask, login_manager: LoginManager):
+    """API requests sign in by bearer token only, never by the session cookie: so they need
+    no CSRF token, and a browser's session cannot be used to drive the API from another site.
+
+    Flask-Login keeps the request's user in `g._login_user` (what `login_user` sets); setting
+    it here makes `current_user` the token's owner for this request without touching the
+    session. Default deny as for pages, but the answer is a 401 problem, not a redirect.
+    """
+    secret = bearer_secret()
+    user = user_for_secret(secret) if secret else None
+    if user is not None:
+        db.session.commit()  # keeps the token's last_used_at
+    g._login_user = user or login_manager.anonymous_user()
+    view = app.view_functions.get(request.endpoint) if request.endpoint else None
+    if user is not None or view is None or getattr(view, "is_public", False):
+        return None  # unknown paths get their 404 problem whoever asks
+    return problems.unauthorised()

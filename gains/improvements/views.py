@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from gains.access import can_write, get_scoped_or_404, scoped
 from gains.dashboards.views import SVG_POLICY
@@ -39,23 +39,13 @@ from gains.services.improvement_charts import chart_data, improvement_chart_svg
 from gains.services.improvements import DuplicateTitleError, ImprovementPlan, WorkflowError
 from gains.services.plan_changes import amend as amend_plan
 from gains.services.plan_changes import locked_fields, update_plan
+from gains.services.register import RegisterFilters, filter_register, order_register
 from gains.services.summaries import measurement_counts
 
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 
 PAGE_SIZE = 25
-ORDERINGS = {
-    "updated": (Improvement.updated_at.desc(), Improvement.id.desc()),
-    "title": (Improvement.title, Improvement.id),
-    "go_live": (Improvement.go_live_on.desc(), Improvement.id.desc()),
-    "status": (Improvement.status, Improvement.title),
-}
-FILTER_COLUMNS = {
-    "kind": (Improvement.kind, ImprovementKind),
-    "pillar": (Improvement.pillar, Pillar),
-    "status": (Improvement.status, Status),
-    "design": (Improvement.design, Design),
-}
+FILTER_ENUMS = {"kind": ImprovementKind, "pillar": Pillar, "status": Status, "design": Design}
 
 
 def _filter_form() -> FilterForm:
@@ -75,22 +65,16 @@ def _filter_form() -> FilterForm:
 
 
 def _filtered(form: FilterForm):
-    stmt = scoped(select(Improvement), current_user)
-    for name, (column, enum) in FILTER_COLUMNS.items():
+    """The form's values as the register's filters; unknown values mean "any"."""
+    chosen = {}
+    for name, enum in FILTER_ENUMS.items():
         value = form[name].data
-        if value in {member.value for member in enum}:
-            stmt = stmt.where(column == enum(value))
-    for name, column in (("department", Improvement.department_id), ("team", Improvement.team_id)):
+        chosen[name] = enum(value) if value in {member.value for member in enum} else None
+    for name in ("department", "team"):
         value = form[name].data or ""
-        if value.isdigit():
-            stmt = stmt.where(column == int(value))
-    text = (form.q.data or "").strip()
-    if text:
-        pattern = f"%{text.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(
-            or_(Improvement.title.ilike(pattern), Improvement.hypothesis.ilike(pattern))
-        )
-    return stmt
+        chosen[f"{name}_id"] = int(value) if value.isdigit() else None
+    filters = RegisterFilters(q=form.q.data or "", **chosen)
+    return filter_register(scoped(select(Improvement), current_user), filters)
 
 
 @blueprint.route("/")
@@ -102,7 +86,7 @@ def index():
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     sort = form.sort.data if form.sort.data in SORTS else "updated"
     improvements = db.session.scalars(
-        stmt.order_by(*ORDERINGS[sort]).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        order_register(stmt, sort).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_page_or_fragment(

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models for the whole domain (see ../shared DESIGN "Domain")."""
 
+from gains.models.api_token import ApiToken
 from gains.models.audit import AuditEvent
 from gains.models.base import Base
 from gains.models.enums import (
@@ -25,6 +26,7 @@ __all__ = [
     "DESIGN_FIELDS",
     "MONEY_FIELDS",
     "Amendment",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "BatchSource",

@@ -56,7 +56,10 @@ def _parse_value(value: Any) -> tuple[float, str | None]:
     if isinstance(value, bool):
         return math.nan, "Enter a number"
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)  # a JSON integer can be too big for a float
+        except OverflowError:
+            return math.nan, "Enter a finite number"
         return number, None if math.isfinite(number) else "Enter a finite number"
     text = "" if value is None else str(value).strip()
     if not text:

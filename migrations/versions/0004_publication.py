@@ -1,7 +1,7 @@
 """The public register: publications of approved improvements
 
 Revision ID: 0004_publication
-Revises: 0001
+Revises: 0003_api_tokens
 Create Date: 2026-11-28 07:50:24.825326
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0004_publication"
-down_revision = "0001"
+down_revision = "0003_api_tokens"
 branch_labels = None
 depends_on = None
 

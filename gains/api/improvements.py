@@ -1,0 +1,147 @@
+"""Improvements: the register with the web list's filters, registration, editing and the
+status workflow, through the same services (and so the same rules and audit events) as the
+web. Outside your scope: 404; readable but not yours to change: 403 (as on the web)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from gains.access import get_scoped_or_404, scoped
+from gains.api.pagination import ID, LINK_HEADER_DOC, paginate
+from gains.api.schemas import (
+    DecisionSchema,
+    ImprovementArgsSchema,
+    ImprovementCreateSchema,
+    ImprovementSchema,
+    ImprovementUpdateSchema,
+    WithdrawSchema,
+    page_of,
+)
+from gains.api.writes import commit_or_refuse
+from gains.models import Improvement, Team
+from gains.services import improvements as workflow
+from gains.services.improvements import ImprovementPlan
+from gains.services.plan_changes import locked_fields, update_plan
+from gains.services.register import RegisterFilters, filter_register, order_register
+from gains.services.reviews import decide
+
+blueprint = Blueprint(
+    "api_improvements",
+    __name__,
+    description="The register of improvements, registration, editing and the status workflow",
+)
+
+IMPROVEMENT = f"/improvements/<{ID}:improvement_id>"
+
+
+COMPUTED = ("value_per_unit_gbp", "locked_fields", "links")
+LINKS = {
+    "self": "api_improvements.get_improvement",
+    "measurements": "api_measurements.list_measurements",
+    "batches": "api_measurements.list_batches",
+    "estimate": "api_estimates.get_estimate",
+    "web": "improvements.view",
+}
+
+
+def present(improvement: Improvement) -> dict[str, Any]:
+    """The improvement as the schema dumps it, with its locked fields and links."""
+    data = {
+        name: getattr(improvement, name)
+        for name in ImprovementSchema._declared_fields
+        if name not in COMPUTED
+    }
+    money = improvement.value_per_unit_gbp
+    data["value_per_unit_gbp"] = None if money is None else str(money)
+    data["locked_fields"] = sorted(locked_fields(improvement))
+    data["links"] = {
+        name: url_for(endpoint, improvement_id=improvement.id, _external=True)
+        for name, endpoint in LINKS.items()
+    }
+    return data
+
+
+@blueprint.get("/improvements")
+@blueprint.arguments(ImprovementArgsSchema, location="query", as_kwargs=True)
+@blueprint.response(200, page_of(ImprovementSchema), headers=LINK_HEADER_DOC)
+def list_improvements(page: int, per_page: int, sort: str, **filters):
+    """The register, with the web list's filters and sorts."""
+    stmt = filter_register(scoped(select(Improvement), current_user), RegisterFilters(**filters))
+    body, headers = paginate(order_register(stmt, sort), page, per_page)
+    body["items"] = [present(improvement) for improvement in body["items"]]
+    return body, headers
+
+
+@blueprint.post("/improvements")
+@blueprint.arguments(ImprovementCreateSchema)
+@blueprint.response(201, ImprovementSchema)
+def create_improvement(data: dict[str, Any]):
+    """Register an improvement (a draft) for a team you work in."""
+    team = get_scoped_or_404(Team, data.pop("team_id"), current_user)
+    improvement = commit_or_refuse(
+        lambda: workflow.create_improvement(current_user, team, ImprovementPlan(**data)),
+        validation=True,
+    )
+    location = url_for(".get_improvement", improvement_id=improvement.id, _external=True)
+    return present(improvement), {"Location": location}
+
+
+@blueprint.get(IMPROVEMENT)
+@blueprint.response(200, ImprovementSchema)
+def get_improvement(improvement_id: int):
+    """One improvement."""
+    return present(get_scoped_or_404(Improvement, improvement_id, current_user))
+
+
+@blueprint.patch(IMPROVEMENT)
+@blueprint.arguments(ImprovementUpdateSchema)
+@blueprint.response(200, ImprovementSchema)
+def update_improvement(changes: dict[str, Any], improvement_id: int):
+    """Change unlocked fields of the plan; a locked field is a 409 (amend it on the web)."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    commit_or_refuse(lambda: update_plan(current_user, improvement, changes), validation=True)
+    return present(improvement)
+
+
+def _transition(improvement_id: int, action, *args) -> dict[str, Any]:
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    commit_or_refuse(lambda: action(current_user, improvement, *args))
+    return present(improvement)
+
+
+@blueprint.post(f"{IMPROVEMENT}/start")
+@blueprint.response(200, ImprovementSchema)
+def start_improvement(improvement_id: int):
+    """Draft → running: the plan's design locks (pre-registration)."""
+    return _transition(improvement_id, workflow.start)
+
+
+@blueprint.post(f"{IMPROVEMENT}/submit")
+@blueprint.response(200, ImprovementSchema)
+def submit_improvement(improvement_id: int):
+    """Running or changes requested → submitted for review: the money terms lock too."""
+    return _transition(improvement_id, workflow.submit)
+
+
+@blueprint.post(f"{IMPROVEMENT}/withdraw")
+@blueprint.arguments(WithdrawSchema)
+@blueprint.response(200, ImprovementSchema)
+def withdraw_improvement(data: dict[str, Any], improvement_id: int):
+    """Withdraw an improvement that has started; it is kept for the record."""
+    return _transition(improvement_id, workflow.withdraw, data["reason"])
+
+
+@blueprint.post(f"{IMPROVEMENT}/decision")
+@blueprint.arguments(DecisionSchema)
+@blueprint.response(200, ImprovementSchema)
+def decide_improvement(data: dict[str, Any], improvement_id: int):
+    """A manager's review decision on a submitted improvement of their department
+    (never their own): approve, reject or request changes (the last two need a comment)."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    commit_or_refuse(lambda: decide(current_user, improvement, data["decision"], data["comment"]))
+    return present(improvement)

@@ -1,0 +1,50 @@
+"""One page of a list, the same way on every list endpoint: the body's envelope (`items`,
+`page`, `per_page`, `total`, `pages`, `links`) and the same links in a `Link` header
+(RFC 8288). A page past the last is an empty page, not an error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+from sqlalchemy import Select, func, select
+
+from gains.extensions import db
+
+# Record ids in paths: bounded, so that no id reaches the database as an integer it cannot hold.
+ID = "int(min=1, max=2147483647)"
+
+LINK_HEADER_DOC = {
+    "Link": {
+        "description": "first, prev, next and last pages (RFC 8288)",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _url(page: int) -> str:
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(page)]
+    return url_for(request.endpoint, **(request.view_args or {}), **args, _external=True)
+
+
+def paginate(stmt: Select, page: int, per_page: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """The page's body (records in `items`, for the schema to dump) and its headers."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max((total + per_page - 1) // per_page, 1)
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    links = {"self": _url(page), "first": _url(1), "last": _url(pages)}
+    if page > 1:
+        links["prev"] = _url(min(page - 1, pages))
+    if page < pages:
+        links["next"] = _url(page + 1)
+    body = {
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": pages,
+        "links": links,
+    }
+    header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if rel != "self")
+    return body, {"Link": header}

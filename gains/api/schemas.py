@@ -1,0 +1,502 @@
+"""Marshmallow schemas of the API: what goes in and out, and so the OpenAPI document.
+
+Input limits follow the database's columns and CHECKs, so a request the schema accepts never
+fails in the database: strings within their column's length and free of NUL and unpaired
+surrogates (PostgreSQL refuses both), whole numbers within their column's range.
+"""
+
+from __future__ import annotations
+
+import math
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from gains.models import (
+    BatchSource,
+    BatchStatus,
+    Decision,
+    Design,
+    Direction,
+    ImprovementKind,
+    Phase,
+    Pillar,
+    Status,
+    StudyGroup,
+)
+from gains.services.measurement_rows import MAX_UNIT_REF_LENGTH
+
+INT32_MAX = 2**31 - 1
+MAX_PENCE = 10**15  # £10 trillion: far beyond any real cost, far inside BIGINT
+MAX_VOLUME = 10**12
+
+
+class Text(fields.String):
+    """A string that PostgreSQL can store: no NUL character, no unpaired surrogate."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("Remove the NUL character")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValidationError("Use valid Unicode text") from error
+        return text
+
+
+class FiniteFloat(fields.Float):
+    """A float in output: NaN and infinities (no JSON for them) become null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_none=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None or not math.isfinite(float(value)):
+            return None
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def enum_field(enum, **kwargs) -> fields.Enum:
+    return fields.Enum(enum, by_value=True, **kwargs)
+
+
+# --- problems -------------------------------------------------------------------------------
+
+
+class ProblemErrorSchema(Schema):
+    location = fields.String(metadata={"description": "body, query, path or header"}, required=True)
+    field = fields.String(
+        required=True,
+        metadata={"description": "Dotted path of the value, e.g. `rows.2.value` or `per_page`"},
+    )
+    message = fields.String(required=True)
+    row = fields.Integer(metadata={"description": "Measurement rows: the row's number (1-based)"})
+    column = fields.String(metadata={"description": "Measurement rows: the column's name"})
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"description": "A URI for the kind of problem"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True, metadata={"description": "What went wrong, for people"})
+    instance = fields.String(required=True, metadata={"description": "The request's path"})
+    errors = fields.List(
+        fields.Nested(ProblemErrorSchema),
+        metadata={"description": "Validation problems, one per value or row"},
+    )
+
+
+# --- pagination -----------------------------------------------------------------------------
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "Which page, from 1 (past the last: an empty page)"},
+    )
+    per_page = fields.Integer(
+        load_default=25,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Items per page, 1 to 100"},
+    )
+
+
+class PageLinksSchema(Schema):
+    self = fields.String(required=True)
+    first = fields.String(required=True)
+    last = fields.String(required=True)
+    prev = fields.String(metadata={"description": "Absent on the first page"})
+    next = fields.String(metadata={"description": "Absent on the last page"})
+
+
+_PAGE_SCHEMAS: dict[type, type[Schema]] = {}
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """The envelope of one page of `item_schema` (one class per item schema, so the
+    OpenAPI components get one stable name each)."""
+    if item_schema not in _PAGE_SCHEMAS:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _PAGE_SCHEMAS[item_schema] = type(
+            name,
+            (Schema,),
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "page": fields.Integer(required=True),
+                "per_page": fields.Integer(required=True),
+                "total": fields.Integer(required=True),
+                "pages": fields.Integer(required=True),
+                "links": fields.Nested(PageLinksSchema, required=True),
+            },
+        )
+    return _PAGE_SCHEMAS[item_schema]
+
+
+# --- organisation ---------------------------------------------------------------------------
+
+
+class DepartmentSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    code = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class TeamSchema(Schema):
+    id = fields.Integer(required=True)
+    department_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class TeamArgsSchema(PageArgsSchema):
+    department_id = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
+
+
+# --- improvements ---------------------------------------------------------------------------
+
+# The register's sorts, as on the web list.
+SORTS = ("updated", "title", "go_live", "status")
+
+
+class ImprovementArgsSchema(PageArgsSchema):
+    """The web register's filters, by the same names where they are ids."""
+
+    q = Text(validate=validate.Length(max=200), metadata={"description": "Title or hypothesis"})
+    department_id = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
+    team_id = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
+    kind = enum_field(ImprovementKind)
+    pillar = enum_field(Pillar)
+    status = enum_field(Status)
+    design = enum_field(Design)
+    sort = fields.String(load_default="updated", validate=validate.OneOf(SORTS))
+
+
+MAX_VALUE_PER_UNIT_GBP = 10**9
+
+
+def _money_in_range(value) -> None:
+    if value is not None and not 0 <= value <= MAX_VALUE_PER_UNIT_GBP:
+        raise ValidationError(f"Must be between 0 and {MAX_VALUE_PER_UNIT_GBP}.")
+
+
+class PlanSchema(Schema):
+    """The plan's fields as the API takes them (every one optional: see the subclasses)."""
+
+    title = Text(validate=validate.Length(min=1, max=200))
+    kind = enum_field(ImprovementKind)
+    pillar = enum_field(Pillar)
+    hypothesis = Text(validate=validate.Length(min=1, max=2000))
+    metric_name = Text(validate=validate.Length(min=1, max=200))
+    metric_unit = Text(validate=validate.Length(min=1, max=50))
+    direction = enum_field(Direction)
+    unit_of_observation = Text(validate=validate.Length(min=1, max=100))
+    design = enum_field(Design)
+    scale = fields.Integer(
+        validate=validate.Range(min=1, max=1_000_000),
+        metadata={"description": "1 for a plain number, 100 for a percentage"},
+    )
+    planned_sample_size = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=INT32_MAX)
+    )
+    expected_effect = fields.Float(
+        allow_none=True,
+        validate=validate.Range(min=-1e12, max=1e12),
+        metadata={"description": "In metric units: the raw change (after minus before)"},
+    )
+    implementation_cost_pence = fields.Integer(validate=validate.Range(min=0, max=MAX_PENCE))
+    annual_volume = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_VOLUME))
+    value_per_unit_gbp = fields.Decimal(
+        allow_none=True,
+        # A plain function: apispec would write a Range's Decimal bounds as strings.
+        validate=_money_in_range,
+        metadata={
+            "description": "Pounds per unit of the metric, at most 4 decimal places",
+            "minimum": 0,
+            "maximum": MAX_VALUE_PER_UNIT_GBP,
+        },
+    )
+    cashable = fields.Boolean()
+    go_live_on = fields.Date(allow_none=True)
+    ended_on = fields.Date(allow_none=True)
+
+
+REQUIRED_PLAN_FIELDS = (
+    "title",
+    "kind",
+    "pillar",
+    "hypothesis",
+    "metric_name",
+    "metric_unit",
+    "direction",
+    "unit_of_observation",
+    "design",
+)
+
+
+class ImprovementCreateSchema(PlanSchema):
+    team_id = fields.Integer(required=True, validate=validate.Range(min=1, max=INT32_MAX))
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        if field_name in REQUIRED_PLAN_FIELDS:
+            field_obj.required = True
+
+
+class ImprovementUpdateSchema(PlanSchema):
+    """Any of the plan's unlocked fields; locked ones change only by amendment (409)."""
+
+
+class ImprovementLinksSchema(Schema):
+    self = fields.String(required=True)
+    measurements = fields.String(required=True)
+    batches = fields.String(required=True)
+    estimate = fields.String(required=True)
+    web = fields.String(required=True)
+
+
+class ImprovementSchema(Schema):
+    id = fields.Integer(required=True)
+    department_id = fields.Integer(required=True)
+    team_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    kind = enum_field(ImprovementKind, required=True)
+    pillar = enum_field(Pillar, required=True)
+    hypothesis = fields.String(required=True)
+    metric_name = fields.String(required=True)
+    metric_unit = fields.String(required=True)
+    direction = enum_field(Direction, required=True)
+    unit_of_observation = fields.String(required=True)
+    design = enum_field(Design, required=True)
+    scale = fields.Integer(required=True)
+    planned_sample_size = fields.Integer(allow_none=True, required=True)
+    expected_effect = FiniteFloat(required=True)
+    implementation_cost_pence = fields.Integer(required=True)
+    annual_volume = fields.Integer(allow_none=True, required=True)
+    value_per_unit_gbp = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": 'Exact decimal pounds, as a string such as "0.0075"'},
+    )
+    cashable = fields.Boolean(required=True)
+    go_live_on = fields.Date(allow_none=True, required=True)
+    ended_on = fields.Date(allow_none=True, required=True)
+    status = enum_field(Status, required=True)
+    data_version = fields.Integer(required=True)
+    submitted_at = fields.DateTime(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    locked_fields = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Fields that change only by amendment now"},
+    )
+    links = fields.Nested(ImprovementLinksSchema, required=True)
+
+
+class WithdrawSchema(Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class DecisionSchema(Schema):
+    decision = enum_field(Decision, required=True)
+    comment = Text(
+        load_default="",
+        validate=validate.Length(max=5000),
+        metadata={"description": "Required to reject or request changes"},
+    )
+
+
+# --- measurements and batches ---------------------------------------------------------------
+
+
+class MeasurementRowSchema(Schema):
+    """One row, checked by the same validation as the web form and CSV upload: problems come
+    back as `errors` with the row number and column, and nothing is saved."""
+
+    phase = Text(required=True, metadata={"enum": [p.value for p in Phase]})
+    group = Text(
+        allow_none=True,
+        metadata={"enum": [g.value for g in StudyGroup], "description": "Default: treatment"},
+    )
+    unit_ref = Text(
+        allow_none=True,
+        metadata={"description": f"A case or unit reference, at most {MAX_UNIT_REF_LENGTH}"},
+    )
+    observed_on = Text(
+        allow_none=True, metadata={"description": "YYYY-MM-DD (or DD/MM/YYYY)", "example": ""}
+    )
+    value = fields.Raw(
+        required=True,
+        metadata={"type": "number", "description": "A finite number (a numeric string is taken)"},
+    )
+
+
+MAX_ROWS_PER_REQUEST = 10_000
+
+
+class MeasurementBatchCreateSchema(Schema):
+    rows = fields.List(
+        fields.Nested(MeasurementRowSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_ROWS_PER_REQUEST),
+        metadata={"description": "Stored as one batch: all of them or, on any problem, none"},
+    )
+    filename = Text(
+        allow_none=True,
+        validate=validate.Length(max=255),
+        metadata={"description": "Where the rows came from (shown with the batch)"},
+    )
+
+
+class MeasurementSchema(Schema):
+    id = fields.Integer(required=True)
+    batch_id = fields.Integer(required=True)
+    phase = enum_field(Phase, required=True)
+    group = enum_field(StudyGroup, required=True)
+    unit_ref = fields.String(allow_none=True, required=True)
+    observed_on = fields.Date(allow_none=True, required=True)
+    value = FiniteFloat(required=True)
+
+
+class MeasurementArgsSchema(PageArgsSchema):
+    batch_status = enum_field(BatchStatus, metadata={"description": "Only rows of such batches"})
+
+
+class BatchSchema(Schema):
+    id = fields.Integer(required=True)
+    improvement_id = fields.Integer(required=True)
+    source = enum_field(BatchSource, required=True)
+    status = enum_field(BatchStatus, required=True)
+    filename = fields.String(allow_none=True, required=True)
+    row_count = fields.Integer(required=True)
+    checksum_sha256 = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    confirmed_at = fields.DateTime(allow_none=True, required=True)
+    withdrawn_at = fields.DateTime(allow_none=True, required=True)
+    withdrawal_reason = fields.String(allow_none=True, required=True)
+
+
+class BatchArgsSchema(PageArgsSchema):
+    status = enum_field(BatchStatus)
+
+
+# --- estimates ------------------------------------------------------------------------------
+
+
+class EstimateSchema(Schema):
+    improvement_id = fields.Integer(required=True)
+    data_version = fields.Integer(required=True)
+    available = fields.Boolean(required=True)
+    reason = fields.String(
+        allow_none=True, required=True, metadata={"description": "Why there is no estimate"}
+    )
+    method = fields.String(allow_none=True, required=True)
+    method_name = fields.String(allow_none=True, required=True)
+    computed_at = fields.DateTime(allow_none=True, required=True)
+    effect = FiniteFloat(required=True)
+    se = FiniteFloat(required=True)
+    ci_low = FiniteFloat(required=True)
+    ci_high = FiniteFloat(required=True)
+    p_value = FiniteFloat(required=True)
+    gain = FiniteFloat(required=True)
+    hedges_g = FiniteFloat(required=True)
+    hedges_g_variance = FiniteFloat(required=True)
+    n_before = fields.Integer(allow_none=True, required=True)
+    n_after = fields.Integer(allow_none=True, required=True)
+    result = fields.Dict(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The whole result: warnings, relative change, per-group n"},
+    )
+
+
+class PooledArgsSchema(Schema):
+    method = fields.String(
+        load_default="dl",
+        validate=validate.OneOf(("dl", "pm")),
+        metadata={"description": "DerSimonian-Laird or Paule-Mandel"},
+    )
+
+
+class PooledStudySchema(Schema):
+    improvement_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    hedges_g = FiniteFloat(required=True)
+    variance = FiniteFloat(required=True)
+    ci_low = FiniteFloat(required=True)
+    ci_high = FiniteFloat(required=True)
+
+
+class PooledResultSchema(Schema):
+    k = fields.Integer(required=True)
+    level = FiniteFloat(required=True)
+    estimate = FiniteFloat(required=True)
+    se = FiniteFloat(required=True)
+    ci_low = FiniteFloat(required=True)
+    ci_high = FiniteFloat(required=True)
+    pi_low = FiniteFloat(required=True)
+    pi_high = FiniteFloat(required=True)
+    tau2 = FiniteFloat(required=True)
+    i2 = FiniteFloat(required=True)
+    q = FiniteFloat(required=True)
+    q_p_value = FiniteFloat(required=True)
+
+
+class PooledEstimateSchema(Schema):
+    department_id = fields.Integer(required=True)
+    method = fields.String(required=True)
+    studies = fields.List(fields.Nested(PooledStudySchema), required=True)
+    excluded_time_series = fields.Integer(required=True)
+    excluded_no_effect_size = fields.Integer(required=True)
+    result = fields.Nested(PooledResultSchema, allow_none=True, required=True)
+    reason = fields.String(allow_none=True, required=True)
+
+
+# --- savings --------------------------------------------------------------------------------
+
+MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
+
+
+class SavingsArgsSchema(Schema):
+    department_id = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=INT32_MAX)),
+        metadata={"description": "Repeat for several departments; none means all"},
+    )
+    pillar = enum_field(Pillar)
+    kind = enum_field(ImprovementKind)
+    start = fields.String(
+        data_key="from", validate=validate.Regexp(MONTH), metadata={"description": "YYYY-MM"}
+    )
+    end = fields.String(
+        data_key="to", validate=validate.Regexp(MONTH), metadata={"description": "YYYY-MM"}
+    )
+
+
+class SavingsPointSchema(Schema):
+    month = fields.String(required=True, metadata={"description": "YYYY-MM"})
+    claimed_pence = fields.Integer(required=True)
+    claimed_low_pence = fields.Integer(required=True)
+    claimed_high_pence = fields.Integer(required=True)
+    validated_pence = fields.Integer(required=True)
+    validated_low_pence = fields.Integer(required=True)
+    validated_high_pence = fields.Integer(required=True)
+
+
+class SavingsTotalSchema(Schema):
+    total_pence = fields.Integer(required=True)
+    se_pence = fields.Integer(required=True)
+    band_low_pence = fields.Integer(required=True)
+    band_high_pence = fields.Integer(required=True)
+    from_items_excluding_zero_pence = fields.Integer(required=True)
+    n_items = fields.Integer(required=True)
+    level = FiniteFloat(required=True)
+
+
+class SavingsSeriesSchema(Schema):
+    filters = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    months = fields.List(fields.Nested(SavingsPointSchema), required=True)
+    claimed = fields.Nested(SavingsTotalSchema, required=True)
+    validated = fields.Nested(SavingsTotalSchema, required=True)

@@ -1,0 +1,1 @@
+"""The signed-in person's personal API tokens: make (shown once), list, revoke."""

@@ -1,0 +1,134 @@
+"""Estimates (with ETag), a department's pooled estimate and the cumulative savings series."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from gains.extensions import db
+from gains.models import Department, Improvement, Status, Team
+from gains.models.base import utcnow
+from gains.services.dashboards import pool_department
+from gains.services.savings import validated_savings
+from gains.services.treasury import TreasuryFilters, treasury_dashboard
+from tests.api.conftest import assert_problem, find_improvement
+
+
+def department_id(app, code: str) -> int:
+    with app.app_context():
+        return db.session.scalars(select(Department.id).where(Department.code == code)).one()
+
+
+def test_an_estimate_with_its_etag_and_304(app, client, bearer):
+    improvement = find_improvement(
+        app, Team.name == "Benefit renewals", Improvement.status == Status.RUNNING
+    )
+    headers = bearer("member")
+    url = f"/api/v1/improvements/{improvement}/estimate"
+    first = client.get(url, headers=headers)
+    assert first.status_code == 200
+    body = first.get_json()
+    assert body["available"] is True and body["method"] == "did"
+    assert body["method_name"] == "Difference-in-differences"
+    assert body["ci_low"] <= body["effect"] <= body["ci_high"]
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, max-age=0, must-revalidate"
+    unchanged = client.get(url, headers=headers | {"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.headers["ETag"] == etag
+    assert unchanged.get_data() == b""
+    client.post(
+        f"/api/v1/improvements/{improvement}/measurements",
+        json={"rows": [{"phase": "after", "value": 1}]},
+        headers=headers,
+    )
+    changed = client.get(url, headers=headers | {"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json()["data_version"] == body["data_version"] + 1
+
+
+def test_without_data_the_estimate_says_why(app, client, bearer):
+    draft = find_improvement(
+        app, Team.name == "Benefit renewals", Improvement.status == Status.DRAFT
+    )
+    body = client.get(f"/api/v1/improvements/{draft}/estimate", headers=bearer("member")).get_json()
+    assert body["available"] is False and "no measurements" in body["reason"]
+    assert body["effect"] is None and body["result"] is None
+
+
+def test_estimates_outside_scope_are_404(app, client, bearer):
+    foreign = find_improvement(app, Department.code == "REV")
+    assert_problem(
+        client.get(f"/api/v1/improvements/{foreign}/estimate", headers=bearer("member")), 404
+    )
+
+
+@pytest.mark.parametrize("method", ["dl", "pm"])
+def test_the_pooled_estimate_is_the_dashboards(app, client, bearer, method):
+    department = department_id(app, "HLT")
+    response = client.get(
+        f"/api/v1/departments/{department}/pooled-estimate?method={method}",
+        headers=bearer("treasury"),
+    )
+    body = response.get_json()
+    with app.app_context():
+        improvements = db.session.scalars(
+            select(Improvement).where(Improvement.department_id == department)
+        ).all()
+        expected = pool_department(validated_savings(improvements), method)
+    assert body["method"] == method
+    assert [s["improvement_id"] for s in body["studies"]] == [
+        s.improvement_id for s in expected.studies
+    ]
+    if expected.result is None:
+        assert body["result"] is None and body["reason"]
+    else:
+        assert body["result"]["estimate"] == pytest.approx(expected.result.estimate)
+        assert body["result"]["k"] == expected.result.k
+
+
+def test_the_pooled_estimate_of_another_department_is_404(app, client, bearer):
+    other = department_id(app, "HLT")
+    assert_problem(
+        client.get(f"/api/v1/departments/{other}/pooled-estimate", headers=bearer("manager")), 404
+    )
+    bad = client.get(
+        f"/api/v1/departments/{other}/pooled-estimate?method=reml", headers=bearer("admin")
+    )
+    assert assert_problem(bad, 422)["errors"][0]["field"] == "method"
+
+
+def test_the_savings_series_is_treasurys(app, client, bearer):
+    response = client.get(
+        "/api/v1/savings/cumulative?pillar=managing_inputs&from=2025-04",
+        headers=bearer("treasury"),
+    )
+    body = response.get_json()
+    with app.app_context():
+        expected = treasury_dashboard(
+            TreasuryFilters(pillar="managing_inputs", start=date(2025, 4, 1)), utcnow().date()
+        )
+    assert [m["month"] for m in body["months"]] == [f"{p.month:%Y-%m}" for p in expected.months]
+    assert body["months"][-1]["validated_pence"] == expected.months[-1].validated_pence
+    assert body["months"][-1]["claimed_pence"] == expected.months[-1].claimed_pence
+    assert body["validated"]["total_pence"] == expected.validated.total_pence
+    assert body["filters"]["pillar"] == "managing_inputs" and body["filters"]["from"] == "2025-04"
+
+
+def test_savings_filters_by_department_and_refuses_unknown_ones(app, client, bearer):
+    headers = bearer("admin")
+    hlt, rev = department_id(app, "HLT"), department_id(app, "REV")
+    both = client.get(
+        f"/api/v1/savings/cumulative?department_id={hlt}&department_id={rev}", headers=headers
+    ).get_json()
+    assert both["filters"]["department_id"] == sorted([hlt, rev])
+    unknown = client.get("/api/v1/savings/cumulative?department_id=999999", headers=headers)
+    assert assert_problem(unknown, 422)["errors"][0]["field"] == "department_id"
+    month = client.get("/api/v1/savings/cumulative?to=2026-13", headers=headers)
+    assert assert_problem(month, 422)["errors"][0]["field"] == "to"
+
+
+@pytest.mark.parametrize("role_name", ["member", "manager"])
+def test_savings_are_not_for_departments(client, bearer, role_name):
+    assert_problem(client.get("/api/v1/savings/cumulative", headers=bearer(role_name)), 403)
