@@ -64,6 +64,9 @@ def register_templating(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from gains.account.views import blueprint as account_blueprint
+    from gains.admin.views import blueprint as admin_blueprint
+    from gains.audit.views import blueprint as audit_blueprint
     from gains.auth.views import blueprint as auth_blueprint
     from gains.dashboards.views import blueprint as dashboards_blueprint
     from gains.improvements.views import blueprint as improvements_blueprint
@@ -77,6 +80,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reviews_blueprint)
     app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(measurements_blueprint)
+    app.register_blueprint(account_blueprint)
+    app.register_blueprint(admin_blueprint)
+    app.register_blueprint(audit_blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

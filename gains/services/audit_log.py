@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, distinct, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from gains.exports import Column, Table
@@ -99,11 +99,11 @@ def all_of(stmt: Select, limit: int = EXPORT_LIMIT) -> list[AuditEvent]:
 def choices(stmt: Select) -> dict[str, list[Any]]:
     """The values the filters offer: the actions, record types and actors in the trail."""
     events = stmt.subquery()
-    actions = db.session.scalars(select(distinct(events.c.action)).order_by(events.c.action))
+    actions = db.session.scalars(select(events.c.action).distinct().order_by(events.c.action))
     types = db.session.scalars(
-        select(distinct(events.c.entity_type)).order_by(events.c.entity_type)
+        select(events.c.entity_type).distinct().order_by(events.c.entity_type)
     )
-    actor_ids = select(distinct(events.c.actor_id)).where(events.c.actor_id.is_not(None))
+    actor_ids = select(events.c.actor_id).where(events.c.actor_id.is_not(None)).distinct()
     actors = db.session.scalars(select(User).where(User.id.in_(actor_ids)).order_by(User.name))
     return {"actions": list(actions), "entity_types": list(types), "actors": list(actors)}
 

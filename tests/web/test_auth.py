@@ -8,7 +8,7 @@ from sqlalchemy import select
 from gains.models import User
 from tests.conftest import DEMO_LOGINS, sign_in
 
-PUBLIC_ENDPOINTS = {"auth.sign_in", "main.health", "static"}
+PUBLIC_ENDPOINTS = {"auth.sign_in", "account.set_password", "main.health", "static"}
 
 
 def routes(app):
