@@ -52,11 +52,12 @@ def create_department(actor: Any, *, name: str, code: str) -> Department:
     name, code = _clean_department(name, code, other_than=None)
     department = Department(name=name, code=code)
     db.session.add(department)
+    db.session.flush()  # its id, for the event's department
     record_event(
         actor,
         "department.created",
         department,
-        department_id=None,
+        department_id=department.id,  # so that filtering the trail by department finds it
         after={"name": name, "code": code},
     )
     return department

@@ -107,6 +107,7 @@ def test_departments_are_created_renamed_and_get_teams(app, signed_in):
         department = db.session.scalars(select(Department).where(Department.code == "HMCG")).one()
         department_id = department.id
     event = latest_events(app)[0]
+    assert event.department_id == department_id
     assert (event.action, event.after) == (
         "department.created",
         {"name": "Coastguard", "code": "HMCG"},
@@ -374,3 +375,15 @@ def test_a_bad_date_in_the_audit_filters_is_explained(app, signed_in):
         as_text=True
     )
     assert client.get("/admin/audit?date_from=2026-01-01&date_to=01/02/2026").status_code == 200
+
+
+def test_the_link_lifetime_comes_from_the_settings(app, signed_in, monkeypatch):
+    from datetime import datetime, timedelta
+
+    from gains.models.base import utcnow
+
+    monkeypatch.setitem(app.config, "ACCOUNT_RESET_HOURS", 3)
+    client = signed_in("admin")
+    client.post(f"/admin/users/{ids(app)['user']}/link")
+    expires_at = datetime.fromisoformat(latest_events(app)[0].after["expires_at"])
+    assert abs(expires_at - (utcnow() + timedelta(hours=3))) < timedelta(minutes=1)
