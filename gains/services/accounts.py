@@ -167,34 +167,29 @@ def deactivate_user(actor: Any, user: User) -> User:
     """Stop someone signing in, and end their sessions (their records stay)."""
     _lock_accounts(actor, user)
     _refuse_self(actor, user, "deactivate")
-    if not user.active:
-        raise AccountError(f"{user.name}'s account is already deactivated")
-    user.active = False
+    _set_active(actor, user, active=False)
     # Flask-Login would keep an existing session of an inactive user: end them all.
     user.session_version += 1
-    record_event(
-        actor,
-        "user.deactivated",
-        user,
-        department_id=user.department_id,
-        before={"active": True},
-        after={"active": False},
-    )
     return user
 
 
 def reactivate_user(actor: Any, user: User) -> User:
     _lock_accounts(actor, user)
-    if user.active:
-        raise AccountError(f"{user.name}'s account is already active")
-    user.active = True
+    return _set_active(actor, user, active=True)
+
+
+def _set_active(actor: Any, user: User, *, active: bool) -> User:
+    if user.active is active:
+        state = "active" if active else "deactivated"
+        raise AccountError(f"{user.name}'s account is already {state}")
+    user.active = active
     record_event(
         actor,
-        "user.reactivated",
+        "user.reactivated" if active else "user.deactivated",
         user,
         department_id=user.department_id,
-        before={"active": False},
-        after={"active": True},
+        before={"active": not active},
+        after={"active": active},
     )
     return user
 
