@@ -9,8 +9,6 @@ rolls back and shows the form again with a GOV.UK error summary (422).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import (
     Blueprint,
     Response,
@@ -54,13 +52,6 @@ def _admins_only():
     # The app-wide rule has already sent anonymous visitors to sign in.
     if current_user.role is not Role.ADMIN:
         abort(403)
-
-
-def _link_lifetimes() -> dict[str, timedelta]:
-    return {
-        account_links.INVITE: timedelta(hours=current_app.config["ACCOUNT_INVITE_HOURS"]),
-        account_links.RESET: timedelta(hours=current_app.config["ACCOUNT_RESET_HOURS"]),
-    }
 
 
 def _forget_errors(form, keep: tuple[str, ...] = ()) -> None:
@@ -236,7 +227,7 @@ def invite_user():
                 current_user,
                 user,
                 secret_key=current_app.config["SECRET_KEY"],
-                lifetimes=_link_lifetimes(),
+                lifetimes=account_links.lifetimes_from(current_app.config),
                 audit=False,  # the user.created event records the invitation
             )
         except accounts.AccountError as error:
@@ -264,7 +255,7 @@ def user(user_id: int):
         field_changes=audit_log.field_changes,
         confirm=ConfirmForm(),
         link_purpose=account_links.purpose_for(person),
-        lifetimes=_link_lifetimes(),
+        lifetimes=account_links.lifetimes_from(current_app.config),
     )
 
 
@@ -346,7 +337,7 @@ def issue_link(user_id: int):
             current_user,
             person,
             secret_key=current_app.config["SECRET_KEY"],
-            lifetimes=_link_lifetimes(),
+            lifetimes=account_links.lifetimes_from(current_app.config),
         )
     except accounts.AccountError as error:
         db.session.rollback()

@@ -16,6 +16,7 @@ the same `InvalidLink`, so the page reveals nothing about which accounts exist.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,14 @@ INVITE = "invite"
 RESET = "reset"
 PURPOSES = (INVITE, RESET)
 DEFAULT_LIFETIMES = {INVITE: timedelta(hours=72), RESET: timedelta(hours=1)}
+
+
+def lifetimes_from(config: Mapping[str, Any]) -> dict[str, timedelta]:
+    """The links' lifetimes from the app's settings (GAINS_INVITE_HOURS, GAINS_RESET_HOURS)."""
+    return {
+        INVITE: timedelta(hours=config["ACCOUNT_INVITE_HOURS"]),
+        RESET: timedelta(hours=config["ACCOUNT_RESET_HOURS"]),
+    }
 
 
 class InvalidLink(Exception):
