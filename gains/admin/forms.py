@@ -50,6 +50,13 @@ class TeamForm(FlaskForm):
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
+def forget_errors(form, keep: tuple[str, ...] = ()) -> None:
+    """Drop a GET filter form's errors (a value that is not offered means "any")."""
+    for field in form:
+        if field.name not in keep:
+            field.errors = []
+
+
 def team_choices(teams) -> list[tuple[str, str]]:
     return [("", "No team (treasury and administrators only)")] + [
         (str(team.id), f"{team.department.code}: {team.name}") for team in teams

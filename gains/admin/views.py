@@ -26,19 +26,17 @@ from sqlalchemy import select
 
 from gains.access import get_scoped_or_404, scoped
 from gains.admin.forms import (
-    AuditFilterForm,
     ConfirmForm,
     DepartmentForm,
     InviteForm,
     TeamForm,
     UserEditForm,
     UserFilterForm,
+    forget_errors,
     team_choices,
 )
-from gains.exports import table_to_csv
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Role, Team, User
-from gains.models.base import utcnow
 from gains.services import account_links, accounts, audit_log, organisation
 from gains.services.paging import paginate
 
@@ -52,12 +50,6 @@ def _admins_only():
     # The app-wide rule has already sent anonymous visitors to sign in.
     if current_user.role is not Role.ADMIN:
         abort(403)
-
-
-def _forget_errors(form, keep: tuple[str, ...] = ()) -> None:
-    for field in form:
-        if field.name not in keep:
-            field.errors = []
 
 
 def _refused(error: Exception, form) -> None:
@@ -184,7 +176,7 @@ def users():
         for name in ("department", "role", "status")
         if form[name].data and not form[name].errors
     }
-    _forget_errors(form)  # a value that is not offered means "any", not an error
+    forget_errors(form)  # a value that is not offered means "any", not an error
     stmt = scoped(select(User), current_user)
     if "department" in chosen:
         in_department = select(Team.id).where(Team.department_id == int(chosen["department"]))
@@ -347,64 +339,5 @@ def issue_link(user_id: int):
     return _render_link(person, link, created=False)
 
 
-# -- the audit trail --------------------------------------------------------------------------
-
-
-def _audit_form() -> tuple[AuditFilterForm, audit_log.AuditFilters]:
-    form = AuditFilterForm(request.args)
-    everything = scoped(select(AuditEvent), current_user)
-    offered = audit_log.choices(everything)
-    departments = db.session.scalars(
-        scoped(select(Department), current_user).order_by(Department.name)
-    )
-    form.department.choices = [("", "Any department")] + [(str(d.id), d.name) for d in departments]
-    form.actor.choices = [("", "Anyone"), (audit_log.SYSTEM_ACTOR, "The system")] + [
-        (str(u.id), f"{u.name} ({u.email})") for u in offered["actors"]
-    ]
-    form.entity_type.choices = [("", "Any record")] + [(t, t) for t in offered["entity_types"]]
-    form.action.choices = [("", "Any action")] + [(a, a) for a in offered["actions"]]
-    form.validate()
-    filters = form.filters()
-    # Only a date can be wrong; any other value that is not offered simply means "any".
-    _forget_errors(form, keep=("date_from", "date_to"))
-    return form, filters
-
-
-@blueprint.route("/audit")
-def audit():
-    form, filters = _audit_form()
-    stmt = audit_log.filtered(scoped(select(AuditEvent), current_user), filters)
-    page = audit_log.page_of(stmt, request.args.get("page", type=int) or 1)
-    arguments = form.arguments()
-    return render_template(
-        "admin/audit.html",
-        form=form,
-        errors=form.errors,
-        page=page,
-        page_url=lambda number: url_for(".audit", page=number, **arguments),
-        names=audit_log.reference_names(page.items),
-        field_changes=audit_log.field_changes,
-        arguments=arguments,
-    ), (422 if form.errors else 200)
-
-
-@blueprint.route("/audit.csv")
-def audit_csv():
-    form, filters = _audit_form()
-    stmt = audit_log.filtered(scoped(select(AuditEvent), current_user), filters)
-    events = audit_log.all_of(stmt)
-    names = {}
-    if filters.department_id is not None:
-        names["department"] = dict(form.department.choices)[str(filters.department_id)]
-    if filters.actor is not None:
-        names["actor"] = dict(form.actor.choices)[str(filters.actor)]
-    described = [*filters.describe(names), ("Made", utcnow().isoformat(timespec="seconds"))]
-    if len(events) == audit_log.EXPORT_LIMIT:
-        described.append(("Cut at", f"{audit_log.EXPORT_LIMIT} events: narrow the filters"))
-    body = table_to_csv(audit_log.events_table(events), described)
-    response = make_response(body)
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
-    response.headers["Content-Disposition"] = f'attachment; filename="gains-audit-{stamp}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# The audit trail's pages register on this blueprint too (kept in their own module).
+from gains.admin import audit_views  # noqa: E402, F401
