@@ -61,4 +61,4 @@ class ChangePasswordForm(FlaskForm):
 
 
 class SignOutEverywhereForm(FlaskForm):
-    submit = SubmitField("Sign out everywhere", widget=GovSubmitInput())
+    """A button that posts: the CSRF token is its only field."""

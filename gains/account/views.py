@@ -34,11 +34,7 @@ INVALID_LINK = (
 
 
 def _page(password_form: ChangePasswordForm, status: int = 200):
-    return render_template(
-        "account/index.html",
-        form=password_form,
-        sign_out_form=SignOutEverywhereForm(),
-    ), status
+    return render_template("account/index.html", form=password_form), status
 
 
 @blueprint.route("/")
