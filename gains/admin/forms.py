@@ -113,8 +113,6 @@ class UserEditForm(UserFields):
 class ConfirmForm(FlaskForm):
     """A button that posts: the CSRF token is its only field."""
 
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
-
 
 class UserFilterForm(FlaskForm):
     """A GET form: the list works as plain links and bookmarks."""

@@ -245,7 +245,6 @@ def user(user_id: int):
         recent=recent,
         names=audit_log.reference_names(recent.items),
         field_changes=audit_log.field_changes,
-        confirm=ConfirmForm(),
         link_purpose=account_links.purpose_for(person),
         lifetimes=account_links.lifetimes_from(current_app.config),
     )
