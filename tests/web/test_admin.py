@@ -387,3 +387,17 @@ def test_the_link_lifetime_comes_from_the_settings(app, signed_in, monkeypatch):
     client.post(f"/admin/users/{ids(app)['user']}/link")
     expires_at = datetime.fromisoformat(latest_events(app)[0].after["expires_at"])
     assert abs(expires_at - (utcnow() + timedelta(hours=3))) < timedelta(minutes=1)
+
+
+def test_the_admin_home_links_each_task_to_its_page(app, signed_in):
+    client = signed_in("admin")
+    invite(client)
+    client.post("/admin/departments/new", data={"name": "Empty Office", "code": "EMP"})
+    with app.app_context():
+        invited_id = db.session.scalars(
+            select(User.id).where(User.email == "ada.lovelace@example.org")
+        ).one()
+        empty_id = db.session.scalars(select(Department.id).where(Department.code == "EMP")).one()
+    home = client.get("/").get_data(as_text=True)
+    assert f'href="/admin/users/{invited_id}"' in home
+    assert f'href="/admin/departments/{empty_id}"' in home
