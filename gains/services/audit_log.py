@@ -19,6 +19,19 @@ from sqlalchemy.orm import selectinload
 from gains.exports import Column, Table
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Team, User
+from gains.models.enums import (
+    BatchSource,
+    BatchStatus,
+    Design,
+    Direction,
+    ImprovementKind,
+    LabelledEnum,
+    Phase,
+    Pillar,
+    Role,
+    Status,
+    StudyGroup,
+)
 from gains.services.paging import Page, paginate
 
 PAGE_SIZE = 50
@@ -28,6 +41,22 @@ SYSTEM_ACTOR = "system"  # the actor filter's value for events with no person be
 
 # Fields whose values are ids of records people know by name.
 REFERENCE_FIELDS = {"team_id": Team, "department_id": Department}
+# Fields holding a stored enum value, shown with the label people know ("Submitted for
+# review", not "submitted"); `status` means different things on different records.
+ENUM_FIELDS: dict[str, type[LabelledEnum]] = {
+    "role": Role,
+    "kind": ImprovementKind,
+    "pillar": Pillar,
+    "direction": Direction,
+    "design": Design,
+    "phase": Phase,
+    "study_group": StudyGroup,
+    "source": BatchSource,
+}
+STATUS_BY_RECORD: dict[str, type[LabelledEnum]] = {
+    "improvements": Status,
+    "upload_batches": BatchStatus,
+}
 FIELD_LABELS = {
     "team_id": "Team",
     "department_id": "Department",
@@ -139,13 +168,26 @@ def reference_names(events: Iterable[AuditEvent]) -> dict[tuple[str, Any], str]:
     return names
 
 
-def _text(field: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
+def _enum_label(entity_type: str, field: str, value: Any) -> str | None:
+    enum = STATUS_BY_RECORD.get(entity_type) if field == "status" else ENUM_FIELDS.get(field)
+    if enum is None or not isinstance(value, str):
+        return None
+    try:
+        return enum(value).label
+    except ValueError:  # a value from an older vocabulary: show it as stored
+        return None
+
+
+def _text(entity_type: str, field: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
     if value is None:
         return "(none)"
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if (field, value) in names:
         return f"{names[(field, value)]} (#{value})"
+    label = _enum_label(entity_type, field, value)
+    if label is not None:
+        return label
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
@@ -159,8 +201,10 @@ def field_changes(event: AuditEvent, names: dict[tuple[str, Any], str]) -> list[
         FieldChange(
             field=field,
             label=field_label(field),
-            before=_text(field, before[field], names) if field in before else None,
-            after=_text(field, after[field], names) if field in after else None,
+            before=_text(event.entity_type, field, before[field], names)
+            if field in before
+            else None,
+            after=_text(event.entity_type, field, after[field], names) if field in after else None,
         )
         for field in fields
     ]

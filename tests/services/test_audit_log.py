@@ -86,12 +86,12 @@ def test_changes_read_as_fields_with_names_for_ids(session):
     names = audit_log.reference_names([event])
     changes = audit_log.field_changes(event, names)
     assert [(c.label, c.before, c.after) for c in changes] == [
-        ("Role", "member", "manager"),
+        ("Role", "Service team member", "Manager"),
         ("Team", f"{old_team.name} (#{old_team.id})", f"Casework (#{casework.id})"),
     ]
     words = audit_log.changes_in_words(changes)
     assert words == (
-        f"Role: member → manager; "
+        f"Role: Service team member → Manager; "
         f"Team: {old_team.name} (#{old_team.id}) → Casework (#{casework.id})"
     )
 
@@ -142,4 +142,20 @@ def test_export_cells_that_look_like_formulas_become_text(session):
     row = dict(zip(lines[2], lines[3], strict=True))
     assert row["Note"] == "'=1+1 wrong file"
     assert row["Actor"] == "System" and row["When (UTC)"] == "2026-01-02T03:04:05+00:00"
-    assert row["Changes"] == "Status: active → withdrawn"
+    assert row["Changes"] == "Status: Active → Withdrawn"  # labels, not stored values
+
+
+def test_stored_values_read_as_their_labels_by_record(session):
+    improvement = AuditEvent(
+        entity_type="improvements",
+        action="improvement.submit",
+        before={"status": "running", "pillar": "engaging_users"},
+        after={"status": "submitted", "pillar": "no_such_pillar"},
+    )
+    assert audit_log.changes_in_words(audit_log.field_changes(improvement, {})) == (
+        "Status: Running → Submitted for review; "
+        "Pillar: Engaging users and citizens → no_such_pillar"
+    )
+    batch = AuditEvent(entity_type="upload_batches", action="x", after={"status": "pending"})
+    words = audit_log.changes_in_words(audit_log.field_changes(batch, {}))
+    assert words == "Status: Awaiting confirmation"
