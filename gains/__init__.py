@@ -66,7 +66,10 @@ def register_templating(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from gains import api
+    from gains.account.views import blueprint as account_blueprint
+    from gains.admin.views import blueprint as admin_blueprint
     from gains.api_tokens.views import blueprint as api_tokens_blueprint
+    from gains.audit.views import blueprint as audit_blueprint
     from gains.auth.views import blueprint as auth_blueprint
     from gains.dashboards.views import blueprint as dashboards_blueprint
     from gains.improvements.views import blueprint as improvements_blueprint
@@ -85,6 +88,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_blueprint)
     app.register_blueprint(publication_blueprint)
     app.register_blueprint(api_tokens_blueprint)
+    app.register_blueprint(account_blueprint)
+    app.register_blueprint(admin_blueprint)
+    app.register_blueprint(audit_blueprint)
     api.init_app(app)
 
 

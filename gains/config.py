@@ -135,6 +135,8 @@ SETTINGS: tuple[Setting, ...] = (
         _non_empty,
         "memory://",
     ),
+    Setting("INVITE_HOURS", "How long an invitation's set-password link works.", _positive_int, 72),
+    Setting("RESET_HOURS", "How long a password-reset link works.", _positive_int, 1),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -172,6 +174,8 @@ def build_flask_config(settings: Mapping[str, Any], instance_path: str | Path) -
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "LOG_LEVEL": settings["LOG_LEVEL"],
         "PERMANENT_SESSION_LIFETIME": settings["SESSION_HOURS"] * 3600,
+        "ACCOUNT_INVITE_HOURS": settings["INVITE_HOURS"],
+        "ACCOUNT_RESET_HOURS": settings["RESET_HOURS"],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

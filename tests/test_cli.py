@@ -129,6 +129,54 @@ def test_create_user_makes_an_admin_who_can_sign_in(tmp_path):
     assert "at least 10 characters" in short.stderr
 
 
+def test_create_user_can_print_an_invitation_link_instead_of_a_password(tmp_path):
+    env = {"GAINS_SECRET_KEY": "k" * 32, "GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/i.db"}
+    assert run_gains("db", "upgrade", env=env).returncode == 0
+    made = run_gains(
+        "create-user",
+        "--email",
+        "first.admin@example.org",
+        "--name",
+        "First Admin",
+        "--invite",
+        "--site-url",
+        "https://gains.example/",
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "no email is sent" in made.stdout
+    link = made.stdout.strip().splitlines()[-1]
+    assert link.startswith("https://gains.example/account/set-password/")
+    token = link.rsplit("/", 1)[1]
+
+    from gains.extensions import db
+    from tests.conftest import make_test_app
+
+    app = make_test_app(env["GAINS_DATABASE_URL"], SECRET_KEY=env["GAINS_SECRET_KEY"])
+    with app.app_context():
+        from gains.services.account_links import user_for_link
+
+        user, purpose = user_for_link(token, secret_key=env["GAINS_SECRET_KEY"])
+        assert (user.email, user.password_hash, purpose) == (
+            "first.admin@example.org",
+            None,
+            "invite",
+        )
+        db.engine.dispose()
+    both = run_gains(
+        "create-user",
+        "--email",
+        "c@example.org",
+        "--name",
+        "C",
+        "--invite",
+        "--password",
+        "a-long-password",
+        env=env,
+    )
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
 def test_stats_needs_no_database_and_no_secret(tmp_path):
     env = {"GAINS_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}
     result = run_gains(

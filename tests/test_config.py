@@ -66,3 +66,13 @@ def test_missing_secret_is_refused_outside_testing():
         check_required({"SECRET_KEY": None})
     check_required({"SECRET_KEY": None, "TESTING": True})
     check_required({"SECRET_KEY": "set"})
+
+
+def test_set_password_link_lifetimes(tmp_path):
+    defaults = build_flask_config(read_environment({}), tmp_path)
+    assert (defaults["ACCOUNT_INVITE_HOURS"], defaults["ACCOUNT_RESET_HOURS"]) == (72, 1)
+    chosen = read_environment({"GAINS_INVITE_HOURS": "24", "GAINS_RESET_HOURS": "2"})
+    config = build_flask_config(chosen, tmp_path)
+    assert (config["ACCOUNT_INVITE_HOURS"], config["ACCOUNT_RESET_HOURS"]) == (24, 2)
+    with pytest.raises(ConfigError, match="GAINS_RESET_HOURS"):
+        read_environment({"GAINS_RESET_HOURS": "0"})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import click
+from flask import current_app, url_for
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Department, Role, Team
+from gains.services.account_links import issue_link, lifetimes_from
 from gains.services.accounts import AccountError, create_user
 
 
@@ -22,10 +24,25 @@ from gains.services.accounts import AccountError, create_user
 )
 @click.option("--department", "department_code", help="Department short code (members, managers).")
 @click.option("--team", "team_name", help="Team name within the department (members, managers).")
-@click.password_option(help="Asked for twice when not given; at least 10 characters.")
+@click.option("--password", help="Asked for twice when not given; at least 10 characters.")
+@click.option(
+    "--invite",
+    is_flag=True,
+    help="Set no password: print a one-time set-password link for the person instead.",
+)
+@click.option(
+    "--site-url",
+    help="The site's address, to print the invitation as a whole link (e.g. https://gains.example).",
+)
 @with_appcontext
-def create_user_command(email, name, role, department_code, team_name, password) -> None:
+def create_user_command(
+    email, name, role, department_code, team_name, password, invite, site_url
+) -> None:
     """Create an account; members and managers need --department and --team."""
+    if invite and password:
+        raise click.UsageError("Give --password or --invite, not both.")
+    if not invite and password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     team = None
     if department_code or team_name:
         team = db.session.scalars(
@@ -41,5 +58,24 @@ def create_user_command(email, name, role, department_code, team_name, password)
         )
     except AccountError as error:
         raise click.UsageError(str(error)) from None
+    link = None
+    if invite:
+        link = issue_link(
+            None,
+            user,
+            secret_key=current_app.config["SECRET_KEY"],
+            lifetimes=lifetimes_from(current_app.config),
+            audit=False,  # the user.created event records the invitation
+        )
     db.session.commit()
     click.echo(f"Created {user.role.label.lower()} {user.email}.")
+    if link is not None:
+        with current_app.test_request_context():
+            path = url_for("account.set_password", token=link.token)
+        where = (site_url or "").rstrip("/")
+        click.echo(
+            f"One-time set-password link (works once, until {link.expires_at:%Y-%m-%d %H:%M} "
+            f"UTC; no email is sent):\n{where}{path}"
+        )
+        if not where:
+            click.echo("Put the site's address in front of it (or pass --site-url).")

@@ -20,6 +20,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_entity", "entity_type", "entity_id"),
         Index("ix_audit_events_department_time", "department_id", "occurred_at"),
+        Index("ix_audit_events_improvement_time", "improvement_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
@@ -30,6 +31,10 @@ class AuditEvent(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     entity_type: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[int | None] = mapped_column(Integer)
+    # The improvement the record belongs to (the improvement itself, or its batch, row, review
+    # or amendment), filled in by `record_event`, so that an improvement's audit page is one
+    # indexed query. No foreign key: the trail outlives a deleted draft, batch or row.
+    improvement_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(60))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

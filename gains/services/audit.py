@@ -26,6 +26,13 @@ def snapshot(record: Any, fields: tuple[str, ...] | list[str]) -> dict[str, Any]
     return {name: jsonable(getattr(record, name)) for name in fields}
 
 
+def improvement_id_of(entity: Any) -> int | None:
+    """The improvement a record belongs to, if any (for the improvement's audit page)."""
+    if type(entity).__tablename__ == "improvements":
+        return entity.id
+    return getattr(entity, "improvement_id", None)
+
+
 def record_event(
     actor: Any,
     action: str,
@@ -43,6 +50,7 @@ def record_event(
         department_id=department_id,
         entity_type=type(entity).__tablename__,
         entity_id=entity.id,
+        improvement_id=improvement_id_of(entity),
         action=action,
         before=before,
         after=after,

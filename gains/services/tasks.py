@@ -26,6 +26,7 @@ class TaskItem:
     label: str
     improvement_id: int | None = None
     detail: str = ""
+    record_id: int | None = None  # the person or department an admin task is about
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def _administration(user: Any) -> list[TaskGroup]:
             "These people cannot sign in until they set a password.",
             "Every account has a password.",
             no_password,
-            lambda u: TaskItem(f"{u.name} ({u.email})", None, u.role.label),
+            lambda u: TaskItem(f"{u.name} ({u.email})", None, u.role.label, record_id=u.id),
         ),
         _group(
             "empty_departments",
@@ -188,7 +189,7 @@ def _administration(user: Any) -> list[TaskGroup]:
             "Add a team so that people can join the department.",
             "Every department has at least one team.",
             empty_departments,
-            lambda d: TaskItem(d.name, None, d.code),
+            lambda d: TaskItem(d.name, None, d.code, record_id=d.id),
         ),
     ]
 

@@ -1,7 +1,7 @@
 """Personal API tokens
 
 Revision ID: 0003_api_tokens
-Revises: 0001
+Revises: 0002_audit_improvement
 Create Date: 2026-11-28 08:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0003_api_tokens"
-down_revision = "0001"
+down_revision = "0002_audit_improvement"
 branch_labels = None
 depends_on = None
 

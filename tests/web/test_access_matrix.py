@@ -218,6 +218,44 @@ MATRIX |= {
 }
 
 
+# Administration is for admins only: the blueprint refuses every other role (403) before any
+# record is looked up. Admins belong to no department, so their cells are single.
+ADMIN_ONLY = dict(member=FB, manager=FB, treasury=FB)
+MATRIX |= {
+    ("admin.index", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.departments", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.new_department", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.new_department", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=422),
+    ("admin.department", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.department", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=422),  # add a team
+    ("admin.edit_department", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.edit_department", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=422),
+    ("admin.edit_team", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.edit_team", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=422),
+    ("admin.users", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.user", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.invite_user", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.invite_user", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=422),
+    ("admin.edit_user", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.edit_user", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=422),
+    ("admin.issue_link", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.deactivate_user", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=303),
+    ("admin.reactivate_user", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=303),
+    ("admin.sign_out_user_everywhere", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=303),
+    ("admin.audit", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.audit_csv", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    # Your own account: everyone signed in; a set-password link that is not real is one
+    # generic 404, and a signed-in visitor is asked to sign out first (409).
+    ("account.index", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
+    ("account.change_password", "POST"): Row(SIGN_IN, 422, 422, 422, 422),
+    ("account.sign_out_everywhere", "POST"): Row(SIGN_IN, 303, 303, 303, 303),
+    ("account.set_password", "GET"): Row(404, 409, 409, 409, 409, args={"token": "forged"}),
+    ("account.set_password", "POST"): Row(404, 409, 409, 409, 409, args={"token": "forged"}),
+    # An improvement's audit trail follows the improvement.
+    ("audit.improvement", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="draft"),
+}
+
+
 def route_methods(app) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
@@ -243,7 +281,11 @@ def _user(session, email: str) -> User:
 def build_target(session, scope: str, state: str | None, role: str) -> dict[str, int]:
     """The records one scope's request points at, in the state the row asks for."""
     owner = _user(session, OWNER_EMAIL[scope])
-    values: dict[str, int] = {"department_id": owner.department_id, "team_id": owner.team_id}
+    values: dict[str, int] = {
+        "department_id": owner.department_id,
+        "team_id": owner.team_id,
+        "user_id": owner.id,
+    }
     token_owner = owner
     if scope == "own" and role != "anonymous":
         token_owner = _user(session, DEMO_LOGINS[role])

@@ -16,9 +16,10 @@ def make_token(client, name="Nightly export", days="30"):
     return client.post("/account/tokens/", data={"name": name, "lifetime_days": days})
 
 
-def test_the_page_is_in_the_navigation_for_everyone_signed_in(signed_in, role):
+def test_the_page_is_linked_from_everyones_account_page(signed_in, role):
     client = signed_in(role)
-    assert 'href="/account/tokens/"' in client.get("/").get_data(as_text=True)
+    assert 'href="/account/"' in client.get("/").get_data(as_text=True)
+    assert 'href="/account/tokens/"' in client.get("/account/").get_data(as_text=True)
     assert client.get("/account/tokens/").status_code == 200
 
 

@@ -10,6 +10,7 @@ from tests.conftest import DEMO_LOGINS, sign_in
 
 PUBLIC_ENDPOINTS = {
     "auth.sign_in",
+    "account.set_password",
     "main.health",
     "static",
     "api_docs.openapi_json",

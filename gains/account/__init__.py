@@ -1,0 +1,1 @@
+"""Your account: details, password, signing out everywhere; and one-time set-password links."""

@@ -1,0 +1,123 @@
+"""Your account (`/account`) and the public set-password page behind one-time links.
+
+`/account` is for anyone signed in: their details, changing their password (the current one
+is required) and signing out everywhere. It is a page of sections so that others (API
+tokens) can be added beside them.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from gains.account.forms import ChangePasswordForm, SetPasswordForm, SignOutEverywhereForm
+from gains.auth import public
+from gains.extensions import db
+from gains.services import accounts
+from gains.services.account_links import InvalidLink, set_password_with_link, user_for_link
+
+blueprint = Blueprint("account", __name__, url_prefix="/account")
+
+INVALID_LINK = (
+    "This link cannot be used. It may have expired, been used already, or been replaced by a "
+    "newer one. Ask your administrator for a new link."
+)
+
+
+def _page(password_form: ChangePasswordForm, status: int = 200):
+    return render_template("account/index.html", form=password_form), status
+
+
+@blueprint.route("/")
+def index():
+    return _page(ChangePasswordForm())
+
+
+@blueprint.post("/password")
+def change_password():
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()  # the model itself, not the proxy
+    if form.validate_on_submit():
+        try:
+            accounts.change_own_password(
+                user,
+                current_password=form.current_password.data,
+                new_password=form.password.data,
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            form.current_password.errors = [*form.current_password.errors, str(error)]
+        else:
+            db.session.commit()
+            # The new session version ended every session, this one too: start a fresh one.
+            session.clear()
+            login_user(user)
+            flash("Your password is changed. You are signed out everywhere else.", "success")
+            return redirect(url_for(".index"), code=303)
+    return _page(form, 422)
+
+
+@blueprint.post("/sign-out-everywhere")
+def sign_out_everywhere():
+    if not SignOutEverywhereForm().validate_on_submit():
+        return _page(ChangePasswordForm(), 400)
+    user = current_user._get_current_object()  # the model itself, not the proxy
+    accounts.sign_out_everywhere(user, user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out everywhere, on every device.", "success")
+    return redirect(url_for("auth.sign_in"), code=303)
+
+
+def _private(response):
+    """The token is in the URL: keep the page out of caches. (The page's own meta tag keeps
+    it out of Referer headers; the site-wide policy already sends them only to this site.)"""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.route("/set-password/<token>", methods=["GET", "POST"])
+@public
+def set_password(token: str):
+    if current_user.is_authenticated:
+        # Someone else's link in a signed-in browser (or their own): sign out first, so that
+        # nobody sets a password for an account while signed in as another.
+        return _private(make_response(render_template("account/signed_in.html"), 409))
+    secret_key = current_app.config["SECRET_KEY"]
+    form = SetPasswordForm()
+    try:
+        user, purpose = user_for_link(token, secret_key=secret_key)
+    except InvalidLink:
+        return _private(
+            make_response(render_template("account/invalid_link.html", message=INVALID_LINK), 404)
+        )
+    if form.validate_on_submit():
+        try:
+            set_password_with_link(token, form.password.data, secret_key=secret_key)
+        except InvalidLink:
+            db.session.rollback()
+            return _private(
+                make_response(
+                    render_template("account/invalid_link.html", message=INVALID_LINK), 404
+                )
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            form.password.errors = [*form.password.errors, str(error)]
+        else:
+            db.session.commit()
+            flash("Your password is set. Sign in with it now.", "success")
+            return redirect(url_for("auth.sign_in"), code=303)
+    status = 422 if form.errors else 200
+    page = render_template("account/set_password.html", form=form, user=user, purpose=purpose)
+    return _private(make_response(page, status))

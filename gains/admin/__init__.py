@@ -1,0 +1,1 @@
+"""Administration: departments, teams, people, and the whole audit trail (admins only)."""

@@ -1,0 +1,1 @@
+"""The audit trail of one improvement, for whoever may read the improvement."""

@@ -1,0 +1,70 @@
+"""An improvement's audit page: for whoever may read the improvement, and nobody else."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gains.extensions import db
+from gains.models import AuditEvent, Department, Improvement, Team
+
+
+def first(app, *criteria) -> int:
+    with app.app_context():
+        return db.session.scalars(
+            select(Improvement.id)
+            .join(Team)
+            .join(Department)
+            .where(*criteria)
+            .order_by(Improvement.id)
+        ).first()
+
+
+def test_the_improvement_page_links_to_its_audit_trail(app, signed_in):
+    client = signed_in("member")
+    improvement_id = first(app, Team.name == "Benefit renewals")
+    html = client.get(f"/improvements/{improvement_id}").get_data(as_text=True)
+    assert f'href="/improvements/{improvement_id}/audit"' in html
+
+
+def test_the_audit_page_lists_the_improvement_events_with_their_changes(app, signed_in):
+    client = signed_in("member")
+    improvement_id = first(app, Team.name == "Benefit renewals")
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.improvement_id == improvement_id)
+        ).all()
+        others = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.improvement_id != improvement_id).limit(1)
+        ).all()
+    assert actions and others
+    page = client.get(f"/improvements/{improvement_id}/audit")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"{len(actions)} event" in html
+    for action in set(actions):
+        assert action in html
+
+
+def test_scoping_follows_the_improvement(app, signed_in):
+    own_team = first(app, Team.name == "Benefit renewals")
+    colleague = first(app, Team.name == "Casework")
+    other_department = first(app, Department.code == "REV")
+    member = signed_in("member")
+    assert member.get(f"/improvements/{own_team}/audit").status_code == 200
+    assert member.get(f"/improvements/{colleague}/audit").status_code == 404
+    assert member.get(f"/improvements/{other_department}/audit").status_code == 404
+    member.post("/auth/sign-out")
+    manager = signed_in("manager")
+    assert manager.get(f"/improvements/{colleague}/audit").status_code == 200
+    assert manager.get(f"/improvements/{other_department}/audit").status_code == 404
+    manager.post("/auth/sign-out")
+    for role in ("treasury", "admin"):
+        reader = signed_in(role)
+        assert reader.get(f"/improvements/{other_department}/audit").status_code == 200
+        reader.post("/auth/sign-out")
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(app, client):
+    improvement_id = first(app, Team.name == "Benefit renewals")
+    response = client.get(f"/improvements/{improvement_id}/audit")
+    assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
