@@ -27,7 +27,7 @@ CHROMIUM ?= /usr/lib/chromium/chromium
 
 help:
 	@echo "make run    install everything, migrate, seed demo data if empty, serve on http://$(HOST):$(PORT)"
-	@echo "make test   install test dependencies, start a throw-away PostgreSQL, run every test on SQLite and PostgreSQL, ruff"
+	@echo "make test   install test dependencies and chromium, start a throw-away PostgreSQL, run every test on SQLite and PostgreSQL, ruff"
 	@echo "make screenshots  run the browser journeys and save their last screens in docs/screenshots/"
 	@echo "make lint   ruff check and format check"
 	@echo "make format ruff format and fix"
@@ -72,7 +72,7 @@ browser:
 	fi
 
 screenshots: install-test browser
-	GAINS_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser --backends sqlite -q
+	$(VENV)/bin/pytest tests/browser --backends sqlite --screenshots -q
 
 # A local secret for development, generated once and kept out of git (instance/ is ignored).
 instance/secret_key:

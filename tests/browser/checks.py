@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +93,11 @@ PAGE_CHECKS = """() => {
 
 @functools.cache
 def _axe_source() -> str:
+    if not AXE_SOURCE.exists():
+        raise FileNotFoundError(
+            f"{AXE_SOURCE.relative_to(ROOT)} is missing: `make install-test` installs the npm "
+            "packages, axe-core among them (a devDependency in package.json)"
+        )
     return AXE_SOURCE.read_text(encoding="utf-8")
 
 
@@ -104,18 +108,21 @@ class AxeTally:
     pages: int = 0
     rules: int = 0
     by_impact: Counter = field(default_factory=Counter)
+    by_rule: Counter = field(default_factory=Counter)
 
     def add(self, rules: int, violations: list[dict]) -> None:
         self.pages += 1
         self.rules += rules
         self.by_impact.update(v["impact"] or "unknown" for v in violations)
+        self.by_rule.update(f"{v['id']} ({v['impact']})" for v in violations)
 
     def summary(self) -> str:
         impacts = ("critical", "serious", "moderate", "minor")
         counts = ", ".join(f"{impact} {self.by_impact.get(impact, 0)}" for impact in impacts)
+        rules = ", ".join(f"{rule} × {n}" for rule, n in sorted(self.by_rule.items()))
         return (
             f"axe-core: {self.pages} screens checked, {self.rules} rule checks; "
-            f"violations by impact: {counts}"
+            f"violations by impact: {counts}" + (f"; by rule: {rules}" if rules else "")
         )
 
 
@@ -127,10 +134,10 @@ class Visitor:
     screen they reach, and `assert_clean()` fails if a page was reached and never checked, or
     if the browser logged an error (a CSP violation, a script error, a failed component)."""
 
-    def __init__(self, page: Page, *, javascript: bool, name: str) -> None:
+    def __init__(self, page: Page, *, javascript: bool, screenshots: bool = False) -> None:
         self.page = page
         self.javascript = javascript
-        self.name = name
+        self.screenshots = screenshots
         self.problems: list[str] = []
         self.unchecked: str | None = None
         self.screens: list[str] = []
@@ -200,9 +207,9 @@ class Visitor:
         assert not failing, f"{where}: axe found serious or critical problems: {failing}"
 
     def screenshot(self, name: str) -> None:
-        """Save this screen as docs/screenshots/<name>.png when GAINS_SCREENSHOTS is set:
+        """Save this screen as docs/screenshots/<name>.png when pytest runs with --screenshots:
         viewport-sized and reduced to a palette, so the committed files stay small."""
-        if not os.environ.get("GAINS_SCREENSHOTS"):
+        if not self.screenshots:
             return
         from PIL import Image
 

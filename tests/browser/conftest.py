@@ -6,8 +6,8 @@
 - Each test gets the app served from a thread on a fresh copy of its backend's demo database
   (see server.py), and pages (`Visitor`) that check every screen they reach: axe-core, one h1,
   labelled inputs, a skip link, error summaries that link to their fields, no console errors.
-- `GAINS_SCREENSHOTS=1` (or `make screenshots`) saves each journey's last screen to
-  docs/screenshots/.
+- `pytest tests/browser --screenshots` (`make screenshots`) saves each journey's last screen
+  to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -133,7 +133,11 @@ def visit(browser: Browser, live_server, request: pytest.FixtureRequest) -> Iter
             viewport={"width": 1024, "height": 768},
             accept_downloads=True,
         )
-        visitor = Visitor(context.new_page(), javascript=javascript, name=request.node.name)
+        visitor = Visitor(
+            context.new_page(),
+            javascript=javascript,
+            screenshots=request.config.getoption("screenshots"),
+        )
         visitors.append(visitor)
         return visitor
 

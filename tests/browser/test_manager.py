@@ -17,10 +17,17 @@ from gains.services import improvements as workflow
 from gains.services.improvements import ImprovementPlan
 from gains.services.measurements import record_batch
 from tests.browser.checks import Visitor
-from tests.browser.steps import expect_status, flash, sign_in, sign_out
+from tests.browser.steps import (
+    MINUTES_AFTER,
+    MINUTES_BEFORE,
+    TITLE,
+    expect_status,
+    flash,
+    sign_in,
+    sign_out,
+)
 from tests.conftest import DEMO_LOGINS
 
-TITLE = "Book the renewal appointment in the invitation letter"
 COMMENT = (
     "A minute of a caseworker's time is valued at £0.38 in this year's unit costs, "
     "not £0.45. Please amend the value per unit and resubmit."
@@ -49,10 +56,8 @@ def submitted_by_the_team(live_server) -> str:
         )
         improvement = workflow.create_improvement(member, member.team, plan)
         workflow.start(member, improvement)
-        before = (31.5, 29.0, 33.2, 30.8, 28.9, 32.4, 30.1, 31.7, 29.6, 30.9)
-        after = (26.2, 27.8, 25.1, 26.9, 28.0, 25.7, 27.1, 26.4, 24.9, 27.3)
-        rows = [{"phase": "before", "value": value} for value in before]
-        rows += [{"phase": "after", "value": value} for value in after]
+        rows = [{"phase": "before", "value": value} for value in MINUTES_BEFORE]
+        rows += [{"phase": "after", "value": value} for value in MINUTES_AFTER]
         record_batch(member, improvement, rows, source=BatchSource.FORM)
         workflow.submit(member, improvement)
         db.session.commit()
@@ -157,7 +162,7 @@ def test_manager_requests_changes_then_approves_and_the_pooled_effect_changes(
     assert pooled.startswith("Pooled standardised effect"), pooled
     pooled_k = manager.page.locator(".govuk-summary-list__row", has_text="Improvements pooled (k)")
     expect(pooled_k.locator("dd")).to_have_text("3")
-    manager.page.get_by_role(
-        "heading", name="Pooled effect of approved improvements"
-    ).scroll_into_view_if_needed()
+    manager.page.locator("#pooled").evaluate(
+        "heading => heading.scrollIntoView({ behavior: 'instant' })"
+    )
     manager.screenshot("2-manager-pooled-effect")

@@ -8,22 +8,25 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.checks import Visitor
-from tests.browser.steps import data_version, expect_status, flash, sign_in
+from tests.browser.steps import (
+    MINUTES_AFTER,
+    MINUTES_BEFORE,
+    TITLE,
+    data_version,
+    expect_status,
+    flash,
+    sign_in,
+)
 
-TITLE = "Book the renewal appointment in the invitation letter"
-
-# Twenty rows of minutes taken to complete a renewal, before and after go-live on 1 June 2026.
-BEFORE = (31.5, 29.0, 33.2, 30.8, 28.9, 32.4, 30.1, 31.7, 29.6, 30.9)
-AFTER = (26.2, 27.8, 25.1, 26.9, 28.0, 25.7, 27.1, 26.4, 24.9, 27.3)
 BAD_LINE = 6  # the header is line 1
 BAD_VALUE = "30,5"  # a decimal comma, as a European spreadsheet saves it
 
 
 def measurements_csv(*, with_bad_row: bool) -> bytes:
     lines = ["phase,group,unit,date,value"]
-    for day, value in enumerate(BEFORE, start=4):
+    for day, value in enumerate(MINUTES_BEFORE, start=4):
         lines.append(f"before,treatment,renewal {day:03},2026-05-{day:02},{value}")
-    for day, value in enumerate(AFTER, start=4):
+    for day, value in enumerate(MINUTES_AFTER, start=4):
         lines.append(f"after,treatment,renewal {day + 100:03},2026-06-{day:02},{value}")
     if with_bad_row:
         phase, group, unit, date, _ = lines[BAD_LINE - 1].split(",")

@@ -71,4 +71,5 @@ def test_treasury_filters_cumulative_savings_and_downloads_the_same_figures(visi
     assert in_the_file == on_the_page
     written = " ".join(f"{name} {value}" for name, value in filters.items())
     assert DEPARTMENT in written and PILLAR in written, filters
+    page.evaluate("() => window.scrollTo({ top: 0, behavior: 'instant' })")
     treasury.screenshot("3-treasury-filtered-savings")
