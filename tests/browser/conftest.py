@@ -61,7 +61,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 def find_chromium() -> str | None:
-    configured = os.environ.get("GAINS_CHROMIUM")
+    configured = os.environ.get("CHROMIUM_PATH")  # not GAINS_*: the app refuses unknown ones
     if configured:
         return configured if Path(configured).exists() else None
     for candidate in CHROMIUM_CANDIDATES:
