@@ -21,12 +21,14 @@ STATIC := gains/static
 GOVUK := node_modules/govuk-frontend/dist/govuk
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CHROMIUM ?= /usr/lib/chromium/chromium
 
-.PHONY: help run test install install-test assets db seed serve lint format check-migrations clean
+.PHONY: help run test install install-test assets browser screenshots db seed serve lint format check-migrations clean
 
 help:
 	@echo "make run    install everything, migrate, seed demo data if empty, serve on http://$(HOST):$(PORT)"
-	@echo "make test   install test dependencies, start a throw-away PostgreSQL, run every test on SQLite and PostgreSQL, ruff"
+	@echo "make test   install test dependencies and chromium, start a throw-away PostgreSQL, run every test on SQLite and PostgreSQL, ruff"
+	@echo "make screenshots  run the browser journeys and save their last screens in docs/screenshots/"
 	@echo "make lint   ruff check and format check"
 	@echo "make format ruff format and fix"
 	@echo "make clean  remove the environment, node_modules, copied assets and the local database"
@@ -55,6 +57,23 @@ assets: node_modules/.package-lock.json
 	cp $(GOVUK)/govuk-frontend.min.css $(GOVUK)/govuk-frontend.min.js $(STATIC)/
 	cp node_modules/htmx.org/dist/htmx.min.js $(STATIC)/
 
+# The browser tests drive Debian's chromium (Playwright's own browser download does not work
+# on these machines). Installed here when missing and run as root; otherwise say which package.
+# Outside CI the browser tests then skip with that reason; with CI=true they fail.
+browser:
+	@if [ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null; then \
+		: ; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests (apt-get install -y chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Debian's chromium package: apt-get install chromium (as root)"; \
+		[ "$${CI:-}" != "true" ]; \
+	fi
+
+screenshots: install-test browser
+	$(VENV)/bin/pytest tests/browser --backends sqlite --screenshots -q
+
 # A local secret for development, generated once and kept out of git (instance/ is ignored).
 instance/secret_key:
 	@mkdir -p instance
@@ -66,7 +85,7 @@ run: install instance/secret_key
 	GAINS_SECRET_KEY=$${GAINS_SECRET_KEY:-$$(cat instance/secret_key)} $(VENV)/bin/gains seed-demo --if-empty
 	GAINS_SECRET_KEY=$${GAINS_SECRET_KEY:-$$(cat instance/secret_key)} $(VENV)/bin/gains run --host $(HOST) --port $(PORT)
 
-test: install-test
+test: install-test browser
 	$(VENV)/bin/python scripts/run_tests.py
 
 lint: install-test

@@ -46,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("GAINS_TEST_BACKENDS", ",".join(BACKENDS)),
         help="comma-separated database backends to run database tests on",
     )
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="browser tests save each journey's last screen in docs/screenshots/",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -199,6 +199,22 @@ def estimate(improvement_id: int):
     )
 
 
+@blueprint.route("/<int:improvement_id>/charts")
+def charts_panel(improvement_id: int):
+    """The charts panel alone, for htmx to redraw when measurements change."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    if not wants_fragment():
+        return redirect(url_for(".view", improvement_id=improvement.id, _anchor="charts"))
+    chart_cells, weekly = chart_data(improvement)
+    return render_page_or_fragment(
+        "improvements/partials/charts.html",
+        "improvements/partials/charts.html",
+        improvement=improvement,
+        chart_cells=chart_cells,
+        weekly=weekly,
+    )
+
+
 @blueprint.route("/<int:improvement_id>/edit", methods=["GET", "POST"])
 def edit(improvement_id: int):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)

@@ -60,9 +60,14 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 
 def _dates(column: pd.Series) -> pd.Series:
-    dates = pd.to_datetime(column, errors="coerce", format="ISO8601")
-    if dates.isna().any() and column.notna().any():
-        first = int(dates.isna().to_numpy().nonzero()[0][0])
+    """Dates are optional row by row: a blank stays missing (NaT); only a date that is there
+    and cannot be read is refused. (Refusing every blank once any row had a date made one
+    undated form row hide the estimate of an improvement whose upload was dated.)"""
+    given = column.notna() & column.astype("string").str.strip().ne("").fillna(False)
+    dates = pd.to_datetime(column.where(given), errors="coerce", format="ISO8601")
+    unreadable = dates.isna() & given
+    if unreadable.any():
+        first = int(unreadable.to_numpy().nonzero()[0][0])
         raise StatsInputError(
             f"column 'date' has an unreadable date in data row {first + 1} (use YYYY-MM-DD)"
         )

@@ -44,3 +44,19 @@ def test_the_review_page_shows_the_charts(app, signed_in):
     ident = improvement_id(app, "Save and return on the renewal form")
     html = client.get(f"/reviews/{ident}").get_data(as_text=True)
     assert f"/improvements/{ident}/charts/distributions.svg" in html
+
+
+def test_the_charts_panel_redraws_for_htmx_with_the_data_version_in_each_url(app, signed_in):
+    client = signed_in("admin")
+    ident = improvement_id(app, "Same-day discharge checklist")
+    with app.app_context():
+        version = db.session.get(Improvement, ident).data_version
+    fragment = client.get(f"/improvements/{ident}/charts", headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and html.startswith('<div id="charts-panel"')
+    assert "<h1" not in html and 'hx-trigger="measurements-changed from:body"' in html
+    assert f"/improvements/{ident}/charts/distributions.svg?v={version}" in html
+    assert f"/improvements/{ident}/charts/xmr.svg?v={version}" in html
+    plain = client.get(f"/improvements/{ident}/charts")
+    assert plain.status_code == 302
+    assert plain.headers["Location"].endswith(f"/improvements/{ident}#charts")

@@ -1,0 +1,168 @@
+"""Journey 2: a manager reviews the team's submission, sends it back, and approves it once the
+team has amended it; the department's pooled effect takes it in."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from gains.extensions import db
+from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar, User
+from gains.services import improvements as workflow
+from gains.services.improvements import ImprovementPlan
+from gains.services.measurements import record_batch
+from tests.browser.checks import Visitor
+from tests.browser.steps import (
+    MINUTES_AFTER,
+    MINUTES_BEFORE,
+    TITLE,
+    expect_status,
+    flash,
+    sign_in,
+    sign_out,
+)
+from tests.conftest import DEMO_LOGINS
+
+COMMENT = (
+    "A minute of a caseworker's time is valued at £0.38 in this year's unit costs, "
+    "not £0.45. Please amend the value per unit and resubmit."
+)
+
+
+@pytest.fixture
+def submitted_by_the_team(live_server) -> str:
+    """What journey 1 leaves behind, made directly: the member's improvement, submitted."""
+    with live_server.app.app_context():
+        member = db.session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+        plan = ImprovementPlan(
+            title=TITLE,
+            kind=ImprovementKind.MARGINAL_GAIN,
+            pillar=Pillar.ENGAGING_USERS,
+            hypothesis="Offering a booked slot in the invitation cuts the time a renewal takes.",
+            metric_name="Time to complete a renewal",
+            metric_unit="min",
+            direction=Direction.LOWER,
+            unit_of_observation="renewal",
+            design=Design.BEFORE_AFTER,
+            annual_volume=40_000,
+            value_per_unit_gbp=Decimal("0.45"),
+            implementation_cost_pence=150_000,
+            go_live_on=date(2026, 6, 1),
+        )
+        improvement = workflow.create_improvement(member, member.team, plan)
+        workflow.start(member, improvement)
+        rows = [{"phase": "before", "value": value} for value in MINUTES_BEFORE]
+        rows += [{"phase": "after", "value": value} for value in MINUTES_AFTER]
+        record_batch(member, improvement, rows, source=BatchSource.FORM)
+        workflow.submit(member, improvement)
+        db.session.commit()
+        db.session.remove()
+    return TITLE
+
+
+def pooled_effect(visitor: Visitor) -> str:
+    """The department dashboard's pooled-effect paragraph, reached from the navigation."""
+    page = visitor.page
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Work and Pensions")
+    visitor.check()
+    heading = page.get_by_role("heading", name="Pooled effect of approved improvements")
+    return heading.locator("xpath=following-sibling::p[1]").inner_text()
+
+
+def open_from_queue(visitor: Visitor, title: str) -> None:
+    page = visitor.page
+    page.get_by_role("link", name="Reviews", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
+    visitor.check()
+    page.get_by_label("Team", exact=True).select_option(label="Benefit renewals (WKP)")
+    # With htmx the table follows the filter at once and the address bar keeps up.
+    expect(page).to_have_url(re.compile(r"team="))
+    expect(page.locator("#review-queue")).to_contain_text(title)
+    visitor.check()
+    page.locator("#review-queue").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    visitor.check()
+
+
+def decide(visitor: Visitor, decision: str, comment: str = "") -> None:
+    page = visitor.page
+    form = page.locator("#review-decision")
+    form.get_by_label(decision, exact=True).check()
+    if comment:
+        form.get_by_label("Comment").fill(comment)
+    form.get_by_role("button", name="Record the decision").click()
+
+
+def amend_and_resubmit(member: Visitor, title: str) -> None:
+    page = member.page
+    expect(page.locator("main")).to_contain_text("Changes requested")
+    page.get_by_role("link", name=title).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect_status(member, "Changes requested")
+    expect(page.locator("main")).to_contain_text(COMMENT)
+    member.check()
+
+    page.get_by_role("link", name="Edit the plan").click()
+    member.check()
+    page.get_by_role("link", name="Amend value per unit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Amend a locked field")
+    member.check()
+    page.get_by_label("Value of one unit of the metric (£)").fill("0.38")
+    page.get_by_label("Why is this change needed?").fill(
+        "The manager pointed us to this year's unit costs: £0.38 a minute."
+    )
+    page.get_by_role("button", name="Record the amendment").click()
+    flash(member, "The amendment is recorded")
+    expect(page.locator("main")).to_contain_text(
+        re.compile(r"Value per unit gbp changed from “0\.45(00)?” to “0\.38(00)?”")
+    )
+    member.check()
+
+    page.get_by_role("button", name="Resubmit for review").click()
+    flash(member, "Submitted for review")
+    expect_status(member, "Submitted for review")
+    member.check()
+
+
+def test_manager_requests_changes_then_approves_and_the_pooled_effect_changes(
+    visit, submitted_by_the_team
+):
+    title = submitted_by_the_team
+    manager = visit()
+    sign_in(manager, "manager")
+    assert pooled_effect(manager).startswith("Pooling needs at least 3 approved improvements")
+
+    open_from_queue(manager, title)
+    decide(manager, "Request changes")  # forgetting the comment first
+    summary = manager.page.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    manager.check()
+    decide(manager, "Request changes", COMMENT)
+    expect(manager.page.locator("#review-decision")).to_contain_text("Changes requested")
+    manager.check()
+
+    member = visit()
+    sign_in(member, "member")
+    amend_and_resubmit(member, title)
+    sign_out(member)
+
+    open_from_queue(manager, title)
+    expect(manager.page.locator("main")).to_contain_text("Changes requested by Tom Okafor")
+    decide(manager, "Approve")
+    expect(manager.page.locator("#review-decision .govuk-panel__title")).to_have_text("Approved")
+    manager.check()
+
+    pooled = pooled_effect(manager)
+    assert pooled.startswith("Pooled standardised effect"), pooled
+    pooled_k = manager.page.locator(".govuk-summary-list__row", has_text="Improvements pooled (k)")
+    expect(pooled_k.locator("dd")).to_have_text("3")
+    manager.page.locator("#pooled").evaluate(
+        "heading => heading.scrollIntoView({ behavior: 'instant' })"
+    )
+    manager.screenshot("2-manager-pooled-effect")
