@@ -107,6 +107,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("improvements.withdraw", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
     # The estimate panel is an htmx fragment; a plain visit is sent to the improvement's page.
     ("improvements.estimate", "GET"): Row(SIGN_IN, (302, NF), (302, NF), 302, 302, state="running"),
+    # Like the estimate panel, the charts panel is an htmx fragment.
+    ("improvements.charts_panel", "GET"): Row(
+        SIGN_IN, (302, NF), (302, NF), 302, 302, state="running"
+    ),
     ("improvements.chart", "GET"): Row(
         SIGN_IN, (200, NF), (200, NF), 200, 200, state="running", args={"kind": "distributions"}
     ),
