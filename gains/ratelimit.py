@@ -1,4 +1,5 @@
-"""Sign-in rate limits, per account and per IP address (Flask-Limiter).
+"""Rate limits on guessing passwords: sign-in per account and per IP address, and changing
+your own password per person (Flask-Limiter).
 
 Each app gets its own `Limiter` rather than one module-level instance: Flask-Limiter keeps its
 storage and its enabled flag on the instance, and the tests build many apps in one process,
@@ -15,19 +16,30 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from gains.services.accounts import normalise_email
 
 SIGN_IN_ENDPOINT = "auth.sign_in"
+# Changing your password asks for the current one: limited per person, so that a session left
+# open on a shared computer cannot be used to guess it.
+CHANGE_PASSWORD_ENDPOINT = "account.change_password"
 TOO_MANY_SIGN_INS = "There have been too many attempts to sign in. Wait 15 minutes, then try again."
+TOO_MANY_PASSWORD_CHANGES = (
+    "There have been too many attempts to change your password. Wait 15 minutes, then try again."
+)
 
 
 def _email_key() -> str:
     return "sign-in:" + normalise_email(request.form.get("email", ""))
 
 
+def _signed_in_user_key() -> str:
+    return "password:" + str(current_user.get_id()).partition(":")[0]
+
+
 def init_app(app: Flask) -> Limiter:
-    """Bind a limiter to `app` and limit sign-in attempts (POSTs only)."""
+    """Bind a limiter to `app` and limit password guesses (POSTs only)."""
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -48,5 +60,13 @@ def init_app(app: Flask) -> Limiter:
     )
     view = app.view_functions[SIGN_IN_ENDPOINT]
     app.view_functions[SIGN_IN_ENDPOINT] = per_ip(per_account(view))
+    per_person = limiter.limit(
+        lambda: app.config["GAINS_SIGN_IN_LIMIT_PER_ACCOUNT"],
+        key_func=_signed_in_user_key,
+        methods=["POST"],
+        error_message=TOO_MANY_PASSWORD_CHANGES,
+    )
+    view = app.view_functions[CHANGE_PASSWORD_ENDPOINT]
+    app.view_functions[CHANGE_PASSWORD_ENDPOINT] = per_person(view)
     app.extensions["gains_limiter"] = limiter
     return limiter

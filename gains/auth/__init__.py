@@ -45,7 +45,8 @@ def load_user(user_id: str) -> User | None:
     if not raw_id.isdigit() or not raw_version.isdigit():
         return None
     user = db.session.scalars(select(User).where(User.id == int(raw_id))).first()
-    if user is None or user.session_version != int(raw_version):
+    # A deactivated account's sessions end at once, even if its version was not bumped.
+    if user is None or not user.active or user.session_version != int(raw_version):
         return None
     return user
 

@@ -100,3 +100,11 @@ def test_one_address_is_limited_across_accounts(limited_app):
 def test_viewing_the_sign_in_page_is_not_limited(limited_app):
     client = limited_app.test_client()
     assert all(client.get("/auth/sign-in").status_code == 200 for _ in range(10))
+
+
+def test_changing_your_password_is_limited_per_person(limited_app):
+    client = limited_app.test_client()
+    assert sign_in(client, DEMO_LOGINS["member"]).status_code == 303
+    attempt = {"current_password": "a wrong guess", "password": "x" * 12, "confirm": "x" * 12}
+    statuses = [client.post("/account/password", data=attempt).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
