@@ -69,8 +69,10 @@ ROW_KEYS = {
 
 @dataclass(frozen=True)
 class UploadLimits:
-    max_bytes: int = 20 * 1024 * 1024
-    max_rows: int = 200_000
+    """The web's limits; None is no limit (`gains import` streams any size)."""
+
+    max_bytes: int | None = 20 * 1024 * 1024
+    max_rows: int | None = 200_000
     max_errors: int = 200
 
 
@@ -388,7 +390,7 @@ class MeasurementCsv:
         lines = np.asarray(batch.lines, dtype=np.int64)
         broken = sorted([*batch.broken, *((int(n), STRAY_VALUE) for n in lines[stray])])
         self._data_rows += len(batch.broken) + int((~blank).sum())
-        if self._data_rows > self.limits.max_rows:
+        if self.limits.max_rows is not None and self._data_rows > self.limits.max_rows:
             raise UploadTooLarge(f"The file has more than {self.limits.max_rows:,} rows")
 
         keep = ~blank & ~stray

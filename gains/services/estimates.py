@@ -10,8 +10,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from gains.extensions import db
 from gains.models import BatchStatus, Design, Estimate, Improvement, Measurement, UploadBatch
@@ -19,6 +20,8 @@ from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
 
 logger = logging.getLogger(__name__)
+# Rows fetched and compacted at a time when building an estimate's frame.
+FRAME_SLICE_ROWS = 50_000
 
 # Each method's name and, in a sentence, why it answers the question (shown with estimates).
 ESTIMATION_METHODS = {
@@ -81,13 +84,19 @@ class NoEstimate:
 
 
 def measurements_frame(improvement_id: int) -> pd.DataFrame:
-    """Active measurements in the columns the statistics expect."""
+    """Active measurements in the columns the statistics expect.
+
+    Read in slices and kept compact (text as shared strings, dates as datetime64) rather than
+    as one ORM row per measurement: an improvement can have a million rows (`gains import`),
+    and the estimate is refreshed in the writing transaction.
+    """
     stmt = (
         select(
-            Measurement.phase,
-            Measurement.group,
+            type_coerce(Measurement.phase, String),
+            type_coerce(Measurement.group, String),
             Measurement.unit_ref,
-            Measurement.observed_on,
+            # Text on SQLite, dates from PostgreSQL's driver: converted per distinct day below.
+            type_coerce(Measurement.observed_on, String),
             Measurement.value,
         )
         .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
@@ -95,13 +104,46 @@ def measurements_frame(improvement_id: int) -> pd.DataFrame:
             Measurement.improvement_id == improvement_id, UploadBatch.status == BatchStatus.ACTIVE
         )
         .order_by(Measurement.id)
+        .execution_options(yield_per=FRAME_SLICE_ROWS)
     )
-    rows = db.session.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=["phase", "group", "unit", "date", "value"])
-    for column in ("phase", "group"):
-        frame[column] = frame[column].map(lambda member: member.value).astype("object")
-    frame["date"] = pd.to_datetime(frame["date"])
-    return frame
+    db.session.flush()
+    # Core rows (not ORM ones), streamed from a server-side cursor: a third of the cost.
+    result = db.session.connection().execute(stmt)
+    slices = [_compact_slice(rows) for rows in result.partitions()]
+    if not slices:
+        return pd.DataFrame(
+            {
+                "phase": pd.Series(dtype=object),
+                "group": pd.Series(dtype=object),
+                "unit": pd.Series(dtype=object),
+                "date": pd.Series(dtype="datetime64[s]"),
+                "value": pd.Series(dtype=float),
+            }
+        )
+    return pd.concat(slices, ignore_index=True)
+
+
+def _shared(values: tuple) -> np.ndarray:
+    """An object column whose equal strings are one object (a few distinct, many rows)."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    shared = np.append(np.asarray(distinct, dtype=object), None)
+    return shared[codes]  # code -1 (missing) picks the appended None
+
+
+def _compact_slice(rows) -> pd.DataFrame:
+    phase, group, unit, observed_on, value = zip(*rows, strict=True)
+    codes, distinct = pd.factorize(np.asarray(observed_on, dtype=object))
+    days = pd.to_datetime(pd.Series(distinct, dtype=object)).to_numpy()
+    dates = np.append(days, np.datetime64("NaT"))[codes].astype("datetime64[s]")
+    return pd.DataFrame(
+        {
+            "phase": pd.Series(_shared(phase), dtype=object),
+            "group": pd.Series(_shared(group), dtype=object),
+            "unit": pd.Series(_shared(unit), dtype=object),
+            "date": dates,
+            "value": np.asarray(value, dtype=float),
+        }
+    )
 
 
 def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:

@@ -230,7 +230,9 @@ def check_columns(
     def raw(key: str) -> np.ndarray:
         if key not in columns:
             return np.full(count, "", dtype=object)
-        return np.asarray(columns[key], dtype=object)
+        values = np.array(columns[key], dtype=object)
+        values[pd.isna(values)] = ""  # missing reads as empty, as in `parse_row`
+        return values
 
     phase, phase_problem = _per_distinct(raw("phase"), _check_phase)
     group, group_problem = _per_distinct(raw("group"), _check_group)

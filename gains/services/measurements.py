@@ -61,6 +61,7 @@ __all__ = [
     "parse_row",
     "record_batch",
     "record_form_row",
+    "require_open_for_data",
     "upload_csv",
     "validate_rows",
     "withdraw_batch",
@@ -99,14 +100,19 @@ def _require_rights(actor: Any, improvement: Improvement) -> None:
         raise PermissionDenied("You cannot change the measurements of this improvement")
 
 
-def _require_open(actor: Any, improvement: Improvement) -> None:
-    _require_rights(actor, improvement)
-    lock_improvement(improvement)
+def require_open_for_data(improvement: Improvement) -> None:
+    """Refuse unless the improvement takes data now (DESIGN "Locking"); the caller locks."""
     if improvement.status not in OPEN_FOR_DATA:
         raise WorkflowError(
             f"Measurements cannot be added or changed while the improvement is "
             f"{improvement.status.label.lower()}"
         )
+
+
+def _require_open(actor: Any, improvement: Improvement) -> None:
+    _require_rights(actor, improvement)
+    lock_improvement(improvement)
+    require_open_for_data(improvement)
 
 
 def _store_batch(
