@@ -397,7 +397,7 @@ class MeasurementCsv:
         if self.extra_check is not None and len(lines):
             leading.append((self.extra_columns[0], self.extra_check(extras)))
         room = max(self.problems.limit - len(self.problems.listed), 0)
-        checked = check_columns(raw, lines, room, leading=leading)
+        checked = check_columns(raw, lines, room, leading=leading, all_text=True)
         found = sorted(
             [
                 *(RowError(line, "", message) for line, message in broken[: room + 1]),

@@ -217,11 +217,13 @@ def check_columns(
     room: int,
     *,
     leading: Sequence[tuple[str, np.ndarray]] = (),
+    all_text: bool = False,
 ) -> CheckedColumns:
     """Validate a chunk of rows given as columns of text (the keys `parse_row` reads; a
     missing key is a missing column, read as empty), reporting problems against `lines`, at
     most `room` of them listed.
 
+    `all_text` says every cell is a string (a CSV's), which saves looking for missing ones.
     `leading` adds the caller's own per-row problems (column name, message or None per row),
     reported before the row's own, e.g. the multi-improvement upload's improvement column.
     """
@@ -230,6 +232,8 @@ def check_columns(
     def raw(key: str) -> np.ndarray:
         if key not in columns:
             return np.full(count, "", dtype=object)
+        if all_text:  # a CSV's cells: never missing, and not ours to change
+            return np.asarray(columns[key], dtype=object)
         values = np.array(columns[key], dtype=object)
         values[pd.isna(values)] = ""  # missing reads as empty, as in `parse_row`
         return values
