@@ -77,7 +77,9 @@ def test_a_file_is_imported_as_one_active_batch_by_the_operator(session, running
     assert result.exit_code == 0, result.output
     batch = session.scalars(select(UploadBatch).where(UploadBatch.improvement_id == running.id))
     batch = batch.one()
-    assert f"Imported 12 rows into improvement {running.id} as batch {batch.id}" in result.output
+    # Not a terminal: no progress bar, just the one summary line.
+    assert result.output.startswith(f"Imported 12 rows into improvement {running.id} as batch")
+    assert result.output.count("\n") == 1 and f"as batch {batch.id} (" in result.output
     assert (batch.source, batch.status, batch.row_count) == (
         BatchSource.CLI,
         BatchStatus.ACTIVE,
@@ -244,3 +246,27 @@ def test_the_bulk_path_stores_exactly_what_the_orm_path_stores(session, member, 
     bulk_rows, orm_rows = stored(session, bulk), stored(session, orm)
     assert bulk_rows == orm_rows == EXPECTED
     assert all(not isinstance(row[4], float) or math.isfinite(row[4]) for row in bulk_rows)
+
+
+def test_a_named_actor_must_be_allowed_to_change_the_improvement(session, running):
+    from gains.services.improvements import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        import_measurements(running, io.BytesIO(GOOD.encode()), actor=person(session, "treasury"))
+    batch = import_measurements(
+        running, io.BytesIO(GOOD.encode()), actor=person(session, "member")
+    ).batch
+    assert batch.created_by_id == person(session, "member").id
+
+
+def test_the_progress_bar_counts_bytes_on_a_terminal(capsys):
+    bar = command._ProgressBar(2_000, enabled=True)
+    bar(1_000, 40)
+    bar(2_000, 80)
+    assert (bar.bar.n, bar.bar.total, bar.bar.postfix) == (2_000, 2_000, "rows=80")
+    bar.close()
+    assert "Importing" in capsys.readouterr().err
+    silent = command._ProgressBar(2_000, enabled=False)
+    silent(2_000, 80)
+    silent.close()
+    assert capsys.readouterr().err == ""

@@ -27,13 +27,13 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
 
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
 from gains.models.base import utcnow
 from gains.services.audit import record_event
 from gains.services.csv_upload import CHUNK_ROWS, MeasurementCsv, UploadLimits
+from gains.services.improvements import PermissionDenied, may_change
 from gains.services.measurements import (
     data_changed,
     lock_improvement,
@@ -118,8 +118,11 @@ def import_measurements(
     """Check and store a whole measurements file as one active batch, all or nothing.
 
     Raises `RowsRejected` (the first `LISTED_PROBLEMS` problems listed, all counted) or
-    `WorkflowError` (the improvement does not take data); the caller rolls back and commits.
+    `WorkflowError` (the improvement does not take data, or a named `actor` may not change
+    it); the caller rolls back and commits.
     """
+    if actor is not None and not may_change(actor, improvement):
+        raise PermissionDenied("You cannot change the measurements of this improvement")
     require_open_for_data(improvement)
     reading = MeasurementCsv(
         stream,
@@ -184,10 +187,3 @@ def _finish(actor: Any, improvement: Improvement, batch: UploadBatch, reading) -
     # The rows went in beside the ORM: its cached collections are stale.
     db.session.expire(improvement, ["batches", "measurements"])
     data_changed(actor, improvement, reason=f"{batch.row_count:,} measurements imported")
-
-
-def count_rows(batch_id: int) -> int:
-    """How many measurements a batch has in the database (for checks and tests)."""
-    return db.session.execute(
-        text("SELECT count(*) FROM measurements WHERE batch_id = :id"), {"id": batch_id}
-    ).scalar_one()
