@@ -22,6 +22,14 @@ from gains.stats.design import estimate_improvement
 logger = logging.getLogger(__name__)
 # Rows fetched and compacted at a time when building an estimate's frame.
 FRAME_SLICE_ROWS = 50_000
+# The estimate's frame: its columns and their types.
+FRAME_COLUMNS = {
+    "phase": object,
+    "group": object,
+    "unit": object,
+    "date": "datetime64[s]",
+    "value": float,
+}
 
 # Each method's name and, in a sentence, why it answers the question (shown with estimates).
 ESTIMATION_METHODS = {
@@ -119,17 +127,14 @@ def measurements_frame(improvement_id: int) -> pd.DataFrame:
     estimate is refreshed in the writing transaction.
     """
     slices = [_compact_slice(rows) for rows in _frame_slices(improvement_id)]
-    if not slices:
-        return pd.DataFrame(
-            {
-                "phase": pd.Series(dtype=object),
-                "group": pd.Series(dtype=object),
-                "unit": pd.Series(dtype=object),
-                "date": pd.Series(dtype="datetime64[s]"),
-                "value": pd.Series(dtype=float),
-            }
-        )
-    return pd.concat(slices, ignore_index=True)
+    # Column by column, each slice's arrays dropped once joined: one copy at a time.
+    columns = {}
+    for name, dtype in FRAME_COLUMNS.items():
+        parts = [piece.pop(name) for piece in slices]
+        joined = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+        columns[name] = pd.Series(joined, dtype=dtype)
+        del parts
+    return pd.DataFrame(columns)
 
 
 def _shared(values: np.ndarray) -> np.ndarray:
@@ -139,23 +144,20 @@ def _shared(values: np.ndarray) -> np.ndarray:
     return shared[codes]  # code -1 (missing) picks the appended None
 
 
-def _compact_slice(rows: list[tuple]) -> pd.DataFrame:
+def _compact_slice(rows: list[tuple]) -> dict[str, np.ndarray]:
     # One 2-D object array, then its columns: zip(*rows) over 50,000 rows is far slower.
     cells = np.empty((len(rows), 5), dtype=object)
     cells[:] = rows
     phase, group, unit, observed_on, value = cells.T
     codes, distinct = pd.factorize(observed_on)
     days = pd.to_datetime(pd.Series(distinct, dtype=object)).to_numpy()
-    dates = np.append(days, np.datetime64("NaT"))[codes].astype("datetime64[s]")
-    return pd.DataFrame(
-        {
-            "phase": pd.Series(_shared(phase), dtype=object),
-            "group": pd.Series(_shared(group), dtype=object),
-            "unit": pd.Series(_shared(unit), dtype=object),
-            "date": dates,
-            "value": value.astype(float),
-        }
-    )
+    return {
+        "phase": _shared(phase),
+        "group": _shared(group),
+        "unit": _shared(unit),
+        "date": np.append(days, np.datetime64("NaT"))[codes].astype("datetime64[s]"),
+        "value": value.astype(float),
+    }
 
 
 def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
