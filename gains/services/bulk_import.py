@@ -21,12 +21,14 @@ The actor is whoever runs the command: `actor=None` is the server's operator (li
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+from psycopg.copy import QueuedLibpqWriter
 
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
@@ -81,27 +83,42 @@ def _columns(frame: pd.DataFrame, improvement_id: int, batch_id: int) -> pd.Data
     )
 
 
-def write_rows(frame: pd.DataFrame, improvement_id: int, batch_id: int) -> None:
-    """Insert one chunk of checked rows with the database's bulk path, in the session's
-    transaction."""
-    rows = _columns(frame, improvement_id, batch_id)
+@contextmanager
+def bulk_writer(improvement_id: int, batch_id: int) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """A function that inserts one chunk of checked rows with the database's bulk path, in
+    the session's transaction.
+
+    PostgreSQL: one `COPY` for the whole file, fed by a background thread
+    (`QueuedLibpqWriter`), so the server stores one chunk while we check the next; leaving
+    the block ends the COPY (or aborts it, on an exception). SQLite: `executemany` per chunk.
+    """
     connection = db.session.connection()
     driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        # CSV text: an unquoted empty field is NULL; floats are written with repr, exact.
-        buffer = io.StringIO()
-        rows.to_csv(buffer, header=False, index=False, na_rep="", lineterminator="\n")
-        with driver.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
-            copy.write(buffer.getvalue())
-    else:
+    if connection.dialect.name != "postgresql":
         cursor = driver.cursor()
+
+        def insert(frame: pd.DataFrame) -> None:
+            rows = _columns(frame, improvement_id, batch_id)
+            columns = (rows[column].tolist() for column in COLUMNS)
+            cursor.executemany(INSERT_SQL, zip(*columns, strict=True))
+
         try:
-            cursor.executemany(
-                INSERT_SQL,
-                zip(*(rows[column].tolist() for column in COLUMNS), strict=True),
-            )
+            yield insert
         finally:
             cursor.close()
+        return
+    cursor = driver.cursor()
+    with cursor, cursor.copy(COPY_SQL, writer=QueuedLibpqWriter(cursor)) as copy:
+
+        def send(frame: pd.DataFrame) -> None:
+            # CSV text: an unquoted empty field is NULL; floats written with repr, exact.
+            buffer = io.StringIO()
+            _columns(frame, improvement_id, batch_id).to_csv(
+                buffer, header=False, index=False, na_rep="", lineterminator="\n"
+            )
+            copy.write(buffer.getvalue())
+
+        yield send
 
 
 def import_measurements(
@@ -145,11 +162,12 @@ def import_measurements(
         )
         db.session.add(batch)
         db.session.flush()
-    for chunk in reading.chunks():
-        if batch is not None:
-            write_rows(chunk.rows, improvement.id, batch.id)
-        if on_progress is not None:
-            on_progress(reading.byte_count, reading.row_count)
+    with bulk_writer(improvement.id, batch.id) if batch else nullcontext(None) as write:
+        for chunk in reading.chunks():
+            if write is not None:
+                write(chunk.rows)
+            if on_progress is not None:
+                on_progress(reading.byte_count, reading.row_count)
     rejection = reading.rejection()
     if rejection is not None:
         raise rejection
