@@ -44,7 +44,7 @@ from gains.services.measurement_rows import (
 CHUNK_BYTES = 64 * 1024
 # Rows checked together as columns: big enough for vectorised checks to pay, small enough
 # that memory stays flat (a few MB) whatever the file's size.
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
 STRAY_VALUE = "A value is in a column with no heading"
 DELIMITERS = (",", ";", "\t")
 # Column name → the headings accepted for it (compared after `_normalise`).
