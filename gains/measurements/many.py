@@ -15,7 +15,7 @@ from flask_login import current_user
 from gains.errors import render_error
 from gains.extensions import db
 from gains.measurements.forms import ManyUploadForm
-from gains.measurements.views import blueprint, upload_limits
+from gains.measurements.views import blueprint, rejected_file_message, upload_limits
 from gains.models import Role
 from gains.services import multi_upload
 from gains.services.csv_upload import UploadTooLarge
@@ -51,10 +51,7 @@ def import_many():
         except RowsRejected as problems:
             db.session.rollback()
             rejected = problems
-            form.file.errors = [
-                f"The file has {problems.total:,} problem{'s' if problems.total != 1 else ''}: "
-                "nothing was saved. Correct them and upload it again"
-            ]
+            form.file.errors = [rejected_file_message(problems)]
         except WorkflowError as error:  # an improvement closed while the file was read
             db.session.rollback()
             form.file.errors = [f"{error}: nothing was saved"]

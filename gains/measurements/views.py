@@ -203,6 +203,14 @@ def upload_limits() -> UploadLimits:
     )
 
 
+def rejected_file_message(problems: RowsRejected) -> str:
+    """The file field's error when a file is rejected (its problems are listed below it)."""
+    return (
+        f"The file has {problems.total:,} problem{'s' if problems.total != 1 else ''}: "
+        "nothing was saved. Correct them and upload it again"
+    )
+
+
 @blueprint.route(f"{IMPROVEMENT}/measurements/upload", methods=["GET", "POST"])
 def upload(improvement_id: int):
     improvement = _improvement(improvement_id, write=True)
@@ -224,10 +232,7 @@ def upload(improvement_id: int):
         except RowsRejected as problems:
             db.session.rollback()
             rejected = problems
-            form.file.errors = [
-                f"The file has {problems.total:,} problem{'s' if problems.total != 1 else ''}: "
-                "nothing was saved. Correct them and upload it again"
-            ]
+            form.file.errors = [rejected_file_message(problems)]
         except WorkflowError as error:
             return _refused(improvement, error)
         else:
