@@ -56,6 +56,7 @@ class Row:
     state: str | None = None
     args: dict[str, Any] = field(default_factory=dict)  # fixed URL values
     json: dict[str, Any] | None = None  # an API body that passes the schema
+    batch_in_request: bool = False  # send the pending batch's id as ?batch= or a form field
 
     def expected(self, role: str, scope: str) -> int:
         cell = getattr(self, role)
@@ -260,6 +261,26 @@ MATRIX |= {
 }
 
 
+# Importing many improvements' rows from one file: for people who record data. The pending
+# batches travel as ?batch= / form fields, scoped like everything else: another department's
+# batch is "nothing waiting" (the check page sends you back, 303). Confirm and cancel answer
+# 303 either way; tests/web/test_measurement_import.py proves another department's batch stays
+# pending.
+MATRIX |= {
+    ("measurements.import_many", "GET"): Row(SIGN_IN, 200, 200, FB, 200),
+    ("measurements.import_many", "POST"): Row(SIGN_IN, 422, 422, FB, 422),
+    ("measurements.check_many", "GET"): Row(
+        SIGN_IN, (200, 303), (200, 303), FB, 200, state="pending", batch_in_request=True
+    ),
+    ("measurements.confirm_many", "POST"): Row(
+        SIGN_IN, (303, 303), (303, 303), FB, 303, state="pending", batch_in_request=True
+    ),
+    ("measurements.cancel_many", "POST"): Row(
+        SIGN_IN, (303, 303), (303, 303), FB, 303, state="pending", batch_in_request=True
+    ),
+}
+
+
 def route_methods(app) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
@@ -357,7 +378,11 @@ def test_access(app, session, client, endpoint, method, role):
     for scope in reversed(scopes):
         values = {**build_target(session, scope, row.state, role), **row.args}
         path = url_for_cell(app, endpoint, method, values)
-        response = client.open(path, method=method, headers=headers, json=row.json)
+        extra: dict[str, Any] = {}
+        if row.batch_in_request:
+            key = "query_string" if method == "GET" else "data"
+            extra[key] = {"batch": values["batch_id"]}
+        response = client.open(path, method=method, headers=headers, json=row.json, **extra)
         response.close()
         seen[scope] = (path, response.status_code)
     expected = {scope: row.expected(role, scope) for scope in scopes}
