@@ -58,12 +58,14 @@ cli.add_command(routes_command)
 
 
 def _register_commands() -> None:
+    from gains.commands.estimates import estimates_group
     from gains.commands.seed import seed_demo_command
     from gains.commands.users import create_user_command
     from gains.stats_cli import stats_group
 
     cli.add_command(seed_demo_command)
     cli.add_command(create_user_command)
+    cli.add_command(estimates_group)
     # Registered on the group itself, not app.cli: it never loads the app, so it needs no
     # database and no secret.
     cli.add_command(stats_group, "stats")
