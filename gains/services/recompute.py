@@ -23,6 +23,7 @@ What the aggregates cannot decide exactly goes through the per-improvement path:
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, delete, exists, func, insert, select
+from sqlalchemy import delete, exists, func, insert, select
 
 from gains.extensions import db
 from gains.models import (
@@ -43,6 +44,7 @@ from gains.models import (
     StudyGroup,
     UploadBatch,
 )
+from gains.models.base import utcnow
 from gains.models.enums import Phase
 from gains.services.estimates import (
     NO_MEASUREMENTS,
@@ -51,17 +53,19 @@ from gains.services.estimates import (
     estimate_row,
     not_enough_data,
 )
-from gains.stats.assemble import direction_sign
+from gains.stats.assemble import TUKEY_FAR_OUT, direction_sign
 from gains.stats.sufficient import (
     CellAggregates,
     EstimateArrays,
     did_from_cells,
+    linear_quartiles,
     paired_from_differences,
-    strong_outliers_from_order_statistics,
+    strong_outliers,
     welch_from_cells,
 )
 from gains.stats.warning_codes import StatsWarning, describe
 
+MAX_LISTED_IDS = 5_000  # longest id list sent in one statement
 ALPHA = 0.05  # as `estimates.estimate_document` (the app's default level)
 LEVEL = 1.0 - ALPHA
 TOO_FEW_ROWS = "each side needs at least 2 observations"  # as `stats.estimates._welch_core`
@@ -75,15 +79,16 @@ CELL_KEYS = {
 CELL_STATISTICS = (
     "n",
     "mean",
-    "sum_squares",
+    "variance",
     "minimum",
     "maximum",
-    "n_inside",
-    "q1_below",
-    "q1_above",
-    "q3_below",
-    "q3_above",
+    "more_than_two_values",
+    "q1",
+    "q3",
+    "undecided",
 )
+ILL_CONDITIONED = 1e8  # mean² / variance above this: the one-pass variance may lose digits
+FENCE_TIE = 1e-12  # relative distance to a Tukey fence within which rounding could decide
 # The order in which `EstimateResult.to_dict` lists its keys (counts last).
 RESULT_KEYS = (
     "method",
@@ -139,8 +144,7 @@ def recompute_all(
         for improvement_id, data in recomputed.documents.items()
         if not isinstance(data, NoEstimate)
     ]
-    if rows:
-        db.session.execute(insert(Estimate), rows)
+    _insert_estimates(rows)
     recomputed.seconds["write"] = time.perf_counter() - write_began
     recomputed.seconds["total"] = time.perf_counter() - began
     return recomputed
@@ -177,11 +181,10 @@ def compute_estimates(
 
     slow_began = time.perf_counter()
     recomputed.per_improvement_ids = sorted(routes["per_improvement"])
-    if per_improvement and recomputed.per_improvement_ids:
-        improvements = db.session.scalars(
-            select(Improvement).where(Improvement.id.in_(recomputed.per_improvement_ids))
-        )
-        for improvement in improvements:
+    ids_one_by_one = recomputed.per_improvement_ids if per_improvement else []
+    for start in range(0, len(ids_one_by_one), MAX_LISTED_IDS):
+        chunk = ids_one_by_one[start : start + MAX_LISTED_IDS]
+        for improvement in db.session.scalars(select(Improvement).where(Improvement.id.in_(chunk))):
             documents[improvement.id] = estimate_document(improvement)
     recomputed.seconds["per_improvement"] = time.perf_counter() - slow_began
     return recomputed
@@ -200,87 +203,42 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
     ).order_by(Improvement.id)
     if improvement_ids is not None:
         stmt = stmt.where(Improvement.id.in_(improvement_ids))
-    rows = db.session.execute(stmt).all()
-    plans = pd.DataFrame(
-        [
-            (
-                row.id,
-                row.design.value,
-                direction_sign(row.direction.value),
-                math.nan if row.expected_effect is None else float(row.expected_effect),
-                row.data_version,
-            )
-            for row in rows
-        ],
-        columns=["id", "design", "sign", "planned_effect", "data_version"],
+    plans = pd.DataFrame.from_records(
+        _raw_rows(stmt), columns=["id", "design", "direction", "planned_effect", "data_version"]
     )
+    plans["sign"] = [direction_sign(direction) for direction in plans.pop("direction")]
+    plans["planned_effect"] = plans["planned_effect"].astype(float)
     return plans.set_index("id")
 
 
-def _active_rows(plans: pd.DataFrame, *columns):
-    stmt = (
+def _active_rows(*columns):
+    return (
         select(*columns)
         .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
         .where(UploadBatch.status == BatchStatus.ACTIVE)
     )
-    return stmt
 
 
-def _restrict(stmt, plans: pd.DataFrame, column, designs: tuple[Design, ...] | None = None):
-    if designs is not None:
-        stmt = stmt.join(Improvement, Improvement.id == column).where(
-            Improvement.design.in_(designs)
-        )
+def _only_listed(stmt, plans: pd.DataFrame):
+    """Send the id list when it is short; otherwise aggregate all and drop the others later."""
+    if len(plans) <= MAX_LISTED_IDS and len(plans) < _all_improvements_count():
+        return stmt.where(Measurement.improvement_id.in_(plans.index.tolist()))
     return stmt
 
 
 def _cell_statistics(plans: pd.DataFrame) -> pd.DataFrame:
-    """One row per improvement with each cell's statistics as ``<cell>_<statistic>`` columns."""
-    cell = (Measurement.improvement_id, Measurement.phase, Measurement.group)
-    ranked = _active_rows(
-        plans,
-        Measurement.improvement_id,
-        Measurement.phase,
-        Measurement.group.label("study_group"),
-        Measurement.value,
-        (func.row_number().over(partition_by=cell, order_by=Measurement.value) - 1).label("k"),
-        func.count().over(partition_by=cell).label("n"),
-        func.avg(Measurement.value).over(partition_by=cell).label("mean"),
-        func.min(Measurement.value).over(partition_by=cell).label("minimum"),
-        func.max(Measurement.value).over(partition_by=cell).label("maximum"),
-    )
-    if len(plans) and plans.index.size < _all_improvements_count():
-        ranked = ranked.where(Measurement.improvement_id.in_(plans.index.tolist()))
-    r = ranked.subquery()
-    deviation = r.c.value - r.c.mean
-    # 0-based positions of the order statistics either side of the quartiles, as numpy's
-    # default interpolation uses them: ⌊(n - 1)/4⌋ and ⌊3(n - 1)/4⌋, and the next ones.
-    q1_at = (r.c.n - 1) // 4
-    q3_at = (3 * (r.c.n - 1)) // 4
-    stmt = select(
-        r.c.improvement_id,
-        r.c.phase,
-        r.c.study_group,
-        func.max(r.c.n).label("n"),
-        func.max(r.c.mean).label("mean"),
-        func.sum(deviation * deviation).label("sum_squares"),
-        func.max(r.c.minimum).label("minimum"),
-        func.max(r.c.maximum).label("maximum"),
-        func.sum(case((and_(r.c.value > r.c.minimum, r.c.value < r.c.maximum), 1), else_=0)).label(
-            "n_inside"
-        ),
-        func.max(case((r.c.k == q1_at, r.c.value))).label("q1_below"),
-        func.max(case((r.c.k == q1_at + 1, r.c.value))).label("q1_above"),
-        func.max(case((r.c.k == q3_at, r.c.value))).label("q3_below"),
-        func.max(case((r.c.k == q3_at + 1, r.c.value))).label("q3_above"),
-    ).group_by(r.c.improvement_id, r.c.phase, r.c.study_group)
-    with _big_sort():
-        rows = db.session.execute(stmt).all()
+    """One row per improvement with each cell's statistics as ``<cell>_<statistic>`` columns.
+
+    Statistics: n, mean, variance, minimum, maximum, whether there are more than two distinct
+    values, the quartiles, and ``undecided`` where a cell cannot be settled exactly from them
+    (its improvement then goes the per-improvement way).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        long = _cells_by_sql(plans)
+    else:
+        long = _cells_by_numpy(plans)
     wide = pd.DataFrame(index=plans.index)
-    if rows:
-        long = pd.DataFrame(
-            rows, columns=["improvement_id", "phase", "group", *CELL_STATISTICS]
-        ).astype({name: float for name in CELL_STATISTICS})
+    if len(long):
         long["cell"] = [
             CELL_KEYS[(_value(phase), _value(group))]
             for phase, group in zip(long["phase"], long["group"], strict=True)
@@ -294,51 +252,170 @@ def _cell_statistics(plans: pd.DataFrame) -> pd.DataFrame:
             if column not in wide:
                 wide[column] = math.nan
         wide[f"{cell_key}_n"] = wide[f"{cell_key}_n"].fillna(0.0)
+        wide[f"{cell_key}_undecided"] = wide[f"{cell_key}_undecided"].fillna(0.0)
     return wide
 
 
-def _unit_statistics(plans: pd.DataFrame) -> dict[str, Any]:
-    """Per-unit phase means (paired designs) and distinct-unit counts (control-group designs)."""
-    pairable = (Design.PAIRED, Design.CONTROL_GROUP)
-    unit_stmt = _restrict(
-        _active_rows(
-            plans,
-            Measurement.improvement_id,
-            Measurement.unit_ref,
-            Measurement.phase,
-            func.count().label("rows"),
-            func.avg(Measurement.value).label("mean"),
-        ).where(Measurement.group == StudyGroup.TREATMENT, Measurement.unit_ref.is_not(None)),
-        plans,
-        Measurement.improvement_id,
-        pairable,
-    ).group_by(Measurement.improvement_id, Measurement.unit_ref, Measurement.phase)
-    unit_rows = pd.DataFrame(
-        [
-            (row.improvement_id, row.unit_ref, _value(row.phase), row.rows, row.mean)
-            for row in db.session.execute(unit_stmt)
-        ],
-        columns=["improvement_id", "unit", "phase", "rows", "mean"],
-    )
-    unit_rows = unit_rows[unit_rows["improvement_id"].isin(plans.index)]
+def _cells_by_sql(plans: pd.DataFrame) -> pd.DataFrame:
+    """PostgreSQL: one GROUP BY with ordered-set aggregates, per (improvement, phase, group).
 
-    distinct_stmt = _restrict(
+    ``var_samp`` is PostgreSQL's one-pass Youngs-Cramer algorithm, accurate to ~n·κ·ε (κ =
+    |mean|/sd); cells with κ > 1e4 are left undecided. ``percentile_cont`` interpolates as
+    numpy does except for rounding in the last place when the fraction is ≥ 0.5, so a minimum
+    or maximum within 1e-12 of a Tukey fence is left undecided too.
+    """
+    value = Measurement.value
+    stmt = _only_listed(
         _active_rows(
-            plans,
             Measurement.improvement_id,
-            func.count().label("rows"),
-            func.count(Measurement.unit_ref).label("rows_with_unit"),
-            func.count(Measurement.unit_ref.distinct()).label("units"),
+            Measurement.phase,
+            Measurement.group,
+            func.count(),
+            func.avg(value),
+            func.var_samp(value),
+            func.min(value),
+            func.max(value),
+            func.count(value.distinct()),
+            func.percentile_cont(0.25).within_group(value),
+            func.percentile_cont(0.75).within_group(value),
         ),
         plans,
-        Measurement.improvement_id,
-        (Design.CONTROL_GROUP,),
-    ).group_by(Measurement.improvement_id)
+    ).group_by(Measurement.improvement_id, Measurement.phase, Measurement.group)
+    with _big_sort():
+        rows = _raw_rows(stmt)
+    long = pd.DataFrame.from_records(
+        rows,
+        columns=[
+            "improvement_id",
+            "phase",
+            "group",
+            "n",
+            "mean",
+            "variance",
+            "minimum",
+            "maximum",
+            "n_distinct",
+            "q1",
+            "q3",
+        ],
+    )
+    numbers = ["n", "mean", "variance", "minimum", "maximum", "n_distinct", "q1", "q3"]
+    long[numbers] = long[numbers].astype(float)
+    long["more_than_two_values"] = (long["n_distinct"] > 2).astype(float)
+    mean, variance = long["mean"].to_numpy(), long["variance"].to_numpy()
+    ill_conditioned = (variance > 0) & (mean**2 > ILL_CONDITIONED * variance)
+    long["undecided"] = (ill_conditioned | _near_a_fence(long)).astype(float)
+    return long
+
+
+def _near_a_fence(cells: pd.DataFrame) -> np.ndarray:
+    q1, q3 = cells["q1"].to_numpy(), cells["q3"].to_numpy()
+    lowest, highest = cells["minimum"].to_numpy(), cells["maximum"].to_numpy()
+    spread = TUKEY_FAR_OUT * (q3 - q1)
+    scale = np.abs(q1) + np.abs(q3) + np.abs(lowest) + np.abs(highest)
+    with np.errstate(invalid="ignore"):
+        near = (np.abs(lowest - (q1 - spread)) <= FENCE_TIE * scale) | (
+            np.abs(highest - (q3 + spread)) <= FENCE_TIE * scale
+        )
+    # Only cells that can be flagged at all: 4 or more values, more than two distinct.
+    return near & (cells["n"].to_numpy() >= 4) & (cells["more_than_two_values"].to_numpy() > 0)
+
+
+def _cells_by_numpy(plans: pd.DataFrame) -> pd.DataFrame:
+    """SQLite (no variance, no percentiles, slow window functions): one query for the active
+    rows, then the same statistics in numpy, exactly: a sort by (cell, value), two-pass
+    variances, and the quartiles from the order statistics as numpy interpolates them."""
+    stmt = _only_listed(
+        _active_rows(
+            Measurement.improvement_id,
+            (Measurement.phase == Phase.AFTER).label("after"),
+            (Measurement.group == StudyGroup.CONTROL).label("control"),
+            Measurement.value,
+        ),
+        plans,
+    )
+    rows = np.array(_raw_rows(stmt), dtype=float).reshape(-1, 4)
+    if not len(rows):
+        return pd.DataFrame(columns=["improvement_id", "phase", "group", *CELL_STATISTICS])
+    improvement, after, control, values = rows.T
+    order = np.lexsort((values, control, after, improvement))
+    improvement, after, control, values = (a[order] for a in (improvement, after, control, values))
+    starts = np.flatnonzero(
+        np.concatenate(
+            [[True], (np.diff(improvement) != 0) | (np.diff(after) != 0) | (np.diff(control) != 0)]
+        )
+    )
+    n = np.diff(np.append(starts, len(values)))
+    ends = starts + n
+    mean = np.add.reduceat(values, starts) / n
+    deviation = values - np.repeat(mean, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = np.add.reduceat(deviation * deviation, starts) / (n - 1)
+    new_value = np.concatenate([[True], np.diff(values) != 0]) | np.isin(
+        np.arange(len(values)), starts
+    )
+    distinct = np.add.reduceat(new_value.astype(int), starts)
+
+    def at(offset):
+        return values[np.minimum(starts + offset, ends - 1)]
+
+    q1, q3 = linear_quartiles(
+        n,
+        (at((n - 1) // 4), at((n - 1) // 4 + 1)),
+        (at((3 * (n - 1)) // 4), at((3 * (n - 1)) // 4 + 1)),
+    )
+    return pd.DataFrame(
+        {
+            "improvement_id": improvement[starts].astype(int),
+            "phase": np.where(after[starts] == 1, Phase.AFTER.value, Phase.BEFORE.value),
+            "group": np.where(
+                control[starts] == 1, StudyGroup.CONTROL.value, StudyGroup.TREATMENT.value
+            ),
+            "n": n.astype(float),
+            "mean": mean,
+            "variance": np.where(n > 1, variance, np.nan),
+            "minimum": values[starts],
+            "maximum": values[ends - 1],
+            "more_than_two_values": (distinct > 2).astype(float),
+            "q1": q1,
+            "q3": q3,
+            "undecided": 0.0,
+        }
+    )
+
+
+def _unit_statistics(plans: pd.DataFrame) -> dict[str, Any]:
+    """Per unit, phase and group of the designs that can be paired: rows and mean. Gives the
+    paired aggregates (treatment rows) and the distinct units of control-group designs."""
+    pairable = (Design.PAIRED, Design.CONTROL_GROUP)
+    stmt = (
+        _only_listed(
+            _active_rows(
+                Measurement.improvement_id,
+                Measurement.unit_ref,
+                Measurement.phase,
+                Measurement.group,
+                func.count().label("rows"),
+                func.avg(Measurement.value).label("mean"),
+            ),
+            plans,
+        )
+        .join(Improvement, Improvement.id == Measurement.improvement_id)
+        .where(Improvement.design.in_(pairable), Measurement.unit_ref.is_not(None))
+        .group_by(
+            Measurement.improvement_id, Measurement.unit_ref, Measurement.phase, Measurement.group
+        )
+    )
+    units = pd.DataFrame.from_records(
+        _raw_rows(stmt), columns=["improvement_id", "unit", "phase", "group", "rows", "mean"]
+    )
+    units = units[units["improvement_id"].isin(plans.index)]
+    treated = units[units["group"] == StudyGroup.TREATMENT.value].drop(columns="group")
+    by_improvement = units.groupby("improvement_id")
     distinct = pd.DataFrame(
-        db.session.execute(distinct_stmt).all(),
-        columns=["improvement_id", "rows", "rows_with_unit", "units"],
-    ).set_index("improvement_id")
-    return {"unit_rows": unit_rows, "paired": _paired_aggregates(unit_rows), "distinct": distinct}
+        {"rows_with_unit": by_improvement["rows"].sum(), "units": by_improvement["unit"].nunique()}
+    )
+    return {"paired": _paired_aggregates(treated), "distinct": distinct}
 
 
 def _paired_aggregates(unit_rows: pd.DataFrame) -> pd.DataFrame:
@@ -355,11 +432,9 @@ def _paired_aggregates(unit_rows: pd.DataFrame) -> pd.DataFrame:
         "rows_after",
         "minimum",
         "maximum",
-        "n_inside",
-        "q1_below",
-        "q1_above",
-        "q3_below",
-        "q3_above",
+        "more_than_two_values",
+        "q1",
+        "q3",
     ]
     if unit_rows.empty:
         return pd.DataFrame(columns=columns, dtype=float)
@@ -397,33 +472,37 @@ def _paired_aggregates(unit_rows: pd.DataFrame) -> pd.DataFrame:
     result = result.reindex(all_units.index)
     result["n_units"] = result["n_units"].fillna(0.0)
     result["n_dropped"] = all_units - result["n_units"]
-    # Order statistics of the differences within each improvement: sort once, then index.
+    if units.empty:  # units, but none seen in both phases
+        return result.assign(**{name: np.nan for name in columns if name not in result})
+    # Quartiles of the differences within each improvement: sort once, then index.
     ordered = units.assign(improvement=improvement).sort_values(
         ["improvement", "difference"], kind="stable"
     )
     values = ordered["difference"].to_numpy()
-    starts = np.concatenate([[0], np.cumsum(n.to_numpy())[:-1]]).astype(int)
     counts = n.to_numpy().astype(int)
-    positions = {
-        "q1_below": (counts - 1) // 4,
-        "q1_above": (counts - 1) // 4 + 1,
-        "q3_below": (3 * (counts - 1)) // 4,
-        "q3_above": (3 * (counts - 1)) // 4 + 1,
-        "minimum": np.zeros_like(counts),
-        "maximum": counts - 1,
-    }
-    stats = pd.DataFrame(index=n.index)
-    for name, position in positions.items():
-        inside = position < counts
-        taken = np.full(len(counts), np.nan)
-        taken[inside] = values[starts[inside] + position[inside]]
-        stats[name] = taken
-    minimum = stats["minimum"].reindex(improvement).to_numpy()
-    maximum = stats["maximum"].reindex(improvement).to_numpy()
-    strictly_inside = (units["difference"].to_numpy() > minimum) & (
-        units["difference"].to_numpy() < maximum
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+    ends = starts + counts
+
+    def at(offset):
+        return values[np.minimum(starts + offset, ends - 1)]
+
+    q1, q3 = linear_quartiles(
+        counts,
+        (at((counts - 1) // 4), at((counts - 1) // 4 + 1)),
+        (at((3 * (counts - 1)) // 4), at((3 * (counts - 1)) // 4 + 1)),
     )
-    stats["n_inside"] = pd.Series(strictly_inside, index=improvement).groupby(level=0).sum()
+    new_value = np.concatenate([[True], np.diff(values) != 0])
+    new_value[starts] = True
+    stats = pd.DataFrame(
+        {
+            "minimum": values[starts],
+            "maximum": values[ends - 1],
+            "more_than_two_values": np.add.reduceat(new_value.astype(int), starts) > 2,
+            "q1": q1,
+            "q3": q3,
+        },
+        index=n.index,
+    )
     return result.join(stats)
 
 
@@ -443,6 +522,16 @@ class _big_sort:
         return False
 
 
+def _raw_rows(stmt) -> list[tuple]:
+    """The statement's rows as the driver returns them: plain tuples, no per-value processing
+    by SQLAlchemy (enum labels stay strings), which matters at a million rows."""
+    result = db.session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def _value(label) -> str:
     return label.value if hasattr(label, "value") else str(label)
 
@@ -456,39 +545,50 @@ def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> 
     per_improvement: list[int] = []
     chosen: dict[str, list[int]] = {"welch": [], "paired": [], "did": [], "tvc": []}
     downgraded: dict[str, set[int]] = {"welch": set(), "paired": set(), "did": set(), "tvc": set()}
-    paired = units["paired"]
-    pairs = paired["n_units"] if len(paired) else pd.Series(dtype=float)
-    distinct = units["distinct"]
-    n = {cell_key: cells[f"{cell_key}_n"] for cell_key in CELLS}
-    for improvement_id, design in plans["design"].items():
-        tb, ta, cb, ca = (int(n[cell_key][improvement_id]) for cell_key in CELLS)
-        if tb + ta + cb + ca == 0:
+    index = plans.index
+    pairs = units["paired"]["n_units"].reindex(index).fillna(0).to_numpy().tolist()
+    distinct = units["distinct"].reindex(index)
+    rows_with_unit = distinct["rows_with_unit"].fillna(0).to_numpy().tolist()
+    unit_count = distinct["units"].fillna(0).to_numpy().tolist()
+    counts = zip(
+        *(cells[f"{cell_key}_n"].to_numpy().astype(int).tolist() for cell_key in CELLS),
+        strict=True,
+    )
+    undecided = (cells[[f"{cell_key}_undecided" for cell_key in CELLS]].sum(axis=1) > 0).tolist()
+    too_few = not_enough_data(TOO_FEW_ROWS).reason
+    for i, (improvement_id, design, (tb, ta, cb, ca)) in enumerate(
+        zip(index.tolist(), plans["design"].tolist(), counts, strict=True)
+    ):
+        rows = tb + ta + cb + ca
+        if rows == 0:
             no_estimate[improvement_id] = NO_MEASUREMENTS
             continue
-        if design == Design.TIME_SERIES.value:
+        if design == Design.TIME_SERIES.value or undecided[i]:
             per_improvement.append(improvement_id)
             continue
         if design == Design.CONTROL_GROUP.value and cb + ca > 0:
             if min(tb, ta, cb, ca) >= 2:
-                if _units_repeat(distinct, improvement_id):
-                    per_improvement.append(improvement_id)  # clustered or unit means
+                # As `stats.did`: every row has a unit and some unit repeats → clustered or
+                # unit means, which need the rows.
+                if rows_with_unit[i] == rows and unit_count[i] < rows:
+                    per_improvement.append(improvement_id)
                 else:
                     chosen["did"].append(improvement_id)
                 continue
             if tb + cb == 0:
                 if ta < 2 or ca < 2:
-                    no_estimate[improvement_id] = not_enough_data(TOO_FEW_ROWS).reason
+                    no_estimate[improvement_id] = too_few
                 else:
                     chosen["tvc"].append(improvement_id)
                 continue
         pairable = design in (Design.PAIRED.value, Design.CONTROL_GROUP.value)
-        if pairable and pairs.get(improvement_id, 0) >= 2:
+        if pairable and pairs[i] >= 2:
             chosen["paired"].append(improvement_id)
             if design == Design.CONTROL_GROUP.value:
                 downgraded["paired"].add(improvement_id)
             continue
         if tb < 2 or ta < 2:
-            no_estimate[improvement_id] = not_enough_data(TOO_FEW_ROWS).reason
+            no_estimate[improvement_id] = too_few
             continue
         chosen["welch"].append(improvement_id)
         if design != Design.BEFORE_AFTER.value:
@@ -503,33 +603,23 @@ def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> 
     }
 
 
-def _units_repeat(distinct: pd.DataFrame, improvement_id: int) -> bool:
-    """As `stats.did._choose_rows_and_covariance`: every row has a unit and some unit repeats."""
-    if improvement_id not in distinct.index:
-        return False
-    row = distinct.loc[improvement_id]
-    return bool(row["rows_with_unit"] == row["rows"] and row["units"] < row["rows"])
-
-
 # --- Statistics for one method, all improvements at once -------------------------------------
 
 
 def _cell(cells: pd.DataFrame, cell_key: str) -> CellAggregates:
-    n = cells[f"{cell_key}_n"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        variance = cells[f"{cell_key}_sum_squares"].to_numpy() / (n - 1.0)
-    return CellAggregates.of(n, cells[f"{cell_key}_mean"].to_numpy(), variance)
+    return CellAggregates.of(
+        cells[f"{cell_key}_n"].to_numpy(),
+        cells[f"{cell_key}_mean"].to_numpy(),
+        cells[f"{cell_key}_variance"].to_numpy(),
+    )
 
 
 def _outliers(table: pd.DataFrame, prefix: str = "") -> np.ndarray:
-    column = table.__getitem__
-    return strong_outliers_from_order_statistics(
-        column(f"{prefix}n").to_numpy(),
-        column(f"{prefix}minimum").to_numpy(),
-        column(f"{prefix}maximum").to_numpy(),
-        column(f"{prefix}n_inside").to_numpy(),
-        (column(f"{prefix}q1_below").to_numpy(), column(f"{prefix}q1_above").to_numpy()),
-        (column(f"{prefix}q3_below").to_numpy(), column(f"{prefix}q3_above").to_numpy()),
+    return strong_outliers(
+        *(
+            table[f"{prefix}{name}"].to_numpy()
+            for name in ("n", "minimum", "maximum", "more_than_two_values", "q1", "q3")
+        )
     )
 
 
@@ -687,6 +777,21 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _insert_estimates(rows: list[dict[str, Any]]) -> None:
+    """One bulk insert; on PostgreSQL through COPY, which is several times faster."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(insert(Estimate.__table__), rows)
+        return
+    columns = ["computed_at", *rows[0]]
+    now = utcnow()
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY estimates ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([now, *(json.dumps(v) if k == "result" else v for k, v in row.items())])
+
+
 def _delete_current(improvement_ids: list[int]) -> None:
     """Drop the cached estimates at the improvements' current data versions."""
     at_current_version = exists().where(
@@ -694,6 +799,13 @@ def _delete_current(improvement_ids: list[int]) -> None:
         Improvement.data_version == Estimate.data_version,
     )
     stmt = delete(Estimate).where(at_current_version)
-    if len(improvement_ids) < _all_improvements_count():
-        stmt = stmt.where(Estimate.improvement_id.in_(improvement_ids))
-    db.session.execute(stmt, execution_options={"synchronize_session": False})
+    options = {"synchronize_session": False}
+    if len(improvement_ids) >= _all_improvements_count():
+        db.session.execute(stmt, execution_options=options)
+        return
+    # In slices: SQLite allows a limited number of parameters per statement.
+    for start in range(0, len(improvement_ids), MAX_LISTED_IDS):
+        chunk = improvement_ids[start : start + MAX_LISTED_IDS]
+        db.session.execute(
+            stmt.where(Estimate.improvement_id.in_(chunk)), execution_options=options
+        )

@@ -359,20 +359,18 @@ def linear_quartiles(n, first_quartile_pair, third_quartile_pair) -> tuple[np.nd
     return quartiles[0], quartiles[1]
 
 
-def strong_outliers_from_order_statistics(
-    n, minimum, maximum, n_strictly_inside, first_quartile_pair, third_quartile_pair
-) -> np.ndarray:
-    """`assemble.has_strong_outliers` from a cell's order statistics, vectorised.
+def strong_outliers(n, minimum, maximum, more_than_two_values, q1, q3) -> np.ndarray:
+    """`assemble.has_strong_outliers` from a cell's summary, vectorised.
 
     Some value lies beyond 3 IQR from the quartiles exactly when the minimum or the maximum
-    does; "at most two distinct values" is "no value strictly between the minimum and the
-    maximum". Cells with fewer than 4 values are never flagged.
+    does. Cells with fewer than 4 values, or at most two distinct values, are never flagged.
     """
     n = np.asarray(n, dtype=float)
+    q1 = np.asarray(q1, dtype=float)
+    q3 = np.asarray(q3, dtype=float)
     with np.errstate(invalid="ignore"):
-        q1, q3 = linear_quartiles(n, first_quartile_pair, third_quartile_pair)
         spread = TUKEY_FAR_OUT * (q3 - q1)
         beyond = (np.asarray(minimum, dtype=float) < q1 - spread) | (
             np.asarray(maximum, dtype=float) > q3 + spread
         )
-    return (n >= 4) & (np.asarray(n_strictly_inside) > 0) & beyond
+    return (n >= 4) & np.asarray(more_than_two_values, dtype=bool) & beyond
