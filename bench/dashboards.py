@@ -249,12 +249,12 @@ def measure(url: str, sizes, requests: int, clients: int) -> dict:
 
 def main() -> None:
     parse = parser(__doc__.splitlines()[0])
-    parse.add_argument("--requests", type=int, help="requests per page (default 200; quick 24)")
+    parse.add_argument("--requests", type=int, help="requests per page (default 96; quick 24)")
     parse.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parse.set_defaults(backends="postgresql")
     args = parse.parse_args()
     sizes = sizes_from(args)
-    requests = args.requests or (24 if args.quick else 200)
+    requests = args.requests or (24 if args.quick else 96)
     backend = backends_from(args)[0]
     with database_urls([backend], "bench_dashboards") as urls:
         result = measure(urls[backend], sizes, requests, args.clients)
