@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -160,4 +160,5 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-os.environ.setdefault("PYTHONHASHSEED", "0")
+# A benchmark stopped with SIGTERM still runs its `finally` blocks (throw-away servers stop).
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
