@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--improvements", "40", "--measurements", "2000", "--backends", "sqlite"]
+TINY = ["--improvements", "32", "--measurements", "1600", "--backends", "sqlite"]
 
 
 def run_bench(module: str, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
@@ -48,7 +48,7 @@ def test_recompute_benchmark_reports_its_figures_and_agrees():
 
 
 def test_dashboard_load_benchmark_reports_latencies():
-    result, figures = run_bench("dashboards", *TINY, "--requests", "8")
+    result, figures = run_bench("dashboards", *TINY, "--requests", "4")
     assert figures is not None, result.stderr[-3000:]
     assert figures["bench"] == "dashboards"
     for key in ("p50_ms", "p95_ms", "p99_ms", "rps"):
@@ -57,17 +57,12 @@ def test_dashboard_load_benchmark_reports_latencies():
 
 
 def test_import_benchmark_measures_or_says_why_not():
-    available = subprocess.run(
-        [str(Path(sys.executable).with_name("gains")), "import", "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
     result, figures = run_bench("import_csv", "--rows", "2000", "--backends", "sqlite")
-    if available.returncode != 0:
-        assert result.returncode == 1
-        assert "No figures were measured" in result.stderr
+    if result.returncode == 1 and "needs the `gains import" in result.stderr:
+        assert "No figures were measured" in result.stderr  # this branch has no command
+        assert not result.stdout.strip()
         return
     assert figures is not None, result.stderr[-3000:]
+    assert figures["bench"] == "import"
     for key in ("seconds", "rows_per_s", "peak_rss_mb", "pandas_seconds"):
         assert figures[key] > 0, key
