@@ -1,7 +1,7 @@
 """The `gains` command: a Flask CLI group bound to the app factory.
 
 `gains run`, `gains db upgrade` (Flask-Migrate), `gains seed-demo`, `gains create-user`,
-`gains check` and `gains stats ...` (no app, database or secret needed).
+`gains import`, `gains check` and `gains stats ...` (no app, database or secret needed).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ cli.add_command(routes_command)
 
 def _register_commands() -> None:
     from gains.commands.estimates import estimates_group
+    from gains.commands.imports import import_command
     from gains.commands.seed import seed_demo_command
     from gains.commands.users import create_user_command
     from gains.stats_cli import stats_group
@@ -66,6 +67,7 @@ def _register_commands() -> None:
     cli.add_command(seed_demo_command)
     cli.add_command(create_user_command)
     cli.add_command(estimates_group)
+    cli.add_command(import_command)
     # Registered on the group itself, not app.cli: it never loads the app, so it needs no
     # database and no secret.
     cli.add_command(stats_group, "stats")

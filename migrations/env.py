@@ -53,9 +53,22 @@ def run_migrations_online() -> None:
     configure_args.setdefault("compare_type", True)
     configure_args.setdefault("render_item", render_item)
     with _engine().connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a table to alter it; with foreign keys enforced,
+            # dropping the old copy of a table that others reference fails. Alembic's advice:
+            # enforcement off for the migration (the pragma only works outside a transaction,
+            # hence the driver connection), the keys checked afterwards, and on again.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(connection=connection, target_metadata=target_metadata, **configure_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys = ON")
+            if broken:
+                raise RuntimeError(f"The migration left broken foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -89,6 +89,16 @@ class UploadForm(FlaskForm):
     submit = SubmitField("Upload and preview", widget=GovSubmitInput())
 
 
+class ManyUploadForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        description="Columns improvement and phase and value, and optionally group, unit and date",
+        widget=GovFileInput(),
+        validators=[FileRequired(message="Choose a CSV file to upload")],
+    )
+    submit = SubmitField("Upload and check", widget=GovSubmitInput())
+
+
 class WithdrawBatchForm(FlaskForm):
     reason = TextAreaField(
         "Why are you withdrawing these measurements?",

@@ -39,7 +39,9 @@ from gains.services.improvements import PermissionDenied, WorkflowError
 from gains.services.measurement_rows import COLUMNS, RowsRejected
 from gains.services.spreadsheet_safety import write_safe_csv
 
-blueprint = Blueprint("measurements", __name__, url_prefix="/improvements/<int:improvement_id>")
+blueprint = Blueprint("measurements", __name__)
+# Most routes hang off one improvement; the multi-improvement import (`many.py`) does not.
+IMPROVEMENT = "/improvements/<int:improvement_id>"
 
 SECTION = "measurements/partials/section.html"
 CHANGED = "measurements-changed"
@@ -103,7 +105,7 @@ def _refused(improvement: Improvement, error: WorkflowError) -> Response:
     return redirect(section_url(improvement), code=303)
 
 
-@blueprint.route("/measurements")
+@blueprint.route(f"{IMPROVEMENT}/measurements")
 def index(improvement_id: int):
     improvement = _improvement(improvement_id)
     if service.may_change(current_user, improvement):
@@ -137,7 +139,7 @@ def _save_row(
     return _done(improvement, message)
 
 
-@blueprint.route("/measurements", methods=["POST"])
+@blueprint.route(f"{IMPROVEMENT}/measurements", methods=["POST"])
 def add(improvement_id: int):
     improvement = _improvement(improvement_id, write=True)
     form = MeasurementForm(prefix="new")
@@ -157,7 +159,7 @@ def add(improvement_id: int):
     )
 
 
-@blueprint.route("/measurements/<int:measurement_id>/edit", methods=["GET", "POST"])
+@blueprint.route(f"{IMPROVEMENT}/measurements/<int:measurement_id>/edit", methods=["GET", "POST"])
 def edit(improvement_id: int, measurement_id: int):
     writing = request.method == "POST"
     improvement = _improvement(improvement_id, write=writing)
@@ -179,7 +181,7 @@ def edit(improvement_id: int, measurement_id: int):
     )
 
 
-@blueprint.route("/measurements/<int:measurement_id>/delete", methods=["POST"])
+@blueprint.route(f"{IMPROVEMENT}/measurements/<int:measurement_id>/delete", methods=["POST"])
 def delete(improvement_id: int, measurement_id: int):
     improvement = _improvement(improvement_id, write=True)
     measurement = _child(Measurement, measurement_id, improvement, write=True)
@@ -201,7 +203,15 @@ def upload_limits() -> UploadLimits:
     )
 
 
-@blueprint.route("/measurements/upload", methods=["GET", "POST"])
+def rejected_file_message(problems: RowsRejected) -> str:
+    """The file field's error when a file is rejected (its problems are listed below it)."""
+    return (
+        f"The file has {problems.total:,} problem{'s' if problems.total != 1 else ''}: "
+        "nothing was saved. Correct them and upload it again"
+    )
+
+
+@blueprint.route(f"{IMPROVEMENT}/measurements/upload", methods=["GET", "POST"])
 def upload(improvement_id: int):
     improvement = _improvement(improvement_id, write=True)
     form = UploadForm()
@@ -222,10 +232,7 @@ def upload(improvement_id: int):
         except RowsRejected as problems:
             db.session.rollback()
             rejected = problems
-            form.file.errors = [
-                f"The file has {problems.total:,} problem{'s' if problems.total != 1 else ''}: "
-                "nothing was saved. Correct them and upload it again"
-            ]
+            form.file.errors = [rejected_file_message(problems)]
         except WorkflowError as error:
             return _refused(improvement, error)
         else:
@@ -244,7 +251,7 @@ def upload(improvement_id: int):
     ), status
 
 
-@blueprint.route("/measurements/template.csv")
+@blueprint.route(f"{IMPROVEMENT}/measurements/template.csv")
 def template(improvement_id: int):
     improvement = _improvement(improvement_id)
     out = io.StringIO()
@@ -262,7 +269,7 @@ def template(improvement_id: int):
     return response
 
 
-@blueprint.route("/batches/<int:batch_id>")
+@blueprint.route(f"{IMPROVEMENT}/batches/<int:batch_id>")
 def batch(improvement_id: int, batch_id: int):
     improvement = _improvement(improvement_id)
     upload_batch = _child(UploadBatch, batch_id, improvement)
@@ -274,7 +281,7 @@ def _batch_action(improvement_id: int, batch_id: int):
     return improvement, _child(UploadBatch, batch_id, improvement, write=True)
 
 
-@blueprint.route("/batches/<int:batch_id>/confirm", methods=["POST"])
+@blueprint.route(f"{IMPROVEMENT}/batches/<int:batch_id>/confirm", methods=["POST"])
 def confirm(improvement_id: int, batch_id: int):
     improvement, upload_batch = _batch_action(improvement_id, batch_id)
     try:
@@ -284,7 +291,7 @@ def confirm(improvement_id: int, batch_id: int):
     return _done(improvement, f"{upload_batch.row_count:,} measurements added.")
 
 
-@blueprint.route("/batches/<int:batch_id>/cancel", methods=["POST"])
+@blueprint.route(f"{IMPROVEMENT}/batches/<int:batch_id>/cancel", methods=["POST"])
 def cancel(improvement_id: int, batch_id: int):
     improvement, upload_batch = _batch_action(improvement_id, batch_id)
     try:
@@ -294,7 +301,7 @@ def cancel(improvement_id: int, batch_id: int):
     return _done(improvement, "Upload cancelled: nothing was added.", changed=False)
 
 
-@blueprint.route("/batches/<int:batch_id>/withdraw", methods=["POST"])
+@blueprint.route(f"{IMPROVEMENT}/batches/<int:batch_id>/withdraw", methods=["POST"])
 def withdraw(improvement_id: int, batch_id: int):
     improvement, upload_batch = _batch_action(improvement_id, batch_id)
     form = WithdrawBatchForm(prefix=f"b{upload_batch.id}")
@@ -306,3 +313,7 @@ def withdraw(improvement_id: int, batch_id: int):
         return _done(improvement, "Measurements withdrawn: they no longer count in estimates.")
     context = batch_page(upload_batch, current_user) | {"form": form}
     return render_template("measurements/batch.html", **context), 422
+
+
+# The multi-improvement import's routes live beside these, on the same blueprint.
+from gains.measurements import many  # noqa: E402, F401

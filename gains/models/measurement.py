@@ -42,13 +42,19 @@ class UploadBatch(Base):
         CheckConstraint(
             "status <> 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawal_has_time"
         ),
+        # Only a command-line import (run by whoever operates the server) has no person.
+        CheckConstraint("created_by_id IS NOT NULL OR source = 'cli'", name="person_unless_cli"),
         Index("ix_upload_batches_improvement_status", "improvement_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     improvement_id: Mapped[int] = mapped_column(ForeignKey("improvements.id"))
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None for a command-line import: the server's operator, not a person with an account.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source: Mapped[BatchSource] = mapped_column(enum_column_type(BatchSource, "source"))
+    # Where the rows came from, as the sender names it (`gains import --source`), e.g. the
+    # system that exported them.
+    source_name: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[BatchStatus] = mapped_column(
         enum_column_type(BatchStatus, "batch_status"), default=BatchStatus.ACTIVE
     )
@@ -64,9 +70,20 @@ class UploadBatch(Base):
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     improvement: Mapped[Improvement] = relationship(back_populates="batches")
-    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
     measurements: Mapped[list[Measurement]] = relationship(back_populates="batch")
+
+    @property
+    def added_by(self) -> str:
+        """Who added the rows, in words for pages."""
+        if self.created_by is not None:
+            return self.created_by.name
+        return (
+            f"command-line import ({self.source_name})"
+            if self.source_name
+            else ("command-line import")
+        )
 
 
 class Measurement(Base):

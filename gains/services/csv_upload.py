@@ -1,14 +1,17 @@
-"""Measurement CSV files, parsed as a stream and checked row by row (no Flask here).
+"""Measurement CSV files, parsed as a stream and checked a chunk of rows at a time (no Flask).
 
-The file is read in chunks of `CHUNK_BYTES`, split into physical lines, each decoded as
-strict UTF-8 and fed to `csv.reader`, so memory holds one chunk and the parsed rows, never
-the file twice. We split and decode lines ourselves rather than wrap the stream in
-`io.TextIOWrapper` so that a byte that is not UTF-8 can be reported with its line and
-position, as a spreadsheet user sees them (the header is line 1).
+The file is read in chunks of `CHUNK_BYTES`; runs of whole lines are decoded as strict UTF-8
+and fed to `csv.reader`, so memory holds one chunk and `CHUNK_ROWS` parsed rows, never the
+file. We split and decode lines ourselves rather than wrap the stream in `io.TextIOWrapper`
+so that a byte that is not UTF-8 can be reported with its line and position, as a spreadsheet
+user sees them (the header is line 1).
 
-Every row goes through `measurement_rows.parse_row`, the validation the form, API and CLI use.
-Every problem is collected (the first `max_errors` listed, all counted). Problems that make the
-rest of the file unreadable (not UTF-8, binary, an unclosed quote, a bad header) stop there.
+Rows are checked `CHUNK_ROWS` at a time as columns by `measurement_rows.check_columns`, the
+same rules and messages as `parse_row` (form and API), vectorised so that a million rows take
+seconds. `MeasurementCsv` yields the clean chunks (the web upload keeps them as a list for its
+preview; `gains import` writes each chunk and forgets it). Every problem is collected (the
+first `max_errors` listed, all counted). Problems that make the rest of the file unreadable
+(not UTF-8, binary, an unclosed quote, a bad header) stop there.
 
 Decisions: columns are matched case-insensitively with a few aliases; an unknown column
 rejects the file (a misspelt "grup" column must not silently make every row treatment);
@@ -20,15 +23,29 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from gains.services.measurement_rows import RowError, RowsRejected, parse_row
+import numpy as np
+import pandas as pd
+
+from gains.services.measurement_rows import (
+    GROUPS,
+    PHASES,
+    RowError,
+    RowsRejected,
+    check_columns,
+)
 
 CHUNK_BYTES = 64 * 1024
+# Rows checked together as columns: big enough for vectorised checks to pay, small enough
+# that memory stays flat (a few MB) whatever the file's size.
+CHUNK_ROWS = 20_000
+STRAY_VALUE = "A value is in a column with no heading"
 DELIMITERS = (",", ";", "\t")
 # Column name → the headings accepted for it (compared after `_normalise`).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -48,13 +65,14 @@ ROW_KEYS = {
     "date": "observed_on",
     "value": "value",
 }
-KNOWN = ", ".join(ALIASES)
 
 
 @dataclass(frozen=True)
 class UploadLimits:
-    max_bytes: int = 20 * 1024 * 1024
-    max_rows: int = 200_000
+    """The web's limits; None is no limit (`gains import` streams any size)."""
+
+    max_bytes: int | None = 20 * 1024 * 1024
+    max_rows: int | None = 200_000
     max_errors: int = 200
 
 
@@ -84,39 +102,62 @@ class ParsedUpload:
 
 @dataclass
 class _Reader:
-    """Physical lines of a binary stream, decoded; counts and hashes every byte read."""
+    """Physical lines of a binary stream, decoded; counts and hashes every byte read.
+
+    Whole runs of complete lines are decoded at once (the fast path); only when a run has a
+    NUL byte or is not UTF-8 is the bad line found, and the lines before it are still given
+    to the CSV reader first, so problems keep the order in which the file states them.
+    """
 
     stream: BinaryIO
-    max_bytes: int
+    max_bytes: int | None
     byte_count: int = 0
     sha256: Any = field(default_factory=hashlib.sha256)
 
     def _chunks(self) -> Iterator[bytes]:
         while chunk := self.stream.read(CHUNK_BYTES):
             self.byte_count += len(chunk)
-            if self.byte_count > self.max_bytes:
+            if self.max_bytes is not None and self.byte_count > self.max_bytes:
                 raise UploadTooLarge(f"The file is larger than {_size(self.max_bytes)}")
             self.sha256.update(chunk)
             yield chunk
 
-    def _raw_lines(self) -> Iterator[bytes]:
-        partial: list[bytes] = []
+    def _runs(self) -> Iterator[bytes]:
+        """Runs of whole lines (the last run may lack its final newline)."""
+        pending = b""
         for chunk in self._chunks():
-            *complete, rest = chunk.split(b"\n")
-            for piece in complete:
-                partial.append(piece)
-                yield b"".join(partial) + b"\n"
-                partial = []
-            partial.append(rest)
-        if any(partial):
-            yield b"".join(partial)
+            pending += chunk
+            cut = pending.rfind(b"\n") + 1
+            if cut:
+                yield pending[:cut]
+                pending = pending[cut:]
+        if pending:
+            yield pending
 
     def lines(self) -> Iterator[str]:
-        for number, raw in enumerate(self._raw_lines(), start=1):
-            if number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        first_line = 1
+        for run in self._runs():
+            if first_line == 1 and run.startswith((b"\xff\xfe", b"\xfe\xff")):
                 raise _Unreadable(
                     RowError(1, "", "The file is UTF-16 text: save it as CSV UTF-8 and try again")
                 )
+            try:
+                if b"\x00" in run:
+                    raise ValueError("binary")
+                text = run.decode("utf-8")
+            except ValueError:
+                # Always raises, after the good lines before the bad one.
+                yield from self._lines_up_to_the_bad_one(run, first_line)
+            if first_line == 1:
+                text = text.removeprefix("\ufeff")
+            yield from io.StringIO(text, newline="\n")
+            first_line += run.count(b"\n")
+
+    @staticmethod
+    def _lines_up_to_the_bad_one(run: bytes, first_line: int) -> Iterator[str]:
+        *complete, last = run.split(b"\n")
+        pieces = [line + b"\n" for line in complete] + ([last] if last else [])
+        for number, raw in enumerate(pieces, start=first_line):
             if b"\x00" in raw:
                 raise _Unreadable(
                     RowError(
@@ -138,6 +179,7 @@ class _Reader:
                     )
                 ) from None
             yield text.removeprefix("\ufeff") if number == 1 else text
+        raise AssertionError("a run that failed to decode has a bad line")
 
 
 def _size(n_bytes: int) -> str:
@@ -148,7 +190,7 @@ def _normalise(heading: str) -> str:
     return re.sub(r"[\s\-]+", "_", heading.strip().lower())
 
 
-def choose_delimiter(header_line: str) -> str:
+def choose_delimiter(header_line: str, extra_columns: tuple[str, ...] = ()) -> str:
     """The separator (comma, semicolon or tab) that makes the most headings recognisable.
 
     Only the header is looked at, and only these three: a data row cannot tip the choice.
@@ -160,28 +202,36 @@ def choose_delimiter(header_line: str) -> str:
             headings = next(csv.reader([header_line], delimiter=delimiter), [])
         except csv.Error:
             return 0
-        return sum(_normalise(h) in HEADING_TO_COLUMN for h in headings)
+        names = (_normalise(heading) for heading in headings)
+        return sum(name in HEADING_TO_COLUMN or name in extra_columns for name in names)
 
     return max(DELIMITERS, key=lambda d: (recognised(d), -DELIMITERS.index(d)))
 
 
-def read_header(headings: list[str]) -> tuple[dict[str, tuple[int, str]], set[int], list[RowError]]:
-    """Columns found (name → position, heading), positions with no heading, and problems."""
+def read_header(
+    headings: list[str], extra_columns: tuple[str, ...] = ()
+) -> tuple[dict[str, tuple[int, str]], set[int], list[RowError]]:
+    """Columns found (name → position, heading), positions with no heading, and problems.
+
+    `extra_columns` are further required columns, matched by name (the multi-improvement
+    upload's `improvement`)."""
     columns: dict[str, tuple[int, str]] = {}
     unnamed: set[int] = set()
     errors: list[RowError] = []
+    known = ", ".join((*extra_columns, *ALIASES))
     for position, heading in enumerate(headings):
         shown = heading.strip()
-        name = HEADING_TO_COLUMN.get(_normalise(heading))
+        normalised = _normalise(heading)
+        name = normalised if normalised in extra_columns else HEADING_TO_COLUMN.get(normalised)
         if not shown:
             unnamed.add(position)
         elif name is None:
-            errors.append(RowError(1, shown, f"Unknown column “{shown}”: use only {KNOWN}"))
+            errors.append(RowError(1, shown, f"Unknown column “{shown}”: use only {known}"))
         elif name in columns:
             errors.append(RowError(1, shown, f"Duplicate column: {name} appears more than once"))
         else:
             columns[name] = (position, shown)
-    for name in REQUIRED:
+    for name in (*extra_columns, *REQUIRED):
         if name not in columns:
             errors.append(RowError(1, name, f"Missing column: add a column headed {name}"))
     return columns, unnamed, errors
@@ -213,81 +263,245 @@ class _Problems:
         return RowsRejected(self.listed, total=self.total)
 
 
+@dataclass(frozen=True)
+class CsvChunk:
+    """Consecutive good rows of a file: clean values (see `check_columns`), the raw text of
+    any extra columns the caller asked for, and each row's line."""
+
+    rows: pd.DataFrame
+    extras: dict[str, np.ndarray]
+    lines: np.ndarray
+
+
+ExtraCheck = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+class MeasurementCsv:
+    """A measurements CSV read as a stream, `CHUNK_ROWS` rows at a time, all or nothing.
+
+    `chunks()` yields the file's clean rows chunk by chunk while the file has no problem so
+    far; after the first problem it goes on reading only to find and count the rest. When it
+    is done, `rejection()` is the `RowsRejected` to raise (or None): a caller that wrote the
+    chunks must then undo them (one transaction). `UploadTooLarge` is raised as it happens.
+
+    `extra_columns` are accepted besides the measurement columns (the multi-improvement upload
+    adds `improvement`), required, and handed to `extra_check`, which answers a problem
+    message (or None) per row; those are reported first on their row.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        limits: UploadLimits | None = None,
+        *,
+        extra_columns: tuple[str, ...] = (),
+        extra_check: ExtraCheck | None = None,
+        chunk_rows: int = CHUNK_ROWS,
+    ):
+        self.limits = limits or UploadLimits()
+        self.source = _Reader(stream, self.limits.max_bytes)
+        self.problems = _Problems(self.limits.max_errors)
+        self.extra_columns = extra_columns
+        self.extra_check = extra_check
+        self.chunk_rows = chunk_rows
+        self.columns: dict[str, str] = {}
+        self.delimiter = ","
+        self.row_count = 0  # good rows yielded
+        self._data_rows = 0  # non-blank rows, good or bad (the row limit counts these)
+        self._finished = False
+
+    @property
+    def checksum_sha256(self) -> str:
+        return self.source.sha256.hexdigest()
+
+    @property
+    def byte_count(self) -> int:
+        return self.source.byte_count
+
+    def rejection(self) -> RowsRejected | None:
+        if self.problems.total:
+            return self.problems.reject()
+        if self._finished and not self.row_count:
+            return RowsRejected([RowError(2, "", "There are no rows of data under the header")])
+        return None
+
+    def chunks(self) -> Iterator[CsvChunk]:
+        try:
+            yield from self._read()
+        except _Unreadable as unreadable:
+            self.problems.add(unreadable.error)
+        self._finished = True
+
+    def _read(self) -> Iterator[CsvChunk]:
+        lines = self.source.lines()
+        first = next(lines, None)
+        if first is None:
+            raise _Unreadable(RowError(1, "", "The file is empty"))
+        self.delimiter = choose_delimiter(first, self.extra_columns)
+        reader = csv.reader(itertools.chain([first], lines), delimiter=self.delimiter, strict=True)
+        headings = next(reader)
+        columns, unnamed, header_errors = read_header(headings, self.extra_columns)
+        if header_errors:
+            self.problems.add(*header_errors)
+            return
+        self.columns = {name: heading for name, (_, heading) in columns.items()}
+        width = len(headings)
+        while True:
+            first_line = reader.line_num + 1
+            records: list[list[str]] = []
+            try:
+                # C speed: no Python code runs per row here (see `_RecordBatch.of`).
+                records.extend(itertools.islice(reader, self.chunk_rows))
+            except csv.Error as error:
+                batch = _RecordBatch.of(records, first_line, None, width)
+                yield from self._flush(batch, columns, unnamed)
+                failing_line = batch.next_line
+                raise _Unreadable(RowError(failing_line, "", _csv_problem(error))) from None
+            if not records:
+                return
+            batch = _RecordBatch.of(records, first_line, reader.line_num, width)
+            yield from self._flush(batch, columns, unnamed)
+
+    def _flush(self, batch: _RecordBatch, columns, unnamed: set[int]) -> Iterator[CsvChunk]:
+        """Check the rows collected so far; yield them if the file is still clean."""
+        if not len(batch.lines) and not batch.broken:
+            return
+        cells = np.array(batch.records, dtype=object).reshape(len(batch.records), batch.width)
+        # Blank rows (nothing but separators and spaces) are skipped. Look column by column,
+        # only at the rows still blank: the first required column settles nearly every row.
+        blank = np.ones(len(cells), dtype=bool)
+        positions = [position for position, _ in columns.values()]
+        for position in [*positions, *sorted(unnamed)]:
+            still = np.flatnonzero(blank)
+            if not len(still):
+                break
+            blank[still[_filled(cells[still, position])]] = False
+        stray = np.zeros(len(cells), dtype=bool)
+        for position in unnamed:
+            stray |= _filled(cells[:, position])
+        stray &= ~blank
+        lines = batch.lines
+        broken = sorted([*batch.broken, *((int(n), STRAY_VALUE) for n in lines[stray])])
+        self._data_rows += len(batch.broken) + int((~blank).sum())
+        if self.limits.max_rows is not None and self._data_rows > self.limits.max_rows:
+            raise UploadTooLarge(f"The file has more than {self.limits.max_rows:,} rows")
+
+        keep = ~blank & ~stray
+        lines = lines[keep]
+        raw = {
+            ROW_KEYS.get(name, name): cells[keep, position]
+            for name, (position, _) in columns.items()
+        }
+        extras = {name: raw.pop(name) for name in self.extra_columns}
+        leading = []
+        if self.extra_check is not None and len(lines):
+            leading.append((self.extra_columns[0], self.extra_check(extras)))
+        room = max(self.problems.limit - len(self.problems.listed), 0)
+        checked = check_columns(raw, lines, room, leading=leading, all_text=True)
+        found = sorted(
+            [
+                *(RowError(line, "", message) for line, message in broken[: room + 1]),
+                *(
+                    RowError(p.line, self.columns.get(p.column, p.column), p.message)
+                    for p in checked.problems
+                ),
+            ],
+            key=lambda problem: problem.line,
+        )
+        self.problems.total += len(broken) + checked.problem_count
+        self.problems.listed.extend(found[:room])
+        if self.problems.total:
+            return
+        self.row_count += len(lines)
+        yield CsvChunk(checked.frame, extras, lines)
+
+
+@dataclass
+class _RecordBatch:
+    """Records as `csv.reader` gave them, with their lines, ready to check as columns."""
+
+    width: int
+    records: list[list[str]]  # the ones with the header's number of fields
+    lines: np.ndarray  # the physical line each of those starts on
+    broken: list[tuple[int, str]]  # (line, problem) for a wrong number of fields
+    next_line: int  # the line after the last record
+
+    @classmethod
+    def of(
+        cls, records: list[list[str]], first_line: int, last_line: int | None, width: int
+    ) -> _RecordBatch:
+        """Number the records' lines. Each record is one line unless a quoted field holds
+        line breaks: when the lines read do not match the count (or are unknown), count the
+        breaks inside the fields, one more line each."""
+        count = len(records)
+        if last_line is not None and last_line - first_line + 1 == count:
+            spans = np.ones(count, dtype=np.int64)
+        else:
+            spans = np.fromiter(
+                (1 + sum(field.count("\n") for field in record) for record in records),
+                dtype=np.int64,
+                count=count,
+            )
+        starts = first_line + np.cumsum(spans) - spans
+        next_line = first_line + int(spans.sum())
+        lengths = np.fromiter(map(len, records), dtype=np.int64, count=count)
+        wrong = np.flatnonzero(lengths != width)
+        if not len(wrong):
+            return cls(width, records, starts, [], next_line)
+        broken = []
+        for position in wrong:
+            record = records[position]
+            if "".join(record).strip():  # a blank line is skipped, whatever its fields
+                fewer = "few" if len(record) < width else "many"
+                message = f"Too {fewer} fields: expected {width}, found {len(record)}"
+                broken.append((int(starts[position]), message))
+        right = np.flatnonzero(lengths == width)
+        return cls(width, [records[p] for p in right], starts[right], broken, next_line)
+
+
+def _filled(cells: np.ndarray) -> np.ndarray:
+    """Whether each cell has more than whitespace, deciding once per distinct value."""
+    codes, distinct = pd.factorize(cells)
+    return np.array([bool(value.strip()) for value in distinct], dtype=bool)[codes]
+
+
 def parse_measurements_csv(stream: BinaryIO, limits: UploadLimits | None = None) -> ParsedUpload:
     """Parse and validate a measurements CSV from a binary stream, all or nothing.
 
     Raises `RowsRejected` with every problem (line, column, reason), or `UploadTooLarge`.
+    The rows are kept as a list (the web upload's preview); `gains import` uses
+    `MeasurementCsv` directly and never holds the whole file.
     """
-    limits = limits or UploadLimits()
-    source = _Reader(stream, limits.max_bytes)
-    problems = _Problems(limits.max_errors)
-    lines = source.lines()
-    try:
-        first = next(lines, None)
-        if first is None:
-            raise _Unreadable(RowError(1, "", "The file is empty"))
-        delimiter = choose_delimiter(first)
-        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, strict=True)
-        headings = next(reader)
-        columns, unnamed, header_errors = read_header(headings)
-        if header_errors:
-            problems.add(*header_errors)
-            raise problems.reject()
-        rows = _read_rows(reader, columns, unnamed, len(headings), limits, problems)
-    except _Unreadable as unreadable:
-        problems.add(unreadable.error)
-        raise problems.reject() from None
-    if problems.total:
-        raise problems.reject()
-    if not rows:
-        raise RowsRejected([RowError(2, "", "There are no rows of data under the header")])
+    reading = MeasurementCsv(stream, limits)
+    rows: list[dict[str, Any]] = []
+    for chunk in reading.chunks():
+        rows.extend(chunk_as_rows(chunk.rows))
+    rejection = reading.rejection()
+    if rejection is not None:
+        raise rejection
     return ParsedUpload(
         rows=rows,
-        columns={name: heading for name, (_, heading) in columns.items()},
-        delimiter=delimiter,
-        checksum_sha256=source.sha256.hexdigest(),
-        byte_count=source.byte_count,
+        columns=reading.columns,
+        delimiter=reading.delimiter,
+        checksum_sha256=reading.checksum_sha256,
+        byte_count=reading.byte_count,
     )
 
 
-def _read_rows(
-    reader,
-    columns: dict[str, tuple[int, str]],
-    unnamed: set[int],
-    width: int,
-    limits: UploadLimits,
-    problems: _Problems,
-) -> list[dict[str, Any]]:
-    shown = {name: heading for name, (_, heading) in columns.items()}
-    rows: list[dict[str, Any]] = []
-    data_rows = 0
-    while True:
-        line = reader.line_num + 1
-        try:
-            record = next(reader, None)
-        except csv.Error as error:
-            raise _Unreadable(RowError(line, "", _csv_problem(error))) from None
-        if record is None:
-            return rows
-        if not any(cell.strip() for cell in record):
-            continue
-        data_rows += 1
-        if data_rows > limits.max_rows:
-            raise UploadTooLarge(f"The file has more than {limits.max_rows:,} rows")
-        if len(record) != width:
-            fewer = "few" if len(record) < width else "many"
-            problems.add(
-                RowError(line, "", f"Too {fewer} fields: expected {width}, found {len(record)}")
-            )
-            continue
-        if any(record[position].strip() for position in unnamed):
-            problems.add(RowError(line, "", "A value is in a column with no heading"))
-            continue
-        raw = {ROW_KEYS[name]: record[position] for name, (position, _) in columns.items()}
-        row, errors = parse_row(line, raw)
-        if errors:
-            problems.add(
-                *(RowError(e.line, shown.get(e.column, e.column), e.message) for e in errors)
-            )
-        elif not problems.total:
-            rows.append(row)
+def chunk_as_rows(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """Clean rows as `parse_row` gives them (phase and group as enum members)."""
+    for phase, group, unit_ref, observed_on, value in zip(
+        frame["phase"],
+        frame["group"],
+        frame["unit_ref"],
+        frame["observed_on"],
+        frame["value"].tolist(),
+        strict=True,
+    ):
+        yield {
+            "phase": PHASES[phase],
+            "group": GROUPS[group],
+            "unit_ref": unit_ref,
+            "observed_on": observed_on,
+            "value": value,
+        }

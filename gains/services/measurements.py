@@ -61,6 +61,9 @@ __all__ = [
     "parse_row",
     "record_batch",
     "record_form_row",
+    "require_open",
+    "require_open_for_data",
+    "store_batch",
     "upload_csv",
     "validate_rows",
     "withdraw_batch",
@@ -99,9 +102,8 @@ def _require_rights(actor: Any, improvement: Improvement) -> None:
         raise PermissionDenied("You cannot change the measurements of this improvement")
 
 
-def _require_open(actor: Any, improvement: Improvement) -> None:
-    _require_rights(actor, improvement)
-    lock_improvement(improvement)
+def require_open_for_data(improvement: Improvement) -> None:
+    """Refuse unless the improvement takes data now (DESIGN "Locking"); the caller locks."""
     if improvement.status not in OPEN_FOR_DATA:
         raise WorkflowError(
             f"Measurements cannot be added or changed while the improvement is "
@@ -109,7 +111,13 @@ def _require_open(actor: Any, improvement: Improvement) -> None:
         )
 
 
-def _store_batch(
+def require_open(actor: Any, improvement: Improvement) -> None:
+    _require_rights(actor, improvement)
+    lock_improvement(improvement)
+    require_open_for_data(improvement)
+
+
+def store_batch(
     actor: Any,
     improvement: Improvement,
     parsed: list[dict[str, Any]],
@@ -166,9 +174,9 @@ def record_batch(
     An active batch changes the data version (so the estimate is recomputed) and, after an
     approval, reopens review. A pending batch (CSV preview) changes nothing until confirmed.
     """
-    _require_open(actor, improvement)
+    require_open(actor, improvement)
     parsed = validate_rows(rows)
-    return _store_batch(
+    return store_batch(
         actor,
         improvement,
         parsed,
@@ -200,9 +208,9 @@ def upload_csv(
     """
     _require_rights(actor, improvement)
     upload = parse_measurements_csv(stream, limits or UploadLimits())
-    _require_open(actor, improvement)
+    require_open(actor, improvement)
     expire_pending_batches(improvement)
-    return _store_batch(
+    return store_batch(
         actor,
         improvement,
         upload.rows,
@@ -222,7 +230,7 @@ def _require_batch(batch: UploadBatch, status: BatchStatus, doing: str) -> None:
 def confirm_batch(actor: Any, batch: UploadBatch, *, now: datetime | None = None) -> UploadBatch:
     """Pending → active, in one transaction: its rows start counting in estimates."""
     improvement = batch.improvement
-    _require_open(actor, improvement)
+    require_open(actor, improvement)
     _require_batch(batch, BatchStatus.PENDING, "confirmed")
     now = now or utcnow()
     if batch.expires_at is not None and batch.expires_at <= now:
@@ -287,7 +295,7 @@ def expire_pending_batches(improvement: Improvement, *, now: datetime | None = N
 def withdraw_batch(actor: Any, batch: UploadBatch, reason: str) -> UploadBatch:
     """Take back an active batch as a whole: kept for the record, excluded from estimates."""
     improvement = batch.improvement
-    _require_open(actor, improvement)
+    require_open(actor, improvement)
     if not reason.strip():
         raise WorkflowError("Say why the measurements are withdrawn")
     _require_batch(batch, BatchStatus.ACTIVE, "withdrawn")
@@ -310,7 +318,7 @@ def withdraw_batch(actor: Any, batch: UploadBatch, reason: str) -> UploadBatch:
 
 def _require_active_row(actor: Any, measurement: Measurement) -> Improvement:
     improvement = measurement.improvement
-    _require_open(actor, improvement)
+    require_open(actor, improvement)
     if measurement.batch.status is not BatchStatus.ACTIVE:
         raise WorkflowError(
             f"This measurement's batch is {measurement.batch.status.label.lower()}: "

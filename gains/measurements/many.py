@@ -1,0 +1,128 @@
+"""Importing many improvements' measurements from one CSV file (an `improvement` column).
+
+The same flow as a single upload: upload → check page (nothing counts yet) → confirm or
+cancel, each a plain form. The service (`services/multi_upload.py`) does the checking: a
+row for an improvement the person cannot write to is a row problem, and one bad row rejects
+the whole file. The pending batches travel between the pages as their numbers in the URL
+and the form; each is loaded again through `scoped(..., write=True)`.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from gains.errors import render_error
+from gains.extensions import db
+from gains.measurements.forms import ManyUploadForm
+from gains.measurements.views import blueprint, rejected_file_message, upload_limits
+from gains.models import Role
+from gains.services import multi_upload
+from gains.services.csv_upload import UploadTooLarge
+from gains.services.improvements import WorkflowError
+from gains.services.measurement_rows import RowsRejected
+
+WRITERS = (Role.MEMBER, Role.MANAGER, Role.ADMIN)
+
+
+def _require_writer() -> None:
+    if current_user.role not in WRITERS:
+        abort(403)
+
+
+def _batch_ids(values) -> list[int]:
+    return sorted({value for value in values if value > 0})
+
+
+@blueprint.route("/measurements/import", methods=["GET", "POST"])
+def import_many():
+    _require_writer()
+    form = ManyUploadForm()
+    rejected: RowsRejected | None = None
+    if form.validate_on_submit():
+        file = form.file.data
+        try:
+            batches = multi_upload.upload_many(
+                current_user, file.stream, filename=file.filename, limits=upload_limits()
+            )
+        except UploadTooLarge as error:
+            db.session.rollback()
+            return render_error(413, str(error))
+        except RowsRejected as problems:
+            db.session.rollback()
+            rejected = problems
+            form.file.errors = [rejected_file_message(problems)]
+        except WorkflowError as error:  # an improvement closed while the file was read
+            db.session.rollback()
+            form.file.errors = [f"{error}: nothing was saved"]
+        else:
+            db.session.commit()
+            return redirect(
+                url_for("measurements.check_many", batch=[b.id for b in batches]), code=303
+            )
+    return render_template(
+        "measurements/import_many.html",
+        form=form,
+        rejected=rejected,
+        limits=upload_limits(),
+    ), (422 if form.errors else 200)
+
+
+@blueprint.route("/measurements/import/check")
+def check_many():
+    _require_writer()
+    batches = multi_upload.pending_batches(
+        current_user, _batch_ids(request.args.getlist("batch", type=int))
+    )
+    if not batches:
+        flash("There is no upload waiting: it was confirmed, cancelled or has expired.", "error")
+        return redirect(url_for("measurements.import_many"), code=303)
+    return render_template(
+        "measurements/import_check.html",
+        batches=batches,
+        total=sum(batch.row_count for batch in batches),
+    )
+
+
+def _requested_batches():
+    ids = _batch_ids(request.form.getlist("batch", type=int))
+    batches = multi_upload.pending_batches(current_user, ids)
+    return batches if ids and len(batches) == len(ids) else None
+
+
+@blueprint.route("/measurements/import/confirm", methods=["POST"])
+def confirm_many():
+    _require_writer()
+    batches = _requested_batches()
+    if batches is None:
+        flash(
+            "Some of these uploads were cancelled or have expired, so nothing was added: "
+            "upload the file again.",
+            "error",
+        )
+        return redirect(url_for("measurements.import_many"), code=303)
+    try:
+        multi_upload.confirm_batches(current_user, batches)
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(f"{error}. Nothing was added.", "error")
+        return redirect(url_for("measurements.check_many", batch=[b.id for b in batches]), code=303)
+    total = sum(batch.row_count for batch in batches)
+    db.session.commit()
+    flash(
+        f"{total:,} measurements added to {len(batches)} "
+        f"improvement{'s' if len(batches) != 1 else ''}.",
+        "success",
+    )
+    return redirect(url_for("improvements.index"), code=303)
+
+
+@blueprint.route("/measurements/import/cancel", methods=["POST"])
+def cancel_many():
+    _require_writer()
+    ids = _batch_ids(request.form.getlist("batch", type=int))
+    batches = multi_upload.pending_batches(current_user, ids)
+    multi_upload.cancel_batches(current_user, batches)
+    db.session.commit()
+    flash("Upload cancelled: nothing was added.", "success")
+    return redirect(url_for("measurements.import_many"), code=303)
