@@ -6,19 +6,23 @@ must be rebuilt; doing that one improvement at a time costs a query, a DataFrame
 fit each. This module does it in a fixed number of queries whatever the number of
 improvements:
 
-1. one window + ``GROUP BY`` query over all active rows: per (improvement, phase, group) the
-   count, mean, two-pass sum of squares, minimum, maximum, the number of values strictly
-   between them and the order statistics either side of the quartiles (for the
-   strong-outlier check, exactly as numpy computes it);
-2. one ``GROUP BY`` (improvement, unit, phase) for the designs that can be paired, and one
-   count of distinct units for control-group designs (repeated units change the DiD);
+1. per (improvement, phase, group): the count, mean, sample variance, minimum, maximum,
+   whether there are more than two distinct values, and the quartiles (the strong-outlier
+   warning needs them exactly as numpy computes them). PostgreSQL answers this with one
+   ``GROUP BY``; SQLite has no variance or percentile aggregates (and its window functions
+   are slow), so one query fetches the active rows and numpy computes the same figures;
+2. one ``GROUP BY`` (improvement, unit, phase, group) for the designs that can be paired: the
+   per-unit means, and the distinct units of control-group designs (repeated units change
+   the DiD);
 3. the statistics for all improvements of a method at once (`gains.stats.sufficient`);
-4. one bulk ``DELETE`` and one bulk ``INSERT`` of the estimates.
+4. one bulk ``DELETE`` and one bulk ``INSERT`` (``COPY`` on PostgreSQL) of the estimates.
 
 The documents equal the per-improvement ones (`estimates.estimate_document`): the same method,
 counts, warnings and "not enough data" messages, and numbers within rounding (1e-9; tested).
 What the aggregates cannot decide exactly goes through the per-improvement path: time series
-(weekly regressions with HAC errors) and DiD with repeated units (clustered, or unit means).
+(weekly regressions with HAC errors), DiD with repeated units (clustered, or unit means), and
+on PostgreSQL the rare cells where its one-pass variance or its interpolation could differ
+from numpy in the last digits (see `_cells_by_sql`).
 """
 
 from __future__ import annotations
@@ -281,8 +285,9 @@ def _cells_by_sql(plans: pd.DataFrame) -> pd.DataFrame:
         ),
         plans,
     ).group_by(Measurement.improvement_id, Measurement.phase, Measurement.group)
-    with _big_sort():
-        rows = _raw_rows(stmt)
+    # Room to sort each cell's values in memory, for this transaction only.
+    db.session.execute(func.set_config("work_mem", "256MB", True).select())
+    rows = _raw_rows(stmt)
     long = pd.DataFrame.from_records(
         rows,
         columns=[
@@ -508,18 +513,6 @@ def _paired_aggregates(unit_rows: pd.DataFrame) -> pd.DataFrame:
 
 def _all_improvements_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Improvement)) or 0
-
-
-class _big_sort:
-    """PostgreSQL: room to sort the window in memory for this transaction (no-op on SQLite)."""
-
-    def __enter__(self):
-        if db.session.get_bind().dialect.name == "postgresql":
-            db.session.execute(func.set_config("work_mem", "256MB", True).select())
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _raw_rows(stmt) -> list[tuple]:
