@@ -23,7 +23,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/lib/chromium/chromium
 
-.PHONY: help run test install install-test assets browser screenshots db seed serve lint format check-migrations clean
+.PHONY: help run test install install-test assets browser screenshots db seed serve lint format check-migrations clean bench bench-quick
 
 help:
 	@echo "make run    install everything, migrate, seed demo data if empty, serve on http://$(HOST):$(PORT)"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make format ruff format and fix"
 	@echo "make clean  remove the environment, node_modules, copied assets and the local database"
+	@echo "make bench  the benchmarks at full size (see docs/BENCHMARKS.md); make bench-quick: small sizes"
 
 # uv itself, installed once into its own small venv so nothing global is touched.
 $(UV):
@@ -87,6 +88,17 @@ run: install instance/secret_key
 
 test: install-test browser
 	$(VENV)/bin/python scripts/run_tests.py
+
+# Each benchmark starts its own throw-away databases and prints one JSON line last.
+bench: install-test
+	$(VENV)/bin/python -m bench.recompute --growth
+	$(VENV)/bin/python -m bench.dashboards
+	$(VENV)/bin/python -m bench.import_csv
+
+bench-quick: install-test
+	$(VENV)/bin/python -m bench.recompute --quick
+	$(VENV)/bin/python -m bench.dashboards --quick
+	$(VENV)/bin/python -m bench.import_csv --quick
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -60,6 +60,7 @@ cli.add_command(routes_command)
 
 def _register_commands() -> None:
     from gains.commands.api_tokens import create_api_token_command
+    from gains.commands.estimates import estimates_group
     from gains.commands.imports import import_command
     from gains.commands.seed import seed_demo_command
     from gains.commands.users import create_user_command
@@ -68,6 +69,7 @@ def _register_commands() -> None:
     cli.add_command(seed_demo_command)
     cli.add_command(create_user_command)
     cli.add_command(create_api_token_command)
+    cli.add_command(estimates_group)
     cli.add_command(import_command)
     # Registered on the group itself, not app.cli: it never loads the app, so it needs no
     # database and no secret.

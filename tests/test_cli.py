@@ -3,6 +3,7 @@ with exit status 2; commands work against a real database."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -105,6 +106,12 @@ def test_upgrade_seed_check_and_reseed_on_sqlite(tmp_path):
     reset = run_gains("seed-demo", "--reset", env=env)
     assert reset.returncode == 0, reset.stderr
     assert "Seeded 4 departments" in reset.stdout
+
+    recomputed = run_gains("estimates", "recompute-all", "--json", env=env)
+    assert recomputed.returncode == 0, recomputed.stderr
+    summary = json.loads(recomputed.stdout)
+    assert summary["estimates"] > 0 and sum(summary["from_aggregates"].values()) > 0
+    assert summary["improvements"] == summary["estimates"] + summary["without_estimate"]
 
 
 def test_create_user_makes_an_admin_who_can_sign_in(tmp_path):

@@ -58,8 +58,9 @@ def _month_choices(today: date) -> list[date]:
 def treasury():
     today = utcnow().date()
     filters = _filters()
+    # Reads cached estimates only and writes nothing: no commit (it would expire every loaded
+    # improvement, and the tables would reload each one with its own query).
     dashboard = treasury_dashboard(filters, today)
-    db.session.commit()  # keeps estimates computed for the claimed figures
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     return render_template(
         "dashboards/treasury.html",

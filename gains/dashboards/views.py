@@ -38,8 +38,9 @@ def departments():
 @blueprint.route("/departments/<int:department_id>")
 def department(department_id: int):
     record = get_scoped_or_404(Department, department_id, current_user)
+    # Reads cached estimates only and writes nothing: no commit, which would expire every
+    # loaded improvement and make the template reload each one with its own query.
     dashboard = department_dashboard(record, _method())
-    db.session.commit()  # keeps estimates computed for the claimed figures
     return render_template(
         "dashboards/department.html", dashboard=dashboard, method=dashboard.pooling.method
     )

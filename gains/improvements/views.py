@@ -146,8 +146,7 @@ def view(improvement_id: int):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
     view_model = estimate_view(improvement)
     chart_cells, weekly = chart_data(improvement)
-    db.session.commit()  # keeps a newly computed estimate in the cache
-    return render_template(
+    page = render_template(
         "improvements/view.html",
         improvement=improvement,
         estimate=view_model,
@@ -161,6 +160,10 @@ def view(improvement_id: int):
         weekly=weekly,
         **measurements_section(improvement, current_user, request.args.get("page", 1, type=int)),
     )
+    # Keeps a newly computed estimate in the cache. After rendering: a commit expires every
+    # loaded object, and the template would reload them one query at a time.
+    db.session.commit()
+    return page
 
 
 @blueprint.route("/<int:improvement_id>/charts/<kind>.svg")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,6 +83,9 @@ ESTIMATE_COLUMNS = (
     "n_before",
     "n_after",
 )
+
+
+NO_MEASUREMENTS = "There are no measurements yet."
 
 
 @dataclass(frozen=True)
@@ -170,9 +174,23 @@ def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
     ).first()
     if cached is not None:
         return cached
+    data = estimate_document(improvement)
+    if isinstance(data, NoEstimate):
+        return data
+    estimate = Estimate(**estimate_row(improvement.id, improvement.data_version, data))
+    db.session.add(estimate)
+    return estimate
+
+
+def estimate_document(improvement: Improvement) -> dict[str, Any] | NoEstimate:
+    """The estimate's result document from the improvement's rows, or why there is none.
+
+    The per-improvement path (statsmodels on the rows); `services.recompute` computes the
+    same documents for many improvements at once from database aggregates.
+    """
     frame = measurements_frame(improvement.id)
     if frame.empty:
-        return NoEstimate("There are no measurements yet.")
+        return NoEstimate(NO_MEASUREMENTS)
     try:
         result = estimate_improvement(
             frame,
@@ -181,17 +199,23 @@ def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
             planned_effect=improvement.expected_effect,
         )
     except StatsInputError as error:
-        return NoEstimate(f"Not enough data for an estimate yet: {error}.")
+        return not_enough_data(error)
     # The JSON-safe dict has NaN and infinities already turned into None.
-    data = result.to_dict()
-    estimate = Estimate(
-        improvement_id=improvement.id,
-        data_version=improvement.data_version,
-        result=data,
+    return result.to_dict()
+
+
+def not_enough_data(error: Exception | str) -> NoEstimate:
+    return NoEstimate(f"Not enough data for an estimate yet: {error}.")
+
+
+def estimate_row(improvement_id: int, data_version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """The `estimates` row for a result document: the headline columns and the document."""
+    return {
+        "improvement_id": improvement_id,
+        "data_version": data_version,
+        "result": data,
         **{column: data[column] for column in ESTIMATE_COLUMNS},
-    )
-    db.session.add(estimate)
-    return estimate
+    }
 
 
 def cached_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate]:

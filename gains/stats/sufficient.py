@@ -28,14 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gains.stats.assemble import SMALL_SAMPLE_BELOW
+from gains.stats.assemble import SMALL_SAMPLE_BELOW, TUKEY_FAR_OUT, ZERO_SE_RELATIVE
 from gains.stats.effect_sizes import (
     correlation_before_after,
     smcr_paired,
     smd_independent,
     standardised_did,
 )
-from gains.stats.inference import DEFAULT_LEVEL, t_inference
+from gains.stats.inference import DEFAULT_LEVEL, UNDERPOWERED_BELOW, power_for_effect, t_inference
 from gains.stats.relative_change import relative_change
 
 CELL_COVARIANCES = ("HC3", "HC2", "HC1", "HC0", "nonrobust")
@@ -86,10 +86,15 @@ class EstimateArrays:
     small_sample: np.ndarray
     zero_variance: np.ndarray
     denominator_ci_includes_zero: np.ndarray
+    underpowered: np.ndarray
 
 
 def welch_from_cells(
-    before: CellAggregates, after: CellAggregates, direction_sign=1.0, level: float = DEFAULT_LEVEL
+    before: CellAggregates,
+    after: CellAggregates,
+    direction_sign=1.0,
+    level: float = DEFAULT_LEVEL,
+    planned_effect=None,
 ) -> EstimateArrays:
     """Welch t of after - before; also treatment - control (pass control as ``before``)."""
     var_after_mean = after.variance / after.n
@@ -115,6 +120,7 @@ def welch_from_cells(
         direction_sign=direction_sign,
         level=level,
         smallest_cell_n=np.minimum(before.n, after.n),
+        planned_effect=planned_effect,
     )
 
 
@@ -127,6 +133,7 @@ def paired_from_differences(
     covariance_difference_before,
     direction_sign=1.0,
     level: float = DEFAULT_LEVEL,
+    planned_effect=None,
 ) -> EstimateArrays:
     """Paired t from aggregates of per-unit (after mean - before mean) differences.
 
@@ -153,6 +160,7 @@ def paired_from_differences(
         direction_sign=direction_sign,
         level=level,
         smallest_cell_n=n,
+        planned_effect=planned_effect,
     )
 
 
@@ -164,6 +172,7 @@ def did_from_cells(
     cov: str = "HC3",
     direction_sign=1.0,
     level: float = DEFAULT_LEVEL,
+    planned_effect=None,
 ) -> EstimateArrays:
     """DiD with HC3/HC2/HC1/HC0/nonrobust covariance from the four cells (see module doc)."""
     cells = (treated_before, treated_after, control_before, control_after)
@@ -194,6 +203,7 @@ def did_from_cells(
         direction_sign=direction_sign,
         level=level,
         smallest_cell_n=np.minimum.reduce([cell.n for cell in cells]),
+        planned_effect=planned_effect,
     )
 
 
@@ -270,7 +280,15 @@ def _finish(
     direction_sign,
     level,
     smallest_cell_n,
+    planned_effect=None,
 ) -> EstimateArrays:
+    # As `assemble.finish_estimate`: an SE that is rounding noise next to the estimates is 0,
+    # and the power check only runs where there is an SE and a planned effect.
+    effect = np.asarray(effect, dtype=float)
+    counterfactual = np.asarray(counterfactual, dtype=float)
+    magnitude = np.maximum(np.abs(effect), np.abs(counterfactual))
+    se = np.asarray(se, dtype=float)
+    se = np.where(se <= ZERO_SE_RELATIVE * magnitude, 0.0, se)
     inference = t_inference(effect, se, df, level)
     relative = relative_change(
         effect,
@@ -300,4 +318,59 @@ def _finish(
         small_sample=np.asarray(smallest_cell_n) < SMALL_SAMPLE_BELOW,
         zero_variance=~(np.asarray(se) > 0),
         denominator_ci_includes_zero=relative.denominator_ci_includes_zero,
+        underpowered=_underpowered(planned_effect, se, df, level),
     )
+
+
+def _underpowered(planned_effect, se, df, level: float) -> np.ndarray:
+    """Power below 80 % to detect the planned effect at the achieved SE (NaN: no plan)."""
+    se = np.asarray(se, dtype=float)
+    if planned_effect is None:
+        return np.zeros(se.shape, dtype=bool)
+    planned = np.broadcast_to(np.asarray(planned_effect, dtype=float), se.shape)
+    checked = (se > 0) & ~np.isnan(planned)
+    flags = np.zeros(se.shape, dtype=bool)
+    if checked.any():
+        df = np.broadcast_to(np.asarray(df, dtype=float), se.shape)
+        power = power_for_effect(planned[checked], se[checked], df[checked], level)
+        flags[checked] = power < UNDERPOWERED_BELOW
+    return flags
+
+
+def linear_quartiles(n, first_quartile_pair, third_quartile_pair) -> tuple[np.ndarray, ...]:
+    """First and third quartiles as ``np.percentile(values, [25, 75])`` computes them.
+
+    numpy's default (R type 7) interpolates between the order statistics at 0-based positions
+    ⌊(n - 1)·q⌋ and ⌊(n - 1)·q⌋ + 1; each pair holds those two values (from a database window
+    or a sort). The interpolation is numpy's own (``a + (b - a)·t``, or ``b - (b - a)·(1 - t)``
+    when t ≥ 0.5) so the result is bit for bit numpy's, which the outlier check needs.
+    """
+    n = np.asarray(n, dtype=float)
+    quartiles = []
+    for q, (below, above) in ((0.25, first_quartile_pair), (0.75, third_quartile_pair)):
+        position = (n - 1.0) * q
+        t = position - np.floor(position)
+        below = np.asarray(below, dtype=float)
+        above = np.asarray(above, dtype=float)
+        # A pair's upper value is missing only when t = 0 (the position is the last row).
+        above = np.where(np.isnan(above), below, above)
+        difference = above - below
+        quartiles.append(np.where(t >= 0.5, above - difference * (1 - t), below + difference * t))
+    return quartiles[0], quartiles[1]
+
+
+def strong_outliers(n, minimum, maximum, more_than_two_values, q1, q3) -> np.ndarray:
+    """`assemble.has_strong_outliers` from a cell's summary, vectorised.
+
+    Some value lies beyond 3 IQR from the quartiles exactly when the minimum or the maximum
+    does. Cells with fewer than 4 values, or at most two distinct values, are never flagged.
+    """
+    n = np.asarray(n, dtype=float)
+    q1 = np.asarray(q1, dtype=float)
+    q3 = np.asarray(q3, dtype=float)
+    with np.errstate(invalid="ignore"):
+        spread = TUKEY_FAR_OUT * (q3 - q1)
+        beyond = (np.asarray(minimum, dtype=float) < q1 - spread) | (
+            np.asarray(maximum, dtype=float) > q3 + spread
+        )
+    return (n >= 4) & np.asarray(more_than_two_values, dtype=bool) & beyond

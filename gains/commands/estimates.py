@@ -1,0 +1,50 @@
+"""`gains estimates recompute-all`: rebuild every cached estimate after the statistics change."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from gains.extensions import db
+
+
+@click.group("estimates")
+def estimates_group() -> None:
+    """The estimate cache."""
+
+
+@estimates_group.command("recompute-all")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@with_appcontext
+def recompute_all_command(as_json: bool) -> None:
+    """Recompute and store every improvement's estimate at its current data version.
+
+    Welch, paired and difference-in-differences come from database aggregates for all
+    improvements at once; time series and DiD with repeated units go one by one.
+    """
+    from gains.services.estimates import NoEstimate
+    from gains.services.recompute import recompute_all
+
+    recomputed = recompute_all()
+    db.session.commit()
+    without = sum(isinstance(d, NoEstimate) for d in recomputed.documents.values())
+    summary = {
+        "improvements": len(recomputed.documents),
+        "estimates": len(recomputed.documents) - without,
+        "without_estimate": without,
+        "from_aggregates": dict(sorted(recomputed.methods.items())),
+        "one_by_one": len(recomputed.per_improvement_ids),
+        "seconds": {name: round(value, 3) for name, value in recomputed.seconds.items()},
+    }
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(
+        f"Recomputed {summary['estimates']:,} estimates for {summary['improvements']:,} "
+        f"improvements in {summary['seconds']['total']:.2f} s "
+        f"({without:,} without enough data)."
+    )
+    methods = ", ".join(f"{name} {count:,}" for name, count in summary["from_aggregates"].items())
+    click.echo(f"From aggregates: {methods or 'none'}; one by one: {summary['one_by_one']:,}.")

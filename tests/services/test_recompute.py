@@ -1,0 +1,251 @@
+"""Recompute-all from aggregates equals the per-improvement estimates, document for document."""
+
+import math
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from gains.models import BatchSource, Design, Direction, Estimate, Improvement
+from gains.services import improvements as workflow
+from gains.services.estimates import NoEstimate, estimate_document
+from gains.services.measurements import record_batch
+from gains.services.recompute import compute_estimates, recompute_all
+from tests.services.test_workflow import person, plan
+
+REL = 1e-9
+
+
+def assert_same_document(fast, slow, where=""):
+    """Same outcome class, same message, same keys in the same order, numbers to 1e-9."""
+    if isinstance(slow, NoEstimate):
+        assert fast == slow, where
+        return
+    assert not isinstance(fast, NoEstimate), (where, fast)
+    assert list(fast) == list(slow), where
+    for key, expected in slow.items():
+        _assert_same_value(fast[key], expected, f"{where}.{key}")
+
+
+def _assert_same_value(actual, expected, where):
+    if isinstance(expected, float) and not isinstance(actual, bool):
+        assert isinstance(actual, float), (where, actual)
+        assert actual == pytest.approx(expected, rel=REL, abs=1e-12), where
+    elif isinstance(expected, dict):
+        assert list(actual) == list(expected), where
+        for key in expected:
+            _assert_same_value(actual[key], expected[key], f"{where}.{key}")
+    else:
+        assert actual == expected, where
+
+
+@pytest.fixture
+def member(session):
+    return person(session, "member")
+
+
+@pytest.fixture
+def make(session, member):
+    """`make(design, rows, **plan)`: a running improvement with one active batch of rows."""
+    made = []
+
+    def _make(design, rows, **changes):
+        improvement = workflow.create_improvement(
+            member,
+            member.team,
+            plan(title=f"Recompute case {len(made)}", design=design, **changes),
+        )
+        session.flush()
+        workflow.start(member, improvement)
+        if rows:
+            record_batch(member, improvement, rows, source=BatchSource.FORM)
+        session.flush()
+        made.append(improvement)
+        return improvement
+
+    return _make
+
+
+def rows(phase, values, group="treatment", units=None):
+    units = units or [None] * len(values)
+    return [
+        {"phase": phase, "group": group, "value": value, "unit_ref": unit}
+        for value, unit in zip(values, units, strict=True)
+    ]
+
+
+def compare(session, improvements):
+    ids = [improvement.id for improvement in improvements]
+    fast = compute_estimates(ids, per_improvement=False)
+    for improvement in improvements:
+        slow = estimate_document(improvement)
+        if improvement.id in fast.per_improvement_ids:
+            continue
+        assert_same_document(fast.documents[improvement.id], slow, f"#{improvement.id}")
+    return fast
+
+
+def test_every_demo_improvement_matches_the_per_improvement_path(session):
+    improvements = session.scalars(select(Improvement).order_by(Improvement.id)).all()
+    fast = compare(session, improvements)
+    assert sum(fast.methods.values()) >= 5  # the demo exercises the fast path, not only fallbacks
+    designs = {i.id: i.design for i in improvements}
+    assert {designs[i] for i in fast.per_improvement_ids} <= {
+        Design.TIME_SERIES,
+        Design.CONTROL_GROUP,
+    }
+
+
+RNG = np.random.default_rng(20261128)
+
+
+def normal(n, mean=50.0, sd=8.0):
+    return [round(float(x), 3) for x in RNG.normal(mean, sd, n)]
+
+
+def test_edge_cases_have_the_same_outcome_class_message_and_warnings(session, make):
+    cases = [
+        # too few rows: one before row
+        make(Design.BEFORE_AFTER, rows("before", [3.0]) + rows("after", [4.0, 5.0, 6.0])),
+        # no rows at all
+        make(Design.BEFORE_AFTER, []),
+        # only control rows with a before/after design: no treatment rows to compare
+        make(Design.BEFORE_AFTER, rows("before", [1.0, 2.0], "control")),
+        # zero variance everywhere
+        make(Design.BEFORE_AFTER, rows("before", [7.0] * 6) + rows("after", [7.0] * 6)),
+        # zero variance on one side, small sample
+        make(Design.BEFORE_AFTER, rows("before", [7.0] * 3) + rows("after", [8.0, 9.0, 10.0])),
+        # strong outlier after; a yes/no metric with a rare event (no outlier by rule)
+        make(Design.BEFORE_AFTER, rows("before", normal(20)) + rows("after", [*normal(19), 500])),
+        make(Design.BEFORE_AFTER, rows("before", [0.0] * 30 + [100.0]) + rows("after", [0.0] * 31)),
+        # counterfactual mean around 0: no relative change
+        make(Design.BEFORE_AFTER, rows("before", normal(12, 0.0, 5.0)) + rows("after", normal(12))),
+        # planned effect: under-powered, and higher is better
+        make(
+            Design.BEFORE_AFTER,
+            rows("before", normal(8)) + rows("after", normal(8)),
+            expected_effect=0.5,
+            direction=Direction.HIGHER,
+        ),
+        # paired with a dropped unit, and paired with too few pairs (downgraded to Welch)
+        make(
+            Design.PAIRED,
+            rows("before", normal(6), units=["a", "b", "c", "d", "e", "z"])
+            + rows("after", normal(7), units=["a", "b", "c", "d", "e", "a", "y"]),
+        ),
+        make(
+            Design.PAIRED,
+            rows("before", normal(5), units=["a", "b", "c", "d", "e"])
+            + rows("after", normal(5), units=["a", "q", "r", "s", "t"]),
+        ),
+        make(Design.PAIRED, rows("before", normal(5)) + rows("after", normal(1))),
+        # paired differences with an outlier, and all differences equal (zero variance)
+        make(
+            Design.PAIRED,
+            rows("before", [10.0] * 12, units=list("abcdefghijkl"))
+            + rows("after", [11.0] * 11 + [90.0], units=list("abcdefghijkl")),
+        ),
+        make(
+            Design.PAIRED,
+            rows("before", [10.0, 20.0, 30.0, 40.0], units=list("abcd"))
+            + rows("after", [12.0, 22.0, 32.0, 42.0], units=list("abcd")),
+        ),
+        # difference-in-differences, treatment vs control, and the downgrades
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(9))
+            + rows("after", normal(10, 45))
+            + rows("before", normal(8), "control")
+            + rows("after", normal(11), "control"),
+        ),
+        make(
+            Design.CONTROL_GROUP,
+            rows("after", normal(9, 45)) + rows("after", normal(10), "control"),
+        ),
+        make(
+            Design.CONTROL_GROUP, rows("after", normal(1, 45)) + rows("after", normal(4), "control")
+        ),
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(6))
+            + rows("after", normal(6))
+            + rows("after", normal(1), "control"),
+        ),
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(4), units=list("abcd"))
+            + rows("after", normal(4), units=list("abcd")),
+        ),
+        # DiD with unique units (no clustering) and with repeated units (per-improvement path)
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(5), units=list("abcde"))
+            + rows("after", normal(5), units=list("fghij"))
+            + rows("before", normal(5), "control", units=list("klmno"))
+            + rows("after", normal(5), "control", units=list("pqrst")),
+        ),
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(4), units=list("abcd"))
+            + rows("after", normal(4), units=list("abcd"))
+            + rows("before", normal(4), "control", units=list("efgh"))
+            + rows("after", normal(4), "control", units=list("efgh")),
+        ),
+        # time series: always the per-improvement path
+        make(Design.TIME_SERIES, rows("before", normal(5)) + rows("after", normal(5))),
+    ]
+    fast = compare(session, cases)
+    assert set(fast.per_improvement_ids) == {cases[-2].id, cases[-1].id}
+    reasons = {fast.documents[c.id].reason for c in cases[:3]}
+    assert reasons == {
+        "Not enough data for an estimate yet: each side needs at least 2 observations.",
+        "There are no measurements yet.",
+    }
+    estimates = [fast.documents[c.id] for c in cases[3:-2]]
+    assert isinstance(estimates[13], NoEstimate)  # treatment vs control with 1 treated row
+    estimates = [document for document in estimates if not isinstance(document, NoEstimate)]
+    methods = {document["method"] for document in estimates}
+    assert methods == {"welch", "paired", "did", "treatment_vs_control"}
+    warnings = {w["code"] for document in estimates for w in document["warnings"]}
+    assert warnings >= {
+        "zero_variance",
+        "small_sample",
+        "strong_outliers",
+        "denominator_ci_includes_zero",
+        "underpowered_for_planned_effect",
+        "dropped_unpaired_units",
+        "design_downgraded",
+        "no_control_group",
+    }
+
+
+def test_recompute_all_stores_what_refresh_would_and_replaces_the_current_version(session, make):
+    improvement = make(Design.BEFORE_AFTER, rows("before", normal(10)) + rows("after", normal(10)))
+    empty = make(Design.BEFORE_AFTER, [])
+    stale = session.scalars(
+        select(Estimate).where(
+            Estimate.improvement_id == improvement.id,
+            Estimate.data_version == improvement.data_version,
+        )
+    ).one()  # written by refresh_estimate when the batch was recorded
+    stale_result = stale.result
+    session.expunge(stale)
+
+    recomputed = recompute_all([improvement.id, empty.id])
+    session.flush()
+
+    stored = session.scalars(
+        select(Estimate).where(Estimate.improvement_id == improvement.id)
+    ).all()
+    assert len(stored) == 1 and stored[0].data_version == improvement.data_version
+    assert_same_document(stored[0].result, stale_result)
+    assert stored[0].effect == pytest.approx(stale_result["effect"], rel=REL)
+    assert stored[0].n_before == 10 and stored[0].method == "welch"
+    assert isinstance(recomputed.documents[empty.id], NoEstimate)
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Estimate).where(Estimate.improvement_id == empty.id)
+        )
+        == 0
+    )
+    assert not math.isnan(recomputed.seconds["total"])

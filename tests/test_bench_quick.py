@@ -1,0 +1,68 @@
+"""The benchmarks at tiny sizes, so they never rot: each runs as `make bench` runs it (its own
+process, its own databases) and must end with its JSON line carrying the contract's keys.
+
+Sizes are far below `--quick` to keep this under a minute; the figures are not checked
+(this machine is shared), only that every path runs and the fast path agrees with the
+per-improvement one.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ["--improvements", "32", "--measurements", "1600", "--backends", "sqlite"]
+
+
+def run_bench(module: str, *args: str) -> tuple[subprocess.CompletedProcess, dict | None]:
+    result = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lines = result.stdout.strip().splitlines()
+    return result, (json.loads(lines[-1]) if result.returncode == 0 and lines else None)
+
+
+def test_recompute_benchmark_reports_its_figures_and_agrees():
+    result, figures = run_bench("recompute", *TINY, "--rounds", "1")
+    assert figures is not None, result.stderr[-3000:]
+    for key in (
+        "seconds",
+        "baseline_seconds",
+        "speedup",
+        "strong_baseline_seconds",
+        "max_abs_diff",
+    ):
+        assert isinstance(figures[key], int | float), key
+    assert figures["bench"] == "recompute"
+    assert figures["max_abs_diff"] <= 1e-9
+    run = figures["runs"][0]
+    assert run["covered"] > 0 and run["documents_identical"] == run["covered"]
+
+
+def test_dashboard_load_benchmark_reports_latencies():
+    result, figures = run_bench("dashboards", *TINY, "--requests", "4")
+    assert figures is not None, result.stderr[-3000:]
+    assert figures["bench"] == "dashboards"
+    for key in ("p50_ms", "p95_ms", "p99_ms", "rps"):
+        assert figures[key] > 0, key
+    assert len(figures["pages"]) == 4
+
+
+def test_import_benchmark_measures_or_says_why_not():
+    result, figures = run_bench("import_csv", "--rows", "2000", "--backends", "sqlite")
+    if result.returncode == 1 and "needs the `gains import" in result.stderr:
+        assert "No figures were measured" in result.stderr  # this branch has no command
+        assert not result.stdout.strip()
+        return
+    assert figures is not None, result.stderr[-3000:]
+    assert figures["bench"] == "import"
+    for key in ("seconds", "rows_per_s", "peak_rss_mb", "pandas_seconds"):
+        assert figures[key] > 0, key
