@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from sqlalchemy import delete as sqlalchemy_delete
 from sqlalchemy import func, select
 
 from gains.models import BatchSource, Design, Direction, Estimate, Improvement
@@ -249,3 +250,31 @@ def test_recompute_all_stores_what_refresh_would_and_replaces_the_current_versio
         == 0
     )
     assert not math.isnan(recomputed.seconds["total"])
+
+
+def test_large_improvements_refresh_from_aggregates_with_the_same_document(session, monkeypatch):
+    """Past AGGREGATE_PATH_ROWS the write path's refresh uses the aggregates: same result."""
+    import gains.services.estimates as estimates
+
+    improvements = session.scalars(
+        select(Improvement).where(Improvement.data_version > 0).order_by(Improvement.id)
+    ).all()
+    slow = {improvement.id: estimate_document(improvement) for improvement in improvements}
+    calls = []
+    real = compute_estimates
+
+    def counting(ids, **kwargs):
+        calls.append(ids)
+        return real(ids, **kwargs)
+
+    monkeypatch.setattr(estimates, "AGGREGATE_PATH_ROWS", 0)
+    monkeypatch.setattr("gains.services.recompute.compute_estimates", counting)
+    session.execute(sqlalchemy_delete(Estimate))
+    for improvement in improvements:
+        fast = estimates.current_estimate(improvement)
+        expected = slow[improvement.id]
+        if isinstance(expected, NoEstimate):
+            assert isinstance(fast, NoEstimate) and fast.reason == expected.reason
+        else:
+            assert_same_document(fast.result, expected, where=f"improvement {improvement.id}")
+    assert len(calls) == len(improvements)
