@@ -81,3 +81,20 @@ class WholeNumberField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else str(self.data)
+
+
+# The largest id a record can have (PostgreSQL's integer; SQLite refuses larger ints outright).
+MAX_RECORD_ID = 2_147_483_647
+
+
+def record_id(text: str | None) -> int | None:
+    """A filter's record id from a query string, or None for anything that cannot be one.
+
+    `str.isdigit` alone accepts "²" (which int() refuses) and any length (which the
+    database refuses): both would turn a typo in a URL into a server error.
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_RECORD_ID else None

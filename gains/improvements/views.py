@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from gains.access import can_write, get_scoped_or_404, scoped
 from gains.dashboards.views import SVG_POLICY
 from gains.extensions import db
+from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.forms import (
     PLAN_TO_FORM,
@@ -72,7 +73,7 @@ def _filtered(form: FilterForm):
         chosen[name] = enum(value) if value in {member.value for member in enum} else None
     for name in ("department", "team"):
         value = form[name].data or ""
-        chosen[f"{name}_id"] = int(value) if value.isdigit() else None
+        chosen[f"{name}_id"] = record_id(value)
     filters = RegisterFilters(q=form.q.data or "", **chosen)
     return filter_register(scoped(select(Improvement), current_user), filters)
 

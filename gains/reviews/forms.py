@@ -12,6 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from gains.form_fields import record_id
 from gains.models import Decision
 from gains.services.estimates import ESTIMATION_METHODS
 from gains.services.review_queue import SORTS, WARNING_FILTERS, QueueFilters
@@ -45,9 +46,8 @@ class QueueFilterForm(FlaskForm):
 
     def filters(self) -> QueueFilters:
         """What the service filters by; unknown values fall back to "any"."""
-        team = self.team.data or ""
         return QueueFilters(
-            team_id=int(team) if team.isdigit() else None,
+            team_id=record_id(self.team.data),
             method=self.method.data if self.method.data in ESTIMATION_METHODS else None,
             warnings=self.warnings.data if self.warnings.data in WARNING_FILTERS else None,
             sort=self.sort.data if self.sort.data in SORTS else "waiting",

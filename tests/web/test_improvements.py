@@ -1,5 +1,6 @@
 """The register list and an improvement's page, scoped to who is asking."""
 
+import pytest
 from sqlalchemy import select
 
 from gains.extensions import db
@@ -75,3 +76,13 @@ def test_missing_improvement_is_a_designed_404(signed_in):
     response = signed_in("admin").get("/improvements/999999")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "²", "0", "-3", " 7x"])
+def test_a_filter_id_that_cannot_be_a_record_means_any(signed_in, value):
+    """A mistyped or hostile id in the URL is "any", never a server error."""
+    client = signed_in("manager")
+    for path in ("/improvements/", "/reviews/"):
+        for name in ("department", "team"):
+            response = client.get(path, query_string={name: value})
+            assert response.status_code == 200, (path, name, value)
