@@ -34,12 +34,12 @@ from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
 from gains.models.base import utcnow
 from gains.services.audit import record_event
-from gains.services.csv_upload import CHUNK_ROWS, MeasurementCsv, UploadLimits
-from gains.services.improvements import PermissionDenied, may_change
+from gains.services.csv_upload import CHUNK_ROWS, MeasurementCsv, UploadLimits, display_filename
 from gains.services.measurements import (
     data_changed,
     lock_improvement,
     require_open_for_data,
+    require_rights,
 )
 
 # The problems a rejected import lists (all are counted); a terminal shows them all.
@@ -138,8 +138,8 @@ def import_measurements(
     `WorkflowError` (the improvement does not take data, or a named `actor` may not change
     it); the caller rolls back and commits.
     """
-    if actor is not None and not may_change(actor, improvement):
-        raise PermissionDenied("You cannot change the measurements of this improvement")
+    if actor is not None:
+        require_rights(actor, improvement)
     require_open_for_data(improvement)
     reading = MeasurementCsv(
         stream,
@@ -155,7 +155,7 @@ def import_measurements(
             source=BatchSource.CLI,
             source_name=(source_name or "")[:100] or None,
             status=BatchStatus.ACTIVE,
-            filename=(filename or "")[:255] or None,
+            filename=display_filename(filename),
             row_count=0,
             created_at=now,
             confirmed_at=now,

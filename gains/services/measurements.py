@@ -97,7 +97,7 @@ def lock_improvement(improvement: Improvement) -> Improvement:
     return locked
 
 
-def _require_rights(actor: Any, improvement: Improvement) -> None:
+def require_rights(actor: Any, improvement: Improvement) -> None:
     if not may_change(actor, improvement):
         raise PermissionDenied("You cannot change the measurements of this improvement")
 
@@ -112,7 +112,7 @@ def require_open_for_data(improvement: Improvement) -> None:
 
 
 def require_open(actor: Any, improvement: Improvement) -> None:
-    _require_rights(actor, improvement)
+    require_rights(actor, improvement)
     lock_improvement(improvement)
     require_open_for_data(improvement)
 
@@ -206,7 +206,7 @@ def upload_csv(
     not even the pending batch. Expired pending uploads of this improvement are cleared.
     The file is parsed before the improvement is locked, so a slow upload blocks nobody.
     """
-    _require_rights(actor, improvement)
+    require_rights(actor, improvement)
     upload = parse_measurements_csv(stream, limits or UploadLimits())
     require_open(actor, improvement)
     expire_pending_batches(improvement)
@@ -271,7 +271,7 @@ def _discard(actor: Any, batch: UploadBatch, action: str) -> None:
 
 def cancel_batch(actor: Any, batch: UploadBatch) -> None:
     """Throw away a pending upload: its rows never counted, so the data version stays."""
-    _require_rights(actor, batch.improvement)
+    require_rights(actor, batch.improvement)
     _require_batch(batch, BatchStatus.PENDING, "cancelled")
     _discard(actor, batch, "batch.cancelled")
 

@@ -22,7 +22,12 @@ from sqlalchemy import select
 from gains.access import scoped
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
-from gains.services.csv_upload import MeasurementCsv, UploadLimits, chunk_as_rows
+from gains.services.csv_upload import (
+    MeasurementCsv,
+    UploadLimits,
+    chunk_as_rows,
+    display_filename,
+)
 from gains.services.measurements import (
     OPEN_FOR_DATA,
     cancel_batch,
@@ -130,7 +135,7 @@ def upload_many(
                 improvement,
                 rows_for[improvement_id],
                 source=BatchSource.CSV,
-                filename=(filename or "")[:255] or None,
+                filename=display_filename(filename),
                 checksum_sha256=reading.checksum_sha256,
                 pending=True,
                 columns=columns,
