@@ -24,6 +24,7 @@ from gains.models import (
     StudyGroup,
 )
 from gains.services.measurement_rows import MAX_UNIT_REF_LENGTH
+from gains.services.register import ORDERINGS
 
 INT32_MAX = 2**31 - 1
 MAX_PENCE = 10**15  # £10 trillion: far beyond any real cost, far inside BIGINT
@@ -159,7 +160,6 @@ class TeamArgsSchema(PageArgsSchema):
 # --- improvements ---------------------------------------------------------------------------
 
 # The register's sorts, as on the web list.
-SORTS = ("updated", "title", "go_live", "status")
 
 
 class ImprovementArgsSchema(PageArgsSchema):
@@ -172,7 +172,7 @@ class ImprovementArgsSchema(PageArgsSchema):
     pillar = enum_field(Pillar)
     status = enum_field(Status)
     design = enum_field(Design)
-    sort = fields.String(load_default="updated", validate=validate.OneOf(SORTS))
+    sort = fields.String(load_default="updated", validate=validate.OneOf(tuple(ORDERINGS)))
 
 
 MAX_VALUE_PER_UNIT_GBP = 10**9

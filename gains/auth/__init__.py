@@ -93,8 +93,10 @@ def _require_bearer_token(app: Flask, login_manager: LoginManager):
     """
     secret = bearer_secret()
     user = user_for_secret(secret) if secret else None
-    if user is not None:
-        db.session.commit()  # keeps the token's last_used_at
+    if user is not None and db.session.dirty:
+        # last_used_at moved (at most once a minute); otherwise a commit would only expire
+        # the loaded user and cost the view another query.
+        db.session.commit()
     g._login_user = user or login_manager.anonymous_user()
     view = app.view_functions.get(request.endpoint) if request.endpoint else None
     if user is not None or view is None or getattr(view, "is_public", False):
