@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Relative to the size of its terms, a variance this small is what cancellation leaves of 0.
+ROUNDING_NOISE = 1e-12
+
 
 @dataclass(frozen=True)
 class RelativeChange:
@@ -47,12 +50,18 @@ def relative_change(
     # Degenerate denominators (tiny or excluded) yield NaN by design, not a floating-point alarm.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         ratio = e / safe_c
-        variance = (
-            np.asarray(var_effect, dtype=float) / safe_c**2
-            + e**2 * var_c / safe_c**4
-            - 2.0 * e * np.asarray(cov_effect_counterfactual, dtype=float) / safe_c**3
+        terms = (
+            np.asarray(var_effect, dtype=float) / safe_c**2,
+            e**2 * var_c / safe_c**4,
+            -2.0 * e * np.asarray(cov_effect_counterfactual, dtype=float) / safe_c**3,
         )
-        se = np.sqrt(np.maximum(variance, 0.0))
+        variance = terms[0] + terms[1] + terms[2]
+        # When the terms cancel exactly (no variation left), what remains is rounding noise
+        # whose size depends on the order of the arithmetic: from a model's covariance
+        # matrix it may come out 0, from sufficient statistics 1e-17. Either is zero.
+        scale = np.abs(terms[0]) + np.abs(terms[1]) + np.abs(terms[2])
+        variance = np.where(variance <= ROUNDING_NOISE * scale, 0.0, variance)
+        se = np.sqrt(variance)
     return RelativeChange(
         ratio=ratio,
         se=se,
