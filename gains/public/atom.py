@@ -11,6 +11,8 @@ from xml.etree import ElementTree as ET
 from gains.services.public_register import PublicGain
 
 ATOM = "http://www.w3.org/2005/Atom"
+# Serialise Atom as the default namespace (registered once: it is process-wide state).
+ET.register_namespace("", ATOM)
 FEED_SIZE = 50
 
 
@@ -32,8 +34,6 @@ def atom_feed(
     entry_url: Callable[[int], str],
     updated: datetime,
 ) -> bytes:
-    ET.register_namespace("", ATOM)
-
     def add(parent, tag: str, text: str | None = None, **attributes) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
         if text is not None:

@@ -67,7 +67,11 @@ def _dates(column: pd.Series) -> pd.Series:
     """Dates are optional row by row: a blank stays missing (NaT); only a date that is there
     and cannot be read is refused. (Refusing every blank once any row had a date made one
     undated form row hide the estimate of an improvement whose upload was dated.)"""
-    given = column.notna() & column.astype("string").str.strip().ne("").fillna(False)
+    given = column.notna()
+    if not pd.api.types.is_datetime64_any_dtype(column):
+        # Only text can be blank; the app's own frames arrive as datetime64 already, and the
+        # text test would cost more than the parsing on a million rows.
+        given &= column.astype("string").str.strip().ne("").fillna(False)
     dates = pd.to_datetime(column.where(given), errors="coerce", format="ISO8601")
     unreadable = dates.isna() & given
     if unreadable.any():
