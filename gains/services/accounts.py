@@ -103,10 +103,6 @@ def check_password_rules(password: str) -> None:
         raise AccountError(f"The password must be {MAX_PASSWORD_LENGTH} characters or fewer")
 
 
-def _department_of(team: Team | None) -> int | None:
-    return team.department_id if team else None
-
-
 def _lock_accounts(actor: Any, user: User) -> None:
     """Lock the actor's and the target's rows (in id order, so two admins cannot deadlock)
     and check that the actor is still an active administrator.
@@ -156,7 +152,7 @@ def update_user(actor: Any, user: User, *, name: str, role: Role, team: Team | N
         actor,
         "user.updated",
         user,
-        department_id=_department_of(team),
+        department_id=user.department_id,
         before={field: before[field] for field in changed},
         after={field: after[field] for field in changed},
     )
