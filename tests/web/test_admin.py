@@ -401,3 +401,14 @@ def test_the_admin_home_links_each_task_to_its_page(app, signed_in):
     home = client.get("/").get_data(as_text=True)
     assert f'href="/admin/users/{invited_id}"' in home
     assert f'href="/admin/departments/{empty_id}"' in home
+
+
+def test_a_department_page_counts_each_teams_active_people(app, session, signed_in):
+    client = signed_in("admin")
+    department = session.scalars(select(Department).where(Department.code == "WKP")).one()
+    html = client.get(f"/admin/departments/{department.id}").get_data(as_text=True)
+    cells = re.findall(
+        r"<td class=\"govuk-table__cell govuk-table__cell--numeric\">(\d+)</td>", html
+    )
+    # Benefit renewals: the demo member; Casework: the demo manager and one more member.
+    assert sorted(int(cell) for cell in cells) == [1, 2]
