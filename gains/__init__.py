@@ -45,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from gains import auth, database
+    from gains import auth, database, figures_cache
     from gains.extensions import csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     login_manager.init_app(app)
     auth.configure_login(login_manager)
+    figures_cache.init_app(app)
     auth.require_sign_in(app)
 
 

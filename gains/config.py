@@ -135,6 +135,13 @@ SETTINGS: tuple[Setting, ...] = (
         _non_empty,
         "memory://",
     ),
+    Setting(
+        "FIGURES_CACHE",
+        "`on` or `off`. On, each process keeps the dashboards' computed figures until the data "
+        "behind them change (docs/ARCHITECTURE.md); `off` computes them on every request.",
+        _choice("on", "off"),
+        "on",
+    ),
     Setting("INVITE_HOURS", "How long an invitation's set-password link works.", _positive_int, 72),
     Setting("RESET_HOURS", "How long a password-reset link works.", _positive_int, 1),
 )
@@ -186,6 +193,7 @@ def build_flask_config(settings: Mapping[str, Any], instance_path: str | Path) -
         "RATELIMIT_STORAGE_URI": settings["RATELIMIT_STORAGE_URI"],
         "GAINS_SIGN_IN_LIMIT_PER_ACCOUNT": settings["SIGN_IN_LIMIT_PER_ACCOUNT"],
         "GAINS_SIGN_IN_LIMIT_PER_IP": settings["SIGN_IN_LIMIT_PER_IP"],
+        "GAINS_FIGURES_CACHE": settings["FIGURES_CACHE"] == "on",
     }
 
 

@@ -112,6 +112,10 @@ def make_test_app(database_url: str, **overrides) -> Flask:
             # The suite signs in hundreds of times from one address; the limits have their
             # own tests (tests/web/test_rate_limits.py), which switch them on.
             "RATELIMIT_ENABLED": False,
+            # Every test rolls its writes back, so one test's figures could otherwise be
+            # served to another at an equal data version; tests/web/test_figures_cache.py
+            # switches the cache on.
+            "GAINS_FIGURES_CACHE": False,
             **overrides,
         }
     )

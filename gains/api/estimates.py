@@ -16,10 +16,9 @@ from gains.api.pagination import ID
 from gains.api.schemas import EstimateSchema, PooledArgsSchema, PooledEstimateSchema
 from gains.extensions import db
 from gains.models import Department, Improvement
-from gains.services.dashboards import pool_department
+from gains.services.dashboards import department_pooling
 from gains.services.estimates import ESTIMATE_COLUMNS, ESTIMATION_METHODS, NoEstimate
 from gains.services.estimates import current_estimate as compute_current_estimate
-from gains.services.savings import validated_savings
 
 blueprint = Blueprint(
     "api_estimates", __name__, description="Estimates: one improvement's, a department's pooled"
@@ -97,10 +96,7 @@ def get_pooled_estimate(department_id: int, method: str):
     """Random-effects pooling (DerSimonian-Laird or Paule-Mandel) of the department's
     approved improvements' Hedges' g, as on its dashboard: only with 3 or more."""
     department = get_scoped_or_404(Department, department_id, current_user)
-    improvements = db.session.scalars(
-        db.select(Improvement).where(Improvement.department_id == department.id)
-    ).all()
-    pooling = pool_department(validated_savings(improvements), method)
+    pooling = department_pooling(department.id, method)
     return {
         "department_id": department.id,
         "method": pooling.method,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from gains.api.schemas import SavingsArgsSchema, SavingsSeriesSchema
 from gains.extensions import db
+from gains.figures_cache import cached_figures
 from gains.models import Department, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
 from gains.services.treasury import TreasuryFilters, treasury_dashboard
@@ -55,8 +56,10 @@ def cumulative_savings(
     filters = TreasuryFilters(
         department_ids=ids, pillar=pillar, kind=kind, start=_month(start), end=_month(end)
     )
-    dashboard = treasury_dashboard(filters, utcnow().date())
-    db.session.commit()  # keeps estimates computed for the claimed figures
+    today = utcnow().date()
+    dashboard = cached_figures(
+        ("treasury", filters, today), lambda: treasury_dashboard(filters, today)
+    )
     return {
         "filters": _described(filters),
         "months": [

@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 
 from gains.auth import roles_required
 from gains.charts.cumulative import CumulativePoint, cumulative_savings_svg
-from gains.dashboards.treasury_tables import treasury_tables
+from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_tables
 from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
+from gains.figures_cache import cached_figures
 from gains.models import AuditEvent, Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
-from gains.services.treasury import TreasuryFilters, treasury_dashboard
+from gains.services.treasury import TreasuryDashboard, TreasuryFilters, treasury_dashboard
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,19 +54,23 @@ def _month_choices(today: date) -> list[date]:
     return months
 
 
+def _dashboard(filters: TreasuryFilters, today: date) -> TreasuryDashboard:
+    """The figures for these filters today, computed once per data version (figures_cache)."""
+    return cached_figures(("treasury", filters, today), lambda: treasury_dashboard(filters, today))
+
+
 @blueprint.route("/treasury")
 @roles_required(Role.TREASURY, Role.ADMIN)
 def treasury():
     today = utcnow().date()
     filters = _filters()
-    # Reads cached estimates only and writes nothing: no commit (it would expire every loaded
-    # improvement, and the tables would reload each one with its own query).
-    dashboard = treasury_dashboard(filters, today)
+    dashboard = _dashboard(filters, today)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     return render_template(
         "dashboards/treasury.html",
         dashboard=dashboard,
         tables=treasury_tables(dashboard),
+        lasting=lasting_on_the_page(dashboard),
         departments=departments,
         described=filters.describe({d.id: d.name for d in departments}),
         months=_month_choices(today),
@@ -89,8 +94,7 @@ def treasury_chart():
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        dashboard = treasury_dashboard(_filters(), today)
-        db.session.commit()
+        dashboard = _dashboard(_filters(), today)
         response = Response(_cumulative_svg(dashboard.months), mimetype="image/svg+xml")
     response.set_etag(etag)
     response.headers["Content-Security-Policy"] = SVG_POLICY
@@ -130,7 +134,7 @@ def treasury_export(table: str, file_format: str):
     if file_format not in ("csv", "xlsx"):
         abort(404)
     filters = _filters()
-    dashboard = treasury_dashboard(filters, utcnow().date())
+    dashboard = _dashboard(filters, utcnow().date())
     tables = treasury_tables(dashboard)
     if table not in tables:
         abort(404)
@@ -140,7 +144,6 @@ def treasury_export(table: str, file_format: str):
         body, mimetype = table_to_csv(tables[table], described), "text/csv"
     else:
         body, mimetype = table_to_xlsx(tables[table], described), XLSX
-    db.session.commit()
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="gains-{table}-{utcnow():%Y%m%d}.{file_format}"'

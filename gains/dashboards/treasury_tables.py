@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from gains.exports import Column, Table, pounds
+from gains.services.lasting import Lasting
 from gains.services.treasury import Breakdown, TreasuryDashboard
 
 BAND = "95% band"
@@ -32,6 +35,41 @@ def _breakdown_table(name: str, title: str, first: str, rows: list[Breakdown]) -
             for row in rows
         ],
     )
+
+
+def _lasting_row(dashboard: TreasuryDashboard, row, check) -> list:
+    return [
+        row.title,
+        dashboard.department_names[row.department_id],
+        check.flag.label,
+        check.reason,
+        check.weeks,
+    ]
+
+
+# A page is a summary: a register has thousands of approved improvements, and hundreds of
+# rows would bury the figures above them. The files have every row.
+LASTING_ROWS_ON_THE_PAGE = 20
+
+
+def lasting_on_the_page(dashboard: TreasuryDashboard) -> tuple[list[list], str]:
+    """The did-it-last rows the page lists (the first of those with a signal against the
+    gain) and a sentence counting every flag; the exported files have every approval."""
+    counts = Counter(check.flag for _, check in dashboard.lasting)
+    signals = [(row, check) for row, check in dashboard.lasting if check.flag is Lasting.SIGNAL]
+    shown = signals[:LASTING_ROWS_ON_THE_PAGE]
+    summary = (
+        f"Of {len(dashboard.lasting):,} approved improvements: "
+        + "; ".join(f"{flag.label.lower()} {counts[flag]:,}" for flag in Lasting)
+        + "."
+    )
+    if signals:
+        summary += (
+            f" Listed here: {'all' if len(shown) == len(signals) else 'the first'} "
+            f"{len(shown):,} with a signal against the gain, by title; the files have every "
+            "approved improvement."
+        )
+    return [_lasting_row(dashboard, row, check) for row, check in shown], summary
 
 
 def treasury_tables(dashboard: TreasuryDashboard) -> dict[str, Table]:
@@ -92,8 +130,8 @@ def treasury_tables(dashboard: TreasuryDashboard) -> dict[str, Table]:
             ],
             [
                 [
-                    v.improvement.title,
-                    v.improvement.department.name,
+                    v.title,
+                    dashboard.department_names[v.department_id],
                     pounds(v.item.annual_saving_pence),
                     pounds(v.item.se_pence),
                     "Yes" if v.item.cashable else "No",
@@ -111,16 +149,7 @@ def treasury_tables(dashboard: TreasuryDashboard) -> dict[str, Table]:
                 Column("Why"),
                 Column("Dated weeks after go-live", "number"),
             ],
-            [
-                [
-                    v.improvement.title,
-                    v.improvement.department.name,
-                    check.flag.label,
-                    check.reason,
-                    check.weeks,
-                ]
-                for v, check in dashboard.lasting
-            ],
+            [_lasting_row(dashboard, v, check) for v, check in dashboard.lasting],
         ),
     ]
     return {table.name: table for table in tables}

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from gains.access import get_scoped_or_404, scoped
 from gains.charts.forest import ForestRow, forest_plot_svg
 from gains.extensions import db
+from gains.figures_cache import cached_figures
 from gains.models import Department, Improvement, Review, Role
-from gains.services.dashboards import department_dashboard, pool_department
-from gains.services.savings import validated_savings
+from gains.services.dashboards import department_dashboard, department_pooling
 from gains.stats.pooling import METHODS
 
 blueprint = Blueprint("dashboards", __name__, url_prefix="/dashboards")
@@ -38,9 +38,11 @@ def departments():
 @blueprint.route("/departments/<int:department_id>")
 def department(department_id: int):
     record = get_scoped_or_404(Department, department_id, current_user)
-    # Reads cached estimates only and writes nothing: no commit, which would expire every
-    # loaded improvement and make the template reload each one with its own query.
-    dashboard = department_dashboard(record, _method())
+    method = _method()
+    # Computed once per data version (figures_cache); reads cached estimates, writes nothing.
+    dashboard = cached_figures(
+        ("department", record.id, method), lambda: department_dashboard(record, method)
+    )
     return render_template(
         "dashboards/department.html", dashboard=dashboard, method=dashboard.pooling.method
     )
@@ -69,10 +71,7 @@ def forest_plot(department_id: int):
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        improvements = db.session.scalars(
-            select(Improvement).where(Improvement.department_id == record.id)
-        ).all()
-        pooling = pool_department(validated_savings(improvements), method)
+        pooling = department_pooling(record.id, method)
         rows = [ForestRow(s.title, s.hedges_g, *s.ci) for s in pooling.studies]
         svg = forest_plot_svg(
             rows,

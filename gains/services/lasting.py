@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Date, cast, func, select
 
 from gains.extensions import db
 from gains.models import (
     BatchStatus,
     Direction,
-    Improvement,
     Measurement,
     Phase,
     StudyGroup,
@@ -56,15 +54,19 @@ class LastingCheck:
     weeks: int
 
 
+def _week_start(day):
+    """The Monday of a date's week, in SQL (each database spells it its own way)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("week", day), Date)
+    return func.date(day, "weekday 0", "-6 days")
+
+
 def _weekly_means(improvement_ids: list[int]) -> dict[int, list[tuple[date, float]]]:
-    """Per improvement, (week start, mean) of after-phase treatment values, from daily sums."""
+    """Per improvement, (week start, mean) of after-phase treatment values, summed by the
+    database week by week: a few rows per improvement reach Python, never raw rows."""
+    week = _week_start(Measurement.observed_on).label("week")
     stmt = (
-        select(
-            Measurement.improvement_id,
-            Measurement.observed_on,
-            func.sum(Measurement.value),
-            func.count(),
-        )
+        select(Measurement.improvement_id, week, func.sum(Measurement.value), func.count())
         .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
         .where(
             Measurement.improvement_id.in_(improvement_ids),
@@ -73,17 +75,14 @@ def _weekly_means(improvement_ids: list[int]) -> dict[int, list[tuple[date, floa
             Measurement.group == StudyGroup.TREATMENT,
             Measurement.observed_on.is_not(None),
         )
-        .group_by(Measurement.improvement_id, Measurement.observed_on)
+        .group_by(Measurement.improvement_id, week)
+        .order_by(Measurement.improvement_id, week)
     )
-    weeks: dict[int, dict[date, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
-    for improvement_id, day, total, count in db.session.execute(stmt):
-        week = day - timedelta(days=day.weekday())
-        weeks[improvement_id][week][0] += total
-        weeks[improvement_id][week][1] += count
-    return {
-        improvement_id: [(week, s / n) for week, (s, n) in sorted(by_week.items())]
-        for improvement_id, by_week in weeks.items()
-    }
+    weeks: dict[int, list[tuple[date, float]]] = defaultdict(list)
+    for improvement_id, start, total, count in db.session.execute(stmt):
+        start = date.fromisoformat(start) if isinstance(start, str) else start
+        weeks[improvement_id].append((start, total / count))
+    return weeks
 
 
 def _worse(values: np.ndarray, index: int, rule: str, mean: float, better: float) -> bool:
@@ -125,7 +124,10 @@ def check_lasting(series: list[tuple[date, float]], direction: Direction) -> Las
     )
 
 
-def lasting_checks(improvements: Iterable[Improvement]) -> dict[int, LastingCheck]:
-    improvements = list(improvements)
-    series = _weekly_means([i.id for i in improvements])
-    return {i.id: check_lasting(series.get(i.id, []), i.direction) for i in improvements}
+def lasting_checks(directions: dict[int, Direction]) -> dict[int, LastingCheck]:
+    """The flag for each improvement id, given the way its metric improves."""
+    series = _weekly_means(list(directions))
+    return {
+        improvement_id: check_lasting(series.get(improvement_id, []), direction)
+        for improvement_id, direction in directions.items()
+    }

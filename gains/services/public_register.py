@@ -32,9 +32,9 @@ from gains.services.estimates import ESTIMATION_METHODS, measurements_frame
 from gains.services.improvement_charts import CellRow, distribution_cells, distributions_chart
 from gains.services.plain_english import PlainResult, describe_change, describe_saving
 from gains.services.publication import on_the_register
-from gains.services.treasury import Accumulator, Z
+from gains.services.treasury import Z
 from gains.stats.inference import DEFAULT_LEVEL
-from gains.stats.money import SavingItem, SavingsTotal, total_savings
+from gains.stats.money import SavingItem, SavingsTotal, cumulative_by_month, total_savings
 
 MIN_UNITS = 5  # cells with fewer measurements behind them are not shown
 COUNT_KEYS = ("n_treatment_before", "n_treatment_after", "n_control_before", "n_control_after")
@@ -280,13 +280,18 @@ class Headline:
 
 def _pillar_total(pillar, entries: list[PublicGain], today: date) -> PillarTotal:
     shown = [entry for entry in entries if entry.saving is not None]
-    accumulator = Accumulator()
-    for entry in shown:
-        accumulator.add(entry.improvement, entry.saving, today)
-    months = [month for month in accumulator.net if month <= today]
-    last = max(months, default=None)
-    net = accumulator.net.get(last, 0.0) if last else 0.0
-    spread = Z * math.sqrt(accumulator.variance.get(last, 0.0)) if last else 0.0
+    live = [entry for entry in shown if entry.improvement.go_live_on is not None]
+    series = cumulative_by_month(
+        [entry.improvement.go_live_on for entry in live],
+        [entry.improvement.ended_on for entry in live],
+        [entry.saving.annual_saving_pence for entry in live],
+        [entry.saving.se_pence for entry in live],
+        [entry.improvement.implementation_cost_pence for entry in live],
+        today,
+    )
+    # The figure at the latest month: where each improvement's cumulative saving stands now.
+    net = float(series.net_pence[-1]) if series.months else 0.0
+    spread = Z * math.sqrt(series.variance[-1]) if series.months else 0.0
     return PillarTotal(
         pillar=pillar,
         improvements=len(entries),

@@ -4,20 +4,35 @@
 submitted, changes requested or approved; validated = the latest approval's snapshot, which
 stands while an approved improvement is back in review. A rejection or a withdrawal after
 that ends it: the improvement no longer claims a validated saving.
+
+The dashboards add up thousands of these, so they are loaded as columns in one query each
+(the few figures needed are read out of the JSON documents by the database) into plain
+`SavingRow` values: no ORM objects, nothing lazy-loaded, and safe to keep in a cache after
+the request's session has gone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from gains.extensions import db
-from gains.models import Decision, Improvement, Review, Status
-from gains.services.estimates import cached_estimates
+from gains.models import (
+    Decision,
+    Design,
+    Direction,
+    Estimate,
+    Improvement,
+    ImprovementKind,
+    Pillar,
+    Review,
+    Status,
+)
 from gains.stats.money import CLAIMED_STATUSES, AnnualSaving, SavingItem, annual_saving
 
 # Statuses in which the latest approval still stands as the validated figure.
@@ -26,36 +41,59 @@ VALIDATED_STATUSES = (Status.APPROVED, Status.SUBMITTED, Status.CHANGES_REQUESTE
 
 def saving_for(improvement: Improvement, result: dict[str, Any]) -> AnnualSaving | None:
     """The annual saving (with SE and CI) of an estimate, if the money terms are set."""
-    if improvement.annual_volume is None or improvement.value_per_unit_gbp is None:
-        return None
-    if result.get("gain") is None or result.get("se") is None:
-        return None
-    return annual_saving(
-        result["gain"],
-        result["se"],
-        result["gain_ci_low"],
-        result["gain_ci_high"],
-        Decimal(improvement.scale),
-        Decimal(improvement.annual_volume),
+    return _saving(
+        result.get("gain"),
+        result.get("se"),
+        result.get("gain_ci_low"),
+        result.get("gain_ci_high"),
+        improvement.scale,
+        improvement.annual_volume,
         improvement.value_per_unit_gbp,
     )
 
 
-@dataclass(frozen=True)
-class ValidatedSaving:
-    improvement: Improvement
-    review: Review
-    item: SavingItem
-
-    @property
-    def estimate(self) -> dict[str, Any]:
-        return self.review.snapshot["estimate"]
+def _saving(gain, se, ci_low, ci_high, scale, annual_volume, value_per_unit_gbp):
+    if annual_volume is None or value_per_unit_gbp is None or gain is None or se is None:
+        return None
+    return annual_saving(
+        gain, se, ci_low, ci_high, Decimal(scale), Decimal(annual_volume), value_per_unit_gbp
+    )
 
 
 @dataclass(frozen=True)
-class ClaimedSaving:
-    improvement: Improvement
+class SavingRow:
+    """One improvement's saving, claimed or validated, with what dashboards group it by."""
+
+    improvement_id: int
+    title: str
+    department_id: int
+    status: Status
+    pillar: Pillar
+    kind: ImprovementKind
+    design: Design
+    direction: Direction
+    go_live_on: date | None
+    ended_on: date | None
+    implementation_cost_pence: int
     item: SavingItem
+    # Validated rows only: the approved estimate's standardised effect, for pooling.
+    hedges_g: float | None = None
+    hedges_g_variance: float | None = None
+
+
+_IMPROVEMENT_COLUMNS = (
+    Improvement.id,
+    Improvement.title,
+    Improvement.department_id,
+    Improvement.status,
+    Improvement.pillar,
+    Improvement.kind,
+    Improvement.design,
+    Improvement.direction,
+    Improvement.go_live_on,
+    Improvement.ended_on,
+    Improvement.implementation_cost_pence,
+)
 
 
 def latest_approvals(improvement_ids: Iterable[int]) -> dict[int, Review]:
@@ -73,54 +111,95 @@ def latest_approvals(improvement_ids: Iterable[int]) -> dict[int, Review]:
     return {review.improvement_id: review for review in reviews}
 
 
-def validated_savings(improvements: Iterable[Improvement]) -> list[ValidatedSaving]:
-    candidates = [i for i in improvements if i.status in VALIDATED_STATUSES]
-    approvals = latest_approvals(i.id for i in candidates)
-    rows = []
-    for improvement in candidates:
-        review = approvals.get(improvement.id)
-        if review is None:
-            continue
-        saving = review.snapshot["annual_saving"]
-        rows.append(
-            ValidatedSaving(
-                improvement,
-                review,
-                SavingItem(
-                    annual_saving_pence=saving["annual_saving_pence"],
-                    se_pence=saving["se_pence"],
-                    ci_excludes_zero=saving["ci_excludes_zero"],
-                    cashable=bool(review.snapshot["money"]["cashable"]),
-                    status=improvement.status.value,
-                ),
-            )
+def _number(document, *path: str) -> ColumnElement:
+    return document[path].as_float()
+
+
+def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
+    """Each improvement's standing approval (the latest, while its status lets it stand),
+    for the improvements matching ``where``, ordered by improvement id."""
+    latest = (
+        select(Review.improvement_id, func.max(Review.id).label("review_id"))
+        .where(Review.decision == Decision.APPROVED)
+        .group_by(Review.improvement_id)
+        .subquery()
+    )
+    snapshot = Review.snapshot
+    stmt = (
+        select(
+            *_IMPROVEMENT_COLUMNS,
+            _number(snapshot, "annual_saving", "annual_saving_pence"),
+            _number(snapshot, "annual_saving", "se_pence"),
+            snapshot[("annual_saving", "ci_excludes_zero")].as_boolean(),
+            snapshot[("money", "cashable")].as_boolean(),
+            _number(snapshot, "estimate", "hedges_g"),
+            _number(snapshot, "estimate", "hedges_g_variance"),
         )
+        .join(latest, latest.c.improvement_id == Improvement.id)
+        .join(Review, Review.id == latest.c.review_id)
+        .where(Improvement.status.in_(VALIDATED_STATUSES), *where)
+        .order_by(Improvement.id)
+    )
+    rows = []
+    for *columns, pence, se_pence, excludes_zero, cashable, g, g_variance in db.session.execute(
+        stmt
+    ):
+        item = SavingItem(
+            annual_saving_pence=round(pence),
+            se_pence=round(se_pence),
+            ci_excludes_zero=bool(excludes_zero),
+            cashable=bool(cashable),
+            status=columns[3].value,
+        )
+        rows.append(SavingRow(*columns, item=item, hedges_g=g, hedges_g_variance=g_variance))
     return rows
 
 
-def claimed_savings(improvements: Iterable[Improvement]) -> list[ClaimedSaving]:
-    claiming = [i for i in improvements if i.status.value in CLAIMED_STATUSES]
-    # Cached only: the write path computes an estimate for every new data version, and an
-    # improvement whose data give none (too few rows) claims nothing yet.
-    estimates = cached_estimates(claiming)
-    rows = []
-    for improvement in claiming:
-        estimate = estimates.get(improvement.id)
-        if estimate is None:
-            continue
-        saving = saving_for(improvement, estimate.result)
-        if saving is None:
-            continue
-        rows.append(
-            ClaimedSaving(
-                improvement,
-                SavingItem(
-                    annual_saving_pence=saving.annual_saving_pence,
-                    se_pence=saving.se_pence,
-                    ci_excludes_zero=saving.ci_excludes_zero,
-                    cashable=improvement.cashable,
-                    status=improvement.status.value,
-                ),
-            )
+def claimed_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
+    """The saving of each claiming improvement matching ``where`` from its cached estimate
+    at the current data version (never computed here: the write path stores one for every
+    new data version, and an improvement whose data give none claims nothing yet)."""
+    result = Estimate.result
+    stmt = (
+        select(
+            *_IMPROVEMENT_COLUMNS,
+            Improvement.cashable,
+            Improvement.scale,
+            Improvement.annual_volume,
+            Improvement.value_per_unit_gbp,
+            Estimate.gain,
+            Estimate.se,
+            _number(result, "gain_ci_low"),
+            _number(result, "gain_ci_high"),
         )
+        .join(
+            Estimate,
+            and_(
+                Estimate.improvement_id == Improvement.id,
+                Estimate.data_version == Improvement.data_version,
+            ),
+        )
+        .where(
+            Improvement.status.in_([Status(value) for value in sorted(CLAIMED_STATUSES)]),
+            Improvement.annual_volume.is_not(None),
+            Improvement.value_per_unit_gbp.is_not(None),
+            Estimate.gain.is_not(None),
+            Estimate.se.is_not(None),
+            *where,
+        )
+        .order_by(Improvement.id)
+    )
+    rows = []
+    for *columns, cashable, scale, volume, per_unit, gain, se, low, high in db.session.execute(
+        stmt
+    ):
+        saving = _saving(gain, se, low, high, scale, volume, per_unit)
+        item = SavingItem(
+            annual_saving_pence=saving.annual_saving_pence,
+            se_pence=saving.se_pence,
+            ci_excludes_zero=saving.ci_excludes_zero,
+            cashable=cashable,
+            status=columns[3].value,
+        )
+        rows.append(SavingRow(*columns, item=item))
     return rows

@@ -10,8 +10,7 @@ independent items, as on every other page.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -19,17 +18,12 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Status
 from gains.services.lasting import Lasting, LastingCheck, lasting_checks
-from gains.services.savings import (
-    ClaimedSaving,
-    ValidatedSaving,
-    claimed_savings,
-    validated_savings,
-)
+from gains.services.savings import SavingRow, claimed_rows, validated_rows
 from gains.stats.inference import DEFAULT_LEVEL, critical_value
 from gains.stats.money import (
-    SavingItem,
+    CumulativeSeries,
     SavingsTotal,
-    accrual_months,
+    cumulative_by_month,
     financial_year,
     total_savings,
 )
@@ -55,37 +49,6 @@ class TreasuryFilters:
             ("From", f"{self.start:%B %Y}" if self.start else "First go-live"),
             ("To", f"{self.end:%B %Y}" if self.end else "Now"),
         ]
-
-
-@dataclass
-class Accumulator:
-    """Cumulative net pence and variance (pence²) per month for one set of items."""
-
-    net: dict[date, float] = field(default_factory=lambda: defaultdict(float))
-    variance: dict[date, float] = field(default_factory=lambda: defaultdict(float))
-
-    def add(self, improvement: Improvement, item: SavingItem, today: date) -> None:
-        if improvement.go_live_on is None:
-            return
-        accrued_years = 0.0
-        cost = improvement.implementation_cost_pence
-        for month, fraction in accrual_months(improvement.go_live_on, today, improvement.ended_on):
-            accrued_years += float(fraction)
-            self.net[month] += item.annual_saving_pence * accrued_years - cost
-            self.variance[month] += (item.se_pence * accrued_years) ** 2
-        # After it ends, an improvement's cumulative figure stays where it stopped.
-        self._carry_forward(improvement, item, accrued_years, cost, today)
-
-    def _carry_forward(self, improvement, item, accrued_years, cost, today) -> None:
-        if improvement.ended_on is None or improvement.ended_on >= today:
-            return
-        month = date(improvement.ended_on.year, improvement.ended_on.month, 1)
-        while True:
-            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-            if month > today:
-                break
-            self.net[month] += item.annual_saving_pence * accrued_years - cost
-            self.variance[month] += (item.se_pence * accrued_years) ** 2
 
 
 @dataclass(frozen=True)
@@ -119,16 +82,30 @@ class TreasuryDashboard:
     by_pillar: list[Breakdown]
     by_kind: list[Breakdown]
     by_cashable: list[Breakdown]
-    top: list[ValidatedSaving]
-    lasting: list[tuple[ValidatedSaving, LastingCheck]]
+    top: list[SavingRow]
+    lasting: list[tuple[SavingRow, LastingCheck]]
+    department_names: dict[int, str]
 
 
-def _series(claimed: Accumulator, validated: Accumulator) -> list[MonthPoint]:
-    months = sorted(set(claimed.net) | set(validated.net))
+def _cumulative(rows: list[SavingRow], today: date) -> CumulativeSeries:
+    rows = [row for row in rows if row.go_live_on is not None]
+    return cumulative_by_month(
+        [row.go_live_on for row in rows],
+        [row.ended_on for row in rows],
+        [row.item.annual_saving_pence for row in rows],
+        [row.item.se_pence for row in rows],
+        [row.implementation_cost_pence for row in rows],
+        today,
+    )
+
+
+def _series(claimed: CumulativeSeries, validated: CumulativeSeries) -> list[MonthPoint]:
+    claimed_at, validated_at = claimed.by_month(), validated.by_month()
     points = []
-    for month in months:
-        c, c_sd = claimed.net.get(month, 0.0), math.sqrt(claimed.variance.get(month, 0.0))
-        v, v_sd = validated.net.get(month, 0.0), math.sqrt(validated.variance.get(month, 0.0))
+    for month in sorted(set(claimed_at) | set(validated_at)):
+        c, c_variance = claimed_at.get(month, (0.0, 0.0))
+        v, v_variance = validated_at.get(month, (0.0, 0.0))
+        c_sd, v_sd = math.sqrt(c_variance), math.sqrt(v_variance)
         points.append(
             MonthPoint(
                 month,
@@ -171,33 +148,28 @@ def _breakdown(key, groups, claimed, validated) -> list[Breakdown]:
             Breakdown(
                 value,
                 label,
-                total_savings(c.item for c in claimed if key(c.improvement) == value),
-                total_savings(v.item for v in validated if key(v.improvement) == value),
+                total_savings(c.item for c in claimed if key(c) == value),
+                total_savings(v.item for v in validated if key(v) == value),
             )
         )
     return rows
 
 
 def treasury_dashboard(filters: TreasuryFilters, today: date) -> TreasuryDashboard:
-    stmt = select(Improvement)
+    where = []
     if filters.department_ids:
-        stmt = stmt.where(Improvement.department_id.in_(filters.department_ids))
+        where.append(Improvement.department_id.in_(filters.department_ids))
     if filters.pillar:
-        stmt = stmt.where(Improvement.pillar == filters.pillar)
+        where.append(Improvement.pillar == filters.pillar)
     if filters.kind:
-        stmt = stmt.where(Improvement.kind == filters.kind)
-    improvements = db.session.scalars(stmt).all()
-    claimed: list[ClaimedSaving] = claimed_savings(improvements)
-    validated: list[ValidatedSaving] = validated_savings(improvements)
-    claimed_series, validated_series = Accumulator(), Accumulator()
-    for row in claimed:
-        claimed_series.add(row.improvement, row.item, today)
-    for row in validated:
-        validated_series.add(row.improvement, row.item, today)
-    points = _series(claimed_series, validated_series)
+        where.append(Improvement.kind == filters.kind)
+    claimed, validated = claimed_rows(*where), validated_rows(*where)
+    points = _series(_cumulative(claimed, today), _cumulative(validated, today))
     shown = _in_period(points, filters)
     shown_years = {financial_year(point.month) for point in shown}
-    departments = db.session.scalars(select(Department).order_by(Department.name)).all()
+    departments = db.session.execute(
+        select(Department.id, Department.name).order_by(Department.name)
+    ).all()
     return TreasuryDashboard(
         filters=filters,
         today=today,
@@ -205,28 +177,30 @@ def treasury_dashboard(filters: TreasuryFilters, today: date) -> TreasuryDashboa
         by_financial_year=[row for row in _by_financial_year(points) if row[0] in shown_years],
         claimed=total_savings(c.item for c in claimed),
         validated=total_savings(v.item for v in validated),
-        by_department=_breakdown(
-            lambda i: i.department_id, [(d.id, d.name) for d in departments], claimed, validated
-        ),
+        by_department=_breakdown(lambda r: r.department_id, departments, claimed, validated),
         by_pillar=_breakdown(
-            lambda i: i.pillar, [(p, p.label) for p in Pillar], claimed, validated
+            lambda r: r.pillar, [(p, p.label) for p in Pillar], claimed, validated
         ),
         by_kind=_breakdown(
-            lambda i: i.kind, [(k, k.label) for k in ImprovementKind], claimed, validated
+            lambda r: r.kind, [(k, k.label) for k in ImprovementKind], claimed, validated
         ),
         by_cashable=_breakdown(
-            lambda i: i.cashable, [(True, "Cashable"), (False, "Non-cashable")], claimed, validated
+            lambda r: r.item.cashable,
+            [(True, "Cashable"), (False, "Non-cashable")],
+            claimed,
+            validated,
         ),
         top=sorted(validated, key=lambda v: -v.item.annual_saving_pence)[:TOP_IMPROVEMENTS],
         lasting=_lasting(validated),
+        department_names=dict(departments),
     )
 
 
-def _lasting(validated: list[ValidatedSaving]) -> list[tuple[ValidatedSaving, LastingCheck]]:
+def _lasting(validated: list[SavingRow]) -> list[tuple[SavingRow, LastingCheck]]:
     """The did-it-last flag for approved improvements (not those back in review)."""
-    approved = [v for v in validated if v.improvement.status is Status.APPROVED]
-    checks = lasting_checks(v.improvement for v in approved)
+    approved = [v for v in validated if v.status is Status.APPROVED]
+    checks = lasting_checks({v.improvement_id: v.direction for v in approved})
     return sorted(
-        ((v, checks[v.improvement.id]) for v in approved),
-        key=lambda pair: (pair[1].flag is not Lasting.SIGNAL, pair[0].improvement.title),
+        ((v, checks[v.improvement_id]) for v in approved),
+        key=lambda pair: (pair[1].flag is not Lasting.SIGNAL, pair[0].title),
     )

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import Department, Improvement, Status, Team
 from gains.models.base import utcnow
-from gains.services.dashboards import pool_department
-from gains.services.savings import validated_savings
+from gains.services.dashboards import department_pooling
 from gains.services.treasury import TreasuryFilters, treasury_dashboard
 from tests.api.conftest import assert_problem, find_improvement
 
@@ -73,10 +72,7 @@ def test_the_pooled_estimate_is_the_dashboards(app, client, bearer, method):
     )
     body = response.get_json()
     with app.app_context():
-        improvements = db.session.scalars(
-            select(Improvement).where(Improvement.department_id == department)
-        ).all()
-        expected = pool_department(validated_savings(improvements), method)
+        expected = department_pooling(department, method)
     assert body["method"] == method
     assert [s["improvement_id"] for s in body["studies"]] == [
         s.improvement_id for s in expected.studies

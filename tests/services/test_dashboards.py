@@ -75,7 +75,7 @@ def test_reopened_improvement_keeps_its_validated_figure(session):
     reopened = [imp for imp, _ in rows if imp.status is Status.SUBMITTED]
     assert [imp.title for imp in reopened] == ["Wrap-up codes reduced from 40 to 12"]
     dashboard = department_dashboard(department)
-    assert reopened[0].id in {row.improvement.id for row in dashboard.validated_items}
+    assert reopened[0].id in {row.improvement_id for row in dashboard.validated_items}
 
 
 def test_status_counts_cover_every_improvement(session):

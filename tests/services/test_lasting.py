@@ -44,3 +44,41 @@ def test_too_few_dated_weeks_is_not_assessable():
 def test_a_worsening_trend_is_a_signal():
     drifting = STABLE[:8] + list(np.linspace(10.1, 11.0, 7))
     assert check_lasting(weeks(drifting), Direction.LOWER).flag is Lasting.SIGNAL
+
+
+def test_weekly_means_from_the_database_match_the_rows_week_by_week(session):
+    """The database sums by week (each dialect's own Monday arithmetic); here the raw rows
+    of every demo improvement are grouped by their Monday in Python instead."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from gains.models import BatchStatus, Measurement, Phase, StudyGroup, UploadBatch
+    from gains.services.lasting import _weekly_means
+
+    rows = session.execute(
+        select(Measurement.improvement_id, Measurement.observed_on, Measurement.value)
+        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .where(
+            UploadBatch.status == BatchStatus.ACTIVE,
+            Measurement.phase == Phase.AFTER,
+            Measurement.group == StudyGroup.TREATMENT,
+            Measurement.observed_on.is_not(None),
+        )
+    ).all()
+    by_week = defaultdict(lambda: defaultdict(list))
+    for improvement_id, day, value in rows:
+        by_week[improvement_id][day - timedelta(days=day.weekday())].append(value)
+    expected = {
+        improvement_id: [(week, float(np.mean(values))) for week, values in sorted(weeks.items())]
+        for improvement_id, weeks in by_week.items()
+    }
+    assert len(expected) >= 5 and sum(len(s) for s in expected.values()) >= 100
+    got = _weekly_means([*expected, 999_999])
+    assert set(got) == set(expected)
+    for improvement_id, series in expected.items():
+        assert [week for week, _ in got[improvement_id]] == [week for week, _ in series]
+        assert all(week.weekday() == 0 for week, _ in got[improvement_id])
+        np.testing.assert_allclose(
+            [mean for _, mean in got[improvement_id]], [mean for _, mean in series], rtol=1e-12
+        )

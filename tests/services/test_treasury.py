@@ -70,4 +70,35 @@ def test_filters_restrict_departments_and_period(session):
     assert dashboard.months[-1].month == date(2026, 6, 1)
     expected = sum(s["annual_saving_pence"] for _, s in validated_rows(session, {"WKP"}))
     assert dashboard.validated.total_pence == expected
-    assert {row.improvement.department_id for row in dashboard.top} <= {wkp.id}
+    assert {row.department_id for row in dashboard.top} <= {wkp.id}
+
+
+def test_the_page_lists_the_first_signals_and_counts_every_flag(session):
+    from dataclasses import replace
+
+    from gains.dashboards.treasury_tables import (
+        LASTING_ROWS_ON_THE_PAGE,
+        lasting_on_the_page,
+        treasury_tables,
+    )
+    from gains.services.lasting import Lasting, LastingCheck
+
+    dashboard = treasury_dashboard(TreasuryFilters(), TODAY)
+    row = dashboard.top[0]
+    signal = LastingCheck(Lasting.SIGNAL, "shift in the week of 2 March 2026", 14)
+    holding = LastingCheck(Lasting.HOLDING, "no special cause", 12)
+    many = replace(
+        dashboard,
+        lasting=[(replace(row, title=f"Signal {i:02d}"), signal) for i in range(25)]
+        + [(replace(row, title=f"Holding {i}"), holding) for i in range(7)],
+    )
+    rows, summary = lasting_on_the_page(many)
+    assert len(rows) == LASTING_ROWS_ON_THE_PAGE == 20
+    assert [r[0] for r in rows] == [f"Signal {i:02d}" for i in range(20)]
+    assert summary.startswith(
+        "Of 32 approved improvements: holding 7; special-cause signal against the gain 25; "
+        "not assessable 0. Listed here: the first 20 with a signal"
+    )
+    assert len(treasury_tables(many)["lasting"].rows) == 32  # the files have every row
+    few_rows, few_summary = lasting_on_the_page(replace(many, lasting=many.lasting[20:]))
+    assert len(few_rows) == 5 and "Listed here: all 5 with a signal" in few_summary

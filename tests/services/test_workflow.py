@@ -309,16 +309,17 @@ def test_new_data_computes_the_estimate_in_the_same_transaction(session, member,
 
 def test_dashboards_read_only_cached_estimates(session):
     from gains.models import Estimate
-    from gains.services.savings import claimed_savings
+    from gains.services.savings import claimed_rows
 
     running = session.scalars(select(Improvement).where(Improvement.status == Status.RUNNING)).all()
-    assert {c.improvement.id for c in claimed_savings(running)}
+    only_running = Improvement.status == Status.RUNNING
+    assert {c.improvement_id for c in claimed_rows(only_running)}
     for estimate in session.scalars(
         select(Estimate).where(Estimate.improvement_id.in_([i.id for i in running]))
     ):
         session.delete(estimate)
     session.flush()
-    assert claimed_savings(running) == []
+    assert claimed_rows(only_running) == []
     assert (
         session.scalar(
             select(func.count())

@@ -4,14 +4,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gains.stats.design import estimate_improvement
 from gains.stats.money import (
     SavingItem,
     accrual_by_financial_year,
+    accrual_months,
     annual_saving,
     annual_saving_from_estimate,
     claimed_total,
+    cumulative_by_month,
     financial_year,
     monthly_accrual,
     split_by_cashable,
@@ -92,3 +96,68 @@ def test_claimed_counts_running_submitted_changes_requested_and_approved_only():
     statuses = ["draft", "running", "submitted", "changes_requested", "approved", "rejected"]
     items = [SavingItem(1_000, 0, False, status=status) for status in statuses]
     assert claimed_total(items).total_pence == 4_000
+
+
+def _cumulative_item_by_item(items, today):
+    """The reference for `cumulative_by_month`: each item on its own, month by month, from
+    `accrual_months`' exact fractions, then summed (the loop the dashboards used to run)."""
+    net, variance = {}, {}
+    live = [item for item in items if item[0] <= today]
+    if not live:
+        return net, variance
+    month = min(item[0] for item in live).replace(day=1)
+    months = []
+    while month < today:
+        months.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    for go_live, ended_on, annual, se, cost in live:
+        fractions = dict(accrual_months(go_live, today, ended_on))
+        accrued = 0.0
+        for month in months:
+            if month < go_live.replace(day=1):
+                continue
+            accrued += float(fractions.get(month, 0))
+            net[month] = net.get(month, 0.0) + annual * accrued - cost
+            variance[month] = variance.get(month, 0.0) + (se * accrued) ** 2
+    return net, variance
+
+
+DAYS = st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 3, 31))
+ITEMS = st.lists(
+    st.tuples(
+        DAYS,
+        st.one_of(st.none(), DAYS),
+        st.integers(-(10**9), 10**9),
+        st.integers(0, 10**8),
+        st.integers(0, 10**8),
+    ).map(lambda t: (t[0], t[1] if t[1] is None or t[1] > t[0] else None, *t[2:])),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=ITEMS, today=DAYS)
+def test_cumulative_by_month_equals_adding_items_one_by_one(items, today):
+    series = cumulative_by_month(*zip(*items, strict=True), today=today) if items else None
+    net, variance = _cumulative_item_by_item(items, today)
+    if series is None:
+        assert net == {}
+        return
+    assert series.months == sorted(net)
+    for month, (got_net, got_variance) in series.by_month().items():
+        assert got_net == pytest.approx(net[month], rel=1e-12, abs=1e-3)
+        assert got_variance == pytest.approx(variance[month], rel=1e-12, abs=1e-3)
+
+
+def test_cumulative_by_month_by_hand():
+    # £1,200 a year from 16 January 2026 (31-day month: 16 days accrue), cost £50, ended
+    # 1 March 2026 (so February is whole and it stays put from March); today 10 April 2026.
+    series = cumulative_by_month(
+        [date(2026, 1, 16)], [date(2026, 3, 1)], [120_000], [12_000], [5_000], date(2026, 4, 10)
+    )
+    january = 16 / 31 / 12
+    february = january + 1 / 12
+    assert series.months == [date(2026, m, 1) for m in (1, 2, 3, 4)]
+    expected = [120_000 * years - 5_000 for years in (january, february, february, february)]
+    assert series.net_pence.tolist() == pytest.approx(expected, rel=1e-12)
+    assert series.variance[-1] == pytest.approx((12_000 * february) ** 2, rel=1e-12)

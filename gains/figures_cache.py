@@ -1,0 +1,87 @@
+"""Computed dashboard figures kept per process, under the version of the data behind them.
+
+The Treasury and department dashboards add up the whole register; their inputs change only
+when someone writes, and they are read far more often than that. So a computed dashboard (a
+plain-value dataclass, no ORM objects) is kept under a key that includes `figures_version()`:
+one cheap query that moves with every write behind the figures (the audit trail every change
+writes, estimates, reviews). Any write changes the version, so a stale figure is never
+served: the next request computes afresh.
+
+Each app has its own cache (`app.extensions`), so tests that build many apps on different
+databases never share figures. Concurrent misses for the same key wait for the one
+computation instead of all doing it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from gains.extensions import db
+from gains.models import AuditEvent, Department, Estimate, Review
+
+T = TypeVar("T")
+ENTRIES = 64  # dashboards × filter combinations a busy day asks for; each is small
+
+
+def figures_version() -> tuple:
+    """Changes whenever anything behind the dashboards' figures changes.
+
+    Every change to an improvement, its data, its reviews or the organisation writes an
+    audit event in the same transaction (tests/services/test_audit_trail.py holds every
+    service to that), so the newest event's id moves with each of them; estimates and
+    reviews are added as well, for writers outside a request (`gains estimates
+    recompute-all`). Each is the largest key of an index: a few index pages, whatever the
+    size of the register.
+    """
+    return db.session.execute(
+        select(
+            select(func.max(AuditEvent.id)).scalar_subquery(),
+            select(func.max(Estimate.id)).scalar_subquery(),
+            select(func.max(Review.id)).scalar_subquery(),
+            select(func.count(Department.id)).scalar_subquery(),
+        )
+    ).one()
+
+
+class FiguresCache:
+    def __init__(self, entries: int = ENTRIES) -> None:
+        self._entries = entries
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value for ``key`` at the current data version, else ``compute()``."""
+        full_key = (key, figures_version())
+        with self._lock:
+            if full_key in self._values:
+                self._values.move_to_end(full_key)
+                return self._values[full_key]
+            computing = self._computing.setdefault(full_key, threading.Lock())
+        with computing:
+            with self._lock:
+                if full_key in self._values:
+                    return self._values[full_key]
+            value = compute()
+            with self._lock:
+                self._values[full_key] = value
+                while len(self._values) > self._entries:
+                    self._values.popitem(last=False)
+                self._computing.pop(full_key, None)
+            return value
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["gains_figures"] = FiguresCache()
+
+
+def cached_figures(key: Hashable, compute: Callable[[], T]) -> T:
+    if not current_app.config["GAINS_FIGURES_CACHE"]:
+        return compute()
+    return current_app.extensions["gains_figures"].get(key, compute)

@@ -1,0 +1,99 @@
+"""Dashboards are computed once per data version and never served stale."""
+
+import pytest
+from sqlalchemy import select
+
+from gains.dashboards import treasury as treasury_views
+from gains.dashboards import views as department_views
+from gains.extensions import db
+from gains.models import BatchSource, Department, Direction, Improvement, Status
+from gains.services import improvements as workflow
+from gains.services.measurements import record_batch
+
+
+@pytest.fixture
+def cache_on(app):
+    app.config["GAINS_FIGURES_CACHE"] = True
+    app.extensions["gains_figures"].__init__()  # empty, as in a new process
+    yield
+    app.config["GAINS_FIGURES_CACHE"] = False
+    app.extensions["gains_figures"].__init__()
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """How many times each dashboard was computed."""
+    counts = {"treasury": 0, "department": 0}
+
+    def counting(name, function):
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        treasury_views,
+        "treasury_dashboard",
+        counting("treasury", treasury_views.treasury_dashboard),
+    )
+    monkeypatch.setattr(
+        department_views,
+        "department_dashboard",
+        counting("department", department_views.department_dashboard),
+    )
+    return counts
+
+
+def validated_total(html: str) -> str:
+    start = html.index("Validated annual savings")
+    return html[start : start + 400]
+
+
+def test_treasury_figures_are_reused_until_something_changes(app, signed_in, cache_on, computed):
+    client = signed_in("treasury")
+    first = client.get("/dashboards/treasury").get_data(as_text=True)
+    client.get("/dashboards/treasury")
+    client.get("/dashboards/treasury/cumulative.csv")
+    assert computed["treasury"] == 1
+    client.get("/dashboards/treasury?pillar=engaging_users")
+    assert computed["treasury"] == 2  # other filters, other figures
+
+    with app.app_context():
+        # Back in review with its approval standing; withdrawn, the approval no longer stands.
+        reopened = db.session.scalars(
+            select(Improvement).where(Improvement.title == "Wrap-up codes reduced from 40 to 12")
+        ).one()
+        assert reopened.status is Status.SUBMITTED
+        workflow.withdraw(reopened.created_by, reopened, "Superseded by a new script")
+        db.session.commit()
+    after = client.get("/dashboards/treasury").get_data(as_text=True)
+    assert computed["treasury"] == 3
+    assert validated_total(after) != validated_total(first)
+
+
+def test_new_data_changes_the_department_figures(app, signed_in, cache_on, computed):
+    client = signed_in("treasury")
+    with app.app_context():
+        department = db.session.scalars(select(Department).where(Department.code == "REV")).one()
+        url = f"/dashboards/departments/{department.id}"
+    first = client.get(url).get_data(as_text=True)
+    client.get(url)
+    assert computed["department"] == 1
+    with app.app_context():
+        improvement = db.session.scalars(
+            select(Improvement)
+            .where(Improvement.department_id == department.id)
+            .where(Improvement.status == Status.RUNNING)
+            .where(Improvement.annual_volume.is_not(None))
+            .order_by(Improvement.id)
+        ).first()
+        higher = improvement.direction is Direction.HIGHER
+        # A measurement far on the better side moves the estimate and its claimed saving.
+        values = [{"phase": "after", "value": 10_000 * (1 if higher else -1)}]
+        record_batch(improvement.created_by, improvement, values, source=BatchSource.FORM)
+        db.session.commit()
+    after = client.get(url).get_data(as_text=True)
+    assert computed["department"] == 2
+    claimed = after.index("Claimed (current estimates")
+    assert after[claimed : claimed + 300] != first[claimed : claimed + 300]
