@@ -350,7 +350,7 @@ def _reviews(db, plans: pd.DataFrame, people: dict) -> int:
     """One decision per decided improvement, as `reviews.decide` would have stored it."""
     from gains.models import Improvement, Review
     from gains.services.estimates import cached_estimates
-    from gains.services.reviews import _approval_snapshot
+    from gains.services.reviews import approval_columns
 
     decided = plans[plans["status"].isin(["approved", "rejected", "changes_requested"])]
     improvements = db.session.scalars(
@@ -375,18 +375,8 @@ def _reviews(db, plans: pd.DataFrame, people: dict) -> int:
         estimate = estimates.get(improvement.id)
         if estimate is None:  # no estimate (too few rows, or time series not computed)
             continue
-        snapshot = _approval_snapshot(improvement, estimate, None)
-        saving = snapshot["annual_saving"]
         reviews.append(
-            {
-                **common,
-                "decision": "approved",
-                "snapshot": snapshot,
-                "gain": estimate.gain,
-                "gain_se": estimate.se,
-                "annual_saving_gbp": Decimal(saving["annual_saving_pence"]) / 100,
-                "annual_saving_se_gbp": Decimal(saving["se_pence"]) / 100,
-            }
+            {**common, "decision": "approved", **approval_columns(improvement, estimate, None)}
         )
     if reviews:
         db.session.execute(insert(Review), reviews)

@@ -55,6 +55,9 @@ class FiguresCache:
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Lock] = {}
+        # Per-improvement results that outlive a figures version: keyed by everything they
+        # depend on (e.g. did-it-last flags by improvement, data version and direction).
+        self.known_lasting: dict = {}
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value for ``key`` at the current data version, else ``compute()``."""
@@ -79,6 +82,13 @@ class FiguresCache:
 
 def init_app(app: Flask) -> None:
     app.extensions["gains_figures"] = FiguresCache()
+
+
+def known_lasting() -> dict | None:
+    """The app's remembered did-it-last flags (None when the cache is off)."""
+    if not current_app.config["GAINS_FIGURES_CACHE"]:
+        return None
+    return current_app.extensions["gains_figures"].known_lasting
 
 
 def cached_figures(key: Hashable, compute: Callable[[], T]) -> T:

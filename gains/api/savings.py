@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from gains.api.schemas import SavingsArgsSchema, SavingsSeriesSchema
 from gains.extensions import db
-from gains.figures_cache import cached_figures
+from gains.figures_cache import cached_figures, known_lasting
 from gains.models import Department, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
 from gains.services.treasury import TreasuryFilters, treasury_dashboard
@@ -58,7 +58,7 @@ def cumulative_savings(
     )
     today = utcnow().date()
     dashboard = cached_figures(
-        ("treasury", filters, today), lambda: treasury_dashboard(filters, today)
+        ("treasury", filters, today), lambda: treasury_dashboard(filters, today, known_lasting())
     )
     return {
         "filters": _described(filters),

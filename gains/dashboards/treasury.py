@@ -14,7 +14,7 @@ from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_table
 from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
-from gains.figures_cache import cached_figures
+from gains.figures_cache import cached_figures, known_lasting
 from gains.models import AuditEvent, Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
 from gains.services.treasury import TreasuryDashboard, TreasuryFilters, treasury_dashboard
@@ -56,7 +56,9 @@ def _month_choices(today: date) -> list[date]:
 
 def _dashboard(filters: TreasuryFilters, today: date) -> TreasuryDashboard:
     """The figures for these filters today, computed once per data version (figures_cache)."""
-    return cached_figures(("treasury", filters, today), lambda: treasury_dashboard(filters, today))
+    return cached_figures(
+        ("treasury", filters, today), lambda: treasury_dashboard(filters, today, known_lasting())
+    )
 
 
 @blueprint.route("/treasury")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -49,6 +50,9 @@ class Estimate(Base):
     ci_high: Mapped[float | None] = mapped_column(Float)
     p_value: Mapped[float | None] = mapped_column(Float)
     gain: Mapped[float | None] = mapped_column(Float)
+    # The gain's interval (the effect's, turned the better way), for claimed savings.
+    gain_ci_low: Mapped[float | None] = mapped_column(Float)
+    gain_ci_high: Mapped[float | None] = mapped_column(Float)
     hedges_g: Mapped[float | None] = mapped_column(Float)
     hedges_g_variance: Mapped[float | None] = mapped_column(Float)
     n_before: Mapped[int] = mapped_column(Integer, default=0)
@@ -88,11 +92,16 @@ class Review(Base):
     bh_adjusted_p: Mapped[float | None] = mapped_column(Float)
     # What was approved: the estimate and the money parameters, as they were.
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # The validated figures from the snapshot, as columns for the Treasury sums.
+    # The validated figures from the snapshot, as columns for the Treasury sums and the
+    # department's pooling (reading them out of thousands of JSON documents is slow).
     gain: Mapped[float | None] = mapped_column(Float)
     gain_se: Mapped[float | None] = mapped_column(Float)
     annual_saving_gbp: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     annual_saving_se_gbp: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    saving_ci_excludes_zero: Mapped[bool | None] = mapped_column(Boolean)
+    cashable: Mapped[bool | None] = mapped_column(Boolean)
+    hedges_g: Mapped[float | None] = mapped_column(Float)
+    hedges_g_variance: Mapped[float | None] = mapped_column(Float)
 
     improvement: Mapped[Improvement] = relationship(back_populates="reviews")
     reviewer: Mapped[User] = relationship()

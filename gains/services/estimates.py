@@ -244,6 +244,8 @@ def estimate_row(improvement_id: int, data_version: int, data: dict[str, Any]) -
         "data_version": data_version,
         "result": data,
         **{column: data[column] for column in ESTIMATE_COLUMNS},
+        "gain_ci_low": data.get("gain_ci_low"),
+        "gain_ci_high": data.get("gain_ci_high"),
     }
 
 

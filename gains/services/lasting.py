@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,6 +31,7 @@ from gains.models import (
 from gains.stats.spc import xmr_chart
 
 MIN_WEEKS = 10
+MAX_KNOWN = 200_000  # remembered flags, a few hundred bytes each
 MIN_BASELINE_WEEKS = 5
 
 
@@ -124,10 +126,29 @@ def check_lasting(series: list[tuple[date, float]], direction: Direction) -> Las
     )
 
 
-def lasting_checks(directions: dict[int, Direction]) -> dict[int, LastingCheck]:
-    """The flag for each improvement id, given the way its metric improves."""
-    series = _weekly_means(list(directions))
+def lasting_checks(
+    improvements: dict[int, tuple[int, Direction]],
+    known: MutableMapping[tuple[int, int, Direction], LastingCheck] | None = None,
+) -> dict[int, LastingCheck]:
+    """The flag for each improvement id, given its data version and the way its metric
+    improves. ``known`` keeps flags from earlier calls under (id, data version, direction),
+    which is everything a flag depends on: after one improvement's data change, only that
+    one is checked again."""
+    known = {} if known is None else known
+    missing = {
+        improvement_id: direction
+        for improvement_id, (version, direction) in improvements.items()
+        if (improvement_id, version, direction) not in known
+    }
+    series = _weekly_means(list(missing)) if missing else {}
+    if len(known) > MAX_KNOWN:  # old data versions are never asked for again
+        known.clear()
+    for improvement_id, direction in missing.items():
+        version = improvements[improvement_id][0]
+        known[(improvement_id, version, direction)] = check_lasting(
+            series.get(improvement_id, []), direction
+        )
     return {
-        improvement_id: check_lasting(series.get(improvement_id, []), direction)
-        for improvement_id, direction in directions.items()
+        improvement_id: known[(improvement_id, version, direction)]
+        for improvement_id, (version, direction) in improvements.items()
     }

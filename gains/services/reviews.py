@@ -126,11 +126,8 @@ def _approval_snapshot(improvement: Improvement, estimate, bh_p: float | None) -
     }
 
 
-def _approval_fields(improvement: Improvement) -> dict:
-    estimate = current_estimate(improvement)
-    if isinstance(estimate, NoEstimate):
-        raise WorkflowError(f"There is no estimate to approve: {estimate.reason}")
-    bh_p = bh_adjusted_p(improvement)
+def approval_columns(improvement: Improvement, estimate, bh_p: float | None) -> dict:
+    """An approval's `reviews` columns: the snapshot and the figures copied out of it."""
     snapshot = _approval_snapshot(improvement, estimate, bh_p)
     saving = snapshot["annual_saving"]
     return {
@@ -140,7 +137,18 @@ def _approval_fields(improvement: Improvement) -> dict:
         "gain_se": estimate.se,
         "annual_saving_gbp": Decimal(saving["annual_saving_pence"]) / 100,
         "annual_saving_se_gbp": Decimal(saving["se_pence"]) / 100,
+        "saving_ci_excludes_zero": saving["ci_excludes_zero"],
+        "cashable": bool(snapshot["money"]["cashable"]),
+        "hedges_g": snapshot["estimate"].get("hedges_g"),
+        "hedges_g_variance": snapshot["estimate"].get("hedges_g_variance"),
     }
+
+
+def _approval_fields(improvement: Improvement) -> dict:
+    estimate = current_estimate(improvement)
+    if isinstance(estimate, NoEstimate):
+        raise WorkflowError(f"There is no estimate to approve: {estimate.reason}")
+    return approval_columns(improvement, estimate, bh_adjusted_p(improvement))
 
 
 def decide(reviewer: Any, improvement: Improvement, decision: Decision, comment: str) -> Review:

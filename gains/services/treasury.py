@@ -10,6 +10,8 @@ independent items, as on every other page.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -142,20 +144,27 @@ def _by_financial_year(points: list[MonthPoint]) -> list[tuple[str, int, int]]:
 
 
 def _breakdown(key, groups, claimed, validated) -> list[Breakdown]:
-    rows = []
-    for value, label in groups:
-        rows.append(
-            Breakdown(
-                value,
-                label,
-                total_savings(c.item for c in claimed if key(c) == value),
-                total_savings(v.item for v in validated if key(v) == value),
-            )
+    claimed_items, validated_items = defaultdict(list), defaultdict(list)
+    for row in claimed:
+        claimed_items[key(row)].append(row.item)
+    for row in validated:
+        validated_items[key(row)].append(row.item)
+    return [
+        Breakdown(
+            value,
+            label,
+            total_savings(claimed_items[value]),
+            total_savings(validated_items[value]),
         )
-    return rows
+        for value, label in groups
+    ]
 
 
-def treasury_dashboard(filters: TreasuryFilters, today: date) -> TreasuryDashboard:
+def treasury_dashboard(
+    filters: TreasuryFilters, today: date, lasting_known: MutableMapping | None = None
+) -> TreasuryDashboard:
+    """The figures for these filters on this day; ``lasting_known`` remembers did-it-last
+    flags between calls (see `lasting.lasting_checks`)."""
     where = []
     if filters.department_ids:
         where.append(Improvement.department_id.in_(filters.department_ids))
@@ -191,15 +200,17 @@ def treasury_dashboard(filters: TreasuryFilters, today: date) -> TreasuryDashboa
             validated,
         ),
         top=sorted(validated, key=lambda v: -v.item.annual_saving_pence)[:TOP_IMPROVEMENTS],
-        lasting=_lasting(validated),
+        lasting=_lasting(validated, lasting_known),
         department_names=dict(departments),
     )
 
 
-def _lasting(validated: list[SavingRow]) -> list[tuple[SavingRow, LastingCheck]]:
+def _lasting(validated: list[SavingRow], known) -> list[tuple[SavingRow, LastingCheck]]:
     """The did-it-last flag for approved improvements (not those back in review)."""
     approved = [v for v in validated if v.status is Status.APPROVED]
-    checks = lasting_checks({v.improvement_id: v.direction for v in approved})
+    checks = lasting_checks(
+        {v.improvement_id: (v.data_version, v.direction) for v in approved}, known
+    )
     return sorted(
         ((v, checks[v.improvement_id]) for v in approved),
         key=lambda pair: (pair[1].flag is not Lasting.SIGNAL, pair[0].title),

@@ -82,3 +82,31 @@ def test_weekly_means_from_the_database_match_the_rows_week_by_week(session):
         np.testing.assert_allclose(
             [mean for _, mean in got[improvement_id]], [mean for _, mean in series], rtol=1e-12
         )
+
+
+def test_remembered_flags_are_reused_only_for_the_same_data_version(session, monkeypatch):
+    from sqlalchemy import select
+
+    from gains.models import Improvement, Status
+    from gains.services import lasting
+
+    approved = {
+        i.id: (i.data_version, i.direction)
+        for i in session.scalars(select(Improvement).where(Improvement.status == Status.APPROVED))
+    }
+    fresh = lasting.lasting_checks(approved)
+    asked = []
+    weekly_means = lasting._weekly_means
+    monkeypatch.setattr(
+        lasting, "_weekly_means", lambda ids: asked.append(sorted(ids)) or weekly_means(ids)
+    )
+    known = {}
+    assert lasting.lasting_checks(approved, known) == fresh
+    assert lasting.lasting_checks(approved, known) == fresh
+    assert asked == [sorted(approved)]  # the second call asked the database nothing
+    changed = min(approved)
+    version, direction = approved[changed]
+    other_way = Direction.LOWER if direction is Direction.HIGHER else Direction.HIGHER
+    lasting.lasting_checks({**approved, changed: (version + 1, direction)}, known)
+    lasting.lasting_checks({**approved, changed: (version, other_way)}, known)
+    assert asked[1:] == [[changed], [changed]]
