@@ -58,6 +58,9 @@ class CoreEstimate:
     level_change: Coefficient | None = None
     slope_change: Coefficient | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # The largest |mean| among the cells compared: an SE that is rounding noise next to the
+    # data counts as zero even when the effect and counterfactual are both 0 (DiD).
+    data_scale: float = 0.0
 
 
 def finish_estimate(
@@ -138,7 +141,7 @@ def has_strong_outliers(values: pd.Series) -> bool:
 
 
 def _zero_if_rounding_noise(core: CoreEstimate) -> float:
-    magnitude = max(abs(core.effect), abs(core.counterfactual_mean))
+    magnitude = max(abs(core.effect), abs(core.counterfactual_mean), core.data_scale)
     return 0.0 if core.se <= ZERO_SE_RELATIVE * magnitude else core.se
 
 

@@ -74,6 +74,7 @@ def difference_in_differences(
         cov_type=cov_type,
         warnings=tuple(warnings + sample_warnings(list(cells.values()))),
         details={"n_clusters": n_clusters, "rows_analysed": len(analysed)},
+        data_scale=max(abs(float(cell.mean())) for cell in cells.values()),
     )
     return finish_estimate(core, direction, level, planned_effect)
 

@@ -191,7 +191,9 @@ def did_from_cells(
         / (n_before - 2.0)
     )
     g, g_variance = standardised_did(effect, se**2, pooled_sd_before, n_before - 2.0, n_before)
+    data_scale = np.maximum.reduce([np.abs(np.asarray(cell.mean, dtype=float)) for cell in cells])
     return _finish(
+        data_scale=data_scale,
         effect=effect,
         se=se,
         df=n_total - 4.0,
@@ -281,12 +283,13 @@ def _finish(
     level,
     smallest_cell_n,
     planned_effect=None,
+    data_scale=0.0,
 ) -> EstimateArrays:
     # As `assemble.finish_estimate`: an SE that is rounding noise next to the estimates is 0,
     # and the power check only runs where there is an SE and a planned effect.
     effect = np.asarray(effect, dtype=float)
     counterfactual = np.asarray(counterfactual, dtype=float)
-    magnitude = np.maximum(np.abs(effect), np.abs(counterfactual))
+    magnitude = np.maximum(np.maximum(np.abs(effect), np.abs(counterfactual)), data_scale)
     se = np.asarray(se, dtype=float)
     se = np.where(se <= ZERO_SE_RELATIVE * magnitude, 0.0, se)
     inference = t_inference(effect, se, df, level)

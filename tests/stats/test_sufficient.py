@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gains.stats.design import estimate_improvement
@@ -156,10 +156,23 @@ def test_welch_cells_equal_raw_path(frame, direction):
     assert_each_equals_raw(arrays, frame, "welch", direction=direction)
 
 
+# Found by Hypothesis: constant cells whose effect and counterfactual are both 0. OLS leaves
+# an SE of ~1e-17 (rounding noise next to the control's 0.25), the cells an SE of exactly 0.
+CONSTANT_CELLS_WITH_A_ZERO_EFFECT = pd.DataFrame(
+    {
+        "improvement": 0,
+        "group": ["treatment"] * 4 + ["control"] * 4,
+        "phase": ["before", "before", "after", "after"] * 2,
+        "value": [0.0] * 4 + [0.25] * 4,
+    }
+)
+
+
 @settings(max_examples=20, deadline=None)
 @given(
     many_improvements(groups=("treatment", "control")), st.sampled_from(["HC3", "HC1", "nonrobust"])
 )
+@example(CONSTANT_CELLS_WITH_A_ZERO_EFFECT, "HC3")
 def test_did_cells_equal_raw_path(frame, cov):
     table = cell_aggregates(frame, ["improvement", "group", "phase"])
     arrays = did_from_cells(
