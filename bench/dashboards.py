@@ -12,9 +12,13 @@ cookie, send a fixed number of requests to each page in turn:
 * an improvement page (a manager, improvements of every design in turn).
 
 Every response must be 200. Reported per page and overall: p50/p95/p99 latency and
-throughput (requests per second of wall time while that page was loaded).
+throughput (requests per second of wall time while that page was loaded), and the first
+request to each page on the fresh server, alone (the dashboards then compute their figures,
+which later requests read from the figures cache until the data change: the cost a reader
+pays after every write). ``--no-figures-cache`` runs the server with
+``GAINS_FIGURES_CACHE=off``, so every dashboard request computes its figures.
 
-`python -m bench.dashboards [--quick] [--requests 200] [--clients 8]`
+`python -m bench.dashboards [--quick] [--requests 200] [--clients 8] [--no-figures-cache]`
 """
 
 from __future__ import annotations
@@ -60,12 +64,13 @@ def free_port() -> int:
 class Gunicorn:
     """The app under gunicorn, as production runs it, on a free local port."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, figures_cache: bool = True) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("GAINS_")}
         env.update(
             GAINS_SECRET_KEY=BENCH_SECRET,
             GAINS_DATABASE_URL=url,
+            GAINS_FIGURES_CACHE="on" if figures_cache else "off",
             GUNICORN_BIND=f"127.0.0.1:{self.port}",
         )
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -226,17 +231,19 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     }
 
 
-def measure(url: str, sizes, requests: int, clients: int) -> dict:
+def measure(url: str, sizes, requests: int, clients: int, figures_cache: bool = True) -> dict:
     built = build_database(url, sizes, estimates="all")
     log(f"{built.backend}: built {sizes.label()} in {sum(built.seconds.values()):.1f} s")
     plan = pages(url)
-    server = Gunicorn(url)
+    server = Gunicorn(url, figures_cache)
     try:
         cookies = {role: sign_in(server.port, LOGINS[role]) for role in ("manager", "treasury")}
         results = {}
         for name, (role, paths) in plan.items():
+            first = load(server.port, paths[:1], cookies[role], 1, 1)["p50_ms"]
             load(server.port, paths, cookies[role], clients, clients)  # warm every worker
             results[name] = load(server.port, paths, cookies[role], requests, clients)
+            results[name]["first_ms"] = first
             log(f"{name}: p95 {results[name]['p95_ms']} ms, {results[name]['rps']} rps")
     finally:
         server.stop()
@@ -251,20 +258,35 @@ def main() -> None:
     parse = parser(__doc__.splitlines()[0])
     parse.add_argument("--requests", type=int, help="requests per page (default 96; quick 24)")
     parse.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parse.add_argument(
+        "--no-figures-cache",
+        action="store_true",
+        help="serve with GAINS_FIGURES_CACHE=off: every dashboard request computes",
+    )
     parse.set_defaults(backends="postgresql")
     args = parse.parse_args()
     sizes = sizes_from(args)
     requests = args.requests or (24 if args.quick else 96)
     backend = backends_from(args)[0]
     with database_urls([backend], "bench_dashboards") as urls:
-        result = measure(urls[backend], sizes, requests, args.clients)
+        result = measure(urls[backend], sizes, requests, args.clients, not args.no_figures_cache)
     rows = [
-        [name, r["requests"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["max_ms"], r["rps"]]
+        [
+            name,
+            r.get("first_ms", ""),
+            r["requests"],
+            r["p50_ms"],
+            r["p95_ms"],
+            r["p99_ms"],
+            r["max_ms"],
+            r["rps"],
+        ]
         for name, r in [*result["pages"].items(), ("overall", result["overall"])]
     ]
+    cache = "figures cache off" if args.no_figures_cache else "figures cache on"
     print_table(
-        f"Pages under load: {args.clients} clients, {backend}, {sizes.label()} (ms)",
-        ["page", "requests", "p50", "p95", "p99", "max", "req/s"],
+        f"Pages under load: {args.clients} clients, {backend}, {sizes.label()}, {cache} (ms)",
+        ["page", "first, alone", "requests", "p50", "p95", "p99", "max", "req/s"],
         rows,
     )
     overall = result["overall"]
@@ -275,6 +297,7 @@ def main() -> None:
             "improvements": sizes.improvements,
             "measurements": sizes.measurements,
             "clients": args.clients,
+            "figures_cache": not args.no_figures_cache,
             "p50_ms": overall["p50_ms"],
             "p95_ms": overall["p95_ms"],
             "p99_ms": overall["p99_ms"],
