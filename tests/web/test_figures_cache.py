@@ -97,3 +97,45 @@ def test_new_data_changes_the_department_figures(app, signed_in, cache_on, compu
     assert computed["department"] == 2
     claimed = after.index("Claimed (current estimates")
     assert after[claimed : claimed + 300] != first[claimed : claimed + 300]
+
+
+def test_the_cache_keeps_the_most_recently_used_and_computes_a_key_once(monkeypatch):
+    import threading
+
+    from gains import figures_cache
+    from gains.figures_cache import FiguresCache
+
+    monkeypatch.setattr(figures_cache, "figures_version", lambda: (1,))  # no database here
+
+    cache, calls = FiguresCache(entries=2), []
+
+    def compute(name):
+        calls.append(name)
+        return name
+
+    for name in ("a", "b", "a", "c", "a", "b"):
+        assert cache.get(name, lambda name=name: compute(name)) == name
+    # a, b computed; a reused; c pushes out b (a was used more recently); a reused; b again.
+    assert calls == ["a", "b", "c", "b"]
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(5)
+        calls.append("slow")
+        return "slow"
+
+    results = []
+
+    def reader():
+        results.append(cache.get("slow", slow))
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    started.wait(5)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert results == ["slow"] * 4 and calls.count("slow") == 1
