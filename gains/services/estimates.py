@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import BatchStatus, Design, Estimate, Improvement, UploadBatch
+from gains.services.cells import refresh_improvement_cells
 from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
 
@@ -285,8 +286,14 @@ def refresh_estimate(improvement: Improvement) -> Estimate | NoEstimate:
 
     A failure here must not lose the data being written: it is logged, and the improvement's
     page will try again (and show the error) when someone opens it.
+
+    Every new data version comes through here (`measurements.data_changed` for every write of
+    rows, `plan_changes` for amendments), so this is also where the improvement's cell
+    summaries for `recompute-all` are rebuilt from its rows (`services.cells`), first: the
+    aggregate path below reads them.
     """
     db.session.flush()  # the new rows and version must be visible to the query
+    refresh_improvement_cells(improvement)
     try:
         with db.session.begin_nested():
             return current_estimate(improvement)

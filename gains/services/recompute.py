@@ -1,4 +1,4 @@
-"""Recompute every improvement's estimate at once, from database aggregates.
+"""Recompute every improvement's estimate at once, from the stored cell summaries.
 
 `estimates.refresh_estimate` computes one improvement's estimate from its rows whenever its
 data change. When the statistics change (a new method version, a fix) every cached estimate
@@ -6,23 +6,22 @@ must be rebuilt; doing that one improvement at a time costs a query, a DataFrame
 fit each. This module does it in a fixed number of queries whatever the number of
 improvements:
 
-1. per (improvement, phase, group): the count, mean, sample variance, minimum, maximum,
-   whether there are more than two distinct values, and the quartiles (the strong-outlier
-   warning needs them exactly as numpy computes them). PostgreSQL answers this with one
-   ``GROUP BY``; SQLite has no variance or percentile aggregates (and its window functions
-   are slow), so one query fetches the active rows and numpy computes the same figures;
-2. one ``GROUP BY`` (improvement, unit, phase, group) for the designs that can be paired: the
-   per-unit means, and the distinct units of control-group designs (repeated units change
-   the DiD);
-3. the statistics for all improvements of a method at once (`gains.stats.sufficient`);
-4. one bulk ``DELETE`` and one bulk ``INSERT`` (``COPY`` on PostgreSQL) of the estimates.
+1. one query for the plans and one for the cell summaries (`services.cells`, kept on write:
+   per improvement and cell the count, mean, variance, minimum, maximum, whether there are
+   more than two distinct values, the quartiles; the paired summary of the per-unit means;
+   the unit counts), tens of thousands of small rows rather than every measurement. Summaries
+   that are missing or not at the improvement's current data version are computed from the
+   rows (`cells.cells_from_rows`: one ``GROUP BY`` on PostgreSQL, numpy on SQLite) and, by
+   `recompute_all`, stored;
+2. the statistics for all improvements of a method at once (`gains.stats.sufficient`);
+3. one bulk ``DELETE`` and one bulk ``INSERT`` (``COPY`` on PostgreSQL) of the estimates.
 
 The documents equal the per-improvement ones (`estimates.estimate_document`): the same method,
 counts, warnings and "not enough data" messages, and numbers within rounding (1e-9; tested).
-What the aggregates cannot decide exactly goes through the per-improvement path: time series
+What the summaries cannot decide exactly goes through the per-improvement path: time series
 (weekly regressions with HAC errors), DiD with repeated units (clustered, or unit means), and
 on PostgreSQL the rare cells where its one-pass variance or its interpolation could differ
-from numpy in the last digits (see `_cells_by_sql`).
+from numpy in the last digits (see `cells._cells_by_sql`).
 """
 
 from __future__ import annotations
@@ -36,20 +35,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, exists, insert, select
 
 from gains.extensions import db
-from gains.models import (
-    BatchStatus,
-    Design,
-    Estimate,
-    Improvement,
-    Measurement,
-    StudyGroup,
-    UploadBatch,
-)
+from gains.models import Design, Estimate, Improvement
 from gains.models.base import utcnow
-from gains.models.enums import Phase
+from gains.models.cells import CELLS
+from gains.services.cells import (
+    MAX_LISTED_IDS,
+    cells_from_rows,
+    improvement_count,
+    raw_rows,
+    refresh_stale_cells,
+    split_cells,
+    stored_cells,
+)
 from gains.services.estimates import (
     NO_MEASUREMENTS,
     NoEstimate,
@@ -57,42 +57,20 @@ from gains.services.estimates import (
     estimate_row,
     not_enough_data,
 )
-from gains.stats.assemble import TUKEY_FAR_OUT, direction_sign
+from gains.stats.assemble import direction_sign
 from gains.stats.sufficient import (
     CellAggregates,
     EstimateArrays,
     did_from_cells,
-    linear_quartiles,
     paired_from_differences,
     strong_outliers,
     welch_from_cells,
 )
 from gains.stats.warning_codes import StatsWarning, describe
 
-MAX_LISTED_IDS = 5_000  # longest id list sent in one statement
 ALPHA = 0.05  # as `estimates.estimate_document` (the app's default level)
 LEVEL = 1.0 - ALPHA
 TOO_FEW_ROWS = "each side needs at least 2 observations"  # as `stats.estimates._welch_core`
-CELLS = ("tb", "ta", "cb", "ca")  # treatment/control × before/after
-CELL_KEYS = {
-    (Phase.BEFORE.value, StudyGroup.TREATMENT.value): "tb",
-    (Phase.AFTER.value, StudyGroup.TREATMENT.value): "ta",
-    (Phase.BEFORE.value, StudyGroup.CONTROL.value): "cb",
-    (Phase.AFTER.value, StudyGroup.CONTROL.value): "ca",
-}
-CELL_STATISTICS = (
-    "n",
-    "mean",
-    "variance",
-    "minimum",
-    "maximum",
-    "more_than_two_values",
-    "q1",
-    "q3",
-    "undecided",
-)
-ILL_CONDITIONED = 1e8  # mean² / variance above this: the one-pass variance may lose digits
-FENCE_TIE = 1e-12  # relative distance to a Tukey fence within which rounding could decide
 # The order in which `EstimateResult.to_dict` lists its keys (counts last).
 RESULT_KEYS = (
     "method",
@@ -138,7 +116,12 @@ def recompute_all(
     ``per_improvement=False`` the improvements the aggregates cannot cover are left alone.
     """
     began = time.perf_counter()
+    # Summaries a write could not keep (a failure, a load that bypassed the services) are
+    # rebuilt from the rows and kept, so the next run reads them.
+    refresh_stale_cells(improvement_ids)
+    stale_seconds = time.perf_counter() - began
     recomputed = compute_estimates(improvement_ids, per_improvement=per_improvement)
+    recomputed.seconds["queries"] += stale_seconds
     write_began = time.perf_counter()
     versions = recomputed.versions
     covered = [i for i in recomputed.documents if i in versions]
@@ -163,8 +146,7 @@ def compute_estimates(
     plans = _plans(improvement_ids)
     ids = plans.index.to_numpy()
     recomputed.versions = dict(zip(ids.tolist(), plans["data_version"].tolist(), strict=True))
-    cells = _cell_statistics(plans)
-    units = _unit_statistics(plans)
+    cells, units = split_cells(_summaries(plans))
     recomputed.seconds["queries"] = time.perf_counter() - began
 
     stats_began = time.perf_counter()
@@ -194,6 +176,15 @@ def compute_estimates(
     return recomputed
 
 
+def _summaries(plans: pd.DataFrame) -> pd.DataFrame:
+    """The cell summaries of every planned improvement: stored where current, else from rows."""
+    stored, stale = stored_cells(plans["data_version"])
+    if not stale:
+        return stored.reindex(plans.index)
+    computed = cells_from_rows(pd.Index(stale, name="improvement_id"))
+    return pd.concat([stored, computed]).reindex(plans.index)
+
+
 # --- Queries ---------------------------------------------------------------------------------
 
 
@@ -208,325 +199,11 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
     if improvement_ids is not None:
         stmt = stmt.where(Improvement.id.in_(improvement_ids))
     plans = pd.DataFrame.from_records(
-        _raw_rows(stmt), columns=["id", "design", "direction", "planned_effect", "data_version"]
+        raw_rows(stmt), columns=["id", "design", "direction", "planned_effect", "data_version"]
     )
     plans["sign"] = [direction_sign(direction) for direction in plans.pop("direction")]
     plans["planned_effect"] = plans["planned_effect"].astype(float)
     return plans.set_index("id")
-
-
-def _active_rows(*columns):
-    return (
-        select(*columns)
-        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
-        .where(UploadBatch.status == BatchStatus.ACTIVE)
-    )
-
-
-def _only_listed(stmt, plans: pd.DataFrame):
-    """Send the id list when it is short; otherwise aggregate all and drop the others later."""
-    if len(plans) <= MAX_LISTED_IDS and len(plans) < _all_improvements_count():
-        return stmt.where(Measurement.improvement_id.in_(plans.index.tolist()))
-    return stmt
-
-
-def _cell_statistics(plans: pd.DataFrame) -> pd.DataFrame:
-    """One row per improvement with each cell's statistics as ``<cell>_<statistic>`` columns.
-
-    Statistics: n, mean, variance, minimum, maximum, whether there are more than two distinct
-    values, the quartiles, and ``undecided`` where a cell cannot be settled exactly from them
-    (its improvement then goes the per-improvement way).
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        long = _cells_by_sql(plans)
-    else:
-        long = _cells_by_numpy(plans)
-    wide = pd.DataFrame(index=plans.index)
-    if len(long):
-        long["cell"] = [
-            CELL_KEYS[(_value(phase), _value(group))]
-            for phase, group in zip(long["phase"], long["group"], strict=True)
-        ]
-        pivoted = long.pivot(index="improvement_id", columns="cell", values=list(CELL_STATISTICS))
-        for statistic, cell_key in pivoted.columns:
-            wide[f"{cell_key}_{statistic}"] = pivoted[(statistic, cell_key)]
-    for cell_key in CELLS:
-        for statistic in CELL_STATISTICS:
-            column = f"{cell_key}_{statistic}"
-            if column not in wide:
-                wide[column] = math.nan
-        wide[f"{cell_key}_n"] = wide[f"{cell_key}_n"].fillna(0.0)
-        wide[f"{cell_key}_undecided"] = wide[f"{cell_key}_undecided"].fillna(0.0)
-    return wide
-
-
-def _cells_by_sql(plans: pd.DataFrame) -> pd.DataFrame:
-    """PostgreSQL: one GROUP BY with ordered-set aggregates, per (improvement, phase, group).
-
-    ``var_samp`` is PostgreSQL's one-pass Youngs-Cramer algorithm, accurate to ~n·κ·ε (κ =
-    |mean|/sd); cells with κ > 1e4 are left undecided. ``percentile_cont`` interpolates as
-    numpy does except for rounding in the last place when the fraction is ≥ 0.5, so a minimum
-    or maximum within 1e-12 of a Tukey fence is left undecided too.
-    """
-    value = Measurement.value
-    stmt = _only_listed(
-        _active_rows(
-            Measurement.improvement_id,
-            Measurement.phase,
-            Measurement.group,
-            func.count(),
-            func.avg(value),
-            func.var_samp(value),
-            func.min(value),
-            func.max(value),
-            func.count(value.distinct()),
-            func.percentile_cont(0.25).within_group(value),
-            func.percentile_cont(0.75).within_group(value),
-        ),
-        plans,
-    ).group_by(Measurement.improvement_id, Measurement.phase, Measurement.group)
-    # Room to sort each cell's values in memory, for this transaction only.
-    db.session.execute(func.set_config("work_mem", "256MB", True).select())
-    rows = _raw_rows(stmt)
-    long = pd.DataFrame.from_records(
-        rows,
-        columns=[
-            "improvement_id",
-            "phase",
-            "group",
-            "n",
-            "mean",
-            "variance",
-            "minimum",
-            "maximum",
-            "n_distinct",
-            "q1",
-            "q3",
-        ],
-    )
-    numbers = ["n", "mean", "variance", "minimum", "maximum", "n_distinct", "q1", "q3"]
-    long[numbers] = long[numbers].astype(float)
-    long["more_than_two_values"] = (long["n_distinct"] > 2).astype(float)
-    mean, variance = long["mean"].to_numpy(), long["variance"].to_numpy()
-    ill_conditioned = (variance > 0) & (mean**2 > ILL_CONDITIONED * variance)
-    long["undecided"] = (ill_conditioned | _near_a_fence(long)).astype(float)
-    return long
-
-
-def _near_a_fence(cells: pd.DataFrame) -> np.ndarray:
-    q1, q3 = cells["q1"].to_numpy(), cells["q3"].to_numpy()
-    lowest, highest = cells["minimum"].to_numpy(), cells["maximum"].to_numpy()
-    spread = TUKEY_FAR_OUT * (q3 - q1)
-    scale = np.abs(q1) + np.abs(q3) + np.abs(lowest) + np.abs(highest)
-    with np.errstate(invalid="ignore"):
-        near = (np.abs(lowest - (q1 - spread)) <= FENCE_TIE * scale) | (
-            np.abs(highest - (q3 + spread)) <= FENCE_TIE * scale
-        )
-    # Only cells that can be flagged at all: 4 or more values, more than two distinct.
-    return near & (cells["n"].to_numpy() >= 4) & (cells["more_than_two_values"].to_numpy() > 0)
-
-
-def _cells_by_numpy(plans: pd.DataFrame) -> pd.DataFrame:
-    """SQLite (no variance, no percentiles, slow window functions): one query for the active
-    rows, then the same statistics in numpy, exactly: a sort by (cell, value), two-pass
-    variances, and the quartiles from the order statistics as numpy interpolates them."""
-    stmt = _only_listed(
-        _active_rows(
-            Measurement.improvement_id,
-            (Measurement.phase == Phase.AFTER).label("after"),
-            (Measurement.group == StudyGroup.CONTROL).label("control"),
-            Measurement.value,
-        ),
-        plans,
-    )
-    rows = np.array(_raw_rows(stmt), dtype=float).reshape(-1, 4)
-    if not len(rows):
-        return pd.DataFrame(columns=["improvement_id", "phase", "group", *CELL_STATISTICS])
-    improvement, after, control, values = rows.T
-    order = np.lexsort((values, control, after, improvement))
-    improvement, after, control, values = (a[order] for a in (improvement, after, control, values))
-    starts = np.flatnonzero(
-        np.concatenate(
-            [[True], (np.diff(improvement) != 0) | (np.diff(after) != 0) | (np.diff(control) != 0)]
-        )
-    )
-    n = np.diff(np.append(starts, len(values)))
-    ends = starts + n
-    mean = np.add.reduceat(values, starts) / n
-    deviation = values - np.repeat(mean, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        variance = np.add.reduceat(deviation * deviation, starts) / (n - 1)
-    new_value = np.concatenate([[True], np.diff(values) != 0]) | np.isin(
-        np.arange(len(values)), starts
-    )
-    distinct = np.add.reduceat(new_value.astype(int), starts)
-
-    def at(offset):
-        return values[np.minimum(starts + offset, ends - 1)]
-
-    q1, q3 = linear_quartiles(
-        n,
-        (at((n - 1) // 4), at((n - 1) // 4 + 1)),
-        (at((3 * (n - 1)) // 4), at((3 * (n - 1)) // 4 + 1)),
-    )
-    return pd.DataFrame(
-        {
-            "improvement_id": improvement[starts].astype(int),
-            "phase": np.where(after[starts] == 1, Phase.AFTER.value, Phase.BEFORE.value),
-            "group": np.where(
-                control[starts] == 1, StudyGroup.CONTROL.value, StudyGroup.TREATMENT.value
-            ),
-            "n": n.astype(float),
-            "mean": mean,
-            "variance": np.where(n > 1, variance, np.nan),
-            "minimum": values[starts],
-            "maximum": values[ends - 1],
-            "more_than_two_values": (distinct > 2).astype(float),
-            "q1": q1,
-            "q3": q3,
-            "undecided": 0.0,
-        }
-    )
-
-
-def _unit_statistics(plans: pd.DataFrame) -> dict[str, Any]:
-    """Per unit, phase and group of the designs that can be paired: rows and mean. Gives the
-    paired aggregates (treatment rows) and the distinct units of control-group designs."""
-    pairable = (Design.PAIRED, Design.CONTROL_GROUP)
-    stmt = (
-        _only_listed(
-            _active_rows(
-                Measurement.improvement_id,
-                Measurement.unit_ref,
-                Measurement.phase,
-                Measurement.group,
-                func.count().label("rows"),
-                func.avg(Measurement.value).label("mean"),
-            ),
-            plans,
-        )
-        .join(Improvement, Improvement.id == Measurement.improvement_id)
-        .where(Improvement.design.in_(pairable), Measurement.unit_ref.is_not(None))
-        .group_by(
-            Measurement.improvement_id, Measurement.unit_ref, Measurement.phase, Measurement.group
-        )
-    )
-    units = pd.DataFrame.from_records(
-        _raw_rows(stmt), columns=["improvement_id", "unit", "phase", "group", "rows", "mean"]
-    )
-    units = units[units["improvement_id"].isin(plans.index)]
-    treated = units[units["group"] == StudyGroup.TREATMENT.value].drop(columns="group")
-    by_improvement = units.groupby("improvement_id")
-    distinct = pd.DataFrame(
-        {"rows_with_unit": by_improvement["rows"].sum(), "units": by_improvement["unit"].nunique()}
-    )
-    return {"paired": _paired_aggregates(treated), "distinct": distinct}
-
-
-def _paired_aggregates(unit_rows: pd.DataFrame) -> pd.DataFrame:
-    """Per improvement: the per-unit differences' aggregates and order statistics."""
-    columns = [
-        "n_units",
-        "mean_difference",
-        "variance_difference",
-        "mean_before",
-        "variance_before",
-        "covariance_difference_before",
-        "n_dropped",
-        "rows_before",
-        "rows_after",
-        "minimum",
-        "maximum",
-        "more_than_two_values",
-        "q1",
-        "q3",
-    ]
-    if unit_rows.empty:
-        return pd.DataFrame(columns=columns, dtype=float)
-    wide = unit_rows.pivot(index=["improvement_id", "unit"], columns="phase")
-    table = pd.DataFrame(
-        {
-            "before": wide.get(("mean", "before"), np.nan),
-            "after": wide.get(("mean", "after"), np.nan),
-            "rows_before": wide.get(("rows", "before"), np.nan),
-            "rows_after": wide.get(("rows", "after"), np.nan),
-        },
-        index=wide.index,
-    )
-    complete = table.dropna(subset=["before", "after"])
-    all_units = table.groupby(level="improvement_id").size()
-    units = complete.assign(difference=complete["after"] - complete["before"])
-    improvement = units.index.get_level_values("improvement_id")
-    grouped = units.groupby(level="improvement_id", sort=True)
-    n = grouped.size()
-    centred_d = units["difference"] - grouped["difference"].transform("mean")
-    centred_b = units["before"] - grouped["before"].transform("mean")
-    result = pd.DataFrame(
-        {
-            "n_units": n,
-            "mean_difference": grouped["difference"].mean(),
-            "variance_difference": (centred_d**2).groupby(improvement).sum() / (n - 1),
-            "mean_before": grouped["before"].mean(),
-            "variance_before": (centred_b**2).groupby(improvement).sum() / (n - 1),
-            "covariance_difference_before": (centred_d * centred_b).groupby(improvement).sum()
-            / (n - 1),
-            "rows_before": grouped["rows_before"].sum(),
-            "rows_after": grouped["rows_after"].sum(),
-        }
-    )
-    result = result.reindex(all_units.index)
-    result["n_units"] = result["n_units"].fillna(0.0)
-    result["n_dropped"] = all_units - result["n_units"]
-    if units.empty:  # units, but none seen in both phases
-        return result.assign(**{name: np.nan for name in columns if name not in result})
-    # Quartiles of the differences within each improvement: sort once, then index.
-    ordered = units.assign(improvement=improvement).sort_values(
-        ["improvement", "difference"], kind="stable"
-    )
-    values = ordered["difference"].to_numpy()
-    counts = n.to_numpy().astype(int)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
-    ends = starts + counts
-
-    def at(offset):
-        return values[np.minimum(starts + offset, ends - 1)]
-
-    q1, q3 = linear_quartiles(
-        counts,
-        (at((counts - 1) // 4), at((counts - 1) // 4 + 1)),
-        (at((3 * (counts - 1)) // 4), at((3 * (counts - 1)) // 4 + 1)),
-    )
-    new_value = np.concatenate([[True], np.diff(values) != 0])
-    new_value[starts] = True
-    stats = pd.DataFrame(
-        {
-            "minimum": values[starts],
-            "maximum": values[ends - 1],
-            "more_than_two_values": np.add.reduceat(new_value.astype(int), starts) > 2,
-            "q1": q1,
-            "q3": q3,
-        },
-        index=n.index,
-    )
-    return result.join(stats)
-
-
-def _all_improvements_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Improvement)) or 0
-
-
-def _raw_rows(stmt) -> list[tuple]:
-    """The statement's rows as the driver returns them: plain tuples, no per-value processing
-    by SQLAlchemy (enum labels stay strings), which matters at a million rows."""
-    result = db.session.connection().execute(stmt)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
-def _value(label) -> str:
-    return label.value if hasattr(label, "value") else str(label)
 
 
 # --- Which method each improvement gets ------------------------------------------------------
@@ -793,7 +470,7 @@ def _delete_current(improvement_ids: list[int]) -> None:
     )
     stmt = delete(Estimate).where(at_current_version)
     options = {"synchronize_session": False}
-    if len(improvement_ids) >= _all_improvements_count():
+    if len(improvement_ids) >= improvement_count():
         db.session.execute(stmt, execution_options=options)
         return
     # In slices: SQLite allows a limited number of parameters per statement.
