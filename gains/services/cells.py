@@ -14,6 +14,8 @@ this module is the only writer:
 * each row records the data version it was computed at; a reader (`stored_cells`) takes only
   rows at the improvement's current version, and anything else is recomputed from the rows,
   so a missing or stale row costs time, never a wrong estimate;
+* `recompute.compute_estimates` stores the ones it had to compute from the rows (with
+  ``keep_computed_cells``, as recompute-all does);
 * `refresh_all_cells` rebuilds the table (`gains estimates refresh-cells`, after the
   migration or a bulk load that bypassed the services).
 
@@ -26,13 +28,15 @@ rows and numpy computes them.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Integer, bindparam, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from gains.extensions import db
 from gains.models import (
@@ -79,7 +83,7 @@ def refresh_cells(improvement_ids: list[int]) -> pd.DataFrame:
     db.session.flush()  # rows and versions not yet written must count
     versions = _versions(improvement_ids)
     wide = cells_from_rows(pd.Index(sorted(versions), name="improvement_id"))
-    _store(wide, versions)
+    store_cells(wide, versions)
     return wide
 
 
@@ -104,18 +108,8 @@ def refresh_all_cells() -> int:
     db.session.flush()
     versions = _versions(None)
     wide = cells_from_rows(pd.Index(sorted(versions), name="improvement_id"))
-    _store(wide, versions, everything=True)
+    store_cells(wide, versions, everything=True)
     return len(versions)
-
-
-def refresh_stale_cells(improvement_ids: list[int] | None = None) -> int:
-    """Recompute the cells that are missing or not at their improvement's current data
-    version (of the ids given, or of all); how many."""
-    versions = _versions(improvement_ids)
-    _, stale = stored_cells(pd.Series(versions, dtype="int64"))
-    if stale:
-        refresh_cells(stale)
-    return len(stale)
 
 
 def stored_cells(versions: pd.Series) -> tuple[pd.DataFrame, list[int]]:
@@ -125,8 +119,8 @@ def stored_cells(versions: pd.Series) -> tuple[pd.DataFrame, list[int]]:
     columns = [measurement_cells.c.improvement_id, measurement_cells.c.data_version]
     stmt = select(*columns, *(measurement_cells.c[name] for name in STATISTIC_COLUMNS))
     ids = versions.index
-    if len(ids) <= MAX_LISTED_IDS and len(ids) < improvement_count():
-        stmt = stmt.where(measurement_cells.c.improvement_id.in_(ids.tolist()))
+    if len(ids) < improvement_count():
+        stmt = stmt.where(measurement_cells.c.improvement_id.in_(listed_ids(ids.tolist())))
     table = np.array(raw_rows(stmt), dtype=float).reshape(-1, 2 + len(STATISTIC_COLUMNS))
     row_ids = table[:, 0].astype(np.int64)
     current = versions.reindex(row_ids).to_numpy(dtype=float)
@@ -160,27 +154,30 @@ def split_cells(wide: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFram
     return wide[CELL_COLUMNS], {"paired": paired, "distinct": wide[list(UNIT_COUNTS)]}
 
 
+def listed_ids(ids: list[int]):
+    """A subquery of these ids sent as ONE parameter (an array; JSON on SQLite): thousands of ``IN``
+    placeholders cost more to build and parse than the statement saves, and SQLite limits
+    their number."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return select(func.unnest(bindparam(None, list(ids), type_=ARRAY(Integer))))
+    return select(func.json_each(json.dumps(list(ids))).table_valued("value").c.value)
+
+
 def _versions(improvement_ids: list[int] | None) -> dict[int, int]:
     stmt = select(Improvement.id, Improvement.data_version)
     if improvement_ids is None:
         return dict(raw_rows(stmt))
-    versions: dict[int, int] = {}
-    for start in range(0, len(improvement_ids), MAX_LISTED_IDS):
-        chunk = list(improvement_ids[start : start + MAX_LISTED_IDS])
-        versions.update(raw_rows(stmt.where(Improvement.id.in_(chunk))))
-    return versions
+    return dict(raw_rows(stmt.where(Improvement.id.in_(listed_ids(improvement_ids)))))
 
 
-def _store(wide: pd.DataFrame, versions: dict[int, int], *, everything: bool = False) -> None:
+def store_cells(wide: pd.DataFrame, versions: dict[int, int], *, everything: bool = False) -> None:
     """Replace the rows of these improvements (of all, with ``everything``)."""
     table = measurement_cells
     ids = wide.index.tolist()
     if everything:
         db.session.execute(delete(table))
-    else:
-        for start in range(0, len(ids), MAX_LISTED_IDS):
-            chunk = ids[start : start + MAX_LISTED_IDS]
-            db.session.execute(delete(table).where(table.c.improvement_id.in_(chunk)))
+    elif ids:
+        db.session.execute(delete(table).where(table.c.improvement_id.in_(listed_ids(ids))))
     if not ids:
         return
     values = wide.to_numpy(dtype=float)

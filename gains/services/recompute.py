@@ -27,7 +27,6 @@ from numpy in the last digits (see `cells._cells_by_sql`).
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, select
 
 from gains.extensions import db
 from gains.models import Design, Estimate, Improvement
@@ -45,9 +44,10 @@ from gains.services.cells import (
     MAX_LISTED_IDS,
     cells_from_rows,
     improvement_count,
+    listed_ids,
     raw_rows,
-    refresh_stale_cells,
     split_cells,
+    store_cells,
     stored_cells,
 )
 from gains.services.estimates import (
@@ -116,12 +116,9 @@ def recompute_all(
     ``per_improvement=False`` the improvements the aggregates cannot cover are left alone.
     """
     began = time.perf_counter()
-    # Summaries a write could not keep (a failure, a load that bypassed the services) are
-    # rebuilt from the rows and kept, so the next run reads them.
-    refresh_stale_cells(improvement_ids)
-    stale_seconds = time.perf_counter() - began
-    recomputed = compute_estimates(improvement_ids, per_improvement=per_improvement)
-    recomputed.seconds["queries"] += stale_seconds
+    recomputed = compute_estimates(
+        improvement_ids, per_improvement=per_improvement, keep_computed_cells=True
+    )
     write_began = time.perf_counter()
     versions = recomputed.versions
     covered = [i for i in recomputed.documents if i in versions]
@@ -138,15 +135,20 @@ def recompute_all(
 
 
 def compute_estimates(
-    improvement_ids: list[int] | None = None, *, per_improvement: bool = True
+    improvement_ids: list[int] | None = None,
+    *,
+    per_improvement: bool = True,
+    keep_computed_cells: bool = False,
 ) -> Recomputed:
-    """The result documents without storing them (see `recompute_all`)."""
+    """The result documents without storing them (see `recompute_all`). Cell summaries that
+    had to be computed from the rows (missing or stale: a write whose refresh failed, a load
+    that bypassed the services) are stored with ``keep_computed_cells``."""
     recomputed = Recomputed()
     began = time.perf_counter()
     plans = _plans(improvement_ids)
     ids = plans.index.to_numpy()
     recomputed.versions = dict(zip(ids.tolist(), plans["data_version"].tolist(), strict=True))
-    cells, units = split_cells(_summaries(plans))
+    cells, units = split_cells(_summaries(plans, keep_computed_cells))
     recomputed.seconds["queries"] = time.perf_counter() - began
 
     stats_began = time.perf_counter()
@@ -158,9 +160,10 @@ def compute_estimates(
         if not len(chosen):
             continue
         arrays, extra = _run_method(method, plans.loc[chosen], cells.loc[chosen], units)
+        numbers = _json_numbers(arrays, extra["sign"])
         for position, improvement_id in enumerate(chosen.tolist()):
             documents[improvement_id] = _document(
-                method, arrays, extra, position, improvement_id in downgraded
+                method, arrays, numbers, extra, position, improvement_id in downgraded
             )
         recomputed.methods[method] += len(chosen)
     recomputed.seconds["statistics"] = time.perf_counter() - stats_began
@@ -176,12 +179,15 @@ def compute_estimates(
     return recomputed
 
 
-def _summaries(plans: pd.DataFrame) -> pd.DataFrame:
+def _summaries(plans: pd.DataFrame, keep_computed: bool) -> pd.DataFrame:
     """The cell summaries of every planned improvement: stored where current, else from rows."""
-    stored, stale = stored_cells(plans["data_version"])
+    versions = plans["data_version"]
+    stored, stale = stored_cells(versions)
     if not stale:
         return stored.reindex(plans.index)
     computed = cells_from_rows(pd.Index(stale, name="improvement_id"))
+    if keep_computed:
+        store_cells(computed, {int(i): int(versions[i]) for i in stale})
     return pd.concat([stored, computed]).reindex(plans.index)
 
 
@@ -351,8 +357,58 @@ _METHOD_NAMES = {"welch": "welch", "paired": "paired", "did": "did", "tvc": "tre
 # --- Documents -------------------------------------------------------------------------------
 
 
+_NUMBERS = (
+    "effect",
+    "se",
+    "df",
+    "statistic",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "gain",
+    "counterfactual_mean",
+    "relative_change",
+    "relative_se",
+    "relative_ci_low",
+    "relative_ci_high",
+    "hedges_g",
+    "hedges_g_variance",
+)
+
+
+def _json_numbers(arrays: EstimateArrays, sign: np.ndarray) -> dict[str, list[float | None]]:
+    """Each figure of every improvement as the document holds it (a float, or None where not
+    finite), converted once per method rather than number by number."""
+    numbers = {name: _finite_or_none(getattr(arrays, name)) for name in _NUMBERS}
+    # The gain's bounds: the CI's, turned by the direction and put in order.
+    bounds = [
+        sorted(pair)
+        for pair in zip(
+            (sign * arrays.ci_low).tolist(), (sign * arrays.ci_high).tolist(), strict=True
+        )
+    ]
+    numbers["gain_ci_low"] = _finite_or_none(np.array([low for low, _ in bounds], dtype=float))
+    numbers["gain_ci_high"] = _finite_or_none(np.array([high for _, high in bounds], dtype=float))
+    return numbers
+
+
+def _finite_or_none(values: np.ndarray) -> list[float | None]:
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if finite.all():
+        return values.tolist()
+    listed = values.astype(object)
+    listed[~finite] = None
+    return listed.tolist()
+
+
 def _document(
-    method: str, arrays: EstimateArrays, extra: dict[str, np.ndarray], i: int, downgraded: bool
+    method: str,
+    arrays: EstimateArrays,
+    numbers: dict[str, list[float | None]],
+    extra: dict[str, np.ndarray],
+    i: int,
+    downgraded: bool,
 ) -> dict[str, Any]:
     """One improvement's result document, key for key as `EstimateResult.to_dict` gives it."""
     warnings: list[StatsWarning] = []
@@ -373,30 +429,26 @@ def _document(
     elif arrays.underpowered[i]:
         warnings.append(StatsWarning.UNDERPOWERED)
 
-    effect = _number(arrays.effect[i])
-    sign = extra["sign"][i]
-    ci_low, ci_high = _number(arrays.ci_low[i]), _number(arrays.ci_high[i])
-    gain_bounds = sorted((sign * arrays.ci_low[i], sign * arrays.ci_high[i]))
     document: dict[str, Any] = {
         "method": _METHOD_NAMES[method],
         "level": LEVEL,
-        "effect": effect,
-        "se": _number(arrays.se[i]),
-        "df": _number(arrays.df[i]),
-        "statistic": _number(arrays.statistic[i]),
-        "p_value": _number(arrays.p_value[i]),
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-        "gain": _number(arrays.gain[i]),
-        "gain_ci_low": _number(gain_bounds[0]),
-        "gain_ci_high": _number(gain_bounds[1]),
-        "counterfactual_mean": _number(arrays.counterfactual_mean[i]),
-        "relative_change": _number(arrays.relative_change[i]),
-        "relative_se": _number(arrays.relative_se[i]),
-        "relative_ci_low": _number(arrays.relative_ci_low[i]),
-        "relative_ci_high": _number(arrays.relative_ci_high[i]),
-        "hedges_g": _number(arrays.hedges_g[i]),
-        "hedges_g_variance": _number(arrays.hedges_g_variance[i]),
+        "effect": numbers["effect"][i],
+        "se": numbers["se"][i],
+        "df": numbers["df"][i],
+        "statistic": numbers["statistic"][i],
+        "p_value": numbers["p_value"][i],
+        "ci_low": numbers["ci_low"][i],
+        "ci_high": numbers["ci_high"][i],
+        "gain": numbers["gain"][i],
+        "gain_ci_low": numbers["gain_ci_low"][i],
+        "gain_ci_high": numbers["gain_ci_high"][i],
+        "counterfactual_mean": numbers["counterfactual_mean"][i],
+        "relative_change": numbers["relative_change"][i],
+        "relative_se": numbers["relative_se"][i],
+        "relative_ci_low": numbers["relative_ci_low"][i],
+        "relative_ci_high": numbers["relative_ci_high"][i],
+        "hedges_g": numbers["hedges_g"][i],
+        "hedges_g_variance": numbers["hedges_g_variance"][i],
         "cov_type": "HC3" if method == "did" else None,
         "warnings": describe(tuple(dict.fromkeys(w.value for w in warnings))),
         "level_change": None,
@@ -442,24 +494,44 @@ def _counts(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, int 
     return counts
 
 
-def _number(value) -> float | None:
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def _insert_estimates(rows: list[dict[str, Any]]) -> None:
     """One bulk insert; on PostgreSQL through COPY, which is several times faster."""
     if not rows:
         return
-    if db.session.get_bind().dialect.name != "postgresql":
-        db.session.execute(insert(Estimate.__table__), rows)
-        return
     columns = ["computed_at", *rows[0]]
     now = utcnow()
+    if db.session.get_bind().dialect.name != "postgresql":
+        _insert_by_executemany(columns, now, rows)
+        return
     cursor = db.session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY estimates ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([now, *(json.dumps(v) if k == "result" else v for k, v in row.items())])
+
+
+def _insert_by_executemany(columns: list[str], now, rows: list[dict[str, Any]]) -> None:
+    """SQLite: one ``executemany`` on the driver's cursor, each value converted by its column
+    type's own bind processor (the JSON document serialised as SQLAlchemy would), without
+    SQLAlchemy's per-row statement bookkeeping, which cost more than the insert itself."""
+    connection = db.session.connection()
+    table = Estimate.__table__
+    processors = {
+        name: table.c[name].type._cached_bind_processor(connection.dialect) for name in columns
+    }
+    stamp = processors["computed_at"](now) if processors["computed_at"] else now
+    convert = [(name, processors[name]) for name in columns[1:]]
+    values = [
+        (stamp, *(process(row[name]) if process else row[name] for name, process in convert))
+        for row in rows
+    ]
+    placeholders = ", ".join("?" for _ in columns)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(
+            f"INSERT INTO estimates ({', '.join(columns)}) VALUES ({placeholders})", values
+        )
+    finally:
+        cursor.close()
 
 
 def _delete_current(improvement_ids: list[int]) -> None:
@@ -470,12 +542,6 @@ def _delete_current(improvement_ids: list[int]) -> None:
     )
     stmt = delete(Estimate).where(at_current_version)
     options = {"synchronize_session": False}
-    if len(improvement_ids) >= improvement_count():
-        db.session.execute(stmt, execution_options=options)
-        return
-    # In slices: SQLite allows a limited number of parameters per statement.
-    for start in range(0, len(improvement_ids), MAX_LISTED_IDS):
-        chunk = improvement_ids[start : start + MAX_LISTED_IDS]
-        db.session.execute(
-            stmt.where(Estimate.improvement_id.in_(chunk)), execution_options=options
-        )
+    if len(improvement_ids) < improvement_count():
+        stmt = stmt.where(Estimate.improvement_id.in_(listed_ids(improvement_ids)))
+    db.session.execute(stmt, execution_options=options)
