@@ -87,15 +87,20 @@ def refresh_cells(improvement_ids: list[int]) -> pd.DataFrame:
     return wide
 
 
-def refresh_improvement_cells(improvement: Improvement) -> bool:
-    """`refresh_cells` for one improvement in the writing transaction, never losing the write.
+def refresh_improvement_cells(improvement: Improvement, frame: pd.DataFrame | None = None) -> bool:
+    """`refresh_cells` for one improvement in the writing transaction, never losing the write;
+    from ``frame`` (its active rows, already read for the estimate) when given.
 
     A failure is logged and leaves the improvement's row at an older version (or none):
     readers recompute it from the rows, so nothing stale is ever used.
     """
     try:
         with db.session.begin_nested():
-            refresh_cells([improvement.id])
+            if frame is None:
+                refresh_cells([improvement.id])
+            else:
+                wide = cells_from_frame(improvement.id, frame)
+                store_cells(wide, {improvement.id: improvement.data_version})
         return True
     except Exception:
         logger.exception("Cell summaries for improvement %s failed", improvement.id)
@@ -137,8 +142,33 @@ def stored_cells(versions: pd.Series) -> tuple[pd.DataFrame, list[int]]:
 def cells_from_rows(ids: pd.Index) -> pd.DataFrame:
     """One row per improvement id with every `STATISTIC_COLUMNS` statistic, from its active
     rows (NaN where a cell is empty; counts and ``undecided`` are 0 there)."""
-    cells = _cell_statistics(ids)
-    units = _unit_statistics(ids)
+    return _assemble(_cell_statistics(ids), _unit_statistics(ids), ids)
+
+
+def cells_from_frame(improvement_id: int, frame: pd.DataFrame) -> pd.DataFrame:
+    """`cells_from_rows` for one improvement whose active rows are already in memory (the
+    frame `estimates.measurements_frame` gives): the write path reads the rows once for the
+    estimate and the cells. The same statistics, computed the same way (numpy), except the
+    per-unit means, which pandas adds in its own order (equal to the last digit or so)."""
+    ids = pd.Index([improvement_id], name="improvement_id")
+    values = frame["value"].to_numpy(dtype=float)
+    cells = _cells_from_arrays(
+        np.full(len(values), float(improvement_id)),
+        (frame["phase"].to_numpy() == Phase.AFTER.value).astype(float),
+        (frame["group"].to_numpy() == StudyGroup.CONTROL.value).astype(float),
+        values,
+    )
+    with_unit = frame[frame["unit"].notna()]
+    units = (
+        with_unit.groupby(["unit", "phase", "group"], sort=False)["value"]
+        .agg(rows="size", mean="mean")
+        .reset_index()
+    )
+    units.insert(0, "improvement_id", improvement_id)
+    return _assemble(_widen(cells, ids), _unit_summaries(units), ids)
+
+
+def _assemble(cells: pd.DataFrame, units: dict[str, Any], ids: pd.Index) -> pd.DataFrame:
     paired = units["paired"].reindex(ids)[list(PAIRED_STATISTICS)].astype(float)
     distinct = units["distinct"].reindex(ids)[list(UNIT_COUNTS)].astype(float)
     wide = pd.concat(
@@ -221,9 +251,12 @@ def _cell_statistics(ids: pd.Index) -> pd.DataFrame:
     (its improvement then goes the per-improvement way).
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        long = _cells_by_sql(ids)
-    else:
-        long = _cells_by_numpy(ids)
+        return _widen(_cells_by_sql(ids), ids)
+    return _widen(_cells_by_numpy(ids), ids)
+
+
+def _widen(long: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """One row per (improvement, phase, group) → one row per improvement."""
     wide = pd.DataFrame(index=ids)
     if len(long):
         long["cell"] = [
@@ -323,9 +356,15 @@ def _cells_by_numpy(ids: pd.Index) -> pd.DataFrame:
         ids,
     )
     rows = np.array(raw_rows(stmt), dtype=float).reshape(-1, 4)
-    if not len(rows):
+    return _cells_from_arrays(*rows.T)
+
+
+def _cells_from_arrays(
+    improvement: np.ndarray, after: np.ndarray, control: np.ndarray, values: np.ndarray
+) -> pd.DataFrame:
+    """The cell statistics of rows given as arrays (after and control as 1.0 / 0.0)."""
+    if not len(values):
         return pd.DataFrame(columns=["improvement_id", "phase", "group", *CELL_STATISTICS])
-    improvement, after, control, values = rows.T
     order = np.lexsort((values, control, after, improvement))
     improvement, after, control, values = (a[order] for a in (improvement, after, control, values))
     starts = np.flatnonzero(
@@ -396,7 +435,12 @@ def _unit_statistics(ids: pd.Index) -> dict[str, Any]:
     units = pd.DataFrame.from_records(
         raw_rows(stmt), columns=["improvement_id", "unit", "phase", "group", "rows", "mean"]
     )
-    units = units[units["improvement_id"].isin(ids)]
+    return _unit_summaries(units[units["improvement_id"].isin(ids)])
+
+
+def _unit_summaries(units: pd.DataFrame) -> dict[str, Any]:
+    """From rows and mean per (improvement, unit, phase, group): the paired aggregates and
+    the distinct unit counts."""
     treated = units[units["group"] == StudyGroup.TREATMENT.value].drop(columns="group")
     by_improvement = units.groupby("improvement_id")
     distinct = pd.DataFrame(

@@ -260,10 +260,11 @@ def test_a_failed_refresh_keeps_the_write_and_the_cells_are_then_stale(
     service.record_form_row(member, improvement, {"phase": "before", "value": "1"})
     before = stored_row(session, improvement.id)
 
-    def broken(ids):
+    def broken(*args):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(cells_service, "cells_from_rows", broken)
+    monkeypatch.setattr(cells_service, "cells_from_frame", broken)
     service.record_form_row(member, improvement, {"phase": "after", "value": "2"})
     monkeypatch.undo()
     assert stored_row(session, improvement.id)[0] == before[0] != improvement.data_version
