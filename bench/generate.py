@@ -88,6 +88,14 @@ def build_database(url: str, sizes: Sizes, *, estimates: str = "fast") -> Built:
         if backend == "postgresql":
             db.session.execute(text("ANALYZE"))
             db.session.commit()
+        # The rows went in by COPY, around the services: build their cell summaries through
+        # the app's own function, as `gains estimates refresh-cells` does after a migration.
+        from gains.services.cells import refresh_all_cells
+
+        with Stopwatch() as clock:
+            refresh_all_cells()
+            db.session.commit()
+        seconds["cells"] = clock.seconds
         n_estimates = n_reviews = 0
         if estimates != "none":
             from gains.services.recompute import recompute_all

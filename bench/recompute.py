@@ -13,7 +13,7 @@ Covered by the aggregate path: Welch, paired by unit means, DiD (HC3, no repeate
 time series go one by one and are timed separately. The differences are the largest absolute
 differences between the sets of effects, CI bounds and p-values, against the naive path.
 
-`python -m bench.recompute [--quick] [--growth] [--backends postgresql,sqlite]`
+`python -m bench.recompute [--quick] [--growth] [--only-gains] [--backends postgresql,sqlite]`
 """
 
 from __future__ import annotations
@@ -48,9 +48,10 @@ TARGET_SPEEDUP = 20.0
 TARGET_DIFF = 1e-9
 
 
-def measure(url: str, sizes: Sizes, rounds: int) -> dict:
+def measure(url: str, sizes: Sizes, rounds: int, only_gains: bool = False) -> dict:
     built = build_database(url, sizes, estimates="fast")
     log(f"{built.backend}: built {sizes.label()} in {sum(built.seconds.values()):.1f} s")
+    log(f"{built.backend}: cell summaries for all improvements in {built.seconds['cells']:.2f} s")
     from gains.extensions import db
     from gains.models import Design, Estimate, Improvement
     from gains.services.estimates import NoEstimate, estimate_document, estimate_row
@@ -71,6 +72,8 @@ def measure(url: str, sizes: Sizes, rounds: int) -> dict:
             breakdowns.append(recomputed.seconds)
         gains_documents = recomputed.documents
         log(f"{built.backend}: gains path {statistics.median(gains_runs):.3f} s")
+        if only_gains:
+            return _gains_only(built, gains_runs, breakdowns)
 
         strong_runs = []
         for _ in range(rounds):
@@ -109,10 +112,7 @@ def measure(url: str, sizes: Sizes, rounds: int) -> dict:
     strong_compared = _differences(strong, naive, only_numbers=True)
     gains_seconds = statistics.median(gains_runs)
     strong_seconds = statistics.median(strong_runs)
-    breakdown = {
-        key: statistics.median(b.get(key, 0.0) for b in breakdowns)
-        for key in ("queries", "statistics", "write")
-    }
+    breakdown = _breakdown(breakdowns)
     return {
         "backend": built.backend,
         "improvements": built.improvements,
@@ -130,6 +130,25 @@ def measure(url: str, sizes: Sizes, rounds: int) -> dict:
         "time_series": len(series),
         "time_series_seconds": series_seconds,
         "time_series_estimates": sum(isinstance(d, dict) for d in series_documents.values()),
+        "build_seconds": built.seconds,
+    }
+
+
+def _breakdown(breakdowns: list[dict]) -> dict:
+    return {
+        key: statistics.median(b.get(key, 0.0) for b in breakdowns)
+        for key in ("queries", "statistics", "write")
+    }
+
+
+def _gains_only(built, gains_runs: list[float], breakdowns: list[dict]) -> dict:
+    """`--only-gains`: the Gains time and its breakdown, no baselines and no comparison."""
+    return {
+        "backend": built.backend,
+        "improvements": built.improvements,
+        "measurements": built.measurements,
+        "seconds": statistics.median(gains_runs),
+        "seconds_breakdown": _breakdown(breakdowns),
         "build_seconds": built.seconds,
     }
 
@@ -315,6 +334,11 @@ def main() -> None:
     parse.add_argument(
         "--growth", action="store_true", help="also PostgreSQL at N/10 and N/3 (the growth curve)"
     )
+    parse.add_argument(
+        "--only-gains",
+        action="store_true",
+        help="time the Gains path only: no baselines, no comparison (a quick full-size check)",
+    )
     args = parse.parse_args()
     sizes = sizes_from(args)
     backends = backends_from(args)
@@ -328,7 +352,24 @@ def main() -> None:
             url = urls[backend]
             if backend == "postgresql" and index:
                 url = _fresh_postgres(url, f"bench_recompute_{index}")
-            results.append(measure(url, size, args.rounds))
+            results.append(measure(url, size, args.rounds, args.only_gains))
+    if args.only_gains:
+        print_table(
+            "Gains path only (median seconds)",
+            ["backend", "N", "M", "gains", "queries", "statistics", "write"],
+            [
+                [
+                    r["backend"],
+                    r["improvements"],
+                    r["measurements"],
+                    r["seconds"],
+                    *r["seconds_breakdown"].values(),
+                ]
+                for r in results
+            ],
+        )
+        emit({"bench": "recompute", "only_gains": True, "runs": results, "machine": machine()})
+        return
     report(results)
     headline = next(r for r in reversed(results) if r["backend"] == backends[0])
     emit(

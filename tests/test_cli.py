@@ -113,6 +113,10 @@ def test_upgrade_seed_check_and_reseed_on_sqlite(tmp_path):
     assert summary["estimates"] > 0 and sum(summary["from_aggregates"].values()) > 0
     assert summary["improvements"] == summary["estimates"] + summary["without_estimate"]
 
+    refreshed = run_gains("estimates", "refresh-cells", env=env)
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert "Rebuilt the cell summaries of" in refreshed.stdout
+
 
 def test_create_user_makes_an_admin_who_can_sign_in(tmp_path):
     env = {"GAINS_SECRET_KEY": "k" * 32, "GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/u.db"}

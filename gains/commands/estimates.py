@@ -48,3 +48,25 @@ def recompute_all_command(as_json: bool) -> None:
     )
     methods = ", ".join(f"{name} {count:,}" for name, count in summary["from_aggregates"].items())
     click.echo(f"From aggregates: {methods or 'none'}; one by one: {summary['one_by_one']:,}.")
+
+
+@estimates_group.command("refresh-cells")
+@with_appcontext
+def refresh_cells_command() -> None:
+    """Rebuild every improvement's cell summaries from its measurements.
+
+    Run once after the `0007_measurement_cells` migration, or after loading measurements
+    around the services (a restore, a bulk SQL load). The app keeps them on every write;
+    recompute-all also rebuilds any it finds missing or stale.
+    """
+    import time
+
+    from gains.services.cells import refresh_all_cells
+
+    began = time.perf_counter()
+    count = refresh_all_cells()
+    db.session.commit()
+    click.echo(
+        f"Rebuilt the cell summaries of {count:,} improvements in "
+        f"{time.perf_counter() - began:.2f} s."
+    )

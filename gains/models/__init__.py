@@ -3,6 +3,7 @@
 from gains.models.api_token import ApiToken
 from gains.models.audit import AuditEvent
 from gains.models.base import Base
+from gains.models.cells import measurement_cells
 from gains.models.enums import (
     BatchSource,
     BatchStatus,
@@ -49,4 +50,5 @@ __all__ = [
     "Team",
     "UploadBatch",
     "User",
+    "measurement_cells",
 ]

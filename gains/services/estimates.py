@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import BatchStatus, Design, Estimate, Improvement, UploadBatch
+from gains.services.cells import refresh_improvement_cells
 from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
 
@@ -164,8 +165,11 @@ def _compact_slice(rows: list[tuple]) -> dict[str, np.ndarray]:
     }
 
 
-def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
-    """The estimate for the improvement's current data version, computing it if needed."""
+def current_estimate(
+    improvement: Improvement, frame: pd.DataFrame | None = None
+) -> Estimate | NoEstimate:
+    """The estimate for the improvement's current data version, computing it if needed (from
+    ``frame``, its active rows, when the caller has read them already)."""
     cached = db.session.scalars(
         select(Estimate).where(
             Estimate.improvement_id == improvement.id,
@@ -174,7 +178,7 @@ def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
     ).first()
     if cached is not None:
         return cached
-    data = _large_or_small_document(improvement)
+    data = _large_or_small_document(improvement, frame)
     if isinstance(data, NoEstimate):
         return data
     estimate = Estimate(**estimate_row(improvement.id, improvement.data_version, data))
@@ -201,23 +205,32 @@ def _active_row_count(improvement_id: int) -> int:
     )
 
 
-def _large_or_small_document(improvement: Improvement) -> dict[str, Any] | NoEstimate:
+def _from_aggregates(improvement: Improvement) -> bool:
     database_aggregates = db.session.get_bind().dialect.name == "postgresql"
-    if not database_aggregates or _active_row_count(improvement.id) <= AGGREGATE_PATH_ROWS:
-        return estimate_document(improvement)
+    return database_aggregates and _active_row_count(improvement.id) > AGGREGATE_PATH_ROWS
+
+
+def _large_or_small_document(
+    improvement: Improvement, frame: pd.DataFrame | None = None
+) -> dict[str, Any] | NoEstimate:
+    if not _from_aggregates(improvement):
+        return estimate_document(improvement, frame)
     # Imported here: services.recompute builds on this module.
     from gains.services.recompute import compute_estimates
 
     return compute_estimates([improvement.id]).documents[improvement.id]
 
 
-def estimate_document(improvement: Improvement) -> dict[str, Any] | NoEstimate:
+def estimate_document(
+    improvement: Improvement, frame: pd.DataFrame | None = None
+) -> dict[str, Any] | NoEstimate:
     """The estimate's result document from the improvement's rows, or why there is none.
 
     The per-improvement path (statsmodels on the rows); `services.recompute` computes the
     same documents for many improvements at once from database aggregates.
     """
-    frame = measurements_frame(improvement.id)
+    if frame is None:
+        frame = measurements_frame(improvement.id)
     if frame.empty:
         return NoEstimate(NO_MEASUREMENTS)
     try:
@@ -287,11 +300,24 @@ def refresh_estimate(improvement: Improvement) -> Estimate | NoEstimate:
 
     A failure here must not lose the data being written: it is logged, and the improvement's
     page will try again (and show the error) when someone opens it.
+
+    Every new data version comes through here (`measurements.data_changed` for every write of
+    rows, `plan_changes` for amendments), so this is also where the improvement's cell
+    summaries for `recompute-all` are rebuilt from its rows (`services.cells`), first: the
+    aggregate path below reads them.
     """
     db.session.flush()  # the new rows and version must be visible to the query
+    frame = None
+    try:
+        if not _from_aggregates(improvement):
+            # The estimate reads the rows anyway: read them once, for the cells too.
+            frame = measurements_frame(improvement.id)
+    except Exception:
+        logger.exception("Reading the rows of improvement %s failed", improvement.id)
+    refresh_improvement_cells(improvement, frame)
     try:
         with db.session.begin_nested():
-            return current_estimate(improvement)
+            return current_estimate(improvement, frame)
     except Exception:
         logger.exception("Estimate for improvement %s failed", improvement.id)
         return NoEstimate("The estimate could not be computed for the latest data.")

@@ -1,4 +1,4 @@
-"""Recompute every improvement's estimate at once, from database aggregates.
+"""Recompute every improvement's estimate at once, from the stored cell summaries.
 
 `estimates.refresh_estimate` computes one improvement's estimate from its rows whenever its
 data change. When the statistics change (a new method version, a fix) every cached estimate
@@ -6,29 +6,27 @@ must be rebuilt; doing that one improvement at a time costs a query, a DataFrame
 fit each. This module does it in a fixed number of queries whatever the number of
 improvements:
 
-1. per (improvement, phase, group): the count, mean, sample variance, minimum, maximum,
-   whether there are more than two distinct values, and the quartiles (the strong-outlier
-   warning needs them exactly as numpy computes them). PostgreSQL answers this with one
-   ``GROUP BY``; SQLite has no variance or percentile aggregates (and its window functions
-   are slow), so one query fetches the active rows and numpy computes the same figures;
-2. one ``GROUP BY`` (improvement, unit, phase, group) for the designs that can be paired: the
-   per-unit means, and the distinct units of control-group designs (repeated units change
-   the DiD);
-3. the statistics for all improvements of a method at once (`gains.stats.sufficient`);
-4. one bulk ``DELETE`` and one bulk ``INSERT`` (``COPY`` on PostgreSQL) of the estimates.
+1. one query for the plans and one for the cell summaries (`services.cells`, kept on write:
+   per improvement and cell the count, mean, variance, minimum, maximum, whether there are
+   more than two distinct values, the quartiles; the paired summary of the per-unit means;
+   the unit counts), tens of thousands of small rows rather than every measurement. Summaries
+   that are missing or not at the improvement's current data version are computed from the
+   rows (`cells.cells_from_rows`: one ``GROUP BY`` on PostgreSQL, numpy on SQLite) and, by
+   `recompute_all`, stored;
+2. the statistics for all improvements of a method at once (`gains.stats.sufficient`);
+3. one bulk ``DELETE`` and one bulk ``INSERT`` (``COPY`` on PostgreSQL) of the estimates.
 
 The documents equal the per-improvement ones (`estimates.estimate_document`): the same method,
 counts, warnings and "not enough data" messages, and numbers within rounding (1e-9; tested).
-What the aggregates cannot decide exactly goes through the per-improvement path: time series
+What the summaries cannot decide exactly goes through the per-improvement path: time series
 (weekly regressions with HAC errors), DiD with repeated units (clustered, or unit means), and
 on PostgreSQL the rare cells where its one-pass variance or its interpolation could differ
-from numpy in the last digits (see `_cells_by_sql`).
+from numpy in the last digits (see `cells._cells_by_sql`).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,20 +34,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, exists, select
 
 from gains.extensions import db
-from gains.models import (
-    BatchStatus,
-    Design,
-    Estimate,
-    Improvement,
-    Measurement,
-    StudyGroup,
-    UploadBatch,
-)
+from gains.models import Design, Estimate, Improvement
 from gains.models.base import utcnow
-from gains.models.enums import Phase
+from gains.models.cells import CELLS
+from gains.services.cells import (
+    MAX_LISTED_IDS,
+    cells_from_rows,
+    improvement_count,
+    listed_ids,
+    raw_rows,
+    split_cells,
+    store_cells,
+    stored_cells,
+)
 from gains.services.estimates import (
     NO_MEASUREMENTS,
     NoEstimate,
@@ -57,42 +57,20 @@ from gains.services.estimates import (
     estimate_row,
     not_enough_data,
 )
-from gains.stats.assemble import TUKEY_FAR_OUT, direction_sign
+from gains.stats.assemble import direction_sign
 from gains.stats.sufficient import (
     CellAggregates,
     EstimateArrays,
     did_from_cells,
-    linear_quartiles,
     paired_from_differences,
     strong_outliers,
     welch_from_cells,
 )
 from gains.stats.warning_codes import StatsWarning, describe
 
-MAX_LISTED_IDS = 5_000  # longest id list sent in one statement
 ALPHA = 0.05  # as `estimates.estimate_document` (the app's default level)
 LEVEL = 1.0 - ALPHA
 TOO_FEW_ROWS = "each side needs at least 2 observations"  # as `stats.estimates._welch_core`
-CELLS = ("tb", "ta", "cb", "ca")  # treatment/control × before/after
-CELL_KEYS = {
-    (Phase.BEFORE.value, StudyGroup.TREATMENT.value): "tb",
-    (Phase.AFTER.value, StudyGroup.TREATMENT.value): "ta",
-    (Phase.BEFORE.value, StudyGroup.CONTROL.value): "cb",
-    (Phase.AFTER.value, StudyGroup.CONTROL.value): "ca",
-}
-CELL_STATISTICS = (
-    "n",
-    "mean",
-    "variance",
-    "minimum",
-    "maximum",
-    "more_than_two_values",
-    "q1",
-    "q3",
-    "undecided",
-)
-ILL_CONDITIONED = 1e8  # mean² / variance above this: the one-pass variance may lose digits
-FENCE_TIE = 1e-12  # relative distance to a Tukey fence within which rounding could decide
 # The order in which `EstimateResult.to_dict` lists its keys (counts last).
 RESULT_KEYS = (
     "method",
@@ -138,7 +116,9 @@ def recompute_all(
     ``per_improvement=False`` the improvements the aggregates cannot cover are left alone.
     """
     began = time.perf_counter()
-    recomputed = compute_estimates(improvement_ids, per_improvement=per_improvement)
+    recomputed = compute_estimates(
+        improvement_ids, per_improvement=per_improvement, keep_computed_cells=True
+    )
     write_began = time.perf_counter()
     versions = recomputed.versions
     covered = [i for i in recomputed.documents if i in versions]
@@ -155,16 +135,20 @@ def recompute_all(
 
 
 def compute_estimates(
-    improvement_ids: list[int] | None = None, *, per_improvement: bool = True
+    improvement_ids: list[int] | None = None,
+    *,
+    per_improvement: bool = True,
+    keep_computed_cells: bool = False,
 ) -> Recomputed:
-    """The result documents without storing them (see `recompute_all`)."""
+    """The result documents without storing them (see `recompute_all`). Cell summaries that
+    had to be computed from the rows (missing or stale: a write whose refresh failed, a load
+    that bypassed the services) are stored with ``keep_computed_cells``."""
     recomputed = Recomputed()
     began = time.perf_counter()
     plans = _plans(improvement_ids)
     ids = plans.index.to_numpy()
     recomputed.versions = dict(zip(ids.tolist(), plans["data_version"].tolist(), strict=True))
-    cells = _cell_statistics(plans)
-    units = _unit_statistics(plans)
+    cells, units = split_cells(_summaries(plans, keep_computed_cells))
     recomputed.seconds["queries"] = time.perf_counter() - began
 
     stats_began = time.perf_counter()
@@ -176,9 +160,10 @@ def compute_estimates(
         if not len(chosen):
             continue
         arrays, extra = _run_method(method, plans.loc[chosen], cells.loc[chosen], units)
+        numbers = _json_numbers(arrays, extra["sign"])
         for position, improvement_id in enumerate(chosen.tolist()):
             documents[improvement_id] = _document(
-                method, arrays, extra, position, improvement_id in downgraded
+                method, arrays, numbers, extra, position, improvement_id in downgraded
             )
         recomputed.methods[method] += len(chosen)
     recomputed.seconds["statistics"] = time.perf_counter() - stats_began
@@ -192,6 +177,18 @@ def compute_estimates(
             documents[improvement.id] = estimate_document(improvement)
     recomputed.seconds["per_improvement"] = time.perf_counter() - slow_began
     return recomputed
+
+
+def _summaries(plans: pd.DataFrame, keep_computed: bool) -> pd.DataFrame:
+    """The cell summaries of every planned improvement: stored where current, else from rows."""
+    versions = plans["data_version"]
+    stored, stale = stored_cells(versions)
+    if not stale:
+        return stored.reindex(plans.index)
+    computed = cells_from_rows(pd.Index(stale, name="improvement_id"))
+    if keep_computed:
+        store_cells(computed, {int(i): int(versions[i]) for i in stale})
+    return pd.concat([stored, computed]).reindex(plans.index)
 
 
 # --- Queries ---------------------------------------------------------------------------------
@@ -208,325 +205,11 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
     if improvement_ids is not None:
         stmt = stmt.where(Improvement.id.in_(improvement_ids))
     plans = pd.DataFrame.from_records(
-        _raw_rows(stmt), columns=["id", "design", "direction", "planned_effect", "data_version"]
+        raw_rows(stmt), columns=["id", "design", "direction", "planned_effect", "data_version"]
     )
     plans["sign"] = [direction_sign(direction) for direction in plans.pop("direction")]
     plans["planned_effect"] = plans["planned_effect"].astype(float)
     return plans.set_index("id")
-
-
-def _active_rows(*columns):
-    return (
-        select(*columns)
-        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
-        .where(UploadBatch.status == BatchStatus.ACTIVE)
-    )
-
-
-def _only_listed(stmt, plans: pd.DataFrame):
-    """Send the id list when it is short; otherwise aggregate all and drop the others later."""
-    if len(plans) <= MAX_LISTED_IDS and len(plans) < _all_improvements_count():
-        return stmt.where(Measurement.improvement_id.in_(plans.index.tolist()))
-    return stmt
-
-
-def _cell_statistics(plans: pd.DataFrame) -> pd.DataFrame:
-    """One row per improvement with each cell's statistics as ``<cell>_<statistic>`` columns.
-
-    Statistics: n, mean, variance, minimum, maximum, whether there are more than two distinct
-    values, the quartiles, and ``undecided`` where a cell cannot be settled exactly from them
-    (its improvement then goes the per-improvement way).
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        long = _cells_by_sql(plans)
-    else:
-        long = _cells_by_numpy(plans)
-    wide = pd.DataFrame(index=plans.index)
-    if len(long):
-        long["cell"] = [
-            CELL_KEYS[(_value(phase), _value(group))]
-            for phase, group in zip(long["phase"], long["group"], strict=True)
-        ]
-        pivoted = long.pivot(index="improvement_id", columns="cell", values=list(CELL_STATISTICS))
-        for statistic, cell_key in pivoted.columns:
-            wide[f"{cell_key}_{statistic}"] = pivoted[(statistic, cell_key)]
-    for cell_key in CELLS:
-        for statistic in CELL_STATISTICS:
-            column = f"{cell_key}_{statistic}"
-            if column not in wide:
-                wide[column] = math.nan
-        wide[f"{cell_key}_n"] = wide[f"{cell_key}_n"].fillna(0.0)
-        wide[f"{cell_key}_undecided"] = wide[f"{cell_key}_undecided"].fillna(0.0)
-    return wide
-
-
-def _cells_by_sql(plans: pd.DataFrame) -> pd.DataFrame:
-    """PostgreSQL: one GROUP BY with ordered-set aggregates, per (improvement, phase, group).
-
-    ``var_samp`` is PostgreSQL's one-pass Youngs-Cramer algorithm, accurate to ~n·κ·ε (κ =
-    |mean|/sd); cells with κ > 1e4 are left undecided. ``percentile_cont`` interpolates as
-    numpy does except for rounding in the last place when the fraction is ≥ 0.5, so a minimum
-    or maximum within 1e-12 of a Tukey fence is left undecided too.
-    """
-    value = Measurement.value
-    stmt = _only_listed(
-        _active_rows(
-            Measurement.improvement_id,
-            Measurement.phase,
-            Measurement.group,
-            func.count(),
-            func.avg(value),
-            func.var_samp(value),
-            func.min(value),
-            func.max(value),
-            func.count(value.distinct()),
-            func.percentile_cont(0.25).within_group(value),
-            func.percentile_cont(0.75).within_group(value),
-        ),
-        plans,
-    ).group_by(Measurement.improvement_id, Measurement.phase, Measurement.group)
-    # Room to sort each cell's values in memory, for this transaction only.
-    db.session.execute(func.set_config("work_mem", "256MB", True).select())
-    rows = _raw_rows(stmt)
-    long = pd.DataFrame.from_records(
-        rows,
-        columns=[
-            "improvement_id",
-            "phase",
-            "group",
-            "n",
-            "mean",
-            "variance",
-            "minimum",
-            "maximum",
-            "n_distinct",
-            "q1",
-            "q3",
-        ],
-    )
-    numbers = ["n", "mean", "variance", "minimum", "maximum", "n_distinct", "q1", "q3"]
-    long[numbers] = long[numbers].astype(float)
-    long["more_than_two_values"] = (long["n_distinct"] > 2).astype(float)
-    mean, variance = long["mean"].to_numpy(), long["variance"].to_numpy()
-    ill_conditioned = (variance > 0) & (mean**2 > ILL_CONDITIONED * variance)
-    long["undecided"] = (ill_conditioned | _near_a_fence(long)).astype(float)
-    return long
-
-
-def _near_a_fence(cells: pd.DataFrame) -> np.ndarray:
-    q1, q3 = cells["q1"].to_numpy(), cells["q3"].to_numpy()
-    lowest, highest = cells["minimum"].to_numpy(), cells["maximum"].to_numpy()
-    spread = TUKEY_FAR_OUT * (q3 - q1)
-    scale = np.abs(q1) + np.abs(q3) + np.abs(lowest) + np.abs(highest)
-    with np.errstate(invalid="ignore"):
-        near = (np.abs(lowest - (q1 - spread)) <= FENCE_TIE * scale) | (
-            np.abs(highest - (q3 + spread)) <= FENCE_TIE * scale
-        )
-    # Only cells that can be flagged at all: 4 or more values, more than two distinct.
-    return near & (cells["n"].to_numpy() >= 4) & (cells["more_than_two_values"].to_numpy() > 0)
-
-
-def _cells_by_numpy(plans: pd.DataFrame) -> pd.DataFrame:
-    """SQLite (no variance, no percentiles, slow window functions): one query for the active
-    rows, then the same statistics in numpy, exactly: a sort by (cell, value), two-pass
-    variances, and the quartiles from the order statistics as numpy interpolates them."""
-    stmt = _only_listed(
-        _active_rows(
-            Measurement.improvement_id,
-            (Measurement.phase == Phase.AFTER).label("after"),
-            (Measurement.group == StudyGroup.CONTROL).label("control"),
-            Measurement.value,
-        ),
-        plans,
-    )
-    rows = np.array(_raw_rows(stmt), dtype=float).reshape(-1, 4)
-    if not len(rows):
-        return pd.DataFrame(columns=["improvement_id", "phase", "group", *CELL_STATISTICS])
-    improvement, after, control, values = rows.T
-    order = np.lexsort((values, control, after, improvement))
-    improvement, after, control, values = (a[order] for a in (improvement, after, control, values))
-    starts = np.flatnonzero(
-        np.concatenate(
-            [[True], (np.diff(improvement) != 0) | (np.diff(after) != 0) | (np.diff(control) != 0)]
-        )
-    )
-    n = np.diff(np.append(starts, len(values)))
-    ends = starts + n
-    mean = np.add.reduceat(values, starts) / n
-    deviation = values - np.repeat(mean, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        variance = np.add.reduceat(deviation * deviation, starts) / (n - 1)
-    new_value = np.concatenate([[True], np.diff(values) != 0]) | np.isin(
-        np.arange(len(values)), starts
-    )
-    distinct = np.add.reduceat(new_value.astype(int), starts)
-
-    def at(offset):
-        return values[np.minimum(starts + offset, ends - 1)]
-
-    q1, q3 = linear_quartiles(
-        n,
-        (at((n - 1) // 4), at((n - 1) // 4 + 1)),
-        (at((3 * (n - 1)) // 4), at((3 * (n - 1)) // 4 + 1)),
-    )
-    return pd.DataFrame(
-        {
-            "improvement_id": improvement[starts].astype(int),
-            "phase": np.where(after[starts] == 1, Phase.AFTER.value, Phase.BEFORE.value),
-            "group": np.where(
-                control[starts] == 1, StudyGroup.CONTROL.value, StudyGroup.TREATMENT.value
-            ),
-            "n": n.astype(float),
-            "mean": mean,
-            "variance": np.where(n > 1, variance, np.nan),
-            "minimum": values[starts],
-            "maximum": values[ends - 1],
-            "more_than_two_values": (distinct > 2).astype(float),
-            "q1": q1,
-            "q3": q3,
-            "undecided": 0.0,
-        }
-    )
-
-
-def _unit_statistics(plans: pd.DataFrame) -> dict[str, Any]:
-    """Per unit, phase and group of the designs that can be paired: rows and mean. Gives the
-    paired aggregates (treatment rows) and the distinct units of control-group designs."""
-    pairable = (Design.PAIRED, Design.CONTROL_GROUP)
-    stmt = (
-        _only_listed(
-            _active_rows(
-                Measurement.improvement_id,
-                Measurement.unit_ref,
-                Measurement.phase,
-                Measurement.group,
-                func.count().label("rows"),
-                func.avg(Measurement.value).label("mean"),
-            ),
-            plans,
-        )
-        .join(Improvement, Improvement.id == Measurement.improvement_id)
-        .where(Improvement.design.in_(pairable), Measurement.unit_ref.is_not(None))
-        .group_by(
-            Measurement.improvement_id, Measurement.unit_ref, Measurement.phase, Measurement.group
-        )
-    )
-    units = pd.DataFrame.from_records(
-        _raw_rows(stmt), columns=["improvement_id", "unit", "phase", "group", "rows", "mean"]
-    )
-    units = units[units["improvement_id"].isin(plans.index)]
-    treated = units[units["group"] == StudyGroup.TREATMENT.value].drop(columns="group")
-    by_improvement = units.groupby("improvement_id")
-    distinct = pd.DataFrame(
-        {"rows_with_unit": by_improvement["rows"].sum(), "units": by_improvement["unit"].nunique()}
-    )
-    return {"paired": _paired_aggregates(treated), "distinct": distinct}
-
-
-def _paired_aggregates(unit_rows: pd.DataFrame) -> pd.DataFrame:
-    """Per improvement: the per-unit differences' aggregates and order statistics."""
-    columns = [
-        "n_units",
-        "mean_difference",
-        "variance_difference",
-        "mean_before",
-        "variance_before",
-        "covariance_difference_before",
-        "n_dropped",
-        "rows_before",
-        "rows_after",
-        "minimum",
-        "maximum",
-        "more_than_two_values",
-        "q1",
-        "q3",
-    ]
-    if unit_rows.empty:
-        return pd.DataFrame(columns=columns, dtype=float)
-    wide = unit_rows.pivot(index=["improvement_id", "unit"], columns="phase")
-    table = pd.DataFrame(
-        {
-            "before": wide.get(("mean", "before"), np.nan),
-            "after": wide.get(("mean", "after"), np.nan),
-            "rows_before": wide.get(("rows", "before"), np.nan),
-            "rows_after": wide.get(("rows", "after"), np.nan),
-        },
-        index=wide.index,
-    )
-    complete = table.dropna(subset=["before", "after"])
-    all_units = table.groupby(level="improvement_id").size()
-    units = complete.assign(difference=complete["after"] - complete["before"])
-    improvement = units.index.get_level_values("improvement_id")
-    grouped = units.groupby(level="improvement_id", sort=True)
-    n = grouped.size()
-    centred_d = units["difference"] - grouped["difference"].transform("mean")
-    centred_b = units["before"] - grouped["before"].transform("mean")
-    result = pd.DataFrame(
-        {
-            "n_units": n,
-            "mean_difference": grouped["difference"].mean(),
-            "variance_difference": (centred_d**2).groupby(improvement).sum() / (n - 1),
-            "mean_before": grouped["before"].mean(),
-            "variance_before": (centred_b**2).groupby(improvement).sum() / (n - 1),
-            "covariance_difference_before": (centred_d * centred_b).groupby(improvement).sum()
-            / (n - 1),
-            "rows_before": grouped["rows_before"].sum(),
-            "rows_after": grouped["rows_after"].sum(),
-        }
-    )
-    result = result.reindex(all_units.index)
-    result["n_units"] = result["n_units"].fillna(0.0)
-    result["n_dropped"] = all_units - result["n_units"]
-    if units.empty:  # units, but none seen in both phases
-        return result.assign(**{name: np.nan for name in columns if name not in result})
-    # Quartiles of the differences within each improvement: sort once, then index.
-    ordered = units.assign(improvement=improvement).sort_values(
-        ["improvement", "difference"], kind="stable"
-    )
-    values = ordered["difference"].to_numpy()
-    counts = n.to_numpy().astype(int)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
-    ends = starts + counts
-
-    def at(offset):
-        return values[np.minimum(starts + offset, ends - 1)]
-
-    q1, q3 = linear_quartiles(
-        counts,
-        (at((counts - 1) // 4), at((counts - 1) // 4 + 1)),
-        (at((3 * (counts - 1)) // 4), at((3 * (counts - 1)) // 4 + 1)),
-    )
-    new_value = np.concatenate([[True], np.diff(values) != 0])
-    new_value[starts] = True
-    stats = pd.DataFrame(
-        {
-            "minimum": values[starts],
-            "maximum": values[ends - 1],
-            "more_than_two_values": np.add.reduceat(new_value.astype(int), starts) > 2,
-            "q1": q1,
-            "q3": q3,
-        },
-        index=n.index,
-    )
-    return result.join(stats)
-
-
-def _all_improvements_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Improvement)) or 0
-
-
-def _raw_rows(stmt) -> list[tuple]:
-    """The statement's rows as the driver returns them: plain tuples, no per-value processing
-    by SQLAlchemy (enum labels stay strings), which matters at a million rows."""
-    result = db.session.connection().execute(stmt)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
-def _value(label) -> str:
-    return label.value if hasattr(label, "value") else str(label)
 
 
 # --- Which method each improvement gets ------------------------------------------------------
@@ -674,8 +357,58 @@ _METHOD_NAMES = {"welch": "welch", "paired": "paired", "did": "did", "tvc": "tre
 # --- Documents -------------------------------------------------------------------------------
 
 
+_NUMBERS = (
+    "effect",
+    "se",
+    "df",
+    "statistic",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "gain",
+    "counterfactual_mean",
+    "relative_change",
+    "relative_se",
+    "relative_ci_low",
+    "relative_ci_high",
+    "hedges_g",
+    "hedges_g_variance",
+)
+
+
+def _json_numbers(arrays: EstimateArrays, sign: np.ndarray) -> dict[str, list[float | None]]:
+    """Each figure of every improvement as the document holds it (a float, or None where not
+    finite), converted once per method rather than number by number."""
+    numbers = {name: _finite_or_none(getattr(arrays, name)) for name in _NUMBERS}
+    # The gain's bounds: the CI's, turned by the direction and put in order.
+    bounds = [
+        sorted(pair)
+        for pair in zip(
+            (sign * arrays.ci_low).tolist(), (sign * arrays.ci_high).tolist(), strict=True
+        )
+    ]
+    numbers["gain_ci_low"] = _finite_or_none(np.array([low for low, _ in bounds], dtype=float))
+    numbers["gain_ci_high"] = _finite_or_none(np.array([high for _, high in bounds], dtype=float))
+    return numbers
+
+
+def _finite_or_none(values: np.ndarray) -> list[float | None]:
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if finite.all():
+        return values.tolist()
+    listed = values.astype(object)
+    listed[~finite] = None
+    return listed.tolist()
+
+
 def _document(
-    method: str, arrays: EstimateArrays, extra: dict[str, np.ndarray], i: int, downgraded: bool
+    method: str,
+    arrays: EstimateArrays,
+    numbers: dict[str, list[float | None]],
+    extra: dict[str, np.ndarray],
+    i: int,
+    downgraded: bool,
 ) -> dict[str, Any]:
     """One improvement's result document, key for key as `EstimateResult.to_dict` gives it."""
     warnings: list[StatsWarning] = []
@@ -696,30 +429,26 @@ def _document(
     elif arrays.underpowered[i]:
         warnings.append(StatsWarning.UNDERPOWERED)
 
-    effect = _number(arrays.effect[i])
-    sign = extra["sign"][i]
-    ci_low, ci_high = _number(arrays.ci_low[i]), _number(arrays.ci_high[i])
-    gain_bounds = sorted((sign * arrays.ci_low[i], sign * arrays.ci_high[i]))
     document: dict[str, Any] = {
         "method": _METHOD_NAMES[method],
         "level": LEVEL,
-        "effect": effect,
-        "se": _number(arrays.se[i]),
-        "df": _number(arrays.df[i]),
-        "statistic": _number(arrays.statistic[i]),
-        "p_value": _number(arrays.p_value[i]),
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-        "gain": _number(arrays.gain[i]),
-        "gain_ci_low": _number(gain_bounds[0]),
-        "gain_ci_high": _number(gain_bounds[1]),
-        "counterfactual_mean": _number(arrays.counterfactual_mean[i]),
-        "relative_change": _number(arrays.relative_change[i]),
-        "relative_se": _number(arrays.relative_se[i]),
-        "relative_ci_low": _number(arrays.relative_ci_low[i]),
-        "relative_ci_high": _number(arrays.relative_ci_high[i]),
-        "hedges_g": _number(arrays.hedges_g[i]),
-        "hedges_g_variance": _number(arrays.hedges_g_variance[i]),
+        "effect": numbers["effect"][i],
+        "se": numbers["se"][i],
+        "df": numbers["df"][i],
+        "statistic": numbers["statistic"][i],
+        "p_value": numbers["p_value"][i],
+        "ci_low": numbers["ci_low"][i],
+        "ci_high": numbers["ci_high"][i],
+        "gain": numbers["gain"][i],
+        "gain_ci_low": numbers["gain_ci_low"][i],
+        "gain_ci_high": numbers["gain_ci_high"][i],
+        "counterfactual_mean": numbers["counterfactual_mean"][i],
+        "relative_change": numbers["relative_change"][i],
+        "relative_se": numbers["relative_se"][i],
+        "relative_ci_low": numbers["relative_ci_low"][i],
+        "relative_ci_high": numbers["relative_ci_high"][i],
+        "hedges_g": numbers["hedges_g"][i],
+        "hedges_g_variance": numbers["hedges_g_variance"][i],
         "cov_type": "HC3" if method == "did" else None,
         "warnings": describe(tuple(dict.fromkeys(w.value for w in warnings))),
         "level_change": None,
@@ -765,24 +494,60 @@ def _counts(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, int 
     return counts
 
 
-def _number(value) -> float | None:
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def _insert_estimates(rows: list[dict[str, Any]]) -> None:
     """One bulk insert; on PostgreSQL through COPY, which is several times faster."""
     if not rows:
         return
-    if db.session.get_bind().dialect.name != "postgresql":
-        db.session.execute(insert(Estimate.__table__), rows)
-        return
     columns = ["computed_at", *rows[0]]
     now = utcnow()
+    if db.session.get_bind().dialect.name != "postgresql":
+        _insert_by_executemany(columns, now, rows)
+        return
+    # The COPY text written here, a line per estimate: the driver's per-value adaptation
+    # (write_row) cost more than serialising the documents.
+    stamp = now.isoformat()
+    lines = ["\t".join([stamp, *(_copy_field(value) for value in row.values())]) for row in rows]
     cursor = db.session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY estimates ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([now, *(json.dumps(v) if k == "result" else v for k, v in row.items())])
+        copy.write("\n".join(lines) + "\n")
+
+
+def _copy_field(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format: NULL as \\N, backslashes doubled (the
+    JSON's own escapes), numbers as Python writes them (shortest round-trip form)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = json.dumps(value) if isinstance(value, dict) else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _insert_by_executemany(columns: list[str], now, rows: list[dict[str, Any]]) -> None:
+    """SQLite: one ``executemany`` on the driver's cursor, each value converted by its column
+    type's own bind processor (the JSON document serialised as SQLAlchemy would), without
+    SQLAlchemy's per-row statement bookkeeping, which cost more than the insert itself."""
+    connection = db.session.connection()
+    table = Estimate.__table__
+    processors = {
+        name: table.c[name].type._cached_bind_processor(connection.dialect) for name in columns
+    }
+    stamp = processors["computed_at"](now) if processors["computed_at"] else now
+    convert = [(name, processors[name]) for name in columns[1:]]
+    values = [
+        (stamp, *(process(row[name]) if process else row[name] for name, process in convert))
+        for row in rows
+    ]
+    placeholders = ", ".join("?" for _ in columns)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(
+            f"INSERT INTO estimates ({', '.join(columns)}) VALUES ({placeholders})", values
+        )
+    finally:
+        cursor.close()
 
 
 def _delete_current(improvement_ids: list[int]) -> None:
@@ -793,12 +558,6 @@ def _delete_current(improvement_ids: list[int]) -> None:
     )
     stmt = delete(Estimate).where(at_current_version)
     options = {"synchronize_session": False}
-    if len(improvement_ids) >= _all_improvements_count():
-        db.session.execute(stmt, execution_options=options)
-        return
-    # In slices: SQLite allows a limited number of parameters per statement.
-    for start in range(0, len(improvement_ids), MAX_LISTED_IDS):
-        chunk = improvement_ids[start : start + MAX_LISTED_IDS]
-        db.session.execute(
-            stmt.where(Estimate.improvement_id.in_(chunk)), execution_options=options
-        )
+    if len(improvement_ids) < improvement_count():
+        stmt = stmt.where(Estimate.improvement_id.in_(listed_ids(improvement_ids)))
+    db.session.execute(stmt, execution_options=options)

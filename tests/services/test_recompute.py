@@ -282,3 +282,30 @@ def test_large_improvements_refresh_from_aggregates_with_the_same_document(sessi
             assert_same_document(fast.result, expected, where=f"improvement {improvement.id}")
     # SQLite has no variance aggregates: it keeps the per-improvement path.
     assert len(calls) == (len(improvements) if on_postgresql else 0)
+
+
+def test_the_bulk_write_stores_every_document_as_computed(session):
+    """The estimates written in bulk (COPY text on PostgreSQL, executemany on SQLite) read
+    back as the documents computed: warnings with their escapes, None, numbers, the time."""
+    from gains.models.base import utcnow
+
+    began = utcnow()
+    recomputed = recompute_all()
+    session.flush()
+    session.expire_all()
+    stored = {
+        estimate.improvement_id: estimate
+        for estimate in session.scalars(
+            select(Estimate)
+            .join(Improvement, Improvement.id == Estimate.improvement_id)
+            .where(Estimate.data_version == Improvement.data_version)
+        )
+    }
+    documents = {i: d for i, d in recomputed.documents.items() if not isinstance(d, NoEstimate)}
+    assert set(stored) == set(documents) and documents
+    assert any(document["warnings"] for document in documents.values())
+    for improvement_id, document in documents.items():
+        estimate = stored[improvement_id]
+        assert estimate.result == document  # exactly: the same floats back
+        assert (estimate.method, estimate.n_before) == (document["method"], document["n_before"])
+        assert estimate.computed_at >= began

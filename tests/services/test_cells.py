@@ -1,0 +1,292 @@
+"""The cell summaries kept for recompute-all: after every kind of write they equal a fresh
+computation from the rows, and a stale or missing row is never used."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select, update
+
+from gains.models import (
+    BatchSource,
+    Design,
+    Improvement,
+    Measurement,
+    Phase,
+    StudyGroup,
+    measurement_cells,
+)
+from gains.models.cells import STATISTIC_COLUMNS
+from gains.services import cells as cells_service
+from gains.services import improvements as workflow
+from gains.services import measurements as service
+from gains.services.bulk_import import import_measurements
+from gains.services.cells import cells_from_rows, refresh_all_cells, stored_cells
+from gains.services.estimates import estimate_document, measurements_frame
+from gains.services.multi_upload import confirm_batches, upload_many
+from gains.services.plan_changes import amend
+from gains.services.recompute import compute_estimates, recompute_all
+from tests.services.test_recompute import assert_same_document
+from tests.services.test_workflow import person, plan
+
+CSV = b"phase,group,unit,value\n" + b"".join(
+    f"{phase},{group},u{i % 4},{value}\n".encode()
+    for i, (phase, group, value) in enumerate(
+        [("before", "treatment", 10 + i % 5) for i in range(8)]
+        + [("after", "treatment", 7 + i % 4) for i in range(8)]
+        + [("before", "control", 11 + i % 3) for i in range(6)]
+        + [("after", "control", 10 + i % 3) for i in range(6)]
+    )
+)
+
+
+@pytest.fixture
+def member(session):
+    return person(session, "member")
+
+
+@pytest.fixture
+def running(session, member):
+    def _running(title="Cells", design=Design.CONTROL_GROUP):
+        improvement = workflow.create_improvement(
+            member, member.team, plan(title=title, design=design)
+        )
+        workflow.start(member, improvement)
+        session.flush()
+        return improvement
+
+    return _running
+
+
+def stored_row(session, improvement_id: int) -> tuple[int, np.ndarray] | None:
+    row = session.execute(
+        select(measurement_cells).where(measurement_cells.c.improvement_id == improvement_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    values = np.array([row._mapping[name] for name in STATISTIC_COLUMNS], dtype=float)
+    return row.data_version, values
+
+
+def assert_cells_current(session, improvement: Improvement) -> None:
+    """The stored row is at the improvement's data version and equals, value for value, the
+    statistics computed from its rows now; and its counts and means agree with the rows as
+    the per-improvement path reads them."""
+    session.flush()
+    stored = stored_row(session, improvement.id)
+    assert stored is not None, f"improvement {improvement.id} has no cell summaries"
+    version, values = stored
+    assert version == improvement.data_version
+    fresh = cells_from_rows(pd.Index([improvement.id])).to_numpy(dtype=float)[0]
+    # NaN where NaN; equal to rounding elsewhere: PostgreSQL's avg and var_samp add in the
+    # order its plan reads the rows, which can move the last digit or two.
+    np.testing.assert_allclose(values, fresh, rtol=1e-12, atol=0)
+
+    frame = measurements_frame(improvement.id)
+    named = dict(zip(STATISTIC_COLUMNS, values, strict=True))
+    for cell, (phase, group) in {
+        "tb": (Phase.BEFORE, StudyGroup.TREATMENT),
+        "ta": (Phase.AFTER, StudyGroup.TREATMENT),
+        "cb": (Phase.BEFORE, StudyGroup.CONTROL),
+        "ca": (Phase.AFTER, StudyGroup.CONTROL),
+    }.items():
+        rows = frame[(frame["phase"] == phase.value) & (frame["group"] == group.value)]["value"]
+        assert named[f"{cell}_n"] == len(rows), cell
+        if len(rows):
+            assert named[f"{cell}_mean"] == pytest.approx(rows.mean(), rel=1e-12)
+            assert (named[f"{cell}_minimum"], named[f"{cell}_maximum"]) == (
+                rows.min(),
+                rows.max(),
+            )
+        else:
+            assert math.isnan(named[f"{cell}_mean"])
+
+
+def test_every_demo_improvement_has_current_cells(session):
+    """The demo seed records its data through the services: every improvement is current."""
+    improvements = session.scalars(select(Improvement).order_by(Improvement.id)).all()
+    with_data = [i for i in improvements if i.data_version > 0]
+    assert with_data
+    for improvement in with_data:
+        assert_cells_current(session, improvement)
+    _, stale = stored_cells(pd.Series({i.id: i.data_version for i in with_data}))
+    assert stale == []
+
+
+def test_every_kind_of_write_leaves_the_cells_equal_to_the_rows(session, member, running):
+    improvement = running()
+    rows = [
+        {"phase": "before", "group": "treatment", "unit_ref": "a", "value": 3.0},
+        {"phase": "before", "group": "treatment", "unit_ref": "b", "value": 5.0},
+        {"phase": "after", "group": "treatment", "unit_ref": "a", "value": 4.0},
+        {"phase": "after", "group": "treatment", "unit_ref": "b", "value": 2.5},
+    ]
+    # An active batch (form, API and the demo seed all come through record_batch).
+    first = service.record_batch(member, improvement, rows, source=BatchSource.API)
+    assert_cells_current(session, improvement)
+    service.record_form_row(member, improvement, {"phase": "before", "value": "9"})
+    assert_cells_current(session, improvement)
+
+    # A CSV upload counts only once confirmed; a pending one changes nothing.
+    version = improvement.data_version
+    pending = service.upload_csv(member, improvement, io.BytesIO(CSV), filename="c.csv")
+    assert (improvement.data_version, stored_row(session, improvement.id)[0]) == (version,) * 2
+    assert_cells_current(session, improvement)
+    service.confirm_batch(member, pending)
+    assert_cells_current(session, improvement)
+    cancelled = service.upload_csv(member, improvement, io.BytesIO(CSV), filename="c.csv")
+    service.cancel_batch(member, cancelled)
+    assert_cells_current(session, improvement)
+
+    # One row corrected, one deleted, a batch withdrawn.
+    row = session.scalars(
+        select(Measurement).where(Measurement.batch_id == first.id).order_by(Measurement.id)
+    ).first()
+    service.edit_measurement(
+        member, row, {"phase": "after", "group": "control", "unit_ref": "z", "value": "40"}
+    )
+    assert_cells_current(session, improvement)
+    service.delete_measurement(member, row)
+    assert_cells_current(session, improvement)
+    service.withdraw_batch(member, pending, "Wrong file")
+    assert_cells_current(session, improvement)
+
+    # `gains import`: the bulk path (COPY / executemany), then data_changed.
+    import_measurements(improvement, io.BytesIO(CSV), filename="bulk.csv", actor=member)
+    assert_cells_current(session, improvement)
+
+    # An amendment moves the data version on without changing rows.
+    amend(member, improvement, "hypothesis", "A shorter letter is read.", "Typo")
+    assert_cells_current(session, improvement)
+
+
+def test_a_multi_improvement_upload_refreshes_each_improvement(session, member, running):
+    first, second = running("Cells one"), running("Cells two", Design.BEFORE_AFTER)
+    content = "improvement,phase,unit,value\n" + "".join(
+        f"{improvement.id},{phase},u{i},{i * 1.5 + improvement.id}\n"
+        for improvement in (first, second)
+        for phase in ("before", "after")
+        for i in range(5)
+    )
+    batches = upload_many(member, io.BytesIO(content.encode()), filename="many.csv")
+    for improvement in (first, second):
+        assert stored_row(session, improvement.id) is None  # pending: nothing counted yet
+    confirm_batches(member, batches)
+    for improvement in (first, second):
+        assert_cells_current(session, improvement)
+
+
+def test_random_sequences_of_writes_keep_the_cells_exact(session, member, running):
+    """A property check: random batches (values with ties, repeated and missing units, every
+    cell), random withdrawals, edits and deletions; after each, the cells are current."""
+    rng = np.random.default_rng(20261128)
+    improvement = running("Cells at random")
+    batches = []
+    for step in range(14):
+        action = rng.choice(["record", "record", "withdraw", "edit", "delete"])
+        active = [b for b in batches if b.status.value == "active" and b.row_count]
+        if action == "record" or not active:
+            n = int(rng.integers(1, 9))
+            rows = [
+                {
+                    "phase": str(rng.choice(["before", "after"])),
+                    "group": str(rng.choice(["treatment", "control"])),
+                    "unit_ref": None if rng.random() < 0.3 else f"u{rng.integers(0, 4)}",
+                    "value": float(
+                        rng.choice([1.0, 2.0, 2.0, round(float(rng.normal(50, 10)), 3)])
+                    ),
+                }
+                for _ in range(n)
+            ]
+            batches.append(service.record_batch(member, improvement, rows, source=BatchSource.FORM))
+        elif action == "withdraw":
+            service.withdraw_batch(member, active[int(rng.integers(len(active)))], f"step {step}")
+        else:
+            batch = active[int(rng.integers(len(active)))]
+            row = session.scalars(
+                select(Measurement).where(Measurement.batch_id == batch.id)
+            ).first()
+            if action == "edit":
+                service.edit_measurement(
+                    member,
+                    row,
+                    {"phase": "after", "group": "treatment", "value": str(rng.integers(0, 99))},
+                )
+            else:
+                service.delete_measurement(member, row)
+        assert_cells_current(session, improvement)
+
+
+def test_stale_or_missing_cells_are_recomputed_from_the_rows_never_used(session):
+    """A data version moved without a refresh (a path that forgot, a failed refresh) or a row
+    deleted: the summaries are not at the current version, so they are not read; the result
+    still equals the per-improvement path, and recompute-all stores them again."""
+    improvements = session.scalars(
+        select(Improvement).where(Improvement.data_version > 0).order_by(Improvement.id)
+    ).all()
+    bumped, dropped = improvements[0], improvements[1]
+    session.execute(
+        update(Improvement)
+        .where(Improvement.id == bumped.id)
+        .values(data_version=Improvement.data_version + 1)
+    )
+    session.execute(
+        measurement_cells.delete().where(measurement_cells.c.improvement_id == dropped.id)
+    )
+    session.expire_all()
+    versions = pd.Series({i.id: i.data_version for i in improvements})
+    _, stale = stored_cells(versions)
+    assert stale == sorted([bumped.id, dropped.id])
+
+    fast = compute_estimates([bumped.id, dropped.id], per_improvement=False)
+    for improvement in (bumped, dropped):
+        if improvement.id not in fast.per_improvement_ids:
+            assert_same_document(
+                fast.documents[improvement.id], estimate_document(improvement), "stale"
+            )
+    recompute_all([bumped.id, dropped.id])
+    for improvement in (bumped, dropped):
+        assert_cells_current(session, improvement)
+
+
+def test_a_failed_refresh_keeps_the_write_and_the_cells_are_then_stale(
+    session, member, running, monkeypatch
+):
+    improvement = running("Cells failing")
+    service.record_form_row(member, improvement, {"phase": "before", "value": "1"})
+    before = stored_row(session, improvement.id)
+
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cells_service, "cells_from_rows", broken)
+    monkeypatch.setattr(cells_service, "cells_from_frame", broken)
+    service.record_form_row(member, improvement, {"phase": "after", "value": "2"})
+    monkeypatch.undo()
+    assert stored_row(session, improvement.id)[0] == before[0] != improvement.data_version
+    assert stored_cells(pd.Series({improvement.id: improvement.data_version}))[1] == [
+        improvement.id
+    ]
+
+
+def test_refresh_all_rebuilds_the_table_from_the_rows(session):
+    session.execute(measurement_cells.delete())
+    count = refresh_all_cells()
+    improvements = session.scalars(select(Improvement)).all()
+    assert count == len(improvements)
+    for improvement in improvements:
+        assert_cells_current(session, improvement)
+
+
+def test_deleting_an_improvement_deletes_its_cells(session, member, running):
+    draft = workflow.create_improvement(member, member.team, plan(title="Cells draft"))
+    session.flush()
+    cells_service.refresh_cells([draft.id])
+    assert stored_row(session, draft.id) is not None
+    workflow.delete_draft(member, draft)
+    session.flush()
+    assert stored_row(session, draft.id) is None
