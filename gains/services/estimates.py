@@ -182,12 +182,13 @@ def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
     return estimate
 
 
-# Past this many active rows, on PostgreSQL, an improvement's estimate is computed from
-# database aggregates (`services.recompute`) instead of from its rows in memory: the same
-# document (to 1e-9, tested), without a DataFrame and a model fit over a million rows, which a
-# bulk import would otherwise pay in time and memory inside its transaction. SQLite has no
-# variance or percentile aggregates, so there the aggregates path fetches the rows anyway and
-# saves nothing (measured in docs/BENCHMARKS.md): it keeps the per-improvement path.
+# Past this many active rows an improvement's estimate is computed from aggregates
+# (`services.recompute`) instead of from its rows in memory: the same document (to 1e-9,
+# tested), without a DataFrame and a model fit over a million rows, which a bulk import would
+# otherwise pay in time and memory inside its transaction. PostgreSQL aggregates in the
+# server; SQLite (no variance or percentile aggregates) fetches the four numbers per row it
+# needs straight into one float array, which at a million rows is half the time and memory
+# of the DataFrame path (docs/BENCHMARKS.md, "Import").
 AGGREGATE_PATH_ROWS = 100_000
 
 
@@ -202,8 +203,7 @@ def _active_row_count(improvement_id: int) -> int:
 
 
 def _large_or_small_document(improvement: Improvement) -> dict[str, Any] | NoEstimate:
-    database_aggregates = db.session.get_bind().dialect.name == "postgresql"
-    if not database_aggregates or _active_row_count(improvement.id) <= AGGREGATE_PATH_ROWS:
+    if _active_row_count(improvement.id) <= AGGREGATE_PATH_ROWS:
         return estimate_document(improvement)
     # Imported here: services.recompute builds on this module.
     from gains.services.recompute import compute_estimates
