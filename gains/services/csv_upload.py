@@ -6,6 +6,10 @@ file. We split and decode lines ourselves rather than wrap the stream in `io.Tex
 so that a byte that is not UTF-8 can be reported with its line and position, as a spreadsheet
 user sees them (the header is line 1).
 
+A chunk with no quotes and the header's number of separators on every line (a machine
+export) is split with `str.split` instead (`_plain_cells`); any other chunk, and the rest of
+the file, goes through `csv.reader`, so the rows, lines and messages are the reader's.
+
 Rows are checked `CHUNK_ROWS` at a time as columns by `measurement_rows.check_columns`, the
 same rules and messages as `parse_row` (form and API), vectorised so that a million rows take
 seconds. `MeasurementCsv` yields the clean chunks (the web upload keeps them as a list for its
