@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from matplotlib.ticker import FuncFormatter
-
 from gains.charts.svg import BLACK, BLUE, GREY, chart_style, new_figure, to_svg
 
 
@@ -72,6 +70,8 @@ def cumulative_savings_svg(
             label="Validated (solid), with 95% band",
         )
         axes.axhline(0, color=GREY, linewidth=0.8)
+        from matplotlib.ticker import FuncFormatter  # see charts/svg.py
+
         axes.yaxis.set_major_formatter(FuncFormatter(_pounds_label))
         axes.set_ylabel("Cumulative net saving")
         axes.legend(loc="upper left", frameon=False)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from matplotlib.lines import Line2D
 
 from gains.charts.svg import BLACK, BLUE, GREY, RED, chart_style, new_figure, to_svg
 from gains.stats.spc import XmrChart
@@ -82,6 +81,8 @@ def xmr_svg(
         if go_live_index is not None:
             axes.axvline(weeks[go_live_index], color=BLUE, linewidth=1.5)
         axes.set_ylabel(unit)
+        from matplotlib.lines import Line2D  # see charts/svg.py
+
         legend = [
             Line2D([], [], color=GREY, linestyle="-", label="Mean (before go-live)"),
             Line2D([], [], color=GREY, linestyle="--", label="Process limits"),

@@ -120,7 +120,9 @@ class Improvement(Base):
         back_populates="improvement", order_by="UploadBatch.created_at"
     )
     measurements: Mapped[list[Measurement]] = relationship(
-        back_populates="improvement", viewonly=True
+        back_populates="improvement",
+        viewonly=True,
+        primaryjoin="Improvement.id == foreign(Measurement.improvement_id)",
     )
     estimates: Mapped[list[Estimate]] = relationship(back_populates="improvement")
     reviews: Mapped[list[Review]] = relationship(

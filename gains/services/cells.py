@@ -28,6 +28,7 @@ rows and numpy computes them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -355,8 +356,7 @@ def _cells_by_numpy(ids: pd.Index) -> pd.DataFrame:
         ),
         ids,
     )
-    rows = np.array(raw_rows(stmt), dtype=float).reshape(-1, 4)
-    return _cells_from_arrays(*rows.T)
+    return _cells_from_arrays(*float_rows(stmt, 4).T)
 
 
 def _cells_from_arrays(
@@ -549,6 +549,17 @@ def raw_rows(stmt) -> list[tuple]:
         return result.cursor.fetchall()
     finally:
         result.close()
+
+
+def float_rows(stmt, width: int) -> np.ndarray:
+    """The statement's rows as one float array (rows × width), filled straight from the
+    driver's cursor: a million rows as a list of tuples would hold about 100 MB at once."""
+    result = db.session.connection().execute(stmt)
+    try:
+        values = np.fromiter(itertools.chain.from_iterable(result.cursor), dtype=float)
+    finally:
+        result.close()
+    return values.reshape(-1, width)
 
 
 def _value(label) -> str:

@@ -6,6 +6,10 @@ file. We split and decode lines ourselves rather than wrap the stream in `io.Tex
 so that a byte that is not UTF-8 can be reported with its line and position, as a spreadsheet
 user sees them (the header is line 1).
 
+A chunk with no quotes and the header's number of separators on every line (a machine
+export) is split with `str.split` instead (`_plain_cells`); any other chunk, and the rest of
+the file, goes through `csv.reader`, so the rows, lines and messages are the reader's.
+
 Rows are checked `CHUNK_ROWS` at a time as columns by `measurement_rows.check_columns`, the
 same rules and messages as `parse_row` (form and API), vectorised so that a million rows take
 seconds. `MeasurementCsv` yields the clean chunks (the web upload keeps them as a list for its
@@ -359,8 +363,27 @@ class MeasurementCsv:
             return
         self.columns = {name: heading for name, (_, heading) in columns.items()}
         width = len(headings)
+        lines_before = 0  # physical lines read before `reader` began
+        if reader.line_num == 1:  # a one-line header: try the plain path
+            next_line = 2
+            while True:
+                block = list(itertools.islice(lines, self.chunk_rows))
+                if not block:
+                    return
+                cells = _plain_cells(block, self.delimiter, width)
+                if cells is None:
+                    # From here on the CSV reader decides, from this chunk's first line.
+                    reader = csv.reader(
+                        itertools.chain(block, lines), delimiter=self.delimiter, strict=True
+                    )
+                    lines_before = next_line - 1
+                    break
+                line_numbers = np.arange(next_line, next_line + len(block))
+                next_line += len(block)
+                batch = _RecordBatch(width, cells, line_numbers, [], next_line)
+                yield from self._flush(batch, columns, unnamed)
         while True:
-            first_line = reader.line_num + 1
+            first_line = lines_before + reader.line_num + 1
             records: list[list[str]] = []
             try:
                 # C speed: no Python code runs per row here (see `_RecordBatch.of`).
@@ -372,14 +395,14 @@ class MeasurementCsv:
                 raise _Unreadable(RowError(failing_line, "", _csv_problem(error))) from None
             if not records:
                 return
-            batch = _RecordBatch.of(records, first_line, reader.line_num, width)
+            batch = _RecordBatch.of(records, first_line, lines_before + reader.line_num, width)
             yield from self._flush(batch, columns, unnamed)
 
     def _flush(self, batch: _RecordBatch, columns, unnamed: set[int]) -> Iterator[CsvChunk]:
         """Check the rows collected so far; yield them if the file is still clean."""
         if not len(batch.lines) and not batch.broken:
             return
-        cells = np.array(batch.records, dtype=object).reshape(len(batch.records), batch.width)
+        cells = batch.cells
         # Blank rows (nothing but separators and spaces) are skipped. Look column by column,
         # only at the rows still blank: the first required column settles nearly every row.
         blank = np.ones(len(cells), dtype=bool)
@@ -434,7 +457,7 @@ class _RecordBatch:
     """Records as `csv.reader` gave them, with their lines, ready to check as columns."""
 
     width: int
-    records: list[list[str]]  # the ones with the header's number of fields
+    cells: np.ndarray  # rows × width: the records with the header's number of fields
     lines: np.ndarray  # the physical line each of those starts on
     broken: list[tuple[int, str]]  # (line, problem) for a wrong number of fields
     next_line: int  # the line after the last record
@@ -460,7 +483,7 @@ class _RecordBatch:
         lengths = np.fromiter(map(len, records), dtype=np.int64, count=count)
         wrong = np.flatnonzero(lengths != width)
         if not len(wrong):
-            return cls(width, records, starts, [], next_line)
+            return cls(width, _as_cells(records, width), starts, [], next_line)
         broken = []
         for position in wrong:
             record = records[position]
@@ -469,7 +492,43 @@ class _RecordBatch:
                 message = f"Too {fewer} fields: expected {width}, found {len(record)}"
                 broken.append((int(starts[position]), message))
         right = np.flatnonzero(lengths == width)
-        return cls(width, [records[p] for p in right], starts[right], broken, next_line)
+        kept = [records[p] for p in right]
+        return cls(width, _as_cells(kept, width), starts[right], broken, next_line)
+
+
+def _as_cells(records: list[list[str]], width: int) -> np.ndarray:
+    return np.array(records, dtype=object).reshape(len(records), width)
+
+
+def _plain_cells(lines: list[str], delimiter: str, width: int) -> np.ndarray | None:
+    """The lines' cells (rows × width) when `csv.reader` could only split them at the
+    separator, or None when it must read them (then it does, with its messages).
+
+    That is: no quote, no carriage return but in a CRLF line end, every line with exactly
+    the header's number of separators (so no blank or short line, no stray field), and no
+    line longer than the reader's field limit. A machine-written export is all plain; we
+    split it with `str.split` at C speed, without the reader's Python list per row.
+    """
+    text = "".join(lines)
+    if '"' in text:
+        return None
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")
+    if not text.endswith("\n"):
+        text += "\n"  # the file's last line
+    # Bytes, so vectorised: the separators and the newline are ASCII, and no byte of a
+    # multi-byte UTF-8 character is ASCII.
+    codes = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(codes == ord("\n"))
+    separators = np.cumsum(codes == ord(delimiter))[ends]
+    if (np.diff(separators, prepend=0) != width - 1).any():
+        return None
+    if np.diff(ends, prepend=-1).max() > csv.field_size_limit():
+        return None
+    cells = text[:-1].replace("\n", delimiter).split(delimiter)
+    return np.array(cells, dtype=object).reshape(len(lines), width)
 
 
 def _filled(cells: np.ndarray) -> np.ndarray:

@@ -186,12 +186,13 @@ def current_estimate(
     return estimate
 
 
-# Past this many active rows, on PostgreSQL, an improvement's estimate is computed from
-# database aggregates (`services.recompute`) instead of from its rows in memory: the same
-# document (to 1e-9, tested), without a DataFrame and a model fit over a million rows, which a
-# bulk import would otherwise pay in time and memory inside its transaction. SQLite has no
-# variance or percentile aggregates, so there the aggregates path fetches the rows anyway and
-# saves nothing (measured in docs/BENCHMARKS.md): it keeps the per-improvement path.
+# Past this many active rows an improvement's estimate is computed from aggregates
+# (`services.recompute`) instead of from its rows in memory: the same document (to 1e-9,
+# tested), without a DataFrame and a model fit over a million rows, which a bulk import would
+# otherwise pay in time and memory inside its transaction. PostgreSQL aggregates in the
+# server; SQLite (no variance or percentile aggregates) fetches the four numbers per row it
+# needs straight into one float array, which at a million rows is half the time and memory
+# of the DataFrame path (docs/BENCHMARKS.md, "Import").
 AGGREGATE_PATH_ROWS = 100_000
 
 
@@ -206,8 +207,7 @@ def _active_row_count(improvement_id: int) -> int:
 
 
 def _from_aggregates(improvement: Improvement) -> bool:
-    database_aggregates = db.session.get_bind().dialect.name == "postgresql"
-    return database_aggregates and _active_row_count(improvement.id) > AGGREGATE_PATH_ROWS
+    return _active_row_count(improvement.id) > AGGREGATE_PATH_ROWS
 
 
 def _large_or_small_document(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS
 
 from gains.stats.assemble import CoreEstimate, StatsInputError, finish_estimate, sample_warnings
 from gains.stats.effect_sizes import standardised_did
@@ -101,6 +100,9 @@ def _choose_rows_and_covariance(frame: pd.DataFrame, cov: str):
 
 
 def _fit(frame: pd.DataFrame, cov_type: str):
+    # statsmodels is imported when a model is fitted (see gains/stats/__init__.py).
+    from statsmodels.regression.linear_model import OLS
+
     model = OLS(frame["value"].to_numpy(dtype=float), design_matrix(frame))
     if cov_type == "cluster":
         groups = pd.factorize(frame["unit"])[0]

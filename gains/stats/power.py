@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scipy import optimize
-from statsmodels.stats.power import TTestIndPower
 
 from gains.stats.assemble import StatsInputError
 
@@ -82,6 +81,8 @@ def _root(shortfall, lower: float) -> float:
 
 
 def _power(effect_size: float, n_per_group: float, alpha: float) -> float:
+    from statsmodels.stats.power import TTestIndPower  # when used (see gains/stats/__init__.py)
+
     return float(
         TTestIndPower().power(
             effect_size=effect_size, nobs1=n_per_group, alpha=alpha, alternative="two-sided"

@@ -18,8 +18,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS
-from statsmodels.stats.sandwich_covariance import cov_hac
 
 from gains.stats.assemble import CoreEstimate, StatsInputError, finish_estimate
 from gains.stats.inference import DEFAULT_LEVEL, t_inference
@@ -121,6 +119,10 @@ def interrupted_time_series(
 
 def fit_segmented_regression(weekly: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
     """OLS coefficients (b0..b3), their Stata-``newey`` HAC covariance and the lag used."""
+    # Imported when fitted, not when the app starts (see gains/stats/__init__.py).
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.stats.sandwich_covariance import cov_hac
+
     design = weekly[["t", "after", "t_since_golive"]].to_numpy(dtype=float)
     exog = np.column_stack([np.ones(len(weekly)), design])
     fit = OLS(weekly["value"].to_numpy(dtype=float), exog).fit()

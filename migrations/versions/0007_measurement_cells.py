@@ -1,7 +1,7 @@
 """Per-improvement cell summaries of the active measurements, kept on write for recompute-all
 
 Revision ID: 0007_measurement_cells
-Revises: 0005_cli_import
+Revises: 0006_import_speed
 Create Date: 2026-11-28 10:40:00
 
 The table starts empty. Fill it for existing data with `gains estimates refresh-cells`
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0007_measurement_cells"
-down_revision = "0005_cli_import"
+down_revision = "0006_import_speed"
 branch_labels = None
 depends_on = None
 

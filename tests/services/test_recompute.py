@@ -253,11 +253,9 @@ def test_recompute_all_stores_what_refresh_would_and_replaces_the_current_versio
 
 
 def test_large_improvements_refresh_from_aggregates_with_the_same_document(session, monkeypatch):
-    """Past AGGREGATE_PATH_ROWS the write path's refresh uses the aggregates (on PostgreSQL):
-    the same result."""
+    """Past AGGREGATE_PATH_ROWS the write path's refresh uses the aggregates (on both
+    backends): the same result."""
     import gains.services.estimates as estimates
-
-    on_postgresql = session.get_bind().dialect.name == "postgresql"
 
     improvements = session.scalars(
         select(Improvement).where(Improvement.data_version > 0).order_by(Improvement.id)
@@ -280,8 +278,7 @@ def test_large_improvements_refresh_from_aggregates_with_the_same_document(sessi
             assert isinstance(fast, NoEstimate) and fast.reason == expected.reason
         else:
             assert_same_document(fast.result, expected, where=f"improvement {improvement.id}")
-    # SQLite has no variance aggregates: it keeps the per-improvement path.
-    assert len(calls) == (len(improvements) if on_postgresql else 0)
+    assert len(calls) == len(improvements)
 
 
 def test_the_bulk_write_stores_every_document_as_computed(session):

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from gains.models import Decision, Estimate, Review
 
-MIGRATION = Path(__file__).parents[2] / "migrations/versions/0009_saving_columns.py"
+MIGRATION = Path(__file__).parents[2] / "migrations/versions/0008_saving_columns.py"
 
 
 def assert_columns_match_documents(session):

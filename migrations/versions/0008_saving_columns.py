@@ -2,8 +2,8 @@
 and standardised effect on reviews (dashboards read them for thousands of rows; reading
 them out of JSON documents took most of a Treasury page's time)
 
-Revision ID: 0009_saving_columns
-Revises: 0005_cli_import
+Revision ID: 0008_saving_columns
+Revises: 0007_measurement_cells
 Create Date: 2026-11-28 11:00:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0009_saving_columns"
-down_revision = "0005_cli_import"
+revision = "0008_saving_columns"
+down_revision = "0007_measurement_cells"
 branch_labels = None
 depends_on = None
 
