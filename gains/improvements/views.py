@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from gains.access import can_write, get_scoped_or_404, scoped
 from gains.dashboards.views import SVG_POLICY
@@ -55,7 +56,10 @@ def _filter_form() -> FilterForm:
         scoped(select(Department), current_user).order_by(Department.name)
     )
     teams = db.session.scalars(
-        scoped(select(Team), current_user).join(Department).order_by(Department.code, Team.name)
+        scoped(select(Team), current_user)
+        .join(Department)
+        .options(contains_eager(Team.department))  # each choice names its department
+        .order_by(Department.code, Team.name)
     )
     form.department.choices = [("", "Any department")] + [(str(d.id), d.name) for d in departments]
     form.team.choices = [("", "Any team")] + [
@@ -87,7 +91,11 @@ def index():
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     sort = form.sort.data if form.sort.data in SORTS else "updated"
     improvements = db.session.scalars(
-        order_register(stmt, sort).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        order_register(stmt, sort)
+        # Every row shows its team and department: joined here, not one query per row.
+        .options(joinedload(Improvement.team), joinedload(Improvement.department))
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_page_or_fragment(
