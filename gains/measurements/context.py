@@ -19,7 +19,7 @@ from gains.models import AuditEvent, BatchStatus, Improvement, Measurement, Uplo
 from gains.models.base import utcnow
 from gains.services.improvements import may_change
 from gains.services.measurements import OPEN_FOR_DATA
-from gains.services.summaries import CellSummary, cell_summaries
+from gains.services.summaries import SAME_IMPROVEMENT, CellSummary, cell_summaries
 
 PAGE_SIZE = 25
 PREVIEW_ROWS = 10
@@ -47,7 +47,7 @@ def may_change_measurements(user: Any, improvement: Improvement) -> bool:
 def _active_rows(improvement: Improvement, user: Any):
     return (
         scoped(select(Measurement), user)
-        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .join(UploadBatch, (UploadBatch.id == Measurement.batch_id) & SAME_IMPROVEMENT)
         .where(
             Measurement.improvement_id == improvement.id,
             UploadBatch.status == BatchStatus.ACTIVE,

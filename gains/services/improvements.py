@@ -33,6 +33,7 @@ from gains.models import (
 )
 from gains.models.base import utcnow
 from gains.services.audit import record_event, snapshot
+from gains.services.summaries import SAME_IMPROVEMENT
 
 
 class WorkflowError(ValueError):
@@ -273,7 +274,7 @@ def delete_draft(actor: Any, improvement: Improvement) -> None:
 def _active_rows(improvement_id: int):
     return (
         select(Measurement)
-        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .join(UploadBatch, (UploadBatch.id == Measurement.batch_id) & SAME_IMPROVEMENT)
         .where(
             Measurement.improvement_id == improvement_id, UploadBatch.status == BatchStatus.ACTIVE
         )
