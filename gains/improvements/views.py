@@ -47,6 +47,9 @@ from gains.services.summaries import measurement_counts
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 
 PAGE_SIZE = 25
+# The page names the improvement's department and team: joined, not two more queries (the
+# team's composite key misses the identity map, so it would always be a query).
+SHOWN_WITH_IMPROVEMENT = (joinedload(Improvement.team), joinedload(Improvement.department))
 FILTER_ENUMS = {"kind": ImprovementKind, "pillar": Pillar, "status": Status, "design": Design}
 
 
@@ -152,7 +155,9 @@ def new():
 
 @blueprint.route("/<int:improvement_id>")
 def view(improvement_id: int):
-    improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    improvement = get_scoped_or_404(
+        Improvement, improvement_id, current_user, options=SHOWN_WITH_IMPROVEMENT
+    )
     view_model = estimate_view(improvement)
     chart_cells, weekly = chart_data(improvement)
     page = render_template(

@@ -42,3 +42,14 @@ def test_the_list_loads_teams_and_departments_with_the_rows(app, signed_in, stat
     one_by_one = [s for s in statements if ONE_TEAM.search(s) or ONE_DEPARTMENT.search(s)]
     assert not one_by_one, f"{len(one_by_one)} single-row loads, e.g. {one_by_one[0][:200]}"
     assert len(statements) <= 8, statements
+
+
+def test_the_improvement_page_loads_its_team_and_department_with_it(app, signed_in, statements):
+    with app.app_context():
+        improvement_id = db.session.scalar(select(func.min(Improvement.id)))
+    client = signed_in("admin")
+    statements.clear()
+    response = client.get(f"/improvements/{improvement_id}")
+    assert response.status_code == 200
+    one_by_one = [s for s in statements if ONE_TEAM.search(s) or ONE_DEPARTMENT.search(s)]
+    assert not one_by_one, f"{len(one_by_one)} single-row loads, e.g. {one_by_one[0][:200]}"
