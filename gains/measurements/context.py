@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from gains.access import scoped
 from gains.extensions import db
@@ -67,6 +68,7 @@ def _batches(improvement: Improvement, user: Any) -> list[UploadBatch]:
             ),
         )
         .order_by(UploadBatch.created_at.desc(), UploadBatch.id.desc())
+        .options(joinedload(UploadBatch.created_by))  # each row says who added it
     )
     return list(db.session.scalars(stmt))
 
