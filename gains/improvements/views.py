@@ -160,19 +160,22 @@ def view(improvement_id: int):
     )
     view_model = estimate_view(improvement)
     chart_cells, weekly = chart_data(improvement)
+    section = measurements_section(improvement, current_user, request.args.get("page", 1, type=int))
+    # The section's cells count the active rows by phase and group: no second count.
+    counts = {(c.phase, c.group): c.n for c in section["measurements_section"].cells}
     page = render_template(
         "improvements/view.html",
         improvement=improvement,
         estimate=view_model,
         may_change=can_write(current_user, improvement),
         locked=locked_fields(improvement),
-        problems=workflow.submission_problems(improvement)
+        problems=workflow.submission_problems(improvement, counts)
         if improvement.status in workflow.ALLOWED_FROM["submit"]
         else [],
         withdraw_form=WithdrawForm(),
         chart_cells=chart_cells,
         weekly=weekly,
-        **measurements_section(improvement, current_user, request.args.get("page", 1, type=int)),
+        **section,
     )
     # Keeps a newly computed estimate in the cache. After rendering: a commit expires every
     # loaded object, and the template would reload them one query at a time.
