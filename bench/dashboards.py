@@ -14,7 +14,7 @@ cookie, send a fixed number of requests to each page in turn:
 Every response must be 200. Reported per page and overall: p50/p95/p99 latency and
 throughput (requests per second of wall time while that page was loaded).
 
-`python -m bench.dashboards [--quick] [--requests 200] [--clients 8]`
+`python -m bench.dashboards [--quick] [--requests 200] [--clients 8] [--pages list,improvement]`
 """
 
 from __future__ import annotations
@@ -226,10 +226,21 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     }
 
 
-def measure(url: str, sizes, requests: int, clients: int) -> dict:
+# Short names for --pages, so one page can be measured without the others' minutes.
+PAGE_NAMES = {
+    "department": "department dashboard",
+    "treasury": "treasury dashboard",
+    "list": "improvement list (filtered)",
+    "improvement": "improvement page",
+}
+
+
+def measure(url: str, sizes, requests: int, clients: int, only: list[str] | None = None) -> dict:
     built = build_database(url, sizes, estimates="all")
     log(f"{built.backend}: built {sizes.label()} in {sum(built.seconds.values()):.1f} s")
     plan = pages(url)
+    if only:
+        plan = {name: plan[name] for name in plan if name in only}
     server = Gunicorn(url)
     try:
         cookies = {role: sign_in(server.port, LOGINS[role]) for role in ("manager", "treasury")}
@@ -251,13 +262,22 @@ def main() -> None:
     parse = parser(__doc__.splitlines()[0])
     parse.add_argument("--requests", type=int, help="requests per page (default 96; quick 24)")
     parse.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parse.add_argument(
+        "--pages",
+        help=f"comma-separated pages to load (default all): {', '.join(PAGE_NAMES)}",
+    )
     parse.set_defaults(backends="postgresql")
     args = parse.parse_args()
     sizes = sizes_from(args)
     requests = args.requests or (24 if args.quick else 96)
     backend = backends_from(args)[0]
+    chosen = [name.strip() for name in (args.pages or "").split(",") if name.strip()]
+    unknown = set(chosen) - set(PAGE_NAMES)
+    if unknown:
+        raise SystemExit(f"unknown page(s): {', '.join(sorted(unknown))}")
+    only = [PAGE_NAMES[name] for name in chosen] or None
     with database_urls([backend], "bench_dashboards") as urls:
-        result = measure(urls[backend], sizes, requests, args.clients)
+        result = measure(urls[backend], sizes, requests, args.clients, only)
     rows = [
         [name, r["requests"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["max_ms"], r["rps"]]
         for name, r in [*result["pages"].items(), ("overall", result["overall"])]
