@@ -18,7 +18,8 @@ which later requests read from the figures cache until the data change: the cost
 pays after every write). ``--no-figures-cache`` runs the server with
 ``GAINS_FIGURES_CACHE=off``, so every dashboard request computes its figures.
 
-`python -m bench.dashboards [--quick] [--requests 200] [--clients 8] [--no-figures-cache]`
+`python -m bench.dashboards [--quick] [--requests 200] [--clients 8] [--pages list,improvement]
+[--no-figures-cache]`
 """
 
 from __future__ import annotations
@@ -231,10 +232,28 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     }
 
 
-def measure(url: str, sizes, requests: int, clients: int, figures_cache: bool = True) -> dict:
+# Short names for --pages, so one page can be measured without the others' minutes.
+PAGE_NAMES = {
+    "department": "department dashboard",
+    "treasury": "treasury dashboard",
+    "list": "improvement list (filtered)",
+    "improvement": "improvement page",
+}
+
+
+def measure(
+    url: str,
+    sizes,
+    requests: int,
+    clients: int,
+    only: list[str] | None = None,
+    figures_cache: bool = True,
+) -> dict:
     built = build_database(url, sizes, estimates="all")
     log(f"{built.backend}: built {sizes.label()} in {sum(built.seconds.values()):.1f} s")
     plan = pages(url)
+    if only:
+        plan = {name: plan[name] for name in plan if name in only}
     server = Gunicorn(url, figures_cache)
     try:
         cookies = {role: sign_in(server.port, LOGINS[role]) for role in ("manager", "treasury")}
@@ -259,6 +278,10 @@ def main() -> None:
     parse.add_argument("--requests", type=int, help="requests per page (default 96; quick 24)")
     parse.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parse.add_argument(
+        "--pages",
+        help=f"comma-separated pages to load (default all): {', '.join(PAGE_NAMES)}",
+    )
+    parse.add_argument(
         "--no-figures-cache",
         action="store_true",
         help="serve with GAINS_FIGURES_CACHE=off: every dashboard request computes",
@@ -268,8 +291,15 @@ def main() -> None:
     sizes = sizes_from(args)
     requests = args.requests or (24 if args.quick else 96)
     backend = backends_from(args)[0]
+    chosen = [name.strip() for name in (args.pages or "").split(",") if name.strip()]
+    unknown = set(chosen) - set(PAGE_NAMES)
+    if unknown:
+        raise SystemExit(f"unknown page(s): {', '.join(sorted(unknown))}")
+    only = [PAGE_NAMES[name] for name in chosen] or None
     with database_urls([backend], "bench_dashboards") as urls:
-        result = measure(urls[backend], sizes, requests, args.clients, not args.no_figures_cache)
+        result = measure(
+            urls[backend], sizes, requests, args.clients, only, not args.no_figures_cache
+        )
     rows = [
         [
             name,

@@ -98,14 +98,17 @@ def scoped(stmt: Select, user: Any, *, write: bool = False) -> Select:
     return stmt.where(department_column == user.department_id)
 
 
-def get_scoped_or_404(model: type[ModelT], record_id: int, user: Any, *, write: bool = False):
+def get_scoped_or_404(
+    model: type[ModelT], record_id: int, user: Any, *, write: bool = False, options: tuple = ()
+):
     """Load one record the user may see, or answer 404 (never reveal that it exists).
 
     A record the user may read but not change answers 403 on a write, because pretending
-    it is missing would confuse someone who is looking at it.
+    it is missing would confuse someone who is looking at it. `options` are loader options
+    for the record itself (what the page will show of it).
     """
     stmt = select(model).where(model.id == record_id)  # type: ignore[attr-defined]
-    record = db.session.scalars(scoped(stmt, user)).first()
+    record = db.session.scalars(scoped(stmt, user).options(*options)).first()
     if record is None:
         abort(404)
     if write and db.session.scalars(scoped(stmt, user, write=True)).first() is None:

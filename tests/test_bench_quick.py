@@ -66,3 +66,11 @@ def test_import_benchmark_measures_or_says_why_not():
     assert figures["bench"] == "import"
     for key in ("seconds", "rows_per_s", "peak_rss_mb", "pandas_seconds"):
         assert figures[key] > 0, key
+
+
+def test_dashboard_load_benchmark_measures_only_the_pages_asked_for():
+    result, figures = run_bench("dashboards", *TINY, "--requests", "4", "--pages", "list")
+    assert figures is not None, result.stderr[-3000:]
+    assert list(figures["pages"]) == ["improvement list (filtered)"]
+    result, figures = run_bench("dashboards", *TINY, "--pages", "lists")
+    assert result.returncode != 0 and "unknown page(s): lists" in result.stderr

@@ -9,6 +9,7 @@ from typing import TypeVar
 from flask import Flask, abort, g, request
 from flask_login import LoginManager, current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from gains.api import problems
 from gains.extensions import db
@@ -44,7 +45,10 @@ def load_user(user_id: str) -> User | None:
     raw_id, _, raw_version = user_id.partition(":")
     if not raw_id.isdigit() or not raw_version.isdigit():
         return None
-    user = db.session.scalars(select(User).where(User.id == int(raw_id))).first()
+    # With the team: every scoped query asks for the user's department through it.
+    user = db.session.scalars(
+        select(User).where(User.id == int(raw_id)).options(joinedload(User.team))
+    ).first()
     # A deactivated account's sessions end at once, even if its version was not bumped.
     if user is None or not user.active or user.session_version != int(raw_version):
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from gains.access import can_write, get_scoped_or_404, scoped
 from gains.dashboards.views import SVG_POLICY
@@ -46,6 +47,9 @@ from gains.services.summaries import measurement_counts
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 
 PAGE_SIZE = 25
+# The page names the improvement's department and team: joined, not two more queries (the
+# team's composite key misses the identity map, so it would always be a query).
+SHOWN_WITH_IMPROVEMENT = (joinedload(Improvement.team), joinedload(Improvement.department))
 FILTER_ENUMS = {"kind": ImprovementKind, "pillar": Pillar, "status": Status, "design": Design}
 
 
@@ -55,7 +59,10 @@ def _filter_form() -> FilterForm:
         scoped(select(Department), current_user).order_by(Department.name)
     )
     teams = db.session.scalars(
-        scoped(select(Team), current_user).join(Department).order_by(Department.code, Team.name)
+        scoped(select(Team), current_user)
+        .join(Department)
+        .options(contains_eager(Team.department))  # each choice names its department
+        .order_by(Department.code, Team.name)
     )
     form.department.choices = [("", "Any department")] + [(str(d.id), d.name) for d in departments]
     form.team.choices = [("", "Any team")] + [
@@ -87,7 +94,11 @@ def index():
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     sort = form.sort.data if form.sort.data in SORTS else "updated"
     improvements = db.session.scalars(
-        order_register(stmt, sort).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        order_register(stmt, sort)
+        # Every row shows its team and department: joined here, not one query per row.
+        .options(joinedload(Improvement.team), joinedload(Improvement.department))
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_page_or_fragment(
@@ -144,22 +155,27 @@ def new():
 
 @blueprint.route("/<int:improvement_id>")
 def view(improvement_id: int):
-    improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    improvement = get_scoped_or_404(
+        Improvement, improvement_id, current_user, options=SHOWN_WITH_IMPROVEMENT
+    )
     view_model = estimate_view(improvement)
     chart_cells, weekly = chart_data(improvement)
+    section = measurements_section(improvement, current_user, request.args.get("page", 1, type=int))
+    # The section's cells count the active rows by phase and group: no second count.
+    counts = {(c.phase, c.group): c.n for c in section["measurements_section"].cells}
     page = render_template(
         "improvements/view.html",
         improvement=improvement,
         estimate=view_model,
         may_change=can_write(current_user, improvement),
         locked=locked_fields(improvement),
-        problems=workflow.submission_problems(improvement)
+        problems=workflow.submission_problems(improvement, counts)
         if improvement.status in workflow.ALLOWED_FROM["submit"]
         else [],
         withdraw_form=WithdrawForm(),
         chart_cells=chart_cells,
         weekly=weekly,
-        **measurements_section(improvement, current_user, request.args.get("page", 1, type=int)),
+        **section,
     )
     # Keeps a newly computed estimate in the cache. After rendering: a commit expires every
     # loaded object, and the template would reload them one query at a time.

@@ -101,7 +101,9 @@ class NoEstimate:
 # per-row objects; the query stays the one the model describes.
 FRAME_SQL = (
     "SELECT m.phase, m.study_group, m.unit_ref, m.observed_on, m.value "
-    "FROM measurements m JOIN upload_batches b ON b.id = m.batch_id "
+    # The second join condition (true by construction) lets PostgreSQL use the batches' index.
+    "FROM measurements m JOIN upload_batches b "
+    "ON b.id = m.batch_id AND b.improvement_id = m.improvement_id "
     "WHERE m.improvement_id = {param} AND b.status = 'active' ORDER BY m.id"
 )
 

@@ -33,6 +33,7 @@ from gains.models import (
 )
 from gains.models.base import utcnow
 from gains.services.audit import record_event, snapshot
+from gains.services.summaries import SAME_IMPROVEMENT
 
 
 class WorkflowError(ValueError):
@@ -213,8 +214,14 @@ def start(actor: Any, improvement: Improvement) -> Improvement:
     return _transition(actor, improvement, "start", Status.RUNNING)
 
 
-def submission_problems(improvement: Improvement) -> list[str]:
-    """What stops this improvement being submitted for review, in plain words."""
+def submission_problems(
+    improvement: Improvement, counts: dict[tuple[Phase, StudyGroup], int] | None = None
+) -> list[str]:
+    """What stops this improvement being submitted for review, in plain words.
+
+    `counts`: active rows per (phase, group), when the caller has them already (the
+    improvement page's cell summaries); counted here otherwise.
+    """
     problems = []
     if improvement.go_live_on is None:
         problems.append("Enter the go-live date")
@@ -222,7 +229,8 @@ def submission_problems(improvement: Improvement) -> list[str]:
         problems.append("Enter the annual volume")
     if improvement.value_per_unit_gbp is None:
         problems.append("Enter the value in £ of one unit of the metric")
-    counts = _active_counts(improvement.id)
+    if counts is None:
+        counts = _active_counts(improvement.id)
     if not counts.get((Phase.AFTER, StudyGroup.TREATMENT)):
         problems.append("Add measurements from after the change")
     if improvement.design is not Design.CONTROL_GROUP and not counts.get(
@@ -273,7 +281,7 @@ def delete_draft(actor: Any, improvement: Improvement) -> None:
 def _active_rows(improvement_id: int):
     return (
         select(Measurement)
-        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        .join(UploadBatch, (UploadBatch.id == Measurement.batch_id) & SAME_IMPROVEMENT)
         .where(
             Measurement.improvement_id == improvement_id, UploadBatch.status == BatchStatus.ACTIVE
         )

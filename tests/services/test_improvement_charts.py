@@ -47,3 +47,92 @@ def test_weekly_xmr_limits_by_hand():
 def test_no_dates_no_xmr():
     rows = [("before", "treatment", None, None, 1), ("after", "treatment", None, None, 2)]
     assert weekly_xmr(frame(rows)) is None
+
+
+# The page's NumPy versions against the pandas code they replaced, on awkward data: values of
+# very different sizes (where the order and kind of summation shows in the last bits), weeks
+# split by a mid-week go-live, gaps, undated and control rows. Equal to the last bit.
+
+
+def pandas_cells(data):
+    from gains.models import Phase, StudyGroup
+    from gains.stats.inference import DEFAULT_LEVEL, critical_value
+
+    rows = []
+    for group in StudyGroup:
+        for phase in Phase:
+            values = data.loc[(data["group"] == group.value) & (data["phase"] == phase.value)]
+            values = values["value"]
+            if values.empty:
+                continue
+            mean = float(values.mean())
+            half = 0.0
+            if len(values) > 1:
+                half = (
+                    float(critical_value(DEFAULT_LEVEL, len(values) - 1))
+                    * float(values.std(ddof=1))
+                    / math.sqrt(len(values))
+                )
+            rows.append((len(values), values.tolist(), mean, mean - half, mean + half))
+    return rows
+
+
+def pandas_weekly(data):
+    from gains.stats.spc import MIN_BASELINE_POINTS, xmr_chart
+    from gains.stats.timeseries import weekly_means
+
+    treated = data[(data["group"] == "treatment") & data["date"].notna()]
+    if treated.empty:
+        return None
+    weekly = weekly_means(treated)
+    before = weekly["after"] == 0
+    if before.sum() < MIN_BASELINE_POINTS:
+        return None
+    after_rows = weekly.index[weekly["after"] == 1]
+    return (
+        [ts.date() for ts in weekly["week_start"]],
+        weekly["value"].astype(float).tolist(),
+        weekly["n"].astype(int).tolist(),
+        xmr_chart(weekly["value"], baseline=before),
+        int(after_rows[0]) if len(after_rows) else None,
+    )
+
+
+def awkward_frame(seed: int, n: int, date_unit: str):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2025-01-01") + int(rng.integers(0, 7))
+    day = np.sort(rng.integers(0, 120, n))
+    go_live = start + int(rng.integers(20, 100))
+    dates = (start + day).astype("datetime64[D]")
+    scale = 10.0 ** rng.integers(-3, 9, n)
+    data = pd.DataFrame(
+        {
+            "phase": np.where(dates >= go_live, "after", "before").astype(object),
+            "group": rng.choice(["treatment", "treatment", "control"], n).astype(object),
+            "unit": None,
+            "date": pd.Series(dates).astype(f"datetime64[{date_unit}]"),
+            "value": rng.normal(0, 1, n) * scale + rng.normal(0, 1, n) * 1e-7,
+        }
+    )
+    data.loc[rng.random(n) < 0.05, "date"] = pd.NaT
+    return data
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_page_numbers_equal_the_pandas_ones_to_the_last_bit(seed):
+    data = awkward_frame(seed, n=[3, 40, 400, 5000][seed % 4], date_unit=["s", "ns"][seed % 2])
+    cells = distribution_cells(data)
+    assert [(c.n, c.cell.values, c.cell.mean, c.cell.ci_low, c.cell.ci_high) for c in cells] == (
+        pandas_cells(data)
+    )
+    weekly = weekly_xmr(data)
+    expected = pandas_weekly(data)
+    if expected is None:
+        assert weekly is None
+    else:
+        assert weekly is not None
+        assert (weekly.weeks, weekly.values, weekly.counts, weekly.chart, weekly.go_live_index) == (
+            expected
+        )

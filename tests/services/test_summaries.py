@@ -88,3 +88,14 @@ def test_withdrawn_batches_do_not_count(session):
     after = measurement_counts([improvement.id])[improvement.id]
     removed = batch.row_count
     assert sum(before.values()) - sum(after.values()) == removed
+
+
+def test_submission_problems_from_the_cells_equal_their_own_count(session):
+    # The improvement page passes the cells' counts instead of counting the rows again.
+    improvements = session.scalars(select(Improvement)).all()
+    assert any(workflow.submission_problems(i) for i in improvements)
+    for improvement in improvements:
+        counts = {(c.phase, c.group): c.n for c in cell_summaries([improvement.id])}
+        assert workflow.submission_problems(improvement, counts) == (
+            workflow.submission_problems(improvement)
+        )

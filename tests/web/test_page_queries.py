@@ -1,0 +1,55 @@
+"""The improvement list and the improvement page load what they show in bulk.
+
+Every row of the list names its team and department; loaded lazily, that is one query per
+row (two per row on PostgreSQL, where the composite team key misses the identity map), and
+most of a list request's time on a real register.
+"""
+
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+
+from gains.extensions import db
+from gains.models import Improvement
+
+ONE_TEAM = re.compile(r"FROM teams\s+WHERE", re.IGNORECASE)
+ONE_DEPARTMENT = re.compile(r"FROM departments\s+WHERE departments\.id = ", re.IGNORECASE)
+
+
+@pytest.fixture
+def statements(app, db):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        connection = db.engine  # the test's connection (see conftest `db`)
+    event.listen(connection, "before_cursor_execute", record)
+    yield seen
+    event.remove(connection, "before_cursor_execute", record)
+
+
+def test_the_list_loads_teams_and_departments_with_the_rows(app, signed_in, statements):
+    with app.app_context():
+        teams = db.session.scalar(select(func.count(func.distinct(Improvement.team_id))))
+    assert teams > 1  # the demo register spans teams, so lazy loading would show
+    client = signed_in("treasury")
+    statements.clear()
+    response = client.get("/improvements/?sort=title")
+    assert response.status_code == 200
+    one_by_one = [s for s in statements if ONE_TEAM.search(s) or ONE_DEPARTMENT.search(s)]
+    assert not one_by_one, f"{len(one_by_one)} single-row loads, e.g. {one_by_one[0][:200]}"
+    assert len(statements) <= 8, statements
+
+
+def test_the_improvement_page_loads_its_team_and_department_with_it(app, signed_in, statements):
+    with app.app_context():
+        improvement_id = db.session.scalar(select(func.min(Improvement.id)))
+    client = signed_in("admin")
+    statements.clear()
+    response = client.get(f"/improvements/{improvement_id}")
+    assert response.status_code == 200
+    one_by_one = [s for s in statements if ONE_TEAM.search(s) or ONE_DEPARTMENT.search(s)]
+    assert not one_by_one, f"{len(one_by_one)} single-row loads, e.g. {one_by_one[0][:200]}"
