@@ -36,15 +36,16 @@ def figures_version() -> tuple:
 
     Every change to an improvement, its data, its reviews or the organisation writes an
     audit event in the same transaction (tests/services/test_audit_trail.py holds every
-    service to that), so the newest event's id moves with each of them; estimates and
-    reviews are added as well, for writers outside a request (`gains estimates
-    recompute-all`). Each is the largest key of an index: a few index pages, whatever the
-    size of the register.
+    service to that), so the newest event's id moves with each of them; the newest estimate
+    computation and review are added as well, for writers outside a request (`gains
+    estimates recompute-all` rewrites estimates, and SQLite may give a rewritten row an id
+    it has had before, so the time is the signal). Each is the largest key of an index: a
+    few index pages, whatever the size of the register.
     """
     return db.session.execute(
         select(
             select(func.max(AuditEvent.id)).scalar_subquery(),
-            select(func.max(Estimate.id)).scalar_subquery(),
+            select(func.max(Estimate.computed_at)).scalar_subquery(),
             select(func.max(Review.id)).scalar_subquery(),
             select(func.count(Department.id)).scalar_subquery(),
         )

@@ -36,6 +36,8 @@ class Estimate(Base):
     __table_args__ = (
         UniqueConstraint("improvement_id", "data_version"),
         CheckConstraint("p_value IS NULL OR (p_value >= 0 AND p_value <= 1)", name="p_in_0_1"),
+        # The newest computation is part of the dashboards' figures version (figures_cache).
+        Index("ix_estimates_computed_at", "computed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,7 @@
 """Savings figures as columns: the gain's interval on estimates, the approval's saving flags
 and standardised effect on reviews (dashboards read them for thousands of rows; reading
-them out of JSON documents took most of a Treasury page's time)
+them out of JSON documents took most of a Treasury page's time); estimates indexed by when
+they were computed (the newest is part of the dashboards' figures version)
 
 Revision ID: 0008_saving_columns
 Revises: 0007_measurement_cells
@@ -26,6 +27,7 @@ def upgrade():
     with op.batch_alter_table("estimates") as batch_op:
         batch_op.add_column(sa.Column("gain_ci_low", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("gain_ci_high", sa.Float(), nullable=True))
+        batch_op.create_index("ix_estimates_computed_at", ["computed_at"])
     with op.batch_alter_table("reviews") as batch_op:
         batch_op.add_column(sa.Column("saving_ci_excludes_zero", sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column("cashable", sa.Boolean(), nullable=True))
@@ -80,5 +82,6 @@ def downgrade():
         for column in REVIEW_COLUMNS:
             batch_op.drop_column(column)
     with op.batch_alter_table("estimates") as batch_op:
+        batch_op.drop_index("ix_estimates_computed_at")
         batch_op.drop_column("gain_ci_high")
         batch_op.drop_column("gain_ci_low")

@@ -139,3 +139,15 @@ def test_the_cache_keeps_the_most_recently_used_and_computes_a_key_once(monkeypa
     for thread in threads:
         thread.join(10)
     assert results == ["slow"] * 4 and calls.count("slow") == 1
+
+
+def test_recomputing_every_estimate_moves_the_figures_version(session):
+    """`gains estimates recompute-all` writes no audit event; its new estimates still move
+    the version (their ids may repeat on SQLite; their computation time does not)."""
+    from gains.figures_cache import figures_version
+    from gains.services.recompute import recompute_all
+
+    before = figures_version()
+    recompute_all()
+    session.flush()
+    assert figures_version() != before
