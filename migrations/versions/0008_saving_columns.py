@@ -1,7 +1,9 @@
-"""Savings figures as columns: the gain's interval on estimates, the approval's saving flags
-and standardised effect on reviews (dashboards read them for thousands of rows; reading
-them out of JSON documents took most of a Treasury page's time); estimates indexed by when
-they were computed (the newest is part of the dashboards' figures version)
+"""Savings figures as columns beside their documents; estimates indexed by computation time
+
+The gain's interval on estimates, the approval's saving flags and standardised effect on
+reviews: dashboards read them for thousands of rows, and reading them out of JSON documents
+took most of a Treasury page's time. The newest estimate's computation time is part of the
+dashboards' figures version.
 
 Revision ID: 0008_saving_columns
 Revises: 0007_measurement_cells
