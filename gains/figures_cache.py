@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Estimate, Review
+from gains.services.treasury import TreasuryDashboard, TreasuryFilters, treasury_dashboard
 
 T = TypeVar("T")
 # Dashboards × filter combinations in use at once. A Treasury entry is about 3 MB at 10,000
@@ -87,7 +89,15 @@ def init_app(app: Flask) -> None:
     app.extensions["gains_figures"] = FiguresCache()
 
 
-def known_lasting() -> dict | None:
+def treasury_figures(filters: TreasuryFilters, today: date) -> TreasuryDashboard:
+    """The Treasury figures for these filters today (the page, its files and the API),
+    computed once per figures version, did-it-last flags remembered between versions."""
+    return cached_figures(
+        ("treasury", filters, today), lambda: treasury_dashboard(filters, today, _known_lasting())
+    )
+
+
+def _known_lasting() -> dict | None:
     """The app's remembered did-it-last flags (None when the cache is off)."""
     if not current_app.config["GAINS_FIGURES_CACHE"]:
         return None

@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from gains.api.schemas import SavingsArgsSchema, SavingsSeriesSchema
 from gains.extensions import db
-from gains.figures_cache import cached_figures, known_lasting
+from gains.figures_cache import treasury_figures
 from gains.models import Department, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
-from gains.services.treasury import TreasuryFilters, treasury_dashboard
+from gains.services.treasury import TreasuryFilters
 
 blueprint = Blueprint("api_savings", __name__, description="Cumulative savings (Treasury)")
 
@@ -56,10 +56,7 @@ def cumulative_savings(
     filters = TreasuryFilters(
         department_ids=ids, pillar=pillar, kind=kind, start=_month(start), end=_month(end)
     )
-    today = utcnow().date()
-    dashboard = cached_figures(
-        ("treasury", filters, today), lambda: treasury_dashboard(filters, today, known_lasting())
-    )
+    dashboard = treasury_figures(filters, utcnow().date())
     return {
         "filters": _described(filters),
         "months": [

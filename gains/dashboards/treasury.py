@@ -14,10 +14,10 @@ from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_table
 from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
-from gains.figures_cache import cached_figures, known_lasting
+from gains.figures_cache import treasury_figures
 from gains.models import AuditEvent, Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
-from gains.services.treasury import TreasuryDashboard, TreasuryFilters, treasury_dashboard
+from gains.services.treasury import TreasuryFilters
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -54,19 +54,12 @@ def _month_choices(today: date) -> list[date]:
     return months
 
 
-def _dashboard(filters: TreasuryFilters, today: date) -> TreasuryDashboard:
-    """The figures for these filters today, computed once per data version (figures_cache)."""
-    return cached_figures(
-        ("treasury", filters, today), lambda: treasury_dashboard(filters, today, known_lasting())
-    )
-
-
 @blueprint.route("/treasury")
 @roles_required(Role.TREASURY, Role.ADMIN)
 def treasury():
     today = utcnow().date()
     filters = _filters()
-    dashboard = _dashboard(filters, today)
+    dashboard = treasury_figures(filters, today)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     return render_template(
         "dashboards/treasury.html",
@@ -96,7 +89,7 @@ def treasury_chart():
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        dashboard = _dashboard(_filters(), today)
+        dashboard = treasury_figures(_filters(), today)
         response = Response(_cumulative_svg(dashboard.months), mimetype="image/svg+xml")
     response.set_etag(etag)
     response.headers["Content-Security-Policy"] = SVG_POLICY
@@ -136,7 +129,7 @@ def treasury_export(table: str, file_format: str):
     if file_format not in ("csv", "xlsx"):
         abort(404)
     filters = _filters()
-    dashboard = _dashboard(filters, utcnow().date())
+    dashboard = treasury_figures(filters, utcnow().date())
     tables = treasury_tables(dashboard)
     if table not in tables:
         abort(404)

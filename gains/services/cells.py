@@ -451,24 +451,8 @@ def _unit_summaries(units: pd.DataFrame) -> dict[str, Any]:
 
 def _paired_aggregates(unit_rows: pd.DataFrame) -> pd.DataFrame:
     """Per improvement: the per-unit differences' aggregates and order statistics."""
-    columns = [
-        "n_units",
-        "mean_difference",
-        "variance_difference",
-        "mean_before",
-        "variance_before",
-        "covariance_difference_before",
-        "n_dropped",
-        "rows_before",
-        "rows_after",
-        "minimum",
-        "maximum",
-        "more_than_two_values",
-        "q1",
-        "q3",
-    ]
     if unit_rows.empty:
-        return pd.DataFrame(columns=columns, dtype=float)
+        return pd.DataFrame(columns=list(PAIRED_STATISTICS), dtype=float)
     wide = unit_rows.pivot(index=["improvement_id", "unit"], columns="phase")
     table = pd.DataFrame(
         {
@@ -504,7 +488,7 @@ def _paired_aggregates(unit_rows: pd.DataFrame) -> pd.DataFrame:
     result["n_units"] = result["n_units"].fillna(0.0)
     result["n_dropped"] = all_units - result["n_units"]
     if units.empty:  # units, but none seen in both phases
-        return result.assign(**{name: np.nan for name in columns if name not in result})
+        return result.assign(**{name: np.nan for name in PAIRED_STATISTICS if name not in result})
     # Quartiles of the differences within each improvement: sort once, then index.
     ordered = units.assign(improvement=improvement).sort_values(
         ["improvement", "difference"], kind="stable"

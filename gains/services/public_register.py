@@ -121,7 +121,7 @@ class PublicGain:
     saving_high_pence: int | None = None
     result: PlainResult | None = None
     saving_words: str = ""
-    # Kept for the headline's cumulative figures; not shown.
+    # Kept for the public chart's labels; not shown.
     improvement: Improvement | None = field(default=None, repr=False, compare=False)
 
 
@@ -280,13 +280,13 @@ class Headline:
 
 def _pillar_total(pillar, entries: list[PublicGain], today: date) -> PillarTotal:
     shown = [entry for entry in entries if entry.saving is not None]
-    live = [entry for entry in shown if entry.improvement.go_live_on is not None]
+    live = [entry for entry in shown if entry.go_live_on is not None]
     series = cumulative_by_month(
-        [entry.improvement.go_live_on for entry in live],
-        [entry.improvement.ended_on for entry in live],
+        [entry.go_live_on for entry in live],
+        [entry.ended_on for entry in live],
         [entry.saving.annual_saving_pence for entry in live],
         [entry.saving.se_pence for entry in live],
-        [entry.improvement.implementation_cost_pence for entry in live],
+        [entry.implementation_cost_pence for entry in live],
         today,
     )
     # The figure at the latest month: where each improvement's cumulative saving stands now.

@@ -59,6 +59,7 @@ from gains.services.estimates import (
 )
 from gains.stats.assemble import direction_sign
 from gains.stats.sufficient import (
+    PAIRED_AGGREGATE_COLUMNS,
     CellAggregates,
     EstimateArrays,
     did_from_cells,
@@ -332,7 +333,7 @@ def _method_arrays(method, plans, cells, units, common):
         }
     paired = units["paired"].loc[plans.index]
     arrays = paired_from_differences(
-        *(paired[column].to_numpy() for column in _PAIRED_INPUTS), **common
+        *(paired[column].to_numpy() for column in PAIRED_AGGREGATE_COLUMNS), **common
     )
     return arrays, {
         "outliers": _outliers(paired.rename(columns={"n_units": "n"})),
@@ -343,14 +344,6 @@ def _method_arrays(method, plans, cells, units, common):
     }
 
 
-_PAIRED_INPUTS = (
-    "n_units",
-    "mean_difference",
-    "variance_difference",
-    "mean_before",
-    "variance_before",
-    "covariance_difference_before",
-)
 _METHOD_NAMES = {"welch": "welch", "paired": "paired", "did": "did", "tvc": "treatment_vs_control"}
 
 

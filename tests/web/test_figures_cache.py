@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from gains.dashboards import treasury as treasury_views
+from gains import figures_cache as figures_module
 from gains.dashboards import views as department_views
 from gains.extensions import db
 from gains.models import BatchSource, Department, Direction, Improvement, Status
@@ -33,9 +33,9 @@ def computed(monkeypatch):
         return wrapper
 
     monkeypatch.setattr(
-        treasury_views,
+        figures_module,
         "treasury_dashboard",
-        counting("treasury", treasury_views.treasury_dashboard),
+        counting("treasury", figures_module.treasury_dashboard),
     )
     monkeypatch.setattr(
         department_views,
