@@ -16,13 +16,9 @@ from sqlalchemy import func, select
 from gains.extensions import db
 from gains.models import Department, Design, Improvement, ImprovementKind, Pillar, Status
 from gains.services.savings import SavingRow, claimed_rows, validated_rows
-from gains.stats.inference import DEFAULT_LEVEL, critical_value
+from gains.stats.inference import NORMAL_Z
 from gains.stats.money import SavingsTotal, split_by_cashable, total_savings
 from gains.stats.pooling import METHODS, MIN_STUDIES, PooledEstimate, pool_random_effects
-
-# The normal quantile of each study's interval, once: SciPy's ppf costs ~40 µs a call and a
-# page shows hundreds of intervals.
-Z = float(critical_value(DEFAULT_LEVEL, math.inf))
 
 
 @dataclass(frozen=True)
@@ -34,7 +30,7 @@ class PooledStudy:
 
     @property
     def ci(self) -> tuple[float, float]:
-        half_width = Z * math.sqrt(self.variance)
+        half_width = NORMAL_Z * math.sqrt(self.variance)
         return self.hedges_g - half_width, self.hedges_g + half_width
 
 

@@ -32,8 +32,7 @@ from gains.services.estimates import ESTIMATION_METHODS, measurements_frame
 from gains.services.improvement_charts import CellRow, distribution_cells, distributions_chart
 from gains.services.plain_english import PlainResult, describe_change, describe_saving
 from gains.services.publication import on_the_register
-from gains.services.treasury import Z
-from gains.stats.inference import DEFAULT_LEVEL
+from gains.stats.inference import DEFAULT_LEVEL, NORMAL_Z
 from gains.stats.money import SavingItem, SavingsTotal, cumulative_by_month, total_savings
 
 MIN_UNITS = 5  # cells with fewer measurements behind them are not shown
@@ -291,7 +290,7 @@ def _pillar_total(pillar, entries: list[PublicGain], today: date) -> PillarTotal
     )
     # The figure at the latest month: where each improvement's cumulative saving stands now.
     net = float(series.net_pence[-1]) if series.months else 0.0
-    spread = Z * math.sqrt(series.variance[-1]) if series.months else 0.0
+    spread = NORMAL_Z * math.sqrt(series.variance[-1]) if series.months else 0.0
     return PillarTotal(
         pillar=pillar,
         improvements=len(entries),

@@ -102,17 +102,22 @@ _IMPROVEMENT_COLUMNS = (
 )
 
 
+def _newest_approvals(*where: ColumnElement[bool]):
+    """Subquery: (improvement_id, review_id) of each improvement's most recent approval."""
+    return (
+        select(Review.improvement_id, func.max(Review.id).label("review_id"))
+        .where(Review.decision == Decision.APPROVED, *where)
+        .group_by(Review.improvement_id)
+        .subquery()
+    )
+
+
 def latest_approvals(improvement_ids: Iterable[int]) -> dict[int, Review]:
     """The most recent approval of each improvement (that has one)."""
     ids = list(improvement_ids)
     if not ids:
         return {}
-    newest = (
-        select(Review.improvement_id, func.max(Review.id).label("review_id"))
-        .where(Review.decision == Decision.APPROVED, Review.improvement_id.in_(ids))
-        .group_by(Review.improvement_id)
-        .subquery()
-    )
+    newest = _newest_approvals(Review.improvement_id.in_(ids))
     reviews = db.session.scalars(select(Review).join(newest, newest.c.review_id == Review.id))
     return {review.improvement_id: review for review in reviews}
 
@@ -120,12 +125,7 @@ def latest_approvals(improvement_ids: Iterable[int]) -> dict[int, Review]:
 def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
     """Each improvement's standing approval (the latest, while its status lets it stand),
     for the improvements matching ``where``, ordered by improvement id."""
-    latest = (
-        select(Review.improvement_id, func.max(Review.id).label("review_id"))
-        .where(Review.decision == Decision.APPROVED)
-        .group_by(Review.improvement_id)
-        .subquery()
-    )
+    latest = _newest_approvals()
     stmt = (
         select(
             *_IMPROVEMENT_COLUMNS,

@@ -21,7 +21,7 @@ from gains.extensions import db
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Status
 from gains.services.lasting import Lasting, LastingCheck, lasting_checks
 from gains.services.savings import SavingRow, claimed_rows, validated_rows
-from gains.stats.inference import DEFAULT_LEVEL, critical_value
+from gains.stats.inference import NORMAL_Z
 from gains.stats.money import (
     CumulativeSeries,
     SavingsTotal,
@@ -31,7 +31,6 @@ from gains.stats.money import (
 )
 
 TOP_IMPROVEMENTS = 10
-Z = float(critical_value(DEFAULT_LEVEL, math.inf))
 
 
 @dataclass(frozen=True)
@@ -112,11 +111,11 @@ def _series(claimed: CumulativeSeries, validated: CumulativeSeries) -> list[Mont
             MonthPoint(
                 month,
                 round(c),
-                round(c - Z * c_sd),
-                round(c + Z * c_sd),
+                round(c - NORMAL_Z * c_sd),
+                round(c + NORMAL_Z * c_sd),
                 round(v),
-                round(v - Z * v_sd),
-                round(v + Z * v_sd),
+                round(v - NORMAL_Z * v_sd),
+                round(v + NORMAL_Z * v_sd),
             )
         )
     return points
