@@ -8,26 +8,12 @@ write nothing, so they must not commit before rendering.
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Department
 
 RELOAD_ONE = re.compile(r"FROM improvements\s+WHERE improvements\.id = ", re.IGNORECASE)
-
-
-@pytest.fixture
-def statements(app, db):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        connection = db.engine  # the test's connection (see conftest `db`)
-    event.listen(connection, "before_cursor_execute", record)
-    yield seen
-    event.remove(connection, "before_cursor_execute", record)
 
 
 def department_ids(app) -> list[int]:

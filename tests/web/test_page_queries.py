@@ -7,28 +7,13 @@ most of a list request's time on a real register.
 
 import re
 
-import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Improvement
 
 ONE_TEAM = re.compile(r"FROM teams\s+WHERE", re.IGNORECASE)
 ONE_DEPARTMENT = re.compile(r"FROM departments\s+WHERE departments\.id = ", re.IGNORECASE)
-
-
-@pytest.fixture
-def statements(app, db):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        connection = db.engine  # the test's connection (see conftest `db`)
-    event.listen(connection, "before_cursor_execute", record)
-    yield seen
-    event.remove(connection, "before_cursor_execute", record)
 
 
 def test_the_list_loads_teams_and_departments_with_the_rows(app, signed_in, statements):
