@@ -2,9 +2,9 @@
 
 The register (N improvements, M measurements, the estimate cache, approvals) is built in a
 throw-away PostgreSQL (or SQLite with ``--backends sqlite``); gunicorn is started with the
-project's own `gunicorn.conf.py` (3 workers × 2 threads unless GUNICORN_WORKERS/THREADS say
-otherwise); 8 client threads, each with its own keep-alive connection and a signed-in session
-cookie, send a fixed number of requests to each page in turn:
+project's own `gunicorn.conf.py` (2 × cores + 1 workers of 1 thread, unless
+GUNICORN_WORKERS/THREADS say otherwise); 8 client threads, each with its own keep-alive
+connection and a signed-in session cookie, send a fixed number of requests to each page in turn:
 
 * the department dashboard (a manager, their department),
 * the Treasury dashboard (Treasury, all departments),

@@ -5,7 +5,7 @@ Data Count": re-baseline after a sustained shift, then watch for special causes)
 weekly means of the treatment group's measurements after go-live; XmR limits from the first
 half of those weeks (at least 5); a special-cause signal among the later weeks pointing the
 worse way means the gain may be slipping. Fewer than 10 dated weeks after go-live, or no
-dates at all: not assessable. Only daily sums come from the database, never raw rows.
+dates at all: not assessable. Only weekly sums come from the database, never raw rows.
 """
 
 from __future__ import annotations
