@@ -14,7 +14,7 @@ from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_table
 from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
-from gains.figures_cache import treasury_figures
+from gains.figures_cache import cached_render, treasury_figures
 from gains.models import AuditEvent, Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
 from gains.services.treasury import TreasuryFilters
@@ -59,18 +59,27 @@ def _month_choices(today: date) -> list[date]:
 def treasury():
     today = utcnow().date()
     filters = _filters()
-    dashboard = treasury_figures(filters, today)
-    departments = db.session.scalars(select(Department).order_by(Department.name)).all()
-    return render_template(
-        "dashboards/treasury.html",
-        dashboard=dashboard,
-        tables=treasury_tables(dashboard),
-        lasting=lasting_on_the_page(dashboard),
-        departments=departments,
-        described=filters.describe({d.id: d.name for d in departments}),
-        months=_month_choices(today),
-        query=request.args.to_dict(flat=False),
-    )
+    query = request.args.to_dict(flat=False)
+
+    def render_figures() -> str:
+        dashboard = treasury_figures(filters, today)
+        departments = db.session.scalars(select(Department).order_by(Department.name)).all()
+        return render_template(
+            "dashboards/partials/treasury_figures.html",
+            dashboard=dashboard,
+            tables=treasury_tables(dashboard),
+            lasting=lasting_on_the_page(dashboard),
+            departments=departments,
+            described=filters.describe({d.id: d.name for d in departments}),
+            months=_month_choices(today),
+            query=query,
+        )
+
+    # The same for every Treasury user: rendered once per figures version, filters and day
+    # (the query string too, which the chart's and files' links repeat).
+    query_key = tuple(sorted((name, tuple(values)) for name, values in query.items()))
+    figures = cached_render(("treasury", filters, today, query_key), render_figures)
+    return render_template("dashboards/treasury.html", figures=figures)
 
 
 def _savings_version(today: date) -> str:

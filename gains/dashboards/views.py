@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from gains.access import get_scoped_or_404, scoped
 from gains.charts.forest import ForestRow, forest_plot_svg
 from gains.extensions import db
-from gains.figures_cache import cached_figures
+from gains.figures_cache import cached_render
 from gains.models import Department, Improvement, Review, Role
 from gains.services.dashboards import department_dashboard, department_pooling
 from gains.stats.pooling import METHODS
@@ -39,13 +39,18 @@ def departments():
 def department(department_id: int):
     record = get_scoped_or_404(Department, department_id, current_user)
     method = _method()
-    # Computed once per data version (figures_cache); reads cached estimates, writes nothing.
-    dashboard = cached_figures(
-        ("department", record.id, method), lambda: department_dashboard(record, method)
-    )
-    return render_template(
-        "dashboards/department.html", dashboard=dashboard, method=dashboard.pooling.method
-    )
+
+    def render_figures() -> str:  # reads cached estimates, writes nothing
+        dashboard = department_dashboard(record, method)
+        return render_template(
+            "dashboards/partials/department_figures.html",
+            dashboard=dashboard,
+            method=dashboard.pooling.method,
+        )
+
+    # The same for everyone who may see the department: rendered once per figures version.
+    figures = cached_render(("department", record.id, method), render_figures)
+    return render_template("dashboards/department.html", department=record, figures=figures)
 
 
 def _forest_version(department_id: int, method: str) -> str:

@@ -151,3 +151,38 @@ def test_recomputing_every_estimate_moves_the_figures_version(session):
     recompute_all()
     session.flush()
     assert figures_version() != before
+
+
+def test_the_kept_figures_carry_nothing_of_the_person_who_asked_first(app, cache_on, computed):
+    """The rendered figures are shared; each person's own page parts (name, CSRF token) are
+    rendered for them on every request."""
+    import re
+
+    from tests.conftest import DEMO_LOGINS, sign_in
+
+    with app.app_context():
+        department = db.session.scalars(select(Department).where(Department.code == "REV")).one()
+        department_url = f"/dashboards/departments/{department.id}"
+    pages = {}
+    for role in ("treasury", "admin"):
+        client = app.test_client()
+        assert sign_in(client, DEMO_LOGINS[role]).status_code == 303
+        pages[role] = [
+            client.get(url).get_data(as_text=True)
+            for url in ("/dashboards/treasury", department_url)
+        ]
+    assert computed == {"treasury": 1, "department": 1}
+    for treasury_page, department_page in pages.values():
+        assert "Savings across departments" in treasury_page
+        assert "Pooled effect of approved improvements" in department_page
+
+    def own_parts(html: str) -> tuple[str, str]:
+        signed_in_as = re.search(r'app-signed-in-as">([^<]*)<', html).group(1)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        return signed_in_as, token
+
+    for page in (0, 1):
+        treasury_parts = own_parts(pages["treasury"][page])
+        admin_parts = own_parts(pages["admin"][page])
+        assert "(Treasury)" in treasury_parts[0] and "(Administrator)" in admin_parts[0]
+        assert treasury_parts[1] != admin_parts[1]
