@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from gains.access import can_write, get_scoped_or_404, scoped
@@ -39,6 +39,7 @@ from gains.models import (
 from gains.services import improvements as workflow
 from gains.services.improvement_charts import chart_data, improvement_chart_svg
 from gains.services.improvements import DuplicateTitleError, ImprovementPlan, WorkflowError
+from gains.services.paging import paginate_by_key
 from gains.services.plan_changes import amend as amend_plan
 from gains.services.plan_changes import locked_fields, update_plan
 from gains.services.register import RegisterFilters, filter_register, order_register
@@ -88,28 +89,23 @@ def _filtered(form: FilterForm):
 @blueprint.route("/")
 def index():
     form = _filter_form()
-    stmt = _filtered(form)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     sort = form.sort.data if form.sort.data in SORTS else "updated"
-    improvements = db.session.scalars(
-        order_register(stmt, sort)
-        # Every row shows its team and department: joined here, not one query per row.
-        .options(joinedload(Improvement.team), joinedload(Improvement.department))
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    listed = paginate_by_key(
+        order_register(_filtered(form), sort),
+        request.args.get("page", 1, type=int) or 1,
+        PAGE_SIZE,
+        *SHOWN_WITH_IMPROVEMENT,  # every row shows its team and department
+    )
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_page_or_fragment(
         "improvements/index.html",
         "improvements/partials/results.html",
         form=form,
-        improvements=improvements,
-        counts=measurement_counts(i.id for i in improvements),
-        total=total,
-        page=page,
-        pages=pages,
+        improvements=listed.items,
+        counts=measurement_counts(i.id for i in listed.items),
+        total=listed.total,
+        page=listed.page,
+        pages=listed.pages,
         filters=filters,
         may_register=bool(workflow.teams_for_registration(current_user)),
     )

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from gains.extensions import db
-from gains.models import BatchStatus, Measurement, Phase, StudyGroup, UploadBatch
+from gains.models import (
+    BatchStatus,
+    Improvement,
+    Measurement,
+    Phase,
+    StudyGroup,
+    UploadBatch,
+    measurement_cells,
+)
 
 
 @dataclass(frozen=True)
@@ -114,17 +122,48 @@ def cell_summaries(improvement_ids: Iterable[int]) -> list[CellSummary]:
 
 
 def measurement_counts(improvement_ids: Iterable[int]) -> dict[int, dict[Phase, int]]:
-    """Active measurement counts per improvement and phase (for task lists and tables)."""
+    """Active measurement counts per improvement and phase (for task lists and tables).
+
+    From the kept cell summaries (`services.cells`) where they are at the improvement's data
+    version: every write moves the version and refreshes them in its transaction, so a row at
+    the current version counts exactly the active rows. Improvements without one (no data
+    yet, or a refresh that failed) are counted from the rows. A list page of 25 improvements
+    with about a hundred rows each: one index lookup instead of 0.1 ms a row counted.
+    """
     ids = list(improvement_ids)
     counts: dict[int, dict[Phase, int]] = {i: {Phase.BEFORE: 0, Phase.AFTER: 0} for i in ids}
     if not ids:
         return counts
+    cells = measurement_cells.c
+    kept = (
+        select(cells.improvement_id, cells.tb_n, cells.cb_n, cells.ta_n, cells.ca_n)
+        .join(
+            Improvement,
+            (Improvement.id == cells.improvement_id)
+            & (Improvement.data_version == cells.data_version),
+        )
+        .where(cells.improvement_id.in_(ids))
+    )
+    from_cells = set()
+    for improvement_id, *cell_counts in db.session.execute(kept):
+        from_cells.add(improvement_id)
+        before_treatment, before_control, after_treatment, after_control = (
+            int(n or 0)
+            for n in cell_counts  # NULL: no rows in that cell
+        )
+        counts[improvement_id] = {
+            Phase.BEFORE: before_treatment + before_control,
+            Phase.AFTER: after_treatment + after_control,
+        }
+    uncounted = [i for i in ids if i not in from_cells]
+    if not uncounted:
+        return counts
     active = (  # columns named as in the table
-        _active_measurements().where(UploadBatch.improvement_id.in_(ids)).subquery()
+        _active_measurements().where(UploadBatch.improvement_id.in_(uncounted)).subquery()
     )
     stmt = (
         select(active.c.improvement_id, active.c.phase, func.count())
-        .where(active.c.improvement_id.in_(ids))
+        .where(active.c.improvement_id.in_(uncounted))
         .group_by(active.c.improvement_id, active.c.phase)
     )
     for improvement_id, phase, n in db.session.execute(stmt):

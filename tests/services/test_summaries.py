@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from gains.models import (
     BatchSource,
@@ -13,9 +13,10 @@ from gains.models import (
     Status,
     StudyGroup,
     UploadBatch,
+    measurement_cells,
 )
 from gains.services import improvements as workflow
-from gains.services.measurements import record_batch
+from gains.services.measurements import record_batch, withdraw_batch
 from gains.services.summaries import cell_summaries, measurement_counts
 from tests.services.test_workflow import person, plan
 
@@ -80,14 +81,47 @@ def test_withdrawn_batches_do_not_count(session):
     ).first()
     before = measurement_counts([improvement.id])[improvement.id]
     batch = improvement.batches[0]
-    batch.status = BatchStatus.WITHDRAWN
-    from gains.models.base import utcnow
-
-    batch.withdrawn_at = utcnow()
+    withdraw_batch(improvement.created_by, batch, "Entered against the wrong service")
     session.flush()
     after = measurement_counts([improvement.id])[improvement.id]
     removed = batch.row_count
     assert sum(before.values()) - sum(after.values()) == removed
+
+
+def counted_from_rows(session, improvement_id):
+    by_cell = raw_cells(session, improvement_id)
+    return {
+        phase: sum(len(values) for (p, _), values in by_cell.items() if p == phase)
+        for phase in (Phase.BEFORE, Phase.AFTER)
+    }
+
+
+def test_counts_from_the_kept_cells_equal_the_rows(session):
+    ids = session.scalars(select(Improvement.id)).all()
+    kept = session.execute(
+        select(measurement_cells.c.improvement_id).join(
+            Improvement,
+            (Improvement.id == measurement_cells.c.improvement_id)
+            & (Improvement.data_version == measurement_cells.c.data_version),
+        )
+    ).scalars()
+    assert len(set(kept)) >= len(ids) // 2  # most demo improvements have data, so cells
+    counts = measurement_counts(ids)
+    assert counts == {i: counted_from_rows(session, i) for i in ids}
+
+
+def test_counts_without_current_cells_come_from_the_rows(session):
+    ids = session.scalars(select(Improvement.id)).all()
+    half = ids[::2]
+    session.execute(delete(measurement_cells).where(measurement_cells.c.improvement_id.in_(half)))
+    # A stale row (an older data version) is not used either.
+    session.execute(
+        update(measurement_cells)
+        .where(measurement_cells.c.improvement_id.not_in(half))
+        .values(data_version=measurement_cells.c.data_version - 1, tb_n=10**6)
+    )
+    counts = measurement_counts(ids)
+    assert counts == {i: counted_from_rows(session, i) for i in ids}
 
 
 def test_submission_problems_from_the_cells_equal_their_own_count(session):
