@@ -1,8 +1,9 @@
 """Per-improvement summaries of the active measurements, kept on write for recompute-all.
 
-A plain table rather than a mapped class: only `services.cells` writes it and only
-`services.recompute` reads it, in bulk; no page, form or API ever shows a row of it, so it
-needs no ownership rule in `gains.access`.
+A plain table rather than a mapped class: only `services.cells` writes it; `services.
+recompute` reads it in bulk and `services.summaries.measurement_counts` reads its counts for
+lists of improvements the caller has already scoped. No page, form or API shows a row of it,
+so it needs no ownership rule in `gains.access`.
 """
 
 from sqlalchemy import Column, Float, ForeignKey, Integer, Table
