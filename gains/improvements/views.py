@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from gains.access import can_write, get_scoped_or_404, scoped
 from gains.dashboards.views import SVG_POLICY
 from gains.extensions import db
+from gains.figures_cache import chart_tables
 from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.forms import (
@@ -37,7 +38,7 @@ from gains.models import (
     Team,
 )
 from gains.services import improvements as workflow
-from gains.services.improvement_charts import chart_data, improvement_chart_svg
+from gains.services.improvement_charts import improvement_chart_svg
 from gains.services.improvements import DuplicateTitleError, ImprovementPlan, WorkflowError
 from gains.services.paging import paginate_by_key
 from gains.services.plan_changes import amend as amend_plan
@@ -155,7 +156,7 @@ def view(improvement_id: int):
         Improvement, improvement_id, current_user, options=SHOWN_WITH_IMPROVEMENT
     )
     view_model = estimate_view(improvement)
-    chart_cells, weekly = chart_data(improvement)
+    chart_cells, weekly = chart_tables(improvement)
     section = measurements_section(improvement, current_user, request.args.get("page", 1, type=int))
     # The section's cells count the active rows by phase and group: no second count.
     counts = {(c.phase, c.group): c.n for c in section["measurements_section"].cells}
@@ -221,7 +222,7 @@ def charts_panel(improvement_id: int):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
     if not wants_fragment():
         return redirect(url_for(".view", improvement_id=improvement.id, _anchor="charts"))
-    chart_cells, weekly = chart_data(improvement)
+    chart_cells, weekly = chart_tables(improvement)
     return render_page_or_fragment(
         "improvements/partials/charts.html",
         "improvements/partials/charts.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -111,6 +111,13 @@ def chart_data(improvement: Improvement) -> tuple[list[CellRow], WeeklyXmr | Non
     if frame.empty:
         return [], None
     return distribution_cells(frame), weekly_xmr(frame)
+
+
+def chart_tables(improvement: Improvement) -> tuple[list[CellRow], WeeklyXmr | None]:
+    """`chart_data` as the pages' tables show it: each cell without its values (only the SVG
+    draws them, and reads them itself), so small enough to keep (`figures_cache`)."""
+    cells, weekly = chart_data(improvement)
+    return [CellRow(replace(row.cell, values=[]), row.n) for row in cells], weekly
 
 
 def distributions_chart(improvement: Improvement, cells: list[CellRow]) -> str:

@@ -1,15 +1,20 @@
-"""Per-cell summaries computed by the database: n, mean and two-pass variance.
+"""Per-cell summaries of the active measurements: n, mean and sample variance, and counts.
 
-A cell is (improvement, phase, group) over active batches. The variance is computed in two
-passes (mean first, then squared deviations from it) because SQLite has no variance function
-and the one-pass Σx² − n·x̄² loses digits when the mean is large next to the spread.
+A cell is (improvement, phase, group) over active batches. Pages read them from the kept
+cell summaries (`services.cells`, one row per improvement, refreshed by every write at the
+improvement's new data version) when that row is current, and otherwise compute them in the
+database. There the variance takes two passes (mean first, then squared deviations from it)
+because SQLite has no variance function and the one-pass Σx² − n·x̄² loses digits when the
+mean is large next to the spread.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -23,6 +28,10 @@ from gains.models import (
     UploadBatch,
     measurement_cells,
 )
+from gains.models.cells import CELLS
+from gains.services.cells import CELL_KEYS
+
+CELL_OF_KEY = {key: (Phase(phase), StudyGroup(group)) for (phase, group), key in CELL_KEYS.items()}
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,69 @@ def _active_measurements():
     )
 
 
+def _kept_cells(ids: list[int], statistic: str) -> dict[int, dict[tuple[Phase, StudyGroup], Any]]:
+    """The kept cell summaries (`services.cells`) of those improvements whose row is at their
+    data version, which every write moves and refreshes them with in its transaction, so
+    they describe exactly the active rows. Per improvement and non-empty cell: the cell's n
+    with ``statistic`` ("n" alone, or "mean" and "variance" too). Improvements without such a
+    row (no data yet, or a refresh that failed) are left out: count them from the rows.
+    """
+    names = ("n",) if statistic == "n" else ("n", "mean", "variance")
+    columns = {key: [measurement_cells.c[f"{key}_{name}"] for name in names] for key in CELLS}
+    kept = (
+        select(measurement_cells.c.improvement_id, *itertools.chain(*columns.values()))
+        .join(
+            Improvement,
+            (Improvement.id == measurement_cells.c.improvement_id)
+            & (Improvement.data_version == measurement_cells.c.data_version),
+        )
+        .where(measurement_cells.c.improvement_id.in_(ids))
+    )
+    found = {}
+    for improvement_id, *figures in db.session.execute(kept):
+        cells = found[improvement_id] = {}
+        for index, key in enumerate(CELLS):
+            values = figures[index * len(names) : (index + 1) * len(names)]
+            if values[0]:  # NULL or 0: no rows in that cell
+                cells[CELL_OF_KEY[key]] = values
+    return found
+
+
 def cell_summaries(improvement_ids: Iterable[int]) -> list[CellSummary]:
-    """n, mean and sample variance per (improvement, phase, group), by GROUP BY in SQL."""
+    """n, mean and sample variance per (improvement, phase, group) of the active rows.
+
+    From the kept cell summaries where they are current (computed by numpy from the rows);
+    otherwise by GROUP BY in SQL.
+    """
     ids = list(improvement_ids)
+    if not ids:
+        return []
+    summaries = [
+        CellSummary(
+            improvement_id=improvement_id,
+            phase=phase,
+            group=group,
+            n=int(n),
+            mean=mean,
+            variance=variance if n > 1 else None,
+        )
+        for improvement_id, cells in _kept_cells(ids, "mean").items()
+        for (phase, group), (n, mean, variance) in cells.items()
+    ]
+    counted = {summary.improvement_id for summary in summaries}
+    summaries += _summaries_by_sql([i for i in ids if i not in counted])
+    # Treatment before control, before before after: the order people read them in.
+    return sorted(
+        summaries,
+        key=lambda c: (
+            c.improvement_id,
+            list(StudyGroup).index(c.group),
+            list(Phase).index(c.phase),
+        ),
+    )
+
+
+def _summaries_by_sql(ids: list[int]) -> list[CellSummary]:
     if not ids:
         return []
     active = (
@@ -99,7 +168,7 @@ def cell_summaries(improvement_ids: Iterable[int]) -> list[CellSummary]:
             means.c.improvement_id, means.c.phase, means.c.study_group, means.c.n, means.c.mean
         )
     )
-    summaries = [
+    return [
         CellSummary(
             improvement_id=row.improvement_id,
             phase=Phase(row.phase),
@@ -110,15 +179,6 @@ def cell_summaries(improvement_ids: Iterable[int]) -> list[CellSummary]:
         )
         for row in db.session.execute(stmt)
     ]
-    # Treatment before control, before before after: the order people read them in.
-    return sorted(
-        summaries,
-        key=lambda c: (
-            c.improvement_id,
-            list(StudyGroup).index(c.group),
-            list(Phase).index(c.phase),
-        ),
-    )
 
 
 def measurement_counts(improvement_ids: Iterable[int]) -> dict[int, dict[Phase, int]]:
@@ -127,34 +187,17 @@ def measurement_counts(improvement_ids: Iterable[int]) -> dict[int, dict[Phase, 
     From the kept cell summaries (`services.cells`) where they are at the improvement's data
     version: every write moves the version and refreshes them in its transaction, so a row at
     the current version counts exactly the active rows. Improvements without one (no data
-    yet, or a refresh that failed) are counted from the rows. A list page of 25 improvements
-    with about a hundred rows each: one index lookup instead of 0.1 ms a row counted.
+    yet, or a refresh that failed) are counted from the rows. For a list page of 25
+    improvements at 10,000 in the register, 0.4 ms of PostgreSQL's time instead of 2.5 ms.
     """
     ids = list(improvement_ids)
     counts: dict[int, dict[Phase, int]] = {i: {Phase.BEFORE: 0, Phase.AFTER: 0} for i in ids}
     if not ids:
         return counts
-    cells = measurement_cells.c
-    kept = (
-        select(cells.improvement_id, cells.tb_n, cells.cb_n, cells.ta_n, cells.ca_n)
-        .join(
-            Improvement,
-            (Improvement.id == cells.improvement_id)
-            & (Improvement.data_version == cells.data_version),
-        )
-        .where(cells.improvement_id.in_(ids))
-    )
-    from_cells = set()
-    for improvement_id, *cell_counts in db.session.execute(kept):
-        from_cells.add(improvement_id)
-        before_treatment, before_control, after_treatment, after_control = (
-            int(n or 0)
-            for n in cell_counts  # NULL: no rows in that cell
-        )
-        counts[improvement_id] = {
-            Phase.BEFORE: before_treatment + before_control,
-            Phase.AFTER: after_treatment + after_control,
-        }
+    from_cells = _kept_cells(ids, "n")
+    for improvement_id, cells in from_cells.items():
+        for (phase, _), (n,) in cells.items():
+            counts[improvement_id][phase] += int(n)
     uncounted = [i for i in ids if i not in from_cells]
     if not uncounted:
         return counts

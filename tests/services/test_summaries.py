@@ -133,3 +133,18 @@ def test_submission_problems_from_the_cells_equal_their_own_count(session):
         assert workflow.submission_problems(improvement, counts) == (
             workflow.submission_problems(improvement)
         )
+
+
+def test_summaries_from_the_kept_cells_equal_those_from_the_rows(session):
+    ids = session.scalars(select(Improvement.id)).all()
+    kept = cell_summaries(ids)
+    session.execute(delete(measurement_cells))
+    from_rows = cell_summaries(ids)
+    assert [(c.improvement_id, c.phase, c.group, c.n) for c in kept] == [
+        (c.improvement_id, c.phase, c.group, c.n) for c in from_rows
+    ]
+    for a, b in zip(kept, from_rows, strict=True):
+        assert a.mean == pytest.approx(b.mean, rel=1e-12)
+        assert (a.variance is None) == (b.variance is None)
+        if a.variance is not None:
+            assert a.variance == pytest.approx(b.variance, rel=1e-9)

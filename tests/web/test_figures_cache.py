@@ -186,3 +186,51 @@ def test_the_kept_figures_carry_nothing_of_the_person_who_asked_first(app, cache
         admin_parts = own_parts(pages["admin"][page])
         assert "(Treasury)" in treasury_parts[0] and "(Administrator)" in admin_parts[0]
         assert treasury_parts[1] != admin_parts[1]
+
+
+def test_chart_numbers_are_kept_until_the_measurements_change(
+    app, signed_in, cache_on, monkeypatch
+):
+    calls, original = [], figures_module.charts.chart_tables
+
+    def counting(improvement):
+        calls.append(improvement.id)
+        return original(improvement)
+
+    monkeypatch.setattr(figures_module.charts, "chart_tables", counting)
+    client = signed_in("manager")
+    with app.app_context():
+        improvement = db.session.scalars(
+            select(Improvement)
+            .where(Improvement.status == Status.RUNNING)
+            .where(Improvement.created_by.has(team_id=client_team_id(app)))
+            .order_by(Improvement.id)
+        ).first()
+        url, improvement_id = f"/improvements/{improvement.id}", improvement.id
+    first = client.get(url).get_data(as_text=True)
+    client.get(url)
+    client.get(f"/improvements/{improvement_id}/charts", headers={"HX-Request": "true"})
+    assert calls == [improvement_id]
+    with app.app_context():
+        improvement = db.session.get(Improvement, improvement_id)
+        rows = [{"phase": "after", "value": 1.0}] * 3
+        record_batch(improvement.created_by, improvement, rows, source=BatchSource.FORM)
+        db.session.commit()
+    after = client.get(url).get_data(as_text=True)
+    assert calls == [improvement_id, improvement_id]
+    assert chart_table(after) != chart_table(first)
+
+
+def client_team_id(app):
+    from gains.models import User
+    from tests.conftest import DEMO_LOGINS
+
+    with app.app_context():
+        return db.session.scalars(
+            select(User.team_id).where(User.email == DEMO_LOGINS["manager"])
+        ).one()
+
+
+def chart_table(html: str) -> str:
+    start = html.index("The numbers behind the chart")
+    return html[start : start + 2000]
