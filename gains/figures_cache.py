@@ -14,11 +14,7 @@ request on 2 cores, where the page's own target is 100 ms at 8 clients). Only th
 are kept, never the page around them: the navigation, the person's name and the CSRF token
 are rendered for each request.
 
-An improvement's chart numbers are kept the same way under its own data version
-(`measured_figures`): the improvement and review pages show them on every view, and they
-change only when its measurements do.
-
-Each app has its own caches (`app.extensions`), so tests that build many apps on different
+Each app has its own cache (`app.extensions`), so tests that build many apps on different
 databases never share figures. Concurrent misses for the same key wait for the one
 computation instead of all doing it.
 """
@@ -36,9 +32,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from gains.extensions import db
-from gains.models import AuditEvent, Department, Estimate, Improvement, Review
-from gains.services import improvement_charts as charts
-from gains.services.improvement_charts import CellRow, WeeklyXmr
+from gains.models import AuditEvent, Department, Estimate, Review
 from gains.services.treasury import TreasuryDashboard, TreasuryFilters, treasury_dashboard
 
 T = TypeVar("T")
@@ -46,9 +40,6 @@ T = TypeVar("T")
 # MB). A Treasury entry is about 3 MB at 10,000 improvements (its did-it-last list), so 32
 # bound a worker to ~50 MB of figures.
 ENTRIES = 32
-# Improvements whose chart numbers are kept: a few KB each (the cells' means and intervals,
-# a few hundred weekly points at most), so 1,000 are a few MB a worker.
-MEASURED_ENTRIES = 1_000
 
 
 def figures_version() -> tuple:
@@ -104,7 +95,6 @@ class FiguresCache:
 
 def init_app(app: Flask) -> None:
     app.extensions["gains_figures"] = FiguresCache()
-    app.extensions["gains_measured_figures"] = FiguresCache(entries=MEASURED_ENTRIES)
 
 
 def treasury_figures(filters: TreasuryFilters, today: date) -> TreasuryDashboard:
@@ -128,28 +118,8 @@ def cached_render(key: Hashable, render: Callable[[], str]) -> Markup:
     return Markup(cached_figures(("html", key), render))
 
 
-def chart_tables(improvement: Improvement) -> tuple[list[CellRow], WeeklyXmr | None]:
-    """The numbers under an improvement's charts, kept per data version."""
-    return measured_figures(improvement, "chart tables", lambda: charts.chart_tables(improvement))
-
-
 def cached_figures(key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, kept until anything behind the dashboards changes (`figures_version`)."""
     if not current_app.config["GAINS_FIGURES_CACHE"]:
         return compute()
     return current_app.extensions["gains_figures"].get((key, figures_version()), compute)
-
-
-def measured_figures(improvement: Improvement, name: str, compute: Callable[[], T]) -> T:
-    """Figures computed from one improvement's active measurements alone (the numbers behind
-    its charts), kept under its data version, which every write to them moves in the same
-    transaction (`measurements.data_changed`); no query to check it. The key has the
-    improvement's creation time too: SQLite may give a deleted improvement's id to the next.
-
-    For reading pages only: a version computed inside a writing transaction that is then
-    rolled back would come round again with other rows.
-    """
-    if not current_app.config["GAINS_FIGURES_CACHE"]:
-        return compute()
-    key = (name, improvement.id, improvement.created_at, improvement.data_version)
-    return current_app.extensions["gains_measured_figures"].get(key, compute)

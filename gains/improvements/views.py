@@ -10,7 +10,6 @@ from sqlalchemy.orm import contains_eager, joinedload
 from gains.access import can_write, get_scoped_or_404, scoped
 from gains.dashboards.views import SVG_POLICY
 from gains.extensions import db
-from gains.figures_cache import chart_tables
 from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.forms import (
@@ -38,13 +37,13 @@ from gains.models import (
     Team,
 )
 from gains.services import improvements as workflow
-from gains.services.improvement_charts import improvement_chart_svg
+from gains.services.improvement_charts import chart_tables, improvement_chart_svg
 from gains.services.improvements import DuplicateTitleError, ImprovementPlan, WorkflowError
 from gains.services.paging import paginate_by_key
 from gains.services.plan_changes import amend as amend_plan
 from gains.services.plan_changes import locked_fields, update_plan
 from gains.services.register import RegisterFilters, filter_register, order_register
-from gains.services.summaries import measurement_counts
+from gains.services.summaries import cell_summaries, measurement_counts
 
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 
@@ -156,10 +155,12 @@ def view(improvement_id: int):
         Improvement, improvement_id, current_user, options=SHOWN_WITH_IMPROVEMENT
     )
     view_model = estimate_view(improvement)
-    chart_cells, weekly = chart_tables(improvement)
     section = measurements_section(improvement, current_user, request.args.get("page", 1, type=int))
-    # The section's cells count the active rows by phase and group: no second count.
-    counts = {(c.phase, c.group): c.n for c in section["measurements_section"].cells}
+    # The section's cells count the active rows by phase and group (no second count) and
+    # give the chart tables their means.
+    cells = section["measurements_section"].cells
+    counts = {(c.phase, c.group): c.n for c in cells}
+    chart_cells, weekly = chart_tables(improvement, cells)
     page = render_template(
         "improvements/view.html",
         improvement=improvement,
@@ -222,7 +223,7 @@ def charts_panel(improvement_id: int):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
     if not wants_fragment():
         return redirect(url_for(".view", improvement_id=improvement.id, _anchor="charts"))
-    chart_cells, weekly = chart_tables(improvement)
+    chart_cells, weekly = chart_tables(improvement, cell_summaries([improvement.id]))
     return render_page_or_fragment(
         "improvements/partials/charts.html",
         "improvements/partials/charts.html",

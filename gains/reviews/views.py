@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from gains.access import get_scoped_or_404, scoped
 from gains.extensions import db
-from gains.figures_cache import chart_tables
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.presenters import estimate_view
 from gains.models import Decision, Department, Improvement, Role, Status, Team
 from gains.reviews.forms import DecisionForm, QueueFilterForm
 from gains.services import review_queue as queue_service
+from gains.services.improvement_charts import chart_tables
 from gains.services.improvements import PermissionDenied, WorkflowError
 from gains.services.reviews import decide, may_review
 from gains.services.summaries import cell_summaries
@@ -74,13 +74,14 @@ def _readable(improvement_id: int) -> Improvement:
 def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
     view_model = estimate_view(improvement)
     family = queue_service.family_of(improvement)
-    chart_cells, weekly = chart_tables(improvement)
+    cells = cell_summaries([improvement.id])
+    chart_cells, weekly = chart_tables(improvement, cells)
     return {
         "improvement": improvement,
         "estimate": view_model,
         "chart_cells": chart_cells,
         "weekly": weekly,
-        "cells": cell_summaries([improvement.id]),
+        "cells": cells,
         "money": queue_service.money_workings(improvement, view_model.result)
         if view_model.estimate
         else None,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import func, select
 
 from gains.charts.improvement import CellValues, distributions_svg, xmr_svg
-from gains.models import Improvement, Phase, StudyGroup
+from gains.extensions import db
+from gains.models import BatchStatus, Improvement, Measurement, Phase, StudyGroup, UploadBatch
 from gains.services.estimates import measurements_frame
+from gains.services.lasting import week_start
+from gains.services.summaries import SAME_IMPROVEMENT, CellSummary
 from gains.stats.inference import DEFAULT_LEVEL, critical_value
 from gains.stats.spc import MIN_BASELINE_POINTS, XmrChart, xmr_chart
 
@@ -90,19 +94,29 @@ def weekly_xmr(frame: pd.DataFrame) -> WeeklyXmr | None:
     by_key = pd.Series(frame["value"].to_numpy(dtype=float)[treated]).groupby(keys, sort=True)
     weekly = by_key.agg(["mean", "size"])
     key_order = weekly.index.to_numpy(dtype=np.int64)
-    after_points = key_order % 2
-    before = after_points == 0
+    return _weekly_chart(
+        [EPOCH + timedelta(days=int(day)) for day in key_order // 2],
+        key_order % 2 == 1,
+        weekly["mean"].to_numpy(dtype=float),
+        weekly["size"].astype(int).tolist(),
+    )
+
+
+def _weekly_chart(
+    weeks: list[date], after: np.ndarray, values: np.ndarray, counts: list[int]
+) -> WeeklyXmr | None:
+    """The XmR chart of weekly points in time order (a week split at go-live gives two)."""
+    before = ~after
     if before.sum() < MIN_BASELINE_POINTS:
         return None
-    values = weekly["mean"].to_numpy(dtype=float)
     chart = xmr_chart(values, baseline=before)
-    after_rows = np.flatnonzero(after_points == 1)
+    after_points = np.flatnonzero(after)
     return WeeklyXmr(
-        weeks=[EPOCH + timedelta(days=int(day)) for day in key_order // 2],
+        weeks=weeks,
         values=values.tolist(),
-        counts=weekly["size"].astype(int).tolist(),
+        counts=counts,
         chart=chart,
-        go_live_index=int(after_rows[0]) if len(after_rows) else None,
+        go_live_index=int(after_points[0]) if len(after_points) else None,
     )
 
 
@@ -113,11 +127,56 @@ def chart_data(improvement: Improvement) -> tuple[list[CellRow], WeeklyXmr | Non
     return distribution_cells(frame), weekly_xmr(frame)
 
 
-def chart_tables(improvement: Improvement) -> tuple[list[CellRow], WeeklyXmr | None]:
-    """`chart_data` as the pages' tables show it: each cell without its values (only the SVG
-    draws them, and reads them itself), so small enough to keep (`figures_cache`)."""
-    cells, weekly = chart_data(improvement)
-    return [CellRow(replace(row.cell, values=[]), row.n) for row in cells], weekly
+def chart_tables(
+    improvement: Improvement, cells: list[CellSummary]
+) -> tuple[list[CellRow], WeeklyXmr | None]:
+    """The numbers the pages show beside the charts, without reading the rows (the drawings
+    read them, `chart_data`): each cell's mean and 95% interval from its summary
+    (``cells``, `summaries.cell_summaries`), and the weekly means from sums the database
+    makes week by week. The same figures as `chart_data`'s to rounding (tested): a page
+    that shows them costs a few rows from the database however many measurements there are.
+    """
+    mine = [cell for cell in cells if cell.improvement_id == improvement.id]
+    # One call for every cell's t: SciPy's overhead is most of the cost of one.
+    t = critical_value(DEFAULT_LEVEL, np.array([max(cell.n - 1, 1) for cell in mine]))
+    rows = []
+    for cell, t_cell in zip(mine, np.atleast_1d(t).tolist(), strict=True):
+        half = t_cell * math.sqrt(cell.variance) / math.sqrt(cell.n) if cell.n > 1 else 0.0
+        label = f"{cell.group.label}, {cell.phase.label.lower()}"
+        rows.append(
+            CellRow(CellValues(label, [], cell.mean, cell.mean - half, cell.mean + half), cell.n)
+        )
+    return rows, _weekly_xmr_by_sql(improvement.id)
+
+
+def _weekly_xmr_by_sql(improvement_id: int) -> WeeklyXmr | None:
+    """`weekly_xmr` from per-week sums of the treatment group's dated active rows."""
+    week = week_start(Measurement.observed_on).label("week")
+    stmt = (
+        select(week, Measurement.phase, func.sum(Measurement.value), func.count())
+        .join(UploadBatch, (UploadBatch.id == Measurement.batch_id) & SAME_IMPROVEMENT)
+        .where(
+            Measurement.improvement_id == improvement_id,
+            UploadBatch.status == BatchStatus.ACTIVE,
+            Measurement.group == StudyGroup.TREATMENT,
+            Measurement.observed_on.is_not(None),
+        )
+        .group_by(week, Measurement.phase)
+    )
+    # Each week's before point ahead of its after point, as in `weekly_xmr`.
+    points = sorted(
+        (_as_date(day), phase == Phase.AFTER.value, total / n, n)
+        for day, phase, total, n in db.session.execute(stmt)
+    )
+    if not points:
+        return None
+    weeks, after, means, counts = zip(*points, strict=True)
+    return _weekly_chart(list(weeks), np.array(after), np.array(means, dtype=float), list(counts))
+
+
+def _as_date(day) -> date:
+    """A week start as the database returns it (a date, or ISO text from SQLite)."""
+    return day if isinstance(day, date) else date.fromisoformat(day)
 
 
 def distributions_chart(improvement: Improvement, cells: list[CellRow]) -> str:

@@ -56,7 +56,7 @@ class LastingCheck:
     weeks: int
 
 
-def _week_start(day):
+def week_start(day):
     """The Monday of a date's week, in SQL (each database spells it its own way)."""
     if db.session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("week", day), Date)
@@ -66,7 +66,7 @@ def _week_start(day):
 def _weekly_means(improvement_ids: list[int]) -> dict[int, list[tuple[date, float]]]:
     """Per improvement, (week start, mean) of after-phase treatment values, summed by the
     database week by week: a few rows per improvement reach Python, never raw rows."""
-    week = _week_start(Measurement.observed_on).label("week")
+    week = week_start(Measurement.observed_on).label("week")
     stmt = (
         select(Measurement.improvement_id, week, func.sum(Measurement.value), func.count())
         .join(UploadBatch, UploadBatch.id == Measurement.batch_id)

@@ -136,3 +136,42 @@ def test_page_numbers_equal_the_pandas_ones_to_the_last_bit(seed):
         assert (weekly.weeks, weekly.values, weekly.counts, weekly.chart, weekly.go_live_index) == (
             expected
         )
+
+
+# The pages' chart tables come from the cell summaries and per-week sums in the database, the
+# drawings from the rows: the same figures, to rounding, for every demo improvement.
+
+
+def test_the_chart_tables_equal_the_figures_from_the_rows(session):
+    from sqlalchemy import select
+
+    from gains.models import Improvement
+    from gains.services.improvement_charts import chart_data, chart_tables
+    from gains.services.summaries import cell_summaries
+
+    improvements = session.scalars(select(Improvement).order_by(Improvement.id)).all()
+    with_weeks = 0
+    for improvement in improvements:
+        drawn_cells, drawn_weekly = chart_data(improvement)
+        cells, weekly = chart_tables(improvement, cell_summaries([improvement.id]))
+        assert [(r.cell.label, r.n) for r in cells] == [(r.cell.label, r.n) for r in drawn_cells]
+        for row, drawn in zip(cells, drawn_cells, strict=True):
+            assert row.cell.values == []  # the tables never carry the rows
+            for name in ("mean", "ci_low", "ci_high"):
+                expected = getattr(drawn.cell, name)
+                assert getattr(row.cell, name) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        assert (weekly is None) == (drawn_weekly is None), improvement.title
+        if weekly is None:
+            continue
+        with_weeks += 1
+        assert weekly.weeks == drawn_weekly.weeks
+        assert weekly.counts == drawn_weekly.counts
+        assert weekly.go_live_index == drawn_weekly.go_live_index
+        assert weekly.values == pytest.approx(drawn_weekly.values, rel=1e-12)
+        for name in ("mean", "upl", "lpl"):
+            expected = getattr(drawn_weekly.chart, name)
+            assert getattr(weekly.chart, name) == pytest.approx(expected, rel=1e-12)
+        assert [(s.index, s.rule) for s in weekly.chart.signals] == [
+            (s.index, s.rule) for s in drawn_weekly.chart.signals
+        ]
+    assert with_weeks >= 2  # the demo has dated improvements, so the weekly path ran
