@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from gains.access import can_write, get_scoped_or_404, scoped
+from gains.access import get_scoped_or_404, scoped
 from gains.dashboards.views import SVG_POLICY
 from gains.extensions import db
 from gains.form_fields import record_id
@@ -168,7 +168,9 @@ def view(improvement_id: int):
         "improvements/view.html",
         improvement=improvement,
         estimate=view_model,
-        may_change=can_write(current_user, improvement),
+        # The write services' own rule, on the loaded record: no query (equal to the
+        # scoped write query, tests/services/test_access.py).
+        may_change=workflow.may_change(current_user, improvement),
         locked=locked_fields(improvement),
         problems=workflow.submission_problems(improvement, counts)
         if improvement.status in workflow.ALLOWED_FROM["submit"]

@@ -130,6 +130,22 @@ def test_can_write_matches_scope(session):
     assert not can_write(member, other)
 
 
+def test_the_write_services_rule_equals_the_scoped_write_query(session):
+    """Pages show change buttons by `may_change` (no query); writes are scoped in SQL."""
+    from gains.models import Role, User
+    from gains.services.improvements import may_change
+
+    people = session.scalars(select(User)).all()
+    improvements = session.scalars(select(Improvement)).all()
+    assert {person.role for person in people} == set(Role)
+    for person in people:
+        for improvement in improvements:
+            assert may_change(person, improvement) == can_write(person, improvement), (
+                person.email,
+                improvement.title,
+            )
+
+
 def test_a_select_without_an_owned_model_is_refused(session):
     with pytest.raises(TypeError, match="no ownership rule"):
         scoped(select(literal(1)), user(session, "admin"))
