@@ -290,3 +290,30 @@ def test_deleting_an_improvement_deletes_its_cells(session, member, running):
     workflow.delete_draft(member, draft)
     session.flush()
     assert stored_row(session, draft.id) is None
+
+
+def test_cell_statistics_from_codes_are_each_cells_own_numpy_statistics():
+    """The numpy path (SQLite, and rows already in memory) sorts every row by (cell, value)
+    once; each cell's figures must be what numpy gives for that cell's values alone."""
+    rng = np.random.default_rng(10)
+    size = 20_000
+    improvement = rng.integers(1, 40, size).astype(float)
+    after, control = rng.integers(0, 2, size).astype(float), rng.integers(0, 2, size).astype(float)
+    values = np.round(rng.normal(40, 6, size), 2)
+    codes = cells_service.cell_codes(improvement, after, control)
+    long = cells_service._cells_from_codes(codes, values)
+    assert len(long) == len(np.unique(codes))
+    for row in long.itertuples():
+        chosen = (
+            (improvement == row.improvement_id)
+            & (after == float(row.phase == Phase.AFTER.value))
+            & (control == float(row.group == StudyGroup.CONTROL.value))
+        )
+        cell = np.sort(values[chosen])
+        assert row.n == len(cell)
+        assert (row.minimum, row.maximum) == (cell[0], cell[-1])
+        assert row.more_than_two_values == float(len(np.unique(cell)) > 2)
+        assert row.q1 == np.percentile(cell, 25) and row.q3 == np.percentile(cell, 75)
+        np.testing.assert_allclose(
+            [row.mean, row.variance], [cell.mean(), cell.var(ddof=1)], rtol=1e-13
+        )
