@@ -29,12 +29,15 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
 from gains.models.base import utcnow
 from gains.services.audit import record_event
+from gains.services.cells import RowsKept
 from gains.services.csv_upload import CHUNK_ROWS, MeasurementCsv, UploadLimits, display_filename
+from gains.services.estimates import active_row_count, measurements_frame
 from gains.services.measurements import (
     data_changed,
     lock_improvement,
@@ -44,6 +47,9 @@ from gains.services.measurements import (
 
 # The problems a rejected import lists (all are counted); a terminal shows them all.
 LISTED_PROBLEMS = 100
+# Rows an improvement may have already for an import to keep them in memory with its own
+# (`cells.RowsKept`); past this its cell summaries are read back from the database.
+KEPT_EXISTING_ROWS = 100_000
 COLUMNS = ("improvement_id", "batch_id", "phase", "study_group", "unit_ref", "observed_on", "value")
 INSERT_SQL = (
     f"INSERT INTO measurements ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -162,17 +168,25 @@ def import_measurements(
         )
         db.session.add(batch)
         db.session.flush()
+    kept = _keep_rows(improvement) if batch else None
+    cells = None
     with bulk_writer(improvement.id, batch.id) if batch else nullcontext(None) as write:
         for chunk in reading.chunks():
             if write is not None:
                 write(chunk.rows)
+            if kept is not None:
+                rows = chunk.rows
+                kept.add(rows["phase"], rows["group"], rows["unit_ref"], rows["value"])
             if on_progress is not None:
                 on_progress(reading.byte_count, reading.row_count)
+        if kept is not None and reading.rejection() is None:
+            # On PostgreSQL the server is still storing the last chunks meanwhile.
+            cells = kept.cells()
     rejection = reading.rejection()
     if rejection is not None:
         raise rejection
     if batch is not None:
-        _finish(actor, improvement, batch, reading)
+        _finish(actor, improvement, batch, reading, cells, kept)
     return ImportResult(
         batch=batch,
         row_count=reading.row_count,
@@ -182,9 +196,35 @@ def import_measurements(
     )
 
 
-def _finish(actor: Any, improvement: Improvement, batch: UploadBatch, reading) -> None:
-    """Lock the improvement, check it still takes data, and record the batch."""
-    lock_improvement(improvement)
+def _keep_rows(improvement: Improvement) -> RowsKept | None:
+    """Start keeping the improvement's active rows as numbers for its cell summaries
+    (`cells.RowsKept`), with the rows it has already, unless it has too many of those to
+    hold as well (then the refresh reads them all back, as every other write does)."""
+    if active_row_count(improvement.id) > KEPT_EXISTING_ROWS:
+        return None
+    # The version first: if anything changes the rows after this, the version moves on and
+    # `_finish` sees it under the lock.
+    version = db.session.scalar(
+        select(Improvement.data_version).where(Improvement.id == improvement.id)
+    )
+    kept = RowsKept(improvement.id, version)
+    kept.add_frame(measurements_frame(improvement.id))
+    return kept
+
+
+def _finish(
+    actor: Any,
+    improvement: Improvement,
+    batch: UploadBatch,
+    reading,
+    cells: pd.DataFrame | None = None,
+    kept: RowsKept | None = None,
+) -> None:
+    """Lock the improvement, check it still takes data, and record the batch; with the cell
+    summaries computed from the rows kept if no other write changed its rows meanwhile."""
+    improvement = lock_improvement(improvement)
+    if kept is None or improvement.data_version != kept.data_version:
+        cells = None
     require_open_for_data(improvement)
     batch.row_count = reading.row_count
     batch.checksum_sha256 = reading.checksum_sha256
@@ -204,4 +244,6 @@ def _finish(actor: Any, improvement: Improvement, batch: UploadBatch, reading) -
     )
     # The rows went in beside the ORM: its cached collections are stale.
     db.session.expire(improvement, ["batches", "measurements"])
-    data_changed(actor, improvement, reason=f"{batch.row_count:,} measurements imported")
+    data_changed(
+        actor, improvement, reason=f"{batch.row_count:,} measurements imported", cells=cells
+    )
