@@ -163,7 +163,10 @@ class RowsKept:
         self.codes, self.values, self.units = [], [], []
         # Per (unit, cell): rows and sum, one bin each (the last bin: rows without a unit).
         bins = 4 * len(self.unit_positions)
-        keys = np.where(units >= 0, units.astype(np.int64) * 4 + codes, bins)
+        keys = units.astype(np.int64)  # in place from here: one array of the rows' size
+        keys *= 4
+        keys += codes
+        keys[units < 0] = bins
         del units
         rows = np.bincount(keys, minlength=bins + 1)[:bins]
         sums = np.bincount(keys, weights=values, minlength=bins + 1)[:bins]
@@ -183,7 +186,17 @@ class RowsKept:
                 "mean": sums[present] / rows[present],
             }
         )
-        long = _cells_from_codes(self.improvement_id * 4.0 + codes, values)
+        # Cell by cell, so that only one cell's values are copied and sorted at a time (each
+        # cell's figures are computed on their own in `_cells_from_codes` anyway).
+        first = self.improvement_id * 4.0
+        long = pd.concat(
+            [
+                _cells_from_codes(np.full(len(chosen), first + cell), chosen)
+                for cell in range(4)
+                if len(chosen := values[codes == cell])
+            ]
+            or [_cells_from_codes(np.empty(0), np.empty(0))]
+        )
         return _assemble(_widen(long, ids), _unit_summaries(per_unit), ids)
 
 
