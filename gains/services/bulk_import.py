@@ -4,7 +4,8 @@ The file is streamed: `csv_upload.MeasurementCsv` reads and checks it a chunk of
 time with the web upload's rules and messages, and each clean chunk is written at once with
 the database's bulk path (`COPY` on PostgreSQL, `executemany` on SQLite), so memory stays
 flat whatever the file's size. Everything happens in the caller's one transaction: the batch
-row, its measurements, the audit event, the new data version and the refreshed estimate. A
+row, its measurements, the audit event, the new data version, the cell summaries (from the
+rows as they are written, `cells.RowsKept`) and the refreshed estimate. A
 file with any problem raises `RowsRejected` after reading to the end (every problem counted)
 and the caller rolls back, so nothing is written; a dry run checks the same and writes
 nothing at all.
@@ -20,6 +21,7 @@ The actor is whoever runs the command: `actor=None` is the server's operator (li
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -46,6 +48,8 @@ from gains.services.measurements import (
     require_open_for_data,
     require_rights,
 )
+
+logger = logging.getLogger(__name__)
 
 # The problems a rejected import lists (all are counted); a terminal shows them all.
 LISTED_PROBLEMS = 100
@@ -255,7 +259,7 @@ def import_measurements(
                 on_progress(reading.byte_count, reading.row_count)
         if kept is not None and reading.rejection() is None:
             # On PostgreSQL the server is still storing the last chunks meanwhile.
-            cells = kept.cells()
+            cells = _cells_of(kept)
     rejection = reading.rejection()
     if rejection is not None:
         raise rejection
@@ -284,6 +288,16 @@ def _keep_rows(improvement: Improvement) -> RowsKept | None:
     kept = RowsKept(improvement.id, version)
     kept.add_frame(measurements_frame(improvement.id))
     return kept
+
+
+def _cells_of(kept: RowsKept) -> pd.DataFrame | None:
+    """The kept rows' cell summaries; None (read them back) if that fails: a shortcut must
+    not cost the import."""
+    try:
+        return kept.cells()
+    except Exception:
+        logger.exception("Cell summaries from the imported rows failed; reading them back")
+        return None
 
 
 def _finish(

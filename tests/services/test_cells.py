@@ -404,3 +404,19 @@ def test_an_import_whose_rows_changed_meanwhile_reads_the_cells_back(
     monkeypatch.undo()
     assert_cells_current(session, improvement)
     assert stored_row(session, improvement.id)[1][STATISTIC_COLUMNS.index("ta_maximum")] == 1000
+
+
+def test_an_import_whose_kept_cells_fail_reads_them_back_and_keeps_the_rows(
+    session, member, running, monkeypatch, caplog
+):
+    improvement = running("Cells kept failing")
+
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cells_service.RowsKept, "cells", broken)
+    result = import_measurements(improvement, io.BytesIO(unit_csv(30)), filename="k.csv")
+    monkeypatch.undo()
+    assert result.row_count == 30
+    assert "reading them back" in caplog.text
+    assert_cells_current(session, improvement)
