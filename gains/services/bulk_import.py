@@ -4,7 +4,8 @@ The file is streamed: `csv_upload.MeasurementCsv` reads and checks it a chunk of
 time with the web upload's rules and messages, and each clean chunk is written at once with
 the database's bulk path (`COPY` on PostgreSQL, `executemany` on SQLite), so memory stays
 flat whatever the file's size. Everything happens in the caller's one transaction: the batch
-row, its measurements, the audit event, the new data version and the refreshed estimate. A
+row, its measurements, the audit event, the new data version, the cell summaries (from the
+rows as they are written, `cells.RowsKept`) and the refreshed estimate. A
 file with any problem raises `RowsRejected` after reading to the end (every problem counted)
 and the caller rolls back, so nothing is written; a dry run checks the same and writes
 nothing at all.
@@ -20,21 +21,27 @@ The actor is whoever runs the command: `actor=None` is the server's operator (li
 
 from __future__ import annotations
 
-import io
+import logging
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import date
+from queue import Queue
 from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
 from gains.models.base import utcnow
 from gains.services.audit import record_event
+from gains.services.cells import RowsKept
 from gains.services.csv_upload import CHUNK_ROWS, MeasurementCsv, UploadLimits, display_filename
+from gains.services.estimates import active_row_count, measurements_frame
 from gains.services.measurements import (
     data_changed,
     lock_improvement,
@@ -42,13 +49,25 @@ from gains.services.measurements import (
     require_rights,
 )
 
+logger = logging.getLogger(__name__)
+
 # The problems a rejected import lists (all are counted); a terminal shows them all.
 LISTED_PROBLEMS = 100
+# Rows an improvement may have already for an import to keep them in memory with its own
+# (`cells.RowsKept`); past this its cell summaries are read back from the database.
+KEPT_EXISTING_ROWS = 100_000
 COLUMNS = ("improvement_id", "batch_id", "phase", "study_group", "unit_ref", "observed_on", "value")
 INSERT_SQL = (
     f"INSERT INTO measurements ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
-COPY_SQL = f"COPY measurements ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)"
+COPY_SQL = f"COPY measurements ({', '.join(COLUMNS)}) FROM STDIN (FORMAT binary)"
+# PostgreSQL's binary COPY: a signature, flags and header extension; each row its number of
+# fields, then each field's length (-1: NULL) and bytes, big-endian; -1 ends the data.
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+COPY_TRAILER = b"\xff\xff"
+NULL_FIELD = b"\xff\xff\xff\xff"
+EPOCH_2000 = date(2000, 1, 1)  # binary dates count days from here
+COPY_QUEUE_BLOCKS = 96  # at most about 12 MB of rows waiting for the server
 
 Progress = Callable[[int, int], None]  # (bytes read so far, good rows so far)
 
@@ -83,12 +102,84 @@ def _columns(frame: pd.DataFrame, improvement_id: int, batch_id: int) -> pd.Data
     )
 
 
+def _field(data: bytes | None) -> bytes:
+    """One field of a binary COPY row: its length and bytes, or NULL."""
+    return NULL_FIELD if data is None else struct.pack("!i", len(data)) + data
+
+
+def _text_field(text: str | None) -> bytes:
+    return _field(None if text is None else text.encode("utf-8"))
+
+
+def _date_field(day: date | None) -> bytes:
+    return _field(None if day is None else struct.pack("!i", (day - EPOCH_2000).days))
+
+
+def _by_distinct(
+    values: np.ndarray, encode: Callable[[Any], bytes]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A column's fields as rows of bytes padded to the longest (rows × width, uint8) and
+    each row's length: each distinct value encoded once."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    fields = [encode(value) for value in distinct] + [encode(None)]  # code -1: missing
+    width = max(map(len, fields))
+    table = np.zeros((len(fields), width), dtype=np.uint8)
+    for row, data in enumerate(fields):
+        table[row, : len(data)] = np.frombuffer(data, dtype=np.uint8)
+    lengths = np.fromiter(map(len, fields), dtype=np.int64, count=len(fields))
+    return table[codes], lengths[codes]
+
+
+def copy_rows(frame: pd.DataFrame, improvement_id: int, batch_id: int) -> bytes:
+    """Checked rows as binary COPY rows (without the signature), built column by column with
+    numpy rather than a Python call per row. Values go as their 8 IEEE bytes, so every float
+    arrives exactly as read; dates as days since 2000-01-01; text as UTF-8."""
+    count = len(frame)
+    head = struct.pack("!h", len(COLUMNS)) + _field(struct.pack("!i", improvement_id))
+    head += _field(struct.pack("!i", batch_id))
+    value = np.empty((count, 12), dtype=np.uint8)
+    value[:, :4] = np.frombuffer(struct.pack("!i", 8), dtype=np.uint8)
+    value[:, 4:] = frame["value"].to_numpy(dtype=">f8").view(np.uint8).reshape(count, 8)
+    parts = [
+        (np.broadcast_to(np.frombuffer(head, dtype=np.uint8), (count, len(head))), None),
+        _by_distinct(frame["phase"].to_numpy(), _text_field),
+        _by_distinct(frame["group"].to_numpy(), _text_field),
+        _by_distinct(frame["unit_ref"].to_numpy(), _text_field),
+        _by_distinct(frame["observed_on"].to_numpy(), _date_field),
+        (value, None),
+    ]
+    # Side by side, padding included; then the padding dropped, row by row.
+    cells = np.concatenate([table for table, _ in parts], axis=1)
+    keep = np.concatenate(
+        [
+            np.ones(table.shape, dtype=bool)
+            if lengths is None
+            else np.arange(table.shape[1]) < lengths[:, None]
+            for table, lengths in parts
+        ],
+        axis=1,
+    )
+    return cells[keep].tobytes()
+
+
+class _BoundedQueueWriter(QueuedLibpqWriter):
+    """psycopg's queued COPY writer, holding at most `COPY_QUEUE_BLOCKS` blocks (of up to
+    128 KB) not yet sent, instead of up to 1,024: the server stores keyed rows slower than
+    we check and encode them, and the backlog would otherwise be most of the file in memory
+    (about 45 MB at a million rows). Enough stays queued to keep the server busy while the
+    cell summaries are computed."""
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._queue = Queue(maxsize=COPY_QUEUE_BLOCKS)
+
+
 @contextmanager
 def bulk_writer(improvement_id: int, batch_id: int) -> Iterator[Callable[[pd.DataFrame], None]]:
     """A function that inserts one chunk of checked rows with the database's bulk path, in
     the session's transaction.
 
-    PostgreSQL: one `COPY` for the whole file, fed by a background thread
+    PostgreSQL: one binary `COPY` (`copy_rows`) for the whole file, fed by a background thread
     (`QueuedLibpqWriter`), so the server stores one chunk while we check the next; leaving
     the block ends the COPY (or aborts it, on an exception). SQLite: `executemany` per chunk.
     """
@@ -108,17 +199,10 @@ def bulk_writer(improvement_id: int, batch_id: int) -> Iterator[Callable[[pd.Dat
             cursor.close()
         return
     cursor = driver.cursor()
-    with cursor, cursor.copy(COPY_SQL, writer=QueuedLibpqWriter(cursor)) as copy:
-
-        def send(frame: pd.DataFrame) -> None:
-            # CSV text: an unquoted empty field is NULL; floats written with repr, exact.
-            buffer = io.StringIO()
-            _columns(frame, improvement_id, batch_id).to_csv(
-                buffer, header=False, index=False, na_rep="", lineterminator="\n"
-            )
-            copy.write(buffer.getvalue())
-
-        yield send
+    with cursor, cursor.copy(COPY_SQL, writer=_BoundedQueueWriter(cursor)) as copy:
+        copy.write(COPY_SIGNATURE)
+        yield lambda frame: copy.write(copy_rows(frame, improvement_id, batch_id))
+        copy.write(COPY_TRAILER)
 
 
 def import_measurements(
@@ -162,17 +246,25 @@ def import_measurements(
         )
         db.session.add(batch)
         db.session.flush()
+    kept = _keep_rows(improvement) if batch else None
+    cells = None
     with bulk_writer(improvement.id, batch.id) if batch else nullcontext(None) as write:
         for chunk in reading.chunks():
             if write is not None:
                 write(chunk.rows)
+            if kept is not None:
+                rows = chunk.rows
+                kept.add(rows["phase"], rows["group"], rows["unit_ref"], rows["value"])
             if on_progress is not None:
                 on_progress(reading.byte_count, reading.row_count)
+        if kept is not None and reading.rejection() is None:
+            # On PostgreSQL the server is still storing the last chunks meanwhile.
+            cells = _cells_of(kept)
     rejection = reading.rejection()
     if rejection is not None:
         raise rejection
     if batch is not None:
-        _finish(actor, improvement, batch, reading)
+        _finish(actor, improvement, batch, reading, cells, kept)
     return ImportResult(
         batch=batch,
         row_count=reading.row_count,
@@ -182,9 +274,45 @@ def import_measurements(
     )
 
 
-def _finish(actor: Any, improvement: Improvement, batch: UploadBatch, reading) -> None:
-    """Lock the improvement, check it still takes data, and record the batch."""
-    lock_improvement(improvement)
+def _keep_rows(improvement: Improvement) -> RowsKept | None:
+    """Start keeping the improvement's active rows as numbers for its cell summaries
+    (`cells.RowsKept`), with the rows it has already, unless it has too many of those to
+    hold as well (then the refresh reads them all back, as every other write does)."""
+    if active_row_count(improvement.id) > KEPT_EXISTING_ROWS:
+        return None
+    # The version first: if anything changes the rows after this, the version moves on and
+    # `_finish` sees it under the lock.
+    version = db.session.scalar(
+        select(Improvement.data_version).where(Improvement.id == improvement.id)
+    )
+    kept = RowsKept(improvement.id, version)
+    kept.add_frame(measurements_frame(improvement.id))
+    return kept
+
+
+def _cells_of(kept: RowsKept) -> pd.DataFrame | None:
+    """The kept rows' cell summaries; None (read them back) if that fails: a shortcut must
+    not cost the import."""
+    try:
+        return kept.cells()
+    except Exception:
+        logger.exception("Cell summaries from the imported rows failed; reading them back")
+        return None
+
+
+def _finish(
+    actor: Any,
+    improvement: Improvement,
+    batch: UploadBatch,
+    reading,
+    cells: pd.DataFrame | None = None,
+    kept: RowsKept | None = None,
+) -> None:
+    """Lock the improvement, check it still takes data, and record the batch; with the cell
+    summaries computed from the rows kept if no other write changed its rows meanwhile."""
+    improvement = lock_improvement(improvement)
+    if kept is None or improvement.data_version != kept.data_version:
+        cells = None
     require_open_for_data(improvement)
     batch.row_count = reading.row_count
     batch.checksum_sha256 = reading.checksum_sha256
@@ -204,4 +332,6 @@ def _finish(actor: Any, improvement: Improvement, batch: UploadBatch, reading) -
     )
     # The rows went in beside the ORM: its cached collections are stale.
     db.session.expire(improvement, ["batches", "measurements"])
-    data_changed(actor, improvement, reason=f"{batch.row_count:,} measurements imported")
+    data_changed(
+        actor, improvement, reason=f"{batch.row_count:,} measurements imported", cells=cells
+    )

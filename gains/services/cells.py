@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, bindparam, delete, func, insert, select
+from sqlalchemy import Integer, bindparam, case, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from gains.extensions import db
@@ -88,16 +88,23 @@ def refresh_cells(improvement_ids: list[int]) -> pd.DataFrame:
     return wide
 
 
-def refresh_improvement_cells(improvement: Improvement, frame: pd.DataFrame | None = None) -> bool:
+def refresh_improvement_cells(
+    improvement: Improvement,
+    frame: pd.DataFrame | None = None,
+    computed: pd.DataFrame | None = None,
+) -> bool:
     """`refresh_cells` for one improvement in the writing transaction, never losing the write;
-    from ``frame`` (its active rows, already read for the estimate) when given.
+    ``computed`` when the caller computed them from its rows (`RowsKept`), else from
+    ``frame`` (its active rows, already read for the estimate) when given.
 
     A failure is logged and leaves the improvement's row at an older version (or none):
     readers recompute it from the rows, so nothing stale is ever used.
     """
     try:
         with db.session.begin_nested():
-            if frame is None:
+            if computed is not None:
+                store_cells(computed, {improvement.id: improvement.data_version})
+            elif frame is None:
                 refresh_cells([improvement.id])
             else:
                 wide = cells_from_frame(improvement.id, frame)
@@ -106,6 +113,95 @@ def refresh_improvement_cells(improvement: Improvement, frame: pd.DataFrame | No
     except Exception:
         logger.exception("Cell summaries for improvement %s failed", improvement.id)
         return False
+
+
+class RowsKept:
+    """An improvement's active rows kept as numbers while a bulk import writes them, so that
+    its cell summaries are computed from memory rather than read back from the database:
+    13 bytes a row (cell, value, unit), about 13 MB for a million.
+
+    On PostgreSQL this runs while the server is still storing the rows (the COPY's queue),
+    instead of a million-row ``GROUP BY`` with percentiles after it; on SQLite it replaces
+    fetching the rows again. The statistics are the numpy path's (`_cells_from_codes`, as
+    on SQLite); the per-unit means are each unit's sum over its count, equal to the
+    database's ``avg`` to the last digit or so. The caller must feed every active row of
+    the improvement (`add_frame` with the rows already there, `add` with each chunk written)
+    and use the result only if nothing else changed the rows meanwhile (`bulk_import`
+    compares the data version under the improvement's lock)."""
+
+    def __init__(self, improvement_id: int, data_version: int | None = None):
+        self.improvement_id = improvement_id
+        self.data_version = data_version  # the version the caller saw before the first rows
+        self.codes: list[np.ndarray] = []  # 2 after + 1 control, per row
+        self.values: list[np.ndarray] = []
+        self.units: list[np.ndarray] = []  # position in `unit_names`; -1 no unit
+        self.unit_positions: dict[str, int] = {}
+
+    def add(self, phase, group, unit, value) -> None:
+        """Rows as arrays: phase and group labels, unit text or None, value."""
+        after = np.asarray(phase) == Phase.AFTER.value
+        control = np.asarray(group) == StudyGroup.CONTROL.value
+        self.codes.append((after * 2 + control).astype(np.int8))
+        self.values.append(np.asarray(value, dtype=float))
+        codes, distinct = pd.factorize(np.asarray(unit, dtype=object), use_na_sentinel=True)
+        positions = [
+            self.unit_positions.setdefault(name, len(self.unit_positions)) for name in distinct
+        ]
+        self.units.append(np.array([*positions, -1], dtype=np.int32)[codes])
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        """Rows as `estimates.measurements_frame` gives them."""
+        self.add(frame["phase"], frame["group"], frame["unit"], frame["value"])
+
+    def cells(self) -> pd.DataFrame:
+        """`cells_from_rows` for the improvement, from the rows kept (which it lets go of:
+        call it once). Memory: the rows once more, about twice over while they are sorted."""
+        ids = pd.Index([self.improvement_id], name="improvement_id")
+        codes = _joined(self.codes, np.int8)
+        values = _joined(self.values, float)
+        units = _joined(self.units, np.int32)
+        self.codes, self.values, self.units = [], [], []
+        # Per (unit, cell): rows and sum, one bin each (the last bin: rows without a unit).
+        bins = 4 * len(self.unit_positions)
+        keys = units.astype(np.int64)  # in place from here: one array of the rows' size
+        keys *= 4
+        keys += codes
+        keys[units < 0] = bins
+        del units
+        rows = np.bincount(keys, minlength=bins + 1)[:bins]
+        sums = np.bincount(keys, weights=values, minlength=bins + 1)[:bins]
+        del keys
+        present = np.flatnonzero(rows)
+        names = np.array([*self.unit_positions, None], dtype=object)[:-1]
+        cell = present % 4
+        per_unit = pd.DataFrame(
+            {
+                "improvement_id": np.full(len(present), self.improvement_id),
+                "unit": names[present // 4],
+                "phase": np.where(cell // 2 == 1, Phase.AFTER.value, Phase.BEFORE.value),
+                "group": np.where(
+                    cell % 2 == 1, StudyGroup.CONTROL.value, StudyGroup.TREATMENT.value
+                ),
+                "rows": rows[present],
+                "mean": sums[present] / rows[present],
+            }
+        )
+        # Cell by cell, so that only one cell's values are copied and sorted at a time (each
+        # cell's figures are computed on their own in `_cells_from_codes` anyway).
+        first = self.improvement_id * 4.0
+        long = pd.concat(
+            [
+                _cells_from_codes(np.full(len(chosen), first + cell), chosen)
+                for cell in range(4)
+                if len(chosen := values[codes == cell])
+            ]
+            or [_cells_from_codes(np.empty(0), np.empty(0))]
+        )
+        return _assemble(_widen(long, ids), _unit_summaries(per_unit), ids)
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
 
 def refresh_all_cells() -> int:
@@ -346,41 +442,51 @@ def _near_a_fence(cells: pd.DataFrame) -> np.ndarray:
 def _cells_by_numpy(ids: pd.Index) -> pd.DataFrame:
     """SQLite (no variance, no percentiles, slow window functions): one query for the active
     rows, then the same statistics in numpy, exactly: a sort by (cell, value), two-pass
-    variances, and the quartiles from the order statistics as numpy interpolates them."""
+    variances, and the quartiles from the order statistics as numpy interpolates them.
+
+    Each row comes as two numbers, its cell (`cell_codes`) and its value, not four: at a
+    million rows that halves the fetch and the arrays sorted (about 40 MB less at the peak
+    of a bulk import's refresh, docs/BENCHMARKS.md "Import")."""
+    after = case((Measurement.phase == Phase.AFTER, 2), else_=0)
+    control = case((Measurement.group == StudyGroup.CONTROL, 1), else_=0)
     stmt = _only_listed(
-        _active_rows(
-            Measurement.improvement_id,
-            (Measurement.phase == Phase.AFTER).label("after"),
-            (Measurement.group == StudyGroup.CONTROL).label("control"),
-            Measurement.value,
-        ),
-        ids,
+        _active_rows(Measurement.improvement_id * 4 + after + control, Measurement.value), ids
     )
-    return _cells_from_arrays(*float_rows(stmt, 4).T)
+    codes, values = float_rows(stmt, 2).T
+    return _cells_from_codes(codes, values)
+
+
+def cell_codes(improvement: np.ndarray, after: np.ndarray, control: np.ndarray) -> np.ndarray:
+    """One number per row naming its cell, ordered as (improvement, phase, group):
+    improvement × 4 + 2 after + 1 control (exact in a float up to 2⁵¹ improvements)."""
+    return improvement * 4.0 + after * 2.0 + control
 
 
 def _cells_from_arrays(
     improvement: np.ndarray, after: np.ndarray, control: np.ndarray, values: np.ndarray
 ) -> pd.DataFrame:
     """The cell statistics of rows given as arrays (after and control as 1.0 / 0.0)."""
+    return _cells_from_codes(cell_codes(improvement, after, control), values)
+
+
+def _cells_from_codes(codes: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """The cell statistics of rows given as their cells (`cell_codes`) and values."""
     if not len(values):
         return pd.DataFrame(columns=["improvement_id", "phase", "group", *CELL_STATISTICS])
-    order = np.lexsort((values, control, after, improvement))
-    improvement, after, control, values = (a[order] for a in (improvement, after, control, values))
-    starts = np.flatnonzero(
-        np.concatenate(
-            [[True], (np.diff(improvement) != 0) | (np.diff(after) != 0) | (np.diff(control) != 0)]
-        )
-    )
+    order = np.lexsort((values, codes))
+    codes, values = codes[order], values[order]
+    del order
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(codes) != 0]))
     n = np.diff(np.append(starts, len(values)))
     ends = starts + n
     mean = np.add.reduceat(values, starts) / n
     deviation = values - np.repeat(mean, n)
+    deviation *= deviation
     with np.errstate(divide="ignore", invalid="ignore"):
-        variance = np.add.reduceat(deviation * deviation, starts) / (n - 1)
-    new_value = np.concatenate([[True], np.diff(values) != 0]) | np.isin(
-        np.arange(len(values)), starts
-    )
+        variance = np.add.reduceat(deviation, starts) / (n - 1)
+    del deviation
+    new_value = np.concatenate([[True], np.diff(values) != 0])
+    new_value[starts] = True
     distinct = np.add.reduceat(new_value.astype(int), starts)
 
     def at(offset):
@@ -391,13 +497,12 @@ def _cells_from_arrays(
         (at((n - 1) // 4), at((n - 1) // 4 + 1)),
         (at((3 * (n - 1)) // 4), at((3 * (n - 1)) // 4 + 1)),
     )
+    cell = codes[starts].astype(np.int64)
     return pd.DataFrame(
         {
-            "improvement_id": improvement[starts].astype(int),
-            "phase": np.where(after[starts] == 1, Phase.AFTER.value, Phase.BEFORE.value),
-            "group": np.where(
-                control[starts] == 1, StudyGroup.CONTROL.value, StudyGroup.TREATMENT.value
-            ),
+            "improvement_id": cell // 4,
+            "phase": np.where(cell // 2 % 2 == 1, Phase.AFTER.value, Phase.BEFORE.value),
+            "group": np.where(cell % 2 == 1, StudyGroup.CONTROL.value, StudyGroup.TREATMENT.value),
             "n": n.astype(float),
             "mean": mean,
             "variance": np.where(n > 1, variance, np.nan),

@@ -198,7 +198,7 @@ def current_estimate(
 AGGREGATE_PATH_ROWS = 100_000
 
 
-def _active_row_count(improvement_id: int) -> int:
+def active_row_count(improvement_id: int) -> int:
     # Batches carry their row count: summing a handful of batch rows, not the measurements.
     return db.session.scalar(
         select(func.coalesce(func.sum(UploadBatch.row_count), 0)).where(
@@ -209,7 +209,7 @@ def _active_row_count(improvement_id: int) -> int:
 
 
 def _from_aggregates(improvement: Improvement) -> bool:
-    return _active_row_count(improvement.id) > AGGREGATE_PATH_ROWS
+    return active_row_count(improvement.id) > AGGREGATE_PATH_ROWS
 
 
 def _large_or_small_document(
@@ -296,7 +296,9 @@ def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate
     }
 
 
-def refresh_estimate(improvement: Improvement) -> Estimate | NoEstimate:
+def refresh_estimate(
+    improvement: Improvement, cells: pd.DataFrame | None = None
+) -> Estimate | NoEstimate:
     """Compute and cache the estimate for a new data version, in the writing transaction, so
     that pages and dashboards only ever read cached estimates.
 
@@ -306,7 +308,8 @@ def refresh_estimate(improvement: Improvement) -> Estimate | NoEstimate:
     Every new data version comes through here (`measurements.data_changed` for every write of
     rows, `plan_changes` for amendments), so this is also where the improvement's cell
     summaries for `recompute-all` are rebuilt from its rows (`services.cells`), first: the
-    aggregate path below reads them.
+    aggregate path below reads them. ``cells``: already computed from the rows by the
+    caller (`cells.RowsKept`, a bulk import), stored as they are.
     """
     db.session.flush()  # the new rows and version must be visible to the query
     frame = None
@@ -316,7 +319,7 @@ def refresh_estimate(improvement: Improvement) -> Estimate | NoEstimate:
             frame = measurements_frame(improvement.id)
     except Exception:
         logger.exception("Reading the rows of improvement %s failed", improvement.id)
-    refresh_improvement_cells(improvement, frame)
+    refresh_improvement_cells(improvement, frame, cells)
     try:
         with db.session.begin_nested():
             return current_estimate(improvement, frame)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import delete, insert, select
 
@@ -45,6 +45,9 @@ from gains.services.measurement_rows import (
     parse_row,
     validate_rows,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "MAX_UNIT_REF_LENGTH",
@@ -372,13 +375,17 @@ def delete_measurement(actor: Any, measurement: Measurement) -> None:
     data_changed(actor, improvement, reason="a measurement was deleted")
 
 
-def data_changed(actor: Any, improvement: Improvement, *, reason: str) -> None:
+def data_changed(
+    actor: Any, improvement: Improvement, *, reason: str, cells: pd.DataFrame | None = None
+) -> None:
     """New data version; an approved improvement goes back to review (DESIGN "Locking").
 
-    Locks the improvement's row first, so concurrent changes each count once.
+    Locks the improvement's row first, so concurrent changes each count once. ``cells``: the
+    improvement's cell summaries, computed by the caller from all its active rows
+    (`refresh_estimate`).
     """
     lock_improvement(improvement)
     improvement.data_version += 1
     if improvement.status is Status.APPROVED:
         change_status(actor, improvement, Status.SUBMITTED, "improvement.reopened", note=reason)
-    refresh_estimate(improvement)
+    refresh_estimate(improvement, cells)

@@ -21,6 +21,7 @@ from gains.models import (
     measurement_cells,
 )
 from gains.models.cells import STATISTIC_COLUMNS
+from gains.services import bulk_import
 from gains.services import cells as cells_service
 from gains.services import improvements as workflow
 from gains.services import measurements as service
@@ -290,3 +291,132 @@ def test_deleting_an_improvement_deletes_its_cells(session, member, running):
     workflow.delete_draft(member, draft)
     session.flush()
     assert stored_row(session, draft.id) is None
+
+
+def test_cell_statistics_from_codes_are_each_cells_own_numpy_statistics():
+    """The numpy path (SQLite, and rows already in memory) sorts every row by (cell, value)
+    once; each cell's figures must be what numpy gives for that cell's values alone."""
+    rng = np.random.default_rng(10)
+    size = 20_000
+    improvement = rng.integers(1, 40, size).astype(float)
+    after, control = rng.integers(0, 2, size).astype(float), rng.integers(0, 2, size).astype(float)
+    values = np.round(rng.normal(40, 6, size), 2)
+    codes = cells_service.cell_codes(improvement, after, control)
+    long = cells_service._cells_from_codes(codes, values)
+    assert len(long) == len(np.unique(codes))
+    for row in long.itertuples():
+        chosen = (
+            (improvement == row.improvement_id)
+            & (after == float(row.phase == Phase.AFTER.value))
+            & (control == float(row.group == StudyGroup.CONTROL.value))
+        )
+        cell = np.sort(values[chosen])
+        assert row.n == len(cell)
+        assert (row.minimum, row.maximum) == (cell[0], cell[-1])
+        assert row.more_than_two_values == float(len(np.unique(cell)) > 2)
+        assert row.q1 == np.percentile(cell, 25) and row.q3 == np.percentile(cell, 75)
+        np.testing.assert_allclose(
+            [row.mean, row.variance], [cell.mean(), cell.var(ddof=1)], rtol=1e-13
+        )
+
+
+def unit_csv(rows: int, offset: float = 0.0) -> bytes:
+    """Rows in all four cells, some units repeated, some missing, values with many digits."""
+    rng = np.random.default_rng(rows)
+    lines = ["phase,group,unit,value"]
+    for i in range(rows):
+        unit = "" if i % 7 == 0 else f"u{i % 11}"
+        value = rng.normal(50, 9) + offset
+        lines.append(
+            f"{('before', 'after')[i % 2]},{('treatment', 'control')[i % 3 == 0]},{unit},{value!r}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_an_import_keeps_its_rows_and_stores_the_cells_a_fresh_computation_gives(
+    session, member, running, monkeypatch
+):
+    """`gains import` computes the cells from the rows it wrote (plus those already there)
+    instead of reading them back: they must equal what the rows give, null units included,
+    over several chunks; and the refresh must not have read the rows back."""
+    improvement = running("Cells kept")
+    service.record_batch(
+        member,
+        improvement,
+        [{"phase": "before", "group": "control", "unit_ref": "u3", "value": 1e-7}],
+        source=BatchSource.API,
+    )
+    read_back = []
+    monkeypatch.setattr(cells_service, "refresh_cells", lambda ids: read_back.append(ids))
+    import_measurements(improvement, io.BytesIO(unit_csv(500)), filename="k.csv", chunk_rows=64)
+    monkeypatch.undo()
+    assert read_back == []
+    assert_cells_current(session, improvement)
+    assert stored_row(session, improvement.id)[1][STATISTIC_COLUMNS.index("tb_n")] == sum(
+        i % 2 == 0 and i % 3 != 0 for i in range(500)
+    )
+
+
+def test_rows_kept_give_the_cells_of_the_rows(session, member, running):
+    improvement = running("Cells kept direct")
+    import_measurements(improvement, io.BytesIO(unit_csv(300, 1e6)), filename="k.csv")
+    session.flush()
+    kept = cells_service.RowsKept(improvement.id)
+    kept.add_frame(measurements_frame(improvement.id))
+    # Against the numpy path on both databases: values near 1e6 with a spread of 9 are
+    # what PostgreSQL's one-pass variance leaves undecided, and numpy settles exactly.
+    ids = pd.Index([improvement.id], name="improvement_id")
+    fresh = cells_service._assemble(
+        cells_service._widen(cells_service._cells_by_numpy(ids), ids),
+        cells_service._unit_statistics(ids),
+        ids,
+    )
+    kept = kept.cells()
+    np.testing.assert_allclose(
+        kept[cells_service.CELL_COLUMNS].to_numpy(dtype=float),
+        fresh[cells_service.CELL_COLUMNS].to_numpy(dtype=float),
+        rtol=1e-12,
+        atol=0,
+    )
+    # Per-unit means of values near 1e6, added in another order, agree to about 1e-10
+    # (the last digits of the sums); their differences, about 5, only to that absolutely.
+    rest = [name for name in STATISTIC_COLUMNS if name not in cells_service.CELL_COLUMNS]
+    np.testing.assert_allclose(
+        kept[rest].to_numpy(dtype=float), fresh[rest].to_numpy(dtype=float), rtol=1e-12, atol=1e-8
+    )
+
+
+def test_an_import_whose_rows_changed_meanwhile_reads_the_cells_back(
+    session, member, running, monkeypatch
+):
+    """Another write between reading the rows already there and locking the improvement at
+    the end moves the data version on: the rows kept are then incomplete and not used."""
+    improvement = running("Cells changed meanwhile")
+    real_frame = bulk_import.measurements_frame
+
+    def frame_then_another_write(improvement_id):
+        frame = real_frame(improvement_id)
+        service.record_form_row(member, improvement, {"phase": "after", "value": "1000"})
+        return frame
+
+    monkeypatch.setattr(bulk_import, "measurements_frame", frame_then_another_write)
+    import_measurements(improvement, io.BytesIO(unit_csv(40)), filename="k.csv")
+    monkeypatch.undo()
+    assert_cells_current(session, improvement)
+    assert stored_row(session, improvement.id)[1][STATISTIC_COLUMNS.index("ta_maximum")] == 1000
+
+
+def test_an_import_whose_kept_cells_fail_reads_them_back_and_keeps_the_rows(
+    session, member, running, monkeypatch, caplog
+):
+    improvement = running("Cells kept failing")
+
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cells_service.RowsKept, "cells", broken)
+    result = import_measurements(improvement, io.BytesIO(unit_csv(30)), filename="k.csv")
+    monkeypatch.undo()
+    assert result.row_count == 30
+    assert "reading them back" in caplog.text
+    assert_cells_current(session, improvement)
