@@ -8,12 +8,13 @@ preload_app = True
 wsgi_app = "gains.wsgi:app"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Pages are CPU-bound Python (SQLAlchemy rows, Jinja): threads in one process take turns on
-# its interpreter lock, so processes serve concurrent readers better. Measured with
-# `bench.dashboards` on 2 cores and 8 clients (docs/BENCHMARKS.md): 3 workers x 2 threads gave
-# a p95 of 166-310 ms per page, 4-5 workers x 1 thread 97-153 ms. Gunicorn's rule of thumb,
-# 2 x cores + 1 single-threaded workers, is the default; the app is preloaded, so workers
-# share its memory until they write to it.
-workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+# its interpreter lock, so processes serve concurrent readers better, and beyond one process
+# per core (plus one to use a core while another waits on the database) extra processes only
+# add switching. Measured with `bench.dashboards` on 2 cores and 8 clients (docs/BENCHMARKS.md):
+# the slowest page's p95 was 72 ms with 2 workers, 88 with 3, 95 with 4 and 5; 3 workers x 2
+# threads was the worst. Default: cores + 1 single-threaded workers. The app is preloaded
+# (with what its pages import, gains/wsgi.py), so workers share its memory until they write.
+workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 60
 accesslog = "-"

@@ -75,3 +75,28 @@ def check_ready(app: Flask) -> None:
         raise StartupError(
             f"The database schema is at {revision}, not {head_revision()}: run `gains db upgrade`."
         )
+
+
+# What the pages use and most commands do not: imported lazily (gains/stats/__init__.py,
+# gains/charts/svg.py) so that `gains import` and the other commands start fast. The web
+# server imports them before it forks (gains/wsgi.py with gunicorn's `preload_app`), so the
+# workers share one copy and no request pays for an import: without this, the first
+# dashboard each new worker served took about 0.6 s instead of 0.1 s.
+SERVED_MODULES = (
+    "scipy.optimize",
+    "scipy.stats",
+    "statsmodels.regression.linear_model",
+    "statsmodels.stats.power",
+    "statsmodels.stats.sandwich_covariance",
+    "openpyxl",
+)
+
+
+def import_served_modules() -> None:
+    import importlib
+
+    from gains.charts.svg import new_figure
+
+    for name in SERVED_MODULES:
+        importlib.import_module(name)
+    new_figure(1, 1)  # matplotlib with its backend and font list, as a chart needs them

@@ -8,7 +8,7 @@ import sys
 
 from gains import create_app
 from gains.config import ConfigError
-from gains.startup import StartupError, check_ready
+from gains.startup import StartupError, check_ready, import_served_modules
 
 try:
     app = create_app()
@@ -16,3 +16,4 @@ try:
 except (ConfigError, StartupError) as error:
     print(f"gains: {error}", file=sys.stderr)
     sys.exit(2)
+import_served_modules()  # before gunicorn forks its workers: one shared copy

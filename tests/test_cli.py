@@ -88,6 +88,30 @@ def test_gunicorn_entry_point_refuses_without_a_secret(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_the_web_entry_point_loads_what_the_pages_use_before_gunicorn_forks(tmp_path):
+    """Commands import the heavy statistics and charting lazily; gunicorn's preloaded app
+    holds them already, so its workers share them and no request pays for the import."""
+    env = {"GAINS_SECRET_KEY": "k" * 32, "GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/w.db"}
+    assert run_gains("db", "upgrade", env=env).returncode == 0
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GAINS_")}
+    code = (
+        "import sys\n"
+        "import gains.wsgi\n"
+        "heavy = ('scipy.stats', 'scipy.optimize', 'statsmodels', 'matplotlib', 'openpyxl')\n"
+        "print(sorted(name for name in heavy if name not in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**environ, **env},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
+
+
 def test_upgrade_seed_check_and_reseed_on_sqlite(tmp_path):
     env = {"GAINS_SECRET_KEY": "k" * 32, "GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
     assert run_gains("db", "upgrade", env=env).returncode == 0
