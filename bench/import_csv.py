@@ -173,33 +173,18 @@ def measure(backend: str, url: str, csv_path: Path, rows: int) -> list[dict]:
     imported = count_rows(url, "measurements", target) - before
     results.append(_row(backend, "gains import", run, rows, imported))
 
-    log(f"{backend}: pandas read_csv + to_sql")
-    run = run_child(
-        [sys.executable, "-m", "bench.import_csv", "--child", "pandas", url, str(csv_path)],
-        _env(url),
-    )
-    if run["returncode"] != 0:
-        raise SystemExit(f"pandas baseline failed: {run['stderr'][-2000:]}")
-    results.append(_row(backend, "pandas to_sql", run, rows, json.loads(run["stdout"])["rows"]))
-
+    baselines = [("pandas", "pandas to_sql")]
     if backend == "postgresql":
-        log(f"{backend}: raw COPY")
+        baselines += [("copy", "raw COPY"), ("table", "COPY into measurements")]
+    for child, method in baselines:
+        log(f"{backend}: {method}")
         run = run_child(
-            [sys.executable, "-m", "bench.import_csv", "--child", "copy", url, str(csv_path)],
+            [sys.executable, "-m", "bench.import_csv", "--child", child, url, str(csv_path)],
             _env(url),
         )
         if run["returncode"] != 0:
-            raise SystemExit(f"COPY baseline failed: {run['stderr'][-2000:]}")
-        results.append(_row(backend, "raw COPY", run, rows, json.loads(run["stdout"])["rows"]))
-        log(f"{backend}: COPY into measurements")
-        run = run_child(
-            [sys.executable, "-m", "bench.import_csv", "--child", "table", url, str(csv_path)],
-            _env(url),
-        )
-        if run["returncode"] != 0:
-            raise SystemExit(f"COPY into measurements failed: {run['stderr'][-2000:]}")
-        found = json.loads(run["stdout"])["rows"]
-        results.append(_row(backend, "COPY into measurements", run, rows, found))
+            raise SystemExit(f"{method} failed: {run['stderr'][-2000:]}")
+        results.append(_row(backend, method, run, rows, json.loads(run["stdout"])["rows"]))
     return results
 
 
