@@ -117,7 +117,7 @@ def batch_page(batch: UploadBatch, user: Any) -> dict[str, Any]:
     ).first()
     first_rows = db.session.scalars(
         scoped(select(Measurement), user)
-        .where(Measurement.batch_id == batch.id)
+        .where(Measurement.improvement_id == batch.improvement_id, Measurement.batch_id == batch.id)
         .order_by(Measurement.id)
         .limit(PREVIEW_ROWS)
     ).all()

@@ -267,7 +267,12 @@ def _discard(actor: Any, batch: UploadBatch, action: str) -> None:
         },
     )
     improvement = batch.improvement
-    db.session.execute(delete(Measurement).where(Measurement.batch_id == batch.id))
+    db.session.execute(
+        delete(Measurement).where(
+            Measurement.improvement_id == batch.improvement_id,  # the index's first column
+            Measurement.batch_id == batch.id,
+        )
+    )
     db.session.execute(delete(UploadBatch).where(UploadBatch.id == batch.id))
     db.session.expire(improvement, ["batches", "measurements"])
 
