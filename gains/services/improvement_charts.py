@@ -165,18 +165,13 @@ def _weekly_xmr_by_sql(improvement_id: int) -> WeeklyXmr | None:
     )
     # Each week's before point ahead of its after point, as in `weekly_xmr`.
     points = sorted(
-        (_as_date(day), phase == Phase.AFTER.value, total / n, n)
+        (day, phase == Phase.AFTER.value, total / n, n)
         for day, phase, total, n in db.session.execute(stmt)
     )
     if not points:
         return None
     weeks, after, means, counts = zip(*points, strict=True)
     return _weekly_chart(list(weeks), np.array(after), np.array(means, dtype=float), list(counts))
-
-
-def _as_date(day) -> date:
-    """A week start as the database returns it (a date, or ISO text from SQLite)."""
-    return day if isinstance(day, date) else date.fromisoformat(day)
 
 
 def distributions_chart(improvement: Improvement, cells: list[CellRow]) -> str:

@@ -57,10 +57,11 @@ class LastingCheck:
 
 
 def week_start(day):
-    """The Monday of a date's week, in SQL (each database spells it its own way)."""
+    """The Monday of a date's week, in SQL (each database spells it its own way), typed as a
+    date so that both give Python dates (SQLite's `date()` answers ISO text)."""
     if db.session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("week", day), Date)
-    return func.date(day, "weekday 0", "-6 days")
+    return func.date(day, "weekday 0", "-6 days", type_=Date)
 
 
 def _weekly_means(improvement_ids: list[int]) -> dict[int, list[tuple[date, float]]]:
@@ -82,7 +83,6 @@ def _weekly_means(improvement_ids: list[int]) -> dict[int, list[tuple[date, floa
     )
     weeks: dict[int, list[tuple[date, float]]] = defaultdict(list)
     for improvement_id, start, total, count in db.session.execute(stmt):
-        start = date.fromisoformat(start) if isinstance(start, str) else start
         weeks[improvement_id].append((start, total / count))
     return weeks
 
