@@ -58,21 +58,26 @@ def distribution_cells(frame: pd.DataFrame) -> list[CellRow]:
             values = all_values[in_group & (phases == phase.value)]
             if not len(values):
                 continue
-            mean = float(values.mean())
-            half = 0.0
-            if len(values) > 1:
-                half = (
-                    float(critical_value(DEFAULT_LEVEL, len(values) - 1))
-                    * float(values.std(ddof=1))
-                    / math.sqrt(len(values))
-                )
-            label = f"{group.label}, {phase.label.lower()}"
-            rows.append(
-                CellRow(
-                    CellValues(label, values.tolist(), mean, mean - half, mean + half), len(values)
-                )
-            )
+            n = len(values)
+            t = float(critical_value(DEFAULT_LEVEL, n - 1)) if n > 1 else 0.0
+            sd = float(values.std(ddof=1)) if n > 1 else 0.0
+            rows.append(_cell_row(group, phase, n, float(values.mean()), sd, t, values.tolist()))
     return rows
+
+
+def _cell_row(
+    group: StudyGroup,
+    phase: Phase,
+    n: int,
+    mean: float,
+    sd: float,
+    t: float,
+    values: list[float],
+) -> CellRow:
+    """One cell's row: its mean and 95% interval, mean ± t·s/√n (none for a single value)."""
+    half = t * sd / math.sqrt(n) if n > 1 else 0.0
+    label = f"{group.label}, {phase.label.lower()}"
+    return CellRow(CellValues(label, values, mean, mean - half, mean + half), n)
 
 
 EPOCH = date(1970, 1, 1)  # a Thursday: day 0, so Monday-based weekday = (day + 3) % 7
@@ -139,13 +144,18 @@ def chart_tables(
     mine = [cell for cell in cells if cell.improvement_id == improvement.id]
     # One call for every cell's t: SciPy's overhead is most of the cost of one.
     t = critical_value(DEFAULT_LEVEL, np.array([max(cell.n - 1, 1) for cell in mine]))
-    rows = []
-    for cell, t_cell in zip(mine, np.atleast_1d(t).tolist(), strict=True):
-        half = t_cell * math.sqrt(cell.variance) / math.sqrt(cell.n) if cell.n > 1 else 0.0
-        label = f"{cell.group.label}, {cell.phase.label.lower()}"
-        rows.append(
-            CellRow(CellValues(label, [], cell.mean, cell.mean - half, cell.mean + half), cell.n)
+    rows = [
+        _cell_row(
+            cell.group,
+            cell.phase,
+            cell.n,
+            cell.mean,
+            math.sqrt(cell.variance) if cell.n > 1 else 0.0,
+            t_cell,
+            [],
         )
+        for cell, t_cell in zip(mine, np.atleast_1d(t).tolist(), strict=True)
+    ]
     return rows, _weekly_xmr_by_sql(improvement.id)
 
 
