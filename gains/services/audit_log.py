@@ -156,9 +156,9 @@ def reference_names(events: Iterable[AuditEvent]) -> dict[tuple[str, Any], str]:
     """Names for the team and department ids that appear in these events' values."""
     wanted: dict[str, set[int]] = {field: set() for field in REFERENCE_FIELDS}
     for event in events:
-        for values in (event.before or {}, event.after or {}):
+        for values in (_fields(event.before), _fields(event.after)):
             for field in REFERENCE_FIELDS:
-                if isinstance(values.get(field), int):
+                if type(values.get(field)) is int:  # not bool, which is an int to Python
                     wanted[field].add(values[field])
     names: dict[tuple[str, Any], str] = {}
     for field, model in REFERENCE_FIELDS.items():
@@ -178,24 +178,48 @@ def _enum_label(entity_type: str, field: str, value: Any) -> str | None:
         return None
 
 
-def _text(entity_type: str, field: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
+def _fields(values: Any) -> dict[str, Any]:
+    """An event's before or after as fields. Events are written with a dict, but the JSON
+    column holds any shape: anything else is shown as one field rather than breaking a page."""
+    if values is None:
+        return {}
+    if isinstance(values, dict):
+        return values
+    return {"value": values}
+
+
+def _plain(value: Any, nested: bool = False) -> str:
+    """Any JSON value in words: `key: value, …` for objects, `a, b` for arrays; a nested one
+    in brackets so its edges show (`columns: (date: Date, value: Value)`)."""
     if value is None:
         return "(none)"
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    if (field, value) in names:
+    if isinstance(value, dict | list) and not value:
+        return "(empty)"
+    if isinstance(value, dict):
+        text = ", ".join(f"{key}: {_plain(item, nested=True)}" for key, item in value.items())
+        return f"({text})" if nested else text
+    if isinstance(value, list):
+        text = ", ".join(_plain(item, nested=True) for item in value)
+        return f"[{text}]" if nested else text
+    return str(value)
+
+
+def _text(entity_type: str, field: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
+    if isinstance(value, dict | list):  # before the look-ups below: neither can be a key
+        return _plain(value)
+    if type(value) is int and (field, value) in names:
         return f"{names[(field, value)]} (#{value})"
     label = _enum_label(entity_type, field, value)
     if label is not None:
         return label
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+    return _plain(value)
 
 
 def field_changes(event: AuditEvent, names: dict[tuple[str, Any], str]) -> list[FieldChange]:
     """The event's before/after as one row per field, in the order the fields were written."""
-    before, after = event.before or {}, event.after or {}
+    before, after = _fields(event.before), _fields(event.after)
     fields = list(dict.fromkeys([*before, *after]))
     return [
         FieldChange(

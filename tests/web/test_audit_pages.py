@@ -68,3 +68,60 @@ def test_anonymous_visitors_are_sent_to_sign_in(app, client):
     improvement_id = first(app, Team.name == "Benefit renewals")
     response = client.get(f"/improvements/{improvement_id}/audit")
     assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
+
+
+# Every shape a JSON column can hand back, as a field value and as the whole before/after.
+VALUE_SHAPES = {
+    "none": None,
+    "yes": True,
+    "count": 7,
+    "ratio": 0.25,
+    "text": "<b>plain</b>",
+    "list": [1, "two", None],
+    "dict": {"date": "Date", "value": "Value"},
+    "nested": {"columns": {"date": ["Date", {"deep": [True, 1.5]}]}, "empty": {}, "none": []},
+    "team_id": {"not": "an id"},
+    "status": ["approved"],
+}
+
+
+def test_every_stored_value_shape_renders_on_every_audit_page(app, signed_in):
+    """A web upload stores its columns as a dict: the pages and the CSV showed a 500 from then
+    on (a dict looked up as a team id). Any JSON shape must render, readably."""
+    improvement_id = first(app, Team.name == "Benefit renewals")
+    with app.app_context():
+        improvement = db.session.get(Improvement, improvement_id)
+        department_id = improvement.team.department_id
+        shapes = [VALUE_SHAPES, None, [1, {"a": 2}], "a string", 3, {}]
+        for before in shapes:
+            db.session.add(
+                AuditEvent(
+                    actor_id=None,
+                    department_id=department_id,
+                    entity_type="improvements",
+                    entity_id=improvement_id,
+                    improvement_id=improvement_id,
+                    action="odd.shapes",
+                    before=before,
+                    after=VALUE_SHAPES,
+                )
+            )
+        db.session.commit()
+    admin = signed_in("admin")
+    pages = [
+        f"/improvements/{improvement_id}/audit",
+        "/admin/audit",
+        "/admin/audit?action=odd.shapes",
+        "/admin/audit.csv?action=odd.shapes",
+    ]
+    for url in pages:
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        text = response.get_data(as_text=True)
+        assert "odd.shapes" in text, url
+    html = admin.get("/admin/audit?action=odd.shapes").get_data(as_text=True)
+    assert "date: Date, value: Value" in html
+    assert "columns: (date: [Date, (deep: [Yes, 1.5])]), empty: (empty), none: (empty)" in html
+    assert "&lt;b&gt;plain&lt;/b&gt;" in html and "<b>plain</b>" not in html
+    csv = admin.get("/admin/audit.csv?action=odd.shapes").get_data(as_text=True)
+    assert "Dict: date: Date, value: Value" in csv
