@@ -4,6 +4,7 @@ the filters that produced them written at the top of the file."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +13,10 @@ from typing import Any
 
 from gains.services.spreadsheet_safety import safe_cell, write_safe_csv
 
+# Excel refuses sheet names with these characters, longer than 31 characters, or that begin
+# or end with an apostrophe (openpyxl raises on the first two).
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+SHEET_TITLE_LIMIT = 31
 GBP_FORMAT = '"£"#,##0;[Red]-"£"#,##0'
 NUMBER_FORMAT = "#,##0.####"
 
@@ -54,6 +59,16 @@ def table_to_csv(table: Table, filters: Sequence[tuple[str, str]]) -> str:
     return out.getvalue()
 
 
+def sheet_title(title: str) -> str:
+    """The table's title as a sheet name Excel accepts: forbidden characters become spaces,
+    and a title too long is cut at a word where one ends late enough to keep the sense."""
+    words = " ".join(SHEET_TITLE_FORBIDDEN.sub(" ", title).split()).strip("'").strip()
+    if len(words) > SHEET_TITLE_LIMIT:
+        cut = words[: SHEET_TITLE_LIMIT + 1].rsplit(" ", 1)[0][:SHEET_TITLE_LIMIT]
+        words = cut if len(cut) >= SHEET_TITLE_LIMIT // 2 else words[:SHEET_TITLE_LIMIT]
+    return words.strip("'").strip() or "Sheet"
+
+
 def table_to_xlsx(table: Table, filters: Sequence[tuple[str, str]]) -> bytes:
     # openpyxl (0.3 s) when a workbook is asked for, not whenever the app starts.
     from openpyxl import Workbook
@@ -61,7 +76,7 @@ def table_to_xlsx(table: Table, filters: Sequence[tuple[str, str]]) -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = table.title[:31]  # Excel's limit on sheet names
+    sheet.title = sheet_title(table.title)
     sheet.append([safe_cell(table.title)])
     sheet["A1"].font = Font(bold=True, size=14)
     for name, value in filters:

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from gains.exports import Column, Table, table_to_xlsx
 from gains.extensions import db
 from gains.models import Department
 
@@ -74,6 +75,38 @@ def test_csv_is_formula_safe_and_states_its_filters(app, signed_in):
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "@")), cell
+
+
+def test_every_table_downloads_as_a_valid_workbook(app, signed_in):
+    """Sheet titles come from table titles, and Excel forbids some of their characters
+    ("Annual savings: cashable or not", "Did it last? …"): every export must open."""
+    client = signed_in("treasury")
+    html = client.get("/dashboards/treasury").get_data(as_text=True)
+    urls = sorted(set(re.findall(r"/dashboards/treasury/[a-z-]+\.xlsx", html)))
+    assert len(urls) >= 8 and "/dashboards/treasury/lasting.xlsx" in urls
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        sheet = load_workbook(io.BytesIO(response.data)).active
+        assert 0 < len(sheet.title) <= 31 and not set(sheet.title) & set("[]:*?/\\"), url
+
+
+@pytest.mark.parametrize(
+    ("title", "sheet_title"),
+    [
+        ("Annual savings: cashable or not", "Annual savings cashable or not"),
+        ("Did it last? Approved improvements since go-live", "Did it last Approved"),
+        ("[a]*b/c\\d", "a b c d"),
+        ("'quoted'", "quoted"),
+        ("?:*", "Sheet"),
+        ("x" * 40, "x" * 31),
+    ],
+)
+def test_sheet_titles_are_ones_excel_accepts(title, sheet_title):
+    table = Table(name="t", title=title, columns=[Column("A")], rows=[["a"]])
+    workbook = load_workbook(io.BytesIO(table_to_xlsx(table, [])))
+    assert workbook.active.title == sheet_title
+    assert workbook.active["A1"].value == title  # the full title is still written in the sheet
 
 
 def test_unknown_export_is_404(signed_in):
