@@ -143,5 +143,13 @@ def decide_improvement(data: dict[str, Any], improvement_id: int):
     """A manager's review decision on a submitted improvement of their department
     (never their own): approve, reject or request changes (the last two need a comment)."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
-    commit_or_refuse(lambda: decide(current_user, improvement, data["decision"], data["comment"]))
+    commit_or_refuse(
+        lambda: decide(
+            current_user,
+            improvement,
+            data["decision"],
+            data["comment"],
+            seen_data_version=data["data_version"],
+        )
+    )
     return present(improvement)

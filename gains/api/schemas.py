@@ -307,6 +307,15 @@ class DecisionSchema(Schema):
         validate=validate.Length(max=5000),
         metadata={"description": "Required to reject or request changes"},
     )
+    data_version = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=0),
+        metadata={
+            "description": "The data version you reviewed (the improvement's `data_version`). "
+            "If the data changed since, the decision is refused (409). Without it, the "
+            "decision is of the current version."
+        },
+    )
 
 
 # --- measurements and batches ---------------------------------------------------------------

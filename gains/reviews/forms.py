@@ -9,8 +9,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextArea,
 )
-from wtforms import RadioField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from gains.form_fields import record_id
 from gains.models import Decision
@@ -76,6 +77,9 @@ class DecisionForm(FlaskForm):
         description="Required to reject or to request changes: the team reads it. "
         "Optional when you approve.",
     )
+    # The data version of the figures on the page: a decision on data that moved since is
+    # refused (`services.reviews.decide`). Absent, the decision is of the current version.
+    data_version = IntegerField(widget=HiddenInput(), validators=[Optional()])
     submit = SubmitField("Record the decision", widget=GovSubmitInput())
 
     def validate_comment(self, field) -> None:

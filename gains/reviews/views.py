@@ -8,7 +8,16 @@ department's queue; members have neither (403). Another department's improvement
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -21,7 +30,7 @@ from gains.reviews.forms import DecisionForm, QueueFilterForm
 from gains.services import review_queue as queue_service
 from gains.services.improvement_charts import chart_tables
 from gains.services.improvements import PermissionDenied, WorkflowError
-from gains.services.reviews import decide, may_review
+from gains.services.reviews import DataChanged, decide, may_review
 from gains.services.summaries import cell_summaries
 
 blueprint = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -90,10 +99,17 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
         "family_titles": queue_service.family_titles(current_user, family),
         "fy_start": queue_service.family_year_start(),
         "since": queue_service.since_approval(improvement),
-        "form": form,
+        "form": _showing(form, improvement),
         "may_decide": may_review(current_user, improvement)
         and improvement.status is Status.SUBMITTED,
     }
+
+
+def _showing(form: DecisionForm, improvement: Improvement) -> DecisionForm:
+    """The form for a whole page: it decides the figures that page shows."""
+    form.data_version.data = improvement.data_version
+    form.data_version.raw_data = None  # else WTForms renders what was posted
+    return form
 
 
 @blueprint.route("/<int:improvement_id>")
@@ -124,6 +140,18 @@ def _form_again(improvement: Improvement, form: DecisionForm, status: int):
     )
 
 
+def _data_changed(improvement: Improvement, form: DecisionForm, message: str):
+    """The figures on the reviewer's page are out of date: the whole page again, with the
+    current figures and the message (htmx swaps only the form, so it reloads the page)."""
+    if wants_fragment():
+        flash(message, "error")
+        response = make_response("", 409)
+        response.headers["HX-Redirect"] = url_for(".review", improvement_id=improvement.id)
+        return response
+    form.form_errors.append(message)
+    return _form_again(improvement, form, 409)
+
+
 @blueprint.post("/<int:improvement_id>/decision")
 def decision(improvement_id: int):
     improvement = _readable(improvement_id)
@@ -133,10 +161,19 @@ def decision(improvement_id: int):
     if not form.validate_on_submit():
         return _form_again(improvement, form, 422)
     try:
-        review = decide(current_user, improvement, Decision(form.decision.data), form.comment.data)
+        review = decide(
+            current_user,
+            improvement,
+            Decision(form.decision.data),
+            form.comment.data,
+            seen_data_version=form.data_version.data,
+        )
     except PermissionDenied:
         db.session.rollback()
         abort(403)
+    except DataChanged as error:
+        db.session.rollback()
+        return _data_changed(improvement, form, str(error))
     except WorkflowError as error:
         db.session.rollback()
         form.form_errors.append(str(error))

@@ -42,9 +42,9 @@ from gains.services.audit import record_event
 from gains.services.cells import RowsKept
 from gains.services.csv_upload import CHUNK_ROWS, MeasurementCsv, UploadLimits, display_filename
 from gains.services.estimates import active_row_count, measurements_frame
+from gains.services.improvements import lock_improvement
 from gains.services.measurements import (
     data_changed,
-    lock_improvement,
     require_open_for_data,
     require_rights,
 )

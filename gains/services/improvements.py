@@ -48,6 +48,24 @@ class DuplicateTitleError(WorkflowError):
     """The department already has an improvement with this title."""
 
 
+def lock_improvement(improvement: Improvement) -> Improvement:
+    """Lock the improvement's row until commit and refresh it from the database.
+
+    Every write that changes an improvement's data or decides on it takes this lock first,
+    so that what it reads (status, data version) is what it writes against. PostgreSQL: a
+    second writer waits here until the first commits, then sees its data version. SQLite
+    ignores FOR UPDATE; its writers hold the database's write lock from their first
+    statement (`gains.database`), so they are serialised already.
+    """
+    db.session.flush()  # populate_existing must not overwrite changes not yet written
+    return db.session.scalars(
+        select(Improvement)
+        .where(Improvement.id == improvement.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 @dataclass(frozen=True)
 class ImprovementPlan:
     """What a team registers: every field of the design (../shared DESIGN "Domain")."""

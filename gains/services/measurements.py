@@ -36,6 +36,7 @@ from gains.services.improvements import (
     PermissionDenied,
     WorkflowError,
     change_status,
+    lock_improvement,
     may_change,
 )
 from gains.services.measurement_rows import (
@@ -82,22 +83,6 @@ OPEN_FOR_DATA = {
     Status.APPROVED,
 }
 MEASUREMENT_FIELDS = ("phase", "group", "unit_ref", "observed_on", "value")
-
-
-def lock_improvement(improvement: Improvement) -> Improvement:
-    """Lock the improvement's row until commit and refresh it from the database.
-
-    PostgreSQL: a second writer waits here until the first commits, then sees its data
-    version. SQLite ignores FOR UPDATE; it allows one writer at a time anyway.
-    """
-    db.session.flush()  # populate_existing must not overwrite changes not yet written
-    locked = db.session.scalars(
-        select(Improvement)
-        .where(Improvement.id == improvement.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    return locked
 
 
 def require_rights(actor: Any, improvement: Improvement) -> None:

@@ -16,11 +16,16 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from gains.extensions import db
-from gains.models import MONEY_FIELDS, Decision, Improvement, Review, Role, Status
+from gains.models import MONEY_FIELDS, AuditEvent, Decision, Improvement, Review, Role, Status
 from gains.models.base import utcnow
 from gains.services.audit import jsonable
 from gains.services.estimates import NoEstimate, current_estimate, current_estimates
-from gains.services.improvements import PermissionDenied, WorkflowError, change_status
+from gains.services.improvements import (
+    PermissionDenied,
+    WorkflowError,
+    change_status,
+    lock_improvement,
+)
 from gains.stats.money import annual_saving
 from gains.stats.multiplicity import benjamini_hochberg
 
@@ -151,14 +156,103 @@ def _approval_fields(improvement: Improvement) -> dict:
     return approval_columns(improvement, estimate, bh_adjusted_p(improvement))
 
 
-def decide(reviewer: Any, improvement: Improvement, decision: Decision, comment: str) -> Review:
-    """Record a review decision on a submitted improvement."""
+class DataChanged(WorkflowError):
+    """The data moved between the reviewer reading them and deciding."""
+
+
+# The audit events of the writes that give an improvement a new data version (`data_changed`
+# and amendments): what the refusal below tells the reviewer about.
+DATA_VERSION_EVENTS = (
+    "batch.recorded",
+    "batch.confirmed",
+    "batch.withdrawn",
+    "measurement.edited",
+    "measurement.deleted",
+    "improvement.amended",
+)
+
+
+def _counted(count: int, singular: str, plural: str) -> str:
+    return f"{count:,} {singular if count == 1 else plural}"
+
+
+def changes_since(improvement: Improvement, seen_data_version: int) -> str | None:
+    """In words, what gave the improvement its data versions after `seen_data_version`
+    ("3 new rows and it was amended"), read from the newest audit events of the writes that
+    move the version; None if they cannot be told apart."""
+    missing = improvement.data_version - seen_data_version
+    if missing <= 0:
+        return None
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.improvement_id == improvement.id,
+            AuditEvent.action.in_(DATA_VERSION_EVENTS),
+        )
+        .order_by(AuditEvent.id.desc())
+    )
+    counts = dict.fromkeys(("added", "withdrawn", "edited", "deleted", "amended"), 0)
+    for event in events:
+        after = event.after or {}
+        if event.action == "batch.recorded" and after.get("pending"):
+            continue  # waits for confirmation: no new version yet
+        if event.action in ("batch.recorded", "batch.confirmed"):
+            counts["added"] += int(after.get("rows") or 0)
+        elif event.action == "batch.withdrawn":
+            counts["withdrawn"] += int(after.get("rows") or 0)
+        else:
+            counts[event.action.partition(".")[2]] += 1
+        missing -= 1
+        if missing == 0:
+            break
+    parts = [
+        _counted(counts["added"], "new row", "new rows") if counts["added"] else "",
+        _counted(counts["withdrawn"], "row", "rows") + " withdrawn" if counts["withdrawn"] else "",
+        _counted(counts["edited"], "row", "rows") + " corrected" if counts["edited"] else "",
+        _counted(counts["deleted"], "row", "rows") + " deleted" if counts["deleted"] else "",
+        "it was amended" if counts["amended"] else "",
+    ]
+    parts = [part for part in parts if part]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def data_changed_message(improvement: Improvement, seen_data_version: int) -> str:
+    what = changes_since(improvement, seen_data_version)
+    return (
+        f"The data changed while you were reviewing{f': {what}' if what else ''}. "
+        "Review the current figures, then decide again."
+    )
+
+
+def decide(
+    reviewer: Any,
+    improvement: Improvement,
+    decision: Decision,
+    comment: str,
+    *,
+    seen_data_version: int | None = None,
+) -> Review:
+    """Record a review decision on a submitted improvement.
+
+    The decision is of the data as they are under the improvement's row lock
+    (`lock_improvement`, taken first): a write of rows or an amendment waits until the
+    decision commits, and then reopens an approval (`measurements.data_changed`), so an
+    approved improvement's latest approval is always of its current data version.
+    `seen_data_version` is the version the reviewer read (the web form sends it, the API
+    may); if the data moved since, the decision is refused (`DataChanged`) rather than made
+    on figures nobody saw. Without it the decision is of the version read under the lock.
+    """
     if not may_review(reviewer, improvement):
         raise PermissionDenied(
             "Only a manager of this department who did not register it can review it"
         )
+    improvement = lock_improvement(improvement)
     if improvement.status is not Status.SUBMITTED:
         raise WorkflowError("Only submitted improvements can be reviewed")
+    if seen_data_version is not None and seen_data_version != improvement.data_version:
+        raise DataChanged(data_changed_message(improvement, seen_data_version))
     comment = (comment or "").strip()
     if decision is not Decision.APPROVED and not comment:
         raise WorkflowError("Explain your decision in a comment")
