@@ -25,6 +25,10 @@ RED = "#d4351c"
 
 STYLE = {
     "svg.fonttype": "none",  # text stays text: smaller, selectable, readable by assistive tech
+    # Titles and units are typed by people: a "$" must not start maths markup (an unbalanced
+    # one raised while drawing), nor "\\", "^" or "_" mean anything but themselves.
+    "text.parse_math": False,
+    "text.usetex": False,
     "svg.hashsalt": "gains",  # stable element ids, so the same data gives the same bytes
     # Bundled with matplotlib, so text is measured the same on every machine.
     "font.family": "DejaVu Sans",

@@ -1,9 +1,12 @@
 """An improvement's charts on its page and as SVG."""
 
-from sqlalchemy import select
+from xml.sax.saxutils import escape
+
+import pytest
+from sqlalchemy import String, select, update
 
 from gains.extensions import db
-from gains.models import Improvement
+from gains.models import Department, Design, Improvement, Publication
 
 
 def improvement_id(app, title):
@@ -60,3 +63,46 @@ def test_the_charts_panel_redraws_for_htmx_with_the_data_version_in_each_url(app
     plain = client.get(f"/improvements/{ident}/charts")
     assert plain.status_code == 302
     assert plain.headers["Location"].endswith(f"/improvements/{ident}#charts")
+
+
+# matplotlib reads `$…$` as maths markup and `\`, `^`, `_`, `{` inside it; an unbalanced or
+# bad expression raised while drawing. Charts must show every text as typed.
+ODD_TEXTS = [
+    "$",
+    "$x^$, \\ and a^b_c {d}",
+    "£ per $\\alpha$ claim",
+    "$_$ and ${$",
+    "😀 זמן המתנה",  # emoji and right-to-left
+]
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_every_chart_draws_any_title_and_unit_as_plain_text(app, client, signed_in, text):
+    with app.app_context():
+        db.session.execute(
+            update(Improvement).values(
+                title=Improvement.id.cast(String) + " " + text, metric_unit=text[:50]
+            )
+        )
+        db.session.commit()
+        time_series = db.session.scalars(
+            select(Improvement.id).where(Improvement.design == Design.TIME_SERIES)
+        ).first()
+        published = db.session.scalars(select(Publication.improvement_id)).first()
+        departments = db.session.scalars(select(Department.id)).all()
+    # Anonymous first: the public chart needs no sign-in.
+    public = client.get(f"/register/improvements/{published}/chart.svg")
+    assert public.status_code == 200
+    admin = signed_in("admin")
+    urls = [
+        f"/improvements/{time_series}/charts/xmr.svg",
+        f"/improvements/{time_series}/charts/distributions.svg",
+        f"/improvements/{published}/charts/distributions.svg",
+        "/dashboards/treasury/cumulative.svg",
+        *(f"/dashboards/departments/{ident}/forest.svg" for ident in departments),
+    ]
+    for url in urls:
+        response = admin.get(url)
+        assert response.status_code == 200, url
+    svg = admin.get(f"/improvements/{time_series}/charts/xmr.svg").get_data(as_text=True)
+    assert f">{escape(text)}</text>" in svg  # the unit on the y axis, as typed: not maths
