@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gains.models.base import Base, UTCDateTime, utcnow
+from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from gains.models.org import User
@@ -22,6 +22,7 @@ class ApiToken(Base):
     """
 
     __tablename__ = "api_tokens"
+    __table_args__ = NEVER_REUSED_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

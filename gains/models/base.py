@@ -21,6 +21,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# For every table whose rows the audit trail names (its events keep entity ids, with no
+# foreign key, and outlive the rows): an id is never handed out again, so a deleted draft's
+# history cannot turn up on the next improvement. SQLite otherwise reuses the largest id
+# after it is deleted; PostgreSQL's identity sequences never go back. Last in __table_args__.
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every backend.
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gains.models.base import Base, UTCDateTime, enum_column_type, utcnow
+from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_type, utcnow
 from gains.models.enums import Design, Direction, ImprovementKind, Pillar, Status
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class Improvement(Base):
         # The dashboards group and filter by these.
         Index("ix_improvements_department_status", "department_id", "status"),
         Index("ix_improvements_status_go_live", "status", "go_live_on"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,7 +149,10 @@ class Amendment(Base):
     """A change to a locked field, kept with its reason and shown in the history."""
 
     __tablename__ = "amendments"
-    __table_args__ = (CheckConstraint("length(reason) > 0", name="reason_not_empty"),)
+    __table_args__ = (
+        CheckConstraint("length(reason) > 0", name="reason_not_empty"),
+        NEVER_REUSED_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     improvement_id: Mapped[int] = mapped_column(ForeignKey("improvements.id"), index=True)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gains.models.base import Base, UTCDateTime, enum_column_type, utcnow
+from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_type, utcnow
 from gains.models.enums import BatchSource, BatchStatus, Phase, StudyGroup
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class UploadBatch(Base):
         Index("ix_upload_batches_improvement_status", "improvement_id", "status"),
         # What a measurement's (batch, improvement) foreign key refers to (see Measurement).
         UniqueConstraint("id", "improvement_id"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +109,7 @@ class Measurement(Base):
         ForeignKeyConstraint(
             ["batch_id", "improvement_id"], ["upload_batches.id", "upload_batches.improvement_id"]
         ),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gains.models.base import Base, UTCDateTime, enum_column_type, utcnow
+from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_type, utcnow
 from gains.models.enums import Role
 
 if TYPE_CHECKING:
@@ -29,7 +29,10 @@ TEAM_ROLES = (Role.MEMBER, Role.MANAGER)
 
 class Department(Base):
     __tablename__ = "departments"
-    __table_args__ = (CheckConstraint("length(code) BETWEEN 2 AND 12", name="code_length"),)
+    __table_args__ = (
+        CheckConstraint("length(code) BETWEEN 2 AND 12", name="code_length"),
+        NEVER_REUSED_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -49,6 +52,7 @@ class Team(Base):
         # Target of the composite foreign key on improvements, which proves at the database
         # level that an improvement's department is its team's department.
         UniqueConstraint("id", "department_id"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +75,7 @@ class User(UserMixin, Base):
             "role NOT IN ('member', 'manager') OR team_id IS NOT NULL", name="team_roles_have_team"
         ),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

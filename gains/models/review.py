@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gains.models.base import Base, UTCDateTime, enum_column_type, utcnow
+from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_type, utcnow
 from gains.models.enums import Decision
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ class Review(Base):
             name="bh_p_in_0_1",
         ),
         Index("ix_reviews_improvement_decided", "improvement_id", "decided_at"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
