@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_extensions(app)
     register_templating(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -63,6 +64,12 @@ def register_templating(app: Flask) -> None:
     from gains import templating
 
     templating.init_app(app)
+
+
+def register_url_converters(app: Flask) -> None:
+    from gains import routing
+
+    routing.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -94,7 +94,8 @@ def record_id(text: str | None) -> int | None:
     database refuses): both would turn a typo in a URL into a server error.
     """
     text = (text or "").strip()
-    if not (text.isascii() and text.isdigit()):
+    # The length first: int() refuses more than 4,300 digits with an error of its own.
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(MAX_RECORD_ID)):
         return None
     value = int(text)
     return value if 0 < value <= MAX_RECORD_ID else None

@@ -15,6 +15,7 @@ from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
 from gains.figures_cache import cached_render, treasury_figures
+from gains.form_fields import record_id
 from gains.models import AuditEvent, Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
 from gains.services.treasury import TreasuryFilters
@@ -33,7 +34,8 @@ def _month(raw: str | None) -> date | None:
 def _filters() -> TreasuryFilters:
     """Filters from the query string; values that are not valid are ignored, not errors."""
     known = set(db.session.scalars(select(Department.id)))
-    ids = tuple(sorted({int(v) for v in request.args.getlist("department") if v.isdigit()} & known))
+    asked = {record_id(value) for value in request.args.getlist("department")}
+    ids = tuple(sorted(asked & known))
     pillar = request.args.get("pillar", "")
     kind = request.args.get("kind", "")
     return TreasuryFilters(

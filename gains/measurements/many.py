@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from gains.errors import render_error
 from gains.extensions import db
+from gains.form_fields import record_id
 from gains.measurements.forms import ManyUploadForm
 from gains.measurements.views import blueprint, rejected_file_message, upload_limits
 from gains.models import Role
@@ -30,8 +31,9 @@ def _require_writer() -> None:
         abort(403)
 
 
-def _batch_ids(values) -> list[int]:
-    return sorted({value for value in values if value > 0})
+def _batch_ids(values: list[str]) -> list[int]:
+    """The batch ids asked for; a value that cannot be an id names no batch (no 500)."""
+    return sorted({ident for ident in map(record_id, values) if ident is not None})
 
 
 @blueprint.route("/measurements/import", methods=["GET", "POST"])
@@ -71,9 +73,7 @@ def import_many():
 @blueprint.route("/measurements/import/check")
 def check_many():
     _require_writer()
-    batches = multi_upload.pending_batches(
-        current_user, _batch_ids(request.args.getlist("batch", type=int))
-    )
+    batches = multi_upload.pending_batches(current_user, _batch_ids(request.args.getlist("batch")))
     if not batches:
         flash("There is no upload waiting: it was confirmed, cancelled or has expired.", "error")
         return redirect(url_for("measurements.import_many"), code=303)
@@ -85,7 +85,7 @@ def check_many():
 
 
 def _requested_batches():
-    ids = _batch_ids(request.form.getlist("batch", type=int))
+    ids = _batch_ids(request.form.getlist("batch"))
     batches = multi_upload.pending_batches(current_user, ids)
     return batches if ids and len(batches) == len(ids) else None
 
@@ -120,7 +120,7 @@ def confirm_many():
 @blueprint.route("/measurements/import/cancel", methods=["POST"])
 def cancel_many():
     _require_writer()
-    ids = _batch_ids(request.form.getlist("batch", type=int))
+    ids = _batch_ids(request.form.getlist("batch"))
     batches = multi_upload.pending_batches(current_user, ids)
     multi_upload.cancel_batches(current_user, batches)
     db.session.commit()

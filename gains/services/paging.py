@@ -10,6 +10,15 @@ from sqlalchemy import Select, func, select
 
 from gains.extensions import db
 
+# No list has this many pages; a page number past it (`?page=9223372036854775808`) is read as
+# it, so that the offset computed from it stays an integer every database can hold.
+MAX_PAGE = 1_000_000_000
+
+
+def page_within_bounds(page: int) -> int:
+    """`page` from 1 to MAX_PAGE, whatever number a URL held."""
+    return min(max(1, page), MAX_PAGE)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -23,7 +32,7 @@ def paginate(stmt: Select, page: int, page_size: int) -> Page:
     """Page `page` (from 1) of an ordered SELECT; a page past the end shows the last one."""
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / page_size))
-    page = min(max(1, page), pages)
+    page = min(page_within_bounds(page), pages)
     items = list(db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
     return Page(items=items, total=total, page=page, pages=pages)
 
@@ -43,7 +52,7 @@ def paginate_by_key(stmt: Select, page: int, page_size: int, *load_options: Any)
     def keys_on(page: int) -> list[Any]:
         return db.session.execute(keyed.limit(page_size).offset((page - 1) * page_size)).all()
 
-    page = max(1, page)
+    page = page_within_bounds(page)
     keys = keys_on(page)
     if keys:
         total = keys[0][1]

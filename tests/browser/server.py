@@ -8,10 +8,10 @@ test gets a fresh copy of it: a file copy on SQLite, `CREATE DATABASE … TEMPLA
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +78,13 @@ class DatabaseCopies:
         url = make_url(self.template_url)
         if url.get_backend_name() == "sqlite":
             target = self.directory / f"{name}.db"
-            shutil.copyfile(url.database, target)
+            # SQLite's backup, not a file copy: in WAL mode the latest commits may still be
+            # in the -wal file beside the database.
+            with (
+                closing(sqlite3.connect(url.database)) as source,
+                closing(sqlite3.connect(target)) as copy,
+            ):
+                source.backup(copy)
             copy_url = url.set(database=str(target))
         else:
             with _admin_connection(self.template_url) as connection:
@@ -90,7 +96,8 @@ class DatabaseCopies:
     def drop(self, database_url: str) -> None:
         url = make_url(database_url)
         if url.get_backend_name() == "sqlite":
-            Path(url.database).unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.database + suffix).unlink(missing_ok=True)
             return
         with _admin_connection(database_url) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
