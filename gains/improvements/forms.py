@@ -23,7 +23,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
 from gains.form_fields import DecimalTextField, WholeNumberField
 from gains.models import Design, Direction, ImprovementKind, Pillar, Status
@@ -34,12 +34,48 @@ CASHABLE_CHOICES = [
 ]
 
 
-def _date_field(label: str, description: str) -> DateField:
-    return DateField(
+DATE_PARTS = ("day", "month", "year")
+
+
+class DatePartsField(DateField):
+    """A GOV.UK date input: the day, month and year posted as three values of one name.
+
+    Any other number of values (a hand-made or cut-short post) is a form error, not a crash:
+    the widget shows the three boxes again from `raw_data`, which therefore always has three.
+    A date with some parts left blank says which are missing, as GOV.UK asks.
+    """
+
+    def process_formdata(self, valuelist) -> None:
+        parts = [str(value).strip() for value in valuelist]
+        self.raw_data = [*parts, "", "", ""][:3]
+        if not any(parts):
+            self.data = None  # no date: NoDateIfEmpty or InputRequired decides if that will do
+            return
+        name = self.label.text.removesuffix(" (optional)")
+        if len(parts) != len(DATE_PARTS):
+            raise ValueError(f"Enter the {name.lower()} as a day, a month and a year")
+        missing = [part for part, value in zip(DATE_PARTS, parts, strict=True) if not value]
+        if missing:
+            raise ValueError(f"{name} must include a {' and a '.join(missing)}")
+        super().process_formdata(parts)
+
+
+class NoDateIfEmpty(Optional):
+    """`Optional` for a date input: the field is empty only if every part is (WTForms' own
+    looks at the first value alone, so a month and year without a day passed as no date)."""
+
+    def __call__(self, form, field) -> None:
+        if not any(part.strip() for part in field.raw_data or [] if isinstance(part, str)):
+            field.errors[:] = []
+            raise StopValidation()
+
+
+def _date_field(label: str, description: str) -> DatePartsField:
+    return DatePartsField(
         label,
         widget=GovDateInput(),
         format="%d %m %Y",
-        validators=[Optional()],
+        validators=[NoDateIfEmpty()],
         description=description,
     )
 
