@@ -14,13 +14,12 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from gains.account.forms import ChangePasswordForm, SetPasswordForm, SignOutEverywhereForm
-from gains.auth import public
+from gains.auth import end_session, public, start_session
 from gains.extensions import db
 from gains.services import accounts
 from gains.services.account_links import InvalidLink, set_password_with_link, user_for_link
@@ -57,10 +56,9 @@ def change_password():
             db.session.rollback()
             form.current_password.errors = [*form.current_password.errors, str(error)]
         else:
-            db.session.commit()
             # The new session version ended every session, this one too: start a fresh one.
-            session.clear()
-            login_user(user)
+            start_session(user)
+            db.session.commit()
             flash("Your password is changed. You are signed out everywhere else.", "success")
             return redirect(url_for(".index"), code=303)
     return _page(form, 422)
@@ -72,9 +70,8 @@ def sign_out_everywhere():
         return _page(ChangePasswordForm(), 400)
     user = current_user._get_current_object()  # the model itself, not the proxy
     accounts.sign_out_everywhere(user, user)
+    end_session()
     db.session.commit()
-    logout_user()
-    session.clear()
     flash("You are signed out everywhere, on every device.", "success")
     return redirect(url_for("auth.sign_in"), code=303)
 

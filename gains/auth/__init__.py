@@ -6,14 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import Flask, abort, g, request
-from flask_login import LoginManager, current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from flask import Flask, abort, current_app, g, request, session
+from flask_login import LoginManager, current_user, login_user, logout_user
 
 from gains.api import problems
 from gains.extensions import db
 from gains.models import Role, User
+from gains.services import user_sessions
 from gains.services.api_tokens import user_for_secret
 
 F = TypeVar("F", bound=Callable)
@@ -40,23 +39,34 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def load_user(user_id: str) -> User | None:
-    """Resolve the session's "id:session_version"; a stale version signs the session out."""
-    raw_id, _, raw_version = user_id.partition(":")
-    if not raw_id.isdigit() or not raw_version.isdigit():
-        return None
-    # With the team: every scoped query asks for the user's department through it.
-    user = db.session.scalars(
-        select(User).where(User.id == int(raw_id)).options(joinedload(User.team))
-    ).first()
-    # A deactivated account's sessions end at once, even if its version was not bumped.
-    if user is None or not user.active or user.session_version != int(raw_version):
-        return None
-    return user
+def load_user(session_token: str) -> User | None:
+    """Resolve the cookie's session token to its user while the session is valid (one query;
+    see gains.services.user_sessions). A cookie from before sessions had rows finds none."""
+    return user_sessions.user_for_session(session_token)
+
+
+def start_session(user: User) -> None:
+    """Sign `user` in on this browser with a new session: nothing from before carries over
+    (no fixation). The caller commits."""
+    session.clear()
+    user_sessions.start_session(user, lifetime=current_app.permanent_session_lifetime)
+    login_user(user)
+
+
+def end_session() -> None:
+    """Sign this browser out and delete its session's row, so that a copy of the cookie
+    stops working too. The caller commits."""
+    token = getattr(current_user, "session_token", None)
+    if token is not None:
+        user_sessions.end_session(token)
+    logout_user()
+    session.clear()
 
 
 def configure_login(login_manager: LoginManager) -> None:
     login_manager.user_loader(load_user)
+    # The cookie keeps the session's token (User.get_session_token), not the user's id.
+    login_manager.id_attribute = "get_session_token"
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"

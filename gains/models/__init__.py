@@ -21,7 +21,9 @@ from gains.models.improvement import DESIGN_FIELDS, MONEY_FIELDS, Amendment, Imp
 from gains.models.measurement import Measurement, UploadBatch
 from gains.models.org import Department, Team, User
 from gains.models.publication import Publication
+from gains.models.rate_limit import rate_limit_hits
 from gains.models.review import Estimate, Review
+from gains.models.user_session import UserSession
 
 __all__ = [
     "DESIGN_FIELDS",
@@ -50,5 +52,7 @@ __all__ = [
     "Team",
     "UploadBatch",
     "User",
+    "UserSession",
     "measurement_cells",
+    "rate_limit_hits",
 ]

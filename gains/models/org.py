@@ -85,12 +85,16 @@ class User(UserMixin, Base):
     role: Mapped[Role] = mapped_column(enum_column_type(Role, "role"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped to sign a user out everywhere: sessions carry the version they started with.
+    # Bumped to sign a user out everywhere: each session's row keeps the version it began at.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team | None] = relationship(back_populates="members")
+
+    # The token of the session this object was loaded for or signed in with (set by
+    # gains.services.user_sessions); not a column, and None outside a browser session.
+    session_token = None
 
     def set_password(self, password: str) -> None:
         # Werkzeug's default is scrypt with a random salt.
@@ -103,9 +107,12 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
-    def get_id(self) -> str:
-        # The session version in the id means old sessions stop resolving after a bump.
-        return f"{self.id}:{self.session_version}"
+    def get_session_token(self) -> str:
+        # What Flask-Login keeps in the cookie (its `id_attribute`, gains.auth): the session's
+        # token, which names its row in user_sessions and through it this user.
+        if self.session_token is None:
+            raise LookupError(f"{self!r} has no session: start one with user_sessions")
+        return self.session_token
 
     @property
     def department_id(self) -> int | None:

@@ -1,0 +1,33 @@
+"""Signed-in sessions kept on the server, one row per sign-in (see gains.services.user_sessions).
+
+The session cookie stays a signed Flask cookie (the app servers keep no state); it carries a
+random token whose SHA-256 names a row here. A session is valid while its row exists, is not
+past `expires_at`, and was made at the user's current `session_version`: signing out deletes
+the row, and bumping the version ends every session of the user at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gains.models.base import Base, UTCDateTime
+
+
+class UserSession(Base):
+    """Only the SHA-256 of the token is kept: a copy of this table (a backup, say) holds no
+    session anyone could present. A plain hash is enough for 256 random bits."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    session_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Absolute: a session is never extended, so reading a page never writes.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<UserSession of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}>"
