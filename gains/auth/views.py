@@ -2,10 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
-from gains.auth import end_session, public, start_session
+from gains.auth import public
 from gains.auth.forms import SignInForm
 from gains.extensions import db
 from gains.services import accounts
@@ -14,10 +14,20 @@ blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _safe_next(target: str | None) -> str:
-    """Follow ?next= only to a path on this site, never to another host."""
-    if target:
+    """Follow ?next= only to a path on this site, never to another host; anything else goes
+    home. Checked before the session starts: a Location header that cannot be sent (CR/LF)
+    failed after signing in, behind an error page. Browsers read "\\" as "/" ("/\\evil"
+    is "//evil", another host), and other control and invisible characters have no place in
+    a path."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("main.home")
 
@@ -32,7 +42,9 @@ def sign_in():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
-            start_session(user)
+            # A fresh session at sign-in: nothing from before sign-in carries over.
+            session.clear()
+            login_user(user)
             db.session.commit()
             return redirect(next_url, code=303)
         # One message whether the account exists or not: no enumeration.
@@ -43,7 +55,7 @@ def sign_in():
 
 @blueprint.route("/sign-out", methods=["POST"])
 def sign_out():
-    end_session()
-    db.session.commit()
+    logout_user()
+    session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"), code=303)

@@ -124,6 +124,29 @@ def test_next_parameter_only_follows_local_paths(client):
         client.post("/auth/sign-out")
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%0d%0aSet-Cookie:%20x=1",  # CR/LF: a header that cannot be sent
+        "/%0aimprovements/",
+        "/improvements/%09",  # tab
+        "/%00",
+        "/%5Cevil.example/",  # "/\\evil.example/": browsers read it as "//evil.example/"
+        "/\\evil.example/",
+        "%5C%5Cevil.example/",
+        "improvements/",  # not a path from the root
+        "/%E2%80%AEevil",  # right-to-left override
+    ],
+)
+def test_next_with_control_characters_or_backslashes_goes_home(client, target):
+    response = client.post(
+        f"/auth/sign-in?next={target}",
+        data={"email": DEMO_LOGINS["member"], "password": "gains-demo-2026"},
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200  # signed in, and sent home
+
+
 def test_sign_out_needs_post_and_ends_the_session(signed_in):
     client = signed_in("manager")
     assert client.get("/auth/sign-out").status_code == 405
