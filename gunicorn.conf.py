@@ -20,3 +20,12 @@ timeout = 60
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server):
+    """Once, in the master, before serving: say so if the limits would count per worker."""
+    from gains.startup import rate_limits_warning
+
+    warning = rate_limits_warning(server.app.wsgi(), server.cfg.workers)
+    if warning:
+        server.log.warning(warning)

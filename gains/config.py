@@ -130,10 +130,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RATELIMIT_STORAGE_URI",
-        "Where the rate-limit counters live: `memory://` (one process) or a shared store such "
-        "as `redis://host:6379` when gunicorn runs several workers or hosts.",
+        "Where the rate-limit counters live: `database://`, the app's database, which every "
+        "worker and host shares (on SQLite a file beside it); a shared store such as "
+        "`redis://host:6379`; or `memory://`, per process, for a single process only.",
         _non_empty,
-        "memory://",
+        "database://",
     ),
     Setting(
         "FIGURES_CACHE",

@@ -9,6 +9,9 @@ The per-account key is the normalised email as typed, whether or not an account 
 limit says nothing about which addresses have accounts. The price is that someone hammering a
 real person's address locks that person out for the window too; the per-account window is
 short for that reason.
+
+The counters live where `GAINS_RATELIMIT_STORAGE_URI` says: by default the app's database
+(gains.ratelimit_storage), so that every worker and host counts together.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from gains.ratelimit_storage import storage_settings  # also registers database://
 from gains.services.accounts import normalise_email
 
 SIGN_IN_ENDPOINT = "auth.sign_in"
@@ -35,15 +39,19 @@ def _email_key() -> str:
 
 
 def _signed_in_user_key() -> str:
-    return "password:" + str(current_user.get_id()).partition(":")[0]
+    return f"password:{current_user.id}"
 
 
 def init_app(app: Flask) -> Limiter:
     """Bind a limiter to `app` and limit password guesses (POSTs only)."""
+    storage_uri, storage_options = storage_settings(
+        app.config.get("RATELIMIT_STORAGE_URI", "memory://"), app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+        storage_uri=storage_uri,
+        storage_options=storage_options,
         strategy="moving-window",
         headers_enabled=True,
     )

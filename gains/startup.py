@@ -77,6 +77,21 @@ def check_ready(app: Flask) -> None:
         )
 
 
+def rate_limits_warning(app: Flask, workers: int) -> str | None:
+    """What to tell whoever starts `workers` processes if each would count the sign-in
+    limits alone (`memory://`): together they would let through `workers` times as many."""
+    from limits.storage import MemoryStorage
+
+    if workers > 1 and isinstance(app.extensions["gains_limiter"].storage, MemoryStorage):
+        return (
+            f"Rate limits count per process: GAINS_RATELIMIT_STORAGE_URI is memory:// and "
+            f"gunicorn runs {workers} workers, so the sign-in limits let through up to {workers} "
+            "times as many attempts. Set GAINS_RATELIMIT_STORAGE_URI to database:// (the "
+            "default) or a shared store such as redis://host:6379."
+        )
+    return None
+
+
 # What the pages use and most commands do not: imported lazily (gains/stats/__init__.py,
 # gains/charts/svg.py) so that `gains import` and the other commands start fast. The web
 # server imports them before it forks (gains/wsgi.py with gunicorn's `preload_app`), so the

@@ -1,4 +1,5 @@
-"""Sign-in rate limits: per account and per IP, a clear message, and recovery.
+"""Sign-in rate limits: per account and per IP, a clear message, and recovery, with the
+counters in the database (the default) and in memory.
 
 The limiter's clock is replaced by one the test moves, so a window passes instantly and a
 slow machine cannot let attempts fall out of the window before the limit is reached.
@@ -13,6 +14,7 @@ import limits.storage.memory
 import limits.strategies
 import pytest
 
+import gains.ratelimit_storage
 from gains.extensions import db as database
 from gains.ratelimit import TOO_MANY_SIGN_INS
 from tests.conftest import DEMO_LOGINS, make_test_app, rolled_back, sign_in
@@ -36,22 +38,30 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch) -> FakeClock:
     fake = FakeClock()
-    for module in (limits.storage.memory, limits.strategies, flask_limiter._extension):
+    modules = (limits.storage.memory, gains.ratelimit_storage, limits.strategies)
+    for module in (*modules, flask_limiter._extension):
         monkeypatch.setattr(module, "time", fake)
     return fake
 
 
-@pytest.fixture
-def limited_app(app, database_url, clock):
-    """A second app on the same template database, with tight limits switched on."""
+@pytest.fixture(params=["database://", "memory://"])
+def limited_app(app, database_url, clock, request):
+    """A second app on the same template database, with tight limits switched on.
+
+    The database counters commit on their own connection, outside the test's rolled-back
+    transaction: they are cleared before and after."""
     limited = make_test_app(
         database_url,
         RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=request.param,
         GAINS_SIGN_IN_LIMIT_PER_ACCOUNT=f"3 per {WINDOW_SECONDS} seconds",
         GAINS_SIGN_IN_LIMIT_PER_IP=f"5 per {WINDOW_SECONDS} seconds",
     )
+    limiter = limited.extensions["gains_limiter"]
+    limiter.reset()
     with rolled_back(limited):
         yield limited
+    limiter.reset()
     with limited.app_context():
         for engine in database.engines.values():
             engine.dispose()
