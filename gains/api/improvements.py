@@ -26,7 +26,8 @@ from gains.api.writes import commit_or_refuse
 from gains.models import Improvement, Team
 from gains.services import improvements as workflow
 from gains.services.improvements import ImprovementPlan
-from gains.services.plan_changes import locked_fields, update_plan
+from gains.services.locking import locked_fields
+from gains.services.plan_changes import update_plan
 from gains.services.register import RegisterFilters, filter_register, order_register
 from gains.services.reviews import decide
 

@@ -23,11 +23,9 @@ from gains.improvements.forms import (
     form_value,
     plan_value,
 )
-from gains.improvements.presenters import estimate_view
+from gains.improvements.presenters import estimate_view, locked_values
 from gains.measurements.context import measurements_section
 from gains.models import (
-    DESIGN_FIELDS,
-    MONEY_FIELDS,
     Department,
     Design,
     Improvement,
@@ -39,9 +37,10 @@ from gains.models import (
 from gains.services import improvements as workflow
 from gains.services.improvement_charts import chart_tables, improvement_chart_svg
 from gains.services.improvements import DuplicateTitleError, ImprovementPlan, WorkflowError
+from gains.services.locking import LOCK_TABLE, LocksFrom, labels_locking_from, locked_fields
 from gains.services.paging import paginate_by_key
+from gains.services.plan_changes import LockedFieldError, update_plan
 from gains.services.plan_changes import amend as amend_plan
-from gains.services.plan_changes import locked_fields, update_plan
 from gains.services.register import RegisterFilters, filter_register, order_register
 from gains.services.summaries import cell_summaries, measurement_counts
 
@@ -149,7 +148,11 @@ def new():
             db.session.commit()
             flash(f"“{improvement.title}” is registered as a draft.", "success")
             return redirect(url_for(".view", improvement_id=improvement.id), code=303)
-    return render_template("improvements/new.html", form=form), 422 if form.errors else 200
+    return render_template(
+        "improvements/new.html",
+        form=form,
+        locking={stage.name: labels_locking_from(stage) for stage in LocksFrom},
+    ), 422 if form.errors else 200
 
 
 @blueprint.route("/<int:improvement_id>")
@@ -244,13 +247,24 @@ def edit(improvement_id: int):
     form = ImprovementForm()
     del form.team  # an improvement stays with the team that registered it
     locked = locked_fields(improvement)
+    # Locked fields are shown with a link to amend them, not offered. One posted anyway (a
+    # crafted post, or a page opened before the field locked) stays in the form, so that the
+    # service refuses a change to it rather than the page dropping it unsaid.
     for plan_name in locked:
-        del form[PLAN_TO_FORM.get(plan_name, plan_name)]
+        form_name = PLAN_TO_FORM.get(plan_name, plan_name)
+        if request.method == "GET" or form_name not in request.form:
+            del form[form_name]
     _fill(form, improvement)
+    status = 200
     if form.validate_on_submit():
         try:
             changed = update_plan(current_user, improvement, changes_from(form))
+        except LockedFieldError as error:
+            db.session.rollback()
+            _show_error(form, error)
+            status = 409
         except WorkflowError as error:
+            db.session.rollback()
             _show_error(form, error)
         else:
             db.session.commit()
@@ -260,9 +274,9 @@ def edit(improvement_id: int):
         "improvements/edit.html",
         form=form,
         improvement=improvement,
-        locked=sorted(locked, key=lambda name: (name not in DESIGN_FIELDS, name)),
-        money_fields=MONEY_FIELDS,
-    ), 422 if form.errors else 200
+        locked_shown=locked_values(improvement, locked),
+        editable=len(locked) < len(LOCK_TABLE),
+    ), 422 if status == 200 and form.errors else status
 
 
 @blueprint.route("/<int:improvement_id>/amend/<field_name>", methods=["GET", "POST"])
@@ -279,6 +293,7 @@ def amend(improvement_id: int, field_name: str):
         try:
             amend_plan(current_user, improvement, field_name, value, form.reason.data)
         except WorkflowError as error:
+            db.session.rollback()
             _show_error(form, error, form_field)
         else:
             db.session.commit()
@@ -290,6 +305,7 @@ def amend(improvement_id: int, field_name: str):
         improvement=improvement,
         field=form[form_field],
         field_name=field_name,
+        label=LOCK_TABLE[field_name].label,
     ), 422 if form.errors else 200
 
 

@@ -17,7 +17,7 @@ from gains.models.enums import (
     Status,
     StudyGroup,
 )
-from gains.models.improvement import DESIGN_FIELDS, MONEY_FIELDS, Amendment, Improvement
+from gains.models.improvement import MONEY_FIELDS, Amendment, Improvement
 from gains.models.measurement import Measurement, UploadBatch
 from gains.models.org import Department, Team, User
 from gains.models.publication import Publication
@@ -26,7 +26,6 @@ from gains.models.review import Estimate, Review
 from gains.models.user_session import UserSession
 
 __all__ = [
-    "DESIGN_FIELDS",
     "MONEY_FIELDS",
     "Amendment",
     "ApiToken",

@@ -32,16 +32,8 @@ if TYPE_CHECKING:
     from gains.models.org import Department, Team, User
     from gains.models.review import Estimate, Review
 
-# Fields frozen once an improvement is running (its pre-registered plan) ...
-DESIGN_FIELDS = (
-    "hypothesis",
-    "metric_name",
-    "direction",
-    "unit_of_observation",
-    "design",
-    "expected_effect",
-)
-# ... and those frozen once it is submitted (the money it claims).
+# The money terms an approval's snapshot keeps (beside the scale). Which plan field locks at
+# which status is the lock table, gains/services/locking.py.
 MONEY_FIELDS = ("annual_volume", "value_per_unit_gbp", "implementation_cost_pence", "cashable")
 
 

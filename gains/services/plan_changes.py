@@ -1,8 +1,9 @@
-"""Pre-registration: which plan fields are locked, editing the rest, and amendments.
+"""Pre-registration: editing the plan's unlocked fields, and amendments to the locked ones.
 
-../shared DESIGN "Locking": from *running*, the design fields are locked; from *submitted*,
-the money fields too. A locked field changes only through an amendment with a reason, kept
-and shown; an amendment after approval reopens review.
+Which field is locked when is `gains.services.locking.LOCK_TABLE` (../shared DESIGN "Locking");
+both functions here read it, and so does every path that changes a plan (web, API). A locked
+field changes only through an amendment with a reason, kept and shown; an amendment after
+approval reopens review, which takes the improvement off the public register.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gains.extensions import db
-from gains.models import DESIGN_FIELDS, MONEY_FIELDS, Amendment, Improvement, Status
+from gains.models import Amendment, Improvement, Status
 from gains.models.base import utcnow
 from gains.services.audit import jsonable, record_event, snapshot
 from gains.services.estimates import refresh_estimate
@@ -20,29 +21,18 @@ from gains.services.improvements import (
     ImprovementPlan,
     WorkflowError,
     change_status,
+    lock_improvement,
     require_change_rights,
     title_taken,
     validate_plan,
 )
+from gains.services.locking import field_label, locked_fields
 
-# Pre-registration (../shared DESIGN "Locking"): the plan's design fields lock from running on,
-# its money fields from submission on; after that they change only through an amendment.
-DESIGN_LOCKED_IN = frozenset(Status) - {Status.DRAFT}
-MONEY_LOCKED_IN = frozenset(Status) - {Status.DRAFT, Status.RUNNING}
+__all__ = ["LockedFieldError", "amend", "locked_fields", "update_plan"]
 
 
 class LockedFieldError(WorkflowError):
     """A change to a locked field was attempted outside an amendment."""
-
-
-def locked_fields(improvement: Improvement) -> frozenset[str]:
-    """The plan fields that can change now only by amendment."""
-    locked: set[str] = set()
-    if improvement.status in DESIGN_LOCKED_IN:
-        locked.update(DESIGN_FIELDS)
-    if improvement.status in MONEY_LOCKED_IN:
-        locked.update(MONEY_FIELDS)
-    return frozenset(locked)
 
 
 def _plan_with(improvement: Improvement, changes: dict[str, Any]) -> ImprovementPlan:
@@ -54,21 +44,8 @@ def _changed(improvement: Improvement, changes: dict[str, Any]) -> dict[str, Any
     return {name: value for name, value in changes.items() if getattr(improvement, name) != value}
 
 
-def update_plan(actor: Any, improvement: Improvement, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change unlocked plan fields; returns what changed. Locked fields need `amend`."""
-    require_change_rights(actor, improvement)
-    unknown = set(changes) - set(PLAN_FIELDS)
-    if unknown:
-        raise WorkflowError(f"Not a field of the plan: {', '.join(sorted(unknown))}")
-    changed = _changed(improvement, changes)
-    locked = sorted(set(changed) & locked_fields(improvement))
-    if locked:
-        raise LockedFieldError(
-            "These fields are locked and can change only by amendment: "
-            + ", ".join(name.replace("_", " ") for name in locked)
-        )
-    if not changed:
-        return {}
+def _check(improvement: Improvement, changed: dict[str, Any]) -> None:
+    """The rules every saved plan meets, whichever path changes it."""
     validate_plan(_plan_with(improvement, changed))
     if "title" in changed and title_taken(
         improvement.department_id, changed["title"], improvement.id
@@ -76,6 +53,30 @@ def update_plan(actor: Any, improvement: Improvement, changes: dict[str, Any]) -
         raise DuplicateTitleError(
             f"Your department already has an improvement called {changed['title']!r}"
         )
+
+
+def update_plan(actor: Any, improvement: Improvement, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change unlocked plan fields; returns what changed. Locked fields need `amend`."""
+    require_change_rights(actor, improvement)
+    unknown = set(changes) - set(PLAN_FIELDS)
+    if unknown:
+        raise WorkflowError(f"Not a field of the plan: {', '.join(sorted(unknown))}")
+    # The status is read under the row lock: a submission committed meanwhile locks the money.
+    lock_improvement(improvement)
+    changed = _changed(improvement, changes)
+    now_locked = locked_fields(improvement)
+    locked = [name for name in PLAN_FIELDS if name in changed and name in now_locked]
+    if locked:
+        one = len(locked) == 1
+        raise LockedFieldError(
+            f"The {' and '.join(field_label(name) for name in locked)} "
+            f"{'is' if one else 'are'} locked while the improvement is "
+            f"{improvement.status.label.lower()}: amend {'it' if one else 'them'} instead, "
+            "with a reason"
+        )
+    if not changed:
+        return {}
+    _check(improvement, changed)
     before = snapshot(improvement, list(changed))
     for name, value in changed.items():
         setattr(improvement, name, value)
@@ -95,10 +96,12 @@ def amend(
 ) -> Amendment:
     """Change a locked field, with a reason kept and shown (../shared DESIGN "Locking").
 
-    The estimate's inputs changed, so the data version moves on; an approved improvement
-    goes back to review, its approved snapshot standing until it is approved again.
+    What was reviewed changed, so the data version moves on (the approval no longer matches
+    it, so the improvement leaves the public register) and an approved improvement goes back
+    to review, its approved snapshot standing until it is approved again.
     """
     require_change_rights(actor, improvement)
+    lock_improvement(improvement)
     if field_name not in locked_fields(improvement):
         raise WorkflowError("This field is not locked: edit the improvement instead")
     reason = (reason or "").strip()
@@ -106,7 +109,7 @@ def amend(
         raise WorkflowError("Explain why the locked field must change")
     if getattr(improvement, field_name) == value:
         raise WorkflowError("The new value is the same as the current one")
-    validate_plan(_plan_with(improvement, {field_name: value}))
+    _check(improvement, {field_name: value})
     old = jsonable(getattr(improvement, field_name))
     setattr(improvement, field_name, value)
     amendment = Amendment(
@@ -136,6 +139,6 @@ def amend(
             improvement,
             Status.SUBMITTED,
             "improvement.reopened",
-            note=f"Amended {field_name.replace('_', ' ')}: {reason}",
+            note=f"Amended the {field_label(field_name)}: {reason}",
         )
     return amendment

@@ -139,7 +139,7 @@ def test_editing_follows_the_locks(app, client, bearer):
     started = client.post(f"{url}/start", headers=headers).get_json()
     assert started["status"] == "running" and "hypothesis" in started["locked_fields"]
     locked = client.patch(url, json={"hypothesis": "Changed my mind."}, headers=headers)
-    assert "amendment" in assert_problem(locked, 409)["detail"]
+    assert "locked" in assert_problem(locked, 409)["detail"]
     assert actions(app, created["id"]) == [
         "improvement.created",
         "improvement.updated",

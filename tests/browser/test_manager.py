@@ -110,7 +110,7 @@ def amend_and_resubmit(member: Visitor, title: str) -> None:
 
     page.get_by_role("link", name="Edit the plan").click()
     member.check()
-    page.get_by_role("link", name="Amend value per unit").click()
+    page.get_by_role("link", name="Amend the value of one unit of the metric").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Amend a locked field")
     member.check()
     page.get_by_label("Value of one unit of the metric (£)").fill("0.38")

@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Amendment, AuditEvent, Improvement, Status
+from tests.conftest import DEMO_LOGINS, sign_in
+from tests.support.lock_table import web_form
 
 MEMBER_TEAM: dict[str, int] = {}
 
@@ -83,9 +85,13 @@ def test_member_registers_an_improvement(app, signed_in):
             "An innovation at no extra cost must have an implementation cost of £0",
         ),
         ({"implementation_cost": "12.345"}, "implementation_cost", "no more than 2 decimal places"),
-        ({"implementation_cost": "-5"}, "implementation_cost", "of 0 or more"),
+        (
+            {"implementation_cost": "-5"},
+            "implementation_cost",
+            "Enter an implementation cost between £0 and £1,000,000,000,000",
+        ),
         ({"implementation_cost": "lots"}, "implementation_cost", "as a number"),
-        ({"annual_volume": "0"}, "annual_volume", "greater than 0"),
+        ({"annual_volume": "0"}, "annual_volume", "Enter an annual volume between 1 and 10,000"),
         ({"planned_sample_size": "12.5"}, "planned_sample_size", "whole number"),
         ({"value_per_unit_gbp": "0.00751"}, "value_per_unit_gbp", "no more than 4 decimal places"),
         ({"ended_on": ["1", "7", "2026"]}, "ended_on", "after the go-live date"),
@@ -255,3 +261,37 @@ def test_estimate_panel_fragment(app, signed_in):
     assert 'hx-trigger="measurements-changed from:body"' in fragment
     plain = client.get(f"/improvements/{improvement.id}/estimate")
     assert plain.status_code == 302 and plain.headers["Location"].endswith("#estimate")
+
+
+def test_after_submission_scale_and_unit_change_only_by_amendments_the_review_lists(app, signed_in):
+    """Issue 17: scale 1 → 10 and minutes → hours were plain edits after submission (the
+    saving fell tenfold) while the review page said "Amendments after locking: None"."""
+    client = signed_in("member")
+    with app.app_context():
+        improvement = db.session.scalars(
+            select(Improvement).where(
+                Improvement.title == "Save and return on the renewal form",
+                Improvement.status == Status.SUBMITTED,
+            )
+        ).one()
+        current = web_form(improvement)
+        base, scale, unit = (
+            f"/improvements/{improvement.id}",
+            improvement.scale,
+            improvement.metric_unit,
+        )
+    edit = client.get(f"{base}/edit").get_data(as_text=True)
+    assert 'name="scale"' not in edit and 'name="metric_unit"' not in edit
+    assert f"{base}/amend/scale" in edit and f"{base}/amend/metric_unit" in edit
+    refused = client.post(f"{base}/edit", data=current | {"scale": str(scale * 10)})
+    assert refused.status_code == 409 and "amend it instead" in refused.get_data(as_text=True)
+    for field, value in (("scale", str(scale * 10)), ("metric_unit", "hours")):
+        amended = client.post(f"{base}/amend/{field}", data={field: value, "reason": "Wrong"})
+        assert amended.status_code == 303
+    review_url = base.replace("/improvements/", "/reviews/")
+    manager = app.test_client()
+    assert sign_in(manager, DEMO_LOGINS["manager"]).status_code == 303
+    review = manager.get(review_url).get_data(as_text=True)
+    listed = review.split('id="review-amendments"')[1].split("</table>")[0]
+    assert "Scale" in listed and "Metric unit" in listed
+    assert f">{unit}<" in listed and ">hours<" in listed

@@ -1,0 +1,90 @@
+"""The lock table: for every field of the plan, the status from which it changes only by
+amendment. Every path that changes a plan (web edit and amendment, API PATCH, services) asks
+this table and nothing else; the decision record is docs/decisions/0001-lock-table.md.
+
+../shared DESIGN "Locking": from *running* the design is locked (pre-registration), from
+*submitted* the money too; after approval, anything that changes what was approved or
+published is an amendment, and an amendment reopens review (`plan_changes.amend`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from gains.models import Status
+
+
+class LocksFrom(enum.Enum):
+    """The moment a field locks, with the statuses it stays locked in from then on."""
+
+    # The experiment as pre-registered: changing it after seeing data is not pre-registration.
+    RUNNING = frozenset(Status) - {Status.DRAFT}
+    # What the reviewer prices: anything that moves the £ of the claim or its window.
+    SUBMISSION = frozenset(Status) - {Status.DRAFT, Status.RUNNING}
+    # What a decision covers and the register shows: kept as decided once approved or
+    # rejected, and as it was when withdrawn (an amendment after approval reopens review).
+    DECISION = frozenset({Status.APPROVED, Status.REJECTED, Status.WITHDRAWN})
+
+    @property
+    def statuses(self) -> frozenset[Status]:
+        return self.value
+
+
+@dataclass(frozen=True)
+class FieldLock:
+    locks_from: LocksFrom
+    label: str  # the field in plain words, for messages and links
+
+
+# The table. Every field of `ImprovementPlan` has exactly one row (tests/services/
+# test_lock_table.py is generated from it and fails for a field without one).
+LOCK_TABLE: dict[str, FieldLock] = {
+    # The design (pre-registration).
+    "hypothesis": FieldLock(LocksFrom.RUNNING, "hypothesis"),
+    "metric_name": FieldLock(LocksFrom.RUNNING, "metric"),
+    # DESIGN's "metric" is its name, unit and direction; rows logged in minutes mean nothing
+    # in hours, and the unit is also what £ per unit prices.
+    "metric_unit": FieldLock(LocksFrom.RUNNING, "unit of the metric"),
+    "direction": FieldLock(LocksFrom.RUNNING, "direction (which way is better)"),
+    "unit_of_observation": FieldLock(LocksFrom.RUNNING, "unit of observation"),
+    "design": FieldLock(LocksFrom.RUNNING, "design"),
+    # A planned sample size moved after seeing data is optional stopping.
+    "planned_sample_size": FieldLock(LocksFrom.RUNNING, "planned sample size"),
+    "expected_effect": FieldLock(LocksFrom.RUNNING, "expected effect"),
+    # The money: gain ÷ scale × annual volume × £ per unit, less the cost, accruing from
+    # go-live until the end date.
+    "kind": FieldLock(LocksFrom.SUBMISSION, "kind of improvement"),
+    "scale": FieldLock(LocksFrom.SUBMISSION, "scale"),
+    "implementation_cost_pence": FieldLock(LocksFrom.SUBMISSION, "implementation cost"),
+    "annual_volume": FieldLock(LocksFrom.SUBMISSION, "annual volume"),
+    "value_per_unit_gbp": FieldLock(LocksFrom.SUBMISSION, "value of one unit of the metric"),
+    "cashable": FieldLock(LocksFrom.SUBMISSION, "cashable or not"),
+    "go_live_on": FieldLock(LocksFrom.SUBMISSION, "go-live date"),
+    "ended_on": FieldLock(LocksFrom.SUBMISSION, "end date"),
+    # What the register publishes beside the figures.
+    "title": FieldLock(LocksFrom.DECISION, "title"),
+    "pillar": FieldLock(LocksFrom.DECISION, "Public Value Framework pillar"),
+}
+
+
+def locked_in(status: Status) -> frozenset[str]:
+    """The plan fields that change only by amendment while an improvement has this status."""
+    return frozenset(
+        name for name, lock in LOCK_TABLE.items() if status in lock.locks_from.statuses
+    )
+
+
+def locked_fields(improvement: Any) -> frozenset[str]:
+    """The plan fields of this improvement that change only by amendment now."""
+    return locked_in(improvement.status)
+
+
+def labels_locking_from(locks_from: LocksFrom) -> list[str]:
+    """The fields that lock at this moment, in plain words, in the table's order."""
+    return [lock.label for lock in LOCK_TABLE.values() if lock.locks_from is locks_from]
+
+
+def field_label(name: str) -> str:
+    return LOCK_TABLE[name].label if name in LOCK_TABLE else name.replace("_", " ")
