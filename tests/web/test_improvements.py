@@ -86,3 +86,19 @@ def test_a_filter_id_that_cannot_be_a_record_means_any(signed_in, value):
         for name in ("department", "team"):
             response = client.get(path, query_string={name: value})
             assert response.status_code == 200, (path, name, value)
+
+
+def test_the_annual_saving_is_said_to_be_before_the_one_off_cost(app, signed_in):
+    """Issue 17: "gain ÷ 1 × 410,000 a year × £0.45, less a one-off cost of £3,500" read as
+    net while the figure beside it is the gross annual saving."""
+    improvement_id, _ = one(
+        app, Team.name == "Benefit renewals", Improvement.status == Status.APPROVED
+    )
+    with app.app_context():
+        cost_pence = db.session.get(Improvement, improvement_id).implementation_cost_pence
+    assert cost_pence > 0
+    html = signed_in("member").get(f"/improvements/{improvement_id}").get_data(as_text=True)
+    assert "less a one-off cost" not in html
+    assert "a year before the one-off cost" in html
+    cost_row = html.split('id="estimate-one-off-cost"')[1].split("</div>")[0]
+    assert f"£{cost_pence // 100:,}, deducted once at go-live" in cost_row
