@@ -1,18 +1,72 @@
-"""Form fields shared by every area: money typed the way people type it, and whole numbers."""
+"""Form fields shared by every area: money typed the way people type it, whole numbers, and
+the bounds of `gains.bounds` as WTForms applies them (`within`, `BoundedForm`)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
+from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import StringField
+from wtforms import PasswordField, StringField, TextAreaField
+from wtforms.validators import StopValidation, ValidationError
+
+from gains.bounds import DateBound, NumberBound, TextBound, text_problem
+
+
+def within(bound: NumberBound | DateBound | TextBound):
+    """A validator refusing what `bound` refuses, with its message (empty input is left to
+    InputRequired or Optional)."""
+
+    def check(form, field) -> None:
+        if field.data is None or field.data == "":
+            return
+        problem = bound.problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    return check
+
+
+def _named(label: str) -> str:
+    """How a message names a field: "Unit reference (optional)" as "the unit reference"; a
+    question ("Why is it withdrawn?") as "your answer"."""
+    text = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
+    if not text or text.endswith("?"):
+        return "your answer"
+    return f"the {text[0].lower()}{text[1:]}"
+
+
+def _plain_text(form, field) -> None:
+    if isinstance(field.data, str):
+        multiline = isinstance(field, TextAreaField)
+        problem = text_problem(field.data, _named(field.label.text), multiline=multiline)
+        if problem:
+            raise StopValidation(problem)
+
+
+class BoundedForm(FlaskForm):
+    """Every form of Gains: each text field refuses control characters and lone surrogates
+    (`gains.bounds.text_problem`) before its own validators run, so no form can forget to,
+    whether it is posted or read from a query string.
+
+    Passwords are left alone: they are hashed, never stored or compared as text, and
+    refusing characters in them could only lock someone out.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                field.validators = [_plain_text, *field.validators]
+            return field
 
 
 class DecimalTextField(StringField):
     """A decimal typed as text ("£1,250.50", "0.0075"), never passed through a float.
 
-    `places` caps the decimal places (2 for sums of money, 4 for £-per-unit rates);
-    `minimum` is inclusive. Empty input gives None (add InputRequired to require it).
+    `places` caps the decimal places (2 for sums of money, 4 for £-per-unit rates); `bound`
+    is its range. Empty input gives None (add InputRequired to require it).
     """
 
     widget = GovTextInput()
@@ -23,13 +77,13 @@ class DecimalTextField(StringField):
         validators=None,
         *,
         places: int = 2,
-        minimum=None,
+        bound: NumberBound,
         what: str = "an amount",
         **kwargs,
     ):
         super().__init__(label, validators, **kwargs)
         self.places = places
-        self.minimum = None if minimum is None else Decimal(str(minimum))
+        self.bound = bound
         self.what = what
 
     def process_formdata(self, valuelist):
@@ -46,8 +100,9 @@ class DecimalTextField(StringField):
             raise ValueError(f"Enter {self.what} as a number, like 1250.50")
         if -value.as_tuple().exponent > self.places:
             raise ValueError(f"Enter {self.what} with no more than {self.places} decimal places")
-        if self.minimum is not None and value < self.minimum:
-            raise ValueError(f"Enter {self.what} of {self.minimum} or more")
+        problem = self.bound.problem(value)
+        if problem:
+            raise ValueError(problem)
         self.data = value
 
     def _value(self):
@@ -57,12 +112,15 @@ class DecimalTextField(StringField):
 
 
 class WholeNumberField(StringField):
-    """A positive whole number typed as text ("12,000"), with GOV.UK wording for errors."""
+    """A whole number typed as text ("12,000") within `bound`, with GOV.UK wording for errors."""
 
     widget = GovTextInput()
 
-    def __init__(self, label=None, validators=None, *, what: str = "a number", **kwargs):
+    def __init__(
+        self, label=None, validators=None, *, bound: NumberBound, what: str = "a number", **kwargs
+    ):
         super().__init__(label, validators, **kwargs)
+        self.bound = bound
         self.what = what
 
     def process_formdata(self, valuelist):
@@ -70,12 +128,15 @@ class WholeNumberField(StringField):
         self.data = None
         if not text:
             return
-        if not text.isdigit():
+        # ASCII digits only: str.isdigit alone takes "²", which int() refuses.
+        if not (text.isascii() and text.isdigit()):
             raise ValueError(f"Enter {self.what} as a whole number, like 1200")
-        value = int(text)
-        if value <= 0:
-            raise ValueError(f"Enter {self.what} greater than 0")
-        self.data = value
+        # More digits than any bound has is outside it (and int() refuses over 4,300 digits).
+        too_long = len(text.lstrip("0")) > 20
+        problem = self.bound.message if too_long else self.bound.problem(int(text))
+        if problem:
+            raise ValueError(problem)
+        self.data = int(text)
 
     def _value(self):
         if self.raw_data:

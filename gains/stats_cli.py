@@ -67,6 +67,7 @@ def estimate_command(
     from gains.stats.design import estimate_improvement
 
     frame = _read_csv(csv_file, required=("phase", "value"))
+    _refuse_outside_bounds(frame)
     result = _run(lambda: estimate_improvement(frame, design, direction, alpha=alpha, cov=cov))
     _emit(result.to_dict(), as_json)
 
@@ -130,6 +131,7 @@ def spc_command(csv_file: Path, no_screen: bool, as_json: bool) -> None:
 
     frame = _read_csv(csv_file, required=("value",))
     values = _numeric_column(frame, "value")
+    _refuse_outside_bounds(frame)
     order = _time_order(frame)
     baseline = _baseline_mask(frame)
     chart = _run(lambda: xmr_chart(values[order], baseline[order], screen=not no_screen))
@@ -166,6 +168,28 @@ def _numeric_column(frame, column: str):
     if bad:
         raise BadInputError(f"column {column!r} is not a number in data row {bad[0] + 1}")
     return values
+
+
+def _refuse_outside_bounds(frame) -> None:
+    """Values and dates outside the bounds every other path refuses (`gains.bounds`), so the
+    engine never sees what the app would not store. Unreadable ones are left to the engine's
+    own messages."""
+    import numpy as np
+    import pandas as pd
+
+    from gains.bounds import DATE, MEASUREMENT_VALUE
+
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    outside = values.notna() & ~values.between(MEASUREMENT_VALUE.low, MEASUREMENT_VALUE.high)
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0]) + 1
+        raise BadInputError(f"data row {row}: {MEASUREMENT_VALUE.message}")
+    if "date" in frame.columns:
+        dates = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601")
+        outside = dates.notna() & ~dates.between(pd.Timestamp(DATE.low), pd.Timestamp(DATE.high))
+        if outside.any():
+            row = int(np.flatnonzero(outside)[0]) + 1
+            raise BadInputError(f"data row {row}: {DATE.message}")
 
 
 def _time_order(frame):

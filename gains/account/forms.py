@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from gains.form_fields import BoundedForm
 from gains.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 PASSWORD_HINT = (
@@ -43,13 +43,13 @@ def _confirmation() -> PasswordField:
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(BoundedForm):
     password = _new_password("New password")
     confirm = _confirmation()
     submit = SubmitField("Set the password", widget=GovSubmitInput())
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BoundedForm):
     current_password = PasswordField(
         "Current password",
         widget=GovPasswordInput(),
@@ -60,5 +60,5 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change the password", widget=GovSubmitInput())
 
 
-class SignOutEverywhereForm(FlaskForm):
+class SignOutEverywhereForm(BoundedForm):
     """A button that posts: the CSRF token is its only field."""

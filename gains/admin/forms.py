@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
@@ -14,13 +13,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import EmailField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
+from gains.bounds import DATE
+from gains.form_fields import BoundedForm
 from gains.models import Role
 from gains.services.audit_log import SYSTEM_ACTOR, AuditFilters
 
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(BoundedForm):
     name = StringField(
         "Department name",
         widget=GovTextInput(),
@@ -41,7 +42,7 @@ class DepartmentForm(FlaskForm):
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
-class TeamForm(FlaskForm):
+class TeamForm(BoundedForm):
     name = StringField(
         "Team name",
         widget=GovTextInput(),
@@ -63,7 +64,7 @@ def team_choices(teams) -> list[tuple[str, str]]:
     ]
 
 
-class UserFields(FlaskForm):
+class UserFields(BoundedForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
@@ -110,11 +111,11 @@ class UserEditForm(UserFields):
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BoundedForm):
     """A button that posts: the CSRF token is its only field."""
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(BoundedForm):
     """A GET form: the list works as plain links and bookmarks."""
 
     class Meta:
@@ -150,7 +151,7 @@ def parse_day(text: str) -> date:
     raise ValueError(text)
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(BoundedForm):
     class Meta:
         csrf = False
 
@@ -184,11 +185,14 @@ class AuditFilterForm(FlaskForm):
     def _check_day(field) -> None:
         if field.data and field.data.strip():
             try:
-                parse_day(field.data)
+                day = parse_day(field.data)
             except ValueError:
                 raise ValidationError(
                     f"{field.label.text} must be a real date, like 2026-04-01"
                 ) from None
+            problem = DATE.problem(day)
+            if problem:
+                raise ValidationError(problem)
 
     def filters(self) -> AuditFilters:
         """What the query filters by; a value that is not offered, or a bad date, is ignored

@@ -1,8 +1,9 @@
 """Marshmallow schemas of the API: what goes in and out, and so the OpenAPI document.
 
-Input limits follow the database's columns and CHECKs, so a request the schema accepts never
-fails in the database: strings within their column's length and free of NUL and unpaired
-surrogates (PostgreSQL refuses both), whole numbers within their column's range.
+Input limits are `gains.bounds`, the same objects and messages as the web forms and the
+measurement and plan checks: strings within their column's length and free of control
+characters and unpaired surrogates (PostgreSQL refuses NUL and UTF-8 the surrogates), numbers
+and dates within their bounds (stated in the OpenAPI document where it has words for them).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from gains import bounds
 from gains.models import (
     BatchSource,
     BatchStatus,
@@ -27,22 +29,46 @@ from gains.services.measurement_rows import MAX_UNIT_REF_LENGTH
 from gains.services.register import ORDERINGS
 
 INT32_MAX = 2**31 - 1
-MAX_PENCE = 10**15  # £10 trillion: far beyond any real cost, far inside BIGINT
-MAX_VOLUME = 10**12
 
 
 class Text(fields.String):
-    """A string that PostgreSQL can store: no NUL character, no unpaired surrogate."""
+    """A string as `gains.bounds` allows text: no control characters (tab and line breaks
+    too, unless `multiline`), no unpaired surrogate; with a `bound`, also its length."""
+
+    def __init__(
+        self,
+        *,
+        bound: bounds.TextBound | None = None,
+        multiline: bool = False,
+        what: str = "this text",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.bound = bound
+        self.multiline = multiline
+        self.what = what
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise ValidationError("Remove the NUL character")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise ValidationError("Use valid Unicode text") from error
+        if self.bound is not None:
+            problem = self.bound.problem(text)
+        else:
+            problem = bounds.text_problem(text, self.what, multiline=self.multiline)
+        if problem:
+            raise ValidationError(problem)
         return text
+
+
+def bounded(bound: bounds.NumberBound, per_unit: int = 1) -> validate.Range:
+    """A number bound as marshmallow's Range, so the OpenAPI document states it, with the
+    bound's own message. `per_unit` scales the figures (100 for pence of a bound in £)."""
+    return validate.Range(min=bound.low * per_unit, max=bound.high * per_unit, error=bound.message)
+
+
+def within_dates(day) -> None:
+    problem = bounds.DATE.problem(day)
+    if problem:
+        raise ValidationError(problem)
 
 
 class FiniteFloat(fields.Float):
@@ -165,7 +191,11 @@ class TeamArgsSchema(PageArgsSchema):
 class ImprovementArgsSchema(PageArgsSchema):
     """The web register's filters, by the same names where they are ids."""
 
-    q = Text(validate=validate.Length(max=200), metadata={"description": "Title or hypothesis"})
+    q = Text(
+        what="the search",
+        validate=validate.Length(max=200),
+        metadata={"description": "Title or hypothesis"},
+    )
     department_id = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
     team_id = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
     kind = enum_field(ImprovementKind)
@@ -175,53 +205,44 @@ class ImprovementArgsSchema(PageArgsSchema):
     sort = fields.String(load_default="updated", validate=validate.OneOf(tuple(ORDERINGS)))
 
 
-MAX_VALUE_PER_UNIT_GBP = 10**9
-
-
-def _money_in_range(value) -> None:
-    if value is not None and not 0 <= value <= MAX_VALUE_PER_UNIT_GBP:
-        raise ValidationError(f"Must be between 0 and {MAX_VALUE_PER_UNIT_GBP}.")
-
-
 class PlanSchema(Schema):
     """The plan's fields as the API takes them (every one optional: see the subclasses)."""
 
-    title = Text(validate=validate.Length(min=1, max=200))
+    title = Text(bound=bounds.TITLE, validate=validate.Length(min=1, max=200))
     kind = enum_field(ImprovementKind)
     pillar = enum_field(Pillar)
-    hypothesis = Text(validate=validate.Length(min=1, max=2000))
-    metric_name = Text(validate=validate.Length(min=1, max=200))
-    metric_unit = Text(validate=validate.Length(min=1, max=50))
+    hypothesis = Text(bound=bounds.HYPOTHESIS, validate=validate.Length(min=1, max=2000))
+    metric_name = Text(bound=bounds.METRIC_NAME, validate=validate.Length(min=1, max=200))
+    metric_unit = Text(bound=bounds.METRIC_UNIT, validate=validate.Length(min=1, max=50))
     direction = enum_field(Direction)
-    unit_of_observation = Text(validate=validate.Length(min=1, max=100))
+    unit_of_observation = Text(
+        bound=bounds.UNIT_OF_OBSERVATION, validate=validate.Length(min=1, max=100)
+    )
     design = enum_field(Design)
     scale = fields.Integer(
-        validate=validate.Range(min=1, max=1_000_000),
+        validate=bounded(bounds.SCALE),
         metadata={"description": "1 for a plain number, 100 for a percentage"},
     )
     planned_sample_size = fields.Integer(
-        allow_none=True, validate=validate.Range(min=1, max=INT32_MAX)
+        allow_none=True, validate=bounded(bounds.PLANNED_SAMPLE_SIZE)
     )
     expected_effect = fields.Float(
         allow_none=True,
-        validate=validate.Range(min=-1e12, max=1e12),
+        validate=bounded(bounds.EXPECTED_EFFECT),
         metadata={"description": "In metric units: the raw change (after minus before)"},
     )
-    implementation_cost_pence = fields.Integer(validate=validate.Range(min=0, max=MAX_PENCE))
-    annual_volume = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_VOLUME))
+    implementation_cost_pence = fields.Integer(
+        validate=bounded(bounds.IMPLEMENTATION_COST_GBP, per_unit=100)
+    )
+    annual_volume = fields.Integer(allow_none=True, validate=bounded(bounds.ANNUAL_VOLUME))
     value_per_unit_gbp = fields.Decimal(
         allow_none=True,
-        # A plain function: apispec would write a Range's Decimal bounds as strings.
-        validate=_money_in_range,
-        metadata={
-            "description": "Pounds per unit of the metric, at most 4 decimal places",
-            "minimum": 0,
-            "maximum": MAX_VALUE_PER_UNIT_GBP,
-        },
+        validate=bounded(bounds.VALUE_PER_UNIT_GBP),
+        metadata={"description": "Pounds per unit of the metric, at most 4 decimal places"},
     )
     cashable = fields.Boolean()
-    go_live_on = fields.Date(allow_none=True)
-    ended_on = fields.Date(allow_none=True)
+    go_live_on = fields.Date(allow_none=True, validate=within_dates)
+    ended_on = fields.Date(allow_none=True, validate=within_dates)
 
 
 REQUIRED_PLAN_FIELDS = (
@@ -297,12 +318,16 @@ class ImprovementSchema(Schema):
 
 
 class WithdrawSchema(Schema):
-    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(
+        required=True, multiline=True, what="the reason", validate=validate.Length(min=1, max=2000)
+    )
 
 
 class DecisionSchema(Schema):
     decision = enum_field(Decision, required=True)
     comment = Text(
+        multiline=True,
+        what="the comment",
         load_default="",
         validate=validate.Length(max=5000),
         metadata={"description": "Required to reject or request changes"},
@@ -331,6 +356,7 @@ class MeasurementRowSchema(Schema):
         metadata={"enum": [g.value for g in StudyGroup], "description": "Default: treatment"},
     )
     unit_ref = Text(
+        what="the unit reference",
         allow_none=True,
         metadata={"description": f"A case or unit reference, at most {MAX_UNIT_REF_LENGTH}"},
     )
@@ -354,6 +380,7 @@ class MeasurementBatchCreateSchema(Schema):
         metadata={"description": "Stored as one batch: all of them or, on any problem, none"},
     )
     filename = Text(
+        what="the file name",
         allow_none=True,
         validate=validate.Length(max=255),
         metadata={"description": "Where the rows came from (shown with the batch)"},

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
+from gains.form_fields import BoundedForm
 from gains.services.api_tokens import LIFETIMES_DAYS, MAX_NAME_LENGTH
 
 
-class TokenForm(FlaskForm):
+class TokenForm(BoundedForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
@@ -30,5 +30,5 @@ class TokenForm(FlaskForm):
     submit = SubmitField("Create token", widget=GovSubmitInput())
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(BoundedForm):
     submit = SubmitField("Revoke", widget=GovSubmitInput())

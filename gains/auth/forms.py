@@ -1,10 +1,11 @@
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length, Regexp
 
+from gains.form_fields import BoundedForm
 
-class SignInForm(FlaskForm):
+
+class SignInForm(BoundedForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),

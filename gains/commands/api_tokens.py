@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from gains.extensions import db
-from gains.models import User
+from gains.services.accounts import find_user_by_email
 from gains.services.api_tokens import LIFETIMES_DAYS, TokenError, create_token
 
 
@@ -28,7 +27,7 @@ from gains.services.api_tokens import LIFETIMES_DAYS, TokenError, create_token
 @with_appcontext
 def create_api_token_command(email: str, name: str, days: str) -> None:
     """Print a new API token for an active account (shown once: keep it)."""
-    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    user = find_user_by_email(email)
     if user is None or not user.active:
         raise click.UsageError(f"No active account {email!r}.")
     try:

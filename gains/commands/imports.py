@@ -16,6 +16,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from gains.bounds import RECORD_ID, SOURCE_NAME
+from gains.commands import within
 from gains.extensions import db
 from gains.models import Improvement
 from gains.services.bulk_import import import_measurements
@@ -72,6 +74,7 @@ def _report_rejection(rejected: RowsRejected, path: str) -> None:
     "--improvement",
     "improvement_id",
     type=int,
+    callback=within(RECORD_ID),
     required=True,
     metavar="ID",
     help="The improvement the rows belong to (its number).",
@@ -80,6 +83,7 @@ def _report_rejection(rejected: RowsRejected, path: str) -> None:
     "--source",
     "source_name",
     metavar="NAME",
+    callback=within(SOURCE_NAME),
     help="Where the rows come from, recorded on the batch (e.g. the exporting system).",
 )
 @click.option("--dry-run", is_flag=True, help="Check the whole file; write nothing.")

@@ -25,7 +25,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
-from gains.form_fields import DecimalTextField, WholeNumberField
+from gains import bounds
+from gains.form_fields import BoundedForm, DecimalTextField, WholeNumberField, within
 from gains.models import Design, Direction, ImprovementKind, Pillar, Status
 
 CASHABLE_CHOICES = [
@@ -75,18 +76,18 @@ def _date_field(label: str, description: str) -> DatePartsField:
         label,
         widget=GovDateInput(),
         format="%d %m %Y",
-        validators=[NoDateIfEmpty()],
+        validators=[NoDateIfEmpty(), within(bounds.DATE)],
         description=description,
     )
 
 
-class ImprovementForm(FlaskForm):
+class ImprovementForm(BoundedForm):
     """Every field of an improvement's plan (../shared DESIGN "Domain")."""
 
     title = StringField(
         "Title",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter a title"), Length(max=200)],
+        validators=[InputRequired("Enter a title"), within(bounds.TITLE)],
         description="A short name people will recognise, like 'Pre-fill the renewal form'.",
     )
     team = SelectField("Team", coerce=int, widget=GovSelect())
@@ -105,19 +106,19 @@ class ImprovementForm(FlaskForm):
     hypothesis = TextAreaField(
         "Hypothesis",
         widget=GovTextArea(),
-        validators=[InputRequired("Enter the hypothesis"), Length(max=2000)],
+        validators=[InputRequired("Enter the hypothesis"), within(bounds.HYPOTHESIS)],
         description="What you change, and what you expect it to do to the metric.",
     )
     metric_name = StringField(
         "Metric",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter the metric's name"), Length(max=200)],
+        validators=[InputRequired("Enter the metric's name"), within(bounds.METRIC_NAME)],
         description="What you measure, like 'Time to complete the form'.",
     )
     metric_unit = StringField(
         "Unit of the metric",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter the metric's unit"), Length(max=50)],
+        validators=[InputRequired("Enter the metric's unit"), within(bounds.METRIC_UNIT)],
         description="Like min, s, days, % of letters, per 1,000 bills.",
     )
     direction = RadioField(
@@ -129,12 +130,16 @@ class ImprovementForm(FlaskForm):
     unit_of_observation = StringField(
         "Unit of observation",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter what one measurement is about"), Length(max=100)],
+        validators=[
+            InputRequired("Enter what one measurement is about"),
+            within(bounds.UNIT_OF_OBSERVATION),
+        ],
         description="What one measurement is about: a case, a call, a collection round.",
     )
     scale = WholeNumberField(
         "Scale",
         what="the scale",
+        bound=bounds.SCALE,
         default=1,
         description="1 for a plain number, 100 for a percentage, 1000 for 'per 1,000'.",
     )
@@ -147,30 +152,33 @@ class ImprovementForm(FlaskForm):
     planned_sample_size = WholeNumberField(
         "Planned sample size",
         what="the planned sample size",
+        bound=bounds.PLANNED_SAMPLE_SIZE,
         description="Measurements you plan in each phase (and group).",
     )
     expected_effect = DecimalTextField(
         "Expected effect",
         places=6,
+        bound=bounds.EXPECTED_EFFECT,
         what="the expected effect",
         description="The change you expect, after minus before, in the metric's unit.",
     )
     implementation_cost = DecimalTextField(
         "Implementation cost (£)",
         places=2,
-        minimum=0,
+        bound=bounds.IMPLEMENTATION_COST_GBP,
         what="the implementation cost",
         description="One-off cost in pounds. An innovation at no extra cost costs £0.",
     )
     annual_volume = WholeNumberField(
         "Annual volume",
         what="the annual volume",
+        bound=bounds.ANNUAL_VOLUME,
         description="Units of observation a year that the change applies to.",
     )
     value_per_unit_gbp = DecimalTextField(
         "Value of one unit of the metric (£)",
         places=4,
-        minimum=0,
+        bound=bounds.VALUE_PER_UNIT_GBP,
         what="the value per unit",
         description="Pounds per unit of the metric, like 0.45 for a minute of staff time.",
     )
@@ -269,12 +277,12 @@ def amendment_form_class(form_field: str) -> type[FlaskForm]:
     """A form with one field of the plan, as in ImprovementForm, and the reason for changing it."""
     return type(
         "AmendmentForm",
-        (AmendmentReasonMixin, FlaskForm),
+        (AmendmentReasonMixin, BoundedForm),
         {form_field: getattr(ImprovementForm, form_field)},
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(BoundedForm):
     reason = TextAreaField(
         "Why is it withdrawn?",
         widget=GovTextArea(),
@@ -291,7 +299,7 @@ SORTS = {
 }
 
 
-class FilterForm(FlaskForm):
+class FilterForm(BoundedForm):
     """The register's filters. A GET form: it must work as plain links and bookmarks."""
 
     class Meta:

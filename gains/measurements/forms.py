@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
@@ -17,6 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from gains.form_fields import BoundedForm
 from gains.models import Measurement, Phase, StudyGroup
 from gains.services.measurement_rows import RowError
 
@@ -30,7 +30,7 @@ FIELD_FOR_COLUMN = {
 }
 
 
-class MeasurementForm(FlaskForm):
+class MeasurementForm(BoundedForm):
     phase = SelectField(
         "Phase",
         choices=[("", "Choose"), *Phase.choices()],
@@ -79,7 +79,7 @@ class MeasurementForm(FlaskForm):
         return form
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BoundedForm):
     file = FileField(
         "CSV file",
         description="Columns phase and value, and optionally group, unit and date",
@@ -89,7 +89,7 @@ class UploadForm(FlaskForm):
     submit = SubmitField("Upload and preview", widget=GovSubmitInput())
 
 
-class ManyUploadForm(FlaskForm):
+class ManyUploadForm(BoundedForm):
     file = FileField(
         "CSV file",
         description="Columns improvement and phase and value, and optionally group, unit and date",
@@ -99,7 +99,7 @@ class ManyUploadForm(FlaskForm):
     submit = SubmitField("Upload and check", widget=GovSubmitInput())
 
 
-class WithdrawBatchForm(FlaskForm):
+class WithdrawBatchForm(BoundedForm):
     reason = TextAreaField(
         "Why are you withdrawing these measurements?",
         widget=GovTextArea(),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
 from wtforms import SelectField, StringField
 
+from gains.form_fields import BoundedForm
 from gains.models import Design, ImprovementKind, Pillar
 from gains.services.public_register import FilterChoices, RegisterFilters
 
 
-class RegisterFilterForm(FlaskForm):
+class RegisterFilterForm(BoundedForm):
     class Meta:
         csrf = False
 

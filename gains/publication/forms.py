@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from gains.form_fields import BoundedForm
 from gains.services.publication import SUMMARY_MAX_CHARS
 
 
-class PublishForm(FlaskForm):
+class PublishForm(BoundedForm):
     summary = TextAreaField(
         "Summary for the public",
         description=(
@@ -30,7 +30,7 @@ class PublishForm(FlaskForm):
     submit = SubmitField("Publish on the public register", widget=GovSubmitInput())
 
 
-class UnpublishForm(FlaskForm):
+class UnpublishForm(BoundedForm):
     reason = TextAreaField(
         "Why take it down? (optional)",
         description="Kept in the audit trail; not shown to the public.",

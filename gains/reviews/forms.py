@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
@@ -13,13 +12,13 @@ from wtforms import IntegerField, RadioField, SelectField, SubmitField, TextArea
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from gains.form_fields import record_id
+from gains.form_fields import BoundedForm, record_id
 from gains.models import Decision
 from gains.services.estimates import ESTIMATION_METHODS
 from gains.services.review_queue import SORTS, WARNING_FILTERS, QueueFilters
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(BoundedForm):
     """A GET form: the queue works as plain links and bookmarks."""
 
     class Meta:
@@ -63,7 +62,7 @@ class QueueFilterForm(FlaskForm):
         }
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BoundedForm):
     decision = RadioField(
         "Your decision",
         choices=Decision.choices(),

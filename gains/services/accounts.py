@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from gains.bounds import EMAIL, PERSON_NAME, TextBound, can_match_stored_text
 from gains.extensions import db
 from gains.models import Role, Team, User
 from gains.models.base import utcnow
@@ -39,6 +40,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
+    if not can_match_stored_text(email):
+        return None  # no account has such an address, and PostgreSQL cannot compare NUL
     return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
 
 
@@ -71,6 +74,8 @@ def create_user(
         raise AccountError(f"A {role.label.lower()} must belong to a team")
     if not name.strip():
         raise AccountError("Enter the person's name")
+    _check_text(EMAIL, email)
+    _check_text(PERSON_NAME, name.strip())
     if password is not None:
         check_password_rules(password)
     taken = db.session.scalar(select(func.count()).where(User.email == email))
@@ -93,6 +98,12 @@ def create_user(
         },
     )
     return user
+
+
+def _check_text(bound: TextBound, text: str) -> None:
+    problem = bound.problem(text)
+    if problem:
+        raise AccountError(problem)
 
 
 def check_password_rules(password: str) -> None:
@@ -136,6 +147,7 @@ def update_user(actor: Any, user: User, *, name: str, role: Role, team: Team | N
     name = name.strip()
     if not name:
         raise AccountError("Enter the person's name")
+    _check_text(PERSON_NAME, name)
     if role in TEAM_ROLES and team is None:
         raise AccountError(f"A {role.label.lower()} must belong to a team")
     _lock_accounts(actor, user)

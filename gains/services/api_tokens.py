@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from gains.bounds import TOKEN_NAME, text_problem
 from gains.extensions import db
 from gains.models import ApiToken, User
 from gains.models.base import utcnow
@@ -27,7 +28,7 @@ TOKEN_PREFIX = "gains_"
 VISIBLE_CHARACTERS = 12  # "gains_" and six characters of the secret
 # The lifetimes a person can choose, in days; the form offers these.
 LIFETIMES_DAYS = (7, 30, 90, 365)
-MAX_NAME_LENGTH = 100
+MAX_NAME_LENGTH = TOKEN_NAME.max_length
 # Recording every use would write on every read; once a minute is enough to see use.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -55,6 +56,9 @@ def create_token(
         raise TokenError("Enter a name for the token")
     if len(name) > MAX_NAME_LENGTH:
         raise TokenError(f"Use at most {MAX_NAME_LENGTH} characters for the name")
+    problem = text_problem(name, TOKEN_NAME.what)
+    if problem:
+        raise TokenError(problem)
     if lifetime_days not in LIFETIMES_DAYS:
         raise TokenError("Choose how long the token lasts")
     now = now or utcnow()

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from gains.bounds import PLAN_BOUNDS, plan_field_problem
 from gains.extensions import db
 from gains.models import (
     BatchStatus,
@@ -135,6 +136,10 @@ def validate_plan(plan: ImprovementPlan) -> None:
     """The rules every saved plan must meet, whatever its status."""
     if not plan.title.strip():
         raise WorkflowError("Enter a title")
+    for name in PLAN_BOUNDS:
+        problem = plan_field_problem(name, getattr(plan, name))
+        if problem:
+            raise WorkflowError(problem)
     if plan.kind is ImprovementKind.NO_EXTRA_COST and plan.implementation_cost_pence != 0:
         raise WorkflowError("An innovation at no extra cost must have an implementation cost of £0")
     if plan.implementation_cost_pence < 0:

@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gains.bounds import DATE, MEASUREMENT_VALUE, UNIT_REF, text_problem
 from gains.models import Phase, StudyGroup
 
-MAX_UNIT_REF_LENGTH = 100
+MAX_UNIT_REF_LENGTH = UNIT_REF.max_length
 # The columns a row may have, by the names errors use (and the template's header).
 COLUMNS = ("phase", "group", "unit", "date", "value")
 # Plain decimal numbers only: float() would also take "1_000", which no spreadsheet means.
@@ -69,7 +70,7 @@ def _parse_value(value: Any) -> tuple[float, str | None]:
             number = float(value)  # a JSON integer can be too big for a float
         except OverflowError:
             return math.nan, "Enter a finite number"
-        return number, None if math.isfinite(number) else "Enter a finite number"
+        return _bounded(number)
     text = "" if value is None else str(value).strip()
     if not text:
         return math.nan, "Enter a value"
@@ -79,29 +80,41 @@ def _parse_value(value: Any) -> tuple[float, str | None]:
         return math.nan, "Enter a number with a full stop for decimals, like 1.5"
     if not NUMBER.fullmatch(text):
         return math.nan, "Enter a number"
-    number = float(text)
-    return number, None if math.isfinite(number) else "Enter a finite number"
+    return _bounded(float(text))
+
+
+def _bounded(number: float) -> tuple[float, str | None]:
+    """A parsed number within `MEASUREMENT_VALUE`, or NaN and why not."""
+    if not math.isfinite(number):
+        return math.nan, "Enter a finite number"
+    problem = MEASUREMENT_VALUE.problem(number)
+    return (math.nan, problem) if problem else (number, None)
 
 
 def _parse_date(value: Any) -> tuple[date | None, str | None]:
     """YYYY-MM-DD, or DD/MM/YYYY as UK spreadsheets save dates; None when blank."""
     if isinstance(value, datetime):
-        return value.date(), None
+        return _within_dates(value.date())
     if isinstance(value, date):
-        return value, None
+        return _within_dates(value)
     text = "" if value is None else str(value).strip()
     if not text:
         return None, None
     try:
         if ISO_DATE.fullmatch(text):
-            return date.fromisoformat(text), None
+            return _within_dates(date.fromisoformat(text))
         uk = UK_DATE.fullmatch(text)
         if uk:
             day, month, year = (int(part) for part in uk.groups())
-            return date(year, month, day), None
+            return _within_dates(date(year, month, day))
     except ValueError:
         pass
     return None, "Enter a real date, like 2026-05-31 or 31/05/2026"
+
+
+def _within_dates(day: date) -> tuple[date | None, str | None]:
+    problem = DATE.problem(day)
+    return (None, problem) if problem else (day, None)
 
 
 def parse_row(line: int, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[RowError]]:
@@ -124,8 +137,9 @@ def parse_row(line: int, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[R
     row["group"] = group
 
     unit = _text(raw, "unit_ref")
-    if len(unit) > MAX_UNIT_REF_LENGTH:
-        errors.append(RowError(line, "unit", f"Use at most {MAX_UNIT_REF_LENGTH} characters"))
+    unit_problem = UNIT_REF.problem(unit)
+    if unit_problem:
+        errors.append(RowError(line, "unit", unit_problem))
     row["unit_ref"] = unit or None
 
     row["observed_on"], date_problem = _parse_date(raw.get("observed_on"))
@@ -209,9 +223,22 @@ def _check_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         plain = np.not_equal(_plain_number(text), None)
         numbers[plain] = text[plain].astype(float)
     messages = np.full(len(values), None, dtype=object)
-    for position in np.flatnonzero(~plain | ~np.isfinite(numbers)):
+    outside = (numbers < MEASUREMENT_VALUE.low) | (numbers > MEASUREMENT_VALUE.high)
+    for position in np.flatnonzero(~plain | ~np.isfinite(numbers) | outside):
         numbers[position], messages[position] = _parse_value(values[position])
     return numbers, messages
+
+
+def _check_unit_refs(unit_refs: np.ndarray) -> np.ndarray:
+    """`UNIT_REF`'s message per row, or None. One search of all the references joined says
+    whether any has a control character (almost never), so the common case is one pass in C."""
+    suspect = _length(unit_refs).astype(np.int64) > UNIT_REF.max_length
+    if text_problem("".join(unit_refs), UNIT_REF.what):
+        suspect[:] = True
+    problems = np.full(len(unit_refs), None, dtype=object)
+    for position in np.flatnonzero(suspect):
+        problems[position] = UNIT_REF.problem(unit_refs[position])
+    return problems
 
 
 def check_columns(
@@ -244,8 +271,7 @@ def check_columns(
     phase, phase_problem = _per_distinct(raw("phase"), _check_phase)
     group, group_problem = _per_distinct(raw("group"), _check_group)
     unit_ref = _strip(raw("unit_ref")).astype(object)
-    too_long = _length(unit_ref).astype(np.int64) > MAX_UNIT_REF_LENGTH
-    unit_problem = np.where(too_long, f"Use at most {MAX_UNIT_REF_LENGTH} characters", None)
+    unit_problem = _check_unit_refs(unit_ref)
     unit_ref[unit_ref == ""] = None
     observed_on, date_problem = _per_distinct(raw("observed_on"), _parse_date)
     value, value_problem = _check_values(raw("value"))

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 
+from gains.bounds import can_match_stored_text
 from gains.charts.improvement import CellValues
 from gains.extensions import db
 from gains.models import (
@@ -49,8 +50,10 @@ class RegisterFilters:
     year: int | None = None  # the year the change went live
 
     def apply(self, stmt: Select) -> Select:
-        if self.text.strip():
-            words = self.text.strip()
+        words = self.text.strip()
+        if words and not can_match_stored_text(words):
+            return stmt.where(false())  # a search for NUL would fail, not find nothing
+        if words:
             stmt = stmt.where(
                 or_(
                     Improvement.title.icontains(words, autoescape=True),

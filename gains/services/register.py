@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, false, or_
 
+from gains.bounds import can_match_stored_text
 from gains.models import Design, Improvement, ImprovementKind, Pillar, Status
 
 ORDERINGS = {
@@ -40,6 +41,8 @@ def filter_register(stmt: Select, filters: RegisterFilters) -> Select:
         if value is not None:
             stmt = stmt.where(column == value)
     text = filters.q.strip()
+    if text and not can_match_stored_text(text):
+        return stmt.where(false())  # a search for NUL would fail, not find nothing
     if text:
         pattern = f"%{text.replace('%', '').replace('_', '')}%"
         stmt = stmt.where(

@@ -1,0 +1,216 @@
+"""The bounds every number, date and piece of text that enters Gains must lie within.
+
+Written once, here, each with the words that refuse it. Every path applies these same objects:
+the web forms (`form_fields.py`: `within` and `BoundedForm`), the API schemas
+(`api/schemas.py`: `bounded` and `Text`), the measurement row check shared by form, CSV, API
+and command line (`services/measurement_rows.py`), the plan check shared by web and API
+(`services/improvements.validate_plan`), the command line and the query-string filters. So a
+value refused on one path is refused on every other, with the same message, and nothing
+outside them reaches the database or the statistics. The figures, and why, are in
+docs/decisions/0004-input-bounds.md.
+
+No Flask, WTForms or marshmallow here: plain values and plain checks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+MINUS = "\u2212"  # the minus sign, as GOV.UK shows negative numbers
+
+
+def _figure(number: int | float | Decimal, pounds: bool) -> str:
+    """1000000 as "1,000,000"; negatives with a minus sign; pounds with "£"."""
+    whole = int(number)
+    shown = f"{abs(whole):,}" if whole == number else f"{abs(Decimal(number)):,}"
+    return f"{MINUS if number < 0 else ''}{'£' if pounds else ''}{shown}"
+
+
+@dataclass(frozen=True)
+class NumberBound:
+    """A closed range for a number. `what` names it in messages ("a value", "a scale")."""
+
+    what: str
+    low: int | Decimal
+    high: int | Decimal
+    whole: bool = False  # a count: the column is an integer
+    pounds: bool = False  # shown with "£"
+
+    @property
+    def message(self) -> str:
+        low, high = _figure(self.low, self.pounds), _figure(self.high, self.pounds)
+        return f"Enter {self.what} between {low} and {high}"
+
+    def problem(self, value: Any) -> str | None:
+        """None if `value` lies within the bound; otherwise the message.
+
+        NaN, infinities and numbers of any size are refused, never raised on: Python
+        compares an int of any length with a float or Decimal exactly.
+        """
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return self.message
+        if isinstance(value, float | Decimal) and not _finite(value):
+            return self.message
+        if not self.low <= value <= self.high:
+            return self.message
+        return self.message if self.whole and value != int(value) else None
+
+
+def _finite(value: float | Decimal) -> bool:
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class DateBound:
+    """A closed range of days."""
+
+    low: date
+    high: date
+
+    @property
+    def message(self) -> str:
+        return f"Enter a date between {_day(self.low)} and {_day(self.high)}"
+
+    def problem(self, value: date) -> str | None:
+        return None if self.low <= value <= self.high else self.message
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B} {day.year}"
+
+
+# Control characters (Unicode category Cc) a single line must not hold; a multi-line text
+# may hold tab, line feed and carriage return (browsers send a textarea's lines as CR LF).
+SINGLE_LINE_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MULTI_LINE_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Halves of a UTF-16 pair on their own: JSON can carry them, UTF-8 (and so the database)
+# cannot.
+LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def control_characters_message(what: str) -> str:
+    return f"Remove the invisible control characters from {what}"
+
+
+def text_problem(text: str, what: str, *, multiline: bool = False) -> str | None:
+    """None if `text` holds only characters Gains stores; otherwise what to do about it.
+
+    PostgreSQL cannot store NUL at all, nor UTF-8 a lone surrogate; the other control
+    characters would be stored but are never meant (pasted from a terminal or a binary
+    file) and make exports and pages misbehave, so every path refuses them all alike.
+    """
+    controls = MULTI_LINE_CONTROLS if multiline else SINGLE_LINE_CONTROLS
+    if controls.search(text):
+        return control_characters_message(what)
+    if LONE_SURROGATES.search(text):
+        return f"Remove the characters that are not valid text from {what}"
+    return None
+
+
+@dataclass(frozen=True)
+class TextBound:
+    """Text of at most `max_length` characters (its column's length) without control
+    characters; `what` names it in messages ("the title")."""
+
+    what: str
+    max_length: int
+    multiline: bool = False
+
+    @property
+    def too_long_message(self) -> str:
+        return f"Use at most {self.max_length:,} characters"
+
+    def problem(self, text: str) -> str | None:
+        found = text_problem(text, self.what, multiline=self.multiline)
+        if found is None and len(text) > self.max_length:
+            return self.too_long_message
+        return found
+
+
+def can_match_stored_text(text: str) -> bool:
+    """Whether `text` could occur in stored text, so that searching for it means anything.
+
+    A search for NUL would fail on PostgreSQL rather than find nothing; no stored text can
+    hold what `text_problem` refuses, so such a search is answered "no match" without asking
+    the database.
+    """
+    return text_problem(text, "", multiline=True) is None
+
+
+# --- the bounds ---------------------------------------------------------------------------
+
+# A measurement, and an expected effect, in the metric's own unit. 10^12 is beyond any
+# plausible metric (seconds in 30,000 years; £10 billion in pence; a count of every
+# transaction the state makes in a century), while the statistics compute safely far past
+# it: squares are 10^24, a million rows' sum of squares 10^30, and a saving's product of
+# gain (up to 2×10^12), volume and £ per unit stays below 10^34, all far inside float64.
+MEASUREMENT_VALUE = NumberBound("a value", -(10**12), 10**12)
+EXPECTED_EFFECT = NumberBound("an expected effect", -(10**12), 10**12)
+# Counts. Planned sample size: measurements per phase, an INTEGER column; 10^9 is more than
+# anyone measures. Annual volume: a BIGINT; 10^10 because some national services really do
+# exceed 10^9 a year (NHS England dispenses over a billion prescription items).
+PLANNED_SAMPLE_SIZE = NumberBound("a planned sample size", 1, 10**9, whole=True)
+ANNUAL_VOLUME = NumberBound("an annual volume", 1, 10**10, whole=True)
+# 1 for a plain number, 100 for a percentage, 1,000 for "per 1,000" ... up to per million.
+SCALE = NumberBound("a scale", 1, 10**6, whole=True)
+# Money. A one-off cost of up to £1 trillion (stored in pence, a BIGINT); a £ rate per unit
+# of the metric of up to £1 billion, inside its NUMERIC(14, 4) column.
+IMPLEMENTATION_COST_GBP = NumberBound("an implementation cost", 0, 10**12, pounds=True)
+VALUE_PER_UNIT_GBP = NumberBound("a value per unit", 0, 10**9, pounds=True)
+
+# Every date Gains is given: go-live, end, observed and the audit trail's filters. Public
+# service data in Gains starts long after 1990, and nobody plans past 2100; the cumulative
+# charts and the Treasury's months stay a few hundred months long.
+DATE = DateBound(date(1990, 1, 1), date(2100, 12, 31))
+
+# The plan's text, by its columns' lengths (models/improvement.py).
+TITLE = TextBound("the title", 200)
+HYPOTHESIS = TextBound("the hypothesis", 2000, multiline=True)
+METRIC_NAME = TextBound("the metric", 200)
+METRIC_UNIT = TextBound("the unit of the metric", 50)
+UNIT_OF_OBSERVATION = TextBound("the unit of observation", 100)
+# A measurement's unit reference, and where a batch came from (models/measurement.py). A
+# CSV's quoted cell may break lines, and always could, so a reference may hold line breaks.
+UNIT_REF = TextBound("the unit reference", 100, multiline=True)
+SOURCE_NAME = TextBound("the source", 100)
+# Accounts and tokens (models/org.py, models/api_token.py).
+PERSON_NAME = TextBound("the name", 200)
+EMAIL = TextBound("the email address", 254)
+TOKEN_NAME = TextBound("the name", 100)
+# Record ids: PostgreSQL's integer (SQLite refuses larger integers outright).
+RECORD_ID = NumberBound("a record number", 1, 2**31 - 1, whole=True)
+
+# The plan's fields and their bounds: what `validate_plan` checks, whichever path a plan came
+# by. The implementation cost is kept in pence and checked in pounds.
+PLAN_BOUNDS: dict[str, NumberBound | DateBound | TextBound] = {
+    "title": TITLE,
+    "hypothesis": HYPOTHESIS,
+    "metric_name": METRIC_NAME,
+    "metric_unit": METRIC_UNIT,
+    "unit_of_observation": UNIT_OF_OBSERVATION,
+    "scale": SCALE,
+    "planned_sample_size": PLANNED_SAMPLE_SIZE,
+    "expected_effect": EXPECTED_EFFECT,
+    "implementation_cost_pence": IMPLEMENTATION_COST_GBP,
+    "annual_volume": ANNUAL_VOLUME,
+    "value_per_unit_gbp": VALUE_PER_UNIT_GBP,
+    "go_live_on": DATE,
+    "ended_on": DATE,
+}
+
+
+def plan_field_problem(name: str, value: Any) -> str | None:
+    """The problem with one plan field's value (None when it is absent or within bounds)."""
+    bound = PLAN_BOUNDS.get(name)
+    if bound is None or value is None:
+        return None
+    if name == "implementation_cost_pence":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return bound.message
+        value = Decimal(value) / 100
+    return bound.problem(value)
