@@ -46,6 +46,11 @@ from gains.services.measurement_rows import (
 )
 
 CHUNK_BYTES = 64 * 1024
+# The header is read, and refused if it is wider, before anything else: a first line of a
+# million separators took a worker 18 s to reject. Real headers are a few dozen bytes; a
+# spreadsheet may leave some empty columns after them.
+MAX_HEADER_BYTES = 10 * 1024
+MAX_COLUMNS = 50
 # Rows checked together as columns: big enough for vectorised checks to pay, small enough
 # that memory stays flat (a few MB) whatever the file's size.
 CHUNK_ROWS = 20_000
@@ -139,10 +144,42 @@ class _Reader:
             self.sha256.update(chunk)
             yield chunk
 
+    def _with_line_feeds(self) -> Iterator[bytes]:
+        """The chunks, once the first line is known to end within MAX_HEADER_BYTES.
+
+        A file whose first line ends in a carriage return alone (the classic Mac line end,
+        still written by some exports) has every CR read as a line feed; others are passed
+        on as they are, so the usual file pays nothing per chunk.
+        """
+        chunks = self._chunks()
+        head = b""
+        for chunk in chunks:
+            head += chunk
+            end = _first_line_end(head)
+            if end is not None or len(head) > MAX_HEADER_BYTES:
+                break
+        else:
+            end = _first_line_end(head, at_end_of_file=True)
+        if (len(head) if end is None else end) > MAX_HEADER_BYTES:
+            raise _Unreadable(
+                RowError(
+                    1,
+                    "",
+                    f"The file's first line is longer than {MAX_HEADER_BYTES:,} bytes: "
+                    "the first line must be the column headings, such as phase,value",
+                )
+            )
+        if end is not None and head[end : end + 1] == b"\r" and head[end + 1 : end + 2] != b"\n":
+            yield head.replace(b"\r", b"\n")
+            yield from (chunk.replace(b"\r", b"\n") for chunk in chunks)
+            return
+        yield head
+        yield from chunks
+
     def _runs(self) -> Iterator[bytes]:
         """Runs of whole lines (the last run may lack its final newline)."""
         pending = b""
-        for chunk in self._chunks():
+        for chunk in self._with_line_feeds():
             pending += chunk
             cut = pending.rfind(b"\n") + 1
             if cut:
@@ -154,9 +191,13 @@ class _Reader:
     def lines(self) -> Iterator[str]:
         first_line = 1
         for run in self._runs():
-            if first_line == 1 and run.startswith((b"\xff\xfe", b"\xfe\xff")):
+            if first_line == 1 and run.startswith((b"\xff\xfe", b"\xfe\xff", b"\0\0\xfe\xff")):
                 raise _Unreadable(
-                    RowError(1, "", "The file is UTF-16 text: save it as CSV UTF-8 and try again")
+                    RowError(
+                        1,
+                        "",
+                        "The file is UTF-16 or UTF-32 text: save it as CSV UTF-8 and try again",
+                    )
                 )
             try:
                 if b"\x00" in run:
@@ -197,6 +238,18 @@ class _Reader:
                 ) from None
             yield text.removeprefix("\ufeff") if number == 1 else text
         raise AssertionError("a run that failed to decode has a bad line")
+
+
+def _first_line_end(head: bytes, at_end_of_file: bool = False) -> int | None:
+    """Where the first line of `head` ends (its CR or LF), or None if not known yet: a CR at
+    the very end may be the start of a CRLF."""
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i != -1]
+    if not ends:
+        return None
+    end = min(ends)
+    if end == len(head) - 1 and head[end:] == b"\r" and not at_end_of_file:
+        return None
+    return end
 
 
 def _size(n_bytes: int) -> str:
@@ -262,6 +315,11 @@ def _csv_problem(error: csv.Error) -> str:
         return 'A quote inside a field must be doubled ("") or the whole field quoted'
     if "field larger than field limit" in text:
         return "A field is too long: is a closing quote missing?"
+    if "new-line character seen" in text:
+        return (
+            "A line break (carriage return) is inside this line: "
+            "save the file as CSV UTF-8 and try again"
+        )
     return f"This line cannot be read as CSV ({text})"
 
 
@@ -356,7 +414,12 @@ class MeasurementCsv:
             raise _Unreadable(RowError(1, "", "The file is empty"))
         self.delimiter = choose_delimiter(first, self.extra_columns)
         reader = csv.reader(itertools.chain([first], lines), delimiter=self.delimiter, strict=True)
-        headings = next(reader)
+        try:
+            headings = next(reader)
+        except csv.Error as error:
+            raise _Unreadable(RowError(1, "", _csv_problem(error))) from None
+        if len(headings) > MAX_COLUMNS:
+            raise _Unreadable(RowError(1, "", self._too_wide(len(headings))))
         columns, unnamed, header_errors = read_header(headings, self.extra_columns)
         if header_errors:
             self.problems.add(*header_errors)
@@ -397,6 +460,14 @@ class MeasurementCsv:
                 return
             batch = _RecordBatch.of(records, first_line, lines_before + reader.line_num, width)
             yield from self._flush(batch, columns, unnamed)
+
+    def _too_wide(self, count: int) -> str:
+        names = [*self.extra_columns, *ALIASES]
+        return (
+            f"The file's first line has {count:,} columns: Gains expects at most "
+            f"{MAX_COLUMNS}, headed {', '.join(names[:-1])} or {names[-1]}. Delete the other "
+            "columns, empty ones too, and save the file again"
+        )
 
     def _flush(self, batch: _RecordBatch, columns, unnamed: set[int]) -> Iterator[CsvChunk]:
         """Check the rows collected so far; yield them if the file is still clean."""

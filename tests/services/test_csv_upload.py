@@ -155,6 +155,77 @@ def test_blank_lines_and_empty_unnamed_columns_are_skipped():
     assert upload.row_count == 2
 
 
+@pytest.mark.parametrize("line_end", [b"\r", b"\n", b"\r\n"])
+def test_every_line_end_is_read_the_same(line_end):
+    """Lines ended by a carriage return alone (the classic Mac export) were one long line,
+    and the reader raised on it."""
+    content = line_end.join([b"phase,group,value", b"before,control,1", b"after,,2", b""])
+    upload = parse(content)
+    assert [row["value"] for row in upload.rows] == [1.0, 2.0]
+    assert upload.rows[0]["group"] is StudyGroup.CONTROL
+    assert problems(content.replace(b"2", b"x")) == [(3, "value", "Enter a number")]
+
+
+class TrickleStream(io.BytesIO):
+    """A stream that answers each read with at most `size` bytes, as a socket may."""
+
+    def __init__(self, content: bytes, size: int):
+        super().__init__(content)
+        self.size = size
+
+    def read(self, size: int = -1) -> bytes:
+        return super().read(self.size)
+
+
+def test_a_carriage_return_at_the_end_of_a_read_may_begin_a_crlf():
+    content = b"phase,value\r\nbefore,1\r\nafter,2\r\n"
+    upload = parse_measurements_csv(TrickleStream(content, len(b"phase,value\r")))
+    assert upload.row_count == 2
+    cr_only = parse_measurements_csv(TrickleStream(content.replace(b"\n", b""), 12))
+    assert cr_only.row_count == 2
+
+
+class CountingStream(io.BytesIO):
+    def __init__(self, content: bytes):
+        super().__init__(content)
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+
+@pytest.mark.parametrize("header", [b"," * 1_000_000 + b"\n", b"phase,value," * 100_000])
+def test_a_very_wide_header_is_refused_before_the_rest_is_read(header):
+    """A million empty columns took a worker 18 s to refuse; now the first line is read with
+    a cap, and no more of the file."""
+    stream = CountingStream(header + b"before,1\n" * 1000)
+    with pytest.raises(RowsRejected) as raised:
+        parse_measurements_csv(stream, UploadLimits())
+    assert [(e.line, e.message) for e in raised.value.errors] == [
+        (
+            1,
+            "The file's first line is longer than 10,240 bytes: the first line must be the "
+            "column headings, such as phase,value",
+        )
+    ]
+    assert stream.bytes_read <= 2 * CHUNK_BYTES
+
+
+def test_the_multi_improvement_upload_names_its_extra_column_in_the_width_message():
+    from gains.services.csv_upload import MeasurementCsv
+
+    reading = MeasurementCsv(
+        io.BytesIO(b"improvement,phase,value" + b"," * 60 + b"\n1,before,1\n"),
+        extra_columns=("improvement",),
+    )
+    assert not list(reading.chunks())
+    message = reading.rejection().errors[0].message
+    assert message.startswith("The file's first line has 63 columns: Gains expects at most 50")
+    assert "headed improvement, phase, group, unit, date or value" in message
+
+
 def test_error_list_is_capped_but_every_problem_counted():
     content = b"phase,value\n" + b"before,x\n" * 500
     with pytest.raises(RowsRejected) as raised:

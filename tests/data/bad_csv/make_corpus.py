@@ -106,6 +106,19 @@ CASES: dict[str, tuple[bytes, list[tuple[int, str, str]]]] = {
         b'phase,value\n"before"x,1\n',
         [(2, "", 'A quote inside a field must be doubled ("")')],
     ),
+    # Line ends and headers the reader must refuse without an exception.
+    "cr_only_line_ends.csv": (b"phase,value\rbefore,1\rafter,x\r", [(3, "value", NOT_A_NUMBER)]),
+    "cr_inside_a_line.csv": (b"phase,value\nbefore,1\rafter,2\n", [(2, "", "carriage return")]),
+    "header_unclosed_quote.csv": (b'"phase,value\nbefore,1\n', [(1, "", "never closed")]),
+    "header_stray_quote.csv": (b'"phase"x,value\nbefore,1\n', [(1, "", "must be doubled")]),
+    "header_too_wide.csv": (
+        b"phase,value" + b"," * 60 + b"\nbefore,1" + b"," * 60 + b"\n",
+        [(1, "", "The file's first line has 62 columns: Gains expects at most 50")],
+    ),
+    "header_too_long.csv": (
+        b"phase,value," + b"x" * 11_000 + b"\nbefore,1,\n",
+        [(1, "", "The file's first line is longer than 10,240 bytes")],
+    ),
     # Encoding and binary files.
     "latin1.csv": (b"phase,unit,value\nbefore,caf\xe9,1\n", [(2, "", NOT_UTF8 + " (byte 11")]),
     "windows_1252_quotes.csv": (
@@ -114,6 +127,11 @@ CASES: dict[str, tuple[bytes, list[tuple[int, str, str]]]] = {
     ),
     "truncated_utf8.csv": (b"phase,unit,value\nbefore,\xe2\x82", [(2, "", NOT_UTF8)]),
     "utf16.csv": ("phase,value\nbefore,1\n".encode("utf-16"), [(1, "", "UTF-16")]),
+    "utf16_big_endian.csv": (
+        b"\xfe\xff" + "phase,value\r\nbefore,1\r\n".encode("utf-16-be"),
+        [(1, "", "UTF-16")],
+    ),
+    "utf32.csv": ("phase,value\nbefore,1\n".encode("utf-32"), [(1, "", "UTF-32")]),
     "nul_byte.csv": (b"phase,value\nbefore,1\x00\n", [(2, "", BINARY)]),
     "xlsx_renamed.csv": (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", [(1, "", BINARY)]),
     "png_renamed.csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", [(1, "", NOT_UTF8 + " (byte 1")]),
