@@ -2,10 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from gains.auth import public
+from gains.auth import end_session, public, start_session
 from gains.auth.forms import SignInForm
 from gains.extensions import db
 from gains.services import accounts
@@ -42,9 +42,7 @@ def sign_in():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
-            # A fresh session at sign-in: nothing from before sign-in carries over.
-            session.clear()
-            login_user(user)
+            start_session(user)
             db.session.commit()
             return redirect(next_url, code=303)
         # One message whether the account exists or not: no enumeration.
@@ -55,7 +53,7 @@ def sign_in():
 
 @blueprint.route("/sign-out", methods=["POST"])
 def sign_out():
-    logout_user()
-    session.clear()
+    end_session()
+    db.session.commit()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"), code=303)
