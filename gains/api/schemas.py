@@ -65,10 +65,16 @@ def bounded(bound: bounds.NumberBound, per_unit: int = 1) -> validate.Range:
     return validate.Range(min=bound.low * per_unit, max=bound.high * per_unit, error=bound.message)
 
 
-def within_dates(day) -> None:
-    problem = bounds.DATE.problem(day)
-    if problem:
-        raise ValidationError(problem)
+def checked(bound: bounds.NumberBound | bounds.DateBound):
+    """A bound as a plain validator, for fields whose Range apispec cannot write (dates;
+    decimals, whose Range bounds it would write as strings)."""
+
+    def check(value) -> None:
+        problem = bound.problem(value)
+        if problem:
+            raise ValidationError(problem)
+
+    return check
 
 
 class FiniteFloat(fields.Float):
@@ -237,12 +243,16 @@ class PlanSchema(Schema):
     annual_volume = fields.Integer(allow_none=True, validate=bounded(bounds.ANNUAL_VOLUME))
     value_per_unit_gbp = fields.Decimal(
         allow_none=True,
-        validate=bounded(bounds.VALUE_PER_UNIT_GBP),
-        metadata={"description": "Pounds per unit of the metric, at most 4 decimal places"},
+        validate=checked(bounds.VALUE_PER_UNIT_GBP),
+        metadata={
+            "description": "Pounds per unit of the metric, at most 4 decimal places",
+            "minimum": bounds.VALUE_PER_UNIT_GBP.low,
+            "maximum": bounds.VALUE_PER_UNIT_GBP.high,
+        },
     )
     cashable = fields.Boolean()
-    go_live_on = fields.Date(allow_none=True, validate=within_dates)
-    ended_on = fields.Date(allow_none=True, validate=within_dates)
+    go_live_on = fields.Date(allow_none=True, validate=checked(bounds.DATE))
+    ended_on = fields.Date(allow_none=True, validate=checked(bounds.DATE))
 
 
 REQUIRED_PLAN_FIELDS = (
