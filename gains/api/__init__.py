@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     from flask_smorest.utils import prepare_response
 
     from gains.api import docs, estimates, improvements, measurements, organisation, savings
+    from gains.api.json_body import refuse_unbounded_json
     from gains.api.problems import API_PREFIX, PROBLEM_JSON
     from gains.api.schemas import ProblemSchema
     from gains.extensions import csrf
@@ -68,5 +69,6 @@ def init_app(app: Flask) -> None:
     for module in (organisation, improvements, measurements, estimates, savings):
         csrf.exempt(module.blueprint)
         api.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
+    app.before_request(refuse_unbounded_json)
     app.extensions["gains-api"] = api
     app.register_blueprint(docs.blueprint, url_prefix=API_PREFIX)

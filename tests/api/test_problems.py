@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import assert_problem
+from tests.api.conftest import assert_problem, find_improvement
 
 
 def test_unknown_paths_and_methods(client, bearer):
@@ -26,6 +26,44 @@ def test_a_body_that_is_not_json(client, bearer):
     )
     body = assert_problem(response, 400)
     assert body["detail"]
+
+
+HOSTILE_BODIES = {
+    # Python's json raises RecursionError past ~1,000 levels; webargs let it through.
+    "deep array": "[" * 100_000 + "]" * 100_000,
+    "deep object": '{"a":' * 5_000 + "1" + "}" * 5_000,
+    "21 levels": '{"title": ' + "[" * 21 + "]" * 21 + "}",
+    # int() refuses more than 4,300 digits with a ValueError.
+    "5,000-digit integer": '{"title": "x", "scale": ' + "9" * 5_000 + "}",
+    "negative 4,301 digits": '{"rows": [{"phase": "before", "value": -' + "1" * 4_301 + "}]}",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_BODIES)
+def test_hostile_json_is_a_400_problem_on_every_body_route(app, client, bearer, name):
+    improvement = find_improvement(app)
+    headers = bearer("member") | {"Content-Type": "application/json"}
+    routes = [
+        ("post", "/api/v1/improvements"),
+        ("patch", f"/api/v1/improvements/{improvement}"),
+        ("post", f"/api/v1/improvements/{improvement}/measurements"),
+        ("post", f"/api/v1/improvements/{improvement}/withdraw"),
+        ("post", f"/api/v1/improvements/{improvement}/decision"),
+    ]
+    for method, path in routes:
+        response = getattr(client, method)(path, data=HOSTILE_BODIES[name], headers=headers)
+        body = assert_problem(response, 400)
+        assert "levels deep" in body["detail"] or "more than 4,300 digits" in body["detail"]
+
+
+def test_json_within_the_bounds_reaches_validation(app, client, bearer):
+    body = '{"title": ' + "[" * 19 + "]" * 19 + ', "scale": ' + "9" * 4_300 + "}"
+    response = client.post(
+        "/api/v1/improvements",
+        data=body,
+        headers=bearer("member") | {"Content-Type": "application/json"},
+    )
+    assert_problem(response, 422)
 
 
 def test_unexpected_errors_are_a_500_problem_and_roll_back(app, client, bearer, monkeypatch):
