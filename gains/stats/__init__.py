@@ -4,7 +4,7 @@ No Flask and no SQLAlchemy here. Methods and references: ``docs/STATISTICS.md``.
 
 Imports are lazy, and this is the one place that says so: the names below are loaded on
 first use (PEP 562), and statsmodels is imported inside the functions that fit a model
-(`did._fit`, `timeseries.fit_segmented_regression`, `power._power`). Starting the app, or
+(`did._fit`, `timeseries.fit_segmented_regression`). Starting the app, or
 a command such as `gains import` whose rows are mostly before/after, then does not pay
 for statsmodels (about 0.4 s and 40 MB) or for modules it never calls. Importing one
 module (`gains.stats.money`) no longer imports all of them.

@@ -71,6 +71,10 @@ def power_for_effect(planned_effect, se, df, level: float = DEFAULT_LEVEL) -> np
     noncentrality = np.abs(np.asarray(planned_effect, dtype=float)) / np.asarray(se, dtype=float)
     upper = nct_sf(crit, df, noncentrality)
     lower = nct_cdf(-crit, df, noncentrality)
+    # The far (wrong-sign) tail comes back NaN where it underflows, at large noncentrality
+    # (d = 0.5 with 1,000 a group): there it is below 1e-20, so its normal approximation
+    # Φ(−crit − nc) is as good as exact, and the power stays a number (about 1).
+    lower = np.where(np.isnan(lower), special.ndtr(-crit - noncentrality), lower)
     return upper + lower
 
 

@@ -1,18 +1,21 @@
 """Planning: power, sample size per group and minimum detectable effect for a two-sample t test.
 
-Built on ``statsmodels.stats.power.TTestIndPower`` (noncentral t, equal groups, two-sided,
-both rejection tails counted). Matches R ``power.t.test(..., type="two.sample",
+The noncentral t of ``statsmodels.stats.power.TTestIndPower`` (equal groups, two-sided,
+both rejection tails counted), computed by `inference.power_for_effect`, the one power
+formula of Gains. Matches R ``power.t.test(..., type="two.sample",
 strict=TRUE)``; R's default ``strict=FALSE`` ignores the far tail, which differs only when
 power is near alpha. Effect sizes are standardised (Cohen's d = difference / SD).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scipy import optimize
 
 from gains.stats.assemble import StatsInputError
+from gains.stats.inference import power_for_effect
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,12 @@ def _solve(effect_size, n_per_group, power, alpha) -> float:
     if power is None:
         return _power(effect_size, n_per_group, alpha)
     if n_per_group is None:
+        at_fewest = _power(effect_size, 2.0, alpha)
+        if at_fewest >= power:
+            raise StatsInputError(
+                f"2 a group, the fewest a t test can use, already gives power {at_fewest:.3f} "
+                f"for effect size {effect_size:g}: no sample size to solve for"
+            )
         return _root(lambda n: _power(effect_size, n, alpha) - power, lower=2.0)
     return _root(lambda d: _power(d, n_per_group, alpha) - power, lower=1e-9)
 
@@ -81,13 +90,10 @@ def _root(shortfall, lower: float) -> float:
 
 
 def _power(effect_size: float, n_per_group: float, alpha: float) -> float:
-    from statsmodels.stats.power import TTestIndPower  # when used (see gains/stats/__init__.py)
-
-    return float(
-        TTestIndPower().power(
-            effect_size=effect_size, nobs1=n_per_group, alpha=alpha, alternative="two-sided"
-        )
-    )
+    """Two equal groups of n: noncentrality d·√(n/2) on 2n − 2 df, as statsmodels'
+    ``TTestIndPower`` and R's ``power.t.test(strict=TRUE)`` compute it."""
+    se_in_sd = math.sqrt(2.0 / n_per_group)
+    return float(power_for_effect(effect_size, se_in_sd, 2.0 * n_per_group - 2.0, 1.0 - alpha))
 
 
 def _check_ranges(effect_size, n_per_group, power, alpha) -> None:

@@ -183,3 +183,27 @@ def test_missing_file_and_bad_power_arguments_exit_2(run, tmp_path):
     assert run("estimate", tmp_path / "absent.csv").exit_code == 2
     result = run("power", "--effect-size", "0.5")
     assert result.exit_code == 2 and "exactly two" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "solved", "expected"),
+    [
+        # Far out on the power curve the noncentral t's wrong-sign tail underflows to NaN;
+        # these three once ended in a traceback from the root finder.
+        (("--n-per-group", "1e7", "--power", "0.8"), "effect_size", 0.0012529),
+        (("--n-per-group", "2", "--power", "0.999999"), "effect_size", None),
+        (("--n-per-group", "1000", "--effect-size", "0.5"), "power", 1.0),
+    ],
+)
+def test_power_far_out_on_the_curve_still_solves(run, arguments, solved, expected):
+    output = json_output(run("power", *arguments, "--json"))
+    assert output[solved] is not None and output[solved] == output[solved]  # not NaN
+    if expected is not None:
+        assert output[solved] == pytest.approx(expected, rel=1e-4)
+
+
+def test_power_with_no_sample_size_to_solve_for_says_why(run):
+    result = run("power", "--effect-size", "10", "--power", "0.8")
+    assert result.exit_code == 2
+    assert "2 a group, the fewest a t test can use, already gives power" in result.stderr
+    assert "Traceback" not in result.output
