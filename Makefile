@@ -23,7 +23,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/lib/chromium/chromium
 
-.PHONY: help run test install install-test assets browser screenshots db seed serve lint format check-migrations clean bench bench-quick
+.PHONY: help run test fuzz install install-test assets browser screenshots db seed serve lint format check-migrations clean bench bench-quick
 
 help:
 	@echo "make run    install everything, migrate, seed demo data if empty, serve on http://$(HOST):$(PORT)"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make format ruff format and fix"
 	@echo "make clean  remove the environment, node_modules, copied assets and the local database"
+	@echo "make fuzz   the fuzz suite with many random examples (FUZZ_EXAMPLES=100; see docs/decisions/0006-fuzz-suite.md)"
 	@echo "make bench  the benchmarks at full size (see docs/BENCHMARKS.md); make bench-quick: small sizes"
 
 # uv itself, installed once into its own small venv so nothing global is touched.
@@ -88,6 +89,13 @@ run: install instance/secret_key
 
 test: install-test browser
 	$(VENV)/bin/python scripts/run_tests.py
+
+# The fuzz suite bigger than CI runs it: random (not derandomised) examples, many of them,
+# without the per-test timeout. Failing examples are printed; GAINS_FUZZ_SHRINK=1 shrinks them.
+FUZZ_EXAMPLES ?= 100
+fuzz: install-test
+	GAINS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GAINS_FUZZ_RANDOM=1 $(VENV)/bin/pytest \
+		tests/fuzz tests/api/test_schemathesis.py --timeout 0 -q
 
 # Each benchmark starts its own throw-away databases and prints one JSON line last.
 bench: install-test
