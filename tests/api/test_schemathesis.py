@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from gains.models import Department, Improvement, Team, UploadBatch
+from tests.api.conftest import demo_user
 
 # Positive cases fit the document; negative ones break it somewhere (a wrong type, a value
 # out of range, a missing field) and must still get a documented answer, never a 5xx.
@@ -113,3 +114,75 @@ def test_every_operation_answers_within_its_documented_schema(app, db, bearer, c
     ok = sum(status < 300 for sent in positive.values() for status in sent)
     assert ok > sum(map(len, positive.values())) // 3
     assert all(negative.values())
+
+
+# The stateful phase: sequences of calls that follow the document's links (inferred by
+# schemathesis from the responses' ids: POST /improvements → GET/PATCH /improvements/{id} →
+# POST its measurements → its batches → withdraw ...), so that later calls act on records
+# earlier calls made, in whatever state those calls left them. Bounded: SCENARIOS sequences
+# of at most STEPS calls, derandomised; GAINS_FUZZ_EXAMPLES scales them (tests/fuzz/conftest.py).
+SCENARIOS = 12
+STEPS = 8
+LINKS_EXPECTED = {
+    ("POST /api/v1/improvements", "GET /api/v1/improvements/{improvement_id}"),
+    ("POST /api/v1/improvements", "PATCH /api/v1/improvements/{improvement_id}"),
+    ("POST /api/v1/improvements", "POST /api/v1/improvements/{improvement_id}/measurements"),
+    (
+        "POST /api/v1/improvements/{improvement_id}/measurements",
+        "POST /api/v1/batches/{batch_id}/withdraw",
+    ),
+}
+
+
+def links_of(workflow) -> set[tuple[str, str]]:
+    # Schemathesis keeps the links it follows per operation (a private attribute, pinned by
+    # uv.lock): read to prove the workflows reach the operations that matter.
+    return {
+        (label, link.target.label)
+        for label, transitions in workflow._transitions.operations.items()
+        for link in transitions.outgoing
+    }
+
+
+def test_stateful_workflows_never_fail_and_answer_as_documented(app, db, bearer, capsys):
+    from tests.fuzz.conftest import example_savepoint, fuzz_settings
+
+    headers = bearer("member")
+    with app.app_context():
+        team_ids = [demo_user(db.session, "member").team_id]
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    base = schema.as_state_machine()
+    missing = LINKS_EXPECTED - links_of(base)
+    assert not missing, f"links the workflows no longer follow: {missing}"
+    sent: list[tuple[str, int]] = []
+
+    class Workflow(base):
+        def setup(self):
+            # Each scenario starts from the same records: its writes are rolled back after it.
+            self.savepoint = example_savepoint(app)
+            self.savepoint.__enter__()
+
+        def teardown(self):
+            self.savepoint.__exit__(None, None, None)
+
+        def before_call(self, case):
+            # The token replaces any Authorization the case was generated with; four new
+            # improvements in five are for a real team, so the links have something to follow.
+            case.headers = {**(case.headers or {}), **headers}
+            if isinstance(case.body, dict) and "team_id" in case.body and len(sent) % 5:
+                case.body["team_id"] = team_ids[len(sent) % len(team_ids)]
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            sent.append((case.operation.label, response.status_code))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, headers=headers, recorder=self.recorder)
+
+    Workflow.run(settings=fuzz_settings(examples=SCENARIOS, stateful_step_count=STEPS))
+    with capsys.disabled():
+        labels = {label for label, _ in sent}
+        print(f"\nschemathesis stateful: {len(sent)} calls over {len(labels)} operations")
+        writes = [status for label, status in sent if not label.startswith("GET")]
+        print(f"  writes: {len(writes)}, of which accepted: {sum(s < 300 for s in writes)}")
+    assert len(labels) >= 6, sorted(labels)
