@@ -91,10 +91,10 @@ test: install-test browser
 	$(VENV)/bin/python scripts/run_tests.py
 
 # The fuzz suite bigger than CI runs it: random (not derandomised) examples, many of them,
-# without the per-test timeout. Failing examples are printed; GAINS_FUZZ_SHRINK=1 shrinks them.
+# without the per-test timeout. Failing examples are printed; FUZZ_SHRINK=1 shrinks them.
 FUZZ_EXAMPLES ?= 100
 fuzz: install-test
-	GAINS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GAINS_FUZZ_RANDOM=1 $(VENV)/bin/pytest \
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(VENV)/bin/pytest \
 		tests/fuzz tests/api/test_schemathesis.py --timeout 0 -q
 
 # Each benchmark starts its own throw-away databases and prints one JSON line last.

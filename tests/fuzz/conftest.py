@@ -2,11 +2,11 @@
 everything stored (to prove a refusal wrote nothing), records in each status, and clients
 signed in as each role.
 
-How many examples: `GAINS_FUZZ_EXAMPLES` (default `CI_EXAMPLES`, small enough that the suite
-adds a few minutes to `make test` on two cores). A bigger local run: `make fuzz`, or
-`GAINS_FUZZ_EXAMPLES=200 pytest tests/fuzz`. Runs are derandomised (the same cases every time)
-unless `GAINS_FUZZ_RANDOM=1`, so CI never turns red by chance; a bigger random run is how new
-cases are found.
+How many examples: `FUZZ_EXAMPLES` (default `CI_EXAMPLES`, small enough that the suite adds
+a few minutes to `make test` on two cores). A bigger local run: `make fuzz`, or
+`FUZZ_EXAMPLES=200 pytest tests/fuzz`. Runs are derandomised (the same cases every time)
+unless `FUZZ_RANDOM=1`, so CI never turns red by chance; a bigger random run is how new
+cases are found. (Not GAINS_FUZZ_...: the app refuses GAINS_ settings it does not know.)
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from tests.conftest import DEMO_LOGINS, sign_in
 from tests.services.test_workflow import plan, rows, start_with_data
 
 CI_EXAMPLES = 6
-EXAMPLES = int(os.environ.get("GAINS_FUZZ_EXAMPLES", CI_EXAMPLES))
-SHRINK = os.environ.get("GAINS_FUZZ_SHRINK", "") not in ("", "0")
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", CI_EXAMPLES))
+SHRINK = os.environ.get("FUZZ_SHRINK", "") not in ("", "0")
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
-RANDOM = os.environ.get("GAINS_FUZZ_RANDOM", "") not in ("", "0")
+RANDOM = os.environ.get("FUZZ_RANDOM", "") not in ("", "0")
 ROLES = ("anonymous", "member", "manager", "treasury", "admin")
 STATES = ("draft", "running", "pending", "submitted", "approved", "published")
 # Tables at most this big are compared row by row; bigger ones by count, highest id and
@@ -54,7 +54,7 @@ BOOKKEEPING: dict[str, Any] = {
 
 
 def fuzz_settings(examples: int | None = None, **overrides) -> settings:
-    """Hypothesis settings for one fuzz test: `examples` scales with GAINS_FUZZ_EXAMPLES."""
+    """Hypothesis settings for one fuzz test: `examples` scales with FUZZ_EXAMPLES."""
     count = EXAMPLES if examples is None else max(1, examples * EXAMPLES // CI_EXAMPLES)
     return settings(
         max_examples=count,
@@ -63,7 +63,7 @@ def fuzz_settings(examples: int | None = None, **overrides) -> settings:
         derandomize=not RANDOM,
         # No shrinking by default: each example is a few requests, and shrinking a form of
         # twenty fields takes minutes. The failing example is printed as found (and replays
-        # the same, derandomised); GAINS_FUZZ_SHRINK=1 shrinks it when you want it small.
+        # the same, derandomised); FUZZ_SHRINK=1 shrinks it when you want it small.
         phases=PHASES if SHRINK else [p for p in PHASES if p is not Phase.shrink],
         print_blob=True,
         # Function-scoped fixtures are deliberate: each example runs in its own savepoint
