@@ -120,7 +120,7 @@ def test_every_operation_answers_within_its_documented_schema(app, db, bearer, c
 # schemathesis from the responses' ids: POST /improvements → GET/PATCH /improvements/{id} →
 # POST its measurements → its batches → withdraw ...), so that later calls act on records
 # earlier calls made, in whatever state those calls left them. Bounded: SCENARIOS sequences
-# of at most STEPS calls, derandomised; GAINS_FUZZ_EXAMPLES scales them (tests/fuzz/conftest.py).
+# of at most STEPS calls, derandomised; FUZZ_EXAMPLES scales them (tests/fuzz/conftest.py).
 SCENARIOS = 12
 STEPS = 8
 LINKS_EXPECTED = {
