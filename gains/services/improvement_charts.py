@@ -16,6 +16,7 @@ from gains.models import BatchStatus, Improvement, Measurement, Phase, StudyGrou
 from gains.services.estimates import measurements_frame
 from gains.services.lasting import week_start
 from gains.services.summaries import SAME_IMPROVEMENT, CellSummary
+from gains.stats.assemble import StatsInputError
 from gains.stats.inference import DEFAULT_LEVEL, critical_value
 from gains.stats.spc import MIN_BASELINE_POINTS, XmrChart, xmr_chart
 
@@ -114,7 +115,12 @@ def _weekly_chart(
     before = ~after
     if before.sum() < MIN_BASELINE_POINTS:
         return None
-    chart = xmr_chart(values, baseline=before)
+    try:
+        chart = xmr_chart(values, baseline=before)
+    except StatsInputError:
+        # The weekly means before go-live never vary (a count that stood still): no process
+        # limits can be set, so there is no chart; the page says what the chart needs.
+        return None
     after_points = np.flatnonzero(after)
     return WeeklyXmr(
         weeks=weeks,

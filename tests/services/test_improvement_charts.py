@@ -49,6 +49,16 @@ def test_no_dates_no_xmr():
     assert weekly_xmr(frame(rows)) is None
 
 
+def test_weekly_means_that_never_vary_before_go_live_give_no_xmr_chart():
+    # A count that stood still for weeks: process limits cannot be set, so there is no chart
+    # (the improvement and review pages once answered 500 here).
+    weeks = ["2026-01-05", "2026-01-12", "2026-01-19", "2026-02-02"]
+    rows = [
+        ("before" if i < 3 else "after", "treatment", None, day, 7) for i, day in enumerate(weeks)
+    ]
+    assert weekly_xmr(frame(rows)) is None
+
+
 # The page's NumPy versions against the pandas code they replaced, on awkward data: values of
 # very different sizes (where the order and kind of summation shows in the last bits), weeks
 # split by a mid-week go-live, gaps, undated and control rows. Equal to the last bit.
