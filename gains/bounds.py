@@ -163,6 +163,12 @@ SCALE = NumberBound("a scale", 1, 10**6, whole=True)
 IMPLEMENTATION_COST_GBP = NumberBound("an implementation cost", 0, 10**12, pounds=True)
 VALUE_PER_UNIT_GBP = NumberBound("a value per unit", 0, 10**9, pounds=True)
 
+# Not entered but derived: the annual saving an approval banks (gain ÷ scale × volume × £ per
+# unit) and its standard error and interval. Each input may be at its own bound and the
+# product still be absurd; beyond £1 trillion a year (most of what the state spends) the
+# figure is an error in the inputs, and beyond £10^14 its NUMERIC(16, 2) column cannot hold it.
+ANNUAL_SAVING_GBP = NumberBound("an annual saving", -(10**12), 10**12, pounds=True)
+
 # Every date Gains is given: go-live, end, observed and the audit trail's filters. Public
 # service data in Gains starts long after 1990, and nobody plans past 2100; the cumulative
 # charts and the Treasury's months stay a few hundred months long.

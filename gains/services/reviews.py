@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from gains.bounds import ANNUAL_SAVING_GBP
 from gains.extensions import db
 from gains.models import MONEY_FIELDS, AuditEvent, Decision, Improvement, Review, Role, Status
 from gains.models.base import utcnow
@@ -153,7 +154,22 @@ def _approval_fields(improvement: Improvement) -> dict:
     estimate = current_estimate(improvement)
     if isinstance(estimate, NoEstimate):
         raise WorkflowError(f"There is no estimate to approve: {estimate.reason}")
-    return approval_columns(improvement, estimate, bh_adjusted_p(improvement))
+    columns = approval_columns(improvement, estimate, bh_adjusted_p(improvement))
+    _require_bankable(columns["snapshot"]["annual_saving"])
+    return columns
+
+
+def _require_bankable(saving: dict) -> None:
+    """Refuse an approval whose saving, standard error or interval lies beyond
+    `bounds.ANNUAL_SAVING_GBP`: every input within its own bound can still multiply into a
+    figure nobody could bank (or store)."""
+    figures = ("annual_saving_pence", "se_pence", "ci_low_pence", "ci_high_pence")
+    if any(ANNUAL_SAVING_GBP.problem(Decimal(saving[name]) / 100) for name in figures):
+        raise WorkflowError(
+            "This approval would bank an annual saving, or an uncertainty in it, beyond "
+            f"£{ANNUAL_SAVING_GBP.high:,} a year: check the scale, the annual volume and "
+            "the value of one unit, and amend them before approving"
+        )
 
 
 class DataChanged(WorkflowError):

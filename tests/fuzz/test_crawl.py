@@ -348,22 +348,10 @@ def odd_records(app, db, clients, tmp_path):
     return pools
 
 
-# Findings of issue 17 reproduced here, being fixed by the other items: the lead removes each
-# mark as its fix lands (strict, so a fixed finding fails until its mark goes).
-# (backend, role) → the finding.
-KNOWN = {
-    ("sqlite", role): "issue 17: /improvements/<id> and /reviews/<id> raise StatsInputError "
-    "('the baseline points do not vary') for rows at the value and date bounds (SQLite only)"
-    for role in ("member", "manager", "treasury", "admin")
-}
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_every_get_route_answers_without_a_server_error(
     app, db, clients, odd_records, backend, request, role
 ):
-    if (backend, role) in KNOWN:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN[(backend, role)]))
     client = clients(role)
     secret = None
     if role != "anonymous":
@@ -382,16 +370,8 @@ def test_every_get_route_answers_without_a_server_error(
     assert not result["failures"], "\n".join(result["failures"][:40])
 
 
-def test_records_at_the_bounds_are_stored(app, db, backend, request):
+def test_records_at_the_bounds_are_stored(app, db):
     """Every step of the odd records' seeding is stored or refused, never a database error."""
-    if backend == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="issue 17: approving rows of ±1e12 with volume 10^10, £9,999.9999 a unit "
-                "and scale 10^6 overflows reviews.annual_saving_se_gbp NUMERIC(16, 2)",
-            )
-        )
     DATABASE_ERRORS.clear()
     with app.app_context():
         seed_with_services()

@@ -234,6 +234,23 @@ def test_review_rules(session, member, improvement):
     assert improvement.status is Status.SUBMITTED
 
 
+def test_an_approval_beyond_a_bankable_saving_is_refused_and_writes_nothing(session, member):
+    # Every input within its own bound, multiplying into £10^16 a year: once a 500 on
+    # PostgreSQL (numeric overflow in reviews.annual_saving_se_gbp), now a refusal.
+    improvement = workflow.create_improvement(
+        member,
+        member.team,
+        plan(title="At every bound", annual_volume=10**10, value_per_unit_gbp=Decimal("1000000")),
+    )
+    start_with_data(member, improvement, [3e6, 4e6, 5e6], [2e6, 3e6, 2e6], submit=True)
+    session.flush()
+    reviews_before = session.scalar(select(func.count()).select_from(Review))
+    with pytest.raises(WorkflowError, match="beyond £1,000,000,000,000 a year"):
+        decide(person(session, "manager"), improvement, Decision.APPROVED, "")
+    assert improvement.status is Status.SUBMITTED
+    assert session.scalar(select(func.count()).select_from(Review)) == reviews_before
+
+
 def test_managers_cannot_review_their_own_improvement(session):
     manager = person(session, "manager")
     own = workflow.create_improvement(manager, manager.team, plan(title="Manager's own"))
