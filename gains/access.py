@@ -37,6 +37,7 @@ from gains.models import (
     Team,
     UploadBatch,
     User,
+    UserSession,
 )
 
 ModelT = TypeVar("ModelT")
@@ -70,6 +71,13 @@ OWNERSHIP: dict[type, Callable[[Select], Owner]] = {
     # list only the signed-in person's own tokens.
     ApiToken: lambda stmt: (
         stmt.join(User, User.id == ApiToken.user_id).outerjoin(Team, Team.id == User.team_id),
+        Team.department_id,
+        None,
+    ),
+    # A signed-in session, likewise; no page lists them, and only the session's own cookie
+    # (or its user's sign-out everywhere) ends one.
+    UserSession: lambda stmt: (
+        stmt.join(User, User.id == UserSession.user_id).outerjoin(Team, Team.id == User.team_id),
         Team.department_id,
         None,
     ),
