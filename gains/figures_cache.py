@@ -25,6 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date
+from hashlib import sha256
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
@@ -33,6 +34,8 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Estimate, Review
+from gains.services import savings
+from gains.services.lasting import KnownChecks
 from gains.services.treasury import TreasuryDashboard, TreasuryFilters, treasury_dashboard
 
 T = TypeVar("T")
@@ -63,6 +66,14 @@ def figures_version() -> tuple:
     ).one()
 
 
+def figures_etag(*depends_on: Hashable) -> str:
+    """The ETag of a response made from the figures: it moves with `figures_version`, the
+    same version the kept figures are under, and with whatever else the response depends on
+    (its query string, the day)."""
+    key = repr((tuple(figures_version()), depends_on))
+    return sha256(key.encode()).hexdigest()[:32]
+
+
 class FiguresCache:
     def __init__(self, entries: int = ENTRIES) -> None:
         self._entries = entries
@@ -71,7 +82,7 @@ class FiguresCache:
         self._computing: dict[Hashable, threading.Lock] = {}
         # Per-improvement results that outlive a figures version: keyed by everything they
         # depend on (e.g. did-it-last flags by improvement, data version and direction).
-        self.known_lasting: dict = {}
+        self.known_lasting = KnownChecks()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The value kept for ``key``, else ``compute()`` (kept; one computation per key)."""
@@ -81,20 +92,28 @@ class FiguresCache:
                 return self._values[key]
             computing = self._computing.setdefault(key, threading.Lock())
         with computing:
-            with self._lock:
-                if key in self._values:
-                    return self._values[key]
-            value = compute()
-            with self._lock:
-                self._values[key] = value
-                while len(self._values) > self._entries:
-                    self._values.popitem(last=False)
-                self._computing.pop(key, None)
-            return value
+            try:
+                with self._lock:
+                    if key in self._values:
+                        return self._values[key]
+                value = compute()
+                with self._lock:
+                    self._values[key] = value
+                    while len(self._values) > self._entries:
+                        self._values.popitem(last=False)
+                return value
+            finally:
+                # On every exit, a raising compute() too: keys carry the figures version, so
+                # a lock left behind per failed key would pile up for the life of the worker.
+                with self._lock:
+                    if self._computing.get(key) is computing:
+                        del self._computing[key]
 
 
 def init_app(app: Flask) -> None:
+    """The app's own kept figures, remembered flags and prices (never shared between apps)."""
     app.extensions["gains_figures"] = FiguresCache()
+    savings.init_app(app)
 
 
 def treasury_figures(filters: TreasuryFilters, today: date) -> TreasuryDashboard:
@@ -105,7 +124,7 @@ def treasury_figures(filters: TreasuryFilters, today: date) -> TreasuryDashboard
     )
 
 
-def _known_lasting() -> dict | None:
+def _known_lasting() -> KnownChecks | None:
     """The app's remembered did-it-last flags (None when the cache is off)."""
     if not current_app.config["GAINS_FIGURES_CACHE"]:
         return None

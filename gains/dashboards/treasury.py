@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from hashlib import sha256
 
 from flask import Response, abort, render_template, request
 from sqlalchemy import func, select
@@ -14,9 +13,9 @@ from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_table
 from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
-from gains.figures_cache import cached_render, treasury_figures
+from gains.figures_cache import cached_render, figures_etag, treasury_figures
 from gains.form_fields import record_id
-from gains.models import AuditEvent, Department, Improvement, ImprovementKind, Pillar, Role
+from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
 from gains.services.treasury import TreasuryFilters
 
@@ -84,19 +83,12 @@ def treasury():
     return render_template("dashboards/treasury.html", figures=figures)
 
 
-def _savings_version(today: date) -> str:
-    """Changes whenever anything behind the savings does: every change writes an audit event,
-    and accrual moves on each day."""
-    latest_event = db.session.scalar(select(func.max(AuditEvent.id)))
-    key = f"cumulative:{request.query_string.decode()}:{latest_event}:{today.isoformat()}"
-    return sha256(key.encode()).hexdigest()[:32]
-
-
 @blueprint.route("/treasury/cumulative.svg")
 @roles_required(Role.TREASURY, Role.ADMIN)
 def treasury_chart():
     today = utcnow().date()
-    etag = _savings_version(today)
+    # The figures' own version, so the chart moves whenever the table beside it does.
+    etag = figures_etag("cumulative", request.query_string.decode(), today.isoformat())
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:

@@ -58,3 +58,15 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def record_bulk_event(
+    actor: Any, action: str, entity_type: str, *, after: dict[str, Any]
+) -> AuditEvent:
+    """Add an event about many records of a type at once (no one record, no department),
+    such as every estimate recomputed; the caller's commit writes it with the change."""
+    event = AuditEvent(
+        actor_id=getattr(actor, "id", None), entity_type=entity_type, action=action, after=after
+    )
+    db.session.add(event)
+    return event

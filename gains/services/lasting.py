@@ -11,8 +11,8 @@ dates at all: not assessable. Only weekly sums come from the database, never raw
 from __future__ import annotations
 
 import enum
+import threading
 from collections import defaultdict
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -126,29 +126,50 @@ def check_lasting(series: list[tuple[date, float]], direction: Direction) -> Las
     )
 
 
+class KnownChecks:
+    """Flags remembered between calls under (id, data version, direction), which is everything
+    a flag depends on; shared by a worker's threads, so each read and write takes the lock."""
+
+    def __init__(self) -> None:
+        self._checks: dict[tuple[int, int, Direction], LastingCheck] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, Direction]) -> LastingCheck | None:
+        with self._lock:
+            return self._checks.get(key)
+
+    def remember(self, checks: dict[tuple[int, int, Direction], LastingCheck]) -> None:
+        with self._lock:
+            if len(self._checks) + len(checks) > MAX_KNOWN:
+                self._checks.clear()  # old data versions are never asked for again
+            self._checks.update(checks)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._checks)
+
+
 def lasting_checks(
-    improvements: dict[int, tuple[int, Direction]],
-    known: MutableMapping[tuple[int, int, Direction], LastingCheck] | None = None,
+    improvements: dict[int, tuple[int, Direction]], known: KnownChecks | None = None
 ) -> dict[int, LastingCheck]:
     """The flag for each improvement id, given its data version and the way its metric
-    improves. ``known`` keeps flags from earlier calls under (id, data version, direction),
-    which is everything a flag depends on: after one improvement's data change, only that
-    one is checked again."""
-    known = {} if known is None else known
-    missing = {
-        improvement_id: direction
-        for improvement_id, (version, direction) in improvements.items()
-        if (improvement_id, version, direction) not in known
-    }
+    improves. ``known`` keeps flags from earlier calls: after one improvement's data change,
+    only that one is checked again. The answer is built here, never read back from ``known``,
+    which another thread may clear meanwhile."""
+    known = KnownChecks() if known is None else known
+    checks: dict[int, LastingCheck] = {}
+    missing: dict[int, Direction] = {}
+    for improvement_id, (version, direction) in improvements.items():
+        check = known.get((improvement_id, version, direction))
+        if check is None:
+            missing[improvement_id] = direction
+        else:
+            checks[improvement_id] = check
     series = _weekly_means(list(missing)) if missing else {}
-    if len(known) > MAX_KNOWN:  # old data versions are never asked for again
-        known.clear()
+    new = {}
     for improvement_id, direction in missing.items():
-        version = improvements[improvement_id][0]
-        known[(improvement_id, version, direction)] = check_lasting(
-            series.get(improvement_id, []), direction
-        )
-    return {
-        improvement_id: known[(improvement_id, version, direction)]
-        for improvement_id, (version, direction) in improvements.items()
-    }
+        check = check_lasting(series.get(improvement_id, []), direction)
+        checks[improvement_id] = check
+        new[(improvement_id, improvements[improvement_id][0], direction)] = check
+    known.remember(new)
+    return {improvement_id: checks[improvement_id] for improvement_id in improvements}

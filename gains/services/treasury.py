@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +18,7 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Status
-from gains.services.lasting import Lasting, LastingCheck, lasting_checks
+from gains.services.lasting import KnownChecks, Lasting, LastingCheck, lasting_checks
 from gains.services.savings import SavingRow, claimed_rows, validated_rows
 from gains.stats.inference import NORMAL_Z
 from gains.stats.money import (
@@ -160,7 +159,7 @@ def _breakdown(key, groups, claimed, validated) -> list[Breakdown]:
 
 
 def treasury_dashboard(
-    filters: TreasuryFilters, today: date, lasting_known: MutableMapping | None = None
+    filters: TreasuryFilters, today: date, lasting_known: KnownChecks | None = None
 ) -> TreasuryDashboard:
     """The figures for these filters on this day; ``lasting_known`` remembers did-it-last
     flags between calls (see `lasting.lasting_checks`)."""

@@ -100,7 +100,7 @@ def test_remembered_flags_are_reused_only_for_the_same_data_version(session, mon
     monkeypatch.setattr(
         lasting, "_weekly_means", lambda ids: asked.append(sorted(ids)) or weekly_means(ids)
     )
-    known = {}
+    known = lasting.KnownChecks()
     assert lasting.lasting_checks(approved, known) == fresh
     assert lasting.lasting_checks(approved, known) == fresh
     assert asked == [sorted(approved)]  # the second call asked the database nothing
@@ -110,3 +110,47 @@ def test_remembered_flags_are_reused_only_for_the_same_data_version(session, mon
     lasting.lasting_checks({**approved, changed: (version + 1, direction)}, known)
     lasting.lasting_checks({**approved, changed: (version, other_way)}, known)
     assert asked[1:] == [[changed], [changed]]
+
+
+def test_threads_sharing_remembered_flags_never_lose_one_they_were_given(monkeypatch):
+    """A worker's threads share the remembered flags (`FiguresCache.known_lasting`). One
+    thread forgetting old flags (past MAX_KNOWN) while another is between finding a flag
+    there and answering with it must not make the other raise KeyError."""
+    import threading
+
+    from gains.services import lasting
+
+    monkeypatch.setattr(lasting, "MAX_KNOWN", 1)
+    monkeypatch.setattr(lasting, "_weekly_means", lambda ids: {})  # no database here
+    known = lasting.KnownChecks()
+    flag = (1, Direction.HIGHER)
+    lasting.lasting_checks({1: flag}, known)  # improvement 1 remembered
+
+    first_checking, second_done = threading.Event(), threading.Event()
+    check = lasting.check_lasting
+
+    def check_then_wait(series, direction):
+        if threading.current_thread().name == "first":
+            first_checking.set()
+            second_done.wait(10)
+        return check(series, direction)
+
+    monkeypatch.setattr(lasting, "check_lasting", check_then_wait)
+    answers, errors = [], []
+
+    def first():
+        try:
+            answers.append(lasting.lasting_checks({1: flag, 2: flag}, known))
+        except Exception as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=first, name="first")
+    thread.start()
+    assert first_checking.wait(10)  # found 1 remembered; checking 2
+    lasting.lasting_checks({3: flag}, known)  # another request: over MAX_KNOWN, forgets
+    lasting.lasting_checks({4: flag}, known)
+    second_done.set()
+    thread.join(10)
+    assert errors == []
+    assert sorted(answers[0]) == [1, 2]
+    assert {c.flag for c in answers[0].values()} == {lasting.Lasting.NOT_ASSESSABLE}

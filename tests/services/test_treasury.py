@@ -102,3 +102,24 @@ def test_the_page_lists_the_first_signals_and_counts_every_flag(session):
     assert len(treasury_tables(many)["lasting"].rows) == 32  # the files have every row
     few_rows, few_summary = lasting_on_the_page(replace(many, lasting=many.lasting[20:]))
     assert len(few_rows) == 5 and "Listed here: all 5 with a signal" in few_summary
+
+
+def test_each_app_prices_savings_for_itself(monkeypatch):
+    """Prices are remembered per app: apps on different databases (the suite builds many)
+    share none, so nothing one computed can reach another."""
+    from decimal import Decimal
+
+    from gains.services import savings
+    from tests.conftest import make_test_app
+
+    priced = []
+    price = savings.annual_saving
+    monkeypatch.setattr(savings, "annual_saving", lambda *terms: priced.append(1) or price(*terms))
+    terms = (0.123456789, 0.05, 0.02, 0.22, 1, 40_000, Decimal("3.20"))
+    first, second = make_test_app("sqlite://"), make_test_app("sqlite://")
+    answers = []
+    for app in (first, first, second):
+        with app.app_context():
+            answers.append(savings._saving(*terms))
+    assert len(priced) == 2  # the first app remembered its price; the second priced afresh
+    assert answers[0] == answers[1] == answers[2]

@@ -1,14 +1,30 @@
 """Dashboards are computed once per data version and never served stale."""
 
+import json
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gains import figures_cache as figures_module
 from gains.dashboards import views as department_views
 from gains.extensions import db
-from gains.models import BatchSource, Department, Direction, Improvement, Status
+from gains.models import (
+    AuditEvent,
+    BatchSource,
+    Decision,
+    Department,
+    Direction,
+    Estimate,
+    Improvement,
+    Role,
+    Status,
+    User,
+)
 from gains.services import improvements as workflow
 from gains.services.measurements import record_batch
+from gains.services.plan_changes import amend
+from gains.services.publication import publish
+from gains.services.reviews import decide
 
 
 @pytest.fixture
@@ -141,8 +157,33 @@ def test_the_cache_keeps_the_most_recently_used_and_computes_a_key_once(monkeypa
     assert results == ["slow"] * 4 and calls.count("slow") == 1
 
 
+def test_a_computation_that_raises_leaves_nothing_held():
+    """The error reaches the caller; the next request for the key computes (it does not wait
+    on the failed one), and no per-key lock is left behind (keys carry the figures version,
+    so leftovers would pile up for the life of a worker)."""
+    import threading
+
+    from gains.figures_cache import FiguresCache
+
+    cache = FiguresCache()
+
+    def broken():
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        cache.get("key", broken)
+    answer = []
+    thread = threading.Thread(target=lambda: answer.append(cache.get("key", lambda: "figures")))
+    thread.start()
+    thread.join(10)
+    assert answer == ["figures"]
+    with pytest.raises(RuntimeError):
+        cache.get("other", broken)
+    assert cache._computing == {}
+
+
 def test_recomputing_every_estimate_moves_the_figures_version(session):
-    """`gains estimates recompute-all` writes no audit event; its new estimates still move
+    """`recompute_all` writes no audit event (the command does); its new estimates still move
     the version (their ids may repeat on SQLite; their computation time does not)."""
     from gains.figures_cache import figures_version
     from gains.services.recompute import recompute_all
@@ -186,3 +227,137 @@ def test_the_kept_figures_carry_nothing_of_the_person_who_asked_first(app, cache
         admin_parts = own_parts(pages["admin"][page])
         assert "(Treasury)" in treasury_parts[0] and "(Administrator)" in admin_parts[0]
         assert treasury_parts[1] != admin_parts[1]
+
+
+# -- every kind of write moves the Treasury figures and its chart's ETag together -------------
+
+
+def claimed_total(html: str) -> str:
+    start = html.index("Claimed annual savings")
+    return html[start : start + 400]
+
+
+def titled(title: str) -> Improvement:
+    return db.session.scalars(select(Improvement).where(Improvement.title == title)).one()
+
+
+def claiming_improvement() -> Improvement:
+    """A running improvement with money terms and a current estimate: it claims a saving."""
+    return db.session.scalars(
+        select(Improvement)
+        .join(
+            Estimate,
+            (Estimate.improvement_id == Improvement.id)
+            & (Estimate.data_version == Improvement.data_version),
+        )
+        .where(Improvement.status == Status.RUNNING, Improvement.annual_volume.is_not(None))
+        .where(Estimate.gain.is_not(None))
+        .order_by(Improvement.id)
+    ).first()
+
+
+def manager_of(improvement: Improvement) -> User:
+    """A manager who may review and publish it: of its department, not its registrant."""
+    managers = db.session.scalars(select(User).where(User.role == Role.MANAGER, User.active))
+    return next(
+        user
+        for user in managers
+        if user.department_id == improvement.department_id and user.id != improvement.created_by_id
+    )
+
+
+def new_batch(app) -> None:
+    improvement = claiming_improvement()
+    values = [{"phase": "after", "value": 10.0}]
+    record_batch(improvement.created_by, improvement, values, source=BatchSource.FORM)
+
+
+def approval(app) -> None:
+    improvement = titled("Wrap-up codes reduced from 40 to 12")  # submitted in the demo
+    decide(manager_of(improvement), improvement, Decision.APPROVED, "")
+
+
+def publication(app) -> None:
+    improvement = titled("Text before a fine is escalated")  # approved, not published
+    publish(manager_of(improvement), improvement, "A text before escalation.")
+
+
+def amendment(app) -> None:
+    improvement = claiming_improvement()
+    amend(improvement.created_by, improvement, "hypothesis", "A shorter letter is read.", "Typo")
+
+
+def recompute_all_command(app) -> None:
+    """`gains estimates recompute-all`, after the statistics changed: here, one stored
+    estimate's figures as an older method version would have left them (no write recorded)."""
+    from gains.commands.estimates import estimates_group
+
+    result = app.test_cli_runner().invoke(estimates_group, ["recompute-all"])
+    assert result.exit_code == 0, result.output
+
+
+def older_statistics() -> None:
+    improvement = claiming_improvement()
+    db.session.execute(
+        update(Estimate)
+        .where(
+            Estimate.improvement_id == improvement.id,
+            Estimate.data_version == improvement.data_version,
+        )
+        .values(gain=Estimate.gain * 3)
+    )
+
+
+@pytest.mark.parametrize(
+    "write", [recompute_all_command, new_batch, approval, publication, amendment]
+)
+def test_every_write_moves_the_treasury_figures_and_its_chart_etag(
+    app, signed_in, cache_on, computed, write
+):
+    client = signed_in("treasury")
+    if write is recompute_all_command:
+        with app.app_context():
+            older_statistics()
+            db.session.commit()
+    page = client.get("/dashboards/treasury").get_data(as_text=True)
+    chart = client.get("/dashboards/treasury/cumulative.svg")
+    assert chart.status_code == 200 and chart.get_etag()[0]
+    assert (
+        client.get(
+            "/dashboards/treasury/cumulative.svg", headers={"If-None-Match": chart.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+    assert computed["treasury"] == 1
+
+    with app.app_context():
+        write(app)
+        db.session.commit()
+
+    after = client.get("/dashboards/treasury").get_data(as_text=True)
+    assert computed["treasury"] == 2  # the figures were computed again
+    again = client.get(
+        "/dashboards/treasury/cumulative.svg", headers={"If-None-Match": chart.headers["ETag"]}
+    )
+    assert again.status_code == 200 and again.get_etag()[0] != chart.get_etag()[0]
+    if write is recompute_all_command:
+        assert claimed_total(after) != claimed_total(page)
+
+
+def test_recompute_all_is_in_the_audit_trail_with_its_counts(app, signed_in):
+    from gains.commands.estimates import estimates_group
+
+    result = app.test_cli_runner().invoke(estimates_group, ["recompute-all", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event.action == "estimates.recomputed" and event.actor_id is None
+        assert event.entity_type == "estimates" and event.department_id is None
+        assert event.after == {
+            "improvements": summary["improvements"],
+            "estimates": summary["estimates"],
+        }
+        assert summary["estimates"] > 0
+    trail = signed_in("admin").get("/admin/audit?action=estimates.recomputed")
+    assert trail.status_code == 200 and "estimates.recomputed" in trail.get_data(as_text=True)
