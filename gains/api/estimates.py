@@ -1,8 +1,9 @@
-"""The current estimate of an improvement (with ETag: it changes only with the data
-version) and a department's pooled standardised effect."""
+"""The current estimate of an improvement (with ETag: it changes with the data version and
+the stored estimate) and a department's pooled standardised effect."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from typing import Any
 
@@ -14,11 +15,14 @@ from werkzeug.http import quote_etag
 from gains.access import get_scoped_or_404
 from gains.api.pagination import ID
 from gains.api.schemas import EstimateSchema, PooledArgsSchema, PooledEstimateSchema
-from gains.extensions import db
-from gains.models import Department, Improvement
+from gains.models import Department, Estimate, Improvement
 from gains.services.dashboards import department_pooling
-from gains.services.estimates import ESTIMATE_COLUMNS, ESTIMATION_METHODS, NoEstimate
-from gains.services.estimates import current_estimate as compute_current_estimate
+from gains.services.estimates import (
+    ESTIMATE_COLUMNS,
+    ESTIMATION_METHODS,
+    NoEstimate,
+    current_estimate,
+)
 
 blueprint = Blueprint(
     "api_estimates", __name__, description="Estimates: one improvement's, a department's pooled"
@@ -34,14 +38,17 @@ IF_NONE_MATCH_DOC = {
 }
 
 
-def estimate_etag(improvement: Improvement) -> str:
-    """The estimate is a function of the data version (amendments of locked fields move it
-    on too), so the version identifies the representation."""
-    return f"estimate-{improvement.id}-v{improvement.data_version}"
+def estimate_etag(improvement: Improvement, estimate: Estimate | NoEstimate) -> str:
+    """The data version (amendments of locked fields move it on too) and which stored
+    estimate, or which reason for none: recompute-all stores a new one at the same version."""
+    if isinstance(estimate, NoEstimate):
+        which = hashlib.sha256(estimate.reason.encode()).hexdigest()[:12]
+    else:
+        which = f"{estimate.computed_at:%Y%m%dT%H%M%S%f}"
+    return f"estimate-{improvement.id}-v{improvement.data_version}-{which}"
 
 
-def estimate_body(improvement: Improvement) -> dict[str, Any]:
-    estimate = compute_current_estimate(improvement)
+def estimate_body(improvement: Improvement, estimate: Estimate | NoEstimate) -> dict[str, Any]:
     body: dict[str, Any] = {
         "improvement_id": improvement.id,
         "data_version": improvement.data_version,
@@ -77,16 +84,16 @@ def estimate_body(improvement: Improvement) -> dict[str, Any]:
 @blueprint.response(200, EstimateSchema, headers=ETAG_DOC)
 @blueprint.alt_response(304, description="Not modified: your copy is current", success=True)
 def get_estimate(improvement_id: int):
-    """The improvement's current estimate (computed once per data version and cached);
-    `available` is false, with the reason, while there is not enough data."""
+    """The improvement's current estimate (computed by the write that changed the data);
+    `available` is false, with the reason, while there is not enough data or it has not
+    been computed yet."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
-    etag = estimate_etag(improvement)
+    estimate = current_estimate(improvement)
+    etag = estimate_etag(improvement, estimate)
     headers = {"ETag": quote_etag(etag), "Cache-Control": "private, max-age=0, must-revalidate"}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
-    body = estimate_body(improvement)
-    db.session.commit()  # keeps a newly computed estimate in the cache, as the page does
-    return body, 200, headers
+    return estimate_body(improvement, estimate), 200, headers
 
 
 @blueprint.get(f"/departments/<{ID}:department_id>/pooled-estimate")

@@ -167,7 +167,7 @@ def view(improvement_id: int):
     cells = section["measurements_section"].cells
     counts = {(c.phase, c.group): c.n for c in cells}
     chart_cells, weekly = chart_tables(improvement, cells)
-    page = render_template(
+    return render_template(
         "improvements/view.html",
         improvement=improvement,
         estimate=view_model,
@@ -183,10 +183,6 @@ def view(improvement_id: int):
         weekly=weekly,
         **section,
     )
-    # Keeps a newly computed estimate in the cache. After rendering: a commit expires every
-    # loaded object, and the template would reload them one query at a time.
-    db.session.commit()
-    return page
 
 
 @blueprint.route("/<int:improvement_id>/charts/<kind>.svg")
@@ -216,7 +212,6 @@ def estimate(improvement_id: int):
     if not wants_fragment():
         return redirect(url_for(".view", improvement_id=improvement.id, _anchor="estimate"))
     view_model = estimate_view(improvement)
-    db.session.commit()
     return render_page_or_fragment(
         "improvements/partials/estimate.html",
         "improvements/partials/estimate.html",

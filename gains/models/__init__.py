@@ -22,7 +22,7 @@ from gains.models.measurement import Measurement, UploadBatch
 from gains.models.org import Department, Team, User
 from gains.models.publication import Publication
 from gains.models.rate_limit import rate_limit_hits
-from gains.models.review import Estimate, Review
+from gains.models.review import Estimate, MissingEstimate, Review
 from gains.models.user_session import UserSession
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "Improvement",
     "ImprovementKind",
     "Measurement",
+    "MissingEstimate",
     "Phase",
     "Pillar",
     "Publication",

@@ -65,6 +65,20 @@ class Estimate(Base):
     improvement: Mapped[Improvement] = relationship(back_populates="estimates")
 
 
+class MissingEstimate(Base):
+    """Why an improvement has no estimate at one data version ("Not enough data ..."), kept
+    by the write that found it, so that pages can say why without computing (a cache too)."""
+
+    __tablename__ = "missing_estimates"
+    __table_args__ = (UniqueConstraint("improvement_id", "data_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    improvement_id: Mapped[int] = mapped_column(ForeignKey("improvements.id"))
+    data_version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Review(Base):
     """A manager's decision. An approval freezes what it approved in `snapshot`."""
 

@@ -54,7 +54,6 @@ def queue():
         abort(403)
     form = _filter_form()
     review_queue = queue_service.review_queue(current_user, form.filters())
-    db.session.commit()  # keeps newly computed estimates in the cache
     response = render_page_or_fragment(
         "reviews/queue.html",
         "reviews/partials/queue_table.html",
@@ -116,7 +115,6 @@ def _showing(form: DecisionForm, improvement: Improvement) -> DecisionForm:
 def review(improvement_id: int):
     improvement = _readable(improvement_id)
     context = _page_context(improvement, DecisionForm())
-    db.session.commit()  # keeps newly computed estimates in the cache
     return render_template("reviews/review.html", **context)
 
 

@@ -1,7 +1,8 @@
 """The current estimate of an improvement, cached per data version.
 
 The statistics are pure functions in `gains.stats`; this module feeds them the improvement's
-active measurements and keeps the result, so a page view never recomputes unchanged data.
+active measurements and keeps the result (or why there is none) when the data change, so
+that a page only ever reads (docs/decisions/0007-get-never-writes.md).
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from gains.extensions import db
-from gains.models import BatchStatus, Design, Estimate, Improvement, UploadBatch
+from gains.models import (
+    BatchStatus,
+    Design,
+    Estimate,
+    Improvement,
+    MissingEstimate,
+    UploadBatch,
+)
 from gains.services.cells import refresh_improvement_cells
 from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
@@ -87,6 +95,13 @@ ESTIMATE_COLUMNS = (
 
 
 NO_MEASUREMENTS = "There are no measurements yet."
+# What a page says when the write that changed the data stored no estimate (it failed, or
+# the statistics changed and recompute-all has not run yet): pages never compute one.
+NOT_COMPUTED = (
+    "The estimate has not been computed yet. It is computed when measurements are added, "
+    "corrected or withdrawn. An administrator can compute it now by running "
+    "gains estimates recompute-all."
+)
 
 
 @dataclass(frozen=True)
@@ -167,25 +182,13 @@ def _compact_slice(rows: list[tuple]) -> dict[str, np.ndarray]:
     }
 
 
-def current_estimate(
-    improvement: Improvement, frame: pd.DataFrame | None = None
-) -> Estimate | NoEstimate:
-    """The estimate for the improvement's current data version, computing it if needed (from
-    ``frame``, its active rows, when the caller has read them already)."""
-    cached = db.session.scalars(
-        select(Estimate).where(
-            Estimate.improvement_id == improvement.id,
-            Estimate.data_version == improvement.data_version,
-        )
-    ).first()
-    if cached is not None:
-        return cached
-    data = _large_or_small_document(improvement, frame)
-    if isinstance(data, NoEstimate):
-        return data
-    estimate = Estimate(**estimate_row(improvement.id, improvement.data_version, data))
-    db.session.add(estimate)
-    return estimate
+def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
+    """The estimate stored for the improvement's current data version, or why there is none.
+
+    Never computes: the write that changed the data stored it (`refresh_estimate`), or
+    `recompute_all` did; a page only reads (docs/decisions/0007-get-never-writes.md).
+    """
+    return current_estimates([improvement])[improvement.id]
 
 
 # Past this many active rows an improvement's estimate is computed from aggregates
@@ -286,30 +289,70 @@ def cached_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate]
 
 
 def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
-    """`current_estimate` for many improvements: the cached ones in one query, the rest
-    computed (and added to the session) one by one."""
+    """`current_estimate` for many improvements: the stored estimates in one query, and for
+    the rest (rarely any) the stored reason, or whether they have rows at all, in one more
+    each."""
     improvements = list(improvements)
-    cached = cached_estimates(improvements)
+    found: dict[int, Estimate | NoEstimate] = dict(cached_estimates(improvements))
+    rest = [improvement for improvement in improvements if improvement.id not in found]
+    found |= _missing_reasons(rest)
+    rest = [improvement for improvement in rest if improvement.id not in found]
+    with_rows = _with_active_rows(rest)
+    for improvement in rest:
+        found[improvement.id] = NoEstimate(
+            NOT_COMPUTED if improvement.id in with_rows else NO_MEASUREMENTS
+        )
+    return found
+
+
+def _missing_reasons(improvements: list[Improvement]) -> dict[int, NoEstimate]:
+    """The stored reasons there is no estimate, at each improvement's current version."""
+    if not improvements:
+        return {}
+    at_current_version = (Improvement.id == MissingEstimate.improvement_id) & (
+        Improvement.data_version == MissingEstimate.data_version
+    )
     return {
-        improvement.id: cached.get(improvement.id) or current_estimate(improvement)
-        for improvement in improvements
+        improvement_id: NoEstimate(reason)
+        for improvement_id, reason in db.session.execute(
+            select(MissingEstimate.improvement_id, MissingEstimate.reason)
+            .join(Improvement, at_current_version)
+            .where(MissingEstimate.improvement_id.in_([i.id for i in improvements]))
+        )
     }
+
+
+def _with_active_rows(improvements: list[Improvement]) -> set[int]:
+    if not improvements:
+        return set()
+    return set(
+        db.session.scalars(
+            select(UploadBatch.improvement_id)
+            .where(
+                UploadBatch.improvement_id.in_([i.id for i in improvements]),
+                UploadBatch.status == BatchStatus.ACTIVE,
+                UploadBatch.row_count > 0,
+            )
+            .distinct()
+        )
+    )
 
 
 def refresh_estimate(
     improvement: Improvement, cells: pd.DataFrame | None = None
 ) -> Estimate | NoEstimate:
-    """Compute and cache the estimate for a new data version, in the writing transaction, so
-    that pages and dashboards only ever read cached estimates.
+    """Compute and store the estimate for a new data version (or why there is none), in the
+    writing transaction, so that pages and dashboards only ever read stored estimates.
 
     A failure here must not lose the data being written: it is logged, and the improvement's
-    page will try again (and show the error) when someone opens it.
+    page says the estimate has not been computed yet, until the next write or recompute-all.
 
     Every new data version comes through here (`measurements.data_changed` for every write of
-    rows, `plan_changes` for amendments), so this is also where the improvement's cell
-    summaries for `recompute-all` are rebuilt from its rows (`services.cells`), first: the
-    aggregate path below reads them. ``cells``: already computed from the rows by the
-    caller (`cells.RowsKept`, a bulk import), stored as they are.
+    rows, `plan_changes` for amendments and plan edits the statistics read), so this is also
+    where the improvement's cell summaries for `recompute-all` are rebuilt from its rows
+    (`services.cells`), first: the aggregate path below reads them. ``cells``: already
+    computed from the rows by the caller (`cells.RowsKept`, a bulk import), stored as they
+    are.
     """
     db.session.flush()  # the new rows and version must be visible to the query
     frame = None
@@ -322,7 +365,30 @@ def refresh_estimate(
     refresh_improvement_cells(improvement, frame, cells)
     try:
         with db.session.begin_nested():
-            return current_estimate(improvement, frame)
+            return _store(improvement, _large_or_small_document(improvement, frame))
     except Exception:
         logger.exception("Estimate for improvement %s failed", improvement.id)
-        return NoEstimate("The estimate could not be computed for the latest data.")
+        return NoEstimate(NOT_COMPUTED)
+
+
+def _store(improvement: Improvement, data: dict[str, Any] | NoEstimate) -> Estimate | NoEstimate:
+    """Keep the estimate, or the reason there is none, at the current data version."""
+    stored = cached_estimates([improvement]).get(improvement.id)
+    if stored is not None:
+        return stored
+    db.session.execute(
+        delete(MissingEstimate).where(MissingEstimate.improvement_id == improvement.id)
+    )
+    if isinstance(data, NoEstimate):
+        if data.reason != NO_MEASUREMENTS:  # told from the rows when read: nothing to keep
+            db.session.add(missing_estimate_row(improvement.id, improvement.data_version, data))
+        return data
+    estimate = Estimate(**estimate_row(improvement.id, improvement.data_version, data))
+    db.session.add(estimate)
+    return estimate
+
+
+def missing_estimate_row(improvement_id: int, data_version: int, data: NoEstimate):
+    return MissingEstimate(
+        improvement_id=improvement_id, data_version=data_version, reason=data.reason
+    )

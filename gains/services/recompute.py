@@ -37,7 +37,7 @@ import pandas as pd
 from sqlalchemy import delete, exists, select
 
 from gains.extensions import db
-from gains.models import Design, Estimate, Improvement
+from gains.models import Design, Estimate, Improvement, MissingEstimate
 from gains.models.base import utcnow
 from gains.models.cells import CELLS
 from gains.services.cells import (
@@ -55,6 +55,7 @@ from gains.services.estimates import (
     NoEstimate,
     estimate_document,
     estimate_row,
+    missing_estimate_row,
     not_enough_data,
 )
 from gains.stats.assemble import direction_sign
@@ -130,6 +131,7 @@ def recompute_all(
         if not isinstance(data, NoEstimate)
     ]
     _insert_estimates(rows)
+    _store_missing(covered, recomputed)
     recomputed.seconds["write"] = time.perf_counter() - write_began
     recomputed.seconds["total"] = time.perf_counter() - began
     return recomputed
@@ -541,6 +543,24 @@ def _insert_by_executemany(columns: list[str], now, rows: list[dict[str, Any]]) 
         )
     finally:
         cursor.close()
+
+
+def _store_missing(improvement_ids: list[int], recomputed: Recomputed) -> None:
+    """Replace the improvements' reasons for having no estimate with the new ones (pages read
+    them: `estimates.current_estimate`). Few rows (too little data): no bulk path needed."""
+    for start in range(0, len(improvement_ids), MAX_LISTED_IDS):
+        chunk = improvement_ids[start : start + MAX_LISTED_IDS]
+        db.session.execute(
+            delete(MissingEstimate).where(MissingEstimate.improvement_id.in_(chunk)),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.add_all(
+        missing_estimate_row(improvement_id, recomputed.versions[improvement_id], data)
+        for improvement_id, data in recomputed.documents.items()
+        if isinstance(data, NoEstimate)
+        and data.reason != NO_MEASUREMENTS
+        and improvement_id in recomputed.versions
+    )
 
 
 def _delete_current(improvement_ids: list[int]) -> None:

@@ -272,7 +272,7 @@ def test_large_improvements_refresh_from_aggregates_with_the_same_document(sessi
     monkeypatch.setattr("gains.services.recompute.compute_estimates", counting)
     session.execute(sqlalchemy_delete(Estimate))
     for improvement in improvements:
-        fast = estimates.current_estimate(improvement)
+        fast = estimates.refresh_estimate(improvement)
         expected = slow[improvement.id]
         if isinstance(expected, NoEstimate):
             assert isinstance(fast, NoEstimate) and fast.reason == expected.reason
