@@ -56,11 +56,12 @@ BOOKKEEPING: dict[str, Any] = {
 def fuzz_settings(examples: int | None = None, **overrides) -> settings:
     """Hypothesis settings for one fuzz test: `examples` scales with FUZZ_EXAMPLES."""
     count = EXAMPLES if examples is None else max(1, examples * EXAMPLES // CI_EXAMPLES)
+    derandomize = overrides.pop("derandomize", not RANDOM)
     return settings(
         max_examples=count,
         deadline=None,
         database=None,
-        derandomize=not RANDOM,
+        derandomize=derandomize,
         # No shrinking by default: each example is a few requests, and shrinking a form of
         # twenty fields takes minutes. The failing example is printed as found (and replays
         # the same, derandomised); FUZZ_SHRINK=1 shrinks it when you want it small.

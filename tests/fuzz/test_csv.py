@@ -208,7 +208,9 @@ def test_csv_strategy_makes_the_odd_shapes():
     quietly stops making them)."""
     seen = set()
 
-    @fuzz_settings(examples=60)
+    # Always the same 60 examples (a guard of the strategy, not a fuzz): random runs
+    # (FUZZ_RANDOM=1) may miss a shape in 60 draws.
+    @fuzz_settings(examples=60, derandomize=True)
     @given(data=csv_files())
     def example(data):
         if not data.strip():
