@@ -13,6 +13,7 @@ failure, never a skip.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -65,6 +66,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     for stage, seconds in STAGE_TIMES.items():
         terminalreporter.write_line(f"stage: {stage} took {seconds:.1f} s")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def multipart_bodies_in_memory() -> Iterator[None]:
+    """Werkzeug's test client spools a multipart body over 500 kB into a TemporaryFile that it
+    never closes (`werkzeug.test.stream_encode_multipart`, called by `EnvironBuilder`), so
+    large uploads in tests end in a ResourceWarning whenever the garbage collector runs,
+    blamed on whichever test is running then. Keep test bodies in memory instead: the app
+    reads the same bytes either way."""
+    import werkzeug.test
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            werkzeug.test,
+            "stream_encode_multipart",
+            functools.partial(werkzeug.test.stream_encode_multipart, use_tempfile=False),
+        )
+        yield
 
 
 @pytest.fixture(scope="session")
