@@ -30,7 +30,7 @@ from gains.services import improvements as workflow
 from gains.services.bulk_import import LISTED_PROBLEMS, import_measurements
 from gains.services.csv_upload import parse_measurements_csv
 from gains.services.measurements import record_batch
-from tests.services.test_workflow import person, plan, start_with_data
+from tests.support.factories import person, plan, start_with_data
 
 GOOD = (
     "phase,group,unit,date,value\n"

@@ -19,7 +19,7 @@ from gains.services.api_tokens import create_token
 from gains.services.organisation import create_department, create_team
 from tests.conftest import make_test_app
 from tests.services.test_measurement_concurrency import fresh_database
-from tests.services.test_workflow import plan
+from tests.support.factories import plan
 
 WRITERS = 20
 ROWS_PER_BATCH = 50

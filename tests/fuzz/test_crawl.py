@@ -50,7 +50,7 @@ from gains.services.publication import publish
 from gains.services.reviews import decide
 from tests.fuzz.conftest import ROLES, Clients, user
 from tests.fuzz.pages import fill_rule, local_path, match_route, parse_page
-from tests.services.test_workflow import plan
+from tests.support.factories import plan
 
 OUT_OF_RANGE = (0, -1, 2**63)
 ODD_STRING_ARG = "x$%7B%7B"

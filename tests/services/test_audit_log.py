@@ -17,7 +17,7 @@ from gains.services import improvements as workflow
 from gains.services.audit_log import AuditFilters
 from gains.services.measurements import record_batch
 from tests.conftest import DEMO_LOGINS
-from tests.services.test_workflow import plan, rows
+from tests.support.factories import plan, rows
 
 
 def person(session, role: str) -> User:

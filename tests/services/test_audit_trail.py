@@ -22,7 +22,7 @@ from gains.services import improvements as workflow
 from gains.services import measurements as data
 from gains.services.plan_changes import amend, update_plan
 from gains.services.reviews import decide
-from tests.services.test_workflow import person, plan, rows, start_with_data
+from tests.support.factories import person, plan, rows, start_with_data
 
 
 @dataclass(frozen=True)

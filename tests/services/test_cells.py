@@ -32,7 +32,7 @@ from gains.services.multi_upload import confirm_batches, upload_many
 from gains.services.plan_changes import amend
 from gains.services.recompute import compute_estimates, recompute_all
 from tests.services.test_recompute import assert_same_document
-from tests.services.test_workflow import person, plan
+from tests.support.factories import person, plan
 
 CSV = b"phase,group,unit,value\n" + b"".join(
     f"{phase},{group},u{i % 4},{value}\n".encode()

@@ -23,7 +23,7 @@ from gains.services.csv_upload import (
 )
 from gains.services.measurement_rows import RowsRejected
 from gains.services.measurements import upload_csv
-from tests.services.test_workflow import person, plan
+from tests.support.factories import person, plan
 
 CORPUS = Path(__file__).parent.parent / "data" / "bad_csv"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())

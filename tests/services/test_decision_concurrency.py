@@ -20,7 +20,7 @@ from gains.services.organisation import create_department, create_team
 from gains.services.reviews import DataChanged, decide
 from tests.conftest import make_test_app
 from tests.services.test_measurement_concurrency import fresh_database
-from tests.services.test_workflow import plan, rows, start_with_data
+from tests.support.factories import plan, rows, start_with_data
 
 RUNS = 10
 

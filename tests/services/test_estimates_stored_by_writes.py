@@ -19,7 +19,7 @@ from gains.services.improvements import WorkflowError
 from gains.services.measurements import record_batch, withdraw_batch
 from gains.services.recompute import recompute_all
 from gains.services.reviews import decide
-from tests.services.test_workflow import person, plan, rows, start_with_data
+from tests.support.factories import person, plan, rows, start_with_data
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from gains.services.improvements import WorkflowError
 from gains.services.locking import LOCK_TABLE, LocksFrom, locked_fields
 from gains.services.plan_changes import LockedFieldError
 from gains.services.reviews import decide
-from tests.services.test_workflow import person, plan, start_with_data
+from tests.support.factories import person, plan, start_with_data
 
 DESIGN_FIELDS = tuple(n for n, lock in LOCK_TABLE.items() if lock.locks_from is LocksFrom.RUNNING)
 MONEY_FIELDS = tuple(n for n, lock in LOCK_TABLE.items() if lock.locks_from is LocksFrom.SUBMISSION)

@@ -23,7 +23,7 @@ from gains.services.accounts import create_user
 from gains.services.measurements import record_batch
 from gains.services.organisation import create_department, create_team
 from tests.conftest import make_test_app
-from tests.services.test_workflow import plan
+from tests.support.factories import plan
 
 ROWS_PER_BATCH = 500
 

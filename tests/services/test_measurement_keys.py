@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from gains.models import BatchSource, Measurement, UploadBatch
 from gains.services import improvements as workflow
 from gains.services.measurements import record_batch
-from tests.services.test_workflow import person, plan
+from tests.support.factories import person, plan
 
 ROW = {"phase": "before", "study_group": "treatment", "value": 1.0}
 

@@ -24,7 +24,7 @@ from gains.services import measurements as service
 from gains.services.improvements import PermissionDenied, WorkflowError
 from gains.services.measurement_rows import RowsRejected
 from gains.services.summaries import cell_summaries
-from tests.services.test_workflow import person, plan
+from tests.support.factories import person, plan
 
 GOOD_CSV = b"phase,value\nbefore,10\nbefore,12\nafter,8\n"
 

@@ -12,7 +12,7 @@ from gains.services import improvements as workflow
 from gains.services.estimates import NoEstimate, estimate_document
 from gains.services.measurements import record_batch
 from gains.services.recompute import compute_estimates, recompute_all
-from tests.services.test_workflow import person, plan
+from tests.support.factories import person, plan
 
 REL = 1e-9
 

@@ -29,7 +29,7 @@ from gains.services.review_queue import (
 )
 from gains.services.reviews import decide, financial_year_start
 from tests.conftest import DEMO_LOGINS
-from tests.services.test_workflow import plan, start_with_data
+from tests.support.factories import plan, start_with_data
 
 # The demo's "today": inside financial year 2026-27, which began on 1 April 2026.
 DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from gains.models import (
 from gains.services import improvements as workflow
 from gains.services.measurements import record_batch, withdraw_batch
 from gains.services.summaries import cell_summaries, measurement_counts
-from tests.services.test_workflow import person, plan
+from tests.support.factories import person, plan
 
 
 def raw_cells(session, improvement_id):

@@ -11,60 +11,19 @@ from gains.models import (
     BatchSource,
     Decision,
     Design,
-    Direction,
     Improvement,
     ImprovementKind,
     Measurement,
-    Pillar,
     Review,
     Status,
     Team,
     User,
 )
 from gains.services import improvements as workflow
-from gains.services.improvements import ImprovementPlan, PermissionDenied, WorkflowError
+from gains.services.improvements import PermissionDenied, WorkflowError
 from gains.services.measurements import RowsRejected, record_batch
 from gains.services.reviews import decide
-from tests.conftest import DEMO_LOGINS
-
-
-def person(session, role):
-    return session.scalars(select(User).where(User.email == DEMO_LOGINS[role])).one()
-
-
-def plan(**changes) -> ImprovementPlan:
-    fields = dict(
-        title="Shorter renewal letter",
-        kind=ImprovementKind.MARGINAL_GAIN,
-        pillar=Pillar.ENGAGING_USERS,
-        hypothesis="A one-page letter gets more renewals back on time.",
-        metric_name="Time to complete",
-        metric_unit="min",
-        direction=Direction.LOWER,
-        unit_of_observation="renewal",
-        design=Design.BEFORE_AFTER,
-        implementation_cost_pence=120_000,
-        annual_volume=10_000,
-        value_per_unit_gbp=Decimal("0.45"),
-        go_live_on=date(2026, 5, 1),
-    )
-    fields.update(changes)
-    return ImprovementPlan(**fields)
-
-
-def rows(phase, values):
-    return [{"phase": phase, "value": v} for v in values]
-
-
-def start_with_data(user, improvement, before, after, *, submit=False):
-    """Start an improvement, log one before/after batch, and optionally submit it."""
-    workflow.start(user, improvement)
-    record_batch(
-        user, improvement, rows("before", before) + rows("after", after), source=BatchSource.FORM
-    )
-    if submit:
-        workflow.submit(user, improvement)
-    return improvement
+from tests.support.factories import person, plan, rows, start_with_data
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from gains.services.measurements import record_batch
 from gains.services.publication import publish
 from gains.services.reviews import decide
 from tests.conftest import DEMO_LOGINS, sign_in
-from tests.services.test_workflow import plan, rows, start_with_data
+from tests.support.factories import plan, rows, start_with_data
 
 ROLES = ("anonymous", "member", "manager", "treasury", "admin")
 SCOPES = ("own", "other")

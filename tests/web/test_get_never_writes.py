@@ -38,7 +38,7 @@ from gains.services.api_tokens import create_token
 from gains.services.measurements import record_batch
 from tests.conftest import DEMO_LOGINS, sign_in
 from tests.fuzz.pages import fill_rule
-from tests.services.test_workflow import plan, rows, start_with_data
+from tests.support.factories import plan, rows, start_with_data
 
 ROLES = ("anonymous", "member", "manager", "treasury", "admin")
 WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)

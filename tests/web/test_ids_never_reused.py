@@ -8,7 +8,7 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import AuditEvent
 from gains.services import improvements as workflow
-from tests.services.test_workflow import person, plan
+from tests.support.factories import person, plan
 
 
 def test_the_next_improvement_after_a_deleted_draft_has_a_new_id_and_its_own_history(
