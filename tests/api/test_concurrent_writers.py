@@ -5,21 +5,17 @@ holds the lock, and the data version counts each batch once."""
 from __future__ import annotations
 
 import threading
-from datetime import date
 
 import flask_migrate
 import pytest
 from sqlalchemy import func, select
 
 from gains.extensions import db
-from gains.models import Improvement, Measurement, Role, UploadBatch
-from gains.services import improvements as workflow
-from gains.services.accounts import create_user
+from gains.models import Improvement, Measurement, UploadBatch
 from gains.services.api_tokens import create_token
-from gains.services.organisation import create_department, create_team
 from tests.conftest import make_test_app
-from tests.services.test_measurement_concurrency import fresh_database
-from tests.support.factories import plan
+from tests.support.factories import running_improvement_of_a_new_team
+from tests.support.postgres import fresh_database
 
 WRITERS = 20
 ROWS_PER_BATCH = 50
@@ -34,20 +30,7 @@ def writers_app(backend, request, tmp_path):
     app = make_test_app(url)
     with app.app_context():
         flask_migrate.upgrade()
-        department = create_department(None, name="Writers", code="WRT")
-        team = create_team(None, department=department, name="Typists")
-        member = create_user(
-            None,
-            email="writer@example.org",
-            name="Writer",
-            role=Role.MEMBER,
-            team=team,
-            password=None,
-        )
-        improvement = workflow.create_improvement(
-            member, team, plan(title="Many hands", go_live_on=date(2026, 1, 5))
-        )
-        workflow.start(member, improvement)
+        member, improvement = running_improvement_of_a_new_team("WRT", "writer", "Many hands")
         # One token each, as twenty scripts would have: each first use writes its
         # last-used time too.
         secrets = [create_token(member, f"writer {n}", 30).secret for n in range(WRITERS)]

@@ -13,7 +13,7 @@ from gains.extensions import db
 from gains.models import AuditEvent, Role, User
 from gains.services.accounts import AccountError, create_user, update_user
 from tests.conftest import make_test_app
-from tests.services.test_measurement_concurrency import fresh_database
+from tests.support.postgres import fresh_database
 
 
 @pytest.fixture

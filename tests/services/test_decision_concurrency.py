@@ -19,8 +19,8 @@ from gains.services.measurements import record_batch
 from gains.services.organisation import create_department, create_team
 from gains.services.reviews import DataChanged, decide
 from tests.conftest import make_test_app
-from tests.services.test_measurement_concurrency import fresh_database
 from tests.support.factories import plan, rows, start_with_data
+from tests.support.postgres import fresh_database
 
 RUNS = 10
 

@@ -7,42 +7,20 @@ the little it needs through the services, and runs two threads that each commit 
 
 from __future__ import annotations
 
-import os
 import threading
-from datetime import date
 
 import flask_migrate
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from gains.extensions import db
-from gains.models import BatchSource, Improvement, Measurement, Role, UploadBatch, User
-from gains.services import improvements as workflow
-from gains.services.accounts import create_user
+from gains.models import BatchSource, Improvement, Measurement, UploadBatch, User
 from gains.services.measurements import record_batch
-from gains.services.organisation import create_department, create_team
 from tests.conftest import make_test_app
-from tests.support.factories import plan
+from tests.support.factories import running_improvement_of_a_new_team
+from tests.support.postgres import fresh_database
 
 ROWS_PER_BATCH = 500
-
-
-def fresh_database(request: pytest.FixtureRequest, name: str) -> str:
-    chosen = request.config.getoption("backends").split(",")
-    if "postgresql" not in chosen:
-        pytest.skip("needs PostgreSQL: SQLite allows one writer at a time, so it cannot race")
-    server = request.getfixturevalue("postgres_server")
-    if server is not None:
-        return server.create_database(name)
-    import psycopg
-
-    url = make_url(os.environ["GAINS_TEST_POSTGRES_URL"])
-    admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        c.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -50,20 +28,7 @@ def racing_app(request):
     app = make_test_app(fresh_database(request, "gains_concurrency"))
     with app.app_context():
         flask_migrate.upgrade()
-        department = create_department(None, name="Racing", code="RACE")
-        team = create_team(None, department=department, name="Pit crew")
-        member = create_user(
-            None,
-            email="racer@example.org",
-            name="Racer",
-            role=Role.MEMBER,
-            team=team,
-            password=None,
-        )
-        improvement = workflow.create_improvement(
-            member, team, plan(title="Race", go_live_on=date(2026, 1, 5))
-        )
-        workflow.start(member, improvement)
+        member, improvement = running_improvement_of_a_new_team("RACE", "racer", "Race")
         db.session.commit()
         ids = member.id, improvement.id
         db.session.remove()

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar, User
+from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar, Role, User
 from gains.services import improvements as workflow
+from gains.services.accounts import create_user
 from gains.services.improvements import ImprovementPlan
 from gains.services.measurements import record_batch
+from gains.services.organisation import create_department, create_team
 from tests.conftest import DEMO_LOGINS
 
 
@@ -51,3 +53,24 @@ def start_with_data(user, improvement, before, after, *, submit=False):
     if submit:
         workflow.submit(user, improvement)
     return improvement
+
+
+def running_improvement_of_a_new_team(code: str, name: str, title: str):
+    """A department and team of their own (`code`), a member `name`@example.org and a
+    running improvement of theirs: what the tests that race writers on their own database
+    start from."""
+    department = create_department(None, name=f"Department {code}", code=code)
+    team = create_team(None, department=department, name=f"Team {code}")
+    member = create_user(
+        None,
+        email=f"{name}@example.org",
+        name=name.title(),
+        role=Role.MEMBER,
+        team=team,
+        password=None,
+    )
+    improvement = workflow.create_improvement(
+        member, team, plan(title=title, go_live_on=date(2026, 1, 5))
+    )
+    workflow.start(member, improvement)
+    return member, improvement

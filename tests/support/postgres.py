@@ -137,3 +137,26 @@ class ThrowawayPostgres:
             )
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory = None
+
+
+def fresh_database(request, name: str) -> str:
+    """An empty PostgreSQL database of its own for a test that races committed transactions
+    (the shared template's rolled-back transaction cannot be raced); skipped when the run
+    has no PostgreSQL backend (SQLite allows one writer at a time, so it cannot race)."""
+    import pytest
+
+    chosen = request.config.getoption("backends").split(",")
+    if "postgresql" not in chosen:
+        pytest.skip("needs PostgreSQL: SQLite allows one writer at a time, so it cannot race")
+    server = request.getfixturevalue("postgres_server")
+    if server is not None:
+        return server.create_database(name)
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ["GAINS_TEST_POSTGRES_URL"])
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        c.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
