@@ -11,7 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
-from gains.bounds import DateBound, NumberBound, TextBound, text_problem
+from gains.bounds import RECORD_ID, DateBound, NumberBound, TextBound, text_problem
 
 
 def within(bound: NumberBound | DateBound | TextBound):
@@ -144,8 +144,8 @@ class WholeNumberField(StringField):
         return "" if self.data is None else str(self.data)
 
 
-# The largest id a record can have (PostgreSQL's integer; SQLite refuses larger ints outright).
-MAX_RECORD_ID = 2_147_483_647
+# The largest id a record can have (`bounds.RECORD_ID`).
+MAX_RECORD_ID = RECORD_ID.high
 
 
 def record_id(text: str | None) -> int | None:

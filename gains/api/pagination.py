@@ -9,10 +9,11 @@ from typing import Any
 from flask import request, url_for
 from sqlalchemy import Select, func, select
 
+from gains.bounds import RECORD_ID
 from gains.extensions import db
 
 # Record ids in paths: bounded, so that no id reaches the database as an integer it cannot hold.
-ID = "int(min=1, max=2147483647)"
+ID = f"int(min={RECORD_ID.low}, max={RECORD_ID.high})"
 
 LINK_HEADER_DOC = {
     "Link": {

@@ -28,7 +28,7 @@ from gains.models import (
 from gains.services.measurement_rows import MAX_UNIT_REF_LENGTH
 from gains.services.register import ORDERINGS
 
-INT32_MAX = 2**31 - 1
+INT32_MAX = bounds.RECORD_ID.high  # the ids these fields name
 
 
 class Text(fields.String):
