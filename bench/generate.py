@@ -90,7 +90,7 @@ def build_database(url: str, sizes: Sizes, *, estimates: str = "fast") -> Built:
             db.session.commit()
         # The rows went in by COPY, around the services: build their cell summaries through
         # the app's own function, as `gains estimates refresh-cells` does after a migration.
-        from gains.services.cells import refresh_all_cells
+        from gains.services.estimates.cells import refresh_all_cells
 
         with Stopwatch() as clock:
             refresh_all_cells()
@@ -98,7 +98,7 @@ def build_database(url: str, sizes: Sizes, *, estimates: str = "fast") -> Built:
         seconds["cells"] = clock.seconds
         n_estimates = n_reviews = 0
         if estimates != "none":
-            from gains.services.recompute import recompute_all
+            from gains.services.estimates.recompute import recompute_all
 
             with Stopwatch() as clock:
                 recomputed = recompute_all(per_improvement=(estimates == "all"))
@@ -361,8 +361,8 @@ def _bump_sequences(db, tables: dict[str, int]) -> None:
 def _reviews(db, plans: pd.DataFrame, people: dict) -> int:
     """One decision per decided improvement, as `reviews.decide` would have stored it."""
     from gains.models import Improvement, Review
-    from gains.services.estimates import cached_estimates
-    from gains.services.reviews import approval_columns
+    from gains.services.estimates.current import cached_estimates
+    from gains.services.review.decisions import approval_columns
 
     decided = plans[plans["status"].isin(["approved", "rejected", "changes_requested"])]
     improvements = db.session.scalars(

@@ -54,8 +54,8 @@ def measure(url: str, sizes: Sizes, rounds: int, only_gains: bool = False) -> di
     log(f"{built.backend}: cell summaries for all improvements in {built.seconds['cells']:.2f} s")
     from gains.extensions import db
     from gains.models import Design, Estimate, Improvement
-    from gains.services.estimates import NoEstimate, estimate_document, estimate_row
-    from gains.services.recompute import recompute_all
+    from gains.services.estimates.current import NoEstimate, estimate_document, estimate_row
+    from gains.services.estimates.recompute import recompute_all
 
     app = make_app(url)
     with app.app_context():
@@ -155,7 +155,7 @@ def _gains_only(built, gains_runs: list[float], breakdowns: list[dict]) -> dict:
 
 def _differences(fast: dict, slow: dict, only_numbers: bool = False) -> dict:
     """Largest |fast − slow| over effects, CI bounds and p; documents equal apart from floats."""
-    from gains.services.estimates import NoEstimate
+    from gains.services.estimates.current import NoEstimate
 
     largest, compared, identical = 0.0, 0, 0
     for improvement_id, expected in slow.items():

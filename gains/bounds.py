@@ -3,7 +3,7 @@
 Written once, here, each with the words that refuse it. Every path applies these same objects:
 the web forms (`form_fields.py`: `within` and `BoundedForm`), the API schemas
 (`api/schemas.py`: `bounded` and `Text`), the measurement row check shared by form, CSV, API
-and command line (`services/measurement_rows.py`), the plan check shared by web and API
+and command line (`services/measurements/rows.py`), the plan check shared by web and API
 (`services/improvements.validate_plan`), the command line and the query-string filters. So a
 value refused on one path is refused on every other, with the same message, and nothing
 outside them reaches the database or the statistics. The figures, and why, are in

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from gains.services.spreadsheet_safety import safe_cell, write_safe_csv
+from gains.spreadsheet_safety import safe_cell, write_safe_csv
 
 # Excel refuses sheet names with these characters, longer than 31 characters, or that begin
 # or end with an apostrophe (openpyxl raises on the first two).

@@ -34,9 +34,13 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Estimate, Review
-from gains.services import savings
-from gains.services.lasting import KnownChecks
-from gains.services.treasury import TreasuryDashboard, TreasuryFilters, treasury_dashboard
+from gains.services.dashboards.treasury import (
+    TreasuryDashboard,
+    TreasuryFilters,
+    treasury_dashboard,
+)
+from gains.services.estimates.lasting import KnownChecks
+from gains.services.money import savings
 
 T = TypeVar("T")
 # Dashboards × filter combinations in use at once, each with its rendered HTML (about 0.1-0.2

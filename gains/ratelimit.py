@@ -22,7 +22,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from gains.ratelimit_storage import storage_settings  # also registers database://
-from gains.services.accounts import normalise_email
+from gains.services.people.accounts import normalise_email
 
 SIGN_IN_ENDPOINT = "auth.sign_in"
 # Changing your password asks for the current one: limited per person, so that a session left

@@ -189,7 +189,7 @@ def test_create_user_can_print_an_invitation_link_instead_of_a_password(tmp_path
 
     app = make_test_app(env["GAINS_DATABASE_URL"], SECRET_KEY=env["GAINS_SECRET_KEY"])
     with app.app_context():
-        from gains.services.account_links import user_for_link
+        from gains.services.people.account_links import user_for_link
 
         user, purpose = user_for_link(token, secret_key=env["GAINS_SECRET_KEY"])
         assert (user.email, user.password_hash, purpose) == (

@@ -71,7 +71,7 @@ def test_seeded_rows_match_the_catalogue(session):
 
 
 def test_the_reopened_demo_item_shows_only_its_late_rows(session):
-    from gains.services.review_queue import since_approval
+    from gains.services.review.queue import since_approval
 
     reopened = session.scalars(
         select(Improvement).where(Improvement.title == "Wrap-up codes reduced from 40 to 12")
@@ -83,7 +83,7 @@ def test_the_reopened_demo_item_shows_only_its_late_rows(session):
 def test_the_demo_publishes_approved_items_and_one_drops_off_when_reopened(session):
     from gains.demo.catalogue import PUBLIC_SUMMARIES
     from gains.models import Publication
-    from gains.services.public_register import register_entries
+    from gains.services.public.register import register_entries
 
     published = session.scalars(select(Publication)).all()
     assert {p.improvement.title for p in published} == set(PUBLIC_SUMMARIES)

@@ -26,10 +26,10 @@ from gains.models import (
     StudyGroup,
     UploadBatch,
 )
-from gains.services import improvements as workflow
-from gains.services.bulk_import import LISTED_PROBLEMS, import_measurements
-from gains.services.csv_upload import parse_measurements_csv
-from gains.services.measurements import record_batch
+from gains.services.improvements import workflow
+from gains.services.measurements.bulk_import import LISTED_PROBLEMS, import_measurements
+from gains.services.measurements.csv_upload import parse_measurements_csv
+from gains.services.measurements.recording import record_batch
 from tests.support.factories import person, plan, start_with_data
 
 GOOD = (
@@ -189,7 +189,7 @@ def test_an_improvement_that_takes_no_data_refuses_the_import(session, member, r
 
 def test_importing_into_an_approved_improvement_reopens_its_review(session, run):
     from gains.models import Decision
-    from gains.services.reviews import decide
+    from gains.services.review.decisions import decide
 
     member, manager = person(session, "member"), person(session, "manager")
     improvement = workflow.create_improvement(member, member.team, plan(title="Approved one"))
@@ -250,7 +250,7 @@ def test_the_bulk_path_stores_exactly_what_the_orm_path_stores(session, member, 
 
 
 def test_a_named_actor_must_be_allowed_to_change_the_improvement(session, running):
-    from gains.services.improvements import PermissionDenied
+    from gains.services.improvements.workflow import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         import_measurements(running, io.BytesIO(GOOD.encode()), actor=person(session, "treasury"))

@@ -7,7 +7,7 @@ from wtforms import PasswordField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from gains.form_fields import BoundedForm
-from gains.services.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from gains.services.people.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 PASSWORD_HINT = (
     f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one "

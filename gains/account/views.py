@@ -21,8 +21,8 @@ from flask_login import current_user
 from gains.account.forms import ChangePasswordForm, SetPasswordForm, SignOutEverywhereForm
 from gains.auth import end_session, public, start_session
 from gains.extensions import db
-from gains.services import accounts
-from gains.services.account_links import InvalidLink, set_password_with_link, user_for_link
+from gains.services.people import accounts
+from gains.services.people.account_links import InvalidLink, set_password_with_link, user_for_link
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
 

@@ -14,7 +14,7 @@ from gains.exports import table_to_csv
 from gains.extensions import db
 from gains.models import AuditEvent, Department
 from gains.models.base import utcnow
-from gains.services import audit_log
+from gains.services.audit import log as audit_log
 
 
 def _audit_form() -> tuple[AuditFilterForm, audit_log.AuditFilters]:

@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 from gains.bounds import DATE
 from gains.form_fields import BoundedForm
 from gains.models import Role
-from gains.services.audit_log import SYSTEM_ACTOR, AuditFilters
+from gains.services.audit.log import SYSTEM_ACTOR, AuditFilters
 
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 

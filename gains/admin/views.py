@@ -37,8 +37,9 @@ from gains.admin.forms import (
 )
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Role, Team, User
-from gains.services import account_links, accounts, audit_log, organisation
-from gains.services.paging import paginate
+from gains.paging import paginate
+from gains.services.audit import log as audit_log
+from gains.services.people import account_links, accounts, organisation
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 

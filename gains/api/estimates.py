@@ -16,8 +16,8 @@ from gains.access import get_scoped_or_404
 from gains.api.pagination import ID
 from gains.api.schemas import EstimateSchema, PooledArgsSchema, PooledEstimateSchema
 from gains.models import Department, Estimate, Improvement
-from gains.services.dashboards import department_pooling
-from gains.services.estimates import (
+from gains.services.dashboards.department import department_pooling
+from gains.services.estimates.current import (
     ESTIMATE_COLUMNS,
     ESTIMATION_METHODS,
     NoEstimate,

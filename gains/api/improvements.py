@@ -24,12 +24,12 @@ from gains.api.schemas import (
 )
 from gains.api.writes import commit_or_refuse
 from gains.models import Improvement, Team
-from gains.services import improvements as workflow
-from gains.services.improvements import ImprovementPlan
-from gains.services.locking import locked_fields
-from gains.services.plan_changes import update_plan
-from gains.services.register import RegisterFilters, filter_register, order_register
-from gains.services.reviews import decide
+from gains.services.improvements import workflow
+from gains.services.improvements.locking import locked_fields
+from gains.services.improvements.plan_changes import update_plan
+from gains.services.improvements.register import RegisterFilters, filter_register, order_register
+from gains.services.improvements.workflow import ImprovementPlan
+from gains.services.review.decisions import decide
 
 blueprint = Blueprint(
     "api_improvements",

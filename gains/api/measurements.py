@@ -27,7 +27,7 @@ from gains.api.writes import commit_or_refuse
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, Measurement, UploadBatch
 from gains.models.base import utcnow
-from gains.services.measurements import RowsRejected, record_batch, withdraw_batch
+from gains.services.measurements.recording import RowsRejected, record_batch, withdraw_batch
 
 blueprint = Blueprint(
     "api_measurements", __name__, description="Measurements and the batches they came in"

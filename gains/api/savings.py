@@ -19,7 +19,7 @@ from gains.extensions import db
 from gains.figures_cache import treasury_figures
 from gains.models import Department, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
-from gains.services.treasury import TreasuryFilters
+from gains.services.dashboards.treasury import TreasuryFilters
 
 blueprint = Blueprint("api_savings", __name__, description="Cumulative savings (Treasury)")
 

@@ -25,8 +25,8 @@ from gains.models import (
     Status,
     StudyGroup,
 )
-from gains.services.measurement_rows import MAX_UNIT_REF_LENGTH
-from gains.services.register import ORDERINGS
+from gains.services.improvements.register import ORDERINGS
+from gains.services.measurements.rows import MAX_UNIT_REF_LENGTH
 
 INT32_MAX = bounds.RECORD_ID.high  # the ids these fields name
 

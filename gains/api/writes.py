@@ -8,8 +8,12 @@ from typing import TypeVar
 from flask_smorest import abort
 
 from gains.extensions import db
-from gains.services.improvements import DuplicateTitleError, PermissionDenied, WorkflowError
-from gains.services.plan_changes import LockedFieldError
+from gains.services.improvements.plan_changes import LockedFieldError
+from gains.services.improvements.workflow import (
+    DuplicateTitleError,
+    PermissionDenied,
+    WorkflowError,
+)
 
 T = TypeVar("T")
 

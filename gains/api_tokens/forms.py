@@ -7,7 +7,7 @@ from wtforms import RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from gains.form_fields import BoundedForm
-from gains.services.api_tokens import LIFETIMES_DAYS, MAX_NAME_LENGTH
+from gains.services.people.api_tokens import LIFETIMES_DAYS, MAX_NAME_LENGTH
 
 
 class TokenForm(BoundedForm):

@@ -10,7 +10,7 @@ from gains.api_tokens.forms import RevokeForm, TokenForm
 from gains.extensions import db
 from gains.models import ApiToken
 from gains.models.base import utcnow
-from gains.services.api_tokens import TokenError, create_token, revoke_token, tokens_of
+from gains.services.people.api_tokens import TokenError, create_token, revoke_token, tokens_of
 
 blueprint = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 

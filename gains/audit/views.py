@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from gains.access import get_scoped_or_404, scoped
 from gains.models import AuditEvent, Improvement
-from gains.services import audit_log
+from gains.services.audit import log as audit_log
 
 blueprint = Blueprint("audit", __name__)
 

@@ -12,8 +12,8 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from gains.api import problems
 from gains.extensions import db
 from gains.models import Role, User
-from gains.services import user_sessions
-from gains.services.api_tokens import user_for_secret
+from gains.services.people import user_sessions
+from gains.services.people.api_tokens import user_for_secret
 
 F = TypeVar("F", bound=Callable)
 
@@ -41,7 +41,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 
 def load_user(session_token: str) -> User | None:
     """Resolve the cookie's session token to its user while the session is valid (one query;
-    see gains.services.user_sessions). A cookie from before sessions had rows finds none."""
+    see gains.services.people.user_sessions). A cookie from before sessions had rows finds none."""
     return user_sessions.user_for_session(session_token)
 
 

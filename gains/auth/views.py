@@ -8,7 +8,7 @@ from flask_login import current_user
 from gains.auth import end_session, public, start_session
 from gains.auth.forms import SignInForm
 from gains.extensions import db
-from gains.services import accounts
+from gains.services.people import accounts
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 

@@ -10,8 +10,8 @@ import click
 from flask.cli import with_appcontext
 
 from gains.extensions import db
-from gains.services.accounts import find_user_by_email
-from gains.services.api_tokens import LIFETIMES_DAYS, TokenError, create_token
+from gains.services.people.accounts import find_user_by_email
+from gains.services.people.api_tokens import LIFETIMES_DAYS, TokenError, create_token
 
 
 @click.command("create-api-token")

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from gains.extensions import db
-from gains.services.audit import record_bulk_event
+from gains.services.audit.events import record_bulk_event
 
 
 @click.group("estimates")
@@ -25,8 +25,8 @@ def recompute_all_command(as_json: bool) -> None:
     Welch, paired and difference-in-differences come from database aggregates for all
     improvements at once; time series and DiD with repeated units go one by one.
     """
-    from gains.services.estimates import NoEstimate
-    from gains.services.recompute import recompute_all
+    from gains.services.estimates.current import NoEstimate
+    from gains.services.estimates.recompute import recompute_all
 
     recomputed = recompute_all()
     without = sum(isinstance(d, NoEstimate) for d in recomputed.documents.values())
@@ -72,7 +72,7 @@ def refresh_cells_command() -> None:
     """
     import time
 
-    from gains.services.cells import refresh_all_cells
+    from gains.services.estimates.cells import refresh_all_cells
 
     began = time.perf_counter()
     count = refresh_all_cells()

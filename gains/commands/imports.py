@@ -3,7 +3,7 @@
 Exit status: 0 imported (or, with --dry-run, would import); 2 the file was rejected (its
 problems listed as the web upload words them); 1 nothing could be tried (no such
 improvement, the file cannot be opened, the improvement does not take data now).
-See `services/bulk_import.py` for how the rows are checked and written.
+See `services/measurements/bulk_import.py` for how the rows are checked and written.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from gains.bounds import RECORD_ID, SOURCE_NAME
 from gains.commands import within
 from gains.extensions import db
 from gains.models import Improvement
-from gains.services.bulk_import import import_measurements
-from gains.services.improvements import WorkflowError
-from gains.services.measurement_rows import RowsRejected
+from gains.services.improvements.workflow import WorkflowError
+from gains.services.measurements.bulk_import import import_measurements
+from gains.services.measurements.rows import RowsRejected
 
 REJECTED = 2
 

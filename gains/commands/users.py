@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Department, Role, Team
-from gains.services.account_links import issue_link, lifetimes_from
-from gains.services.accounts import AccountError, create_user
+from gains.services.people.account_links import issue_link, lifetimes_from
+from gains.services.people.accounts import AccountError, create_user
 
 
 @click.command("create-user")

@@ -17,7 +17,7 @@ from gains.figures_cache import cached_render, figures_etag, treasury_figures
 from gains.form_fields import record_id
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
-from gains.services.treasury import TreasuryFilters
+from gains.services.dashboards.treasury import TreasuryFilters
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

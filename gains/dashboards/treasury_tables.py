@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from gains.exports import Column, Table, pounds
-from gains.services.lasting import Lasting
-from gains.services.treasury import Breakdown, TreasuryDashboard
+from gains.services.dashboards.treasury import Breakdown, TreasuryDashboard
+from gains.services.estimates.lasting import Lasting
 
 BAND = "95% band"
 

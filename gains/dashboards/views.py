@@ -13,7 +13,7 @@ from gains.charts.forest import ForestRow, forest_plot_svg
 from gains.extensions import db
 from gains.figures_cache import cached_render
 from gains.models import Department, Improvement, Review, Role
-from gains.services.dashboards import department_dashboard, department_pooling
+from gains.services.dashboards.department import department_dashboard, department_pooling
 from gains.stats.pooling import METHODS
 
 blueprint = Blueprint("dashboards", __name__, url_prefix="/dashboards")

@@ -37,12 +37,13 @@ from gains.models import (
     Team,
     User,
 )
-from gains.services import improvements as workflow
-from gains.services import publication, reviews
-from gains.services.accounts import create_user
-from gains.services.improvements import ImprovementPlan
-from gains.services.measurements import record_batch
-from gains.services.organisation import create_department, create_team
+from gains.services.improvements import workflow
+from gains.services.improvements.workflow import ImprovementPlan
+from gains.services.measurements.recording import record_batch
+from gains.services.people.accounts import create_user
+from gains.services.people.organisation import create_department, create_team
+from gains.services.public import publication
+from gains.services.review import decisions as reviews
 
 WEEKS_OBSERVED = 12
 

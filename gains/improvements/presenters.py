@@ -10,14 +10,14 @@ from typing import Any
 
 from gains.models import Estimate, Improvement
 from gains.models.enums import LabelledEnum
-from gains.services.estimates import (
+from gains.services.estimates.current import (
     DESIGN_METHOD,
     ESTIMATION_METHODS,
     NoEstimate,
     current_estimate,
 )
-from gains.services.locking import LOCK_TABLE
-from gains.services.savings import saving_for
+from gains.services.improvements.locking import LOCK_TABLE
+from gains.services.money.savings import saving_for
 from gains.stats.money import AnnualSaving
 from gains.templating import format_date, format_gbp, format_gbp_rate
 

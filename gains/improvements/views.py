@@ -34,15 +34,20 @@ from gains.models import (
     Status,
     Team,
 )
-from gains.services import improvements as workflow
-from gains.services.improvement_charts import chart_tables, improvement_chart_svg
-from gains.services.improvements import DuplicateTitleError, ImprovementPlan, WorkflowError
-from gains.services.locking import LOCK_TABLE, LocksFrom, labels_locking_from, locked_fields
-from gains.services.paging import paginate_by_key
-from gains.services.plan_changes import LockedFieldError, update_plan
-from gains.services.plan_changes import amend as amend_plan
-from gains.services.register import RegisterFilters, filter_register, order_register
-from gains.services.summaries import cell_summaries, measurement_counts
+from gains.paging import paginate_by_key
+from gains.services.estimates.charts import chart_tables, improvement_chart_svg
+from gains.services.estimates.summaries import cell_summaries, measurement_counts
+from gains.services.improvements import workflow
+from gains.services.improvements.locking import (
+    LOCK_TABLE,
+    LocksFrom,
+    labels_locking_from,
+    locked_fields,
+)
+from gains.services.improvements.plan_changes import LockedFieldError, update_plan
+from gains.services.improvements.plan_changes import amend as amend_plan
+from gains.services.improvements.register import RegisterFilters, filter_register, order_register
+from gains.services.improvements.workflow import DuplicateTitleError, ImprovementPlan, WorkflowError
 
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gains.auth import public
 from gains.extensions import csrf, db
-from gains.services.tasks import tasks_for
+from gains.services.improvements.tasks import tasks_for
 
 blueprint = Blueprint("main", __name__)
 

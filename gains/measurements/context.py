@@ -18,9 +18,9 @@ from gains.extensions import db
 from gains.measurements.forms import MeasurementForm, WithdrawBatchForm
 from gains.models import AuditEvent, BatchStatus, Improvement, Measurement, UploadBatch
 from gains.models.base import utcnow
-from gains.services.improvements import may_change
-from gains.services.measurements import OPEN_FOR_DATA
-from gains.services.summaries import SAME_IMPROVEMENT, CellSummary, cell_summaries
+from gains.services.estimates.summaries import SAME_IMPROVEMENT, CellSummary, cell_summaries
+from gains.services.improvements.workflow import may_change
+from gains.services.measurements.recording import OPEN_FOR_DATA
 
 PAGE_SIZE = 25
 PREVIEW_ROWS = 10

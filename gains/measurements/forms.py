@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired, Length
 
 from gains.form_fields import BoundedForm
 from gains.models import Measurement, Phase, StudyGroup
-from gains.services.measurement_rows import RowError
+from gains.services.measurements.rows import RowError
 
 # The service's column names → this form's fields.
 FIELD_FOR_COLUMN = {

@@ -1,7 +1,8 @@
 """Importing many improvements' measurements from one CSV file (an `improvement` column).
 
 The same flow as a single upload: upload → check page (nothing counts yet) → confirm or
-cancel, each a plain form. The service (`services/multi_upload.py`) does the checking: a
+cancel, each a plain form. The service (`services/measurements/multi_upload.py`) does the
+checking: a
 row for an improvement the person cannot write to is a row problem, and one bad row rejects
 the whole file. The pending batches travel between the pages as their numbers in the URL
 and the form; each is loaded again through `scoped(..., write=True)`.
@@ -18,10 +19,10 @@ from gains.form_fields import record_id
 from gains.measurements.forms import ManyUploadForm
 from gains.measurements.views import blueprint, rejected_file_message, upload_limits
 from gains.models import Role
-from gains.services import multi_upload
-from gains.services.csv_upload import UploadTooLarge
-from gains.services.improvements import WorkflowError
-from gains.services.measurement_rows import RowsRejected
+from gains.services.improvements.workflow import WorkflowError
+from gains.services.measurements import multi_upload
+from gains.services.measurements.csv_upload import UploadTooLarge
+from gains.services.measurements.rows import RowsRejected
 
 WRITERS = (Role.MEMBER, Role.MANAGER, Role.ADMIN)
 

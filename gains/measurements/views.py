@@ -33,11 +33,11 @@ from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.measurements.context import batch_page, measurements_section
 from gains.measurements.forms import MeasurementForm, UploadForm, WithdrawBatchForm
 from gains.models import Improvement, Measurement, UploadBatch
-from gains.services import measurements as service
-from gains.services.csv_upload import UploadLimits, UploadTooLarge
-from gains.services.improvements import PermissionDenied, WorkflowError
-from gains.services.measurement_rows import COLUMNS, RowsRejected
-from gains.services.spreadsheet_safety import write_safe_csv
+from gains.services.improvements.workflow import PermissionDenied, WorkflowError
+from gains.services.measurements import recording as service
+from gains.services.measurements.csv_upload import UploadLimits, UploadTooLarge
+from gains.services.measurements.rows import COLUMNS, RowsRejected
+from gains.spreadsheet_safety import write_safe_csv
 
 blueprint = Blueprint("measurements", __name__)
 # Most routes hang off one improvement; the multi-improvement import (`many.py`) does not.

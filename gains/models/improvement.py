@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from gains.models.review import Estimate, Review
 
 # The money terms an approval's snapshot keeps (beside the scale). Which plan field locks at
-# which status is the lock table, gains/services/locking.py.
+# which status is the lock table, gains/services/improvements/locking.py.
 MONEY_FIELDS = ("annual_volume", "value_per_unit_gbp", "implementation_cost_pence", "cashable")
 
 

@@ -93,7 +93,7 @@ class User(UserMixin, Base):
     team: Mapped[Team | None] = relationship(back_populates="members")
 
     # The token of the session this object was loaded for or signed in with (set by
-    # gains.services.user_sessions); not a column, and None outside a browser session.
+    # gains.services.people.user_sessions); not a column, and None outside a browser session.
     session_token = None
 
     def set_password(self, password: str) -> None:

@@ -20,7 +20,7 @@ class Publication(Base):
 
     It names the approval it publishes (`review_id`), so a later approval of changed figures
     does not inherit a summary written for the earlier ones: the manager publishes again.
-    Whether an entry is public is decided by one query (`services/publication.py`), never by
+    Whether an entry is public is decided by one query (`services/public/publication.py`), never by
     this row alone.
     """
 

@@ -1,4 +1,6 @@
-"""Signed-in sessions kept on the server, one row per sign-in (see gains.services.user_sessions).
+"""Signed-in sessions kept on the server, one row per sign-in.
+
+Started, looked up and ended by `gains.services.people.user_sessions`.
 
 The session cookie stays a signed Flask cookie (the app servers keep no state); it carries a
 random token whose SHA-256 names a row here. A session is valid while its row exists, is not

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
-from gains.services.public_register import PublicGain
+from gains.services.public.register import PublicGain
 
 ATOM = "http://www.w3.org/2005/Atom"
 # Serialise Atom as the default namespace (registered once: it is process-wide state).

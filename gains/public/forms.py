@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField
 
 from gains.form_fields import BoundedForm
 from gains.models import Design, ImprovementKind, Pillar
-from gains.services.public_register import FilterChoices, RegisterFilters
+from gains.services.public.register import FilterChoices, RegisterFilters
 
 
 class RegisterFilterForm(BoundedForm):

@@ -1,6 +1,6 @@
 """The public register: published, approved results for anyone, without signing in.
 
-Every route here is `@public`, and every one reads through `services/public_register.py`,
+Every route here is `@public`, and every one reads through `services/public/register.py`,
 whose rows all come from the one rule `publication.on_the_register()`. Anything not on the
 register is a 404, the same answer as for an id that does not exist.
 """
@@ -18,8 +18,9 @@ from gains.htmx_support import render_page_or_fragment
 from gains.models.base import utcnow
 from gains.public.atom import atom_feed
 from gains.public.forms import RegisterFilterForm
-from gains.services import open_data
-from gains.services.public_register import (
+from gains.services.public import open_data
+from gains.services.public.publication import register_last_modified
+from gains.services.public.register import (
     MIN_UNITS,
     RegisterFilters,
     filter_choices,
@@ -31,7 +32,6 @@ from gains.services.public_register import (
     register_entries,
     register_page,
 )
-from gains.services.publication import register_last_modified
 
 blueprint = Blueprint("public", __name__, url_prefix="/register")
 

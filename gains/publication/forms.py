@@ -7,7 +7,7 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from gains.form_fields import BoundedForm
-from gains.services.publication import SUMMARY_MAX_CHARS
+from gains.services.public.publication import SUMMARY_MAX_CHARS
 
 
 class PublishForm(BoundedForm):

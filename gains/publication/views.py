@@ -10,8 +10,8 @@ from gains.access import get_scoped_or_404
 from gains.extensions import db
 from gains.models import Improvement
 from gains.publication.forms import PublishForm, UnpublishForm
-from gains.services import publication as publishing
-from gains.services.improvements import PermissionDenied, WorkflowError
+from gains.services.improvements.workflow import PermissionDenied, WorkflowError
+from gains.services.public import publication as publishing
 
 blueprint = Blueprint("publication", __name__, url_prefix="/improvements")
 

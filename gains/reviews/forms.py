@@ -14,8 +14,8 @@ from wtforms.widgets import HiddenInput
 
 from gains.form_fields import BoundedForm, record_id
 from gains.models import Decision
-from gains.services.estimates import ESTIMATION_METHODS
-from gains.services.review_queue import SORTS, WARNING_FILTERS, QueueFilters
+from gains.services.estimates.current import ESTIMATION_METHODS
+from gains.services.review.queue import SORTS, WARNING_FILTERS, QueueFilters
 
 
 class QueueFilterForm(BoundedForm):

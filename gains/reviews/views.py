@@ -27,11 +27,11 @@ from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.presenters import estimate_view
 from gains.models import Decision, Department, Improvement, Role, Status, Team
 from gains.reviews.forms import DecisionForm, QueueFilterForm
-from gains.services import review_queue as queue_service
-from gains.services.improvement_charts import chart_tables
-from gains.services.improvements import PermissionDenied, WorkflowError
-from gains.services.reviews import DataChanged, decide, may_review
-from gains.services.summaries import cell_summaries
+from gains.services.estimates.charts import chart_tables
+from gains.services.estimates.summaries import cell_summaries
+from gains.services.improvements.workflow import PermissionDenied, WorkflowError
+from gains.services.review import queue as queue_service
+from gains.services.review.decisions import DataChanged, decide, may_review
 
 blueprint = Blueprint("reviews", __name__, url_prefix="/reviews")
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from gains.models import User
-from gains.services.api_tokens import create_token
+from gains.services.people.api_tokens import create_token
 from tests.conftest import DEMO_LOGINS
 
 

@@ -51,7 +51,7 @@ def test_unknown_and_malformed_tokens_are_refused(client):
 
 
 def _token_row(app, headers) -> ApiToken:
-    from gains.services.api_tokens import hash_secret
+    from gains.services.people.api_tokens import hash_secret
 
     secret = headers["Authorization"].split(" ", 1)[1]
     return database.session.scalars(

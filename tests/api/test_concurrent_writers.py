@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Improvement, Measurement, UploadBatch
-from gains.services.api_tokens import create_token
+from gains.services.people.api_tokens import create_token
 from tests.conftest import make_test_app
 from tests.support.factories import running_improvement_of_a_new_team
 from tests.support.postgres import fresh_database

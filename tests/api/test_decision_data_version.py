@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gains.extensions import db
 from gains.models import BatchSource, Department, Improvement, Status, Team
-from gains.services.measurements import record_batch
+from gains.services.measurements.recording import record_batch
 from tests.api.conftest import assert_problem, demo_user, find_improvement
 from tests.services.test_review_queue import late_rows
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import Department, Improvement, Status, Team
 from gains.models.base import utcnow
-from gains.services.dashboards import department_pooling
-from gains.services.treasury import TreasuryFilters, treasury_dashboard
+from gains.services.dashboards.department import department_pooling
+from gains.services.dashboards.treasury import TreasuryFilters, treasury_dashboard
 from tests.api.conftest import assert_problem, find_improvement
 
 

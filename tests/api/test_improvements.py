@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Improvement, Status, Team
-from gains.services.improvements import start as start_service
+from gains.services.improvements.workflow import start as start_service
 from tests.api.conftest import assert_problem, demo_user, find_improvement
 
 PLAN = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gains.services.audit import jsonable
+from gains.services.audit.events import jsonable
 from tests.api.conftest import assert_problem
 from tests.support.lock_table import CASES, is_locked, prepared, reloaded, written
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar, User
-from gains.services import improvements as workflow
-from gains.services.improvements import ImprovementPlan
-from gains.services.measurements import record_batch
+from gains.services.improvements import workflow
+from gains.services.improvements.workflow import ImprovementPlan
+from gains.services.measurements.recording import record_batch
 from tests.browser.checks import Visitor
 from tests.browser.steps import (
     MINUTES_AFTER,

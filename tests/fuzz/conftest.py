@@ -25,12 +25,12 @@ from sqlalchemy import func, select
 
 from gains.extensions import db as database
 from gains.models import BatchSource, Decision, Improvement, User
-from gains.services import improvements as workflow
-from gains.services.account_links import issue_link
-from gains.services.api_tokens import create_token
-from gains.services.measurements import record_batch
-from gains.services.publication import publish
-from gains.services.reviews import decide
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
+from gains.services.people.account_links import issue_link
+from gains.services.people.api_tokens import create_token
+from gains.services.public.publication import publish
+from gains.services.review.decisions import decide
 from tests.conftest import DEMO_LOGINS, sign_in
 from tests.support.factories import plan, rows, start_with_data
 

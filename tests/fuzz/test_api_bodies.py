@@ -17,7 +17,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from gains.extensions import db as database
-from gains.services.api_tokens import create_token
+from gains.services.people.api_tokens import create_token
 from tests.conftest import make_test_app
 from tests.fuzz.conftest import (
     STATES,

@@ -43,11 +43,11 @@ from gains.models import (
     UploadBatch,
     User,
 )
-from gains.services import improvements as workflow
-from gains.services.api_tokens import create_token
-from gains.services.measurements import record_batch
-from gains.services.publication import publish
-from gains.services.reviews import decide
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
+from gains.services.people.api_tokens import create_token
+from gains.services.public.publication import publish
+from gains.services.review.decisions import decide
 from tests.fuzz.conftest import ROLES, Clients, user
 from tests.fuzz.pages import fill_rule, local_path, match_route, parse_page
 from tests.support.factories import plan

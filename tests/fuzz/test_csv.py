@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from gains.commands.imports import import_command
 from gains.extensions import db as database
-from gains.services.api_tokens import create_token
+from gains.services.people.api_tokens import create_token
 from tests.fuzz.conftest import (
     changed_tables,
     example_savepoint,

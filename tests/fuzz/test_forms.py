@@ -266,7 +266,7 @@ def test_reactivating_with_odd_input_never_fails(app, db, clients):
     records have none of: deactivate one, then post the button as each role, with odd fields
     and odd ids, and once as it is."""
     from gains.extensions import db as database
-    from gains.services.accounts import deactivate_user
+    from gains.services.people.accounts import deactivate_user
     from tests.fuzz.conftest import user
 
     with app.app_context():

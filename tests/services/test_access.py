@@ -133,7 +133,7 @@ def test_can_write_matches_scope(session):
 def test_the_write_services_rule_equals_the_scoped_write_query(session):
     """Pages show change buttons by `may_change` (no query); writes are scoped in SQL."""
     from gains.models import Role, User
-    from gains.services.improvements import may_change
+    from gains.services.improvements.workflow import may_change
 
     people = session.scalars(select(User)).all()
     improvements = session.scalars(select(Improvement)).all()

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from gains.models import AuditEvent, Role, User
-from gains.services import account_links, accounts
-from gains.services.account_links import (
+from gains.services.people import account_links, accounts
+from gains.services.people.account_links import (
     InvalidLink,
     issue_link,
     set_password_with_link,

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from gains.models import AuditEvent, Department, Role, Team, User
-from gains.services import accounts, organisation
-from gains.services.accounts import AccountError
-from gains.services.organisation import OrganisationError
+from gains.services.people import accounts, organisation
+from gains.services.people.accounts import AccountError
+from gains.services.people.organisation import OrganisationError
 from tests.conftest import DEMO_LOGINS
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import AuditEvent, Role, User
-from gains.services.accounts import AccountError, create_user, update_user
+from gains.services.people.accounts import AccountError, create_user, update_user
 from tests.conftest import make_test_app
 from tests.support.postgres import fresh_database
 

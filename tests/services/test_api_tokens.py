@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gains.models import ApiToken, AuditEvent, User
 from gains.models.base import utcnow
-from gains.services.api_tokens import (
+from gains.services.people.api_tokens import (
     TokenError,
     create_token,
     hash_secret,

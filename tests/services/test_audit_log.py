@@ -12,10 +12,11 @@ from sqlalchemy import select
 from gains.access import scoped
 from gains.exports import table_to_csv
 from gains.models import AuditEvent, BatchSource, Department, Role, Team, User
-from gains.services import accounts, audit_log
-from gains.services import improvements as workflow
-from gains.services.audit_log import AuditFilters
-from gains.services.measurements import record_batch
+from gains.services.audit import log as audit_log
+from gains.services.audit.log import AuditFilters
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
+from gains.services.people import accounts
 from tests.conftest import DEMO_LOGINS
 from tests.support.factories import plan, rows
 
@@ -111,7 +112,7 @@ def test_the_export_is_spreadsheet_safe_and_complete(session):
     admin = person(session, "admin")
     department = session.scalars(select(Department).where(Department.code == "WKP")).one()
     # A hostile name must arrive in the spreadsheet as text, not as a formula.
-    from gains.services import organisation
+    from gains.services.people import organisation
 
     organisation.update_department(admin, department, name='=HYPERLINK("x")', code="WKP")
     session.flush()

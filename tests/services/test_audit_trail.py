@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import func, select
 
 from gains.models import AuditEvent, BatchSource, Decision, Improvement
-from gains.services import improvements as workflow
-from gains.services import measurements as data
-from gains.services.plan_changes import amend, update_plan
-from gains.services.reviews import decide
+from gains.services.improvements import workflow
+from gains.services.improvements.plan_changes import amend, update_plan
+from gains.services.measurements import recording as data
+from gains.services.review.decisions import decide
 from tests.support.factories import person, plan, rows, start_with_data
 
 

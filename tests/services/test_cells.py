@@ -21,16 +21,16 @@ from gains.models import (
     measurement_cells,
 )
 from gains.models.cells import STATISTIC_COLUMNS
-from gains.services import bulk_import
-from gains.services import cells as cells_service
-from gains.services import improvements as workflow
-from gains.services import measurements as service
-from gains.services.bulk_import import import_measurements
-from gains.services.cells import cells_from_rows, refresh_all_cells, stored_cells
-from gains.services.estimates import estimate_document, measurements_frame
-from gains.services.multi_upload import confirm_batches, upload_many
-from gains.services.plan_changes import amend
-from gains.services.recompute import compute_estimates, recompute_all
+from gains.services.estimates import cells as cells_service
+from gains.services.estimates.cells import cells_from_rows, refresh_all_cells, stored_cells
+from gains.services.estimates.current import estimate_document, measurements_frame
+from gains.services.estimates.recompute import compute_estimates, recompute_all
+from gains.services.improvements import workflow
+from gains.services.improvements.plan_changes import amend
+from gains.services.measurements import bulk_import
+from gains.services.measurements import recording as service
+from gains.services.measurements.bulk_import import import_measurements
+from gains.services.measurements.multi_upload import confirm_batches, upload_many
 from tests.services.test_recompute import assert_same_document
 from tests.support.factories import person, plan
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gains.services import csv_upload
-from gains.services.csv_upload import MeasurementCsv, UploadLimits
+from gains.services.measurements import csv_upload
+from gains.services.measurements.csv_upload import MeasurementCsv, UploadLimits
 
 GOOD_CELLS = [
     ("before", "treatment", "case 1", "2026-04-01", "12.5"),

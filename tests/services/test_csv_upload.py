@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from gains.models import Measurement, Phase, StudyGroup, UploadBatch
-from gains.services import improvements as workflow
-from gains.services.csv_upload import (
+from gains.services.improvements import workflow
+from gains.services.measurements.csv_upload import (
     CHUNK_BYTES,
     UploadLimits,
     UploadTooLarge,
@@ -21,8 +21,8 @@ from gains.services.csv_upload import (
     display_filename,
     parse_measurements_csv,
 )
-from gains.services.measurement_rows import RowsRejected
-from gains.services.measurements import upload_csv
+from gains.services.measurements.recording import upload_csv
+from gains.services.measurements.rows import RowsRejected
 from tests.support.factories import person, plan
 
 CORPUS = Path(__file__).parent.parent / "data" / "bad_csv"
@@ -214,7 +214,7 @@ def test_a_very_wide_header_is_refused_before_the_rest_is_read(header):
 
 
 def test_the_multi_improvement_upload_names_its_extra_column_in_the_width_message():
-    from gains.services.csv_upload import MeasurementCsv
+    from gains.services.measurements.csv_upload import MeasurementCsv
 
     reading = MeasurementCsv(
         io.BytesIO(b"improvement,phase,value" + b"," * 60 + b"\n1,before,1\n"),

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from gains.models import Department, Design, Improvement, Status
-from gains.services.dashboards import department_dashboard
+from gains.services.dashboards.department import department_dashboard
 from tests.support.validated import standing_approvals
 
 

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import BatchSource, Decision, Improvement, Review, Role, Status, User
-from gains.services import improvements as workflow
-from gains.services.accounts import create_user
-from gains.services.measurements import record_batch
-from gains.services.organisation import create_department, create_team
-from gains.services.reviews import DataChanged, decide
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
+from gains.services.people.accounts import create_user
+from gains.services.people.organisation import create_department, create_team
+from gains.services.review.decisions import DataChanged, decide
 from tests.conftest import make_test_app
 from tests.support.factories import plan, rows, start_with_data
 from tests.support.postgres import fresh_database

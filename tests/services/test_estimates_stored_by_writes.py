@@ -7,18 +7,18 @@ import pytest
 from sqlalchemy import delete, select
 
 from gains.models import BatchSource, Decision, Estimate, MissingEstimate, Status
-from gains.services import improvements as workflow
-from gains.services.estimates import (
+from gains.services.estimates.current import (
     NO_MEASUREMENTS,
     NOT_COMPUTED,
     NoEstimate,
     current_estimate,
     current_estimates,
 )
-from gains.services.improvements import WorkflowError
-from gains.services.measurements import record_batch, withdraw_batch
-from gains.services.recompute import recompute_all
-from gains.services.reviews import decide
+from gains.services.estimates.recompute import recompute_all
+from gains.services.improvements import workflow
+from gains.services.improvements.workflow import WorkflowError
+from gains.services.measurements.recording import record_batch, withdraw_batch
+from gains.services.review.decisions import decide
 from tests.support.factories import person, plan, rows, start_with_data
 
 
@@ -122,7 +122,7 @@ def test_a_refresh_that_fails_keeps_the_rows_and_says_not_computed(session, memb
     def fails(*args, **kwargs):
         raise RuntimeError("the statistics failed")
 
-    monkeypatch.setattr("gains.services.estimates.estimate_document", fails)
+    monkeypatch.setattr("gains.services.estimates.current.estimate_document", fails)
     record_batch(
         member, improvement, rows("before", [5, 6]) + rows("after", [3, 4]), source=BatchSource.FORM
     )

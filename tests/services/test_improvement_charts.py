@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from gains.services.improvement_charts import distribution_cells, weekly_xmr
+from gains.services.estimates.charts import distribution_cells, weekly_xmr
 
 
 def frame(rows):
@@ -156,8 +156,8 @@ def test_the_chart_tables_equal_the_figures_from_the_rows(session):
     from sqlalchemy import select
 
     from gains.models import Improvement
-    from gains.services.improvement_charts import chart_data, chart_tables
-    from gains.services.summaries import cell_summaries
+    from gains.services.estimates.charts import chart_data, chart_tables
+    from gains.services.estimates.summaries import cell_summaries
 
     improvements = session.scalars(select(Improvement).order_by(Improvement.id)).all()
     with_weeks = 0

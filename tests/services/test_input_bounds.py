@@ -15,9 +15,9 @@ import pytest
 from gains import bounds
 from gains.bounds import TextBound
 from gains.models import Design, Direction, ImprovementKind, Pillar
-from gains.services.csv_upload import UploadLimits, parse_measurements_csv
-from gains.services.improvements import ImprovementPlan, WorkflowError, validate_plan
-from gains.services.measurement_rows import RowsRejected, check_columns, parse_row
+from gains.services.improvements.workflow import ImprovementPlan, WorkflowError, validate_plan
+from gains.services.measurements.csv_upload import UploadLimits, parse_measurements_csv
+from gains.services.measurements.rows import RowsRejected, check_columns, parse_row
 from tests.support.bounds import CONTROL_CHARACTERS, inside, outside
 
 PLAN = ImprovementPlan(

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from gains.models import Direction
-from gains.services.lasting import Lasting, check_lasting
+from gains.services.estimates.lasting import Lasting, check_lasting
 
 START = date(2026, 1, 5)
 
@@ -54,7 +54,7 @@ def test_weekly_means_from_the_database_match_the_rows_week_by_week(session):
     from sqlalchemy import select
 
     from gains.models import BatchStatus, Measurement, Phase, StudyGroup, UploadBatch
-    from gains.services.lasting import _weekly_means
+    from gains.services.estimates.lasting import _weekly_means
 
     rows = session.execute(
         select(Measurement.improvement_id, Measurement.observed_on, Measurement.value)
@@ -88,7 +88,7 @@ def test_remembered_flags_are_reused_only_for_the_same_data_version(session, mon
     from sqlalchemy import select
 
     from gains.models import Improvement, Status
-    from gains.services import lasting
+    from gains.services.estimates import lasting
 
     approved = {
         i.id: (i.data_version, i.direction)
@@ -118,7 +118,7 @@ def test_threads_sharing_remembered_flags_never_lose_one_they_were_given(monkeyp
     there and answering with it must not make the other raise KeyError."""
     import threading
 
-    from gains.services import lasting
+    from gains.services.estimates import lasting
 
     monkeypatch.setattr(lasting, "MAX_KNOWN", 1)
     monkeypatch.setattr(lasting, "_weekly_means", lambda ids: {})  # no database here

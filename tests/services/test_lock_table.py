@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from gains.models import Amendment, Status
-from gains.services import plan_changes
-from gains.services.audit import jsonable
-from gains.services.improvements import PLAN_FIELDS, WorkflowError
-from gains.services.locking import LOCK_TABLE, LocksFrom, locked_in
-from gains.services.plan_changes import LockedFieldError
-from gains.services.publication import is_public
+from gains.services.audit.events import jsonable
+from gains.services.improvements import plan_changes
+from gains.services.improvements.locking import LOCK_TABLE, LocksFrom, locked_in
+from gains.services.improvements.plan_changes import LockedFieldError
+from gains.services.improvements.workflow import PLAN_FIELDS, WorkflowError
+from gains.services.public.publication import is_public
 from tests.support.lock_table import (
     CASES,
     actions,

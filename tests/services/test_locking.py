@@ -15,13 +15,12 @@ from gains.models import (
     ImprovementKind,
     Status,
 )
-from gains.services import improvements as workflow
-from gains.services import plan_changes
-from gains.services.audit import jsonable
-from gains.services.improvements import WorkflowError
-from gains.services.locking import LOCK_TABLE, LocksFrom, locked_fields
-from gains.services.plan_changes import LockedFieldError
-from gains.services.reviews import decide
+from gains.services.audit.events import jsonable
+from gains.services.improvements import plan_changes, workflow
+from gains.services.improvements.locking import LOCK_TABLE, LocksFrom, locked_fields
+from gains.services.improvements.plan_changes import LockedFieldError
+from gains.services.improvements.workflow import WorkflowError
+from gains.services.review.decisions import decide
 from tests.support.factories import person, plan, start_with_data
 
 DESIGN_FIELDS = tuple(n for n, lock in LOCK_TABLE.items() if lock.locks_from is LocksFrom.RUNNING)

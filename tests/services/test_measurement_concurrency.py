@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import BatchSource, Improvement, Measurement, UploadBatch, User
-from gains.services.measurements import record_batch
+from gains.services.measurements.recording import record_batch
 from tests.conftest import make_test_app
 from tests.support.factories import running_improvement_of_a_new_team
 from tests.support.postgres import fresh_database

@@ -9,8 +9,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gains.models import BatchSource, Measurement, UploadBatch
-from gains.services import improvements as workflow
-from gains.services.measurements import record_batch
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
 from tests.support.factories import person, plan
 
 ROW = {"phase": "before", "study_group": "treatment", "value": 1.0}

@@ -19,11 +19,11 @@ from gains.models import (
     UploadBatch,
 )
 from gains.models.base import utcnow
-from gains.services import improvements as workflow
-from gains.services import measurements as service
-from gains.services.improvements import PermissionDenied, WorkflowError
-from gains.services.measurement_rows import RowsRejected
-from gains.services.summaries import cell_summaries
+from gains.services.estimates.summaries import cell_summaries
+from gains.services.improvements import workflow
+from gains.services.improvements.workflow import PermissionDenied, WorkflowError
+from gains.services.measurements import recording as service
+from gains.services.measurements.rows import RowsRejected
 from tests.support.factories import person, plan
 
 GOOD_CSV = b"phase,value\nbefore,10\nbefore,12\nafter,8\n"

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gains.services.measurement_rows import check_columns, parse_row
+from gains.services.measurements.rows import check_columns, parse_row
 
 KEYS = ("phase", "group", "unit_ref", "observed_on", "value")
 # Text near the rules' edges, mixed with anything at all.

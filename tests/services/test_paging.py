@@ -5,8 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from gains.models import Improvement, Status
-from gains.services.paging import paginate, paginate_by_key
-from gains.services.register import ORDERINGS, order_register
+from gains.paging import paginate, paginate_by_key
+from gains.services.improvements.register import ORDERINGS, order_register
 
 
 def as_ids(page):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gains.services.plain_english import (
+from gains.services.estimates.plain_english import (
     Verdict,
     describe_change,
     describe_saving,

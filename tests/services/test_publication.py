@@ -24,19 +24,10 @@ from gains.models import (
     Team,
     User,
 )
-from gains.services import improvements as workflow
-from gains.services import plan_changes
-from gains.services.improvements import PermissionDenied, WorkflowError
-from gains.services.measurements import record_batch
-from gains.services.public_register import (
-    MIN_UNITS,
-    RegisterFilters,
-    headline,
-    public_entry,
-    register_entries,
-    smallest_cell,
-)
-from gains.services.publication import (
+from gains.services.improvements import plan_changes, workflow
+from gains.services.improvements.workflow import PermissionDenied, WorkflowError
+from gains.services.measurements.recording import record_batch
+from gains.services.public.publication import (
     SUMMARY_MAX_CHARS,
     PublicationState,
     is_public,
@@ -45,7 +36,15 @@ from gains.services.publication import (
     register_last_modified,
     unpublish,
 )
-from gains.services.reviews import decide
+from gains.services.public.register import (
+    MIN_UNITS,
+    RegisterFilters,
+    headline,
+    public_entry,
+    register_entries,
+    smallest_cell,
+)
+from gains.services.review.decisions import decide
 from tests.conftest import DEMO_LOGINS
 
 REOPENED = "Wrap-up codes reduced from 40 to 12"  # published, then new data reopened it

@@ -8,10 +8,10 @@ from sqlalchemy import delete as sqlalchemy_delete
 from sqlalchemy import func, select
 
 from gains.models import BatchSource, Design, Direction, Estimate, Improvement
-from gains.services import improvements as workflow
-from gains.services.estimates import NoEstimate, estimate_document
-from gains.services.measurements import record_batch
-from gains.services.recompute import compute_estimates, recompute_all
+from gains.services.estimates.current import NoEstimate, estimate_document
+from gains.services.estimates.recompute import compute_estimates, recompute_all
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
 from tests.support.factories import person, plan
 
 REL = 1e-9
@@ -255,7 +255,7 @@ def test_recompute_all_stores_what_refresh_would_and_replaces_the_current_versio
 def test_large_improvements_refresh_from_aggregates_with_the_same_document(session, monkeypatch):
     """Past AGGREGATE_PATH_ROWS the write path's refresh uses the aggregates (on both
     backends): the same result."""
-    import gains.services.estimates as estimates
+    import gains.services.estimates.current as estimates
 
     improvements = session.scalars(
         select(Improvement).where(Improvement.data_version > 0).order_by(Improvement.id)
@@ -269,7 +269,7 @@ def test_large_improvements_refresh_from_aggregates_with_the_same_document(sessi
         return real(ids, **kwargs)
 
     monkeypatch.setattr(estimates, "AGGREGATE_PATH_ROWS", 0)
-    monkeypatch.setattr("gains.services.recompute.compute_estimates", counting)
+    monkeypatch.setattr("gains.services.estimates.recompute.compute_estimates", counting)
     session.execute(sqlalchemy_delete(Estimate))
     for improvement in improvements:
         fast = estimates.refresh_estimate(improvement)

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from gains.services.spreadsheet_safety import safe_cell, write_safe_csv
+from gains.spreadsheet_safety import safe_cell, write_safe_csv
 
 
 @pytest.mark.parametrize(

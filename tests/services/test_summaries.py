@@ -15,9 +15,9 @@ from gains.models import (
     UploadBatch,
     measurement_cells,
 )
-from gains.services import improvements as workflow
-from gains.services.measurements import record_batch, withdraw_batch
-from gains.services.summaries import cell_summaries, measurement_counts
+from gains.services.estimates.summaries import cell_summaries, measurement_counts
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch, withdraw_batch
 from tests.support.factories import person, plan
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from gains.models import Department
-from gains.services.treasury import TreasuryFilters, treasury_dashboard
+from gains.services.dashboards.treasury import TreasuryFilters, treasury_dashboard
 from tests.support.validated import standing_approvals
 
 TODAY = date(2026, 11, 23)
@@ -81,7 +81,7 @@ def test_the_page_lists_the_first_signals_and_counts_every_flag(session):
         lasting_on_the_page,
         treasury_tables,
     )
-    from gains.services.lasting import Lasting, LastingCheck
+    from gains.services.estimates.lasting import Lasting, LastingCheck
 
     dashboard = treasury_dashboard(TreasuryFilters(), TODAY)
     row = dashboard.top[0]
@@ -109,7 +109,7 @@ def test_each_app_prices_savings_for_itself(monkeypatch):
     share none, so nothing one computed can reach another."""
     from decimal import Decimal
 
-    from gains.services import savings
+    from gains.services.money import savings
     from tests.conftest import make_test_app
 
     priced = []

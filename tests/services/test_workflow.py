@@ -19,10 +19,10 @@ from gains.models import (
     Team,
     User,
 )
-from gains.services import improvements as workflow
-from gains.services.improvements import PermissionDenied, WorkflowError
-from gains.services.measurements import RowsRejected, record_batch
-from gains.services.reviews import decide
+from gains.services.improvements import workflow
+from gains.services.improvements.workflow import PermissionDenied, WorkflowError
+from gains.services.measurements.recording import RowsRejected, record_batch
+from gains.services.review.decisions import decide
 from tests.support.factories import person, plan, rows, start_with_data
 
 
@@ -285,7 +285,7 @@ def test_new_data_computes_the_estimate_in_the_same_transaction(session, member,
 
 def test_dashboards_read_only_cached_estimates(session):
     from gains.models import Estimate
-    from gains.services.savings import claimed_rows
+    from gains.services.money.savings import claimed_rows
 
     running = session.scalars(select(Improvement).where(Improvement.status == Status.RUNNING)).all()
     only_running = Improvement.status == Status.RUNNING

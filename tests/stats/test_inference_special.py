@@ -85,7 +85,7 @@ def test_starting_the_app_for_gains_import_loads_no_heavy_statistics():
         "import sys\n"
         "from gains import create_app\n"
         "create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'SECRET_KEY': 'x'})\n"
-        "import gains.commands.imports, gains.services.recompute\n"
+        "import gains.commands.imports, gains.services.estimates.recompute\n"
         "heavy = ('scipy.stats', 'scipy.optimize', 'statsmodels', 'matplotlib')\n"
         "print(sorted(name for name in heavy if name in sys.modules))\n"
     )

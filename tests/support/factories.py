@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar, Role, User
-from gains.services import improvements as workflow
-from gains.services.accounts import create_user
-from gains.services.improvements import ImprovementPlan
-from gains.services.measurements import record_batch
-from gains.services.organisation import create_department, create_team
+from gains.services.improvements import workflow
+from gains.services.improvements.workflow import ImprovementPlan
+from gains.services.measurements.recording import record_batch
+from gains.services.people.accounts import create_user
+from gains.services.people.organisation import create_department, create_team
 from tests.conftest import DEMO_LOGINS
 
 

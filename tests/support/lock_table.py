@@ -32,9 +32,9 @@ from gains.models import (
     Status,
     User,
 )
-from gains.services.improvements import PLAN_FIELDS
-from gains.services.locking import LOCK_TABLE
-from gains.services.publication import is_public
+from gains.services.improvements.locking import LOCK_TABLE
+from gains.services.improvements.workflow import PLAN_FIELDS
+from gains.services.public.publication import is_public
 from tests.conftest import DEMO_LOGINS
 
 CASES = [

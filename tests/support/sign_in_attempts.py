@@ -6,7 +6,7 @@ it builds its own app for each counter store, as each gunicorn worker has its ow
 
 from __future__ import annotations
 
-from gains.services import accounts
+from gains.services.people import accounts
 from tests.conftest import DEMO_LOGINS, make_test_app, sign_in
 
 WRONG_PASSWORD = "not the password at all"

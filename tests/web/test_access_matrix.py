@@ -26,11 +26,11 @@ import pytest
 from sqlalchemy import select
 
 from gains.models import BatchSource, Decision, Department, User
-from gains.services import improvements as workflow
-from gains.services.api_tokens import create_token
-from gains.services.measurements import record_batch
-from gains.services.publication import publish
-from gains.services.reviews import decide
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
+from gains.services.people.api_tokens import create_token
+from gains.services.public.publication import publish
+from gains.services.review.decisions import decide
 from tests.conftest import DEMO_LOGINS, sign_in
 from tests.support.factories import plan, rows, start_with_data
 

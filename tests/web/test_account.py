@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from gains.extensions import db
 from gains.models import AuditEvent, User
 from gains.models.base import utcnow
-from gains.services import account_links, accounts
+from gains.services.people import account_links, accounts
 from tests.conftest import DEMO_LOGINS, sign_in
 
 INVALID = "This link cannot be used"

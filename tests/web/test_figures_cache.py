@@ -20,11 +20,11 @@ from gains.models import (
     Status,
     User,
 )
-from gains.services import improvements as workflow
-from gains.services.measurements import record_batch
-from gains.services.plan_changes import amend
-from gains.services.publication import publish
-from gains.services.reviews import decide
+from gains.services.improvements import workflow
+from gains.services.improvements.plan_changes import amend
+from gains.services.measurements.recording import record_batch
+from gains.services.public.publication import publish
+from gains.services.review.decisions import decide
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_recomputing_every_estimate_moves_the_figures_version(session):
     """`recompute_all` writes no audit event (the command does); its new estimates still move
     the version (their ids may repeat on SQLite; their computation time does not)."""
     from gains.figures_cache import figures_version
-    from gains.services.recompute import recompute_all
+    from gains.services.estimates.recompute import recompute_all
 
     before = figures_version()
     recompute_all()

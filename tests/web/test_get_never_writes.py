@@ -7,7 +7,7 @@ whose estimate was never stored (a refresh that failed, a statistics change wait
 recompute-all), which is where pages used to compute and keep one.
 
 The one exception, named here: an API request with a bearer token notes when the token was
-last used (at most once a minute, `services/api_tokens.py`), so that its owner can tell a
+last used (at most once a minute, `services/people/api_tokens.py`), so that its owner can tell a
 token in use from a forgotten or leaked one, read-only tokens included.
 """
 
@@ -33,9 +33,9 @@ from gains.models import (
     UploadBatch,
     User,
 )
-from gains.services import improvements as workflow
-from gains.services.api_tokens import create_token
-from gains.services.measurements import record_batch
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
+from gains.services.people.api_tokens import create_token
 from tests.conftest import DEMO_LOGINS, sign_in
 from tests.fuzz.pages import fill_rule
 from tests.support.factories import plan, rows, start_with_data

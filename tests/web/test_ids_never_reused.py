@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import AuditEvent
-from gains.services import improvements as workflow
+from gains.services.improvements import workflow
 from tests.support.factories import person, plan
 
 

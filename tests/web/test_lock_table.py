@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from gains.models import Status
-from gains.services.improvements import PLAN_FIELDS
-from gains.services.locking import locked_in
+from gains.services.improvements.locking import locked_in
+from gains.services.improvements.workflow import PLAN_FIELDS
 from tests.support.lock_table import (
     CASES,
     form_field,

@@ -26,12 +26,12 @@ from gains.models import (
     Review,
     User,
 )
-from gains.services import improvements as workflow
-from gains.services import open_data
-from gains.services.improvement_charts import improvement_chart_svg
-from gains.services.measurements import record_batch
-from gains.services.organisation import create_department
-from gains.services.publication import publish, unpublish
+from gains.services.estimates.charts import improvement_chart_svg
+from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
+from gains.services.people.organisation import create_department
+from gains.services.public import open_data
+from gains.services.public.publication import publish, unpublish
 from tests.conftest import DEMO_LOGINS, sign_in
 
 REOPENED = "Wrap-up codes reduced from 40 to 12"
@@ -217,7 +217,7 @@ def _reopen():
 
 def _reapprove():
     from gains.models import Decision
-    from gains.services.reviews import decide
+    from gains.services.review.decisions import decide
 
     _reopen()
     decide(user("manager"), titled(PUBLISHED_WKP), Decision.APPROVED, "")
@@ -225,8 +225,8 @@ def _reapprove():
 
 def _amend_and_reapprove():
     from gains.models import Decision
-    from gains.services import plan_changes
-    from gains.services.reviews import decide
+    from gains.services.improvements import plan_changes
+    from gains.services.review.decisions import decide
 
     improvement = titled(PUBLISHED_WKP)
     plan_changes.amend(user("manager"), improvement, "annual_volume", 300_000, "Revised")

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import BatchSource, Improvement, Review, Status
-from gains.services.measurements import record_batch
-from gains.services.plan_changes import amend
+from gains.services.improvements.plan_changes import amend
+from gains.services.measurements.recording import record_batch
 from tests.services.test_review_queue import late_rows, person
 from tests.web.test_reviews import HTMX, SAVE_AND_RETURN, improvement_id, text_of
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import BatchSource, Decision, Improvement, Review, Status
-from gains.services.estimates import current_estimate
-from gains.services.measurements import record_batch
+from gains.services.estimates.current import current_estimate
+from gains.services.measurements.recording import record_batch
 from tests.services.test_review_queue import (
     bh_by_hand,
     family_p_values,

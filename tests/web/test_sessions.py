@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from gains.extensions import db
 from gains.models import User, UserSession
 from gains.models.base import utcnow
-from gains.services import user_sessions
+from gains.services.people import user_sessions
 from tests.conftest import DEMO_LOGINS, sign_in
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)

@@ -19,9 +19,9 @@ from gains.bounds import ANNUAL_SAVING_GBP
 from gains.extensions import db
 from gains.models import MONEY_FIELDS, AuditEvent, Decision, Improvement, Review, Role, Status
 from gains.models.base import utcnow
-from gains.services.audit import jsonable
-from gains.services.estimates import NoEstimate, current_estimate, current_estimates
-from gains.services.improvements import (
+from gains.services.audit.events import jsonable
+from gains.services.estimates.current import NoEstimate, current_estimate, current_estimates
+from gains.services.improvements.workflow import (
     PermissionDenied,
     WorkflowError,
     change_status,

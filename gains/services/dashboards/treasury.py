@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Status
-from gains.services.lasting import KnownChecks, Lasting, LastingCheck, lasting_checks
-from gains.services.savings import SavingRow, claimed_rows, validated_rows
+from gains.services.estimates.lasting import KnownChecks, Lasting, LastingCheck, lasting_checks
+from gains.services.money.savings import SavingRow, claimed_rows, validated_rows
 from gains.stats.inference import NORMAL_Z
 from gains.stats.money import (
     CumulativeSeries,

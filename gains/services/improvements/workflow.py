@@ -33,8 +33,8 @@ from gains.models import (
     UploadBatch,
 )
 from gains.models.base import utcnow
-from gains.services.audit import record_event, snapshot
-from gains.services.summaries import SAME_IMPROVEMENT
+from gains.services.audit.events import record_event, snapshot
+from gains.services.estimates.summaries import SAME_IMPROVEMENT
 
 
 class WorkflowError(ValueError):

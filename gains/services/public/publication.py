@@ -33,9 +33,9 @@ from gains.models import (
     Status,
 )
 from gains.models.base import utcnow
-from gains.services.audit import jsonable, record_event
-from gains.services.improvements import PermissionDenied, WorkflowError
-from gains.services.savings import latest_approvals
+from gains.services.audit.events import jsonable, record_event
+from gains.services.improvements.workflow import PermissionDenied, WorkflowError
+from gains.services.money.savings import latest_approvals
 
 SUMMARY_MAX_CHARS = 600
 PUBLICATION_FIELDS = ("review_id", "summary", "published_at", "unpublished_at")

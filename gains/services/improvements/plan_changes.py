@@ -1,6 +1,6 @@
 """Pre-registration: editing the plan's unlocked fields, and amendments to the locked ones.
 
-Which field is locked when is `gains.services.locking.LOCK_TABLE` (../shared DESIGN "Locking");
+Which field is locked when is `gains.services.improvements.locking.LOCK_TABLE`;
 both functions here read it, and so does every path that changes a plan (web, API). A locked
 field changes only through an amendment with a reason, kept and shown; an amendment after
 approval reopens review, which takes the improvement off the public register.
@@ -13,9 +13,10 @@ from typing import Any
 from gains.extensions import db
 from gains.models import Amendment, Improvement, Status
 from gains.models.base import utcnow
-from gains.services.audit import jsonable, record_event, snapshot
-from gains.services.estimates import refresh_estimate
-from gains.services.improvements import (
+from gains.services.audit.events import jsonable, record_event, snapshot
+from gains.services.estimates.current import refresh_estimate
+from gains.services.improvements.locking import field_label, locked_fields
+from gains.services.improvements.workflow import (
     PLAN_FIELDS,
     DuplicateTitleError,
     ImprovementPlan,
@@ -26,7 +27,6 @@ from gains.services.improvements import (
     title_taken,
     validate_plan,
 )
-from gains.services.locking import field_label, locked_fields
 
 __all__ = ["LockedFieldError", "amend", "locked_fields", "update_plan"]
 

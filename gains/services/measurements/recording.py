@@ -29,17 +29,21 @@ from gains.models import (
     UploadBatch,
 )
 from gains.models.base import utcnow
-from gains.services.audit import record_event, snapshot
-from gains.services.csv_upload import UploadLimits, display_filename, parse_measurements_csv
-from gains.services.estimates import refresh_estimate
-from gains.services.improvements import (
+from gains.services.audit.events import record_event, snapshot
+from gains.services.estimates.current import refresh_estimate
+from gains.services.improvements.workflow import (
     PermissionDenied,
     WorkflowError,
     change_status,
     lock_improvement,
     may_change,
 )
-from gains.services.measurement_rows import (
+from gains.services.measurements.csv_upload import (
+    UploadLimits,
+    display_filename,
+    parse_measurements_csv,
+)
+from gains.services.measurements.rows import (
     MAX_UNIT_REF_LENGTH,
     RowError,
     RowsRejected,

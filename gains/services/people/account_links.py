@@ -27,8 +27,8 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import User
 from gains.models.base import utcnow
-from gains.services.accounts import AccountError, set_password_from_link
-from gains.services.audit import record_event
+from gains.services.audit.events import record_event
+from gains.services.people.accounts import AccountError, set_password_from_link
 
 INVITE = "invite"
 RESET = "reset"

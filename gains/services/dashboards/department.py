@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Department, Design, Improvement, ImprovementKind, Pillar, Status
-from gains.services.savings import SavingRow, claimed_rows, validated_rows
+from gains.services.money.savings import SavingRow, claimed_rows, validated_rows
 from gains.stats.inference import NORMAL_Z
 from gains.stats.money import SavingsTotal, split_by_cashable, total_savings
 from gains.stats.pooling import METHODS, MIN_STUDIES, PooledEstimate, pool_random_effects

@@ -22,7 +22,7 @@ from gains.bounds import TOKEN_NAME, text_problem
 from gains.extensions import db
 from gains.models import ApiToken, User
 from gains.models.base import utcnow
-from gains.services.audit import jsonable, record_event
+from gains.services.audit.events import jsonable, record_event
 
 TOKEN_PREFIX = "gains_"
 VISIBLE_CHARACTERS = 12  # "gains_" and six characters of the secret

@@ -1,6 +1,6 @@
 """Reading the audit trail: filters, pages, readable field changes and the CSV export.
 
-Writing it is `services/audit.py`. Callers pass a statement already scoped by
+Writing it is `services/audit/events.py`. Callers pass a statement already scoped by
 `gains.access.scoped` (admins: every event; the per-improvement page: the events of one
 improvement the reader may see).
 """
@@ -32,7 +32,7 @@ from gains.models.enums import (
     Status,
     StudyGroup,
 )
-from gains.services.paging import Page, paginate
+from gains.paging import Page, paginate
 
 PAGE_SIZE = 50
 # A CSV of more events than this is cut there, and says so: narrow the filters.

@@ -22,13 +22,13 @@ from sqlalchemy import select
 from gains.access import scoped
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
-from gains.services.csv_upload import (
+from gains.services.measurements.csv_upload import (
     MeasurementCsv,
     UploadLimits,
     chunk_as_rows,
     display_filename,
 )
-from gains.services.measurements import (
+from gains.services.measurements.recording import (
     OPEN_FOR_DATA,
     cancel_batch,
     confirm_batch,

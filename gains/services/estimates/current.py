@@ -25,7 +25,7 @@ from gains.models import (
     MissingEstimate,
     UploadBatch,
 )
-from gains.services.cells import refresh_improvement_cells
+from gains.services.estimates.cells import refresh_improvement_cells
 from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
 
@@ -221,7 +221,7 @@ def _large_or_small_document(
     if not _from_aggregates(improvement):
         return estimate_document(improvement, frame)
     # Imported here: services.recompute builds on this module.
-    from gains.services.recompute import compute_estimates
+    from gains.services.estimates.recompute import compute_estimates
 
     return compute_estimates([improvement.id]).documents[improvement.id]
 

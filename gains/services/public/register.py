@@ -29,10 +29,10 @@ from gains.models import (
     Publication,
     Review,
 )
-from gains.services.estimates import ESTIMATION_METHODS, measurements_frame
-from gains.services.improvement_charts import CellRow, distribution_cells, distributions_chart
-from gains.services.plain_english import PlainResult, describe_change, describe_saving
-from gains.services.publication import on_the_register
+from gains.services.estimates.charts import CellRow, distribution_cells, distributions_chart
+from gains.services.estimates.current import ESTIMATION_METHODS, measurements_frame
+from gains.services.estimates.plain_english import PlainResult, describe_change, describe_saving
+from gains.services.public.publication import on_the_register
 from gains.stats.inference import DEFAULT_LEVEL, NORMAL_Z
 from gains.stats.money import SavingItem, SavingsTotal, cumulative_by_month, total_savings
 

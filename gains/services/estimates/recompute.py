@@ -40,7 +40,7 @@ from gains.extensions import db
 from gains.models import Design, Estimate, Improvement, MissingEstimate
 from gains.models.base import utcnow
 from gains.models.cells import CELLS
-from gains.services.cells import (
+from gains.services.estimates.cells import (
     MAX_LISTED_IDS,
     cells_from_rows,
     improvement_count,
@@ -50,7 +50,7 @@ from gains.services.cells import (
     store_cells,
     stored_cells,
 )
-from gains.services.estimates import (
+from gains.services.estimates.current import (
     NO_MEASUREMENTS,
     NoEstimate,
     estimate_document,

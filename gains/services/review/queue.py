@@ -31,14 +31,14 @@ from gains.models import (
     UploadBatch,
 )
 from gains.models.base import utcnow
-from gains.services.estimates import (
+from gains.services.estimates.current import (
     ESTIMATION_METHODS,
     NoEstimate,
     current_estimate,
     current_estimates,
 )
-from gains.services.reviews import FamilyMember, financial_year_start, review_families
-from gains.services.savings import saving_for
+from gains.services.money.savings import saving_for
+from gains.services.review.decisions import FamilyMember, financial_year_start, review_families
 from gains.stats.money import AnnualSaving
 
 QUEUE_ROLES = frozenset({Role.MANAGER, Role.ADMIN})

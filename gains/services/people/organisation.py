@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Department, Team
-from gains.services.audit import record_event, snapshot
+from gains.services.audit.events import record_event, snapshot
 
 
 class OrganisationError(ValueError):

@@ -22,7 +22,7 @@ from gains.extensions import db
 from gains.models import Role, Team, User
 from gains.models.base import utcnow
 from gains.models.org import TEAM_ROLES
-from gains.services.audit import record_event, snapshot
+from gains.services.audit.events import record_event, snapshot
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200

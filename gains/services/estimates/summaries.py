@@ -29,7 +29,7 @@ from gains.models import (
     measurement_cells,
 )
 from gains.models.cells import CELLS
-from gains.services.cells import CELL_KEYS
+from gains.services.estimates.cells import CELL_KEYS
 
 CELL_OF_KEY = {key: (Phase(phase), StudyGroup(group)) for (phase, group), key in CELL_KEYS.items()}
 

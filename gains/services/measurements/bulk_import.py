@@ -38,12 +38,17 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
 from gains.models.base import utcnow
-from gains.services.audit import record_event
-from gains.services.cells import RowsKept
-from gains.services.csv_upload import CHUNK_ROWS, MeasurementCsv, UploadLimits, display_filename
-from gains.services.estimates import active_row_count, measurements_frame
-from gains.services.improvements import lock_improvement
-from gains.services.measurements import (
+from gains.services.audit.events import record_event
+from gains.services.estimates.cells import RowsKept
+from gains.services.estimates.current import active_row_count, measurements_frame
+from gains.services.improvements.workflow import lock_improvement
+from gains.services.measurements.csv_upload import (
+    CHUNK_ROWS,
+    MeasurementCsv,
+    UploadLimits,
+    display_filename,
+)
+from gains.services.measurements.recording import (
     data_changed,
     require_open_for_data,
     require_rights,

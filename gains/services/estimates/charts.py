@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from gains.charts.improvement import CellValues, distributions_svg, xmr_svg
 from gains.extensions import db
 from gains.models import BatchStatus, Improvement, Measurement, Phase, StudyGroup, UploadBatch
-from gains.services.estimates import measurements_frame
-from gains.services.lasting import week_start
-from gains.services.summaries import SAME_IMPROVEMENT, CellSummary
+from gains.services.estimates.current import measurements_frame
+from gains.services.estimates.lasting import week_start
+from gains.services.estimates.summaries import SAME_IMPROVEMENT, CellSummary
 from gains.stats.assemble import StatsInputError
 from gains.stats.inference import DEFAULT_LEVEL, critical_value
 from gains.stats.spc import MIN_BASELINE_POINTS, XmrChart, xmr_chart

@@ -37,7 +37,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
-from gains.services.measurement_rows import (
+from gains.services.measurements.rows import (
     GROUPS,
     PHASES,
     RowError,

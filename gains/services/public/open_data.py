@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from gains.services.public_register import MIN_UNITS, PublicGain
-from gains.services.spreadsheet_safety import write_safe_csv
+from gains.services.public.register import MIN_UNITS, PublicGain
+from gains.spreadsheet_safety import write_safe_csv
 
 FORMAT_VERSION = 1
 

@@ -1,0 +1,1 @@
+"""The audit trail: writing events (events.py) and reading them (log.py)."""

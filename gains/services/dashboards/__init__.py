@@ -1,0 +1,1 @@
+"""The department and Treasury dashboards' figures."""

@@ -1,0 +1,1 @@
+"""Money: annual savings, claimed and validated."""

@@ -1,0 +1,1 @@
+"""People: accounts, set-password links, API tokens, sessions, departments and teams."""

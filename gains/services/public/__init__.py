@@ -1,0 +1,1 @@
+"""Publishing and the public register (aggregates only), and its open data."""

@@ -1,0 +1,1 @@
+"""Manager review: decisions with their snapshot, and the review queue."""
