@@ -13,7 +13,11 @@ Covered by the aggregate path: Welch, paired by unit means, DiD (HC3, no repeate
 time series go one by one and are timed separately. The differences are the largest absolute
 differences between the sets of effects, CI bounds and p-values, against the naive path.
 
-`python -m bench.recompute [--quick] [--growth] [--only-gains] [--backends postgresql,sqlite]`
+`--m-growth` times the Gains path alone at N improvements and 0.1, 1 and 3 times M rows (0.1,
+1 and 3 million at full size): recompute-all reads the per-cell summaries kept on write, so its
+cost should follow the number of cells, not of rows.
+
+`python -m bench.recompute [--quick] [--growth | --m-growth] [--only-gains] [--backends ...]`
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ COMPARED = ("effect", "ci_low", "ci_high", "p_value")
 TARGET_SECONDS = 1.0
 TARGET_SPEEDUP = 20.0
 TARGET_DIFF = 1e-9
+M_GROWTH = (0.1, 1.0, 3.0)  # `--m-growth`: multiples of M at the same N
 
 
 def measure(url: str, sizes: Sizes, rounds: int, only_gains: bool = False) -> dict:
@@ -339,6 +344,11 @@ def main() -> None:
         action="store_true",
         help="time the Gains path only: no baselines, no comparison (a quick full-size check)",
     )
+    parse.add_argument(
+        "--m-growth",
+        action="store_true",
+        help="the Gains path alone at N and 0.1, 1 and 3 times M (the M-growth curve)",
+    )
     args = parse.parse_args()
     sizes = sizes_from(args)
     backends = backends_from(args)
@@ -346,17 +356,26 @@ def main() -> None:
     if args.growth and "postgresql" in backends:
         smaller = [Sizes(sizes.improvements // f, sizes.measurements // f) for f in (10, 3)]
         plan = [("postgresql", s) for s in smaller] + plan
+    if args.m_growth:
+        plan = [
+            (backend, Sizes(sizes.improvements, round(sizes.measurements * factor)))
+            for backend in backends
+            for factor in M_GROWTH
+        ]
+    only_gains = args.only_gains or args.m_growth
     results = []
     with database_urls(backends, "bench_recompute") as urls:
+        used: set[str] = set()
         for index, (backend, size) in enumerate(plan):
             url = urls[backend]
-            if backend == "postgresql" and index:
-                url = _fresh_postgres(url, f"bench_recompute_{index}")
-            results.append(measure(url, size, args.rounds, args.only_gains))
-    if args.only_gains:
+            if backend in used:
+                url = _fresh_database(backend, url, f"bench_recompute_{index}")
+            used.add(backend)
+            results.append(measure(url, size, args.rounds, only_gains))
+    if only_gains:
         print_table(
             "Gains path only (median seconds)",
-            ["backend", "N", "M", "gains", "queries", "statistics", "write"],
+            ["backend", "N", "M", "gains", "queries", "statistics", "write", "cells from rows"],
             [
                 [
                     r["backend"],
@@ -364,11 +383,21 @@ def main() -> None:
                     r["measurements"],
                     r["seconds"],
                     *r["seconds_breakdown"].values(),
+                    r["build_seconds"]["cells"],
                 ]
                 for r in results
             ],
         )
-        emit({"bench": "recompute", "only_gains": True, "runs": results, "machine": machine()})
+        emit(
+            {
+                "bench": "recompute",
+                "only_gains": True,
+                "m_growth": args.m_growth,
+                "runs": results,
+                "load_average": os.getloadavg(),
+                "machine": machine(),
+            }
+        )
         return
     report(results)
     headline = next(r for r in reversed(results) if r["backend"] == backends[0])
@@ -396,6 +425,14 @@ def main() -> None:
             "machine": machine(),
         }
     )
+
+
+def _fresh_database(backend: str, url: str, name: str) -> str:
+    """Another empty database beside ``url``: a new file, or one more on the same server."""
+    if backend == "sqlite":
+        directory, _, _ = url.rpartition("/")
+        return f"{directory}/{name}.db"
+    return _fresh_postgres(url, name)
 
 
 def _fresh_postgres(url: str, name: str) -> str:

@@ -47,6 +47,16 @@ def test_recompute_benchmark_reports_its_figures_and_agrees():
     assert run["covered"] > 0 and run["documents_identical"] == run["covered"]
 
 
+def test_recompute_m_growth_times_the_gains_path_at_three_row_counts():
+    result, figures = run_bench("recompute", *TINY, "--rounds", "1", "--m-growth")
+    assert figures is not None, result.stderr[-3000:]
+    assert figures["m_growth"] is True
+    runs = figures["runs"]
+    assert [run["improvements"] for run in runs] == [32, 32, 32]
+    assert [run["measurements"] for run in runs] == [160, 1600, 4800]
+    assert all(run["seconds"] > 0 for run in runs)
+
+
 def test_dashboard_load_benchmark_reports_latencies():
     result, figures = run_bench("dashboards", *TINY, "--requests", "4")
     assert figures is not None, result.stderr[-3000:]
