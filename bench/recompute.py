@@ -59,7 +59,7 @@ def measure(url: str, sizes: Sizes, rounds: int, only_gains: bool = False) -> di
     log(f"{built.backend}: cell summaries for all improvements in {built.seconds['cells']:.2f} s")
     from gains.extensions import db
     from gains.models import Design, Estimate, Improvement
-    from gains.services.estimates.current import NoEstimate, estimate_document, estimate_row
+    from gains.services.estimates.documents import NoEstimate, estimate_document, estimate_row
     from gains.services.estimates.recompute import recompute_all
 
     app = make_app(url)
@@ -160,7 +160,7 @@ def _gains_only(built, gains_runs: list[float], breakdowns: list[dict]) -> dict:
 
 def _differences(fast: dict, slow: dict, only_numbers: bool = False) -> dict:
     """Largest |fast − slow| over effects, CI bounds and p; documents equal apart from floats."""
-    from gains.services.estimates.current import NoEstimate
+    from gains.services.estimates.documents import NoEstimate
 
     largest, compared, identical = 0.0, 0, 0
     for improvement_id, expected in slow.items():
@@ -205,10 +205,11 @@ def _same_apart_from_floats(actual: dict, expected: dict) -> bool:
 
 def strong_baseline(db) -> dict[int, dict]:
     """One query for all active rows, pandas groupby, scipy (or numpy OLS) per improvement."""
-    from gains.models import BatchStatus, Design, Improvement, Measurement, UploadBatch
+    from gains.models import Design, Improvement, Measurement
+    from gains.services.measurements.active import active_measurements
 
     stmt = (
-        select(
+        active_measurements(
             Measurement.improvement_id,
             Improvement.design,
             Measurement.phase,
@@ -216,9 +217,8 @@ def strong_baseline(db) -> dict[int, dict]:
             Measurement.unit_ref,
             Measurement.value,
         )
-        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
         .join(Improvement, Improvement.id == Measurement.improvement_id)
-        .where(UploadBatch.status == BatchStatus.ACTIVE, Improvement.design != Design.TIME_SERIES)
+        .where(Improvement.design != Design.TIME_SERIES)
     )
     result = db.session.execute(stmt)
     frame = pd.DataFrame(result.all(), columns=["id", "design", "phase", "group", "unit", "value"])

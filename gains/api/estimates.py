@@ -17,12 +17,8 @@ from gains.api.pagination import ID
 from gains.api.schemas import EstimateSchema, PooledArgsSchema, PooledEstimateSchema
 from gains.models import Department, Estimate, Improvement
 from gains.services.dashboards.department import department_pooling
-from gains.services.estimates.current import (
-    ESTIMATE_COLUMNS,
-    ESTIMATION_METHODS,
-    NoEstimate,
-    current_estimate,
-)
+from gains.services.estimates.current import ESTIMATION_METHODS, NoEstimate, current_estimate
+from gains.services.estimates.documents import ESTIMATE_COLUMNS
 
 blueprint = Blueprint(
     "api_estimates", __name__, description="Estimates: one improvement's, a department's pooled"

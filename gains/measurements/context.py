@@ -18,8 +18,9 @@ from gains.extensions import db
 from gains.measurements.forms import MeasurementForm, WithdrawBatchForm
 from gains.models import AuditEvent, BatchStatus, Improvement, Measurement, UploadBatch
 from gains.models.base import utcnow
-from gains.services.estimates.summaries import SAME_IMPROVEMENT, CellSummary, cell_summaries
+from gains.services.estimates.summaries import CellSummary, cell_summaries
 from gains.services.improvements.workflow import may_change
+from gains.services.measurements.active import active_measurements
 from gains.services.measurements.recording import OPEN_FOR_DATA
 
 PAGE_SIZE = 25
@@ -46,14 +47,7 @@ def may_change_measurements(user: Any, improvement: Improvement) -> bool:
 
 
 def _active_rows(improvement: Improvement, user: Any):
-    return (
-        scoped(select(Measurement), user)
-        .join(UploadBatch, (UploadBatch.id == Measurement.batch_id) & SAME_IMPROVEMENT)
-        .where(
-            Measurement.improvement_id == improvement.id,
-            UploadBatch.status == BatchStatus.ACTIVE,
-        )
-    )
+    return scoped(active_measurements(), user).where(Measurement.improvement_id == improvement.id)
 
 
 def _batches(improvement: Improvement, user: Any) -> list[UploadBatch]:

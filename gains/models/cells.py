@@ -1,44 +1,20 @@
 """Per-improvement summaries of the active measurements, kept on write for recompute-all.
 
-A plain table rather than a mapped class: only `services.cells` writes it; `services.
-recompute` reads it in bulk and `services.summaries.measurement_counts` reads its counts for
-lists of improvements the caller has already scoped. No page, form or API shows a row of it,
+A plain table rather than a mapped class: only `services.estimates.cells` writes and reads it
+(recompute-all in bulk; the pages' counts and summaries through `estimates.summaries`, for
+lists of improvements the caller has already scoped). No page, form or API shows a row of it,
 so it needs no ownership rule in `gains.access`.
 """
 
 from sqlalchemy import Column, Float, ForeignKey, Integer, Table
 
 from gains.models.base import Base
+from gains.stats.cells import CELL_FIGURES, PAIRED_FIGURES
 
 CELLS = ("tb", "ta", "cb", "ca")  # treatment/control × before/after
-CELL_STATISTICS = (
-    "n",
-    "mean",
-    "variance",
-    "minimum",
-    "maximum",
-    "more_than_two_values",
-    "q1",
-    "q3",
-    "undecided",
-)
-# The paired summary: per-unit means of the treatment rows, differences after − before.
-PAIRED_STATISTICS = (
-    "n_units",
-    "mean_difference",
-    "variance_difference",
-    "mean_before",
-    "variance_before",
-    "covariance_difference_before",
-    "n_dropped",
-    "rows_before",
-    "rows_after",
-    "minimum",
-    "maximum",
-    "more_than_two_values",
-    "q1",
-    "q3",
-)
+# The figures per cell and of the paired summary: `gains.stats.cells` computes them.
+CELL_STATISTICS = CELL_FIGURES
+PAIRED_STATISTICS = PAIRED_FIGURES
 UNIT_COUNTS = ("rows_with_unit", "units")  # over all rows: does some unit repeat (DiD)?
 STATISTIC_COLUMNS = (
     *(f"{cell}_{statistic}" for cell in CELLS for statistic in CELL_STATISTICS),

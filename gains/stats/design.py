@@ -7,7 +7,9 @@ before rows; not a downgrade, that is the randomised variant) → paired → Wel
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 import pandas as pd
 
@@ -69,35 +71,74 @@ def estimate_improvement(
     chosen = _supported_design(clean, declared)
     analysed = clean if chosen in ("did", "treatment_vs_control") else _treatment_rows(clean)
     result = _RUNNERS[chosen](analysed, direction, level, cov, planned_effect)
-    if declared != "auto" and _rank(chosen) < _rank(declared):
+    if is_downgrade(declared, chosen):
         result = replace(result, warnings=(StatsWarning.DESIGN_DOWNGRADED.value, *result.warnings))
     return result
 
 
 def _supported_design(frame: pd.DataFrame, declared: str) -> str:
     """The richest design at or below the declared one that the data support."""
-    if declared in ("auto", "did") and (frame["group"] == "control").any():
-        if _all_cells_filled(frame):
-            return "did"
-        if not (frame["phase"] == "before").any():
-            return "treatment_vs_control"
+    sizes = frame.groupby(["group", "phase"]).size()
     treated = _treatment_rows(frame)
-    if declared == "its" and min(points_per_side(treated)) >= MIN_POINTS_PER_SIDE:
+    return choose_design(
+        declared,
+        CellCounts(*(int(sizes.get(cell, 0)) for cell in CellCounts.CELLS)),
+        paired_units=lambda: len(paired_unit_table(treated)[0]) if has_units(treated) else 0,
+        points_per_side=lambda: min(points_per_side(treated)),
+    )
+
+
+@dataclass(frozen=True)
+class CellCounts:
+    """Rows per cell: treatment/control × before/after."""
+
+    CELLS: ClassVar = (
+        ("treatment", "before"),
+        ("treatment", "after"),
+        ("control", "before"),
+        ("control", "after"),
+    )
+    treatment_before: int
+    treatment_after: int
+    control_before: int
+    control_after: int
+
+
+def choose_design(
+    declared: str,
+    counts: CellCounts,
+    paired_units: Callable[[], int],
+    points_per_side: Callable[[], int] | None = None,
+) -> str:
+    """The richest design at or below ``declared`` (a `DESIGN_ALIASES` value) that the data
+    support: the one rule, for the rows in memory (`estimate_improvement`) and for the kept
+    cell summaries of many improvements (`services.estimates.recompute`).
+
+    ``paired_units``: how many treatment units were measured in both phases; ``points_per_
+    side``: the fewer of the weekly points before and after go-live, needed only when
+    ``declared`` is ``its`` or ``auto``. Both are asked for only when the choice needs them.
+    The chosen design may still find too few rows (at least 2 per compared cell): its
+    estimator says so.
+    """
+    tb, ta = counts.treatment_before, counts.treatment_after
+    cb, ca = counts.control_before, counts.control_after
+    if declared in ("auto", "did") and cb + ca > 0:
+        if min(tb, ta, cb, ca) >= 2:
+            return "did"
+        if tb + cb == 0:
+            return "treatment_vs_control"
+    if declared == "its" and points_per_side() >= MIN_POINTS_PER_SIDE:
         return "its"
-    if declared in ("auto", "did", "its", "paired") and _has_pairs(treated):
+    if declared in ("auto", "did", "its", "paired") and paired_units() >= 2:
         return "paired"
-    if declared == "auto" and min(points_per_side(treated)) >= RECOMMENDED_POINTS_PER_SIDE:
+    if declared == "auto" and points_per_side() >= RECOMMENDED_POINTS_PER_SIDE:
         return "its"
     return "welch"
 
 
-def _all_cells_filled(frame: pd.DataFrame) -> bool:
-    sizes = frame.groupby(["group", "phase"]).size()
-    return len(sizes) == 4 and bool((sizes >= 2).all())
-
-
-def _has_pairs(frame: pd.DataFrame) -> bool:
-    return has_units(frame) and len(paired_unit_table(frame)[0]) >= 2
+def is_downgrade(declared: str, chosen: str) -> bool:
+    """Whether the data forced a poorer design than the one declared (a warning says so)."""
+    return declared != "auto" and _rank(chosen) < _rank(declared)
 
 
 def _treatment_rows(frame: pd.DataFrame) -> pd.DataFrame:

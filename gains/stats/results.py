@@ -7,7 +7,7 @@ available" rather than a number that is not one.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 from gains.stats.warning_codes import describe
@@ -83,12 +83,20 @@ class EstimateResult:
         return self.counts.n_after
 
     def to_dict(self) -> dict[str, Any]:
-        """A flat JSON-ready dict: counts lifted to the top, NaN/inf turned into ``None``."""
-        data = asdict(self)
-        counts = data.pop("counts")
-        data.update(counts)
+        """A flat JSON-ready dict: the fields in order, counts lifted to the end, NaN/inf
+        turned into ``None``. From the instance's own dict rather than `dataclasses.asdict`
+        (a deep copy through every value): recompute-all builds ten thousand at once."""
+        data = dict(self.__dict__)
+        del data["counts"]
+        data.update(self.counts.__dict__)
+        for name, value in data.items():
+            if type(value) is float:
+                if not math.isfinite(value):
+                    data[name] = None
+            elif not (value is None or type(value) is int or type(value) is str):
+                data[name] = _json_safe(asdict(value) if is_dataclass(value) else value)
         data["warnings"] = describe(self.warnings)
-        return _json_safe(data)
+        return data
 
 
 def _json_safe(value: Any) -> Any:

@@ -23,7 +23,7 @@ from gains.models import (
 from gains.models.cells import STATISTIC_COLUMNS
 from gains.services.estimates import cells as cells_service
 from gains.services.estimates.cells import cells_from_rows, refresh_all_cells, stored_cells
-from gains.services.estimates.current import estimate_document, measurements_frame
+from gains.services.estimates.documents import estimate_document, measurements_frame
 from gains.services.estimates.recompute import compute_estimates, recompute_all
 from gains.services.improvements import workflow
 from gains.services.improvements.plan_changes import amend
@@ -31,6 +31,7 @@ from gains.services.measurements import bulk_import
 from gains.services.measurements import recording as service
 from gains.services.measurements.bulk_import import import_measurements
 from gains.services.measurements.multi_upload import confirm_batches, upload_many
+from gains.stats.cells import cell_index, cell_statistics
 from tests.services.test_recompute import assert_same_document
 from tests.support.factories import person, plan
 
@@ -83,9 +84,9 @@ def assert_cells_current(session, improvement: Improvement) -> None:
     version, values = stored
     assert version == improvement.data_version
     fresh = cells_from_rows(pd.Index([improvement.id])).to_numpy(dtype=float)[0]
-    # NaN where NaN; equal to rounding elsewhere: PostgreSQL's avg and var_samp add in the
-    # order its plan reads the rows, which can move the last digit or two.
-    np.testing.assert_allclose(values, fresh, rtol=1e-12, atol=0)
+    # One computation over the same rows in the same order (by id), whichever path stored
+    # them: equal to the bit, NaN where NaN.
+    np.testing.assert_array_equal(values, fresh)
 
     frame = measurements_frame(improvement.id)
     named = dict(zip(STATISTIC_COLUMNS, values, strict=True))
@@ -114,7 +115,7 @@ def test_every_demo_improvement_has_current_cells(session):
     assert with_data
     for improvement in with_data:
         assert_cells_current(session, improvement)
-    _, stale = stored_cells(pd.Series({i.id: i.data_version for i in with_data}))
+    _, stale = stored_cells(pd.Index([i.id for i in with_data]))
     assert stale == []
 
 
@@ -239,8 +240,7 @@ def test_stale_or_missing_cells_are_recomputed_from_the_rows_never_used(session)
         measurement_cells.delete().where(measurement_cells.c.improvement_id == dropped.id)
     )
     session.expire_all()
-    versions = pd.Series({i.id: i.data_version for i in improvements})
-    _, stale = stored_cells(versions)
+    _, stale = stored_cells(pd.Index([i.id for i in improvements]))
     assert stale == sorted([bumped.id, dropped.id])
 
     fast = compute_estimates([bumped.id, dropped.id], per_improvement=False)
@@ -269,9 +269,7 @@ def test_a_failed_refresh_keeps_the_write_and_the_cells_are_then_stale(
     service.record_form_row(member, improvement, {"phase": "after", "value": "2"})
     monkeypatch.undo()
     assert stored_row(session, improvement.id)[0] == before[0] != improvement.data_version
-    assert stored_cells(pd.Series({improvement.id: improvement.data_version}))[1] == [
-        improvement.id
-    ]
+    assert stored_cells(pd.Index([improvement.id]))[1] == [improvement.id]
 
 
 def test_refresh_all_rebuilds_the_table_from_the_rows(session):
@@ -294,30 +292,29 @@ def test_deleting_an_improvement_deletes_its_cells(session, member, running):
 
 
 def test_cell_statistics_from_codes_are_each_cells_own_numpy_statistics():
-    """The numpy path (SQLite, and rows already in memory) sorts every row by (cell, value)
-    once; each cell's figures must be what numpy gives for that cell's values alone."""
+    """The one computation sorts every row by cell once; each cell's figures must be what
+    numpy gives for that cell's values alone, in their own order, to the last bit."""
     rng = np.random.default_rng(10)
     size = 20_000
-    improvement = rng.integers(1, 40, size).astype(float)
-    after, control = rng.integers(0, 2, size).astype(float), rng.integers(0, 2, size).astype(float)
-    values = np.round(rng.normal(40, 6, size), 2)
-    codes = cells_service.cell_codes(improvement, after, control)
-    long = cells_service._cells_from_codes(codes, values)
-    assert len(long) == len(np.unique(codes))
-    for row in long.itertuples():
-        chosen = (
-            (improvement == row.improvement_id)
-            & (after == float(row.phase == Phase.AFTER.value))
-            & (control == float(row.group == StudyGroup.CONTROL.value))
-        )
-        cell = np.sort(values[chosen])
+    improvement = rng.integers(1, 40, size)
+    phase = np.where(rng.integers(0, 2, size) == 1, "after", "before")
+    group = np.where(rng.integers(0, 2, size) == 1, "control", "treatment")
+    values = np.round(rng.normal(40, 6, size), 2) + rng.normal(0, 1e-7, size)
+    codes = improvement * 4 + cell_index(phase, group)
+    long = cell_statistics(codes, values)
+    assert long.index.tolist() == sorted(np.unique(codes).tolist())
+    for code, row in long.iterrows():
+        cell = values[codes == code]
+        ordered = np.sort(cell)
         assert row.n == len(cell)
-        assert (row.minimum, row.maximum) == (cell[0], cell[-1])
+        assert (row.minimum, row.maximum) == (ordered[0], ordered[-1])
         assert row.more_than_two_values == float(len(np.unique(cell)) > 2)
         assert row.q1 == np.percentile(cell, 25) and row.q3 == np.percentile(cell, 75)
-        np.testing.assert_allclose(
-            [row.mean, row.variance], [cell.mean(), cell.var(ddof=1)], rtol=1e-13
-        )
+        assert row["mean"] == cell.mean()
+        if len(cell) > 1:
+            assert row.variance == cell.var(ddof=1)
+        else:
+            assert math.isnan(row.variance)
 
 
 def unit_csv(rows: int, offset: float = 0.0) -> bytes:
@@ -358,32 +355,17 @@ def test_an_import_keeps_its_rows_and_stores_the_cells_a_fresh_computation_gives
 
 
 def test_rows_kept_give_the_cells_of_the_rows(session, member, running):
+    """Rows kept in memory (an import, the write path's frame) and rows read back from the
+    database reach the same computation in the same order: the same figures, to the bit,
+    even for values near 1e6 with a spread of 9, where a one-pass variance loses digits."""
     improvement = running("Cells kept direct")
     import_measurements(improvement, io.BytesIO(unit_csv(300, 1e6)), filename="k.csv")
     session.flush()
     kept = cells_service.RowsKept(improvement.id)
     kept.add_frame(measurements_frame(improvement.id))
-    # Against the numpy path on both databases: values near 1e6 with a spread of 9 are
-    # what PostgreSQL's one-pass variance leaves undecided, and numpy settles exactly.
-    ids = pd.Index([improvement.id], name="improvement_id")
-    fresh = cells_service._assemble(
-        cells_service._widen(cells_service._cells_by_numpy(ids), ids),
-        cells_service._unit_statistics(ids),
-        ids,
-    )
-    kept = kept.cells()
-    np.testing.assert_allclose(
-        kept[cells_service.CELL_COLUMNS].to_numpy(dtype=float),
-        fresh[cells_service.CELL_COLUMNS].to_numpy(dtype=float),
-        rtol=1e-12,
-        atol=0,
-    )
-    # Per-unit means of values near 1e6, added in another order, agree to about 1e-10
-    # (the last digits of the sums); their differences, about 5, only to that absolutely.
-    rest = [name for name in STATISTIC_COLUMNS if name not in cells_service.CELL_COLUMNS]
-    np.testing.assert_allclose(
-        kept[rest].to_numpy(dtype=float), fresh[rest].to_numpy(dtype=float), rtol=1e-12, atol=1e-8
-    )
+    fresh = cells_from_rows(pd.Index([improvement.id], name="improvement_id"))
+    np.testing.assert_array_equal(kept.cells().to_numpy(), fresh.to_numpy())
+    assert fresh["paired_n_units"].iloc[0] > 0 and fresh["ca_n"].iloc[0] > 0
 
 
 def test_an_import_whose_rows_changed_meanwhile_reads_the_cells_back(
@@ -411,10 +393,11 @@ def test_an_import_whose_kept_cells_fail_reads_them_back_and_keeps_the_rows(
 ):
     improvement = running("Cells kept failing")
 
-    def broken(self):
-        raise RuntimeError("boom")
+    class BrokenRowsKept(cells_service.RowsKept):  # the import's rows only, not the read-back
+        def cells(self, ids=None):
+            raise RuntimeError("boom")
 
-    monkeypatch.setattr(cells_service.RowsKept, "cells", broken)
+    monkeypatch.setattr(bulk_import, "RowsKept", BrokenRowsKept)
     result = import_measurements(improvement, io.BytesIO(unit_csv(30)), filename="k.csv")
     monkeypatch.undo()
     assert result.row_count == 30

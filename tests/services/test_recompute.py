@@ -8,7 +8,7 @@ from sqlalchemy import delete as sqlalchemy_delete
 from sqlalchemy import func, select
 
 from gains.models import BatchSource, Design, Direction, Estimate, Improvement
-from gains.services.estimates.current import NoEstimate, estimate_document
+from gains.services.estimates.documents import NoEstimate, estimate_document
 from gains.services.estimates.recompute import compute_estimates, recompute_all
 from gains.services.improvements import workflow
 from gains.services.measurements.recording import record_batch
@@ -269,7 +269,7 @@ def test_large_improvements_refresh_from_aggregates_with_the_same_document(sessi
         return real(ids, **kwargs)
 
     monkeypatch.setattr(estimates, "AGGREGATE_PATH_ROWS", 0)
-    monkeypatch.setattr("gains.services.estimates.recompute.compute_estimates", counting)
+    monkeypatch.setattr(estimates, "compute_estimates", counting)
     session.execute(sqlalchemy_delete(Estimate))
     for improvement in improvements:
         fast = estimates.refresh_estimate(improvement)

@@ -8,15 +8,17 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from gains.charts.improvement import CellValues, distributions_svg, xmr_svg
 from gains.extensions import db
-from gains.models import BatchStatus, Improvement, Measurement, Phase, StudyGroup, UploadBatch
-from gains.services.estimates.current import measurements_frame
+from gains.models import Improvement, Measurement, Phase, StudyGroup
+from gains.services.estimates.documents import measurements_frame
 from gains.services.estimates.lasting import week_start
-from gains.services.estimates.summaries import SAME_IMPROVEMENT, CellSummary
+from gains.services.estimates.summaries import CellSummary
+from gains.services.measurements.active import active_measurements
 from gains.stats.assemble import StatsInputError
+from gains.stats.cells import cell_index, cell_statistics
 from gains.stats.inference import DEFAULT_LEVEL, critical_value
 from gains.stats.spc import MIN_BASELINE_POINTS, XmrChart, xmr_chart
 
@@ -42,27 +44,29 @@ class WeeklyXmr:
 # The improvement page shows these numbers on every view, so they are worked out on the frame's
 # NumPy columns: the DataFrame masks and the two-key groupby cost several milliseconds of
 # pandas overhead a page for a hundred rows. The figures are the same to the last bit as
-# `frame.loc[...].mean()/.std()` and `stats.timeseries.weekly_means` (tested): NumPy's mean and
-# ddof-1 standard deviation are pandas' sums and divisions, and the weekly means still come from
-# pandas' groupby mean (its compensated summation), only keyed by one integer per week and side.
+# `frame.loc[...].mean()/.std()` and `stats.timeseries.weekly_means` (tested): each cell's mean
+# and standard deviation come from `stats.cells.cell_statistics` (numpy's own sums, in the
+# frame's order), and the weekly means still come from pandas' groupby mean (its compensated
+# summation), only keyed by one integer per week and side.
 
 
 def distribution_cells(frame: pd.DataFrame) -> list[CellRow]:
     """Each (group, phase) cell's values with mean and 95% CI (mean ± t·s/√n)."""
-    groups = frame["group"].to_numpy()
-    phases = frame["phase"].to_numpy()
+    codes = cell_index(frame["phase"].to_numpy(), frame["group"].to_numpy())
     all_values = frame["value"].to_numpy(dtype=float)
+    statistics = cell_statistics(codes, all_values)
     rows = []
     for group in StudyGroup:
-        in_group = groups == group.value
         for phase in Phase:
-            values = all_values[in_group & (phases == phase.value)]
-            if not len(values):
+            code = cell_index(phase.value, group.value).item()
+            if code not in statistics.index:
                 continue
-            n = len(values)
+            cell = statistics.loc[code]
+            n = int(cell["n"])
             t = float(critical_value(DEFAULT_LEVEL, n - 1)) if n > 1 else 0.0
-            sd = float(values.std(ddof=1)) if n > 1 else 0.0
-            rows.append(_cell_row(group, phase, n, float(values.mean()), sd, t, values.tolist()))
+            sd = math.sqrt(cell["variance"]) if n > 1 else 0.0
+            values = all_values[codes == code].tolist()
+            rows.append(_cell_row(group, phase, n, float(cell["mean"]), sd, t, values))
     return rows
 
 
@@ -169,11 +173,9 @@ def _weekly_xmr_by_sql(improvement_id: int) -> WeeklyXmr | None:
     """`weekly_xmr` from per-week sums of the treatment group's dated active rows."""
     week = week_start(Measurement.observed_on).label("week")
     stmt = (
-        select(week, Measurement.phase, func.sum(Measurement.value), func.count())
-        .join(UploadBatch, (UploadBatch.id == Measurement.batch_id) & SAME_IMPROVEMENT)
+        active_measurements(week, Measurement.phase, func.sum(Measurement.value), func.count())
         .where(
             Measurement.improvement_id == improvement_id,
-            UploadBatch.status == BatchStatus.ACTIVE,
             Measurement.group == StudyGroup.TREATMENT,
             Measurement.observed_on.is_not(None),
         )

@@ -8,11 +8,9 @@ that a page only ever reads (docs/decisions/0007-get-never-writes.md).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select
 
@@ -26,21 +24,17 @@ from gains.models import (
     UploadBatch,
 )
 from gains.services.estimates.cells import refresh_improvement_cells
-from gains.stats.assemble import StatsInputError
-from gains.stats.design import estimate_improvement
+from gains.services.estimates.documents import (
+    NO_MEASUREMENTS,
+    NoEstimate,
+    estimate_document,
+    estimate_row,
+    measurements_frame,
+    missing_estimate_row,
+)
+from gains.services.estimates.recompute import compute_estimates
 
 logger = logging.getLogger(__name__)
-# Rows fetched and compacted at a time when building an estimate's frame.
-FRAME_SLICE_ROWS = 50_000
-# The estimate's frame: its columns and their types.
-FRAME_COLUMNS = {
-    "phase": object,
-    "group": object,
-    "unit": object,
-    "date": "datetime64[s]",
-    "value": float,
-}
-
 # Each method's name and, in a sentence, why it answers the question (shown with estimates).
 ESTIMATION_METHODS = {
     "welch": (
@@ -78,23 +72,6 @@ DESIGN_METHOD = {
 }
 
 
-# The headline figures kept as columns of `estimates` as well as in the result document.
-ESTIMATE_COLUMNS = (
-    "method",
-    "effect",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "gain",
-    "hedges_g",
-    "hedges_g_variance",
-    "n_before",
-    "n_after",
-)
-
-
-NO_MEASUREMENTS = "There are no measurements yet."
 # What a page says when the write that changed the data stored no estimate (it failed, or
 # the statistics changed and recompute-all has not run yet): pages never compute one.
 NOT_COMPUTED = (
@@ -102,84 +79,6 @@ NOT_COMPUTED = (
     "corrected or withdrawn. An administrator can compute it now by running "
     "gains estimates recompute-all."
 )
-
-
-@dataclass(frozen=True)
-class NoEstimate:
-    """Why there is no estimate yet, in words for the page."""
-
-    reason: str
-
-
-# Written out rather than built with select(): this runs over every active row of an
-# improvement (a million after a big import) and must skip the ORM's and SQLAlchemy's
-# per-row objects; the query stays the one the model describes.
-FRAME_SQL = (
-    "SELECT m.phase, m.study_group, m.unit_ref, m.observed_on, m.value "
-    # The second join condition (true by construction) lets PostgreSQL use the batches' index.
-    "FROM measurements m JOIN upload_batches b "
-    "ON b.id = m.batch_id AND b.improvement_id = m.improvement_id "
-    "WHERE m.improvement_id = {param} AND b.status = 'active' ORDER BY m.id"
-)
-
-
-def _frame_slices(improvement_id: int) -> Iterator[list[tuple]]:
-    """The active rows, `FRAME_SLICE_ROWS` at a time, straight from the driver."""
-    db.session.flush()  # rows the session has not written yet must count
-    connection = db.session.connection()
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        cursor = driver.cursor(name="gains_measurements_frame")  # server-side: streamed
-        cursor.execute(FRAME_SQL.format(param="%s"), (improvement_id,))
-    else:
-        cursor = driver.cursor()
-        cursor.execute(FRAME_SQL.format(param="?"), (improvement_id,))
-    try:
-        while rows := cursor.fetchmany(FRAME_SLICE_ROWS):
-            yield rows
-    finally:
-        cursor.close()
-
-
-def measurements_frame(improvement_id: int) -> pd.DataFrame:
-    """Active measurements in the columns the statistics expect.
-
-    Read in slices and kept compact (text as shared strings, dates as datetime64) rather than
-    as one object per row: an improvement can have a million rows (`gains import`), and the
-    estimate is refreshed in the writing transaction.
-    """
-    slices = [_compact_slice(rows) for rows in _frame_slices(improvement_id)]
-    # Column by column, each slice's arrays dropped once joined: one copy at a time.
-    columns = {}
-    for name, dtype in FRAME_COLUMNS.items():
-        parts = [piece.pop(name) for piece in slices]
-        joined = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
-        columns[name] = pd.Series(joined, dtype=dtype)
-        del parts
-    return pd.DataFrame(columns)
-
-
-def _shared(values: np.ndarray) -> np.ndarray:
-    """An object column whose equal strings are one object (a few distinct, many rows)."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    shared = np.append(np.asarray(distinct, dtype=object), None)
-    return shared[codes]  # code -1 (missing) picks the appended None
-
-
-def _compact_slice(rows: list[tuple]) -> dict[str, np.ndarray]:
-    # One 2-D object array, then its columns: zip(*rows) over 50,000 rows is far slower.
-    cells = np.empty((len(rows), 5), dtype=object)
-    cells[:] = rows
-    phase, group, unit, observed_on, value = cells.T
-    codes, distinct = pd.factorize(observed_on)
-    days = pd.to_datetime(pd.Series(distinct, dtype=object)).to_numpy()
-    return {
-        "phase": _shared(phase),
-        "group": _shared(group),
-        "unit": _shared(unit),
-        "date": np.append(days, np.datetime64("NaT"))[codes].astype("datetime64[s]"),
-        "value": value.astype(float),
-    }
 
 
 def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
@@ -192,12 +91,11 @@ def current_estimate(improvement: Improvement) -> Estimate | NoEstimate:
 
 
 # Past this many active rows an improvement's estimate is computed from aggregates
-# (`services.recompute`) instead of from its rows in memory: the same document (to 1e-9,
+# (`estimates.recompute`) instead of from its rows in memory: the same document (to 1e-9,
 # tested), without a DataFrame and a model fit over a million rows, which a bulk import would
-# otherwise pay in time and memory inside its transaction. PostgreSQL aggregates in the
-# server; SQLite (no variance or percentile aggregates) fetches the four numbers per row it
-# needs straight into one float array, which at a million rows is half the time and memory
-# of the DataFrame path (docs/BENCHMARKS.md, "Import").
+# otherwise pay in time and memory inside its transaction: the kept cell summaries, refreshed
+# just before from the rows (or from the rows the import kept as it wrote them), are all the
+# aggregate path reads.
 AGGREGATE_PATH_ROWS = 100_000
 
 
@@ -220,51 +118,7 @@ def _large_or_small_document(
 ) -> dict[str, Any] | NoEstimate:
     if not _from_aggregates(improvement):
         return estimate_document(improvement, frame)
-    # Imported here: services.recompute builds on this module.
-    from gains.services.estimates.recompute import compute_estimates
-
     return compute_estimates([improvement.id]).documents[improvement.id]
-
-
-def estimate_document(
-    improvement: Improvement, frame: pd.DataFrame | None = None
-) -> dict[str, Any] | NoEstimate:
-    """The estimate's result document from the improvement's rows, or why there is none.
-
-    The per-improvement path (statsmodels on the rows); `services.recompute` computes the
-    same documents for many improvements at once from database aggregates.
-    """
-    if frame is None:
-        frame = measurements_frame(improvement.id)
-    if frame.empty:
-        return NoEstimate(NO_MEASUREMENTS)
-    try:
-        result = estimate_improvement(
-            frame,
-            design=improvement.design.value,
-            direction=improvement.direction.value,
-            planned_effect=improvement.expected_effect,
-        )
-    except StatsInputError as error:
-        return not_enough_data(error)
-    # The JSON-safe dict has NaN and infinities already turned into None.
-    return result.to_dict()
-
-
-def not_enough_data(error: Exception | str) -> NoEstimate:
-    return NoEstimate(f"Not enough data for an estimate yet: {error}.")
-
-
-def estimate_row(improvement_id: int, data_version: int, data: dict[str, Any]) -> dict[str, Any]:
-    """The `estimates` row for a result document: the headline columns and the document."""
-    return {
-        "improvement_id": improvement_id,
-        "data_version": data_version,
-        "result": data,
-        **{column: data[column] for column in ESTIMATE_COLUMNS},
-        "gain_ci_low": data.get("gain_ci_low"),
-        "gain_ci_high": data.get("gain_ci_high"),
-    }
 
 
 def cached_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate]:
@@ -350,7 +204,7 @@ def refresh_estimate(
     Every new data version comes through here (`measurements.data_changed` for every write of
     rows, `plan_changes` for amendments and plan edits the statistics read), so this is also
     where the improvement's cell summaries for `recompute-all` are rebuilt from its rows
-    (`services.cells`), first: the aggregate path below reads them. ``cells``: already
+    (`estimates.cells`), first: the aggregate path below reads them. ``cells``: already
     computed from the rows by the caller (`cells.RowsKept`, a bulk import), stored as they
     are.
     """
@@ -386,9 +240,3 @@ def _store(improvement: Improvement, data: dict[str, Any] | NoEstimate) -> Estim
     estimate = Estimate(**estimate_row(improvement.id, improvement.data_version, data))
     db.session.add(estimate)
     return estimate
-
-
-def missing_estimate_row(improvement_id: int, data_version: int, data: NoEstimate):
-    return MissingEstimate(
-        improvement_id=improvement_id, data_version=data_version, reason=data.reason
-    )

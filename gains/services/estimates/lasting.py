@@ -17,17 +17,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import Date, cast, func
 
 from gains.extensions import db
-from gains.models import (
-    BatchStatus,
-    Direction,
-    Measurement,
-    Phase,
-    StudyGroup,
-    UploadBatch,
-)
+from gains.models import Direction, Measurement, Phase, StudyGroup
+from gains.services.measurements.active import active_measurements
 from gains.stats.spc import xmr_chart
 
 MIN_WEEKS = 10
@@ -69,11 +63,11 @@ def _weekly_means(improvement_ids: list[int]) -> dict[int, list[tuple[date, floa
     database week by week: a few rows per improvement reach Python, never raw rows."""
     week = week_start(Measurement.observed_on).label("week")
     stmt = (
-        select(Measurement.improvement_id, week, func.sum(Measurement.value), func.count())
-        .join(UploadBatch, UploadBatch.id == Measurement.batch_id)
+        active_measurements(
+            Measurement.improvement_id, week, func.sum(Measurement.value), func.count()
+        )
         .where(
             Measurement.improvement_id.in_(improvement_ids),
-            UploadBatch.status == BatchStatus.ACTIVE,
             Measurement.phase == Phase.AFTER,
             Measurement.group == StudyGroup.TREATMENT,
             Measurement.observed_on.is_not(None),

@@ -1,27 +1,25 @@
-"""Recompute every improvement's estimate at once, from the stored cell summaries.
+"""Recompute every improvement's estimate at once, from the kept cell summaries.
 
-`estimates.refresh_estimate` computes one improvement's estimate from its rows whenever its
-data change. When the statistics change (a new method version, a fix) every cached estimate
-must be rebuilt; doing that one improvement at a time costs a query, a DataFrame and a model
-fit each. This module does it in a fixed number of queries whatever the number of
-improvements:
+`estimates.current.refresh_estimate` computes one improvement's estimate whenever its data
+change. When the statistics change (a new method version, a fix) every stored estimate must
+be rebuilt; doing that one improvement at a time costs a query, a DataFrame and a model fit
+each. This module does it in a fixed number of queries whatever the number of improvements
+or of measurements:
 
-1. one query for the plans and one for the cell summaries (`services.cells`, kept on write:
-   per improvement and cell the count, mean, variance, minimum, maximum, whether there are
-   more than two distinct values, the quartiles; the paired summary of the per-unit means;
-   the unit counts), tens of thousands of small rows rather than every measurement. Summaries
-   that are missing or not at the improvement's current data version are computed from the
-   rows (`cells.cells_from_rows`: one ``GROUP BY`` on PostgreSQL, numpy on SQLite) and, by
-   `recompute_all`, stored;
-2. the statistics for all improvements of a method at once (`gains.stats.sufficient`);
+1. one query for the plans and one for the kept cell summaries (`estimates.cells`: per
+   improvement and cell the count, mean, variance, extremes, quartiles; the paired summary
+   of the per-unit means; the unit counts), one row per improvement rather than every
+   measurement. Summaries missing or not at the improvement's current data version are
+   computed from the rows by the same code and, by `recompute_all`, stored;
+2. the method of each improvement by `stats.design.choose_design`, the rule the
+   per-improvement path uses, then the statistics for all improvements of a method at once
+   (`gains.stats.sufficient`), and each document from its `EstimateResult`;
 3. one bulk ``DELETE`` and one bulk ``INSERT`` (``COPY`` on PostgreSQL) of the estimates.
 
-The documents equal the per-improvement ones (`estimates.estimate_document`): the same method,
-counts, warnings and "not enough data" messages, and numbers within rounding (1e-9; tested).
-What the summaries cannot decide exactly goes through the per-improvement path: time series
-(weekly regressions with HAC errors), DiD with repeated units (clustered, or unit means), and
-on PostgreSQL the rare cells where its one-pass variance or its interpolation could differ
-from numpy in the last digits (see `cells._cells_by_sql`).
+The documents equal the per-improvement ones (`estimates.documents.estimate_document`): the
+same method, counts, warnings and "not enough data" messages, and numbers within rounding
+(1e-9; tested). What the summaries cannot compute goes the per-improvement way: time series
+(weekly regressions with HAC errors) and DiD with repeated units (clustered, or unit means).
 """
 
 from __future__ import annotations
@@ -34,23 +32,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 
+from gains.database import MAX_LISTED_IDS, listed_ids, raw_rows
 from gains.extensions import db
-from gains.models import Design, Estimate, Improvement, MissingEstimate
+from gains.models import Estimate, Improvement, MissingEstimate
 from gains.models.base import utcnow
 from gains.models.cells import CELLS
-from gains.services.estimates.cells import (
-    MAX_LISTED_IDS,
-    cells_from_rows,
-    improvement_count,
-    listed_ids,
-    raw_rows,
-    split_cells,
-    store_cells,
-    stored_cells,
-)
-from gains.services.estimates.current import (
+from gains.services.estimates.cells import current_cells, split_cells
+from gains.services.estimates.documents import (
     NO_MEASUREMENTS,
     NoEstimate,
     estimate_document,
@@ -59,6 +49,8 @@ from gains.services.estimates.current import (
     not_enough_data,
 )
 from gains.stats.assemble import direction_sign
+from gains.stats.design import DESIGN_ALIASES, CellCounts, choose_design, is_downgrade
+from gains.stats.results import EstimateResult, GroupCounts
 from gains.stats.sufficient import (
     PAIRED_AGGREGATE_COLUMNS,
     CellAggregates,
@@ -68,33 +60,11 @@ from gains.stats.sufficient import (
     strong_outliers,
     welch_from_cells,
 )
-from gains.stats.warning_codes import StatsWarning, describe
+from gains.stats.warning_codes import StatsWarning
 
 ALPHA = 0.05  # as `estimates.estimate_document` (the app's default level)
 LEVEL = 1.0 - ALPHA
 TOO_FEW_ROWS = "each side needs at least 2 observations"  # as `stats.estimates._welch_core`
-# The order in which `EstimateResult.to_dict` lists its keys (counts last).
-RESULT_KEYS = (
-    "method",
-    "level",
-    "effect",
-    "se",
-    "df",
-    "statistic",
-    "p_value",
-    "ci_low",
-    "ci_high",
-    "gain",
-    "gain_ci_low",
-    "gain_ci_high",
-    "counterfactual_mean",
-    "relative_change",
-    "relative_se",
-    "relative_ci_low",
-    "relative_ci_high",
-    "hedges_g",
-    "hedges_g_variance",
-)
 
 
 @dataclass
@@ -151,7 +121,12 @@ def compute_estimates(
     plans = _plans(improvement_ids)
     ids = plans.index.to_numpy()
     recomputed.versions = dict(zip(ids.tolist(), plans["data_version"].tolist(), strict=True))
-    cells, units = split_cells(_summaries(plans, keep_computed_cells))
+    summaries = current_cells(
+        plans.index,
+        every_improvement=improvement_ids is None,
+        store_computed=keep_computed_cells,
+    )
+    cells, units = split_cells(summaries)
     recomputed.seconds["queries"] = time.perf_counter() - began
 
     stats_began = time.perf_counter()
@@ -163,7 +138,7 @@ def compute_estimates(
         if not len(chosen):
             continue
         arrays, extra = _run_method(method, plans.loc[chosen], cells.loc[chosen], units)
-        numbers = _json_numbers(arrays, extra["sign"])
+        numbers = _numbers(arrays, extra["sign"])
         for position, improvement_id in enumerate(chosen.tolist()):
             documents[improvement_id] = _document(
                 method, arrays, numbers, extra, position, improvement_id in downgraded
@@ -180,18 +155,6 @@ def compute_estimates(
             documents[improvement.id] = estimate_document(improvement)
     recomputed.seconds["per_improvement"] = time.perf_counter() - slow_began
     return recomputed
-
-
-def _summaries(plans: pd.DataFrame, keep_computed: bool) -> pd.DataFrame:
-    """The cell summaries of every planned improvement: stored where current, else from rows."""
-    versions = plans["data_version"]
-    stored, stale = stored_cells(versions)
-    if not stale:
-        return stored.reindex(plans.index)
-    computed = cells_from_rows(pd.Index(stale, name="improvement_id"))
-    if keep_computed:
-        store_cells(computed, {int(i): int(versions[i]) for i in stale})
-    return pd.concat([stored, computed]).reindex(plans.index)
 
 
 # --- Queries ---------------------------------------------------------------------------------
@@ -217,13 +180,17 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
 
 # --- Which method each improvement gets ------------------------------------------------------
 
+FAST_METHODS = ("welch", "paired", "did", "treatment_vs_control")
+
 
 def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> dict[str, Any]:
-    """`stats.design._supported_design`, decided from the aggregates for every improvement."""
+    """`stats.design.choose_design` for every improvement, from its cell summaries; what the
+    summaries cannot compute goes the per-improvement way: time series (weekly regressions
+    with HAC errors) and DiD with repeated units (clustered, or unit means)."""
     no_estimate: dict[int, str] = {}
     per_improvement: list[int] = []
-    chosen: dict[str, list[int]] = {"welch": [], "paired": [], "did": [], "tvc": []}
-    downgraded: dict[str, set[int]] = {"welch": set(), "paired": set(), "did": set(), "tvc": set()}
+    chosen: dict[str, list[int]] = {method: [] for method in FAST_METHODS}
+    downgraded: dict[str, set[int]] = {method: set() for method in FAST_METHODS}
     index = plans.index
     pairs = units["paired"]["n_units"].reindex(index).fillna(0).to_numpy().tolist()
     distinct = units["distinct"].reindex(index)
@@ -233,45 +200,31 @@ def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> 
         *(cells[f"{cell_key}_n"].to_numpy().astype(int).tolist() for cell_key in CELLS),
         strict=True,
     )
-    undecided = (cells[[f"{cell_key}_undecided" for cell_key in CELLS]].sum(axis=1) > 0).tolist()
     too_few = not_enough_data(TOO_FEW_ROWS).reason
     for i, (improvement_id, design, (tb, ta, cb, ca)) in enumerate(
         zip(index.tolist(), plans["design"].tolist(), counts, strict=True)
     ):
         rows = tb + ta + cb + ca
+        declared = DESIGN_ALIASES[design]
         if rows == 0:
             no_estimate[improvement_id] = NO_MEASUREMENTS
             continue
-        if design == Design.TIME_SERIES.value or undecided[i]:
+        if declared == "its":
             per_improvement.append(improvement_id)
             continue
-        if design == Design.CONTROL_GROUP.value and cb + ca > 0:
-            if min(tb, ta, cb, ca) >= 2:
-                # As `stats.did`: every row has a unit and some unit repeats → clustered or
-                # unit means, which need the rows.
-                if rows_with_unit[i] == rows and unit_count[i] < rows:
-                    per_improvement.append(improvement_id)
-                else:
-                    chosen["did"].append(improvement_id)
-                continue
-            if tb + cb == 0:
-                if ta < 2 or ca < 2:
-                    no_estimate[improvement_id] = too_few
-                else:
-                    chosen["tvc"].append(improvement_id)
-                continue
-        pairable = design in (Design.PAIRED.value, Design.CONTROL_GROUP.value)
-        if pairable and pairs[i] >= 2:
-            chosen["paired"].append(improvement_id)
-            if design == Design.CONTROL_GROUP.value:
-                downgraded["paired"].add(improvement_id)
+        method = choose_design(declared, CellCounts(tb, ta, cb, ca), lambda i=i: pairs[i])
+        # As `stats.did`: every row has a unit and some unit repeats → clustered or unit
+        # means, which need the rows.
+        if method == "did" and rows_with_unit[i] == rows and unit_count[i] < rows:
+            per_improvement.append(improvement_id)
             continue
-        if tb < 2 or ta < 2:
+        compared = {"welch": (tb, ta), "treatment_vs_control": (ta, ca)}.get(method, (2, 2))
+        if min(compared) < 2:  # as the estimators say from the rows
             no_estimate[improvement_id] = too_few
             continue
-        chosen["welch"].append(improvement_id)
-        if design != Design.BEFORE_AFTER.value:
-            downgraded["welch"].add(improvement_id)
+        chosen[method].append(improvement_id)
+        if is_downgrade(declared, method):
+            downgraded[method].add(improvement_id)
     return {
         "no_estimate": no_estimate,
         "per_improvement": per_improvement,
@@ -318,7 +271,7 @@ def _method_arrays(method, plans, cells, units, common):
         arrays = welch_from_cells(_cell(cells, "tb"), _cell(cells, "ta"), **common)
         outliers = _outliers(cells, "tb_") | _outliers(cells, "ta_")
         return arrays, {"outliers": outliers, "n_before": n["tb"], "n_after": n["ta"]}
-    if method == "tvc":
+    if method == "treatment_vs_control":
         arrays = welch_from_cells(_cell(cells, "ca"), _cell(cells, "ta"), **common)
         outliers = _outliers(cells, "ta_") | _outliers(cells, "ca_")
         return arrays, {"outliers": outliers, "n_after": n["ta"] + n["ca"], **n}
@@ -346,9 +299,6 @@ def _method_arrays(method, plans, cells, units, common):
     }
 
 
-_METHOD_NAMES = {"welch": "welch", "paired": "paired", "did": "did", "tvc": "treatment_vs_control"}
-
-
 # --- Documents -------------------------------------------------------------------------------
 
 
@@ -371,41 +321,26 @@ _NUMBERS = (
 )
 
 
-def _json_numbers(arrays: EstimateArrays, sign: np.ndarray) -> dict[str, list[float | None]]:
-    """Each figure of every improvement as the document holds it (a float, or None where not
-    finite), converted once per method rather than number by number."""
-    numbers = {name: _finite_or_none(getattr(arrays, name)) for name in _NUMBERS}
-    # The gain's bounds: the CI's, turned by the direction and put in order.
-    bounds = [
-        sorted(pair)
-        for pair in zip(
-            (sign * arrays.ci_low).tolist(), (sign * arrays.ci_high).tolist(), strict=True
-        )
-    ]
-    numbers["gain_ci_low"] = _finite_or_none(np.array([low for low, _ in bounds], dtype=float))
-    numbers["gain_ci_high"] = _finite_or_none(np.array([high for _, high in bounds], dtype=float))
+def _numbers(arrays: EstimateArrays, sign: np.ndarray) -> dict[str, list[float]]:
+    """Each figure of every improvement as a Python float, converted once per method rather
+    than number by number; the gain's bounds are the CI's, turned by the direction and put
+    in order."""
+    numbers = {name: np.asarray(getattr(arrays, name), dtype=float).tolist() for name in _NUMBERS}
+    turned = np.sort(np.stack([sign * arrays.ci_low, sign * arrays.ci_high]), axis=0)
+    numbers["gain_ci_low"], numbers["gain_ci_high"] = turned.tolist()
     return numbers
-
-
-def _finite_or_none(values: np.ndarray) -> list[float | None]:
-    values = np.asarray(values, dtype=float)
-    finite = np.isfinite(values)
-    if finite.all():
-        return values.tolist()
-    listed = values.astype(object)
-    listed[~finite] = None
-    return listed.tolist()
 
 
 def _document(
     method: str,
     arrays: EstimateArrays,
-    numbers: dict[str, list[float | None]],
+    numbers: dict[str, list[float]],
     extra: dict[str, np.ndarray],
     i: int,
     downgraded: bool,
 ) -> dict[str, Any]:
-    """One improvement's result document, key for key as `EstimateResult.to_dict` gives it."""
+    """One improvement's result document: its `EstimateResult`, as the per-improvement path
+    builds it from the rows, turned into the document by the same `to_dict`."""
     warnings: list[StatsWarning] = []
     if downgraded:
         warnings.append(StatsWarning.DESIGN_DOWNGRADED)
@@ -423,35 +358,16 @@ def _document(
         warnings.append(StatsWarning.ZERO_VARIANCE)
     elif arrays.underpowered[i]:
         warnings.append(StatsWarning.UNDERPOWERED)
-
-    document: dict[str, Any] = {
-        "method": _METHOD_NAMES[method],
-        "level": LEVEL,
-        "effect": numbers["effect"][i],
-        "se": numbers["se"][i],
-        "df": numbers["df"][i],
-        "statistic": numbers["statistic"][i],
-        "p_value": numbers["p_value"][i],
-        "ci_low": numbers["ci_low"][i],
-        "ci_high": numbers["ci_high"][i],
-        "gain": numbers["gain"][i],
-        "gain_ci_low": numbers["gain_ci_low"][i],
-        "gain_ci_high": numbers["gain_ci_high"][i],
-        "counterfactual_mean": numbers["counterfactual_mean"][i],
-        "relative_change": numbers["relative_change"][i],
-        "relative_se": numbers["relative_se"][i],
-        "relative_ci_low": numbers["relative_ci_low"][i],
-        "relative_ci_high": numbers["relative_ci_high"][i],
-        "hedges_g": numbers["hedges_g"][i],
-        "hedges_g_variance": numbers["hedges_g_variance"][i],
-        "cov_type": "HC3" if method == "did" else None,
-        "warnings": describe(tuple(dict.fromkeys(w.value for w in warnings))),
-        "level_change": None,
-        "slope_change": None,
-        "details": _details(method, extra, i),
-    }
-    document.update(_counts(method, extra, i))
-    return document
+    result = EstimateResult(
+        method=method,
+        level=LEVEL,
+        **{name: values[i] for name, values in numbers.items()},
+        counts=_counts(method, extra, i),
+        cov_type="HC3" if method == "did" else None,
+        warnings=tuple(dict.fromkeys(warning.value for warning in warnings)),
+        details=_details(method, extra, i),
+    )
+    return result.to_dict()
 
 
 def _details(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, Any]:
@@ -465,28 +381,27 @@ def _details(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, Any
     return {}
 
 
-def _counts(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, int | None]:
-    counts: dict[str, int | None] = {
-        "n_before": 0 if method == "tvc" else int(extra["n_before"][i]),
-        "n_after": int(extra["n_after"][i]),
-        "n_treatment_before": None,
-        "n_treatment_after": None,
-        "n_control_before": None,
-        "n_control_after": None,
-        "n_units": None,
-    }
-    if method == "tvc":
-        counts["n_treatment_after"] = int(extra["ta"][i])
-        counts["n_control_after"] = int(extra["ca"][i])
-    elif method == "did":
-        counts["n_treatment_before"] = int(extra["tb"][i])
-        counts["n_treatment_after"] = int(extra["ta"][i])
-        counts["n_control_before"] = int(extra["cb"][i])
-        counts["n_control_after"] = int(extra["ca"][i])
-        counts["n_units"] = int(extra["units"][i]) or None
-    elif method == "paired":
-        counts["n_units"] = int(extra["units"][i])
-    return counts
+def _counts(method: str, extra: dict[str, np.ndarray], i: int) -> GroupCounts:
+    if method == "treatment_vs_control":
+        return GroupCounts(
+            n_before=0,
+            n_after=int(extra["n_after"][i]),
+            n_treatment_after=int(extra["ta"][i]),
+            n_control_after=int(extra["ca"][i]),
+        )
+    counts = {"n_before": int(extra["n_before"][i]), "n_after": int(extra["n_after"][i])}
+    if method == "did":
+        return GroupCounts(
+            **counts,
+            n_treatment_before=int(extra["tb"][i]),
+            n_treatment_after=int(extra["ta"][i]),
+            n_control_before=int(extra["cb"][i]),
+            n_control_after=int(extra["ca"][i]),
+            n_units=int(extra["units"][i]) or None,
+        )
+    if method == "paired":
+        return GroupCounts(**counts, n_units=int(extra["units"][i]))
+    return GroupCounts(**counts)
 
 
 def _insert_estimates(rows: list[dict[str, Any]]) -> None:
@@ -571,6 +486,6 @@ def _delete_current(improvement_ids: list[int]) -> None:
     )
     stmt = delete(Estimate).where(at_current_version)
     options = {"synchronize_session": False}
-    if len(improvement_ids) < improvement_count():
+    if len(improvement_ids) < db.session.scalar(select(func.count()).select_from(Improvement)):
         stmt = stmt.where(Estimate.improvement_id.in_(listed_ids(improvement_ids)))
     db.session.execute(stmt, execution_options=options)

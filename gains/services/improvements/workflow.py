@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from gains.bounds import PLAN_BOUNDS, plan_field_problem
 from gains.extensions import db
 from gains.models import (
-    BatchStatus,
     Design,
     Direction,
     Improvement,
@@ -30,11 +29,10 @@ from gains.models import (
     Status,
     StudyGroup,
     Team,
-    UploadBatch,
 )
 from gains.models.base import utcnow
 from gains.services.audit.events import record_event, snapshot
-from gains.services.estimates.summaries import SAME_IMPROVEMENT
+from gains.services.measurements.active import active_measurements
 
 
 class WorkflowError(ValueError):
@@ -302,14 +300,7 @@ def delete_draft(actor: Any, improvement: Improvement) -> None:
 
 
 def _active_rows(improvement_id: int):
-    return (
-        select(Measurement)
-        .join(UploadBatch, (UploadBatch.id == Measurement.batch_id) & SAME_IMPROVEMENT)
-        .where(
-            Measurement.improvement_id == improvement_id, UploadBatch.status == BatchStatus.ACTIVE
-        )
-        .subquery()
-    )
+    return active_measurements().where(Measurement.improvement_id == improvement_id).subquery()
 
 
 def _active_counts(improvement_id: int) -> dict[tuple[Phase, StudyGroup], int]:
