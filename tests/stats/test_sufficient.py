@@ -11,12 +11,11 @@ from gains.stats.frames import clean_measurements
 from gains.stats.sufficient import (
     PAIRED_AGGREGATE_COLUMNS,
     CellAggregates,
-    cell_aggregates,
     did_from_cells,
-    paired_aggregates,
     paired_from_differences,
     welch_from_cells,
 )
+from tests.support.aggregates import cell_aggregates, paired_aggregates
 
 REL = 1e-9
 COMPARED = (
