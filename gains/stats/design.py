@@ -145,9 +145,12 @@ def _treatment_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["group"] == "treatment"].reset_index(drop=True)
 
 
+# Richness of a design; comparing ranks tells whether the data forced a downgrade.
+_RANKS = {"welch": 0, "paired": 1, "its": 2, "treatment_vs_control": 3, "did": 3}
+
+
 def _rank(design: str) -> int:
-    """Richness of a design; comparing ranks tells whether the data forced a downgrade."""
-    return {"welch": 0, "paired": 1, "its": 2, "treatment_vs_control": 3, "did": 3}.get(design, 0)
+    return _RANKS.get(design, 0)
 
 
 _RUNNERS = {

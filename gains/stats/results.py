@@ -7,7 +7,7 @@ available" rather than a number that is not one.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gains.stats.warning_codes import describe
@@ -90,13 +90,22 @@ class EstimateResult:
         del data["counts"]
         data.update(self.counts.__dict__)
         for name, value in data.items():
-            if type(value) is float:
+            kind = type(value)
+            if kind is float:
                 if not math.isfinite(value):
                     data[name] = None
-            elif not (value is None or type(value) is int or type(value) is str):
-                data[name] = _json_safe(asdict(value) if is_dataclass(value) else value)
+            elif kind not in _PLAIN and name not in _STRUCTURED:
+                data[name] = _json_safe(value)  # a numpy number, say
         data["warnings"] = describe(self.warnings)
+        data["details"] = _json_safe(self.details)
+        for name in ("level_change", "slope_change"):
+            if data[name] is not None:
+                data[name] = _json_safe(asdict(data[name]))
         return data
+
+
+_PLAIN = (int, str, bool, type(None))
+_STRUCTURED = frozenset({"warnings", "details", "level_change", "slope_change"})
 
 
 def _json_safe(value: Any) -> Any:

@@ -63,4 +63,4 @@ _MESSAGES: dict[StatsWarning, str] = {
 
 def describe(codes: tuple[str, ...]) -> list[dict[str, str]]:
     """Codes with their messages, in order, for display and JSON output."""
-    return [{"code": code, "message": StatsWarning(code).message} for code in codes]
+    return [{"code": code, "message": _MESSAGES[StatsWarning(code)]} for code in codes]
