@@ -29,11 +29,11 @@ import math
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import case, delete, insert, select
 
 from gains.database import MAX_LISTED_IDS, listed_ids, raw_rows, row_slices
 from gains.extensions import db
-from gains.models import Improvement, Measurement, measurement_cells
+from gains.models import Improvement, Measurement, Phase, StudyGroup, measurement_cells
 from gains.models.cells import (
     CELL_STATISTICS,
     CELLS,
@@ -214,9 +214,13 @@ class RowsKept:
     def add(self, phase, group, unit, value, improvement=None) -> None:
         """Rows as arrays: phase and group labels, unit text or None, value (and improvement
         id, for rows of many improvements)."""
+        self.add_coded(cell_index(phase, group), unit, value, improvement)
+
+    def add_coded(self, cells, unit, value, improvement=None) -> None:
+        """`add` with each row's cell given as its `stats.cells.cell_index`."""
         if self.improvement_id is None:
             self.improvements.append(np.asarray(improvement, dtype=np.int64))
-        self.codes.append(cell_index(phase, group))
+        self.codes.append(np.asarray(cells, dtype=np.int8))
         self.values.append(np.asarray(value, dtype=float))
         codes, distinct = pd.factorize(np.asarray(unit, dtype=object), use_na_sentinel=True)
         positions = [
@@ -289,23 +293,23 @@ def _assemble(cells: pd.DataFrame, units: dict[str, pd.DataFrame], ids: pd.Index
 
 
 def cells_from_rows(ids: pd.Index) -> pd.DataFrame:
-    """`RowsKept.cells` of these improvements, from their active rows in the database."""
+    """`RowsKept.cells` of these improvements, from their active rows in the database: three
+    numbers a row (improvement and cell as one, unit, value), in id order."""
     ids = pd.Index(ids, name="improvement_id")
-    kept = RowsKept()
+    after = case((Measurement.phase == Phase.AFTER, 2), else_=0)
+    control = case((Measurement.group == StudyGroup.CONTROL, 1), else_=0)
     stmt = active_measurements(
-        Measurement.improvement_id,
-        Measurement.phase,
-        Measurement.group,
-        Measurement.unit_ref,
-        Measurement.value,
+        Measurement.improvement_id * 4 + after + control, Measurement.unit_ref, Measurement.value
     ).order_by(Measurement.id)
     if len(ids) <= MAX_LISTED_IDS:  # more: read all, keep theirs (a long list costs more)
         stmt = stmt.where(Measurement.improvement_id.in_([int(i) for i in ids]))
+    kept = RowsKept()
     for rows in row_slices(stmt, SLICE_ROWS):
-        columns = np.empty((len(rows), 5), dtype=object)
+        columns = np.empty((len(rows), 3), dtype=object)
         columns[:] = rows
-        improvement, phase, group, unit, value = columns.T
-        kept.add(phase, group, unit, value.astype(float), improvement.astype(np.int64))
+        coded, unit, value = columns.T
+        coded = coded.astype(np.int64)
+        kept.add_coded(coded % 4, unit, value.astype(float), coded // 4)
     return kept.cells(ids)
 
 
