@@ -123,6 +123,7 @@ def stored_cells(
 ) -> tuple[pd.DataFrame, list[int]]:
     """The kept cells of these improvements that are at their current data version (one
     query), and the ids whose cells are missing or stale."""
+    db.session.flush()  # a data version not yet written must count
     at_current_version = (Improvement.id == measurement_cells.c.improvement_id) & (
         Improvement.data_version == measurement_cells.c.data_version
     )

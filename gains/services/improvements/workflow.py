@@ -32,6 +32,7 @@ from gains.models import (
 )
 from gains.models.base import utcnow
 from gains.services.audit.events import record_event, snapshot
+from gains.services.estimates.summaries import cell_summaries
 from gains.services.measurements.active import active_measurements
 
 
@@ -304,11 +305,8 @@ def _active_rows(improvement_id: int):
 
 
 def _active_counts(improvement_id: int) -> dict[tuple[Phase, StudyGroup], int]:
-    rows = _active_rows(improvement_id)
-    stmt = select(rows.c.phase, rows.c.study_group, func.count()).group_by(
-        rows.c.phase, rows.c.study_group
-    )
-    return {(Phase(p), StudyGroup(g)): n for p, g, n in db.session.execute(stmt)}
+    """Active rows per (phase, group): the counts of the kept cell summaries."""
+    return {(c.phase, c.group): c.n for c in cell_summaries([improvement_id])}
 
 
 def _units_in_both_phases(improvement_id: int) -> bool:
