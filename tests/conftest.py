@@ -23,15 +23,24 @@ import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
+from werkzeug.security import generate_password_hash
 
 from gains import create_app
 from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db as database
-from tests.support.postgres import PostgresUnavailable, ThrowawayPostgres
+from gains.models import User
+from tests.support.postgres import (
+    PostgresUnavailable,
+    ThrowawayPostgres,
+    external_database,
+    per_worker,
+)
 
 BACKENDS = ("sqlite", "postgresql")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 STAGE_TIMES: dict[str, float] = {}
+WORKER_LINES: list[str] = []  # the pytest-xdist workers' closing lines (`report_at_end`)
 
 DEMO_LOGINS = {
     "member": "member@example.org",
@@ -63,9 +72,31 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", chosen, scope="session", indirect=True)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    report_at_end(session.config, *stage_lines())
+
+
+def stage_lines() -> list[str]:
+    return [f"stage: {stage} took {seconds:.1f} s" for stage, seconds in STAGE_TIMES.items()]
+
+
+def report_at_end(config: pytest.Config, *lines: str) -> None:
+    """Under pytest-xdist (`make test`), send a worker's closing lines to the controller, which
+    prints them (a worker has no terminal); a run in one process prints its own."""
+    if hasattr(config, "workeroutput"):
+        config.workeroutput.setdefault("closing_lines", []).extend(lines)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    worker = node.gateway.id
+    lines = getattr(node, "workeroutput", {}).get("closing_lines", [])
+    WORKER_LINES.extend(f"[{worker}] {line}" for line in lines)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    for stage, seconds in STAGE_TIMES.items():
-        terminalreporter.write_line(f"stage: {stage} took {seconds:.1f} s")
+    for line in [*stage_lines(), *WORKER_LINES]:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -116,9 +147,11 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory)
     if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'gains-test.db'}"
     server = request.getfixturevalue("postgres_server")
-    if server is None:
-        return os.environ["GAINS_TEST_POSTGRES_URL"]
-    return server.create_database("gains_test")
+    if server is not None:
+        return server.create_database("gains_test")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return external_database(per_worker("gains_test"))
+    return os.environ["GAINS_TEST_POSTGRES_URL"]
 
 
 def make_test_app(database_url: str, **overrides) -> Flask:
@@ -150,6 +183,7 @@ def app(backend: str, database_url: str) -> Iterator[Flask]:
     with application.app_context():
         flask_migrate.upgrade()
         seed_demo()
+        cheapen_demo_passwords()
         database.session.commit()
         database.session.remove()
         # Writes inside a test go to savepoints of the test's own transaction (see `db`).
@@ -159,6 +193,17 @@ def app(backend: str, database_url: str) -> Iterator[Flask]:
     with application.app_context():
         for engine in database.engines.values():
             engine.dispose()
+
+
+def cheapen_demo_passwords() -> None:
+    """The demo accounts' password, hashed at the cheapest cost instead of scrypt's: the suite
+    signs in a few thousand times, and at ~0.1 s a scrypt check (more on a busy machine) that
+    was the largest cost of the web tests. Passwords set through the app (and the browser
+    tests' own template) still use the default hash."""
+    cheap = generate_password_hash(DEMO_PASSWORD, method="pbkdf2:sha256:1")
+    database.session.execute(
+        update(User).where(User.password_hash.is_not(None)).values(password_hash=cheap)
+    )
 
 
 @contextmanager
@@ -183,6 +228,24 @@ def rolled_back(app: Flask) -> Iterator:
                 transaction.rollback()
                 connection.close()
             engines.update(originals)
+
+
+@contextmanager
+def savepoint(app: Flask) -> Iterator[None]:
+    """Inside `rolled_back(app)`: a savepoint of its transaction, rolled back afterwards, for
+    writes that must be undone while records built earlier in that transaction stay. The
+    session joins with savepoints of its own (see `app`), nested inside this one."""
+    with app.app_context():
+        database.session.remove()
+        connection = database.engine  # the connection `rolled_back` put in the engine's place
+    nested = connection.begin_nested()
+    try:
+        yield
+    finally:
+        with app.app_context():
+            database.session.remove()
+        if nested.is_active:
+            nested.rollback()
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ from tests.browser.server import (
     create_postgres_database,
     serve,
 )
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, report_at_end
+from tests.support.postgres import per_worker
 
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
 # Playwright already keeps Chromium off the network (no sync, updates, safe browsing, field
@@ -53,6 +54,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(item.path).parents and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if AXE_TALLY.pages:
+        report_at_end(session.config, AXE_TALLY.summary())
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -104,7 +110,7 @@ def database_copies(backend: str, request: pytest.FixtureRequest, tmp_path_facto
     else:
         server = request.getfixturevalue("postgres_server")
         server_url = server.url("postgres") if server else os.environ["GAINS_TEST_POSTGRES_URL"]
-        template_url = create_postgres_database(server_url, "gains_browser_template")
+        template_url = create_postgres_database(server_url, per_worker("gains_browser_template"))
     build_template(template_url)
     return DatabaseCopies(template_url, directory)
 
@@ -112,7 +118,7 @@ def database_copies(backend: str, request: pytest.FixtureRequest, tmp_path_facto
 @pytest.fixture
 def live_server(database_copies: DatabaseCopies) -> Iterator:
     """The real app on a fresh copy of the demo database, served on 127.0.0.1."""
-    url = database_copies.copy(f"gains_browser_{next(_database_names)}")
+    url = database_copies.copy(per_worker(f"gains_browser_{next(_database_names)}"))
     app = browser_app(url)
     with serve(app) as live:
         yield live

@@ -16,9 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
-from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db
 from gains.improvements.forms import PLAN_TO_FORM, form_value
 from gains.models import (
@@ -143,12 +141,8 @@ def actions(session, improvement_id: int) -> list[str]:
 
 def prepared(app, status: Status, field: str) -> tuple[int, Any, Any, tuple[int, int]]:
     """For a request's test: (id, the new value, the value now, (audit events, amendments))
-    of the improvement in `status`. The member's password is hashed cheaply for the test
-    (rolled back with it): signing in hundreds of times at scrypt's cost would dominate."""
+    of the improvement in `status`."""
     with app.app_context():
-        member(db.session).password_hash = generate_password_hash(
-            DEMO_PASSWORD, method="pbkdf2:sha256:1"
-        )
         improvement = improvement_in(db.session, status)
         return (
             improvement.id,

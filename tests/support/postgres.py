@@ -139,6 +139,27 @@ class ThrowawayPostgres:
         self.directory = None
 
 
+def per_worker(name: str) -> str:
+    """`name`, made unique to this pytest-xdist worker (`make test` runs the suite on several):
+    workers that share one server (an external GAINS_TEST_POSTGRES_URL) must not share
+    databases. Each worker starts a throw-away server of its own otherwise."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{name}_{worker}" if worker else name
+
+
+def external_database(name: str) -> str:
+    """A new, empty database `name` on the external server of GAINS_TEST_POSTGRES_URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ["GAINS_TEST_POSTGRES_URL"])
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        c.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def fresh_database(request, name: str) -> str:
     """An empty PostgreSQL database of its own for a test that races committed transactions
     (the shared template's rolled-back transaction cannot be raced); skipped when the run
@@ -151,12 +172,4 @@ def fresh_database(request, name: str) -> str:
     server = request.getfixturevalue("postgres_server")
     if server is not None:
         return server.create_database(name)
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(os.environ["GAINS_TEST_POSTGRES_URL"])
-    admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        c.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
+    return external_database(per_worker(name))

@@ -19,19 +19,21 @@ is that it passed the access gate.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from gains.extensions import db as database
 from gains.models import BatchSource, Decision, Department, User
 from gains.services.improvements import workflow
 from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
 from gains.services.public.publication import publish
 from gains.services.review.decisions import decide
-from tests.conftest import DEMO_LOGINS, sign_in
+from tests.conftest import DEMO_LOGINS, rolled_back, savepoint, sign_in
 from tests.support.factories import plan, rows, start_with_data
 
 ROLES = ("anonymous", "member", "manager", "treasury", "admin")
@@ -303,7 +305,7 @@ def _user(session, email: str) -> User:
     return session.scalars(select(User).where(User.email == email)).one()
 
 
-def build_target(session, scope: str, state: str | None, role: str) -> dict[str, int]:
+def build_target(session, scope: str, state: str | None) -> dict[str, int]:
     """The records one scope's request points at, in the state the row asks for."""
     owner = _user(session, OWNER_EMAIL[scope])
     values: dict[str, int] = {
@@ -311,10 +313,6 @@ def build_target(session, scope: str, state: str | None, role: str) -> dict[str,
         "team_id": owner.team_id,
         "user_id": owner.id,
     }
-    token_owner = owner
-    if scope == "own" and role != "anonymous":
-        token_owner = _user(session, DEMO_LOGINS[role])
-    values["token_id"] = create_token(token_owner, f"matrix {scope}", 30).token.id
     if state is None:
         return values
     improvement = workflow.create_improvement(
@@ -346,6 +344,50 @@ def build_target(session, scope: str, state: str | None, role: str) -> dict[str,
     return values
 
 
+def token_id(session, scope: str, role: str) -> int:
+    """A token "own" to the signed-in person (the scope owner's for anonymous visitors), or,
+    for "other", another department's member's."""
+    email = DEMO_LOGINS[role] if scope == "own" and role != "anonymous" else OWNER_EMAIL[scope]
+    return create_token(_user(session, email), f"matrix {scope}", 30).token.id
+
+
+STATES = (None, "draft", "running", "submitted", "pending", "approved", "published")
+
+
+@pytest.fixture(scope="module")
+def targets(app) -> Iterator[dict[tuple[str, str | None, str], dict[str, int]]]:
+    """Every cell's records, by (scope, state, role), built once per backend in a transaction
+    that outlives the module's tests (building them took most of each cell's time); each test
+    runs in a savepoint of it (`db` below), so a request that changes them changes them for
+    that test alone."""
+    with rolled_back(app) as isolated:
+        with app.app_context():
+            session = isolated.session
+            built = {
+                (scope, state): build_target(session, scope, state)
+                for scope in SCOPES
+                for state in STATES
+            }
+            tokens = {
+                (scope, role): token_id(session, scope, role) for scope in SCOPES for role in ROLES
+            }
+            session.commit()
+            session.remove()
+        yield {
+            (scope, state, role): {**values, "token_id": tokens[scope, role]}
+            for (scope, state), values in built.items()
+            for role in ROLES
+        }
+
+
+@pytest.fixture
+def db(app, targets) -> Iterator:
+    """This module's tests in a savepoint of `targets`' transaction (not a new one of their
+    own, which could not see the records)."""
+    with savepoint(app):
+        yield database
+
+
 def url_for_cell(app, endpoint: str, method: str, values: dict[str, Any]) -> str:
     rule = next(
         rule
@@ -363,7 +405,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("endpoint", "method", "role"), CASES)
-def test_access(app, session, client, endpoint, method, role):
+def test_access(app, session, client, targets, endpoint, method, role):
     row = MATRIX[(endpoint, method)]
     headers = {}
     if role != "anonymous" and endpoint.startswith("api_") and not endpoint.startswith("api_tok"):
@@ -376,7 +418,7 @@ def test_access(app, session, client, endpoint, method, role):
     seen = {}
     # The other department first, so a successful own-department write cannot hide it.
     for scope in reversed(scopes):
-        values = {**build_target(session, scope, row.state, role), **row.args}
+        values = {**targets[scope, row.state, role], **row.args}
         path = url_for_cell(app, endpoint, method, values)
         extra: dict[str, Any] = {}
         if row.batch_in_request:
