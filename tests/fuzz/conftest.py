@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -31,7 +30,7 @@ from gains.services.people.account_links import issue_link
 from gains.services.people.api_tokens import create_token
 from gains.services.public.publication import publish
 from gains.services.review.decisions import decide
-from tests.conftest import DEMO_LOGINS, sign_in
+from tests.conftest import DEMO_LOGINS, rolled_back, savepoint, sign_in
 from tests.support.factories import plan, rows, start_with_data
 
 CI_EXAMPLES = 6
@@ -80,22 +79,9 @@ def fuzz_settings(examples: int | None = None, **overrides) -> settings:
     )
 
 
-@contextmanager
-def example_savepoint(app: Flask) -> Iterator[None]:
-    """One Hypothesis example's writes, rolled back after it: examples start from the same
-    records, so a failure replays and shrinks. The session joins with its own savepoints
-    (tests/conftest.py `app`), nested inside this one."""
-    with app.app_context():
-        database.session.remove()
-        connection = database.engine  # the test's connection (tests/conftest.py `db`)
-    savepoint = connection.begin_nested()
-    try:
-        yield
-    finally:
-        with app.app_context():
-            database.session.remove()
-        if savepoint.is_active:
-            savepoint.rollback()
+# One Hypothesis example's writes, rolled back after it: examples start from the same
+# records, so a failure replays and shrinks.
+example_savepoint = savepoint
 
 
 def snapshot(app: Flask, improvement_ids: set[int] = frozenset()) -> dict[str, Any]:
@@ -234,17 +220,26 @@ def clients(app, db) -> Clients:
     return Clients(app)
 
 
+@pytest.fixture(scope="module")
+def built_states(app) -> Iterator[dict[str | None, dict[str, Any]]]:
+    """An improvement in each of STATES (and the values that need none), built once per
+    module and backend in a transaction that outlives the module's tests; each test runs in a
+    savepoint of it (`db` below), so what a test writes is undone before the next."""
+    with rolled_back(app):
+        with app.app_context():
+            built = {state: build_state(state) for state in (None, *STATES)}
+            database.session.remove()
+        yield built
+
+
 @pytest.fixture
-def states(app, db) -> Callable[[str | None], dict[str, Any]]:
-    """`states("submitted")`: the URL values for an improvement in that state (built once a
-    test); `states(None)`: those that need no improvement."""
-    built: dict[str | None, dict[str, Any]] = {}
+def db(app, built_states) -> Iterator:
+    with savepoint(app):
+        yield database
 
-    def _state(state: str | None) -> dict[str, Any]:
-        if state not in built:
-            with app.app_context():
-                built[state] = build_state(state)
-                database.session.remove()
-        return built[state]
 
-    return _state
+@pytest.fixture
+def states(built_states) -> Callable[[str | None], dict[str, Any]]:
+    """`states("submitted")`: the URL values for an improvement in that state; `states(None)`:
+    those that need no improvement."""
+    return built_states.__getitem__
