@@ -195,6 +195,14 @@ def app(backend: str, database_url: str) -> Iterator[Flask]:
             engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def app_without_database() -> Flask:
+    """The app for tests that never touch the database (its url_map, its forms, its request
+    helpers): built once, not per backend, so such tests run once. Its database is an empty
+    in-memory SQLite: a test that does query it fails on the missing tables."""
+    return make_test_app("sqlite://")
+
+
 def cheapen_demo_passwords() -> None:
     """The demo accounts' password, hashed at the cheapest cost instead of scrypt's: the suite
     signs in a few thousand times, and at ~0.1 s a scrypt check (more on a busy machine) that

@@ -50,13 +50,15 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_private_route(app, cl
             assert response.headers["Location"].startswith("/auth/sign-in"), rule
 
 
-def test_the_public_endpoints_are_exactly_these(app):
+def test_the_public_endpoints_are_exactly_these(app_without_database):
     public = {
         rule.endpoint
-        for rule in routes(app)
-        if getattr(app.view_functions[rule.endpoint], "is_public", False)
+        for rule in routes(app_without_database)
+        if getattr(app_without_database.view_functions[rule.endpoint], "is_public", False)
     }
-    expected = {rule.endpoint for rule in routes(app) if is_public_endpoint(rule.endpoint)}
+    expected = {
+        rule.endpoint for rule in routes(app_without_database) if is_public_endpoint(rule.endpoint)
+    }
     assert public | {"static"} == expected
     assert any(endpoint.startswith("public.") for endpoint in public)
 

@@ -15,6 +15,6 @@ from gains.htmx_support import wants_fragment
         ({"HX-Request": "true", "HX-History-Restore-Request": "true"}, False),
     ],
 )
-def test_only_real_swaps_get_fragments(app: Flask, headers, fragment):
-    with app.test_request_context("/", headers=headers):
+def test_only_real_swaps_get_fragments(app_without_database: Flask, headers, fragment):
+    with app_without_database.test_request_context("/", headers=headers):
         assert wants_fragment() is fragment

@@ -59,9 +59,9 @@ def test_every_form_of_gains_is_bounded():
 
 
 @pytest.mark.parametrize("form_class", WITH_TEXT, ids=lambda form: form.__name__)
-def test_every_text_field_refuses_control_characters(app, form_class):
+def test_every_text_field_refuses_control_characters(app_without_database, form_class):
     names = _text_field_names(form_class)
-    with app.test_request_context("/", method="POST"):
+    with app_without_database.test_request_context("/", method="POST"):
         for character in CONTROL_CHARACTERS:
             typed_in = {name: f"a{character}b" for name in names}
             form = form_class(formdata=MultiDict(typed_in), meta={"csrf": False})

@@ -171,8 +171,8 @@ def commit(app, change) -> None:
         database.session.commit()
 
 
-def test_every_public_route_is_marked_public_and_read_only(app):
-    rules = public_rules(app)
+def test_every_public_route_is_marked_public_and_read_only(app_without_database):
+    rules = public_rules(app_without_database)
     assert {rule.endpoint for rule in rules} >= {
         "public.register",
         "public.improvement",
@@ -185,7 +185,7 @@ def test_every_public_route_is_marked_public_and_read_only(app):
         "public.feed",
     }
     for rule in rules:
-        assert getattr(app.view_functions[rule.endpoint], "is_public", False), rule
+        assert getattr(app_without_database.view_functions[rule.endpoint], "is_public", False), rule
         assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
 
 
