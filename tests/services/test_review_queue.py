@@ -20,13 +20,14 @@ from gains.models import (
 from gains.services.estimates.current import current_estimate
 from gains.services.improvements import plan_changes, workflow
 from gains.services.measurements.recording import record_batch
-from gains.services.review.decisions import decide, financial_year_start
+from gains.services.review.decisions import decide
 from gains.services.review.queue import (
     QueueFilters,
     may_see_queue,
     review_queue,
     since_approval,
 )
+from gains.stats.money import financial_year_start
 from tests.conftest import DEMO_LOGINS
 from tests.support.factories import plan, start_with_data
 
