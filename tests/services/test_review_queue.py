@@ -28,16 +28,10 @@ from gains.services.review.queue import (
     since_approval,
 )
 from gains.stats.money import financial_year_start
-from tests.conftest import DEMO_LOGINS
-from tests.support.factories import plan, start_with_data
+from tests.support.factories import person, plan, start_with_data
 
 # The demo's "today": inside financial year 2026-27, which began on 1 April 2026.
 DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def person(session, role_or_email: str) -> User:
-    email = DEMO_LOGINS.get(role_or_email, role_or_email)
-    return session.scalars(select(User).where(User.email == email)).one()
 
 
 def titled(session, title: str) -> Improvement:

@@ -35,7 +35,7 @@ from gains.models import (
 from gains.services.improvements.locking import LOCK_TABLE
 from gains.services.improvements.workflow import PLAN_FIELDS
 from gains.services.public.publication import is_public
-from tests.conftest import DEMO_LOGINS
+from tests.support.factories import person
 
 CASES = [
     pytest.param(field, status, id=f"{field}-{status.value}")
@@ -50,7 +50,7 @@ def is_locked(field: str, status: Status) -> bool:
 
 
 def member(session) -> User:
-    return session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+    return person(session, "member")
 
 
 def improvement_in(session, status: Status) -> Improvement:
