@@ -36,12 +36,10 @@ def _filters() -> TreasuryFilters:
     known = set(db.session.scalars(select(Department.id)))
     asked = {record_id(value) for value in request.args.getlist("department")}
     ids = tuple(sorted(asked & known))
-    pillar = request.args.get("pillar", "")
-    kind = request.args.get("kind", "")
     return TreasuryFilters(
         department_ids=ids,
-        pillar=Pillar(pillar) if pillar in {p.value for p in Pillar} else None,
-        kind=ImprovementKind(kind) if kind in {k.value for k in ImprovementKind} else None,
+        pillar=Pillar.parse(request.args.get("pillar")),
+        kind=ImprovementKind.parse(request.args.get("kind")),
         start=_month(request.args.get("from")),
         end=_month(request.args.get("to")),
     )

@@ -84,8 +84,7 @@ def _filtered(form: FilterForm):
     """The form's values as the register's filters; unknown values mean "any"."""
     chosen = {}
     for name, enum in FILTER_ENUMS.items():
-        value = form[name].data
-        chosen[name] = enum(value) if value in {member.value for member in enum} else None
+        chosen[name] = enum.parse(form[name].data)
     for name in ("department", "team"):
         value = form[name].data or ""
         chosen[f"{name}_id"] = record_id(value)
