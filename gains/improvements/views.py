@@ -107,11 +107,8 @@ def index():
         "improvements/index.html",
         "improvements/partials/results.html",
         form=form,
-        improvements=listed.items,
+        listed=listed,
         counts=measurement_counts(i.id for i in listed.items),
-        total=listed.total,
-        page=listed.page,
-        pages=listed.pages,
         filters=filters,
         may_register=bool(workflow.teams_for_registration(current_user)),
     )
