@@ -20,7 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db
-from gains.improvements.forms import PLAN_TO_FORM, form_value
+from gains.improvements.forms import ImprovementForm
 from gains.models import (
     Amendment,
     AuditEvent,
@@ -102,13 +102,18 @@ def new_value(improvement: Improvement, field: str) -> Any:
 
 
 def web_data(field: str, value: Any) -> tuple[str, Any]:
-    """The form field's name and what a browser posts for `value`."""
-    name, data = form_value(field, value)
-    if isinstance(data, date):
-        return name, [str(data.day), str(data.month), str(data.year)]
-    if data is None:
+    """The form field's name and what a browser posts for `value` (written out here, not
+    taken from the form, so that the form's own reading of it is under test)."""
+    name = form_field(field)
+    if isinstance(value, date):
+        return name, [str(value.day), str(value.month), str(value.year)]
+    if value is None:
         return name, ["", "", ""] if field in ("go_live_on", "ended_on") else ""
-    return name, str(data)
+    if field == "implementation_cost_pence":
+        return name, str(Decimal(value) / 100)  # typed in pounds
+    if isinstance(value, bool):
+        return name, "yes" if value else "no"
+    return name, str(value)  # an enum member posts its value
 
 
 def web_form(improvement: Improvement, **changes: Any) -> dict[str, Any]:
@@ -119,7 +124,8 @@ def web_form(improvement: Improvement, **changes: Any) -> dict[str, Any]:
 
 
 def form_field(field: str) -> str:
-    return PLAN_TO_FORM.get(field, field)
+    """The name a browser posts a plan field under (the cost in pence is typed in pounds)."""
+    return getattr(ImprovementForm, field).name or field
 
 
 def counts(session, improvement_id: int) -> tuple[int, int]:
