@@ -8,7 +8,6 @@ templates/partials/pager.html."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
@@ -27,34 +26,16 @@ def page_within_bounds(page: int) -> int:
 
 
 def paginate(stmt: Select, page: int, per_page: int, *, total: int | None = None) -> Pagination:
-    """Page `page` (from 1) of an ordered SELECT of one model; a page past the end shows the
-    last one. `total`, when the caller already knows how many rows there are, saves the
-    count query."""
-
-    def page_of(number: int, count: bool) -> Pagination:
-        return db.paginate(
-            stmt, page=number, per_page=per_page, max_per_page=None, error_out=False, count=count
-        )
-
-    return _last_page_if_past_the_end(page_of, page, per_page, total)
+    """Page `page` (from 1) of an ordered SELECT of one model, as `db.paginate` gives it; a
+    page past the end shows the last one. `total`, when the caller already knows how many
+    rows there are, saves the count query."""
+    return _page(SelectPagination, page, per_page, total, select=stmt, session=db.session())
 
 
 def paginate_rows(stmt: Select, page: int, per_page: int) -> Pagination:
     """`paginate` for a SELECT of several entities or columns: each item is a Row
     (`db.paginate` keeps the first column of each only)."""
-
-    def page_of(number: int, count: bool) -> Pagination:
-        return _RowsPagination(
-            select=stmt,
-            session=db.session(),
-            page=number,
-            per_page=per_page,
-            max_per_page=None,
-            error_out=False,
-            count=count,
-        )
-
-    return _last_page_if_past_the_end(page_of, page, per_page)
+    return _page(_RowsPagination, page, per_page, select=stmt, session=db.session())
 
 
 def paginate_by_key(stmt: Select, page: int, per_page: int, *load_options: Any) -> Pagination:
@@ -66,32 +47,32 @@ def paginate_by_key(stmt: Select, page: int, per_page: int, *load_options: Any) 
     filtered row whole with its joins, read the rows twice and carried every column through
     the sort: about 7 ms against 2.7 ms for a 10,000-improvement register on PostgreSQL.
     """
+    return _page(_KeyedPagination, page, per_page, select=stmt, load_options=load_options)
 
-    def page_of(number: int, count: bool) -> Pagination:
-        return _KeyedPagination(
-            select=stmt,
-            load_options=load_options,
-            page=number,
-            per_page=per_page,
-            max_per_page=None,
-            error_out=False,
-            count=count,
+
+def _page(
+    pagination: type[Pagination],
+    page: int,
+    per_page: int,
+    total: int | None = None,
+    **query: Any,
+) -> Pagination:
+    """Page `page` of `pagination` (SelectPagination is what `db.paginate` makes) over
+    `query`, within MAX_PAGE, the last page for a page past the end."""
+
+    def page_of(number: int, count: bool = True) -> Pagination:
+        return pagination(
+            page=number, per_page=per_page, max_per_page=None, error_out=False, count=count, **query
         )
 
-    return _last_page_if_past_the_end(page_of, page, per_page)
-
-
-def _last_page_if_past_the_end(
-    page_of: Callable[[int, bool], Pagination], page: int, per_page: int, total: int | None = None
-) -> Pagination:
     page = page_within_bounds(page)
     if total is not None:
-        shown = page_of(min(page, max(1, math.ceil(total / per_page))), False)
+        shown = page_of(min(page, max(1, math.ceil(total / per_page))), count=False)
         shown.total = total
         return shown
-    shown = page_of(page, True)
+    shown = page_of(page)
     if not shown.items and shown.page > 1 and shown.total:
-        shown = page_of(shown.pages, True)
+        shown = page_of(shown.pages)
     return shown
 
 
