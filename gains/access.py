@@ -124,10 +124,3 @@ def get_scoped_or_404(
     if write and db.session.scalars(scoped(stmt, user, write=True)).first() is None:
         abort(403)
     return record
-
-
-def can_write(user: Any, record: Any) -> bool:
-    """Whether `user` may change this loaded record (for showing or hiding buttons)."""
-    model = type(record)
-    stmt = select(model.id).where(model.id == record.id)
-    return db.session.scalars(scoped(stmt, user, write=True)).first() is not None

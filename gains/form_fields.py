@@ -1,5 +1,9 @@
-"""Form fields shared by every area: money typed the way people type it, whole numbers, and
-the bounds of `gains.bounds` as WTForms applies them (`within`, `BoundedForm`)."""
+"""Form fields shared by every area: money typed the way people type it, whole numbers, enum
+radios, and the bounds of `gains.bounds` as WTForms applies them (`within`, `BoundedForm`).
+
+Each field's data is the record's own type (an enum member, pence, a float), so a form is
+filled with `Form(obj=record)` and read back with `form.populate_obj`, with no table mapping
+form values to record values."""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import PasswordField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from wtforms import PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
 from gains.bounds import RECORD_ID, DateBound, NumberBound, TextBound, text_problem
@@ -109,6 +113,56 @@ class DecimalTextField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else f"{self.data}"
+
+
+class PenceField(DecimalTextField):
+    """A sum of money kept in pence (`implementation_cost_pence`), typed and shown in pounds.
+    Give it `name=` for the name people post, without "_pence"."""
+
+    def process_data(self, value) -> None:
+        self.data = None if value is None else Decimal(value) / 100
+
+    def populate_obj(self, obj, name) -> None:
+        setattr(obj, name, int((self.data or Decimal(0)) * 100))
+
+
+class FloatTextField(DecimalTextField):
+    """A statistic kept as a float (an expected effect), typed as text and checked as a
+    decimal like any other number; a record's float shows as its shortest decimal."""
+
+    def process_data(self, value) -> None:
+        self.data = None if value is None else Decimal(str(value))
+
+    def populate_obj(self, obj, name) -> None:
+        setattr(obj, name, None if self.data is None else float(self.data))
+
+
+class EnumRadioField(RadioField):
+    """GOV.UK radios, one per member of `enum`; the data is the member, from a post or a
+    record. A posted value that is no member stays text, which the choice check refuses."""
+
+    def __init__(self, label=None, validators=None, *, enum, **kwargs):
+        super().__init__(
+            label,
+            validators,
+            choices=enum.choices(),
+            coerce=lambda value: enum.parse(value) or value,
+            widget=GovRadioInput(),
+            **kwargs,
+        )
+
+
+class YesNoField(RadioField):
+    """GOV.UK radios for a yes-or-no question: `choices` are ("yes", ...) and ("no", ...); the
+    data is True or False, from a post or a record."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=_yes_or_no, widget=GovRadioInput(), **kwargs)
+
+
+def _yes_or_no(value):
+    # Anything but "yes"/"no" (or a bool from the record) stays as it is: not a valid choice.
+    return {"yes": True, "no": False}.get(value, value) if isinstance(value, str) else value
 
 
 class WholeNumberField(StringField):

@@ -23,6 +23,13 @@ def format_gbp(amount: Decimal | int | float | None, *, pence: bool = False) -> 
     return f"−{text}" if value < 0 else text
 
 
+def format_pence_as_gbp(amount_pence: int | None, *, pence: bool = False) -> str:
+    """An amount held in pence (as every stored sum of money is), shown as `format_gbp`."""
+    if amount_pence is None:
+        return format_gbp(None)
+    return format_gbp(Decimal(str(amount_pence)) / 100, pence=pence)  # str: numpy numbers too
+
+
 def format_gbp_rate(amount: Decimal | None) -> str:
     """A £ rate per unit: pence always shown, and up to 4 decimals when they matter (£0.0075)."""
     if amount is None:
@@ -76,6 +83,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
     app.add_template_filter(format_gbp, "gbp")
+    app.add_template_filter(format_pence_as_gbp, "pence_gbp")
     app.add_template_filter(format_gbp_rate, "gbp_rate")
     app.add_template_filter(format_date, "govuk_date")
     app.add_template_filter(format_number, "number")

@@ -5,7 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from gains.templating import format_date, format_gbp, format_gbp_rate, format_number
+from gains.templating import (
+    format_date,
+    format_gbp,
+    format_gbp_rate,
+    format_number,
+    format_pence_as_gbp,
+)
 
 
 @pytest.mark.parametrize(
@@ -20,6 +26,21 @@ from gains.templating import format_date, format_gbp, format_gbp_rate, format_nu
 )
 def test_format_gbp(amount, pence, expected):
     assert format_gbp(amount, pence=pence) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount_pence", "pence", "expected"),
+    [
+        (123_456_750, False, "£1,234,568"),  # £1,234,567.50: half a pound rounds up
+        (-250_000, False, "−£2,500"),
+        (1_235, True, "£12.35"),
+        (-5, True, "−£0.05"),
+        (0, True, "£0.00"),
+        (None, False, "–"),
+    ],
+)
+def test_pence_are_shown_as_pounds(amount_pence, pence, expected):
+    assert format_pence_as_gbp(amount_pence, pence=pence) == expected
 
 
 @pytest.mark.parametrize(

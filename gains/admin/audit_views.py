@@ -3,7 +3,7 @@ match. Routes on the `admin` blueprint (so the admins-only rule applies)."""
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request, url_for
+from flask import make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -48,7 +48,8 @@ def audit():
         form=form,
         errors=form.errors,
         page=page,
-        page_url=lambda number: url_for("admin.audit", page=number, **arguments),
+        page_endpoint="admin.audit",
+        page_arguments=arguments,
         names=audit_log.reference_names(page.items),
         field_changes=audit_log.field_changes,
         arguments=arguments,

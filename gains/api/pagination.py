@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, url_for
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from gains.bounds import RECORD_ID
 from gains.extensions import db
@@ -31,19 +31,18 @@ def _url(page: int) -> str:
 
 def paginate(stmt: Select, page: int, per_page: int) -> tuple[dict[str, Any], dict[str, str]]:
     """The page's body (records in `items`, for the schema to dump) and its headers."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    pages = max((total + per_page - 1) // per_page, 1)
-    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    listed = db.paginate(stmt, page=page, per_page=per_page, max_per_page=None, error_out=False)
+    pages = max(listed.pages, 1)
     links = {"self": _url(page), "first": _url(1), "last": _url(pages)}
     if page > 1:
         links["prev"] = _url(min(page - 1, pages))
     if page < pages:
         links["next"] = _url(page + 1)
     body = {
-        "items": items,
+        "items": listed.items,
         "page": page,
         "per_page": per_page,
-        "total": total,
+        "total": listed.total,
         "pages": pages,
         "links": links,
     }

@@ -7,7 +7,7 @@ improvement is a 404). The admin-wide view with filters and the CSV export is in
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,7 +27,8 @@ def improvement(improvement_id: int):
         "audit/improvement.html",
         improvement=record,
         page=page,
-        page_url=lambda number: url_for(".improvement", improvement_id=record.id, page=number),
+        page_endpoint="audit.improvement",
+        page_arguments={"improvement_id": record.id},
         names=audit_log.reference_names(page.items),
         field_changes=audit_log.field_changes,
     )

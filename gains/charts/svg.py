@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 BLUE = "#1d70b8"
 BLACK = "#0b0c0c"
 GREY = "#505a5f"
-LIGHT_GREY = "#b1b4b6"
-GREEN = "#00703c"
 RED = "#d4351c"
 
 STYLE = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Response, abort, render_template, request
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from gains.form_fields import record_id
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
 from gains.services.dashboards.treasury import TreasuryFilters
+from gains.stats.money import month_starts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -35,12 +36,10 @@ def _filters() -> TreasuryFilters:
     known = set(db.session.scalars(select(Department.id)))
     asked = {record_id(value) for value in request.args.getlist("department")}
     ids = tuple(sorted(asked & known))
-    pillar = request.args.get("pillar", "")
-    kind = request.args.get("kind", "")
     return TreasuryFilters(
         department_ids=ids,
-        pillar=Pillar(pillar) if pillar in {p.value for p in Pillar} else None,
-        kind=ImprovementKind(kind) if kind in {k.value for k in ImprovementKind} else None,
+        pillar=Pillar.parse(request.args.get("pillar")),
+        kind=ImprovementKind.parse(request.args.get("kind")),
         start=_month(request.args.get("from")),
         end=_month(request.args.get("to")),
     )
@@ -48,11 +47,7 @@ def _filters() -> TreasuryFilters:
 
 def _month_choices(today: date) -> list[date]:
     first = db.session.scalar(select(func.min(Improvement.go_live_on))) or today
-    months, current = [], date(first.year, first.month, 1)
-    while current <= today:
-        months.append(current)
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return months
+    return month_starts(first, today + timedelta(days=1))  # up to this month
 
 
 @blueprint.route("/treasury")

@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
-    GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import (
-    DateField,
-    RadioField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
 from gains import bounds
-from gains.form_fields import BoundedForm, DecimalTextField, WholeNumberField, within
-from gains.models import Design, Direction, ImprovementKind, Pillar, Status
+from gains.form_fields import (
+    BoundedForm,
+    DecimalTextField,
+    EnumRadioField,
+    FloatTextField,
+    PenceField,
+    WholeNumberField,
+    YesNoField,
+    within,
+)
+from gains.models import Design, Direction, Improvement, ImprovementKind, Pillar, Status
+from gains.services.improvements.workflow import PLAN_FIELDS
 
 CASHABLE_CHOICES = [
     ("yes", "Yes: the saving releases money"),
@@ -91,16 +93,14 @@ class ImprovementForm(BoundedForm):
         description="A short name people will recognise, like 'Pre-fill the renewal form'.",
     )
     team = SelectField("Team", coerce=int, widget=GovSelect())
-    kind = RadioField(
+    kind = EnumRadioField(
         "Kind of improvement",
-        choices=ImprovementKind.choices(),
-        widget=GovRadioInput(),
+        enum=ImprovementKind,
         validators=[InputRequired("Select the kind of improvement")],
     )
-    pillar = RadioField(
+    pillar = EnumRadioField(
         "Public Value Framework pillar",
-        choices=Pillar.choices(),
-        widget=GovRadioInput(),
+        enum=Pillar,
         validators=[InputRequired("Select the pillar it serves")],
     )
     hypothesis = TextAreaField(
@@ -121,10 +121,9 @@ class ImprovementForm(BoundedForm):
         validators=[InputRequired("Enter the metric's unit"), within(bounds.METRIC_UNIT)],
         description="Like min, s, days, % of letters, per 1,000 bills.",
     )
-    direction = RadioField(
+    direction = EnumRadioField(
         "Which way is better?",
-        choices=Direction.choices(),
-        widget=GovRadioInput(),
+        enum=Direction,
         validators=[InputRequired("Select whether higher or lower is better")],
     )
     unit_of_observation = StringField(
@@ -141,12 +140,12 @@ class ImprovementForm(BoundedForm):
         what="the scale",
         bound=bounds.SCALE,
         default=1,
+        filters=[lambda scale: scale or 1],  # left empty: a plain number
         description="1 for a plain number, 100 for a percentage, 1000 for 'per 1,000'.",
     )
-    design = RadioField(
+    design = EnumRadioField(
         "Design",
-        choices=Design.choices(),
-        widget=GovRadioInput(),
+        enum=Design,
         validators=[InputRequired("Select the design")],
     )
     planned_sample_size = WholeNumberField(
@@ -155,15 +154,16 @@ class ImprovementForm(BoundedForm):
         bound=bounds.PLANNED_SAMPLE_SIZE,
         description="Measurements you plan in each phase (and group).",
     )
-    expected_effect = DecimalTextField(
+    expected_effect = FloatTextField(
         "Expected effect",
         places=6,
         bound=bounds.EXPECTED_EFFECT,
         what="the expected effect",
         description="The change you expect, after minus before, in the metric's unit.",
     )
-    implementation_cost = DecimalTextField(
+    implementation_cost_pence = PenceField(
         "Implementation cost (£)",
+        name="implementation_cost",
         places=2,
         bound=bounds.IMPLEMENTATION_COST_GBP,
         what="the implementation cost",
@@ -182,21 +182,16 @@ class ImprovementForm(BoundedForm):
         what="the value per unit",
         description="Pounds per unit of the metric, like 0.45 for a minute of staff time.",
     )
-    cashable = RadioField(
-        "Is the saving cashable?",
-        choices=CASHABLE_CHOICES,
-        widget=GovRadioInput(),
-        default="no",
-    )
+    cashable = YesNoField("Is the saving cashable?", choices=CASHABLE_CHOICES, default=False)
     go_live_on = _date_field("Go-live date", "The day the change started. For example, 27 3 2026")
     ended_on = _date_field(
         "Ended on (optional)", "If the change was withdrawn or superseded. Savings stop then."
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
-    def validate_implementation_cost(self, field) -> None:
+    def validate_implementation_cost_pence(self, field) -> None:
         kind = getattr(self, "kind", None)
-        if kind is not None and kind.data == ImprovementKind.NO_EXTRA_COST.value and field.data:
+        if kind is not None and kind.data is ImprovementKind.NO_EXTRA_COST and field.data:
             raise ValidationError(
                 "An innovation at no extra cost must have an implementation cost of £0"
             )
@@ -211,56 +206,22 @@ class ImprovementForm(BoundedForm):
             raise ValidationError("The end date must be after the go-live date")
 
 
-def _pounds_to_pence(value: Decimal | None) -> int:
-    return int((value or Decimal(0)) * 100)
-
-
-# Form field name -> (plan field name, converter from form data to the plan's value).
-
-CONVERTERS: dict[str, tuple[str, Any]] = {
-    "kind": ("kind", ImprovementKind),
-    "pillar": ("pillar", Pillar),
-    "direction": ("direction", Direction),
-    "design": ("design", Design),
-    "cashable": ("cashable", lambda value: value == "yes"),
-    "implementation_cost": ("implementation_cost_pence", _pounds_to_pence),
-    "expected_effect": ("expected_effect", lambda value: None if value is None else float(value)),
-    "scale": ("scale", lambda value: value or 1),
-}
-PLAN_TO_FORM = {plan_name: form_name for form_name, (plan_name, _) in CONVERTERS.items()}
-EDITABLE_FIELDS = (
-    "title", "kind", "pillar", "hypothesis", "metric_name", "metric_unit", "direction",
-    "unit_of_observation", "scale", "design", "planned_sample_size", "expected_effect",
-    "implementation_cost", "annual_volume", "value_per_unit_gbp", "cashable",
-    "go_live_on", "ended_on",
-)  # fmt: skip
-
-
-def plan_value(form_field: str, data: Any) -> tuple[str, Any]:
-    """The plan field name and value for one form field's data."""
-    plan_name, convert = CONVERTERS.get(form_field, (form_field, lambda value: value))
-    if isinstance(data, str) and form_field not in CONVERTERS:
-        data = data.strip()
-    return plan_name, convert(data)
-
-
-def form_value(plan_name: str, value: Any) -> tuple[str, Any]:
-    """The form field name and data for one plan value (to fill a form from a record)."""
-    form_name = PLAN_TO_FORM.get(plan_name, plan_name)
-    if plan_name == "implementation_cost_pence":
-        value = Decimal(value) / 100
-    elif plan_name == "cashable":
-        value = "yes" if value else "no"
-    elif hasattr(value, "value") and not isinstance(value, date):
-        value = value.value
-    elif plan_name == "expected_effect" and value is not None:
-        value = Decimal(str(value))
-    return form_name, value
-
-
 def changes_from(form: FlaskForm) -> dict[str, Any]:
-    """The plan changes a submitted form asks for, for the fields it still has."""
-    return dict(plan_value(name, form[name].data) for name in EDITABLE_FIELDS if name in form)
+    """The plan changes a submitted form asks for, for the plan's fields it still has (each
+    field's data is already the plan's type; text is trimmed)."""
+    changes = SimpleNamespace()
+    for name in PLAN_FIELDS:
+        if name in form:
+            form[name].populate_obj(changes, name)
+    return {
+        name: value.strip() if isinstance(value, str) else value
+        for name, value in vars(changes).items()
+    }
+
+
+def plan_form(form_class: type[FlaskForm], improvement: Improvement) -> FlaskForm:
+    """A form of the plan: what was posted, or on a GET the improvement's plan as it stands."""
+    return form_class(obj=improvement) if request.method == "GET" else form_class()
 
 
 class AmendmentReasonMixin:
@@ -273,12 +234,12 @@ class AmendmentReasonMixin:
     submit = SubmitField("Record the amendment", widget=GovSubmitInput())
 
 
-def amendment_form_class(form_field: str) -> type[FlaskForm]:
+def amendment_form_class(plan_field: str) -> type[FlaskForm]:
     """A form with one field of the plan, as in ImprovementForm, and the reason for changing it."""
     return type(
         "AmendmentForm",
         (AmendmentReasonMixin, BoundedForm),
-        {form_field: getattr(ImprovementForm, form_field)},
+        {plan_field: getattr(ImprovementForm, plan_field)},
     )
 
 

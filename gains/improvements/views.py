@@ -13,15 +13,13 @@ from gains.extensions import db
 from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.forms import (
-    PLAN_TO_FORM,
     SORTS,
     FilterForm,
     ImprovementForm,
     WithdrawForm,
     amendment_form_class,
     changes_from,
-    form_value,
-    plan_value,
+    plan_form,
 )
 from gains.improvements.presenters import estimate_view, locked_values
 from gains.measurements.context import measurements_section
@@ -84,8 +82,7 @@ def _filtered(form: FilterForm):
     """The form's values as the register's filters; unknown values mean "any"."""
     chosen = {}
     for name, enum in FILTER_ENUMS.items():
-        value = form[name].data
-        chosen[name] = enum(value) if value in {member.value for member in enum} else None
+        chosen[name] = enum.parse(form[name].data)
     for name in ("department", "team"):
         value = form[name].data or ""
         chosen[f"{name}_id"] = record_id(value)
@@ -108,21 +105,11 @@ def index():
         "improvements/index.html",
         "improvements/partials/results.html",
         form=form,
-        improvements=listed.items,
+        listed=listed,
         counts=measurement_counts(i.id for i in listed.items),
-        total=listed.total,
-        page=listed.page,
-        pages=listed.pages,
         filters=filters,
         may_register=bool(workflow.teams_for_registration(current_user)),
     )
-
-
-def _fill(form: ImprovementForm, improvement: Improvement) -> None:
-    for plan_name in ImprovementPlan.__dataclass_fields__:
-        form_name, value = form_value(plan_name, getattr(improvement, plan_name))
-        if form_name in form and request.method == "GET":
-            form[form_name].data = value
 
 
 def _show_error(form, error: WorkflowError, field: str | None = None) -> None:
@@ -244,17 +231,15 @@ def charts_panel(improvement_id: int):
 @blueprint.route("/<int:improvement_id>/edit", methods=["GET", "POST"])
 def edit(improvement_id: int):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
-    form = ImprovementForm()
+    form = plan_form(ImprovementForm, improvement)
     del form.team  # an improvement stays with the team that registered it
     locked = locked_fields(improvement)
     # Locked fields are shown with a link to amend them, not offered. One posted anyway (a
     # crafted post, or a page opened before the field locked) stays in the form, so that the
     # service refuses a change to it rather than the page dropping it unsaid.
     for plan_name in locked:
-        form_name = PLAN_TO_FORM.get(plan_name, plan_name)
-        if request.method == "GET" or form_name not in request.form:
-            del form[form_name]
-    _fill(form, improvement)
+        if request.method == "GET" or form[plan_name].name not in request.form:
+            del form[plan_name]
     status = 200
     if form.validate_on_submit():
         try:
@@ -284,17 +269,14 @@ def amend(improvement_id: int, field_name: str):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
     if field_name not in locked_fields(improvement):
         abort(404)
-    form_field = PLAN_TO_FORM.get(field_name, field_name)
-    form = amendment_form_class(form_field)()
-    if request.method == "GET":
-        form[form_field].data = form_value(field_name, getattr(improvement, field_name))[1]
+    form = plan_form(amendment_form_class(field_name), improvement)
     if form.validate_on_submit():
-        _, value = plan_value(form_field, form[form_field].data)
+        value = changes_from(form)[field_name]
         try:
             amend_plan(current_user, improvement, field_name, value, form.reason.data)
         except WorkflowError as error:
             db.session.rollback()
-            _show_error(form, error, form_field)
+            _show_error(form, error, field_name)
         else:
             db.session.commit()
             flash("The amendment is recorded and shown in the history.", "success")
@@ -303,7 +285,7 @@ def amend(improvement_id: int, field_name: str):
         "improvements/amend.html",
         form=form,
         improvement=improvement,
-        field=form[form_field],
+        field=form[field_name],
         field_name=field_name,
         label=LOCK_TABLE[field_name].label,
     ), 422 if form.errors else 200

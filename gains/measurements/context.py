@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -18,6 +19,7 @@ from gains.extensions import db
 from gains.measurements.forms import MeasurementForm, WithdrawBatchForm
 from gains.models import AuditEvent, BatchStatus, Improvement, Measurement, UploadBatch
 from gains.models.base import utcnow
+from gains.paging import paginate
 from gains.services.estimates.summaries import CellSummary, cell_summaries
 from gains.services.improvements.workflow import may_change
 from gains.services.measurements.active import active_measurements
@@ -30,10 +32,7 @@ PREVIEW_ROWS = 10
 @dataclass
 class MeasurementsSection:
     improvement: Improvement
-    rows: list[Measurement]
-    page: int
-    pages: int
-    total: int
+    listed: Pagination  # a page of the active rows, newest first
     cells: list[CellSummary]
     batches: list[UploadBatch]
     may_change: bool
@@ -79,19 +78,10 @@ def measurements_section(
     cells = cell_summaries([improvement.id])
     # Every active row is in one (phase, group) cell: no second pass over them to count.
     total = sum(cell.n for cell in cells)
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(page, 1), pages)
     allowed = may_change_measurements(user, improvement)
     section = MeasurementsSection(
         improvement=improvement,
-        rows=list(
-            db.session.scalars(
-                rows.order_by(Measurement.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-            )
-        ),
-        page=page,
-        pages=pages,
-        total=total,
+        listed=paginate(rows.order_by(Measurement.id.desc()), page, PAGE_SIZE, total=total),
         cells=cells,
         batches=_batches(improvement, user),
         may_change=allowed,

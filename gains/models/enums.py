@@ -5,6 +5,7 @@ shown on pages and in exports.
 """
 
 import enum
+from typing import Self
 
 
 class LabelledEnum(enum.StrEnum):
@@ -21,6 +22,15 @@ class LabelledEnum(enum.StrEnum):
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
         return [(member.value, member.label) for member in cls]
+
+    @classmethod
+    def parse(cls, value: object) -> Self | None:
+        """The member stored as `value`, or None for anything else: a filter value in a URL
+        that is not on offer (a stale bookmark, a typo) means "any", not an error."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
 
 
 class Role(LabelledEnum):

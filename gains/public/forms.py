@@ -45,9 +45,6 @@ class RegisterFilterForm(BoundedForm):
     def filters(self) -> RegisterFilters:
         """The filters asked for; values not on offer (a stale bookmark) count as "any"."""
 
-        def member(enum, value):
-            return enum(value) if value in {m.value for m in enum} else None
-
         def offered(field) -> int | None:
             value = field.data or ""
             return int(value) if value in {key for key, _ in field.choices if key} else None
@@ -55,8 +52,8 @@ class RegisterFilterForm(BoundedForm):
         return RegisterFilters(
             text=(self.q.data or "").strip()[:200],
             department_id=offered(self.department),
-            pillar=member(Pillar, self.pillar.data),
-            kind=member(ImprovementKind, self.kind.data),
-            design=member(Design, self.design.data),
+            pillar=Pillar.parse(self.pillar.data),
+            kind=ImprovementKind.parse(self.kind.data),
+            design=Design.parse(self.design.data),
             year=offered(self.year),
         )

@@ -1,4 +1,4 @@
-"""Money: annual savings with uncertainty, monthly accrual, totals, financial years.
+"""Money: annual savings with uncertainty, cumulative accrual by month, totals, financial years.
 
 Money crosses the module boundary as ``Decimal`` pounds in and integer pence out; floats are
 used only for the statistical quantities (gain, SE, critical values). Pence are rounded half
@@ -8,7 +8,6 @@ inconclusive gain is a negative or inconclusive saving.
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+from dateutil.relativedelta import relativedelta
 
 from gains.stats.inference import DEFAULT_LEVEL, critical_value
 
@@ -23,6 +23,7 @@ CLAIMED_STATUSES = frozenset({"running", "submitted", "changes_requested", "appr
 PENCE_PER_POUND = Decimal(100)
 MONTHS_PER_YEAR = 12
 FINANCIAL_YEAR_START_MONTH = 4  # UK government: 1 April to 31 March
+ONE_MONTH = relativedelta(months=1)
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,6 @@ class AnnualSaving:
     ci_low_pence: int
     ci_high_pence: int
     ci_excludes_zero: bool
-
-
-@dataclass(frozen=True)
-class MonthlyAccrual:
-    """One calendar month: saving accrued, cost deducted, running net total (pence)."""
-
-    month: date  # first day of the calendar month
-    saving_pence: int
-    cost_pence: int
-    cumulative_net_pence: int
 
 
 @dataclass(frozen=True)
@@ -93,72 +84,26 @@ def annual_saving(
     )
 
 
-def annual_saving_from_estimate(result, scale, annual_volume, value_per_unit_gbp) -> AnnualSaving:
-    """:func:`annual_saving` for an :class:`~gains.stats.results.EstimateResult`."""
-    return annual_saving(
-        result.gain,
-        result.se,
-        result.gain_ci_low,
-        result.gain_ci_high,
-        scale,
-        annual_volume,
-        value_per_unit_gbp,
-    )
-
-
-def accrual_months(
-    go_live: date, today: date, ended_on: date | None = None
-) -> list[tuple[date, Decimal]]:
-    """(first day of month, fraction of a year accrued in it) from go-live to today or the end.
-
-    Each month accrues 1/12 × (days accruing in the month ÷ days in the month), counting days
-    in [go-live, end) with end = today, or ``ended_on`` when that is earlier: the first month
-    is pro rata, later months are whole, and the current (or ending) month is pro rata to the
-    day. The same fractions scale an annual saving and its standard error.
-    """
-    end = min(today, ended_on) if ended_on else today
-    return [
-        (month_start, _share(month_start, go_live, end) / MONTHS_PER_YEAR)
-        for month_start in _month_starts(go_live, end)
-    ]
-
-
-def monthly_accrual(
-    annual_saving_pence: int,
-    implementation_cost_pence: int,
-    go_live: date,
-    today: date,
-    ended_on: date | None = None,
-) -> list[MonthlyAccrual]:
-    """Savings accrued per calendar month (see :func:`accrual_months`), net of the one-off
-    cost deducted at go-live. Months are rounded so that they add up exactly to the rounded
-    cumulative total."""
-    months: list[MonthlyAccrual] = []
-    exact_cumulative = Decimal(0)
-    booked_pence = 0
-    for month_start, year_fraction in accrual_months(go_live, today, ended_on):
-        exact_cumulative += Decimal(annual_saving_pence) * year_fraction
-        saving = _round_pence(exact_cumulative) - booked_pence
-        booked_pence += saving
-        cost = implementation_cost_pence if not months else 0
-        previous_net = months[-1].cumulative_net_pence if months else 0
-        months.append(MonthlyAccrual(month_start, saving, cost, previous_net + saving - cost))
-    return months
+def financial_year_start(day: date) -> date:
+    """1 April of the UK financial year (April to March) that contains `day`."""
+    year = day.year if day.month >= FINANCIAL_YEAR_START_MONTH else day.year - 1
+    return date(year, FINANCIAL_YEAR_START_MONTH, 1)
 
 
 def financial_year(day: date) -> str:
     """UK financial year label, April to March: 2025-05-01 → "2025-26"."""
-    start = day.year if day.month >= FINANCIAL_YEAR_START_MONTH else day.year - 1
+    start = financial_year_start(day).year
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def accrual_by_financial_year(months: Iterable[MonthlyAccrual]) -> dict[str, int]:
-    """Net pence (savings minus the cost at go-live) per financial year."""
-    totals: dict[str, int] = {}
-    for month in months:
-        label = financial_year(month.month)
-        totals[label] = totals.get(label, 0) + month.saving_pence - month.cost_pence
-    return totals
+def month_starts(first: date, before: date) -> list[date]:
+    """The first day of each month from `first`'s month to the last month starting before
+    `before`."""
+    months, month = [], first.replace(day=1)
+    while month < before:
+        months.append(month)
+        month += ONE_MONTH
+    return months
 
 
 def total_savings(items: Iterable[SavingItem], level: float = DEFAULT_LEVEL) -> SavingsTotal:
@@ -181,12 +126,6 @@ def total_savings(items: Iterable[SavingItem], level: float = DEFAULT_LEVEL) -> 
     )
 
 
-def claimed_total(current: Iterable[SavingItem], level: float = DEFAULT_LEVEL) -> SavingsTotal:
-    """Claimed = current estimates of improvements running, submitted, changes requested or
-    approved. (Validated = :func:`total_savings` over the latest approvals' snapshots.)"""
-    return total_savings([item for item in current if item.status in CLAIMED_STATUSES], level)
-
-
 def split_by_cashable(
     items: Iterable[SavingItem], level: float = DEFAULT_LEVEL
 ) -> dict[str, SavingsTotal]:
@@ -196,22 +135,6 @@ def split_by_cashable(
         "cashable": total_savings([i for i in items if i.cashable], level),
         "non_cashable": total_savings([i for i in items if not i.cashable], level),
     }
-
-
-def _month_starts(go_live: date, end: date) -> list[date]:
-    starts = []
-    current = go_live.replace(day=1)
-    while current < end:
-        starts.append(current)
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return starts
-
-
-def _share(month_start: date, go_live: date, end: date) -> Decimal:
-    days_in_month = calendar.monthrange(month_start.year, month_start.month)[1]
-    next_month = date.fromordinal(month_start.toordinal() + days_in_month)
-    accruing_days = (min(end, next_month) - max(go_live, month_start)).days
-    return Decimal(max(accruing_days, 0)) / Decimal(days_in_month)
 
 
 def _decimal(value) -> Decimal:
@@ -250,8 +173,9 @@ def cumulative_by_month(
 ) -> CumulativeSeries:
     """The sum over items of each one's cumulative net saving, month by month.
 
-    Per item (as :func:`accrual_months`): from its go-live month, the accrued fraction of a
-    year grows by each month's share of days in [go-live, min(today, end)), so it stays where
+    Per item: from its go-live month, the accrued fraction of a year grows by 1/12 × each
+    month's share of its days in [go-live, min(today, end)) (the first month pro rata, later
+    months whole, the current or ending month pro rata to the day), so it stays where
     it stopped after the end; the month's figure is annual saving × accrued years − the cost
     (deducted once, from the go-live month), and its variance (SE × accrued years)², items
     independent. Months run from the earliest go-live to the last month that starts before
@@ -264,14 +188,11 @@ def cumulative_by_month(
     if not live.any():
         return CumulativeSeries([], np.zeros(0), np.zeros(0))
     first = date.fromordinal(int(go[live].min())).replace(day=1)
-    months = _month_starts(first, today)
+    months = month_starts(first, today)
     if not months:
         return CumulativeSeries([], np.zeros(0), np.zeros(0))
     starts = np.array([m.toordinal() for m in months], dtype=np.int64)
-    nexts = np.array(
-        [date(m.year + m.month // 12, m.month % 12 + 1, 1).toordinal() for m in months],
-        dtype=np.int64,
-    )
+    nexts = np.array([(m + ONE_MONTH).toordinal() for m in months], dtype=np.int64)
     ends = np.array(
         [min(today, end).toordinal() if end else today.toordinal() for end in ended_on],
         dtype=np.int64,

@@ -95,12 +95,12 @@ class EstimateResult:
                 if not math.isfinite(value):
                     data[name] = None
             elif kind not in _PLAIN and name not in _STRUCTURED:
-                data[name] = _json_safe(value)  # a numpy number, say
+                data[name] = json_safe(value)  # a numpy number, say
         data["warnings"] = describe(self.warnings)
-        data["details"] = _json_safe(self.details)
+        data["details"] = json_safe(self.details)
         for name in ("level_change", "slope_change"):
             if data[name] is not None:
-                data[name] = _json_safe(asdict(data[name]))
+                data[name] = json_safe(asdict(data[name]))
         return data
 
 
@@ -108,18 +108,15 @@ _PLAIN = (int, str, bool, type(None))
 _STRUCTURED = frozenset({"warnings", "details", "level_change", "slope_change"})
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """Nested results made JSON-serialisable: NaN and inf become ``None``, numpy scalars
+    Python numbers."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalar
-        return _json_safe(value.item())
+        return json_safe(value.item())
     return value
-
-
-def json_safe(value: Any) -> Any:
-    """Public wrapper: make nested results JSON-serialisable (NaN and inf become ``None``)."""
-    return _json_safe(value)

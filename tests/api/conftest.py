@@ -7,13 +7,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from gains.models import User
 from gains.services.people.api_tokens import create_token
-from tests.conftest import DEMO_LOGINS
-
-
-def demo_user(session, role_name: str) -> User:
-    return session.scalars(select(User).where(User.email == DEMO_LOGINS[role_name])).one()
+from tests.support.factories import person
 
 
 @pytest.fixture
@@ -22,7 +17,7 @@ def bearer(app, db) -> Callable[[str], dict[str, str]]:
 
     def _bearer(role_name: str) -> dict[str, str]:
         with app.app_context():
-            new = create_token(demo_user(db.session, role_name), f"{role_name} test", 30)
+            new = create_token(person(db.session, role_name), f"{role_name} test", 30)
             db.session.commit()
             return {"Authorization": f"Bearer {new.secret}"}
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from gains.extensions import db as database
-from gains.models import ApiToken, User
+from gains.models import ApiToken
 from gains.models.base import utcnow
-from tests.api.conftest import assert_problem, demo_user
-from tests.conftest import DEMO_LOGINS
+from tests.api.conftest import assert_problem
+from tests.support.factories import person
 
 PUBLIC = {"api_docs.openapi_json", "api_docs.docs"}
 
@@ -73,7 +73,7 @@ def test_a_deactivated_users_tokens_stop_working(app, client, bearer):
     headers = bearer("member")
     assert client.get("/api/v1/departments", headers=headers).status_code == 200
     with app.app_context():
-        demo_user(database.session, "member").active = False
+        person(database.session, "member").active = False
         database.session.commit()
     assert_problem(client.get("/api/v1/departments", headers=headers), 401)
 
@@ -82,9 +82,7 @@ def test_signing_out_everywhere_does_not_revoke_tokens(app, client, bearer):
     """Decision: tokens belong to systems and are revoked one by one (see services)."""
     headers = bearer("member")
     with app.app_context():
-        database.session.scalars(
-            select(User).where(User.email == DEMO_LOGINS["member"])
-        ).one().session_version += 1
+        person(database.session, "member").session_version += 1
         database.session.commit()
     assert client.get("/api/v1/departments", headers=headers).status_code == 200
 

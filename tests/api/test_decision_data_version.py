@@ -6,8 +6,9 @@ from __future__ import annotations
 from gains.extensions import db
 from gains.models import BatchSource, Department, Improvement, Status, Team
 from gains.services.measurements.recording import record_batch
-from tests.api.conftest import assert_problem, demo_user, find_improvement
+from tests.api.conftest import assert_problem, find_improvement
 from tests.services.test_review_queue import late_rows
+from tests.support.factories import person
 
 
 def test_a_decision_on_a_stale_data_version_is_a_409_problem(app, client, bearer):
@@ -22,7 +23,7 @@ def test_a_decision_on_a_stale_data_version_is_a_409_problem(app, client, bearer
     with app.app_context():
         improvement = db.session.get(Improvement, submitted)
         record_batch(
-            demo_user(db.session, "member"), improvement, late_rows(4), source=BatchSource.API
+            person(db.session, "member"), improvement, late_rows(4), source=BatchSource.API
         )
         db.session.commit()
     stale = client.post(

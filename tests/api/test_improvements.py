@@ -9,7 +9,8 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Improvement, Status, Team
 from gains.services.improvements.workflow import start as start_service
-from tests.api.conftest import assert_problem, demo_user, find_improvement
+from tests.api.conftest import assert_problem, find_improvement
+from tests.support.factories import person
 
 PLAN = {
     "title": "Shorter renewal letter (API)",
@@ -192,4 +193,4 @@ def test_the_service_decides_start_rights_too(app, session):
     """The API calls the same function the web does: a sanity check of the shared rule."""
     draft = session.get(Improvement, find_improvement(app, Improvement.status == Status.DRAFT))
     with pytest.raises(Exception, match="outside your team"):
-        start_service(demo_user(session, "treasury"), draft)
+        start_service(person(session, "treasury"), draft)

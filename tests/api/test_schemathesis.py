@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from gains.models import Department, Improvement, Team, UploadBatch
-from tests.api.conftest import demo_user
+from tests.support.factories import person
 
 # Positive cases fit the document; negative ones break it somewhere (a wrong type, a value
 # out of range, a missing field) and must still get a documented answer, never a 5xx.
@@ -149,7 +149,7 @@ def test_stateful_workflows_never_fail_and_answer_as_documented(app, db, bearer,
 
     headers = bearer("member")
     with app.app_context():
-        team_ids = [demo_user(db.session, "member").team_id]
+        team_ids = [person(db.session, "member").team_id]
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     base = schema.as_state_machine()
     missing = LINKS_EXPECTED - links_of(base)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gains.commands.api_tokens import create_api_token_command
-from tests.api.conftest import demo_user
+from tests.support.factories import person
 
 
 def test_the_printed_token_works(app, client):
@@ -24,7 +24,7 @@ def test_unknown_or_deactivated_accounts_get_no_token(app, db):
     )
     assert result.exit_code == 2 and "No active account" in result.output
     with app.app_context():
-        demo_user(db.session, "member").active = False
+        person(db.session, "member").active = False
         db.session.commit()
     result = runner.invoke(
         create_api_token_command, ["--email", "member@example.org", "--name", "x"]

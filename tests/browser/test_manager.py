@@ -9,10 +9,9 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from gains.extensions import db
-from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar, User
+from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar
 from gains.services.improvements import workflow
 from gains.services.improvements.workflow import ImprovementPlan
 from gains.services.measurements.recording import record_batch
@@ -26,7 +25,7 @@ from tests.browser.steps import (
     sign_in,
     sign_out,
 )
-from tests.conftest import DEMO_LOGINS
+from tests.support.factories import person
 
 COMMENT = (
     "A minute of a caseworker's time is valued at £0.38 in this year's unit costs, "
@@ -38,7 +37,7 @@ COMMENT = (
 def submitted_by_the_team(live_server) -> str:
     """What journey 1 leaves behind, made directly: the member's improvement, submitted."""
     with live_server.app.app_context():
-        member = db.session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+        member = person(db.session, "member")
         plan = ImprovementPlan(
             title=TITLE,
             kind=ImprovementKind.MARGINAL_GAIN,

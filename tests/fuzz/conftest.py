@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, settings
 from sqlalchemy import func, select
 
 from gains.extensions import db as database
-from gains.models import BatchSource, Decision, Improvement, User
+from gains.models import BatchSource, Decision, Improvement
 from gains.services.improvements import workflow
 from gains.services.measurements.recording import record_batch
 from gains.services.people.account_links import issue_link
@@ -31,7 +31,7 @@ from gains.services.people.api_tokens import create_token
 from gains.services.public.publication import publish
 from gains.services.review.decisions import decide
 from tests.conftest import DEMO_LOGINS, rolled_back, savepoint, sign_in
-from tests.support.factories import plan, rows, start_with_data
+from tests.support.factories import person, plan, rows, start_with_data
 
 CI_EXAMPLES = 6
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", CI_EXAMPLES))
@@ -124,23 +124,18 @@ def changed_tables(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(name for name in before if before[name] != after.get(name))
 
 
-def user(email_or_role: str) -> User:
-    email = DEMO_LOGINS.get(email_or_role, email_or_role)
-    return database.session.scalars(select(User).where(User.email == email)).one()
-
-
 def base_values() -> dict[str, Any]:
     """URL values that need no improvement: the member's department, team and account, and a
     set-password link for another account."""
-    member = user("member")
+    member = person(database.session, "member")
     link = issue_link(
-        user("admin"),
-        user("debt@example.org"),
+        person(database.session, "admin"),
+        person(database.session, "debt@example.org"),
         secret_key=current_app.config["SECRET_KEY"],
         audit=False,
     )
     for role in ROLES[1:]:  # a token each, for the token pages' revoke buttons
-        create_token(user(role), f"Fuzz {role}", 30)
+        create_token(person(database.session, role), f"Fuzz {role}", 30)
     return {
         "department_id": member.department_id,
         "team_id": member.team_id,
@@ -153,7 +148,7 @@ def build_state(state: str | None, title: str | None = None, **plan_changes) -> 
     """An improvement of the demo member's team in `state` (see STATES; None: no
     improvement), committed inside the test's transaction; the values a URL may need, by
     URL argument name."""
-    owner = user("member")
+    owner = person(database.session, "member")
     values = base_values()
     if state is None:
         database.session.commit()
@@ -172,9 +167,13 @@ def build_state(state: str | None, title: str | None = None, **plan_changes) -> 
             submit=state in ("submitted", "approved", "published"),
         )
     if state in ("approved", "published"):
-        decide(user("manager"), improvement, Decision.APPROVED, "")
+        decide(person(database.session, "manager"), improvement, Decision.APPROVED, "")
     if state == "published":
-        publish(user("manager"), improvement, "Renewal letters now take less time to complete.")
+        publish(
+            person(database.session, "manager"),
+            improvement,
+            "Renewal letters now take less time to complete.",
+        )
     batch = improvement.batches[0] if improvement.batches else None
     if state == "pending":
         batch = record_batch(

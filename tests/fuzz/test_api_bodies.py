@@ -25,9 +25,9 @@ from tests.fuzz.conftest import (
     example_savepoint,
     fuzz_settings,
     snapshot,
-    user,
 )
 from tests.fuzz.strategies import JsonText, dumps, odd_json_value
+from tests.support.factories import person
 
 WRITERS = ("member", "manager", "admin")
 
@@ -137,11 +137,14 @@ def test_every_body_is_fuzzed():
 def test_odd_api_bodies_never_fail_and_a_refusal_writes_nothing(app, db, states, method, path):
     schema = next(s for m, p, s in OPERATIONS if (m, p) == (method, path))
     with app.app_context():
-        headers = {
-            role: {"Authorization": f"Bearer {create_token(user(role), 'fuzz', 30).secret}"}
-            for role in WRITERS
+        tokens = {
+            role: create_token(person(database.session, role), "fuzz", 30) for role in WRITERS
         }
-        team_ids = [user("member").team_id, user("debt@example.org").team_id]
+        headers = {role: {"Authorization": f"Bearer {t.secret}"} for role, t in tokens.items()}
+        team_ids = [
+            person(database.session, "member").team_id,
+            person(database.session, "debt@example.org").team_id,
+        ]
         database.session.commit()
     client = app.test_client()
     seen: list[int] = []
@@ -180,7 +183,7 @@ def test_deep_json_is_refused_on_every_body(app, db, states, depth):
     """Nested arrays past any parser's recursion limit: a 400/413/422, on every operation."""
     values = states("running")
     with app.app_context():
-        secret = create_token(user("admin"), "fuzz", 30).secret
+        secret = create_token(person(database.session, "admin"), "fuzz", 30).secret
         database.session.commit()
     client = app.test_client()
     for method, path, _ in OPERATIONS:

@@ -48,9 +48,9 @@ from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
 from gains.services.public.publication import publish
 from gains.services.review.decisions import decide
-from tests.fuzz.conftest import ROLES, Clients, user
+from tests.fuzz.conftest import ROLES, Clients
 from tests.fuzz.pages import fill_rule, local_path, match_route, parse_page
-from tests.support.factories import plan
+from tests.support.factories import person, plan
 
 OUT_OF_RANGE = (0, -1, 2**63)
 ODD_STRING_ARG = "x$%7B%7B"
@@ -86,7 +86,7 @@ def _try(action, *args, **kwargs):
 
 def seed_with_services() -> list[int]:
     """Improvements with odd but valid text and values, in every status."""
-    member, manager = user("member"), user("manager")
+    member, manager = person(database.session, "member"), person(database.session, "manager")
     made = []
     edges = dict(
         metric_unit="$ per {{case}}",
@@ -168,7 +168,7 @@ def seed_through_the_web(app, clients: Clients, improvement_id: int, tmp_path) -
     )
     _submit_forms_after(app, admin, imported, "cancel_many")
     with app.app_context():
-        secret = create_token(user("admin"), "crawl $ {{ }}", 30).secret
+        secret = create_token(person(database.session, "admin"), "crawl $ {{ }}", 30).secret
         database.session.commit()
     admin.post(
         f"/api/v1/improvements/{improvement_id}/measurements",
@@ -356,7 +356,7 @@ def test_every_get_route_answers_without_a_server_error(
     secret = None
     if role != "anonymous":
         with app.app_context():
-            secret = create_token(user(role), "crawl", 30).secret
+            secret = create_token(person(database.session, role), "crawl", 30).secret
             database.session.commit()
 
     def headers(path: str) -> dict[str, str]:

@@ -22,10 +22,10 @@ from tests.fuzz.conftest import (
     example_savepoint,
     fuzz_settings,
     snapshot,
-    user,
 )
 from tests.fuzz.pages import local_path, match_route, parse_page
 from tests.fuzz.strategies import MANY_HEADERS, JsonText, csv_files, csv_rows, dumps, odd_json_value
+from tests.support.factories import person
 
 WRITERS = ("member", "manager", "admin")
 FILENAMES = ("rows.csv", "../../etc/x.csv", "a\x00b.csv", "😀.csv", "", "x" * 300 + ".csv")
@@ -173,10 +173,10 @@ def test_odd_rows_posted_to_the_api(app, db, states):
     values = states("running")
     ids = {values["improvement_id"]}
     with app.app_context():
-        headers = {
-            role: {"Authorization": f"Bearer {create_token(user(role), 'fuzz', 30).secret}"}
-            for role in WRITERS
+        tokens = {
+            role: create_token(person(database.session, role), "fuzz", 30) for role in WRITERS
         }
+        headers = {role: {"Authorization": f"Bearer {t.secret}"} for role, t in tokens.items()}
         database.session.commit()
     client = app.test_client()
     url = f"/api/v1/improvements/{values['improvement_id']}/measurements"

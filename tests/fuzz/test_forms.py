@@ -267,11 +267,11 @@ def test_reactivating_with_odd_input_never_fails(app, db, clients):
     and odd ids, and once as it is."""
     from gains.extensions import db as database
     from gains.services.people.accounts import deactivate_user
-    from tests.fuzz.conftest import user
+    from tests.support.factories import person
 
     with app.app_context():
-        target = user("manager.hlt@example.org")
-        deactivate_user(user("admin"), target)
+        target = person(database.session, "manager.hlt@example.org")
+        deactivate_user(person(database.session, "admin"), target)
         database.session.commit()
         target_id = target.id
         database.session.remove()
@@ -287,5 +287,5 @@ def test_reactivating_with_odd_input_never_fails(app, db, clients):
     done = admin.post(f"/admin/users/{target_id}/reactivate")
     assert done.status_code in (302, 303)
     with app.app_context():
-        assert user("manager.hlt@example.org").active
+        assert person(database.session, "manager.hlt@example.org").active
         database.session.remove()

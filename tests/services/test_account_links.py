@@ -16,14 +16,10 @@ from gains.services.people.account_links import (
     set_password_with_link,
     user_for_link,
 )
-from tests.conftest import DEMO_LOGINS
+from tests.support.factories import person
 
 SECRET = "test-secret-key"
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-
-def person(session, role: str) -> User:
-    return session.scalars(select(User).where(User.email == DEMO_LOGINS[role])).one()
 
 
 def count(session) -> int:

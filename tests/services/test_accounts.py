@@ -10,11 +10,7 @@ from gains.models import AuditEvent, Department, Role, Team, User
 from gains.services.people import accounts, organisation
 from gains.services.people.accounts import AccountError
 from gains.services.people.organisation import OrganisationError
-from tests.conftest import DEMO_LOGINS
-
-
-def person(session, role: str) -> User:
-    return session.scalars(select(User).where(User.email == DEMO_LOGINS[role])).one()
+from tests.support.factories import person
 
 
 def events(session) -> list[AuditEvent]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from gains.models import ApiToken, AuditEvent, User
+from gains.models import ApiToken, AuditEvent
 from gains.models.base import utcnow
 from gains.services.people.api_tokens import (
     TokenError,
@@ -17,10 +17,7 @@ from gains.services.people.api_tokens import (
     tokens_of,
     user_for_secret,
 )
-
-
-def user(session, email="member@example.org") -> User:
-    return session.scalars(select(User).where(User.email == email)).one()
+from tests.support.factories import person
 
 
 def events(session, action):
@@ -28,7 +25,7 @@ def events(session, action):
 
 
 def test_only_the_hash_and_a_short_prefix_are_stored(session):
-    new = create_token(user(session), "Nightly export", 30)
+    new = create_token(person(session, "member"), "Nightly export", 30)
     session.flush()
     row = session.get(ApiToken, new.token.id)
     assert new.secret.startswith("gains_") and len(new.secret) > 40
@@ -40,7 +37,7 @@ def test_only_the_hash_and_a_short_prefix_are_stored(session):
 
 
 def test_creation_and_revocation_are_audited(session):
-    owner = user(session)
+    owner = person(session, "member")
     new = create_token(owner, "Nightly export", 7)
     (created,) = events(session, "api_token.created")
     assert created.actor_id == owner.id and created.after["prefix"] == new.token.prefix
@@ -51,7 +48,7 @@ def test_creation_and_revocation_are_audited(session):
 
 
 def test_the_secret_finds_its_active_owner(session):
-    owner = user(session)
+    owner = person(session, "member")
     new = create_token(owner, "A", 30)
     assert user_for_secret(new.secret) == owner
     assert user_for_secret(new.secret + "x") is None
@@ -59,7 +56,7 @@ def test_the_secret_finds_its_active_owner(session):
 
 
 def test_expired_revoked_and_deactivated_tokens_find_nobody(session):
-    owner = user(session)
+    owner = person(session, "member")
     new = create_token(owner, "A", 7)
     later = utcnow() + timedelta(days=7, seconds=1)
     assert user_for_secret(new.secret, now=later) is None
@@ -71,7 +68,7 @@ def test_expired_revoked_and_deactivated_tokens_find_nobody(session):
 
 
 def test_use_is_noted_at_most_once_a_minute(session):
-    new = create_token(user(session), "A", 30)
+    new = create_token(person(session, "member"), "A", 30)
     first = utcnow()
     user_for_secret(new.secret, now=first)
     user_for_secret(new.secret, now=first + timedelta(seconds=30))
@@ -86,12 +83,12 @@ def test_use_is_noted_at_most_once_a_minute(session):
 )
 def test_bad_requests_write_nothing(session, name, days, message):
     with pytest.raises(TokenError, match=message):
-        create_token(user(session), name, days)
+        create_token(person(session, "member"), name, days)
     assert events(session, "api_token.created") == []
 
 
 def test_only_the_owner_revokes_and_only_once(session):
-    owner, other = user(session), user(session, "manager@example.org")
+    owner, other = person(session, "member"), person(session, "manager@example.org")
     new = create_token(owner, "A", 30)
     with pytest.raises(TokenError, match="your own"):
         revoke_token(other, new.token)

@@ -11,18 +11,13 @@ from sqlalchemy import select
 
 from gains.access import scoped
 from gains.exports import table_to_csv
-from gains.models import AuditEvent, BatchSource, Department, Role, Team, User
+from gains.models import AuditEvent, BatchSource, Department, Role, Team
 from gains.services.audit import log as audit_log
 from gains.services.audit.log import AuditFilters
 from gains.services.improvements import workflow
 from gains.services.measurements.recording import record_batch
 from gains.services.people import accounts
-from tests.conftest import DEMO_LOGINS
-from tests.support.factories import plan, rows
-
-
-def person(session, role: str) -> User:
-    return session.scalars(select(User).where(User.email == DEMO_LOGINS[role])).one()
+from tests.support.factories import person, plan, rows
 
 
 def test_events_about_an_improvement_and_its_batches_carry_its_id(session):

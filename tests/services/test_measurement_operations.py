@@ -84,13 +84,8 @@ def test_a_bad_form_row_says_which_field(member, improvement):
 
 @pytest.mark.parametrize("role", ["treasury", "other_department"])
 def test_outsiders_cannot_change_measurements(session, improvement, role):
-    from gains.models import User
 
-    outsider = (
-        person(session, "treasury")
-        if role == "treasury"
-        else session.scalars(select(User).where(User.email == "debt@example.org")).one()
-    )
+    outsider = person(session, "treasury" if role == "treasury" else "debt@example.org")
     with pytest.raises(PermissionDenied):
         service.record_form_row(outsider, improvement, {"phase": "after", "value": 1})
     with pytest.raises(PermissionDenied):

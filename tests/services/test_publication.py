@@ -45,17 +45,12 @@ from gains.services.public.register import (
     smallest_cell,
 )
 from gains.services.review.decisions import decide
-from tests.conftest import DEMO_LOGINS
+from tests.support.factories import person
 
 REOPENED = "Wrap-up codes reduced from 40 to 12"  # published, then new data reopened it
 PUBLISHED = set(PUBLIC_SUMMARIES) - {REOPENED}
 APPROVED_UNPUBLISHED = "Text before a fine is escalated"  # Revenue and Customs
 PUBLISHED_WKP = "Pre-fill known fields on the renewal form"  # Work and Pensions
-
-
-def person(session, role_or_email: str) -> User:
-    email = DEMO_LOGINS.get(role_or_email, role_or_email)
-    return session.scalars(select(User).where(User.email == email)).one()
 
 
 def titled(session, title: str) -> Improvement:

@@ -20,23 +20,18 @@ from gains.models import (
 from gains.services.estimates.current import current_estimate
 from gains.services.improvements import plan_changes, workflow
 from gains.services.measurements.recording import record_batch
-from gains.services.review.decisions import decide, financial_year_start
+from gains.services.review.decisions import decide
 from gains.services.review.queue import (
     QueueFilters,
     may_see_queue,
     review_queue,
     since_approval,
 )
-from tests.conftest import DEMO_LOGINS
-from tests.support.factories import plan, start_with_data
+from gains.stats.money import financial_year_start
+from tests.support.factories import person, plan, start_with_data
 
 # The demo's "today": inside financial year 2026-27, which began on 1 April 2026.
 DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def person(session, role_or_email: str) -> User:
-    email = DEMO_LOGINS.get(role_or_email, role_or_email)
-    return session.scalars(select(User).where(User.email == email)).one()
 
 
 def titled(session, title: str) -> Improvement:

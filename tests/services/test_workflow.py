@@ -17,7 +17,6 @@ from gains.models import (
     Review,
     Status,
     Team,
-    User,
 )
 from gains.services.improvements import workflow
 from gains.services.improvements.workflow import PermissionDenied, WorkflowError
@@ -178,9 +177,7 @@ def test_review_rules(session, member, improvement):
     manager = person(session, "manager")
     with pytest.raises(PermissionDenied):
         decide(member, improvement, Decision.APPROVED, "")
-    other_manager = session.scalars(
-        select(User).where(User.email == "manager.hlt@example.org")
-    ).one()
+    other_manager = person(session, "manager.hlt@example.org")
     with pytest.raises(PermissionDenied):
         decide(other_manager, improvement, Decision.APPROVED, "")
     with pytest.raises(WorkflowError, match="Explain your decision"):

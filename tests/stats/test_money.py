@@ -10,16 +10,20 @@ from hypothesis import strategies as st
 from gains.stats.design import estimate_improvement
 from gains.stats.money import (
     SavingItem,
-    accrual_by_financial_year,
-    accrual_months,
     annual_saving,
-    annual_saving_from_estimate,
-    claimed_total,
     cumulative_by_month,
     financial_year,
-    monthly_accrual,
+    financial_year_start,
+    month_starts,
     split_by_cashable,
     total_savings,
+)
+from tests.support.money_oracles import (
+    accrual_by_financial_year,
+    accrual_months,
+    claimed_total,
+    following_month,
+    monthly_accrual,
 )
 
 
@@ -34,7 +38,15 @@ def test_annual_saving_scales_gain_to_pounds_and_pence():
 
 def test_annual_saving_from_an_estimate_uses_its_gain(reference_data):
     result = estimate_improvement(reference_data("welch"), "welch", direction="lower")
-    saving = annual_saving_from_estimate(result, Decimal(1), Decimal(1000), Decimal("2.00"))
+    saving = annual_saving(
+        result.gain,
+        result.se,
+        result.gain_ci_low,
+        result.gain_ci_high,
+        Decimal(1),
+        Decimal(1000),
+        Decimal("2.00"),
+    )
     # gain -0.537666...; x 1,000 x £2 = -£1,075.33; SE 3.0039901586 x 2,000 = £6,007.98.
     assert saving.annual_saving_pence == -107_533
     assert saving.se_pence == 600_798
@@ -75,6 +87,22 @@ def test_negative_saving_accrues_negative():
 )
 def test_financial_year_runs_april_to_march(day, label):
     assert financial_year(day) == label
+    start = financial_year_start(day)
+    assert (start.month, start.day) == (4, 1)
+    assert financial_year(start) == label
+
+
+@pytest.mark.parametrize(
+    ("first", "before", "expected"),
+    [
+        (date(2025, 11, 16), date(2026, 2, 1), [(2025, 11), (2025, 12), (2026, 1)]),
+        (date(2025, 11, 16), date(2026, 2, 2), [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]),
+        (date(2024, 1, 31), date(2024, 3, 31), [(2024, 1), (2024, 2), (2024, 3)]),
+        (date(2025, 3, 1), date(2025, 3, 1), []),
+    ],
+)
+def test_month_starts_step_whole_months_across_years(first, before, expected):
+    assert month_starts(first, before) == [date(year, month, 1) for year, month in expected]
 
 
 def test_total_band_is_z_root_sum_of_variances_and_significant_share():
@@ -109,7 +137,7 @@ def _cumulative_item_by_item(items, today):
     months = []
     while month < today:
         months.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        month = following_month(month)
     for go_live, ended_on, annual, se, cost in live:
         fractions = dict(accrual_months(go_live, today, ended_on))
         accrued = 0.0

@@ -16,8 +16,10 @@ from gains.services.people.organisation import create_department, create_team
 from tests.conftest import DEMO_LOGINS
 
 
-def person(session, role):
-    return session.scalars(select(User).where(User.email == DEMO_LOGINS[role])).one()
+def person(session, role_or_email: str) -> User:
+    """A demo person by role ("member", as in DEMO_LOGINS) or by email address."""
+    email = DEMO_LOGINS.get(role_or_email, role_or_email)
+    return session.scalars(select(User).where(User.email == email)).one()
 
 
 def plan(**changes) -> ImprovementPlan:

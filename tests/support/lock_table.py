@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gains.extensions import db
-from gains.improvements.forms import PLAN_TO_FORM, form_value
+from gains.improvements.forms import ImprovementForm
 from gains.models import (
     Amendment,
     AuditEvent,
@@ -33,7 +33,7 @@ from gains.models import (
 from gains.services.improvements.locking import LOCK_TABLE
 from gains.services.improvements.workflow import PLAN_FIELDS
 from gains.services.public.publication import is_public
-from tests.conftest import DEMO_LOGINS
+from tests.support.factories import person
 
 CASES = [
     pytest.param(field, status, id=f"{field}-{status.value}")
@@ -48,7 +48,7 @@ def is_locked(field: str, status: Status) -> bool:
 
 
 def member(session) -> User:
-    return session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+    return person(session, "member")
 
 
 def improvement_in(session, status: Status) -> Improvement:
@@ -100,13 +100,18 @@ def new_value(improvement: Improvement, field: str) -> Any:
 
 
 def web_data(field: str, value: Any) -> tuple[str, Any]:
-    """The form field's name and what a browser posts for `value`."""
-    name, data = form_value(field, value)
-    if isinstance(data, date):
-        return name, [str(data.day), str(data.month), str(data.year)]
-    if data is None:
+    """The form field's name and what a browser posts for `value` (written out here, not
+    taken from the form, so that the form's own reading of it is under test)."""
+    name = form_field(field)
+    if isinstance(value, date):
+        return name, [str(value.day), str(value.month), str(value.year)]
+    if value is None:
         return name, ["", "", ""] if field in ("go_live_on", "ended_on") else ""
-    return name, str(data)
+    if field == "implementation_cost_pence":
+        return name, str(Decimal(value) / 100)  # typed in pounds
+    if isinstance(value, bool):
+        return name, "yes" if value else "no"
+    return name, str(value)  # an enum member posts its value
 
 
 def web_form(improvement: Improvement, **changes: Any) -> dict[str, Any]:
@@ -117,7 +122,8 @@ def web_form(improvement: Improvement, **changes: Any) -> dict[str, Any]:
 
 
 def form_field(field: str) -> str:
-    return PLAN_TO_FORM.get(field, field)
+    """The name a browser posts a plan field under (the cost in pence is typed in pounds)."""
+    return getattr(ImprovementForm, field).name or field
 
 
 def counts(session, improvement_id: int) -> tuple[int, int]:

@@ -24,17 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from gains.extensions import db as database
-from gains.models import BatchSource, Decision, Department, User
+from gains.models import BatchSource, Decision, Department
 from gains.services.improvements import workflow
 from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
 from gains.services.public.publication import publish
 from gains.services.review.decisions import decide
 from tests.conftest import DEMO_LOGINS, rolled_back, savepoint, sign_in
-from tests.support.factories import plan, rows, start_with_data
+from tests.support.factories import person, plan, rows, start_with_data
 
 ROLES = ("anonymous", "member", "manager", "treasury", "admin")
 SCOPES = ("own", "other")
@@ -301,13 +300,9 @@ def test_every_route_has_a_row(app_without_database):
     print(f"access matrix: {len(MATRIX)} route-methods x {len(ROLES)} roles: {cells} cells")
 
 
-def _user(session, email: str) -> User:
-    return session.scalars(select(User).where(User.email == email)).one()
-
-
 def build_target(session, scope: str, state: str | None) -> dict[str, int]:
     """The records one scope's request points at, in the state the row asks for."""
-    owner = _user(session, OWNER_EMAIL[scope])
+    owner = person(session, OWNER_EMAIL[scope])
     values: dict[str, int] = {
         "department_id": owner.department_id,
         "team_id": owner.team_id,
@@ -325,7 +320,7 @@ def build_target(session, scope: str, state: str | None) -> dict[str, int]:
         before, after = [12, 11, 13, 12, 14, 11], [9, 8, 10, 9, 8, 10]
         start_with_data(owner, improvement, before, after, submit=submit)
     if state in ("approved", "published"):
-        manager = _user(session, MANAGER_EMAIL[scope])
+        manager = person(session, MANAGER_EMAIL[scope])
         decide(manager, improvement, Decision.APPROVED, "")
     if state == "published":
         publish(manager, improvement, "Renewal letters now take less time to complete.")
@@ -348,7 +343,7 @@ def token_id(session, scope: str, role: str) -> int:
     """A token "own" to the signed-in person (the scope owner's for anonymous visitors), or,
     for "other", another department's member's."""
     email = DEMO_LOGINS[role] if scope == "own" and role != "anonymous" else OWNER_EMAIL[scope]
-    return create_token(_user(session, email), f"matrix {scope}", 30).token.id
+    return create_token(person(session, email), f"matrix {scope}", 30).token.id
 
 
 STATES = (None, "draft", "running", "submitted", "pending", "approved", "published")
@@ -409,7 +404,7 @@ def test_access(app, session, client, targets, endpoint, method, role):
     row = MATRIX[(endpoint, method)]
     headers = {}
     if role != "anonymous" and endpoint.startswith("api_") and not endpoint.startswith("api_tok"):
-        secret = create_token(_user(session, DEMO_LOGINS[role]), "matrix", 30).secret
+        secret = create_token(person(session, DEMO_LOGINS[role]), "matrix", 30).secret
         session.commit()
         headers["Authorization"] = f"Bearer {secret}"
     elif role != "anonymous":
@@ -436,9 +431,9 @@ def _scoped(row: Row) -> bool:
 
 
 def test_departments_in_the_matrix_differ(session):
-    own = _user(session, OWNER_EMAIL["own"])
-    other = _user(session, OWNER_EMAIL["other"])
+    own = person(session, OWNER_EMAIL["own"])
+    other = person(session, OWNER_EMAIL["other"])
     assert own.department_id != other.department_id
-    manager = _user(session, DEMO_LOGINS["manager"])
+    manager = person(session, DEMO_LOGINS["manager"])
     assert manager.department_id == own.department_id
     assert session.get(Department, other.department_id).code == "REV"

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from gains.extensions import db
-from gains.models import AuditEvent, User
+from gains.models import AuditEvent
 from gains.models.base import utcnow
 from gains.services.people import account_links, accounts
 from tests.conftest import DEMO_LOGINS, sign_in
+from tests.support.factories import person
 
 INVALID = "This link cannot be used"
 
@@ -29,8 +30,8 @@ def latest_action(app) -> str:
 def make_link(app, role: str = "member", **kwargs) -> str:
     """A set-password link for a demo person, issued by the demo admin, as a path."""
     with app.app_context():
-        admin = db.session.scalars(select(User).where(User.email == DEMO_LOGINS["admin"])).one()
-        user = db.session.scalars(select(User).where(User.email == DEMO_LOGINS[role])).one()
+        admin = person(db.session, "admin")
+        user = person(db.session, role)
         link = account_links.issue_link(admin, user, secret_key=app.config["SECRET_KEY"], **kwargs)
         db.session.commit()
         return f"/account/set-password/{link.token}"
@@ -154,9 +155,7 @@ def test_every_bad_link_gets_the_same_answer(app, client, how):
         path = "/account/set-password/not-a-token"
     elif how in ("password_changed", "deactivated"):
         with app.app_context():
-            member = db.session.scalars(
-                select(User).where(User.email == DEMO_LOGINS["member"])
-            ).one()
+            member = person(db.session, "member")
             if how == "password_changed":
                 member.set_password("changed elsewhere")
             else:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Team, User
 from tests.conftest import DEMO_LOGINS, sign_in
+from tests.support.factories import person
 
 ADMIN_PAGES = (
     "/admin/",
@@ -44,7 +45,7 @@ ADMIN_POSTS = (
 
 def ids(app) -> dict[str, int]:
     with app.app_context():
-        member = db.session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+        member = person(db.session, "member")
         return {"user": member.id, "team": member.team_id, "department": member.department_id}
 
 

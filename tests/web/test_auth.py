@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from gains.models import User
 from tests.conftest import DEMO_LOGINS, sign_in
+from tests.support.factories import person
 
 PUBLIC_ENDPOINTS = {
     "auth.sign_in",
@@ -104,7 +103,7 @@ def test_deactivated_account_cannot_sign_in(app, client):
     with app.app_context():
         from gains.extensions import db
 
-        member = db.session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+        member = person(db.session, "member")
         member.active = False
         db.session.commit()
     assert sign_in(client, DEMO_LOGINS["member"]).status_code == 422
@@ -163,7 +162,7 @@ def test_bumping_the_session_version_signs_out_everywhere(app, signed_in):
     with app.app_context():
         from gains.extensions import db
 
-        member = db.session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+        member = person(db.session, "member")
         member.session_version += 1
         db.session.commit()
     assert client.get("/").status_code == 302

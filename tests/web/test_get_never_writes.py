@@ -38,7 +38,7 @@ from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
 from tests.conftest import DEMO_LOGINS, sign_in
 from tests.fuzz.pages import fill_rule
-from tests.support.factories import plan, rows, start_with_data
+from tests.support.factories import person, plan, rows, start_with_data
 
 ROLES = ("anonymous", "member", "manager", "treasury", "admin")
 WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
@@ -58,7 +58,7 @@ STRINGS = {
 def _records() -> dict[str, list]:
     """Improvements of the demo member's team with and without a stored estimate, and the
     ids for every URL argument."""
-    member = database.session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+    member = person(database.session, "member")
     submitted = workflow.create_improvement(member, member.team, plan(title="Never written A"))
     running = workflow.create_improvement(member, member.team, plan(title="Never written B"))
     too_few = workflow.create_improvement(member, member.team, plan(title="Never written C"))
@@ -149,9 +149,7 @@ def test_no_get_route_writes(app, db, walked, role):
     if role != "anonymous":
         assert sign_in(client, DEMO_LOGINS[role]).status_code == 303
         with app.app_context():
-            signed = database.session.scalars(
-                select(User).where(User.email == DEMO_LOGINS[role])
-            ).one()
+            signed = person(database.session, role)
             headers = {"Authorization": f"Bearer {create_token(signed, 'walk', 30).secret}"}
             database.session.commit()
     writes: list[str] = []
@@ -191,9 +189,7 @@ def test_no_get_route_writes(app, db, walked, role):
 
 def test_pages_say_an_estimate_was_not_computed_and_how_to_get_it(app, db, signed_in):
     with app.app_context():
-        member = database.session.scalars(
-            select(User).where(User.email == DEMO_LOGINS["member"])
-        ).one()
+        member = person(database.session, "member")
         improvement = workflow.create_improvement(member, member.team, plan(title="Unstored"))
         database.session.flush()
         start_with_data(member, improvement, [12, 11, 13], [9, 8, 10], submit=True)

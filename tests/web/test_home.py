@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Department, Improvement, Status, Team, User
-from tests.conftest import DEMO_LOGINS
+from tests.support.factories import person
 
 
 def count_in(html: str, key: str) -> int:
@@ -41,7 +41,7 @@ def test_member_sees_their_team_work(app, signed_in):
 def test_manager_sees_the_review_queue_without_their_own(app, signed_in):
     html = signed_in("manager").get("/").get_data(as_text=True)
     with app.app_context():
-        manager = db.session.scalars(select(User).where(User.email == DEMO_LOGINS["manager"])).one()
+        manager = person(db.session, "manager")
         queue = db.session.scalars(
             select(Improvement).where(
                 Improvement.department_id == manager.department_id,

@@ -20,9 +20,9 @@ from gains import bounds
 from gains.bounds import TextBound
 from gains.extensions import db
 from gains.form_fields import BoundedForm
-from gains.improvements.forms import PLAN_TO_FORM
 from gains.models import Improvement, Measurement, Status, Team
 from tests.support.bounds import CONTROL_CHARACTERS, FAR_DATES, inside, outside, typed
+from tests.support.lock_table import form_field
 from tests.web.test_improvement_forms import form_data, member_team  # noqa: F401 (autouse)
 
 
@@ -63,7 +63,8 @@ def test_every_text_field_refuses_control_characters(app_without_database, form_
     names = _text_field_names(form_class)
     with app_without_database.test_request_context("/", method="POST"):
         for character in CONTROL_CHARACTERS:
-            typed_in = {name: f"a{character}b" for name in names}
+            # Posted under each field's HTML name (the cost in pence is "implementation_cost").
+            typed_in = {getattr(form_class, name).name or name: f"a{character}b" for name in names}
             form = form_class(formdata=MultiDict(typed_in), meta={"csrf": False})
             for name in names:
                 field = form[name]
@@ -77,7 +78,7 @@ def test_every_text_field_refuses_control_characters(app_without_database, form_
 # --- registering an improvement ------------------------------------------------------------------
 
 LIMITED = {
-    PLAN_TO_FORM.get(name, name): bound
+    form_field(name): bound
     for name, bound in bounds.PLAN_BOUNDS.items()
     if not isinstance(bound, TextBound)
 }

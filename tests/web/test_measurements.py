@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -82,6 +83,19 @@ def test_the_table_is_a_page_or_a_fragment(signed_in, own):
     assert fragment.status_code == 200 and "<html" not in body
     assert body.lstrip().startswith('<section id="measurements"')
     assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_the_pager_links_pages_plainly_and_swaps_the_section_with_htmx(signed_in, own):
+    client = signed_in("member")
+    body = client.get(f"/improvements/{own}/measurements?page=2", headers=HTMX).get_data(
+        as_text=True
+    )
+    pager = html.unescape(body[body.index('<nav class="govuk-pagination') :])
+    for number in (1, 3):
+        href = f"/improvements/{own}/measurements?page={number}"
+        assert f'href="{href}"' in pager and f'hx-get="{href}"' in pager
+    assert 'hx-target="#measurements"' in pager and 'hx-swap="outerHTML"' in pager
+    assert "Page 2 of " in pager
 
 
 def test_add_without_javascript_redirects_with_303(app, signed_in, own):

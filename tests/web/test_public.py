@@ -33,6 +33,7 @@ from gains.services.people.organisation import create_department
 from gains.services.public import open_data
 from gains.services.public.publication import publish, unpublish
 from tests.conftest import DEMO_LOGINS, sign_in
+from tests.support.factories import person
 
 REOPENED = "Wrap-up codes reduced from 40 to 12"
 PUBLISHED = set(PUBLIC_SUMMARIES) - {REOPENED}
@@ -50,11 +51,6 @@ def titled(title: str) -> Improvement:
     return database.session.scalars(select(Improvement).where(Improvement.title == title)).one()
 
 
-def user(email_or_role: str) -> User:
-    email = DEMO_LOGINS.get(email_or_role, email_or_role)
-    return database.session.scalars(select(User).where(User.email == email)).one()
-
-
 def visible_text(response) -> str:
     """The body as a reader (or a parser) sees it, HTML and XML entities decoded."""
     return html.unescape(response.get_data(as_text=True))
@@ -68,8 +64,8 @@ def secrets(public_titles: set[str]) -> set[str]:
         for title in database.session.scalars(select(Improvement.title))
         if title not in public_titles
     }
-    for person in database.session.scalars(select(User)):
-        markers |= {person.name, person.email}
+    for account in database.session.scalars(select(User)):
+        markers |= {account.name, account.email}
     markers |= set(
         database.session.scalars(
             select(Measurement.unit_ref).where(Measurement.unit_ref.is_not(None)).distinct()
@@ -199,16 +195,16 @@ def test_anonymous_visitors_see_only_published_approved_items(app, client):
 
 
 def _withdraw():
-    workflow.withdraw(user("member"), titled(PUBLISHED_WKP), "Superseded")
+    workflow.withdraw(person(database.session, "member"), titled(PUBLISHED_WKP), "Superseded")
 
 
 def _unpublish():
-    unpublish(user("manager"), titled(PUBLISHED_WKP), "Under query")
+    unpublish(person(database.session, "manager"), titled(PUBLISHED_WKP), "Under query")
 
 
 def _reopen():
     record_batch(
-        user("member"),
+        person(database.session, "member"),
         titled(PUBLISHED_WKP),
         [{"phase": "after", "value": 15.0, "observed_on": "2026-10-20"}] * 5,
         source=BatchSource.API,
@@ -220,7 +216,7 @@ def _reapprove():
     from gains.services.review.decisions import decide
 
     _reopen()
-    decide(user("manager"), titled(PUBLISHED_WKP), Decision.APPROVED, "")
+    decide(person(database.session, "manager"), titled(PUBLISHED_WKP), Decision.APPROVED, "")
 
 
 def _amend_and_reapprove():
@@ -229,9 +225,11 @@ def _amend_and_reapprove():
     from gains.services.review.decisions import decide
 
     improvement = titled(PUBLISHED_WKP)
-    plan_changes.amend(user("manager"), improvement, "annual_volume", 300_000, "Revised")
+    plan_changes.amend(
+        person(database.session, "manager"), improvement, "annual_volume", 300_000, "Revised"
+    )
     # New money terms, re-approved: the published summary was written for the old ones.
-    decide(user("manager"), improvement, Decision.APPROVED, "")
+    decide(person(database.session, "manager"), improvement, Decision.APPROVED, "")
 
 
 @pytest.mark.parametrize(
@@ -253,7 +251,11 @@ def test_a_published_item_that_changes_afterwards_leaves_every_route(app, client
 def test_publishing_puts_an_approved_item_on_every_route(app, client):
     commit(
         app,
-        lambda: publish(user("manager.rev@example.org"), titled(APPROVED_UNPUBLISHED), "A text."),
+        lambda: publish(
+            person(database.session, "manager.rev@example.org"),
+            titled(APPROVED_UNPUBLISHED),
+            "A text.",
+        ),
     )
     sweep(app, client, PUBLISHED | {APPROVED_UNPUBLISHED})
 
@@ -361,7 +363,12 @@ def test_open_data_answers_conditional_requests(app, client, path):
     assert client.get(path, headers={"If-Modified-Since": earlier}).status_code == 200
 
     commit(
-        app, lambda: publish(user("manager.rev@example.org"), titled(APPROVED_UNPUBLISHED), "New.")
+        app,
+        lambda: publish(
+            person(database.session, "manager.rev@example.org"),
+            titled(APPROVED_UNPUBLISHED),
+            "New.",
+        ),
     )
     with app.app_context():
         latest = database.session.scalar(select(func.max(AuditEvent.occurred_at)))
@@ -476,7 +483,7 @@ def test_publishing_before_approval_is_refused(app, client):
         submitted = database.session.scalars(
             select(Improvement).where(
                 Improvement.status == "submitted",
-                Improvement.department_id == user("manager").department_id,
+                Improvement.department_id == person(database.session, "manager").department_id,
             )
         ).first()
         improvement_id = submitted.id

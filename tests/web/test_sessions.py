@@ -14,6 +14,7 @@ from gains.models import User, UserSession
 from gains.models.base import utcnow
 from gains.services.people import user_sessions
 from tests.conftest import DEMO_LOGINS, sign_in
+from tests.support.factories import person
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
@@ -90,7 +91,7 @@ def test_a_session_ends_when_its_hours_are_up_however_it_is_used(app, signed_in,
 def test_a_cookie_without_a_session_row_is_signed_out(app, client, old_id):
     """Cookies from before sessions had rows ("id:version") sign in again, once."""
     with app.app_context():
-        member = db.session.scalars(select(User).where(User.email == DEMO_LOGINS["member"])).one()
+        member = person(db.session, "member")
         user_id = old_id.format(id=member.id, version=member.session_version)
     with client.session_transaction() as cookie:
         cookie["_user_id"] = user_id

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
@@ -32,7 +33,7 @@ from gains.models.enums import (
     Status,
     StudyGroup,
 )
-from gains.paging import Page, paginate
+from gains.paging import paginate
 
 PAGE_SIZE = 50
 # A CSV of more events than this is cut there, and says so: narrow the filters.
@@ -116,7 +117,7 @@ def _newest_first(stmt: Select) -> Select:
     )
 
 
-def page_of(stmt: Select, page: int, page_size: int = PAGE_SIZE) -> Page:
+def page_of(stmt: Select, page: int, page_size: int = PAGE_SIZE) -> Pagination:
     """One page of events, newest first; a page past the end shows the last one."""
     return paginate(_newest_first(stmt), page, page_size)
 

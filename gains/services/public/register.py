@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, or_
 
 from gains.bounds import can_match_stored_text
 from gains.charts.improvement import CellValues
@@ -29,6 +29,7 @@ from gains.models import (
     Publication,
     Review,
 )
+from gains.paging import paginate_rows
 from gains.services.estimates.charts import CellRow, distribution_cells, distributions_chart
 from gains.services.estimates.current import ESTIMATION_METHODS, measurements_frame
 from gains.services.estimates.plain_english import PlainResult, describe_change, describe_saving
@@ -222,12 +223,9 @@ class RegisterPage:
 
 
 def register_page(filters: RegisterFilters, page: int, per_page: int = 20) -> RegisterPage:
-    stmt = filters.apply(on_the_register())
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(_ordered(stmt).limit(per_page).offset((page - 1) * per_page))
-    return RegisterPage([public_gain(*row) for row in rows], total, page, pages)
+    listed = paginate_rows(_ordered(filters.apply(on_the_register())), page, per_page)
+    entries = [public_gain(*row) for row in listed.items]
+    return RegisterPage(entries, listed.total, listed.page, listed.pages)
 
 
 def public_entry(improvement_id: int) -> PublicGain | None:

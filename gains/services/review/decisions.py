@@ -27,7 +27,7 @@ from gains.services.improvements.workflow import (
     change_status,
     lock_improvement,
 )
-from gains.stats.money import annual_saving
+from gains.stats.money import annual_saving, financial_year_start
 from gains.stats.multiplicity import benjamini_hochberg
 
 DECISION_STATUS = {
@@ -35,11 +35,6 @@ DECISION_STATUS = {
     Decision.REJECTED: Status.REJECTED,
     Decision.CHANGES_REQUESTED: Status.CHANGES_REQUESTED,
 }
-
-
-def financial_year_start(day: date) -> date:
-    """1 April of the financial year (April to March) that contains `day`."""
-    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
 
 
 def may_review(user: Any, improvement: Improvement) -> bool:

@@ -38,8 +38,8 @@ from gains.services.estimates.current import (
     current_estimates,
 )
 from gains.services.money.savings import saving_for
-from gains.services.review.decisions import FamilyMember, financial_year_start, review_families
-from gains.stats.money import AnnualSaving
+from gains.services.review.decisions import FamilyMember, review_families
+from gains.stats.money import AnnualSaving, financial_year_start
 
 QUEUE_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 SORTS = {
