@@ -24,7 +24,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from gains.access import get_scoped_or_404, scoped
+from gains.access import get_scoped_or_404, may_administer, scoped
 from gains.admin import audit_views
 from gains.admin.forms import (
     ConfirmForm,
@@ -52,7 +52,7 @@ USERS_PAGE_SIZE = 50
 @blueprint.before_request
 def _admins_only():
     # The app-wide rule has already sent anonymous visitors to sign in.
-    if current_user.role is not Role.ADMIN:
+    if not may_administer(current_user):
         abort(403)
 
 
