@@ -30,14 +30,10 @@ DEFERRED = {
     "`gains.auth` import `gains.api.problems` without loading every resource",
     "gains.stats_cli": "each `gains stats` command imports the statistics it runs, so "
     "`gains --help` loads none of them (`stats.power` alone brings scipy.optimize)",
-    "gains.services.estimates.current": "removed by the engine branch",
 }
 
 # Cycles known when this test was written, each to be dropped when its branch is merged.
 KNOWN_CYCLES = {
-    frozenset(
-        {"gains.services.estimates.current", "gains.services.estimates.recompute"}
-    ): "removed by the engine branch",
     frozenset({"gains.dashboards.treasury", "gains.dashboards.views"}): (
         "removed by the figures branch"
     ),
