@@ -86,12 +86,26 @@ OWNERSHIP: dict[type, Callable[[Select], Owner]] = {
 }
 
 
+def _role(user: Any) -> Role | None:
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+def reads_every_department(user: Any) -> bool:
+    """Treasury and admins read every department's records; others at most their own."""
+    return _role(user) in (Role.ADMIN, Role.TREASURY)
+
+
+def may_administer(user: Any) -> bool:
+    """Admins run the organisation: departments, teams, people and the whole audit trail."""
+    return _role(user) is Role.ADMIN
+
+
 def scoped(stmt: Select, user: Any, *, write: bool = False) -> Select:
     """Restrict a SELECT over one model to the rows `user` may read (or, with write, change)."""
     entity = stmt.column_descriptions[0].get("entity")
     if entity not in OWNERSHIP:
         raise TypeError(f"no ownership rule for {entity!r}: add one to OWNERSHIP")
-    role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+    role = _role(user)
     if role is Role.ADMIN:
         return stmt
     if role is Role.TREASURY:

@@ -14,8 +14,14 @@ from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo, routes_command, run_command, shell_command
 
 from gains import create_app
+from gains.commands.api_tokens import create_api_token_command
+from gains.commands.estimates import estimates_group
+from gains.commands.imports import import_command
+from gains.commands.seed import seed_demo_command
+from gains.commands.users import create_user_command
 from gains.config import ConfigError
 from gains.startup import StartupError, check_ready, ensure_sqlite_directory
+from gains.stats_cli import stats_group
 
 
 def _create_cli_app() -> Flask:
@@ -56,27 +62,14 @@ cli.add_command(run)
 cli.add_command(check)
 cli.add_command(shell_command)
 cli.add_command(routes_command)
-
-
-def _register_commands() -> None:
-    from gains.commands.api_tokens import create_api_token_command
-    from gains.commands.estimates import estimates_group
-    from gains.commands.imports import import_command
-    from gains.commands.seed import seed_demo_command
-    from gains.commands.users import create_user_command
-    from gains.stats_cli import stats_group
-
-    cli.add_command(seed_demo_command)
-    cli.add_command(create_user_command)
-    cli.add_command(create_api_token_command)
-    cli.add_command(estimates_group)
-    cli.add_command(import_command)
-    # Registered on the group itself, not app.cli: it never loads the app, so it needs no
-    # database and no secret.
-    cli.add_command(stats_group, "stats")
-
-
-_register_commands()
+cli.add_command(seed_demo_command)
+cli.add_command(create_user_command)
+cli.add_command(create_api_token_command)
+cli.add_command(estimates_group)
+cli.add_command(import_command)
+# Registered on the group itself, not app.cli: it never loads the app, so it needs no
+# database and no secret.
+cli.add_command(stats_group, "stats")
 
 
 def main() -> None:

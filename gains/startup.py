@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from gains import MIGRATIONS_DIR
+from gains.charts.svg import new_figure
 from gains.config import ConfigError, check_required
 from gains.extensions import db
 
@@ -109,8 +110,6 @@ SERVED_MODULES = (
 
 def import_served_modules() -> None:
     import importlib
-
-    from gains.charts.svg import new_figure
 
     for name in SERVED_MODULES:
         importlib.import_module(name)

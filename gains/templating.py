@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Flask, g
+from flask import Flask, g, request, url_for
+from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
-from gains.models import ImprovementKind, Phase, Pillar, Role, StudyGroup
+from gains.models import ImprovementKind, Phase, Pillar, StudyGroup
+from gains.navigation import navigation_for, permissions_for
 
 
 def format_gbp(amount: Decimal | int | float | None, *, pence: bool = False) -> str:
@@ -67,6 +69,12 @@ def summary_row(pair: tuple) -> dict:
     return {"key": {"html": key_html}, "value": {"text": value}}
 
 
+def service_navigation() -> list[dict]:
+    """The signed-in person's (or a visitor's) links, marked for the page being shown."""
+    endpoint = request.endpoint or ""
+    return [item.govuk(url_for(item.endpoint), endpoint) for item in navigation_for(current_user)]
+
+
 def init_app(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [
@@ -94,7 +102,9 @@ def init_app(app: Flask) -> None:
     def inject_globals():
         return {
             "cspNonce": g.get("csp_nonce"),
-            "Role": Role,
+            # Role rules as flags from the predicates the routes use: templates compare no roles.
+            "may": permissions_for(current_user),
+            "service_navigation": service_navigation,
             "Phase": Phase,
             "StudyGroup": StudyGroup,
             "Pillar": Pillar,

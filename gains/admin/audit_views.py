@@ -1,20 +1,22 @@
 """The whole audit trail, for admins: filters, pages, and the CSV export of what the filters
-match. Routes on the `admin` blueprint (so the admins-only rule applies)."""
+match. A blueprint nested in `admin` (endpoints `admin.audit_trail.*`), so the admin
+blueprint's admins-only rule runs before these views too."""
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import Blueprint, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from gains.access import scoped
 from gains.admin.forms import AuditFilterForm, forget_errors
-from gains.admin.views import blueprint
 from gains.exports import table_to_csv
 from gains.extensions import db
 from gains.models import AuditEvent, Department
 from gains.models.base import utcnow
 from gains.services.audit import log as audit_log
+
+blueprint = Blueprint("audit_trail", __name__)
 
 
 def _audit_form() -> tuple[AuditFilterForm, audit_log.AuditFilters]:
@@ -38,7 +40,7 @@ def _audit_form() -> tuple[AuditFilterForm, audit_log.AuditFilters]:
 
 
 @blueprint.route("/audit")
-def audit():
+def index():
     form, filters = _audit_form()
     stmt = audit_log.filtered(scoped(select(AuditEvent), current_user), filters)
     page = audit_log.page_of(stmt, request.args.get("page", type=int) or 1)
@@ -48,7 +50,7 @@ def audit():
         form=form,
         errors=form.errors,
         page=page,
-        page_endpoint="admin.audit",
+        page_endpoint="admin.audit_trail.index",
         page_arguments=arguments,
         names=audit_log.reference_names(page.items),
         field_changes=audit_log.field_changes,
@@ -57,7 +59,7 @@ def audit():
 
 
 @blueprint.route("/audit.csv")
-def audit_csv():
+def csv_export():
     form, filters = _audit_form()
     stmt = audit_log.filtered(scoped(select(AuditEvent), current_user), filters)
     events = audit_log.all_of(stmt)

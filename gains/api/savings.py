@@ -17,9 +17,9 @@ from sqlalchemy import select
 from gains.api.schemas import SavingsArgsSchema, SavingsSeriesSchema
 from gains.extensions import db
 from gains.figures_cache import treasury_figures
-from gains.models import Department, ImprovementKind, Pillar, Role
+from gains.models import Department, ImprovementKind, Pillar
 from gains.models.base import utcnow
-from gains.services.dashboards.treasury import TreasuryFilters
+from gains.services.dashboards.treasury import TreasuryFilters, may_see_treasury
 
 blueprint = Blueprint("api_savings", __name__, description="Cumulative savings (Treasury)")
 
@@ -43,7 +43,7 @@ def cumulative_savings(
 ):
     """Net savings accrued month by month since the first go-live, claimed (current
     estimates) and validated (approvals), each with its 95% band, in pence."""
-    if current_user.role not in (Role.TREASURY, Role.ADMIN):
+    if not may_see_treasury(current_user):
         abort(403, message="Cumulative savings are for treasury and administrators")
     ids = tuple(sorted(set(department_id or ())))
     known = set(db.session.scalars(select(Department.id).where(Department.id.in_(ids))))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 
 import click
 from flask.cli import with_appcontext
 
 from gains.extensions import db
 from gains.services.audit.events import record_bulk_event
+from gains.services.estimates.cells import refresh_all_cells
+from gains.services.estimates.current import NoEstimate
+from gains.services.estimates.recompute import recompute_all
 
 
 @click.group("estimates")
@@ -25,9 +29,6 @@ def recompute_all_command(as_json: bool) -> None:
     Welch, paired and difference-in-differences come from database aggregates for all
     improvements at once; time series and DiD with repeated units go one by one.
     """
-    from gains.services.estimates.current import NoEstimate
-    from gains.services.estimates.recompute import recompute_all
-
     recomputed = recompute_all()
     without = sum(isinstance(d, NoEstimate) for d in recomputed.documents.values())
     # In the admins' trail, committed with the estimates (the figures version moves too).
@@ -70,10 +71,6 @@ def refresh_cells_command() -> None:
     around the services (a restore, a bulk SQL load). The app keeps them on every write;
     recompute-all also rebuilds any it finds missing or stale.
     """
-    import time
-
-    from gains.services.estimates.cells import refresh_all_cells
-
     began = time.perf_counter()
     count = refresh_all_cells()
     db.session.commit()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from gains.demo.catalogue import DEMO_PASSWORD, PEOPLE
+from gains.demo.seed import database_is_empty, reset_database, seed_demo
 from gains.extensions import db
 
 
@@ -18,9 +20,6 @@ from gains.extensions import db
 @with_appcontext
 def seed_demo_command(reset: bool, if_empty: bool) -> None:
     """Fill the database with a realistic demo register and print the demo logins."""
-    from gains.demo.catalogue import DEMO_PASSWORD, PEOPLE
-    from gains.demo.seed import database_is_empty, reset_database, seed_demo
-
     if not database_is_empty():
         if reset:
             reset_database()

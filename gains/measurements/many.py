@@ -6,28 +6,35 @@ checking: a
 row for an improvement the person cannot write to is a row problem, and one bad row rejects
 the whole file. The pending batches travel between the pages as their numbers in the URL
 and the form; each is loaded again through `scoped(..., write=True)`.
+
+A blueprint nested in `measurements` (endpoints `measurements.many.*`), so its routes keep
+their own writers-only rule without reaching into the single-upload views.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from gains.errors import render_error
 from gains.extensions import db
 from gains.form_fields import record_id
 from gains.measurements.forms import ManyUploadForm
-from gains.measurements.views import blueprint, rejected_file_message, upload_limits
+from gains.measurements.uploads import rejected_file_message, upload_limits
 from gains.models import Role
 from gains.services.improvements.workflow import WorkflowError
 from gains.services.measurements import multi_upload
 from gains.services.measurements.csv_upload import UploadTooLarge
 from gains.services.measurements.rows import RowsRejected
 
+blueprint = Blueprint("many", __name__)
+
 WRITERS = (Role.MEMBER, Role.MANAGER, Role.ADMIN)
 
 
-def _require_writer() -> None:
+@blueprint.before_request
+def _writers_only() -> None:
+    # The app-wide rule has already sent anonymous visitors to sign in.
     if current_user.role not in WRITERS:
         abort(403)
 
@@ -39,7 +46,6 @@ def _batch_ids(values: list[str]) -> list[int]:
 
 @blueprint.route("/measurements/import", methods=["GET", "POST"])
 def import_many():
-    _require_writer()
     form = ManyUploadForm()
     rejected: RowsRejected | None = None
     if form.validate_on_submit():
@@ -60,9 +66,7 @@ def import_many():
             form.file.errors = [f"{error}: nothing was saved"]
         else:
             db.session.commit()
-            return redirect(
-                url_for("measurements.check_many", batch=[b.id for b in batches]), code=303
-            )
+            return redirect(url_for(".check_many", batch=[b.id for b in batches]), code=303)
     return render_template(
         "measurements/import_many.html",
         form=form,
@@ -73,11 +77,10 @@ def import_many():
 
 @blueprint.route("/measurements/import/check")
 def check_many():
-    _require_writer()
     batches = multi_upload.pending_batches(current_user, _batch_ids(request.args.getlist("batch")))
     if not batches:
         flash("There is no upload waiting: it was confirmed, cancelled or has expired.", "error")
-        return redirect(url_for("measurements.import_many"), code=303)
+        return redirect(url_for(".import_many"), code=303)
     return render_template(
         "measurements/import_check.html",
         batches=batches,
@@ -93,7 +96,6 @@ def _requested_batches():
 
 @blueprint.route("/measurements/import/confirm", methods=["POST"])
 def confirm_many():
-    _require_writer()
     batches = _requested_batches()
     if batches is None:
         flash(
@@ -101,13 +103,13 @@ def confirm_many():
             "upload the file again.",
             "error",
         )
-        return redirect(url_for("measurements.import_many"), code=303)
+        return redirect(url_for(".import_many"), code=303)
     try:
         multi_upload.confirm_batches(current_user, batches)
     except WorkflowError as error:
         db.session.rollback()
         flash(f"{error}. Nothing was added.", "error")
-        return redirect(url_for("measurements.check_many", batch=[b.id for b in batches]), code=303)
+        return redirect(url_for(".check_many", batch=[b.id for b in batches]), code=303)
     total = sum(batch.row_count for batch in batches)
     db.session.commit()
     flash(
@@ -120,10 +122,9 @@ def confirm_many():
 
 @blueprint.route("/measurements/import/cancel", methods=["POST"])
 def cancel_many():
-    _require_writer()
     ids = _batch_ids(request.form.getlist("batch"))
     batches = multi_upload.pending_batches(current_user, ids)
     multi_upload.cancel_batches(current_user, batches)
     db.session.commit()
     flash("Upload cancelled: nothing was added.", "success")
-    return redirect(url_for("measurements.import_many"), code=303)
+    return redirect(url_for(".import_many"), code=303)

@@ -16,7 +16,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -30,17 +29,21 @@ from gains.access import get_scoped_or_404
 from gains.errors import render_error
 from gains.extensions import db
 from gains.htmx_support import render_page_or_fragment, wants_fragment
+from gains.measurements import many
 from gains.measurements.context import batch_page, measurements_section
 from gains.measurements.forms import MeasurementForm, UploadForm, WithdrawBatchForm
+from gains.measurements.uploads import rejected_file_message, upload_limits
 from gains.models import Improvement, Measurement, UploadBatch
 from gains.services.improvements.workflow import PermissionDenied, WorkflowError
 from gains.services.measurements import recording as service
-from gains.services.measurements.csv_upload import UploadLimits, UploadTooLarge
+from gains.services.measurements.csv_upload import UploadTooLarge
 from gains.services.measurements.rows import COLUMNS, RowsRejected
 from gains.spreadsheet_safety import write_safe_csv
 
 blueprint = Blueprint("measurements", __name__)
-# Most routes hang off one improvement; the multi-improvement import (`many.py`) does not.
+# Most routes hang off one improvement; the import for many improvements (`many.py`, nested
+# as `measurements.many`) does not.
+blueprint.register_blueprint(many.blueprint)
 IMPROVEMENT = "/improvements/<int:improvement_id>"
 
 SECTION = "measurements/partials/section.html"
@@ -192,25 +195,6 @@ def delete(improvement_id: int, measurement_id: int):
     return _done(improvement, "Measurement deleted.")
 
 
-def upload_limits() -> UploadLimits:
-    """Limits from the app's config (MEASUREMENT_UPLOAD_MAX_BYTES/_ROWS/_ERRORS), else defaults."""
-    defaults = UploadLimits()
-    config = current_app.config
-    return UploadLimits(
-        max_bytes=config.get("MEASUREMENT_UPLOAD_MAX_BYTES", defaults.max_bytes),
-        max_rows=config.get("MEASUREMENT_UPLOAD_MAX_ROWS", defaults.max_rows),
-        max_errors=config.get("MEASUREMENT_UPLOAD_MAX_ERRORS", defaults.max_errors),
-    )
-
-
-def rejected_file_message(problems: RowsRejected) -> str:
-    """The file field's error when a file is rejected (its problems are listed below it)."""
-    return (
-        f"The file has {problems.total:,} problem{'s' if problems.total != 1 else ''}: "
-        "nothing was saved. Correct them and upload it again"
-    )
-
-
 @blueprint.route(f"{IMPROVEMENT}/measurements/upload", methods=["GET", "POST"])
 def upload(improvement_id: int):
     improvement = _improvement(improvement_id, write=True)
@@ -313,7 +297,3 @@ def withdraw(improvement_id: int, batch_id: int):
         return _done(improvement, "Measurements withdrawn: they no longer count in estimates.")
     context = batch_page(upload_batch, current_user) | {"form": form}
     return render_template("measurements/batch.html", **context), 422
-
-
-# The multi-improvement import's routes live beside these, on the same blueprint.
-from gains.measurements import many  # noqa: E402, F401

@@ -31,7 +31,12 @@ from gains.services.estimates.charts import chart_tables
 from gains.services.estimates.summaries import cell_summaries
 from gains.services.improvements.workflow import PermissionDenied, WorkflowError
 from gains.services.review import queue as queue_service
-from gains.services.review.decisions import DataChanged, decide, may_review
+from gains.services.review.decisions import (
+    DataChanged,
+    decide,
+    may_review,
+    registered_by_this_manager,
+)
 
 blueprint = Blueprint("reviews", __name__, url_prefix="/reviews")
 
@@ -101,6 +106,7 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
         "form": _showing(form, improvement),
         "may_decide": may_review(current_user, improvement)
         and improvement.status is Status.SUBMITTED,
+        "registered_by_this_manager": registered_by_this_manager(current_user, improvement),
     }
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gains.stats.assemble import StatsInputError
+from gains.stats.timeseries import weekly_means
 
 LIMIT_FACTOR = 2.66  # 3 / d2, d2 = 1.128
 UPPER_RANGE_FACTOR = 3.267  # D4 for subgroups of two
@@ -130,7 +131,5 @@ def _two_of_three(x: np.ndarray, mean: float, two_sigma: float) -> np.ndarray:
 def xmr_chart_of_weekly_means(frame, screen: bool = True) -> XmrChart:
     """XmR chart of a time-series improvement's weekly means (as the ITS uses them), limits
     from the pre-go-live weeks. ``frame`` is a cleaned measurements frame with dates."""
-    from gains.stats.timeseries import weekly_means  # local: keeps spc free of statsmodels
-
     weekly = weekly_means(frame)
     return xmr_chart(weekly["value"], baseline=weekly["after"] == 0, screen=screen)

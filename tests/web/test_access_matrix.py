@@ -248,8 +248,8 @@ MATRIX |= {
     ("admin.deactivate_user", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=303),
     ("admin.reactivate_user", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=303),
     ("admin.sign_out_user_everywhere", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=303),
-    ("admin.audit", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
-    ("admin.audit_csv", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.audit_trail.index", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.audit_trail.csv_export", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
     # Your own account: everyone signed in; a set-password link that is not real is one
     # generic 404, and a signed-in visitor is asked to sign out first (409).
     ("account.index", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
@@ -268,15 +268,15 @@ MATRIX |= {
 # 303 either way; tests/web/test_measurement_import.py proves another department's batch stays
 # pending.
 MATRIX |= {
-    ("measurements.import_many", "GET"): Row(SIGN_IN, 200, 200, FB, 200),
-    ("measurements.import_many", "POST"): Row(SIGN_IN, 422, 422, FB, 422),
-    ("measurements.check_many", "GET"): Row(
+    ("measurements.many.import_many", "GET"): Row(SIGN_IN, 200, 200, FB, 200),
+    ("measurements.many.import_many", "POST"): Row(SIGN_IN, 422, 422, FB, 422),
+    ("measurements.many.check_many", "GET"): Row(
         SIGN_IN, (200, 303), (200, 303), FB, 200, state="pending", batch_in_request=True
     ),
-    ("measurements.confirm_many", "POST"): Row(
+    ("measurements.many.confirm_many", "POST"): Row(
         SIGN_IN, (303, 303), (303, 303), FB, 303, state="pending", batch_in_request=True
     ),
-    ("measurements.cancel_many", "POST"): Row(
+    ("measurements.many.cancel_many", "POST"): Row(
         SIGN_IN, (303, 303), (303, 303), FB, 303, state="pending", batch_in_request=True
     ),
 }

@@ -13,9 +13,11 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
+from gains.access import reads_every_department
 from gains.extensions import db
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Status
 from gains.services.estimates.lasting import KnownChecks, Lasting, LastingCheck, lasting_checks
@@ -30,6 +32,11 @@ from gains.stats.money import (
 )
 
 TOP_IMPROVEMENTS = 10
+
+
+def may_see_treasury(user: Any) -> bool:
+    """Every department's savings side by side are for those who read every department."""
+    return reads_every_department(user)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,16 @@ def may_review(user: Any, improvement: Improvement) -> bool:
         getattr(user, "is_authenticated", False)
         and user.role is Role.MANAGER
         and user.department_id == improvement.department_id
-        and improvement.created_by_id != user.id
+        and not registered_by_this_manager(user, improvement)
+    )
+
+
+def registered_by_this_manager(user: Any, improvement: Improvement) -> bool:
+    """A manager who registered the improvement: another manager must review it."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.role is Role.MANAGER
+        and improvement.created_by_id == user.id
     )
 
 
