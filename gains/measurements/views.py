@@ -111,9 +111,6 @@ def _refused(improvement: Improvement, error: WorkflowError) -> Response:
 @blueprint.route(f"{IMPROVEMENT}/measurements")
 def index(improvement_id: int):
     improvement = _improvement(improvement_id)
-    if service.may_change(current_user, improvement):
-        service.expire_pending_batches(improvement)
-        db.session.commit()
     return render_page_or_fragment(
         "measurements/index.html",
         SECTION,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, event, select
@@ -33,6 +34,7 @@ from gains.models import (
     UploadBatch,
     User,
 )
+from gains.models.base import utcnow
 from gains.services.improvements import workflow
 from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
@@ -67,6 +69,11 @@ def _records() -> dict[str, list]:
     start_with_data(member, running, [30, 31, 29], [25, 26, 24])
     workflow.start(member, too_few)
     record_batch(member, too_few, rows("before", [5]), source=BatchSource.FORM)
+    # An upload left unconfirmed past its hour: the measurements page used to delete it.
+    expired = record_batch(
+        member, running, rows("after", [26]), source=BatchSource.CSV, pending=True
+    )
+    expired.expires_at = utcnow() - timedelta(hours=2)
     # The estimates of these and of every other demo improvement with an odd id are not
     # stored: a refresh that failed, or a statistics change not yet recomputed.
     by_status = database.session.execute(

@@ -276,7 +276,9 @@ def cancel_batch(actor: Any, batch: UploadBatch) -> None:
 def expire_pending_batches(improvement: Improvement, *, now: datetime | None = None) -> int:
     """Delete this improvement's pending uploads older than an hour; how many went.
 
-    Called lazily (when uploading and when listing batches): there is no job system.
+    Called by the next upload (a write), since there is no job system. Until then readers
+    leave expired uploads out (`measurements/context.py`) and confirming one is refused, so
+    listing batches, a GET, deletes nothing (docs/decisions/0007-get-never-writes.md).
     """
     expired = db.session.scalars(
         select(UploadBatch).where(
