@@ -6,6 +6,9 @@ import secrets
 
 from flask import Flask, Response, g
 
+# An SVG shown with <img> runs no script; its own policy lets matplotlib's inline styles apply.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 
 def content_security_policy(nonce: str) -> str:
     # The strict policy checked against GOV.UK Frontend and htmx (../shared FRONTEND-NOTES).

@@ -9,14 +9,15 @@ from sqlalchemy import func, select
 
 from gains.auth import roles_required
 from gains.charts.cumulative import CumulativePoint, cumulative_savings_svg
+from gains.dashboards import blueprint
 from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_tables
-from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
 from gains.figures_cache import cached_render, figures_etag, treasury_figures
 from gains.form_fields import record_id
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
+from gains.security import SVG_POLICY
 from gains.services.dashboards.treasury import TreasuryFilters
 from gains.stats.money import month_starts
 

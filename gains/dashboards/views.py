@@ -1,25 +1,22 @@
-"""Dashboards: a department's pooled effect and savings (Treasury's view comes next)."""
+"""A department's dashboard: its pooled effect, savings and forest plot."""
 
 from __future__ import annotations
 
 from hashlib import sha256
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from gains.access import get_scoped_or_404, scoped
 from gains.charts.forest import ForestRow, forest_plot_svg
+from gains.dashboards import blueprint
 from gains.extensions import db
 from gains.figures_cache import cached_render
 from gains.models import Department, Improvement, Review, Role
+from gains.security import SVG_POLICY
 from gains.services.dashboards.department import department_dashboard, department_pooling
 from gains.stats.pooling import METHODS
-
-blueprint = Blueprint("dashboards", __name__, url_prefix="/dashboards")
-
-# An SVG shown with <img> runs no script; its own policy lets matplotlib's inline styles apply.
-SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def _method() -> str:
@@ -98,7 +95,3 @@ def forest_plot(department_id: int):
     response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
     response.headers["Content-Security-Policy"] = SVG_POLICY
     return response
-
-
-# The Treasury routes live in their own module on this blueprint.
-from gains.dashboards import treasury  # noqa: E402, F401

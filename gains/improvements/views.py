@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from gains.access import get_scoped_or_404, scoped
-from gains.dashboards.views import SVG_POLICY
 from gains.extensions import db
 from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
@@ -33,6 +32,7 @@ from gains.models import (
     Team,
 )
 from gains.paging import paginate_by_key
+from gains.security import SVG_POLICY
 from gains.services.estimates.charts import chart_tables, improvement_chart_svg
 from gains.services.estimates.summaries import cell_summaries, measurement_counts
 from gains.services.improvements import workflow

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
 
 from gains.auth import public
-from gains.dashboards.views import SVG_POLICY
 from gains.htmx_support import render_page_or_fragment
 from gains.models.base import utcnow
 from gains.public.atom import atom_feed
 from gains.public.forms import RegisterFilterForm
+from gains.security import SVG_POLICY
 from gains.services.public import open_data
 from gains.services.public.publication import register_last_modified
 from gains.services.public.register import (
