@@ -7,6 +7,11 @@ one cheap query that moves with every write behind the figures (the audit trail 
 writes, estimates, reviews). Any write changes the version, so a stale figure is never
 served: the next request computes afresh.
 
+Every response made from the figures is versioned by it too: `figures_response` is the one
+conditional GET (ETag from `figures_etag`, answered with Werkzeug's `is_resource_modified`)
+for the charts, the forest plot, the public register's files and the API's estimate, so no
+page or file can keep an ETag while the figures it shows move (docs/decisions/0010).
+
 The dashboards' rendered figures are kept the same way (`cached_render`): the HTML of a
 dashboard's figures is the same for everyone allowed to see them, and rendering a register's
 worth of rows through Jinja costs more than computing them from the cache (about 10 ms a
@@ -24,13 +29,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import date
+from datetime import date, datetime
 from hashlib import sha256
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, request
 from markupsafe import Markup
 from sqlalchemy import func, select
+from werkzeug.http import is_resource_modified
 
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Estimate, Review
@@ -47,6 +53,8 @@ T = TypeVar("T")
 # MB). A Treasury entry is about 3 MB at 10,000 improvements (its did-it-last list), so 32
 # bound a worker to ~50 MB of figures.
 ENTRIES = 32
+# A private copy, checked again on every use: figures move with any write.
+REVALIDATE_PRIVATELY = "private, max-age=0, must-revalidate"
 
 
 def figures_version() -> tuple:
@@ -73,9 +81,33 @@ def figures_version() -> tuple:
 def figures_etag(*depends_on: Hashable) -> str:
     """The ETag of a response made from the figures: it moves with `figures_version`, the
     same version the kept figures are under, and with whatever else the response depends on
-    (its query string, the day)."""
+    (what it is, its record, its query string, the day)."""
     key = repr((tuple(figures_version()), depends_on))
     return sha256(key.encode()).hexdigest()[:32]
+
+
+def figures_response(
+    render: Callable[[], Response],
+    *depends_on: Hashable,
+    last_modified: datetime | None = None,
+    cache_control: str = REVALIDATE_PRIVATELY,
+) -> Response:
+    """Conditional GET of a response made from the figures, the one way every view does it.
+
+    The ETag is `figures_etag(*depends_on)`; a client that sends it back (or, sending no
+    If-None-Match, has a copy as new as ``last_modified``) gets 304 and ``render()`` is not
+    called, so an unchanged chart costs one version query.
+    """
+    etag = figures_etag(*depends_on)
+    if is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
+        response = render()
+    else:
+        response = Response(status=304)
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = cache_control
+    return response
 
 
 class FiguresCache:
