@@ -16,15 +16,14 @@ from gains.models import (
     Direction,
     Estimate,
     Improvement,
-    Role,
     Status,
-    User,
 )
 from gains.services.improvements import workflow
 from gains.services.improvements.plan_changes import amend
 from gains.services.measurements.recording import record_batch
 from gains.services.public.publication import publish
 from gains.services.review.decisions import decide
+from tests.support.demo_records import claiming_improvement, manager_of, titled
 
 
 @pytest.fixture
@@ -235,35 +234,6 @@ def test_the_kept_figures_carry_nothing_of_the_person_who_asked_first(app, cache
 def claimed_total(html: str) -> str:
     start = html.index("Claimed annual savings")
     return html[start : start + 400]
-
-
-def titled(title: str) -> Improvement:
-    return db.session.scalars(select(Improvement).where(Improvement.title == title)).one()
-
-
-def claiming_improvement() -> Improvement:
-    """A running improvement with money terms and a current estimate: it claims a saving."""
-    return db.session.scalars(
-        select(Improvement)
-        .join(
-            Estimate,
-            (Estimate.improvement_id == Improvement.id)
-            & (Estimate.data_version == Improvement.data_version),
-        )
-        .where(Improvement.status == Status.RUNNING, Improvement.annual_volume.is_not(None))
-        .where(Estimate.gain.is_not(None))
-        .order_by(Improvement.id)
-    ).first()
-
-
-def manager_of(improvement: Improvement) -> User:
-    """A manager who may review and publish it: of its department, not its registrant."""
-    managers = db.session.scalars(select(User).where(User.role == Role.MANAGER, User.active))
-    return next(
-        user
-        for user in managers
-        if user.department_id == improvement.department_id and user.id != improvement.created_by_id
-    )
 
 
 def new_batch(app) -> None:
