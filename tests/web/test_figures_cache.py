@@ -181,6 +181,45 @@ def test_a_computation_that_raises_leaves_nothing_held():
     assert cache._computing == {}
 
 
+def test_a_request_waiting_on_a_computation_that_raises_computes_for_itself():
+    """The waiter is let go when the computation it waited on raises (its lock is released
+    on the way out), computes the figures itself, and no per-key lock is left behind."""
+    import threading
+    import time
+
+    from gains.figures_cache import FiguresCache
+
+    cache = FiguresCache()
+    computing, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def broken():
+        computing.set()
+        release.wait(5)
+        raise RuntimeError("the database went away")
+
+    def first():
+        try:
+            cache.get("key", broken)
+        except RuntimeError as error:
+            outcomes["first"] = error
+
+    def second():
+        outcomes["second"] = cache.get("key", lambda: "figures")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert computing.wait(5)
+    threads[1].start()  # finds the key being computed and waits on its lock
+    time.sleep(0.2)  # time to reach it: without the wait the test still passes, less tellingly
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert isinstance(outcomes["first"], RuntimeError) and outcomes["second"] == "figures"
+    assert cache._computing == {}
+
+
 def test_recomputing_every_estimate_moves_the_figures_version(session):
     """`recompute_all` writes no audit event (the command does); its new estimates still move
     the version (their ids may repeat on SQLite; their computation time does not)."""
