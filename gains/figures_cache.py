@@ -3,9 +3,9 @@
 The Treasury and department dashboards add up the whole register; their inputs change only
 when someone writes, and they are read far more often than that. So a computed dashboard (a
 plain-value dataclass, no ORM objects) is kept under a key that includes `figures_version()`:
-one cheap query that moves with every write behind the figures (the audit trail every change
-writes, estimates, reviews). Any write changes the version, so a stale figure is never
-served: the next request computes afresh.
+one cheap query of a counter that every commit writing an audit event (every change behind
+the figures writes one) moves on, with the newest estimate's time. Any write changes the
+version, so a stale figure is never served: the next request computes afresh.
 
 Every response made from the figures is versioned by it too: `figures_response` is the one
 conditional GET (ETag from `figures_etag`, answered with Werkzeug's `is_resource_modified`)
@@ -35,11 +35,12 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 from werkzeug.http import is_resource_modified
 
 from gains.extensions import db
-from gains.models import AuditEvent, Department, Estimate, Review
+from gains.models import AuditEvent, Estimate, FiguresVersion
 from gains.services.dashboards.treasury import (
     TreasuryDashboard,
     TreasuryFilters,
@@ -62,20 +63,50 @@ def figures_version() -> tuple:
 
     Every change to an improvement, its data, its reviews or the organisation writes an
     audit event in the same transaction (tests/services/test_audit_trail.py holds every
-    service to that), so the newest event's id moves with each of them; the newest estimate
-    computation and review are added as well, for writers outside a request (`gains
-    estimates recompute-all` rewrites estimates, and SQLite may give a rewritten row an id
-    it has had before, so the time is the signal). Each is the largest key of an index: a
-    few index pages, whatever the size of the register.
+    service to that), and every commit that adds one moves `FiguresVersion.number` on
+    (`_move_on_with_audit_events`). A counter rather than the newest event's id, because ids
+    are handed out before commit: on PostgreSQL a write committing after a later-numbered one
+    would leave the newest id as it was, and its figures unseen. The newest estimate
+    computation is added for writers outside the audit trail (the benchmarks and the demo
+    builder call `recompute_all` without the command's event).
     """
     return db.session.execute(
         select(
-            select(func.max(AuditEvent.id)).scalar_subquery(),
+            select(FiguresVersion.number).scalar_subquery(),
             select(func.max(Estimate.computed_at)).scalar_subquery(),
-            select(func.max(Review.id)).scalar_subquery(),
-            select(func.count(Department.id)).scalar_subquery(),
         )
     ).one()
+
+
+MOVED = "gains_figures_moved"
+
+
+def _note_audit_events(session: Session, _context, _instances) -> None:
+    if any(isinstance(record, AuditEvent) for record in session.new):
+        session.info[MOVED] = True
+
+
+def _move_on_with_audit_events(session: Session) -> None:
+    # Just before COMMIT, so that on PostgreSQL the row is locked only while committing:
+    # concurrent writers queue for it one commit at a time and never in a cycle.
+    session.flush()  # events still pending are noted too
+    if session.info.pop(MOVED, False):
+        session.execute(
+            update(FiguresVersion)
+            .where(FiguresVersion.id == 1)
+            .values(number=FiguresVersion.number + 1)
+        )
+
+
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(MOVED, None)
+
+
+SESSION_LISTENERS = (
+    ("before_flush", _note_audit_events),
+    ("before_commit", _move_on_with_audit_events),
+    ("after_rollback", _forget_on_rollback),
+)
 
 
 def figures_etag(*depends_on: Hashable) -> str:
@@ -147,7 +178,11 @@ class FiguresCache:
 
 
 def init_app(app: Flask) -> None:
-    """The app's own kept figures, remembered flags and prices (never shared between apps)."""
+    """The app's own kept figures, remembered flags and prices (never shared between apps),
+    and the version's counter moved by every session's commits (once per process)."""
+    for name, listener in SESSION_LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
     app.extensions["gains_figures"] = FiguresCache()
     savings.init_app(app)
 

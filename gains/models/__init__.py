@@ -17,6 +17,7 @@ from gains.models.enums import (
     Status,
     StudyGroup,
 )
+from gains.models.figures import FiguresVersion
 from gains.models.improvement import MONEY_FIELDS, Amendment, Improvement
 from gains.models.measurement import Measurement, UploadBatch
 from gains.models.org import Department, Team, User
@@ -38,6 +39,7 @@ __all__ = [
     "Design",
     "Direction",
     "Estimate",
+    "FiguresVersion",
     "Improvement",
     "ImprovementKind",
     "Measurement",

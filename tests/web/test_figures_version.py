@@ -23,7 +23,9 @@ from gains.models import (
     BatchSource,
     BatchStatus,
     Decision,
+    Department,
     Estimate,
+    FiguresVersion,
     Improvement,
     Measurement,
     UploadBatch,
@@ -312,3 +314,56 @@ def test_open_data_still_answers_if_modified_since_from_the_register_alone(app, 
     assert unchanged.status_code == 304
     moved = client.get("/register/data.json", headers={"If-None-Match": first.headers["ETag"]})
     assert moved.status_code == 200
+
+
+def test_each_commit_that_adds_audit_events_moves_the_version_one_step(session):
+    def number() -> int:
+        return session.scalar(select(FiguresVersion.number))
+
+    start = number()
+    admin = demo_user(session, "admin")
+    create_department(admin, name="Office of Tests", code="OOT")
+    create_department(admin, name="Office of Checks", code="OOC")
+    session.commit()
+    assert number() == start + 1
+    session.commit()  # nothing written
+    assert number() == start + 1
+
+
+def test_a_write_committed_after_a_later_numbered_one_still_moves_the_version(request):
+    """PostgreSQL hands out ids before commit: the first write's event is numbered below the
+    second's but commits after it, and someone reads in between. The newest event's id would
+    not move at the first write's commit (the figures read in between would be kept, and
+    their ETags answered 304, until the next write); the version does."""
+    import flask_migrate
+
+    from tests.conftest import make_test_app
+    from tests.support.postgres import fresh_database
+
+    app = make_test_app(fresh_database(request, "gains_figures_race"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        ids = [create_department(None, name=n, code=n[:3].upper()).id for n in ("One", "Two")]
+        db.session.commit()
+        db.session.remove()
+
+    def rename(department_id: int, name: str) -> None:
+        department = db.session.get(Department, department_id)
+        update_department(None, department, name=name, code=department.code)
+        db.session.flush()
+
+    with app.app_context():  # the first write: its event numbered first, left uncommitted
+        rename(ids[0], "One Office")
+        with app.app_context():  # the second: numbered after it, committed first
+            rename(ids[1], "Two Office")
+            db.session.commit()
+            db.session.remove()
+        with app.app_context():
+            between = figures_version()
+            db.session.remove()
+        db.session.commit()
+        db.session.remove()
+    with app.app_context():
+        assert figures_version() != between
+        db.session.remove()
+        db.engine.dispose()
