@@ -40,7 +40,8 @@ from sqlalchemy.orm import Session
 from werkzeug.http import is_resource_modified
 
 from gains.extensions import db
-from gains.models import AuditEvent, Estimate, FiguresVersion
+from gains.models import AuditEvent, Estimate
+from gains.models.figures import figures_version as version_row
 from gains.services.dashboards.treasury import (
     TreasuryDashboard,
     TreasuryFilters,
@@ -63,7 +64,7 @@ def figures_version() -> tuple:
 
     Every change to an improvement, its data, its reviews or the organisation writes an
     audit event in the same transaction (tests/services/test_audit_trail.py holds every
-    service to that), and every commit that adds one moves `FiguresVersion.number` on
+    service to that), and every commit that adds one moves the `figures_version` row's number on
     (`_move_on_with_audit_events`). A counter rather than the newest event's id, because ids
     are handed out before commit: on PostgreSQL a write committing after a later-numbered one
     would leave the newest id as it was, and its figures unseen. The newest estimate
@@ -72,7 +73,7 @@ def figures_version() -> tuple:
     """
     return db.session.execute(
         select(
-            select(FiguresVersion.number).scalar_subquery(),
+            select(version_row.c.number).scalar_subquery(),
             select(func.max(Estimate.computed_at)).scalar_subquery(),
         )
     ).one()
@@ -92,9 +93,7 @@ def _move_on_with_audit_events(session: Session) -> None:
     session.flush()  # events still pending are noted too
     if session.info.pop(MOVED, False):
         session.execute(
-            update(FiguresVersion)
-            .where(FiguresVersion.id == 1)
-            .values(number=FiguresVersion.number + 1)
+            update(version_row).where(version_row.c.id == 1).values(number=version_row.c.number + 1)
         )
 
 
