@@ -37,8 +37,8 @@ from gains.services.people.api_tokens import create_token
 from gains.services.people.organisation import create_department, update_department
 from gains.services.public.publication import publish, unpublish
 from gains.services.review.decisions import decide
-from tests.api.conftest import demo_user
 from tests.support.demo_records import claiming_improvement, manager_of, titled
+from tests.support.factories import person
 
 SUBMITTED = "Wrap-up codes reduced from 40 to 12"  # back in review, its approval standing
 APPROVED_UNPUBLISHED = "Text before a fine is escalated"
@@ -146,12 +146,12 @@ def unpublished(tracked, run_command):
 
 def department_renamed(tracked, run_command):
     department = titled(PUBLISHED).department
-    admin = demo_user(db.session, "admin")
+    admin = person(db.session, "admin")
     update_department(admin, department, name=department.name + " Agency", code=department.code)
 
 
 def department_added(tracked, run_command):
-    create_department(demo_user(db.session, "admin"), name="Office of Tests", code="OOT")
+    create_department(person(db.session, "admin"), name="Office of Tests", code="OOT")
 
 
 def recomputed(tracked, run_command):
@@ -197,7 +197,7 @@ WRITES = [
 def bearer(app, db) -> dict[str, str]:
     """An administrator's API token (made before the first request: a new token is a write)."""
     with app.app_context():
-        new = create_token(demo_user(db.session, "admin"), "figures version test", 30)
+        new = create_token(person(db.session, "admin"), "figures version test", 30)
         db.session.commit()
         return {"Authorization": f"Bearer {new.secret}"}
 
@@ -321,7 +321,7 @@ def test_each_commit_that_adds_audit_events_moves_the_version_one_step(session):
         return session.scalar(select(version_row.c.number))
 
     start = number()
-    admin = demo_user(session, "admin")
+    admin = person(session, "admin")
     create_department(admin, name="Office of Tests", code="OOT")
     create_department(admin, name="Office of Checks", code="OOC")
     session.commit()

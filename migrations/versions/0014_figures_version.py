@@ -1,7 +1,7 @@
 """The figures version: one row whose number each committed write behind the figures moves on
 
-Revision ID: 0013_figures_version
-Revises: 0012_missing_estimates
+Revision ID: 0014_figures_version
+Revises: 0013_cells_without_undecided
 Create Date: 2026-12-03 10:45:00
 
 Every ETag and the dashboards' kept figures derive from it (docs/decisions/0010). The newest
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0013_figures_version"
-down_revision = "0012_missing_estimates"
+revision = "0014_figures_version"
+down_revision = "0013_cells_without_undecided"
 branch_labels = None
 depends_on = None
 
