@@ -79,7 +79,8 @@ def register_blueprints(app: Flask) -> None:
     from gains.api_tokens.views import blueprint as api_tokens_blueprint
     from gains.audit.views import blueprint as audit_blueprint
     from gains.auth.views import blueprint as auth_blueprint
-    from gains.dashboards.views import blueprint as dashboards_blueprint
+    from gains.dashboards import blueprint as dashboards_blueprint
+    from gains.dashboards import treasury, views  # noqa: F401 (their routes are on it)
     from gains.improvements.views import blueprint as improvements_blueprint
     from gains.main.views import blueprint as main_blueprint
     from gains.measurements.views import blueprint as measurements_blueprint

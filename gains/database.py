@@ -30,8 +30,6 @@ from gains.extensions import db
 BUSY_TIMEOUT_MS = 30_000
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_listening = False
-
 
 def _configure_sqlite_connection(dbapi_connection, _connection_record) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -62,12 +60,11 @@ def _begin_sqlite(connection: Connection) -> None:
 
 
 def configure_engines(app: Flask) -> None:
-    """Install the per-connection SQLite settings once per process (idempotent)."""
-    global _listening
-    if not _listening:
-        event.listen(Engine, "connect", _configure_sqlite_connection)
-        event.listen(Engine, "begin", _begin_sqlite)
-        _listening = True
+    """Install the per-connection SQLite settings once per process (idempotent: SQLAlchemy's
+    event registry is what says whether they are installed, not a flag of ours)."""
+    for name, listener in (("connect", _configure_sqlite_connection), ("begin", _begin_sqlite)):
+        if not event.contains(Engine, name, listener):
+            event.listen(Engine, name, listener)
 
 
 # --- Reading in bulk --------------------------------------------------------------------------

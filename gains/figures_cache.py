@@ -3,9 +3,14 @@
 The Treasury and department dashboards add up the whole register; their inputs change only
 when someone writes, and they are read far more often than that. So a computed dashboard (a
 plain-value dataclass, no ORM objects) is kept under a key that includes `figures_version()`:
-one cheap query that moves with every write behind the figures (the audit trail every change
-writes, estimates, reviews). Any write changes the version, so a stale figure is never
-served: the next request computes afresh.
+one cheap query of a counter that every commit writing an audit event (every change behind
+the figures writes one) moves on, with the newest estimate's time. Any write changes the
+version, so a stale figure is never served: the next request computes afresh.
+
+Every response made from the figures is versioned by it too: `figures_response` is the one
+conditional GET (ETag from `figures_etag`, answered with Werkzeug's `is_resource_modified`)
+for the charts, the forest plot, the public register's files and the API's estimate, so no
+page or file can keep an ETag while the figures it shows move (docs/decisions/0010).
 
 The dashboards' rendered figures are kept the same way (`cached_render`): the HTML of a
 dashboard's figures is the same for everyone allowed to see them, and rendering a register's
@@ -24,16 +29,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import date
+from datetime import date, datetime
 from hashlib import sha256
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, request
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
+from werkzeug.http import is_resource_modified
 
 from gains.extensions import db
-from gains.models import AuditEvent, Department, Estimate, Review
+from gains.models import AuditEvent, Estimate
+from gains.models.figures import figures_version as version_row
 from gains.services.dashboards.treasury import (
     TreasuryDashboard,
     TreasuryFilters,
@@ -47,6 +55,8 @@ T = TypeVar("T")
 # MB). A Treasury entry is about 3 MB at 10,000 improvements (its did-it-last list), so 32
 # bound a worker to ~50 MB of figures.
 ENTRIES = 32
+# A private copy, checked again on every use: figures move with any write.
+REVALIDATE_PRIVATELY = "private, max-age=0, must-revalidate"
 
 
 def figures_version() -> tuple:
@@ -54,28 +64,80 @@ def figures_version() -> tuple:
 
     Every change to an improvement, its data, its reviews or the organisation writes an
     audit event in the same transaction (tests/services/test_audit_trail.py holds every
-    service to that), so the newest event's id moves with each of them; the newest estimate
-    computation and review are added as well, for writers outside a request (`gains
-    estimates recompute-all` rewrites estimates, and SQLite may give a rewritten row an id
-    it has had before, so the time is the signal). Each is the largest key of an index: a
-    few index pages, whatever the size of the register.
+    service to that), and every commit that adds one moves the `figures_version` row's number on
+    (`_move_on_with_audit_events`). A counter rather than the newest event's id, because ids
+    are handed out before commit: on PostgreSQL a write committing after a later-numbered one
+    would leave the newest id as it was, and its figures unseen. The newest estimate
+    computation is added for writers outside the audit trail (the benchmarks and the demo
+    builder call `recompute_all` without the command's event).
     """
     return db.session.execute(
         select(
-            select(func.max(AuditEvent.id)).scalar_subquery(),
+            select(version_row.c.number).scalar_subquery(),
             select(func.max(Estimate.computed_at)).scalar_subquery(),
-            select(func.max(Review.id)).scalar_subquery(),
-            select(func.count(Department.id)).scalar_subquery(),
         )
     ).one()
+
+
+MOVED = "gains_figures_moved"
+
+
+def _note_audit_events(session: Session, _context, _instances) -> None:
+    if any(isinstance(record, AuditEvent) for record in session.new):
+        session.info[MOVED] = True
+
+
+def _move_on_with_audit_events(session: Session) -> None:
+    # Just before COMMIT, so that on PostgreSQL the row is locked only while committing:
+    # concurrent writers queue for it one commit at a time and never in a cycle.
+    session.flush()  # events still pending are noted too
+    if session.info.pop(MOVED, False):
+        session.execute(
+            update(version_row).where(version_row.c.id == 1).values(number=version_row.c.number + 1)
+        )
+
+
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(MOVED, None)
+
+
+SESSION_LISTENERS = (
+    ("before_flush", _note_audit_events),
+    ("before_commit", _move_on_with_audit_events),
+    ("after_rollback", _forget_on_rollback),
+)
 
 
 def figures_etag(*depends_on: Hashable) -> str:
     """The ETag of a response made from the figures: it moves with `figures_version`, the
     same version the kept figures are under, and with whatever else the response depends on
-    (its query string, the day)."""
+    (what it is, its record, its query string, the day)."""
     key = repr((tuple(figures_version()), depends_on))
     return sha256(key.encode()).hexdigest()[:32]
+
+
+def figures_response(
+    render: Callable[[], Response],
+    *depends_on: Hashable,
+    last_modified: datetime | None = None,
+    cache_control: str = REVALIDATE_PRIVATELY,
+) -> Response:
+    """Conditional GET of a response made from the figures, the one way every view does it.
+
+    The ETag is `figures_etag(*depends_on)`; a client that sends it back (or, sending no
+    If-None-Match, has a copy as new as ``last_modified``) gets 304 and ``render()`` is not
+    called, so an unchanged chart costs one version query.
+    """
+    etag = figures_etag(*depends_on)
+    if is_resource_modified(request.environ, etag=etag, last_modified=last_modified):
+        response = render()
+    else:
+        response = Response(status=304)
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = cache_control
+    return response
 
 
 class FiguresCache:
@@ -115,7 +177,11 @@ class FiguresCache:
 
 
 def init_app(app: Flask) -> None:
-    """The app's own kept figures, remembered flags and prices (never shared between apps)."""
+    """The app's own kept figures, remembered flags and prices (never shared between apps),
+    and the version's counter moved by every session's commits (once per process)."""
+    for name, listener in SESSION_LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
     app.extensions["gains_figures"] = FiguresCache()
     savings.init_app(app)
 

@@ -6,6 +6,16 @@ import secrets
 
 from flask import Flask, Response, g
 
+# An SVG shown with <img> runs no script; its own policy lets matplotlib's inline styles apply.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+def svg_response(svg: str) -> Response:
+    """A chart drawn as SVG, under its own policy (every chart route answers with this)."""
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    return response
+
 
 def content_security_policy(nonce: str) -> str:
     # The strict policy checked against GOV.UK Frontend and htmx (../shared FRONTEND-NOTES).

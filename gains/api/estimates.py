@@ -1,20 +1,19 @@
-"""The current estimate of an improvement (with ETag: it changes with the data version and
-the stored estimate) and a department's pooled standardised effect."""
+"""The current estimate of an improvement (with an ETag from the figures version, as every
+page and chart made from the figures) and a department's pooled standardised effect."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 from typing import Any
 
-from flask import Response, request
+from flask import Response, jsonify
 from flask_login import current_user
 from flask_smorest import Blueprint
-from werkzeug.http import quote_etag
 
 from gains.access import get_scoped_or_404
 from gains.api.pagination import ID
 from gains.api.schemas import EstimateSchema, PooledArgsSchema, PooledEstimateSchema
+from gains.figures_cache import figures_response
 from gains.models import Department, Estimate, Improvement
 from gains.services.dashboards.department import department_pooling
 from gains.services.estimates.current import ESTIMATION_METHODS, NoEstimate, current_estimate
@@ -32,16 +31,6 @@ IF_NONE_MATCH_DOC = {
     "schema": {"type": "string"},
     "description": "The ETag of the estimate you hold: 304 if it is still current",
 }
-
-
-def estimate_etag(improvement: Improvement, estimate: Estimate | NoEstimate) -> str:
-    """The data version (amendments of locked fields move it on too) and which stored
-    estimate, or which reason for none: recompute-all stores a new one at the same version."""
-    if isinstance(estimate, NoEstimate):
-        which = hashlib.sha256(estimate.reason.encode()).hexdigest()[:12]
-    else:
-        which = f"{estimate.computed_at:%Y%m%dT%H%M%S%f}"
-    return f"estimate-{improvement.id}-v{improvement.data_version}-{which}"
 
 
 def estimate_body(improvement: Improvement, estimate: Estimate | NoEstimate) -> dict[str, Any]:
@@ -84,12 +73,13 @@ def get_estimate(improvement_id: int):
     `available` is false, with the reason, while there is not enough data or it has not
     been computed yet."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
-    estimate = current_estimate(improvement)
-    etag = estimate_etag(improvement, estimate)
-    headers = {"ETag": quote_etag(etag), "Cache-Control": "private, max-age=0, must-revalidate"}
-    if request.if_none_match.contains(etag):
-        return Response(status=304, headers=headers)
-    return estimate_body(improvement, estimate), 200, headers
+
+    def render() -> Response:
+        # Serialised here, as the decorator would, so that a 304 need not read the estimate.
+        body = estimate_body(improvement, current_estimate(improvement))
+        return jsonify(EstimateSchema().dump(body))
+
+    return figures_response(render, "api-estimate", improvement.id)
 
 
 @blueprint.get(f"/departments/<{ID}:department_id>/pooled-estimate")

@@ -9,14 +9,15 @@ from sqlalchemy import func, select
 
 from gains.auth import roles_required
 from gains.charts.cumulative import CumulativePoint, cumulative_savings_svg
+from gains.dashboards import blueprint
 from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_tables
-from gains.dashboards.views import SVG_POLICY, blueprint
 from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
-from gains.figures_cache import cached_render, figures_etag, treasury_figures
+from gains.figures_cache import cached_render, figures_response, treasury_figures
 from gains.form_fields import record_id
 from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
 from gains.models.base import utcnow
+from gains.security import svg_response
 from gains.services.dashboards.treasury import TreasuryFilters
 from gains.stats.money import month_starts
 
@@ -82,17 +83,13 @@ def treasury():
 @roles_required(Role.TREASURY, Role.ADMIN)
 def treasury_chart():
     today = utcnow().date()
-    # The figures' own version, so the chart moves whenever the table beside it does.
-    etag = figures_etag("cumulative", request.query_string.decode(), today.isoformat())
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
+
+    def render() -> Response:
         dashboard = treasury_figures(_filters(), today)
-        response = Response(_cumulative_svg(dashboard.months), mimetype="image/svg+xml")
-    response.set_etag(etag)
-    response.headers["Content-Security-Policy"] = SVG_POLICY
-    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
-    return response
+        return svg_response(_cumulative_svg(dashboard.months))
+
+    # The figures' own version, so the chart moves whenever the table beside it does.
+    return figures_response(render, "cumulative", request.query_string.decode(), today.isoformat())
 
 
 def _cumulative_svg(months) -> str:

@@ -1,25 +1,20 @@
-"""Dashboards: a department's pooled effect and savings (Treasury's view comes next)."""
+"""A department's dashboard: its pooled effect, savings and forest plot."""
 
 from __future__ import annotations
 
-from hashlib import sha256
-
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gains.access import get_scoped_or_404, scoped
 from gains.charts.forest import ForestRow, forest_plot_svg
+from gains.dashboards import blueprint
 from gains.extensions import db
-from gains.figures_cache import cached_render
-from gains.models import Department, Improvement, Review, Role
+from gains.figures_cache import cached_render, figures_response
+from gains.models import Department, Role
+from gains.security import svg_response
 from gains.services.dashboards.department import department_dashboard, department_pooling
 from gains.stats.pooling import METHODS
-
-blueprint = Blueprint("dashboards", __name__, url_prefix="/dashboards")
-
-# An SVG shown with <img> runs no script; its own policy lets matplotlib's inline styles apply.
-SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def _method() -> str:
@@ -53,29 +48,12 @@ def department(department_id: int):
     return render_template("dashboards/department.html", department=record, figures=figures)
 
 
-def _forest_version(department_id: int, method: str) -> str:
-    """Changes whenever an approval or an improvement's data version in the department does."""
-    latest_review = db.session.scalar(
-        select(func.max(Review.id))
-        .join(Improvement)
-        .where(Improvement.department_id == department_id)
-    )
-    versions = db.session.scalar(
-        select(func.sum(Improvement.data_version)).where(Improvement.department_id == department_id)
-    )
-    return sha256(
-        f"forest:{department_id}:{method}:{latest_review}:{versions}".encode()
-    ).hexdigest()[:32]
-
-
 @blueprint.route("/departments/<int:department_id>/forest.svg")
 def forest_plot(department_id: int):
     record = get_scoped_or_404(Department, department_id, current_user)
     method = _method()
-    etag = _forest_version(record.id, method)
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
+
+    def render() -> Response:
         pooling = department_pooling(record.id, method)
         rows = [ForestRow(s.title, s.hedges_g, *s.ci) for s in pooling.studies]
         svg = forest_plot_svg(
@@ -93,12 +71,6 @@ def forest_plot(department_id: int):
                 )
             ),
         )
-        response = Response(svg, mimetype="image/svg+xml")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
-    response.headers["Content-Security-Policy"] = SVG_POLICY
-    return response
+        return svg_response(svg)
 
-
-# The Treasury routes live in their own module on this blueprint.
-from gains.dashboards import treasury  # noqa: E402, F401
+    return figures_response(render, "forest", record.id, method)

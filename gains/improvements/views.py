@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from gains.access import get_scoped_or_404, scoped
-from gains.dashboards.views import SVG_POLICY
 from gains.extensions import db
+from gains.figures_cache import figures_response
 from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.forms import (
@@ -33,6 +33,7 @@ from gains.models import (
     Team,
 )
 from gains.paging import paginate_by_key
+from gains.security import svg_response
 from gains.services.estimates.charts import chart_tables, improvement_chart_svg
 from gains.services.estimates.summaries import cell_summaries, measurement_counts
 from gains.services.improvements import workflow
@@ -179,22 +180,18 @@ def view(improvement_id: int):
 
 @blueprint.route("/<int:improvement_id>/charts/<kind>.svg")
 def chart(improvement_id: int, kind: str):
-    """An improvement's chart as SVG, re-drawn only when its data version changes."""
+    """An improvement's chart as SVG, re-drawn only when the figures have moved."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
     if kind not in ("distributions", "xmr"):
         abort(404)
-    etag = f"{improvement.id}-{improvement.data_version}-{kind}"
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
+
+    def render() -> Response:
         svg = improvement_chart_svg(improvement, kind)
         if svg is None:
             abort(404)
-        response = Response(svg, mimetype="image/svg+xml")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
-    response.headers["Content-Security-Policy"] = SVG_POLICY
-    return response
+        return svg_response(svg)
+
+    return figures_response(render, "improvement-chart", improvement.id, kind)
 
 
 @blueprint.route("/<int:improvement_id>/estimate")

@@ -17,6 +17,7 @@ from gains.models.enums import (
     Status,
     StudyGroup,
 )
+from gains.models.figures import figures_version
 from gains.models.improvement import MONEY_FIELDS, Amendment, Improvement
 from gains.models.measurement import Measurement, UploadBatch
 from gains.models.org import Department, Team, User
@@ -53,6 +54,7 @@ __all__ = [
     "UploadBatch",
     "User",
     "UserSession",
+    "figures_version",
     "measurement_cells",
     "rate_limit_hits",
 ]

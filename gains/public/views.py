@@ -7,17 +7,17 @@ register is a 404, the same answer as for an id that does not exist.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
 
 from gains.auth import public
-from gains.dashboards.views import SVG_POLICY
+from gains.figures_cache import figures_response
 from gains.htmx_support import render_page_or_fragment
 from gains.models.base import utcnow
 from gains.public.atom import atom_feed
 from gains.public.forms import RegisterFilterForm
+from gains.security import svg_response
 from gains.services.public import open_data
 from gains.services.public.publication import register_last_modified
 from gains.services.public.register import (
@@ -50,29 +50,6 @@ def _filter_form() -> RegisterFilterForm:
 
 def _entry_url(improvement_id: int) -> str:
     return url_for("public.improvement", improvement_id=improvement_id, _external=True)
-
-
-def _not_modified_since(last_modified: datetime | None) -> bool:
-    """If-Modified-Since answered before any work (ignored when If-None-Match is sent)."""
-    since = request.if_modified_since
-    if request.if_none_match or since is None or last_modified is None:
-        return False
-    return last_modified.replace(microsecond=0) <= since
-
-
-def _conditional(response: Response, last_modified: datetime | None) -> Response:
-    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
-    if last_modified is not None:
-        response.last_modified = last_modified
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    return response.make_conditional(request)
-
-
-def _not_modified(last_modified: datetime) -> Response:
-    response = Response(status=304)
-    response.last_modified = last_modified
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    return response
 
 
 @blueprint.route("/")
@@ -114,12 +91,14 @@ def chart(improvement_id: int):
     entry = public_entry(improvement_id)
     if entry is None:
         abort(404)
-    svg = public_chart_svg(entry, public_cells(improvement_id))
-    if svg is None:
-        abort(404)
-    response = _conditional(Response(svg, mimetype="image/svg+xml"), None)
-    response.headers["Content-Security-Policy"] = SVG_POLICY
-    return response
+
+    def render() -> Response:
+        svg = public_chart_svg(entry, public_cells(improvement_id))
+        if svg is None:
+            abort(404)
+        return svg_response(svg)
+
+    return figures_response(render, "public-chart", improvement_id, cache_control=CACHE_CONTROL)
 
 
 @blueprint.route("/departments/<int:department_id>")
@@ -153,36 +132,49 @@ def about_data():
 
 
 def _data_response(kind: str) -> Response:
+    """The register as a file, answered conditionally: by ETag from the figures version, and
+    by `Last-Modified`, when anything the register shows last changed (also the file's own
+    "as of" date)."""
     last_modified = register_last_modified() or EPOCH
-    if _not_modified_since(last_modified):
-        return _not_modified(last_modified)
-    entries = register_entries(_filter_form().filters())
-    if kind == "csv":
-        body = open_data.to_csv(entries, _entry_url)
-        response = make_response(body)
-        response.mimetype = "text/csv"
-        response.headers["Content-Disposition"] = 'inline; filename="gains-register.csv"'
-    elif kind == "json":
-        body = open_data.to_json(
-            entries,
-            _entry_url,
-            as_of=last_modified,
-            documentation_url=url_for("public.about_data", _external=True),
-        )
-        response = make_response(body)
-        response.mimetype = "application/json"
-    else:
-        body = atom_feed(
-            entries,
-            feed_url=url_for("public.feed", _external=True),
-            register_url=url_for("public.register", _external=True),
-            entry_url=_entry_url,
-            updated=last_modified,
-        )
-        response = make_response(body)
-        response.mimetype = "application/atom+xml"
+
+    def render() -> Response:
+        entries = register_entries(_filter_form().filters())
+        if kind == "csv":
+            body = open_data.to_csv(entries, _entry_url)
+            response = make_response(body)
+            response.mimetype = "text/csv"
+            response.headers["Content-Disposition"] = 'inline; filename="gains-register.csv"'
+        elif kind == "json":
+            body = open_data.to_json(
+                entries,
+                _entry_url,
+                as_of=last_modified,
+                documentation_url=url_for("public.about_data", _external=True),
+            )
+            response = make_response(body)
+            response.mimetype = "application/json"
+        else:
+            body = atom_feed(
+                entries,
+                feed_url=url_for("public.feed", _external=True),
+                register_url=url_for("public.register", _external=True),
+                entry_url=_entry_url,
+                updated=last_modified,
+            )
+            response = make_response(body)
+            response.mimetype = "application/atom+xml"
+        return response
+
+    response = figures_response(
+        render,
+        "open-data",
+        kind,
+        request.query_string.decode(),
+        last_modified=last_modified,
+        cache_control=CACHE_CONTROL,
+    )
     response.headers["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
-    return _conditional(response, last_modified)
+    return response
 
 
 @blueprint.route("/data.csv")

@@ -16,15 +16,14 @@ from gains.models import (
     Direction,
     Estimate,
     Improvement,
-    Role,
     Status,
-    User,
 )
 from gains.services.improvements import workflow
 from gains.services.improvements.plan_changes import amend
 from gains.services.measurements.recording import record_batch
 from gains.services.public.publication import publish
 from gains.services.review.decisions import decide
+from tests.support.demo_records import claiming_improvement, manager_of, titled
 
 
 @pytest.fixture
@@ -182,6 +181,45 @@ def test_a_computation_that_raises_leaves_nothing_held():
     assert cache._computing == {}
 
 
+def test_a_request_waiting_on_a_computation_that_raises_computes_for_itself():
+    """The waiter is let go when the computation it waited on raises (its lock is released
+    on the way out), computes the figures itself, and no per-key lock is left behind."""
+    import threading
+    import time
+
+    from gains.figures_cache import FiguresCache
+
+    cache = FiguresCache()
+    computing, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def broken():
+        computing.set()
+        release.wait(5)
+        raise RuntimeError("the database went away")
+
+    def first():
+        try:
+            cache.get("key", broken)
+        except RuntimeError as error:
+            outcomes["first"] = error
+
+    def second():
+        outcomes["second"] = cache.get("key", lambda: "figures")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert computing.wait(5)
+    threads[1].start()  # finds the key being computed and waits on its lock
+    time.sleep(0.2)  # time to reach it: without the wait the test still passes, less tellingly
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert isinstance(outcomes["first"], RuntimeError) and outcomes["second"] == "figures"
+    assert cache._computing == {}
+
+
 def test_recomputing_every_estimate_moves_the_figures_version(session):
     """`recompute_all` writes no audit event (the command does); its new estimates still move
     the version (their ids may repeat on SQLite; their computation time does not)."""
@@ -235,35 +273,6 @@ def test_the_kept_figures_carry_nothing_of_the_person_who_asked_first(app, cache
 def claimed_total(html: str) -> str:
     start = html.index("Claimed annual savings")
     return html[start : start + 400]
-
-
-def titled(title: str) -> Improvement:
-    return db.session.scalars(select(Improvement).where(Improvement.title == title)).one()
-
-
-def claiming_improvement() -> Improvement:
-    """A running improvement with money terms and a current estimate: it claims a saving."""
-    return db.session.scalars(
-        select(Improvement)
-        .join(
-            Estimate,
-            (Estimate.improvement_id == Improvement.id)
-            & (Estimate.data_version == Improvement.data_version),
-        )
-        .where(Improvement.status == Status.RUNNING, Improvement.annual_volume.is_not(None))
-        .where(Estimate.gain.is_not(None))
-        .order_by(Improvement.id)
-    ).first()
-
-
-def manager_of(improvement: Improvement) -> User:
-    """A manager who may review and publish it: of its department, not its registrant."""
-    managers = db.session.scalars(select(User).where(User.role == Role.MANAGER, User.active))
-    return next(
-        user
-        for user in managers
-        if user.department_id == improvement.department_id and user.id != improvement.created_by_id
-    )
 
 
 def new_batch(app) -> None:
