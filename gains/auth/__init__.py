@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, request, session
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from gains.api import problems
 from gains.extensions import db
-from gains.models import Role, User
+from gains.models import User
 from gains.services.people import user_sessions
 from gains.services.people.api_tokens import user_for_secret
 
@@ -24,13 +24,14 @@ def public(view: F) -> F:
     return view
 
 
-def roles_required(*roles: Role) -> Callable[[F], F]:
-    """Refuse (403) signed-in users whose role is not one of `roles`."""
+def allowed_if(predicate: Callable[[Any], bool]) -> Callable[[F], F]:
+    """Refuse (403) signed-in users for whom `predicate(user)` is false: the same service
+    predicate the navigation asks (`gains/navigation.py`), so a link shown is a page allowed."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
+            if not predicate(current_user):
                 abort(403)
             return view(*args, **kwargs)
 

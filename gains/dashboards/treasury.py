@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from flask import Response, abort, render_template, request
 from sqlalchemy import func, select
 
-from gains.auth import roles_required
+from gains.auth import allowed_if
 from gains.charts.cumulative import CumulativePoint, cumulative_savings_svg
 from gains.dashboards import blueprint
 from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_tables
@@ -15,10 +15,10 @@ from gains.exports import table_to_csv, table_to_xlsx
 from gains.extensions import db
 from gains.figures_cache import cached_render, figures_response, treasury_figures
 from gains.form_fields import record_id
-from gains.models import Department, Improvement, ImprovementKind, Pillar, Role
+from gains.models import Department, Improvement, ImprovementKind, Pillar
 from gains.models.base import utcnow
 from gains.security import svg_response
-from gains.services.dashboards.treasury import TreasuryFilters
+from gains.services.dashboards.treasury import TreasuryFilters, may_see_treasury
 from gains.stats.money import month_starts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,7 +52,7 @@ def _month_choices(today: date) -> list[date]:
 
 
 @blueprint.route("/treasury")
-@roles_required(Role.TREASURY, Role.ADMIN)
+@allowed_if(may_see_treasury)
 def treasury():
     today = utcnow().date()
     filters = _filters()
@@ -80,7 +80,7 @@ def treasury():
 
 
 @blueprint.route("/treasury/cumulative.svg")
-@roles_required(Role.TREASURY, Role.ADMIN)
+@allowed_if(may_see_treasury)
 def treasury_chart():
     today = utcnow().date()
 
@@ -119,7 +119,7 @@ def _cumulative_svg(months) -> str:
 
 
 @blueprint.route("/treasury/<table>.<file_format>")
-@roles_required(Role.TREASURY, Role.ADMIN)
+@allowed_if(may_see_treasury)
 def treasury_export(table: str, file_format: str):
     if file_format not in ("csv", "xlsx"):
         abort(404)

@@ -6,12 +6,12 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from gains.access import get_scoped_or_404, scoped
+from gains.access import get_scoped_or_404, reads_every_department, scoped
 from gains.charts.forest import ForestRow, forest_plot_svg
 from gains.dashboards import blueprint
 from gains.extensions import db
 from gains.figures_cache import cached_render, figures_response
-from gains.models import Department, Role
+from gains.models import Department
 from gains.security import svg_response
 from gains.services.dashboards.department import department_dashboard, department_pooling
 from gains.stats.pooling import METHODS
@@ -24,7 +24,7 @@ def _method() -> str:
 
 @blueprint.route("/departments/")
 def departments():
-    if current_user.role in (Role.MEMBER, Role.MANAGER):
+    if not reads_every_department(current_user):
         return redirect(url_for(".department", department_id=current_user.department_id))
     rows = db.session.scalars(scoped(select(Department), current_user).order_by(Department.name))
     return render_template("dashboards/departments.html", departments=rows.all())
