@@ -1,7 +1,7 @@
 """Who may see and change which department's records: the one scoping function.
 
 Every query for department data goes through `scoped()` (or `get_scoped_or_404()`, which
-uses it); views never filter by department by hand. The rules (../shared DESIGN "Who uses it"):
+uses it); views never filter by department by hand. The rules (docs/DESIGN.md "Who uses it"):
 
 | role      | reads                                   | writes                     |
 |-----------|-----------------------------------------|----------------------------|

@@ -1,4 +1,4 @@
-"""The one place that decides between a whole page and an htmx fragment (STYLE rule 6).
+"""The one place that decides between a whole page and an htmx fragment (house style rule 6).
 
 A fragment is wanted only for a real htmx swap: `HX-Request` present, and neither a boosted
 navigation (which expects a whole page) nor a history restore (htmx asking for the whole page

@@ -18,7 +18,7 @@ def svg_response(svg: str) -> Response:
 
 
 def content_security_policy(nonce: str) -> str:
-    # The strict policy checked against GOV.UK Frontend and htmx (../shared FRONTEND-NOTES).
+    # The strict policy checked against GOV.UK Frontend and htmx (docs/DESIGN.md "Front end").
     # The only inline script is the template's js-enabled line, allowed by its nonce.
     return "; ".join(
         [

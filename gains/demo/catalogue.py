@@ -1,6 +1,6 @@
 """The demo register: departments, teams, people and improvements that read like real ones.
 
-Modelled on ../shared EXAMPLES.md: published public-sector trials (approximate figures, for
+Modelled on docs/DESIGN.md "Demo data": published public-sector trials (approximate figures, for
 realism, not for citation) and typical service-team entries. `simulate` in seed.py turns each
 entry's `effect` and `noise` into measurements.
 """

@@ -226,7 +226,7 @@ def _seed_improvement(entry: DemoImprovement, creator: User, reviewer: User, tea
             published = publication.publish(reviewer, improvement, PUBLIC_SUMMARIES[entry.title])
             published.published_at = review.decided_at + timedelta(days=2)
     if entry.reopened:
-        # New data after approval sends it back to review (DESIGN "Locking").
+        # New data after approval sends it back to review (docs/DESIGN.md "Locking").
         extra = [dict(row) for row in next(iter(simulate(entry)))[1][:10]]
         for row in extra:
             row.update(phase="after", observed_on=DEMO_TODAY - timedelta(days=3))

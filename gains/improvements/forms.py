@@ -84,7 +84,7 @@ def _date_field(label: str, description: str) -> DatePartsField:
 
 
 class ImprovementForm(BoundedForm):
-    """Every field of an improvement's plan (../shared DESIGN "Domain")."""
+    """Every field of an improvement's plan (docs/DESIGN.md "Domain")."""
 
     title = StringField(
         "Title",

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy 2 models for the whole domain (see ../shared DESIGN "Domain")."""
+"""Typed SQLAlchemy 2 models for the whole domain (see docs/DESIGN.md "Domain")."""
 
 from gains.models.api_token import ApiToken
 from gains.models.audit import AuditEvent

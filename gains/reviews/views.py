@@ -80,7 +80,7 @@ def queue():
 
 def _readable(improvement_id: int) -> Improvement:
     if current_user.role is Role.MEMBER:
-        abort(403)  # members never review, not even to read (DESIGN "Who uses it")
+        abort(403)  # members never review, not even to read (docs/DESIGN.md "Who uses it")
     return get_scoped_or_404(Improvement, improvement_id, current_user)
 
 

@@ -6,7 +6,7 @@
   Violations of impact "serious" or "critical" fail the test; the others are counted.
 - With JavaScript disabled, `evaluate` still runs but timers never fire, so `axe.run()` would
   wait forever: setTimeout is replaced by a resolved promise's callback before axe is loaded
-  (axe keeps its own reference), and frames are not visited (../shared FRONTEND-NOTES.md).
+  (axe keeps its own reference), and frames are not visited (docs/DESIGN.md "Front end").
   `queueMicrotask` callbacks do not run either with JavaScript off; promise callbacks do.
 - Our own checks: exactly one h1, a skip link to an element that exists, a label for every
   input, every error-summary link pointing at an element on the page, and every field shown

@@ -84,7 +84,7 @@ def pending_batch_query(values: dict[str | None, dict]) -> str:
 def walk(app: Flask, clients: Clients, values, roles=ROLES) -> dict[tuple[str, str], set[Source]]:
     """(endpoint, method) of every form's action → where the form was seen.
 
-    Treasury reads everything and changes nothing (../shared DESIGN "Who uses it"), so its
+    Treasury reads everything and changes nothing (docs/DESIGN.md "Who uses it"), so its
     walk skips the improvement pages: the pages it shares with everyone are walked."""
     seen: dict[tuple[str, str], set[Source]] = defaultdict(set)
     query = pending_batch_query(values)

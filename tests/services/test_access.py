@@ -1,6 +1,6 @@
 """The one scoping function: who reads and writes which department's records.
 
-Expectations are written out by hand from ../shared DESIGN "Who uses it", against the demo
+Expectations are written out by hand from docs/DESIGN.md "Who uses it", against the demo
 register (member: Benefit renewals team, Work and Pensions; manager: Work and Pensions).
 """
 

@@ -29,7 +29,7 @@ def test_the_table_has_one_row_for_every_plan_field_and_nothing_else():
 
 
 def test_the_table_follows_design():
-    """../shared DESIGN "Locking" and issue 17: the design locks from running, the money
+    """docs/DESIGN.md "Locking" and issue 17: the design locks from running, the money
     (scale, unit and go-live included) from submission at the latest, and after approval
     every field does."""
     design = {"hypothesis", "metric_name", "direction", "unit_of_observation", "design"}

@@ -1,4 +1,4 @@
-"""Pre-registration locks, one test per rule (../shared DESIGN "Locking")."""
+"""Pre-registration locks, one test per rule (docs/DESIGN.md "Locking")."""
 
 from datetime import date
 from decimal import Decimal

@@ -1,6 +1,6 @@
 """The access matrix: every route × every role (and anonymous) × own / other department.
 
-The expected statuses are written here by hand, from the rules in ../shared DESIGN "Who uses
+The expected statuses are written here by hand, from the rules in docs/DESIGN.md "Who uses
 it" and docs/ARCHITECTURE.md "Access", never derived from the code under test. A route without
 a row (or a row without a route) fails `test_every_route_has_a_row`.
 

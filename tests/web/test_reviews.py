@@ -53,7 +53,7 @@ def text_of(html: str) -> str:
 
 def gbp(pence: float | int) -> str:
     """£ to the pound as the pages write it, computed here rather than by the app's filter:
-    money is rounded half up to whole pence first (DESIGN "Money"), then shown in pounds."""
+    money is rounded half up to whole pence first (docs/DESIGN.md "Money"), then shown in pounds."""
     whole_pence = Decimal(pence).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     pounds = int((whole_pence / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return f"−£{abs(pounds):,}" if pounds < 0 else f"£{pounds:,}"

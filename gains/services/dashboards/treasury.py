@@ -1,7 +1,7 @@
 """Treasury's view: cumulative savings across departments, claimed against validated.
 
 Cumulative figures accrue each improvement's annual saving month by month from go-live
-(../shared DESIGN "Money"): the first month pro rata, the implementation cost deducted once
+(docs/DESIGN.md "Money"): the first month pro rata, the implementation cost deducted once
 at go-live, nothing after `ended_on`. An item's cumulative standard error scales with the
 same accrued fraction of a year as its saving; a total's band is ±z·√(Σ SE²), assuming
 independent items, as on every other page.

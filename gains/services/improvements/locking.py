@@ -2,7 +2,7 @@
 amendment. Every path that changes a plan (web edit and amendment, API PATCH, services) asks
 this table and nothing else; the decision record is docs/decisions/0001-lock-table.md.
 
-../shared DESIGN "Locking": from *running* the design is locked (pre-registration), from
+docs/DESIGN.md "Locking": from *running* the design is locked (pre-registration), from
 *submitted* the money too; after approval, anything that changes what was approved or
 published is an amendment, and an amendment reopens review (`plan_changes.amend`).
 """

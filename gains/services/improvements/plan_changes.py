@@ -94,7 +94,7 @@ def update_plan(actor: Any, improvement: Improvement, changes: dict[str, Any]) -
 def amend(
     actor: Any, improvement: Improvement, field_name: str, value: Any, reason: str
 ) -> Amendment:
-    """Change a locked field, with a reason kept and shown (../shared DESIGN "Locking").
+    """Change a locked field, with a reason kept and shown (docs/DESIGN.md "Locking").
 
     What was reviewed changed, so the data version moves on (the approval no longer matches
     it, so the improvement leaves the public register) and an approved improvement goes back

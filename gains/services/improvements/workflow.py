@@ -1,6 +1,6 @@
 """Improvements: registration and the status workflow, each transition with its rule.
 
-Workflow (../shared DESIGN "Status"): draft → running → submitted → approved / rejected /
+Workflow (docs/DESIGN.md "Status"): draft → running → submitted → approved / rejected /
 changes requested (→ resubmitted, i.e. submitted again). A draft can be deleted; anything past
 draft can only be withdrawn, and is kept. Every transition writes an audit event in the same
 transaction as the change; the caller commits.
@@ -68,7 +68,7 @@ def lock_improvement(improvement: Improvement) -> Improvement:
 
 @dataclass(frozen=True)
 class ImprovementPlan:
-    """What a team registers: every field of the design (../shared DESIGN "Domain")."""
+    """What a team registers: every field of the design (docs/DESIGN.md "Domain")."""
 
     title: str
     kind: ImprovementKind

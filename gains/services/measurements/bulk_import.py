@@ -10,7 +10,7 @@ file with any problem raises `RowsRejected` after reading to the end (every prob
 and the caller rolls back, so nothing is written; a dry run checks the same and writes
 nothing at all.
 
-Locking (DESIGN "Locking"): the improvement must take data when the import starts and again
+Locking (docs/DESIGN.md "Locking"): the improvement must take data when the import starts and again
 at the end, when its row is locked (`lock_improvement`) for the new data version; reading
 the file does not hold that lock, so a long import blocks nobody's page.
 

@@ -95,7 +95,7 @@ def require_rights(actor: Any, improvement: Improvement) -> None:
 
 
 def require_open_for_data(improvement: Improvement) -> None:
-    """Refuse unless the improvement takes data now (DESIGN "Locking"); the caller locks."""
+    """Refuse unless the improvement takes data now (docs/DESIGN.md "Locking"); the caller locks."""
     if improvement.status not in OPEN_FOR_DATA:
         raise WorkflowError(
             f"Measurements cannot be added or changed while the improvement is "
@@ -374,7 +374,7 @@ def delete_measurement(actor: Any, measurement: Measurement) -> None:
 def data_changed(
     actor: Any, improvement: Improvement, *, reason: str, cells: pd.DataFrame | None = None
 ) -> None:
-    """New data version; an approved improvement goes back to review (DESIGN "Locking").
+    """New data version; an approved improvement goes back to review (docs/DESIGN.md "Locking").
 
     Locks the improvement's row first, so concurrent changes each count once. ``cells``: the
     improvement's cell summaries, computed by the caller from all its active rows

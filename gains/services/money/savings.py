@@ -1,6 +1,6 @@
 """Annual savings of improvements: claimed (current estimates) and validated (approvals).
 
-../shared DESIGN "Money": claimed = current estimates of improvements that are running,
+docs/DESIGN.md "Money": claimed = current estimates of improvements that are running,
 submitted, changes requested or approved; validated = the latest approval's snapshot, which
 stands while an approved improvement is back in review. A rejection or a withdrawal after
 that ends it: the improvement no longer claims a validated saving.

@@ -7,7 +7,7 @@ valid while its row exists, has not expired, and its version is the user's curre
 - signing out everywhere, deactivation and a password change bump the version (gains.services.
   accounts), which ends every session of the user at once, in one row's update;
 - a session lasts `GAINS_SESSION_HOURS` from sign-in, however it is used: reading a page never
-  writes (DESIGN: GET requests do not write), so there is no "last seen" to slide it along.
+  writes (docs/DESIGN.md: GET requests do not write), so there is no "last seen" to slide it along.
 """
 
 from __future__ import annotations

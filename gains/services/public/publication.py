@@ -1,6 +1,6 @@
 """Publishing approved results on the public register, and the one rule for what is public.
 
-../shared DESIGN: managers publish approved results; anonymous visitors see published
+docs/DESIGN.md: managers publish approved results; anonymous visitors see published
 results only. A department's manager publishes an approved improvement with a short
 plain-English summary, and may take it down again; both are audited.
 
@@ -102,7 +102,7 @@ def publication_state(improvement: Improvement) -> tuple[PublicationState, Publi
 
 
 def may_publish(user: Any, improvement: Improvement) -> bool:
-    """The department's managers publish its approved results (../shared DESIGN roles)."""
+    """The department's managers publish its approved results (docs/DESIGN.md "Who uses it")."""
     return bool(
         getattr(user, "is_authenticated", False)
         and user.is_active

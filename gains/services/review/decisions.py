@@ -72,7 +72,7 @@ def review_families(
 ) -> dict[int, FamilyMember]:
     """BH-adjusted p of every member of each department's family, keyed by improvement id.
 
-    The family (../shared DESIGN "Multiplicity") is the department's submissions this
+    The family (docs/DESIGN.md "Multiplicity") is the department's submissions this
     financial year: improvements submitted on or after 1 April, whatever happened to them
     since, plus any still waiting for review from an earlier year (so everything in a queue
     has an adjusted p, and the queue shows the figure an approval stores). Members without a

@@ -179,7 +179,7 @@ class MoneyWorkings:
 
 
 def money_workings(improvement: Improvement, result: dict[str, Any]) -> MoneyWorkings | None:
-    """The numbers behind an estimate's annual saving (DESIGN "Money"), or None while the
+    """The numbers behind an estimate's annual saving (docs/DESIGN.md "Money"), or None while the
     estimate or the money terms are missing."""
     saving = saving_for(improvement, result)
     if saving is None:
