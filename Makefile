@@ -100,6 +100,7 @@ fuzz: install-test
 # Each benchmark starts its own throw-away databases and prints one JSON line last.
 bench: install-test
 	$(VENV)/bin/python -m bench.recompute --growth
+	$(VENV)/bin/python -m bench.recompute --m-growth
 	$(VENV)/bin/python -m bench.dashboards
 	$(VENV)/bin/python -m bench.import_csv
 
