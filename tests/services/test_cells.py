@@ -32,7 +32,7 @@ from gains.services.measurements import recording as service
 from gains.services.measurements.bulk_import import import_measurements
 from gains.services.measurements.multi_upload import confirm_batches, upload_many
 from gains.stats.cells import cell_index, cell_statistics
-from tests.services.test_recompute import assert_same_document
+from tests.support.documents import assert_same_document
 from tests.support.factories import person, plan
 
 CSV = b"phase,group,unit,value\n" + b"".join(
