@@ -9,7 +9,10 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Improvement
-from tests.web.test_improvement_forms import form_data, member_team  # noqa: F401 (fixture)
+from tests.support.improvement_forms import form_data
+
+# Every test here posts or reads form_data(), which names the demo member's team.
+pytestmark = pytest.mark.usefixtures("member_team")
 
 
 def registered(app) -> Improvement | None:

@@ -8,45 +8,10 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import Amendment, AuditEvent, Improvement, Status
 from tests.conftest import DEMO_LOGINS, sign_in
+from tests.support.improvement_forms import form_data
 from tests.support.lock_table import web_form
 
-MEMBER_TEAM: dict[str, int] = {}
-
-
-def form_data(**changes) -> dict:
-    data = {
-        "team": str(MEMBER_TEAM.get("id", "")),
-        "title": "Shorter renewal letter",
-        "kind": "marginal_gain",
-        "pillar": "engaging_users",
-        "hypothesis": "A one-page letter gets more renewals back on time.",
-        "metric_name": "Time to complete",
-        "metric_unit": "min",
-        "direction": "lower",
-        "unit_of_observation": "renewal",
-        "scale": "1",
-        "design": "before_after",
-        "planned_sample_size": "120",
-        "expected_effect": "-2.5",
-        "implementation_cost": "£1,250.50",
-        "annual_volume": "410,000",
-        "value_per_unit_gbp": "0.45",
-        "cashable": "no",
-        "go_live_on": ["3", "8", "2026"],
-        "ended_on": ["", "", ""],
-    }
-    data.update(changes)
-    return data
-
-
-@pytest.fixture(autouse=True)
-def member_team(app):
-    from gains.models import Team
-
-    with app.app_context():
-        MEMBER_TEAM["id"] = db.session.scalars(
-            select(Team.id).where(Team.name == "Benefit renewals")
-        ).one()
+pytestmark = pytest.mark.usefixtures("member_team")
 
 
 def get(app, title: str) -> Improvement:

@@ -22,8 +22,11 @@ from gains.extensions import db
 from gains.form_fields import BoundedForm
 from gains.models import Improvement, Measurement, Status, Team
 from tests.support.bounds import CONTROL_CHARACTERS, FAR_DATES, inside, outside, typed
+from tests.support.improvement_forms import form_data
 from tests.support.lock_table import form_field
-from tests.web.test_improvement_forms import form_data, member_team  # noqa: F401 (autouse)
+
+# Every test here posts or reads form_data(), which names the demo member's team.
+pytestmark = pytest.mark.usefixtures("member_team")
 
 
 def _every_form_class() -> list[type[FlaskForm]]:
