@@ -7,8 +7,7 @@ from gains.extensions import db
 from gains.models import BatchSource, Department, Improvement, Status, Team
 from gains.services.measurements.recording import record_batch
 from tests.api.conftest import assert_problem, find_improvement
-from tests.services.test_review_queue import late_rows
-from tests.support.factories import person
+from tests.support.factories import late_rows, person
 
 
 def test_a_decision_on_a_stale_data_version_is_a_409_problem(app, client, bearer):

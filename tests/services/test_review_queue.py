@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from gains.models import (
     BatchSource,
@@ -15,10 +15,9 @@ from gains.models import (
     Improvement,
     Status,
     Team,
-    User,
 )
 from gains.services.estimates.current import current_estimate
-from gains.services.improvements import plan_changes, workflow
+from gains.services.improvements import plan_changes
 from gains.services.measurements.recording import record_batch
 from gains.services.review.decisions import decide
 from gains.services.review.queue import (
@@ -27,8 +26,8 @@ from gains.services.review.queue import (
     review_queue,
     since_approval,
 )
-from gains.stats.money import financial_year_start
-from tests.support.factories import person, plan, start_with_data
+from tests.support.factories import late_rows, person, submitted_by
+from tests.support.review_oracles import bh_by_hand, family_p_values
 
 # The demo's "today": inside financial year 2026-27, which began on 1 April 2026.
 DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -36,34 +35,6 @@ DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 def titled(session, title: str) -> Improvement:
     return session.scalars(select(Improvement).where(Improvement.title == title)).one()
-
-
-def bh_by_hand(p_values: dict[int, float]) -> dict[int, float]:
-    """Benjamini & Hochberg (1995), as in the textbook: rank ascending, p(i)·m/i, then a
-    running minimum from the largest rank down, capped at 1."""
-    m = len(p_values)
-    ranked = sorted(p_values.items(), key=lambda item: item[1])
-    adjusted, running = {}, 1.0
-    for i in range(m, 0, -1):
-        key, p = ranked[i - 1]
-        running = min(running, p * m / i)
-        adjusted[key] = running
-    return adjusted
-
-
-def family_p_values(session, department_code: str, today: date) -> dict[int, float]:
-    """The department's submissions this financial year (and any still waiting), raw p."""
-    since = datetime.combine(financial_year_start(today), datetime.min.time(), tzinfo=UTC)
-    members = session.scalars(
-        select(Improvement)
-        .join(Department, Department.id == Improvement.department_id)
-        .where(
-            Department.code == department_code,
-            or_(Improvement.submitted_at >= since, Improvement.status == Status.SUBMITTED),
-        )
-    ).all()
-    raw = {member.id: current_estimate(member).p_value for member in members}
-    return {key: p for key, p in raw.items() if p is not None}
 
 
 def wkp_submitted(session) -> set[int]:
@@ -74,20 +45,6 @@ def wkp_submitted(session) -> set[int]:
             .where(Department.code == "WKP", Improvement.status == Status.SUBMITTED)
         )
     )
-
-
-def late_rows(n: int) -> list[dict]:
-    """After-phase rows dated like the demo's (its estimates read every row's date)."""
-    return [
-        {"phase": "after", "value": 20.0 + i, "observed_on": date(2026, 10, 20)} for i in range(n)
-    ]
-
-
-def submitted_by(session, user: User, title: str) -> Improvement:
-    own = workflow.create_improvement(user, user.team, plan(title=title))
-    start_with_data(user, own, [30, 34, 41], [28, 30, 31], submit=True)
-    session.flush()
-    return own
 
 
 def test_only_managers_and_admins_have_a_queue(session):

@@ -7,6 +7,9 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import Estimate, Improvement, Role, Status, User
 
+# A submitted improvement of the demo register, awaiting review by the WKP manager.
+SAVE_AND_RETURN = "Save and return on the renewal form"
+
 
 def titled(title: str) -> Improvement:
     return db.session.scalars(select(Improvement).where(Improvement.title == title)).one()

@@ -7,7 +7,16 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar, Role, User
+from gains.models import (
+    BatchSource,
+    Design,
+    Direction,
+    Improvement,
+    ImprovementKind,
+    Pillar,
+    Role,
+    User,
+)
 from gains.services.improvements import workflow
 from gains.services.improvements.workflow import ImprovementPlan
 from gains.services.measurements.recording import record_batch
@@ -76,3 +85,17 @@ def running_improvement_of_a_new_team(code: str, name: str, title: str):
     )
     workflow.start(member, improvement)
     return member, improvement
+
+
+def late_rows(n: int) -> list[dict]:
+    """After-phase rows dated like the demo's (its estimates read every row's date)."""
+    return [
+        {"phase": "after", "value": 20.0 + i, "observed_on": date(2026, 10, 20)} for i in range(n)
+    ]
+
+
+def submitted_by(session, user: User, title: str) -> Improvement:
+    own = workflow.create_improvement(user, user.team, plan(title=title))
+    start_with_data(user, own, [30, 34, 41], [28, 30, 31], submit=True)
+    session.flush()
+    return own

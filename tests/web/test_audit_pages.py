@@ -6,29 +6,19 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Improvement, Team
-
-
-def first(app, *criteria) -> int:
-    with app.app_context():
-        return db.session.scalars(
-            select(Improvement.id)
-            .join(Team)
-            .join(Department)
-            .where(*criteria)
-            .order_by(Improvement.id)
-        ).first()
+from tests.support.web import first_improvement_id_where
 
 
 def test_the_improvement_page_links_to_its_audit_trail(app, signed_in):
     client = signed_in("member")
-    improvement_id = first(app, Team.name == "Benefit renewals")
+    improvement_id = first_improvement_id_where(app, Team.name == "Benefit renewals")
     html = client.get(f"/improvements/{improvement_id}").get_data(as_text=True)
     assert f'href="/improvements/{improvement_id}/audit"' in html
 
 
 def test_the_audit_page_lists_the_improvement_events_with_their_changes(app, signed_in):
     client = signed_in("member")
-    improvement_id = first(app, Team.name == "Benefit renewals")
+    improvement_id = first_improvement_id_where(app, Team.name == "Benefit renewals")
     with app.app_context():
         actions = db.session.scalars(
             select(AuditEvent.action).where(AuditEvent.improvement_id == improvement_id)
@@ -46,9 +36,9 @@ def test_the_audit_page_lists_the_improvement_events_with_their_changes(app, sig
 
 
 def test_scoping_follows_the_improvement(app, signed_in):
-    own_team = first(app, Team.name == "Benefit renewals")
-    colleague = first(app, Team.name == "Casework")
-    other_department = first(app, Department.code == "REV")
+    own_team = first_improvement_id_where(app, Team.name == "Benefit renewals")
+    colleague = first_improvement_id_where(app, Team.name == "Casework")
+    other_department = first_improvement_id_where(app, Department.code == "REV")
     member = signed_in("member")
     assert member.get(f"/improvements/{own_team}/audit").status_code == 200
     assert member.get(f"/improvements/{colleague}/audit").status_code == 404
@@ -65,7 +55,7 @@ def test_scoping_follows_the_improvement(app, signed_in):
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(app, client):
-    improvement_id = first(app, Team.name == "Benefit renewals")
+    improvement_id = first_improvement_id_where(app, Team.name == "Benefit renewals")
     response = client.get(f"/improvements/{improvement_id}/audit")
     assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
 
@@ -88,7 +78,7 @@ VALUE_SHAPES = {
 def test_every_stored_value_shape_renders_on_every_audit_page(app, signed_in):
     """A web upload stores its columns as a dict: the pages and the CSV showed a 500 from then
     on (a dict looked up as a team id). Any JSON shape must render, readably."""
-    improvement_id = first(app, Team.name == "Benefit renewals")
+    improvement_id = first_improvement_id_where(app, Team.name == "Benefit renewals")
     with app.app_context():
         improvement = db.session.get(Improvement, improvement_id)
         department_id = improvement.team.department_id

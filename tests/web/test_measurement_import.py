@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Improvement, Status, Team, UploadBatch
-from tests.web.test_measurements import OPEN, counts, csv_file, data_version, improvement_id
+from tests.support.web import OPEN, counts, csv_file, data_version, first_improvement_id_where
 
 URL = "/measurements/import"
 
@@ -86,7 +86,7 @@ def test_upload_check_confirm_adds_every_improvements_rows(app, signed_in, own_t
 
 def test_a_row_for_another_departments_improvement_is_a_row_problem(app, signed_in, own_two):
     client = signed_in("member")
-    other = improvement_id(app, Department.code == "REV")
+    other = first_improvement_id_where(app, Department.code == "REV")
     with app.app_context():
         neighbour = db.session.scalars(
             select(Improvement.id)
@@ -129,7 +129,7 @@ def test_one_bad_row_writes_nothing_for_any_improvement(app, signed_in, own_two)
 
 def test_an_improvement_that_takes_no_data_is_a_row_problem(app, signed_in):
     client = signed_in("manager")
-    closed = improvement_id(
+    closed = first_improvement_id_where(
         app, Team.name == "Benefit renewals", Improvement.status == Status.DRAFT
     )
     response = client.post(URL, data=csv_file(rows(closed)))

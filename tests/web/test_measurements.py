@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 
 import pytest
@@ -15,47 +14,18 @@ from gains.models import (
     Department,
     Improvement,
     Measurement,
-    Status,
     Team,
     UploadBatch,
 )
-
-HTMX = {"HX-Request": "true"}
-OPEN = (Status.RUNNING, Status.SUBMITTED, Status.CHANGES_REQUESTED)
-
-
-def improvement_id(app, *criteria) -> int:
-    with app.app_context():
-        return db.session.scalars(
-            select(Improvement.id)
-            .join(Team)
-            .join(Department)
-            .where(*criteria)
-            .order_by(Improvement.id)
-        ).first()
+from tests.support.web import HTMX, OPEN, counts, csv_file, data_version, first_improvement_id_where
 
 
 @pytest.fixture
 def own(app, db):
     """An improvement of the member's team that takes data."""
-    return improvement_id(app, Team.name == "Benefit renewals", Improvement.status.in_(OPEN))
-
-
-def counts(app, improvement: int) -> tuple[int, int]:
-    with app.app_context():
-        return (
-            db.session.scalar(
-                select(func.count()).where(Measurement.improvement_id == improvement)
-            ),
-            db.session.scalar(
-                select(func.count()).where(UploadBatch.improvement_id == improvement)
-            ),
-        )
-
-
-def data_version(app, improvement: int) -> int:
-    with app.app_context():
-        return db.session.get(Improvement, improvement).data_version
+    return first_improvement_id_where(
+        app, Team.name == "Benefit renewals", Improvement.status.in_(OPEN)
+    )
 
 
 def newest_measurement(app, improvement: int) -> int:
@@ -63,10 +33,6 @@ def newest_measurement(app, improvement: int) -> int:
         return db.session.scalar(
             select(func.max(Measurement.id)).where(Measurement.improvement_id == improvement)
         )
-
-
-def csv_file(content: bytes, name: str = "rows.csv"):
-    return {"file": (io.BytesIO(content), name)}
 
 
 ROW = {"new-phase": "after", "new-group": "treatment", "new-value": "7.5"}
@@ -185,7 +151,7 @@ def test_treasury_reads_but_cannot_write(app, signed_in, own):
 
 def test_other_department_sees_nothing(app, signed_in, own):
     client = signed_in("member")
-    other = improvement_id(app, Department.code == "REV")
+    other = first_improvement_id_where(app, Department.code == "REV")
     assert client.get(f"/improvements/{other}/measurements").status_code == 404
     assert client.post(f"/improvements/{other}/measurements", data=ROW).status_code == 404
     # A row of another improvement under this one's address is not found either.

@@ -11,8 +11,9 @@ from gains.extensions import db
 from gains.models import BatchSource, Improvement, Review, Status
 from gains.services.improvements.plan_changes import amend
 from gains.services.measurements.recording import record_batch
-from tests.services.test_review_queue import late_rows, person
-from tests.web.test_reviews import HTMX, SAVE_AND_RETURN, improvement_id, text_of
+from tests.support.demo_records import SAVE_AND_RETURN
+from tests.support.factories import late_rows, person
+from tests.support.web import HTMX, improvement_id_by_title, text_of
 
 MESSAGE = (
     "The data changed while you were reviewing: {what}. "
@@ -44,7 +45,7 @@ def reviews_of(app, target: int) -> list[Review]:
 
 def test_a_decision_on_figures_that_moved_is_refused_with_the_current_figures(app, signed_in):
     client = signed_in("manager")
-    target = improvement_id(app, SAVE_AND_RETURN)
+    target = improvement_id_by_title(app, SAVE_AND_RETURN)
     seen = seen_version(client.get(f"/reviews/{target}").get_data(as_text=True))
     before = len(reviews_of(app, target))
     now = add_rows(app, target, 3)
@@ -70,7 +71,7 @@ def test_a_decision_on_figures_that_moved_is_refused_with_the_current_figures(ap
 
 def test_with_htmx_the_refusal_reloads_the_page_with_the_message(app, signed_in):
     client = signed_in("manager")
-    target = improvement_id(app, SAVE_AND_RETURN)
+    target = improvement_id_by_title(app, SAVE_AND_RETURN)
     seen = seen_version(client.get(f"/reviews/{target}").get_data(as_text=True))
     before = len(reviews_of(app, target))
     with app.app_context():
@@ -101,7 +102,7 @@ def test_with_htmx_the_refusal_reloads_the_page_with_the_message(app, signed_in)
 
 def test_a_form_without_a_version_decides_the_current_data(app, signed_in):
     client = signed_in("manager")
-    target = improvement_id(app, SAVE_AND_RETURN)
+    target = improvement_id_by_title(app, SAVE_AND_RETURN)
     now = add_rows(app, target, 2)
     response = client.post(f"/reviews/{target}/decision", data={"decision": "approved"})
     assert response.status_code == 303

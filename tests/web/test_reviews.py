@@ -13,23 +13,13 @@ from gains.extensions import db
 from gains.models import BatchSource, Decision, Improvement, Review, Status
 from gains.services.estimates.current import current_estimate
 from gains.services.measurements.recording import record_batch
-from tests.services.test_review_queue import (
-    bh_by_hand,
-    family_p_values,
-    late_rows,
-    person,
-    submitted_by,
-)
+from tests.support.demo_records import SAVE_AND_RETURN
+from tests.support.factories import late_rows, person, submitted_by
+from tests.support.review_oracles import bh_by_hand, family_p_values
+from tests.support.web import HTMX, improvement_id_by_title, text_of
 
-HTMX = {"HX-Request": "true"}
-SAVE_AND_RETURN = "Save and return on the renewal form"
 TEMPLATES = "Shared templates for common decisions"
 EVIDENCE = "Evidence checklist sent with the invitation"
-
-
-def improvement_id(app, title: str) -> int:
-    with app.app_context():
-        return db.session.scalars(select(Improvement.id).where(Improvement.title == title)).one()
 
 
 def submitted_titles(app, *criteria) -> list[str]:
@@ -45,10 +35,6 @@ def queue_row(html: str, row_id: int) -> str:
     )
     assert match, f"row {row_id} is not in the queue"
     return match.group(1)
-
-
-def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
 
 
 def gbp(pence: float | int) -> str:
@@ -92,7 +78,7 @@ def test_queue_shows_hand_computed_adjusted_p_and_saving(app, signed_in):
     with app.app_context():
         raw = family_p_values(db.session, "WKP", datetime.now(UTC).date())
         adjusted = bh_by_hand(raw)
-        templates_id = improvement_id(app, TEMPLATES)
+        templates_id = improvement_id_by_title(app, TEMPLATES)
         result = current_estimate(db.session.get(Improvement, templates_id)).result
         db.session.rollback()
     row = text_of(queue_row(html, templates_id))
@@ -131,7 +117,7 @@ def test_sort_filter_and_htmx_fragment(app, signed_in):
 
 
 def test_review_page_spells_out_the_review(app, signed_in):
-    target = improvement_id(app, SAVE_AND_RETURN)
+    target = improvement_id_by_title(app, SAVE_AND_RETURN)
     response = signed_in("manager").get(f"/reviews/{target}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -156,7 +142,7 @@ def test_review_page_spells_out_the_review(app, signed_in):
 
 def test_plain_post_approves_and_redirects(app, signed_in):
     client = signed_in("manager")
-    target = improvement_id(app, SAVE_AND_RETURN)
+    target = improvement_id_by_title(app, SAVE_AND_RETURN)
     with app.app_context():
         expected_p = bh_by_hand(family_p_values(db.session, "WKP", datetime.now(UTC).date()))[
             target
@@ -179,7 +165,7 @@ def test_plain_post_approves_and_redirects(app, signed_in):
 
 
 def test_htmx_post_swaps_in_the_outcome(app, signed_in):
-    target = improvement_id(app, TEMPLATES)
+    target = improvement_id_by_title(app, TEMPLATES)
     response = signed_in("manager").post(
         f"/reviews/{target}/decision",
         data={"decision": "changes_requested", "comment": "Add the August data."},
@@ -197,7 +183,7 @@ def test_htmx_post_swaps_in_the_outcome(app, signed_in):
 @pytest.mark.parametrize("decision", ["rejected", "changes_requested"])
 def test_comment_is_required_to_reject_or_request_changes(app, signed_in, decision):
     client = signed_in("manager")
-    target = improvement_id(app, EVIDENCE)
+    target = improvement_id_by_title(app, EVIDENCE)
     message = "a comment is required to reject or to request changes"
     page = client.post(f"/reviews/{target}/decision", data={"decision": decision, "comment": " "})
     html = page.get_data(as_text=True)
@@ -231,7 +217,7 @@ def test_a_manager_cannot_review_their_own(app, signed_in):
 
 def test_another_department_is_not_found(app, signed_in):
     client = signed_in("manager")
-    elsewhere = improvement_id(app, "Crew start time moved to 6:30")  # Riverton, submitted
+    elsewhere = improvement_id_by_title(app, "Crew start time moved to 6:30")  # Riverton, submitted
     assert client.get(f"/reviews/{elsewhere}").status_code == 404
     post = client.post(f"/reviews/{elsewhere}/decision", data={"decision": "approved"})
     assert post.status_code == 404
@@ -240,7 +226,7 @@ def test_another_department_is_not_found(app, signed_in):
 @pytest.mark.parametrize("role", ["treasury", "admin"])
 def test_treasury_and_admin_read_but_never_decide(app, signed_in, role):
     client = signed_in(role)
-    target = improvement_id(app, SAVE_AND_RETURN)
+    target = improvement_id_by_title(app, SAVE_AND_RETURN)
     page = client.get(f"/reviews/{target}")
     assert page.status_code == 200
     assert "/decision" not in page.get_data(as_text=True)
@@ -252,13 +238,13 @@ def test_treasury_and_admin_read_but_never_decide(app, signed_in, role):
 
 
 def test_members_cannot_open_review_pages(app, signed_in):
-    own_team = improvement_id(app, SAVE_AND_RETURN)
+    own_team = improvement_id_by_title(app, SAVE_AND_RETURN)
     assert signed_in("member").get(f"/reviews/{own_team}").status_code == 403
 
 
 def test_reopened_review_shows_changes_since_the_approved_snapshot(app, signed_in):
     client = signed_in("manager")
-    target = improvement_id(app, SAVE_AND_RETURN)
+    target = improvement_id_by_title(app, SAVE_AND_RETURN)
     client.post(f"/reviews/{target}/decision", data={"decision": "approved"})
     with app.app_context():
         improvement = db.session.get(Improvement, target)
@@ -289,12 +275,12 @@ def test_reopened_review_shows_changes_since_the_approved_snapshot(app, signed_i
 def test_home_page_links_the_review_queue_items_to_review_pages(app, signed_in):
     html = signed_in("manager").get("/").get_data(as_text=True)
     section = html.split('id="tasks-to_review"')[1].split("</section>")[0]
-    assert f'href="/reviews/{improvement_id(app, TEMPLATES)}"' in section
+    assert f'href="/reviews/{improvement_id_by_title(app, TEMPLATES)}"' in section
 
 
 def test_a_second_decision_is_refused_with_a_shown_error(app, signed_in):
     client = signed_in("manager")
-    target = improvement_id(app, EVIDENCE)
+    target = improvement_id_by_title(app, EVIDENCE)
     first = client.post(f"/reviews/{target}/decision", data={"decision": "approved"})
     assert first.status_code == 303
     again = client.post(
