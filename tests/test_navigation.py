@@ -6,21 +6,8 @@ import pytest
 
 from gains.models import Role
 from gains.navigation import NavigationItem, Permissions, navigation_for, permissions_for
+from tests.support.navigation import NAVIGATION
 
-SIGNED_IN_EVERYWHERE = ["Home", "Improvements"]
-ACCOUNT_AND_REGISTER = ["Account", "Public register"]
-
-# Written out by hand from DESIGN's roles, like the access matrix: what each role is offered.
-NAVIGATION = {
-    Role.MEMBER: [*SIGNED_IN_EVERYWHERE, "Dashboard", *ACCOUNT_AND_REGISTER],
-    Role.MANAGER: [*SIGNED_IN_EVERYWHERE, "Dashboard", "Reviews", *ACCOUNT_AND_REGISTER],
-    Role.TREASURY: [*SIGNED_IN_EVERYWHERE, "Departments", "Savings", *ACCOUNT_AND_REGISTER],
-    Role.ADMIN: [
-        *SIGNED_IN_EVERYWHERE,
-        *("Departments", "Savings", "Reviews", "Admin"),
-        *ACCOUNT_AND_REGISTER,
-    ],
-}
 PERMISSIONS = {
     Role.MEMBER: Permissions(False, False, False, False),
     Role.MANAGER: Permissions(False, False, True, False),

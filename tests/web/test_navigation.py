@@ -5,7 +5,7 @@ import re
 import pytest
 
 from gains.models import Role
-from tests.test_navigation import NAVIGATION
+from tests.support.navigation import NAVIGATION
 
 NAVIGATION_LINK = re.compile(
     r'<li class="govuk-service-navigation__item[^"]*">\s*<a class="govuk-service-navigation__link"'
