@@ -16,11 +16,18 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
+from gains.extensions import db
+from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar
+from gains.services.improvements import workflow
+from gains.services.improvements.workflow import ImprovementPlan
+from gains.services.measurements.recording import record_batch
 from tests.browser.checks import AXE_TALLY, Visitor
 from tests.browser.server import (
     DatabaseCopies,
@@ -29,7 +36,9 @@ from tests.browser.server import (
     create_postgres_database,
     serve,
 )
+from tests.browser.steps import MINUTES_AFTER, MINUTES_BEFORE, TITLE
 from tests.conftest import IN_CI, report_at_end
+from tests.support.factories import person
 from tests.support.postgres import per_worker
 
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
@@ -152,3 +161,34 @@ def visit(browser: Browser, live_server, request: pytest.FixtureRequest) -> Iter
         visitor.close()
     for visitor in visitors:
         visitor.assert_clean()
+
+
+@pytest.fixture
+def submitted_by_the_team(live_server) -> str:
+    """What journey 1 leaves behind, made directly: the member's improvement, submitted."""
+    with live_server.app.app_context():
+        member = person(db.session, "member")
+        plan = ImprovementPlan(
+            title=TITLE,
+            kind=ImprovementKind.MARGINAL_GAIN,
+            pillar=Pillar.ENGAGING_USERS,
+            hypothesis="Offering a booked slot in the invitation cuts the time a renewal takes.",
+            metric_name="Time to complete a renewal",
+            metric_unit="min",
+            direction=Direction.LOWER,
+            unit_of_observation="renewal",
+            design=Design.BEFORE_AFTER,
+            annual_volume=40_000,
+            value_per_unit_gbp=Decimal("0.45"),
+            implementation_cost_pence=150_000,
+            go_live_on=date(2026, 6, 1),
+        )
+        improvement = workflow.create_improvement(member, member.team, plan)
+        workflow.start(member, improvement)
+        rows = [{"phase": "before", "value": value} for value in MINUTES_BEFORE]
+        rows += [{"phase": "after", "value": value} for value in MINUTES_AFTER]
+        record_batch(member, improvement, rows, source=BatchSource.FORM)
+        workflow.submit(member, improvement)
+        db.session.commit()
+        db.session.remove()
+    return TITLE

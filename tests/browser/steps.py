@@ -65,3 +65,27 @@ def flash(visitor: Visitor, message: str) -> None:
 def expect_status(visitor: Visitor, label: str) -> None:
     """The status tag under the improvement's title."""
     expect(visitor.page.locator("main h1 + p .govuk-tag")).to_have_text(label)
+
+
+def open_from_queue(visitor: Visitor, title: str) -> None:
+    page = visitor.page
+    page.get_by_role("link", name="Reviews", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
+    visitor.check()
+    page.get_by_label("Team", exact=True).select_option(label="Benefit renewals (WKP)")
+    # With htmx the table follows the filter at once and the address bar keeps up.
+    expect(page).to_have_url(re.compile(r"team="))
+    expect(page.locator("#review-queue")).to_contain_text(title)
+    visitor.check()
+    page.locator("#review-queue").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    visitor.check()
+
+
+def decide(visitor: Visitor, decision: str, comment: str = "") -> None:
+    page = visitor.page
+    form = page.locator("#review-decision")
+    form.get_by_label(decision, exact=True).check()
+    if comment:
+        form.get_by_label("Comment").fill(comment)
+    form.get_by_role("button", name="Record the decision").click()

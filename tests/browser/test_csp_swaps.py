@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Improvement, Status, Team
-from tests.browser.steps import sign_in
-from tests.browser.test_manager import decide, open_from_queue, submitted_by_the_team  # noqa: F401
+from tests.browser.steps import decide, open_from_queue, sign_in
 
 # What the browser does to a text box a person drags larger.
 RESIZED = "(element) => { element.style.height = '12em'; element.style.width = '30em'; }"
@@ -42,7 +41,7 @@ def test_an_invalid_inline_add_swaps_without_a_csp_error(visit, live_server):
     # still checked when the visitor closes.
 
 
-def test_a_review_decision_swaps_without_a_csp_error(visit, submitted_by_the_team):  # noqa: F811
+def test_a_review_decision_swaps_without_a_csp_error(visit, submitted_by_the_team):
     visitor = visit(javascript=True)
     sign_in(visitor, "manager")
     open_from_queue(visitor, submitted_by_the_team)

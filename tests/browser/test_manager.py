@@ -4,64 +4,23 @@ team has amended it; the department's pooled effect takes it in."""
 from __future__ import annotations
 
 import re
-from datetime import date
-from decimal import Decimal
 
-import pytest
 from playwright.sync_api import expect
 
-from gains.extensions import db
-from gains.models import BatchSource, Design, Direction, ImprovementKind, Pillar
-from gains.services.improvements import workflow
-from gains.services.improvements.workflow import ImprovementPlan
-from gains.services.measurements.recording import record_batch
 from tests.browser.checks import Visitor
 from tests.browser.steps import (
-    MINUTES_AFTER,
-    MINUTES_BEFORE,
-    TITLE,
+    decide,
     expect_status,
     flash,
+    open_from_queue,
     sign_in,
     sign_out,
 )
-from tests.support.factories import person
 
 COMMENT = (
     "A minute of a caseworker's time is valued at £0.38 in this year's unit costs, "
     "not £0.45. Please amend the value per unit and resubmit."
 )
-
-
-@pytest.fixture
-def submitted_by_the_team(live_server) -> str:
-    """What journey 1 leaves behind, made directly: the member's improvement, submitted."""
-    with live_server.app.app_context():
-        member = person(db.session, "member")
-        plan = ImprovementPlan(
-            title=TITLE,
-            kind=ImprovementKind.MARGINAL_GAIN,
-            pillar=Pillar.ENGAGING_USERS,
-            hypothesis="Offering a booked slot in the invitation cuts the time a renewal takes.",
-            metric_name="Time to complete a renewal",
-            metric_unit="min",
-            direction=Direction.LOWER,
-            unit_of_observation="renewal",
-            design=Design.BEFORE_AFTER,
-            annual_volume=40_000,
-            value_per_unit_gbp=Decimal("0.45"),
-            implementation_cost_pence=150_000,
-            go_live_on=date(2026, 6, 1),
-        )
-        improvement = workflow.create_improvement(member, member.team, plan)
-        workflow.start(member, improvement)
-        rows = [{"phase": "before", "value": value} for value in MINUTES_BEFORE]
-        rows += [{"phase": "after", "value": value} for value in MINUTES_AFTER]
-        record_batch(member, improvement, rows, source=BatchSource.FORM)
-        workflow.submit(member, improvement)
-        db.session.commit()
-        db.session.remove()
-    return TITLE
 
 
 def pooled_effect(visitor: Visitor) -> str:
@@ -72,30 +31,6 @@ def pooled_effect(visitor: Visitor) -> str:
     visitor.check()
     heading = page.get_by_role("heading", name="Pooled effect of approved improvements")
     return heading.locator("xpath=following-sibling::p[1]").inner_text()
-
-
-def open_from_queue(visitor: Visitor, title: str) -> None:
-    page = visitor.page
-    page.get_by_role("link", name="Reviews", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
-    visitor.check()
-    page.get_by_label("Team", exact=True).select_option(label="Benefit renewals (WKP)")
-    # With htmx the table follows the filter at once and the address bar keeps up.
-    expect(page).to_have_url(re.compile(r"team="))
-    expect(page.locator("#review-queue")).to_contain_text(title)
-    visitor.check()
-    page.locator("#review-queue").get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    visitor.check()
-
-
-def decide(visitor: Visitor, decision: str, comment: str = "") -> None:
-    page = visitor.page
-    form = page.locator("#review-decision")
-    form.get_by_label(decision, exact=True).check()
-    if comment:
-        form.get_by_label("Comment").fill(comment)
-    form.get_by_role("button", name="Record the decision").click()
 
 
 def amend_and_resubmit(member: Visitor, title: str) -> None:
