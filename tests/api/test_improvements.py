@@ -10,28 +10,8 @@ from gains.extensions import db
 from gains.models import AuditEvent, Department, Improvement, Status, Team
 from gains.services.improvements.workflow import start as start_service
 from tests.api.conftest import assert_problem, find_improvement
+from tests.support.api import register
 from tests.support.factories import person
-
-PLAN = {
-    "title": "Shorter renewal letter (API)",
-    "kind": "marginal_gain",
-    "pillar": "engaging_users",
-    "hypothesis": "A one-page letter gets more renewals back on time.",
-    "metric_name": "Time to complete",
-    "metric_unit": "min",
-    "direction": "lower",
-    "unit_of_observation": "renewal",
-    "design": "before_after",
-    "implementation_cost_pence": 120000,
-    "annual_volume": 10000,
-    "value_per_unit_gbp": "0.45",
-    "go_live_on": "2026-05-01",
-}
-
-
-def team_id(app, name: str) -> int:
-    with app.app_context():
-        return db.session.scalars(select(Team.id).where(Team.name == name)).one()
 
 
 def actions(app, improvement_id: int) -> list[str]:
@@ -45,11 +25,6 @@ def actions(app, improvement_id: int) -> list[str]:
                 .order_by(AuditEvent.id)
             )
         )
-
-
-def register(app, client, headers, team="Benefit renewals", **changes):
-    body = PLAN | {"team_id": team_id(app, team)} | changes
-    return client.post("/api/v1/improvements", json=body, headers=headers)
 
 
 def test_the_register_filters_as_the_web_list_does(app, signed_in, bearer):

@@ -15,7 +15,7 @@ from gains.bounds import TextBound
 from gains.extensions import db
 from gains.models import Improvement, Measurement, Status, Team
 from tests.api.conftest import assert_problem, find_improvement
-from tests.api.test_improvements import register
+from tests.support.api import register
 from tests.support.bounds import CONTROL_CHARACTERS, FAR_DATES, inside, outside
 
 LIMITED = {
