@@ -11,22 +11,16 @@ from gains import bounds
 from gains.commands.api_tokens import create_api_token_command
 from gains.commands.users import create_user_command
 from gains.stats_cli import stats_group
-from tests.test_import_command import (  # noqa: F401 (fixtures)
-    GOOD,
-    counts,
-    member,
-    run,
-    running,
-)
+from tests.support.import_command import GOOD, counts
 
 
-def test_an_improvement_number_no_record_can_have_is_a_usage_error(session, run):  # noqa: F811
+def test_an_improvement_number_no_record_can_have_is_a_usage_error(session, run):
     result = run(GOOD, "--improvement", "99999999999999999999")
     assert result.exit_code == 2
     assert bounds.RECORD_ID.message in result.output
 
 
-def test_a_source_with_control_characters_is_a_usage_error(session, running, run):  # noqa: F811
+def test_a_source_with_control_characters_is_a_usage_error(session, running, run):
     before = counts(session)
     result = run(GOOD, "--improvement", str(running.id), "--source", "export\x00")
     assert result.exit_code == 2
@@ -34,7 +28,7 @@ def test_a_source_with_control_characters_is_a_usage_error(session, running, run
     assert counts(session) == before
 
 
-def test_rows_past_the_bounds_reject_the_file(session, running, run):  # noqa: F811
+def test_rows_past_the_bounds_reject_the_file(session, running, run):
     before = counts(session)
     content = GOOD + "after,treatment,case 9,9999-12-31,1e308\n"
     result = run(content, "--improvement", str(running.id))

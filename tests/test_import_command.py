@@ -11,7 +11,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gains.commands import imports as command
 from gains.commands.imports import import_command
@@ -31,45 +31,7 @@ from gains.services.measurements.bulk_import import LISTED_PROBLEMS, import_meas
 from gains.services.measurements.csv_upload import parse_measurements_csv
 from gains.services.measurements.recording import record_batch
 from tests.support.factories import person, plan, start_with_data
-
-GOOD = (
-    "phase,group,unit,date,value\n"
-    + "".join(f"before,treatment,case {i},2026-04-0{1 + i % 5},{10 + i % 3}\n" for i in range(6))
-    + "".join(f"after,treatment,case {i},2026-06-0{1 + i % 5},{8 + i % 3}\n" for i in range(6))
-)
-
-
-def counts(session) -> tuple[int, int, int]:
-    return (
-        session.scalar(select(func.count()).select_from(Measurement)),
-        session.scalar(select(func.count()).select_from(UploadBatch)),
-        session.scalar(select(func.count()).select_from(AuditEvent)),
-    )
-
-
-@pytest.fixture
-def member(session):
-    return person(session, "member")
-
-
-@pytest.fixture
-def running(session, member):
-    improvement = workflow.create_improvement(member, member.team, plan(title="Imported"))
-    workflow.start(member, improvement)
-    session.commit()
-    return improvement
-
-
-@pytest.fixture
-def run(app, session, tmp_path):
-    """Invoke `gains import` on a file with this content; the CliRunner result."""
-
-    def invoke(content: str | bytes, *args: str, name: str = "rows.csv"):
-        path = tmp_path / name
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        return app.test_cli_runner().invoke(import_command, [str(path), *args])
-
-    return invoke
+from tests.support.import_command import GOOD, counts
 
 
 def test_a_file_is_imported_as_one_active_batch_by_the_operator(session, running, run):
