@@ -27,11 +27,9 @@ from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 from gains import create_app
-from gains.commands.imports import import_command
 from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db as database
 from gains.models import User
-from gains.services.improvements import workflow
 from tests.support.postgres import (
     PostgresUnavailable,
     ThrowawayPostgres,
@@ -296,36 +294,3 @@ def signed_in(client: FlaskClient):
         return client
 
     return _sign_in
-
-
-# The `gains import` command's fixtures, for its tests and the command-line bounds tests (the
-# factories are imported inside them: tests.support.factories imports this module).
-@pytest.fixture
-def member(session):
-    """The demo member (the owner of `running`)."""
-    from tests.support.factories import person
-
-    return person(session, "member")
-
-
-@pytest.fixture
-def running(session, member):
-    """A running improvement of the member's team, committed: a target for `gains import`."""
-    from tests.support.factories import plan
-
-    improvement = workflow.create_improvement(member, member.team, plan(title="Imported"))
-    workflow.start(member, improvement)
-    session.commit()
-    return improvement
-
-
-@pytest.fixture
-def run(app, session, tmp_path):
-    """Invoke `gains import` on a file with this content; the CliRunner result."""
-
-    def invoke(content: str | bytes, *args: str, name: str = "rows.csv"):
-        path = tmp_path / name
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        return app.test_cli_runner().invoke(import_command, [str(path), *args])
-
-    return invoke
