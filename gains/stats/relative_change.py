@@ -1,6 +1,8 @@
-"""Relative change = effect ÷ counterfactual mean, with a delta-method standard error.
+"""Relative change = effect ÷ |counterfactual mean|, with a delta-method standard error.
 
-For R = e / c with Var(e), Var(c) and Cov(e, c) taken from the model's covariance matrix,
+Dividing by the magnitude keeps the ratio's sign the effect's: a mean rising from −20 to −15 is
+a change of +5, +25 %, not −25 %. Since |c| = ±c, the variance is the same as for e / c. For
+R = e / c with Var(e), Var(c) and Cov(e, c) taken from the model's covariance matrix,
 the first-order (delta-method) variance is
 
     Var(R) ≈ Var(e)/c² + e²·Var(c)/c⁴ - 2·e·Cov(e, c)/c³
@@ -49,7 +51,7 @@ def relative_change(
     safe_c = np.where(includes_zero | (c == 0.0), np.nan, c)
     # Degenerate denominators (tiny or excluded) yield NaN by design, not a floating-point alarm.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        ratio = e / safe_c
+        ratio = e / np.abs(safe_c)
         terms = (
             np.asarray(var_effect, dtype=float) / safe_c**2,
             e**2 * var_c / safe_c**4,

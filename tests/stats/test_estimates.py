@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from gains.stats.design import estimate_improvement
+from gains.stats.relative_change import relative_change
 from gains.stats.warning_codes import StatsWarning
 
 REL = 1e-9  # R and numpy agree to ~1e-14 here; 1e-9 leaves room for platform libm
@@ -110,3 +111,39 @@ def test_a_binary_outcome_has_no_outliers():
     rare_event = pd.Series([0.0] * 95 + [100.0] * 5)
     assert not has_strong_outliers(rare_event)
     assert has_strong_outliers(pd.Series([10.0, 11, 12, 11, 10, 12, 11, 95]))
+
+
+def test_relative_change_keeps_the_effects_sign_below_zero():
+    """Before −20, after −15: the effect is +5, a 25 % rise, not −25 % (dividing by the signed
+    counterfactual flipped it). The delta-method SE is the same either way, since |c| = ±c."""
+    below = relative_change(5.0, -20.0, 4.0, 1.0, -1.0, 2.0)
+    above = relative_change(5.0, 20.0, 4.0, 1.0, 1.0, 2.0)
+    assert float(below.ratio) == pytest.approx(0.25)
+    assert float(below.se) == pytest.approx(float(above.se))
+    assert float(below.ci_low) < 0.25 < float(below.ci_high)
+
+
+def test_an_estimate_below_zero_reports_the_rise_as_a_rise():
+    frame = pd.DataFrame(
+        {
+            "phase": ["before"] * 6 + ["after"] * 6,
+            "value": [
+                -21.0,
+                -19.5,
+                -20.5,
+                -20.0,
+                -19.0,
+                -20.0,
+                -15.5,
+                -14.5,
+                -15.0,
+                -16.0,
+                -14.0,
+                -15.0,
+            ],
+        }
+    )
+    result = estimate_improvement(frame, "before_after")
+    assert result.effect == pytest.approx(5.0)
+    assert result.relative_change == pytest.approx(0.25)
+    assert result.relative_ci_low > 0
