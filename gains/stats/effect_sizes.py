@@ -14,11 +14,14 @@ def hedges_correction(df) -> np.ndarray:
     """Exact small-sample correction J(m) = Γ(m/2) / (√(m/2) · Γ((m-1)/2)).
 
     Hedges (1981), J. Educ. Stat. 6:107-128; computed on the log scale as metafor's
-    ``.cmicalc`` does so that large m does not overflow the gamma function.
+    ``.cmicalc`` does so that large m does not overflow the gamma function. With m ≤ 1 there is
+    nothing to correct with (J(1) = 0 would report g = 0.0 for any difference): NaN, so no g is
+    reported and the improvement is never pooled.
     """
     m = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.exp(gammaln(m / 2.0) - 0.5 * np.log(m / 2.0) - gammaln((m - 1.0) / 2.0))
+        j = np.exp(gammaln(m / 2.0) - 0.5 * np.log(m / 2.0) - gammaln((m - 1.0) / 2.0))
+    return np.where(m > 1.0, j, np.nan)
 
 
 def smd_independent(mean_1, mean_2, var_1, var_2, n_1, n_2) -> tuple[np.ndarray, np.ndarray]:

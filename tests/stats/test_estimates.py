@@ -147,3 +147,19 @@ def test_an_estimate_below_zero_reports_the_rise_as_a_rise():
     assert result.effect == pytest.approx(5.0)
     assert result.relative_change == pytest.approx(0.25)
     assert result.relative_ci_low > 0
+
+
+def test_paired_with_two_units_reports_no_hedges_g():
+    """J(1) = 0 made g exactly 0.0 for any difference between two units; there is no
+    small-sample correction with one degree of freedom, so g and its variance are null."""
+    frame = pd.DataFrame(
+        {
+            "unit": ["A", "A", "B", "B"],
+            "phase": ["before", "after", "before", "after"],
+            "value": [10.0, 14.0, 12.0, 15.5],
+        }
+    )
+    result = estimate_improvement(frame, "paired")
+    assert result.method == "paired"
+    assert result.effect == pytest.approx(3.75)
+    assert result.hedges_g is None and result.hedges_g_variance is None
