@@ -70,14 +70,29 @@ def _solve(effect_size, n_per_group, power, alpha) -> float:
     if power is None:
         return _power(effect_size, n_per_group, alpha)
     if n_per_group is None:
-        at_fewest = _power(effect_size, 2.0, alpha)
-        if at_fewest >= power:
-            raise StatsInputError(
-                f"2 a group, the fewest a t test can use, already gives power {at_fewest:.3f} "
-                f"for effect size {effect_size:g}: no sample size to solve for"
-            )
-        return _root(lambda n: _power(effect_size, n, alpha) - power, lower=2.0)
+        # As R's power.t.test does (its uniroot extends below 2), n is solved on n > 1, where
+        # the test has 2n - 2 > 0 degrees of freedom: a large effect needs fewer than 2 a
+        # group (round up to plan).
+
+        def shortfall(n: float) -> float:
+            return _power(effect_size, n, alpha) - power
+
+        if shortfall(2.0) < 0.0:
+            return _root(shortfall, lower=2.0)
+        return _root_below_two(shortfall)
     return _root(lambda d: _power(d, n_per_group, alpha) - power, lower=1e-9)
+
+
+def _root_below_two(shortfall) -> float:
+    """The root between 1 and 2 a group: halve the distance to 1 until power falls short
+    (R's uniroot(extendInt = "upX") steps down the same way). Very near 1 the noncentral t
+    with almost no degrees of freedom is not trustworthy, so the search stops at 1 + 2⁻²⁰."""
+    upper, lower = 2.0, 1.5
+    while shortfall(lower) >= 0.0:
+        if lower - 1.0 < 2.0**-20:
+            raise StatsInputError("no sample size per group reaches that power this close to 1")
+        upper, lower = lower, 1.0 + (lower - 1.0) / 2.0
+    return float(optimize.brentq(shortfall, lower, upper, xtol=1e-14, rtol=1e-14))
 
 
 def _root(shortfall, lower: float) -> float:
@@ -97,11 +112,19 @@ def _power(effect_size: float, n_per_group: float, alpha: float) -> float:
 
 
 def _check_ranges(effect_size, n_per_group, power, alpha) -> None:
+    for name, value in (
+        ("effect size", effect_size),
+        ("n per group", n_per_group),
+        ("power", power),
+        ("alpha", alpha),
+    ):
+        if value is not None and not math.isfinite(value):
+            raise StatsInputError(f"{name} must be a finite number, not {value}")
     if not 0 < alpha < 1:
         raise StatsInputError("alpha must be between 0 and 1")
     if power is not None and not alpha < power < 1:
         raise StatsInputError("power must be between alpha and 1")
-    if n_per_group is not None and n_per_group < 2:
-        raise StatsInputError("n per group must be at least 2")
+    if n_per_group is not None and not n_per_group > 1:
+        raise StatsInputError("n per group must be more than 1 (the test has 2n - 2 df)")
     if effect_size is not None and not effect_size > 0:
         raise StatsInputError("effect size must be positive (its sign does not change power)")

@@ -202,8 +202,24 @@ def test_power_far_out_on_the_curve_still_solves(run, arguments, solved, expecte
         assert output[solved] == pytest.approx(expected, rel=1e-4)
 
 
-def test_power_with_no_sample_size_to_solve_for_says_why(run):
-    result = run("power", "--effect-size", "10", "--power", "0.8")
-    assert result.exit_code == 2
-    assert "2 a group, the fewest a t test can use, already gives power" in result.stderr
-    assert "Traceback" not in result.output
+def test_power_solves_below_two_a_group_as_r_does(run):
+    """A large effect needs fewer than 2 a group: R's power.t.test(delta = 6, power = 0.8,
+    strict = TRUE) gives n = 1.95 (its uniroot extends below 2); this used to be refused."""
+    output = json_output(run("power", "--effect-size", "6", "--power", "0.8", "--json"))
+    assert output["n_per_group"] == pytest.approx(1.9516, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("--n-per-group", "inf", "--power", "0.8"),
+        ("--n-per-group", "nan", "--power", "0.8"),
+        ("--effect-size", "inf", "--power", "0.8"),
+        ("--effect-size", "nan", "--n-per-group", "10"),
+        ("--n-per-group", "10", "--effect-size", "inf"),
+    ],
+)
+def test_power_refuses_numbers_that_are_not_finite(run, arguments):
+    result = run("power", *arguments, "--json")
+    assert result.exit_code == 2, result.output
+    assert "must be a finite number" in result.stderr
