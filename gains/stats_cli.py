@@ -178,6 +178,7 @@ def _refuse_outside_bounds(frame) -> None:
     import pandas as pd
 
     from gains.bounds import DATE, MEASUREMENT_VALUE
+    from gains.stats.frames import read_dates
 
     values = pd.to_numeric(frame["value"], errors="coerce")
     outside = values.notna() & ~values.between(MEASUREMENT_VALUE.low, MEASUREMENT_VALUE.high)
@@ -185,7 +186,7 @@ def _refuse_outside_bounds(frame) -> None:
         row = int(np.flatnonzero(outside)[0]) + 1
         raise BadInputError(f"data row {row}: {MEASUREMENT_VALUE.message}")
     if "date" in frame.columns:
-        dates = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601")
+        dates = read_dates(frame["date"])
         outside = dates.notna() & ~dates.between(pd.Timestamp(DATE.low), pd.Timestamp(DATE.high))
         if outside.any():
             row = int(np.flatnonzero(outside)[0]) + 1
@@ -194,11 +195,12 @@ def _refuse_outside_bounds(frame) -> None:
 
 def _time_order(frame):
     import numpy as np
-    import pandas as pd
+
+    from gains.stats.frames import read_dates
 
     if "date" not in frame.columns:
         return np.arange(len(frame))
-    dates = pd.to_datetime(frame["date"], errors="coerce", format="ISO8601")
+    dates = read_dates(frame["date"])
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna())[0]) + 1
         raise BadInputError(f"unreadable date in data row {row} (use YYYY-MM-DD)")

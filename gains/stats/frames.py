@@ -63,6 +63,18 @@ def _numbers(column: pd.Series) -> pd.Series:
     return values.astype(float)
 
 
+def read_dates(column: pd.Series) -> pd.Series:
+    """ISO 8601 dates as naive UTC timestamps; unreadable ones NaT. Times with different UTC
+    offsets (`+01:00` beside `Z`) are turned to UTC instead of failing as pandas' mixed
+    time zones; dates without an offset are taken as UTC, like every time Gains keeps."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        if getattr(column.dt, "tz", None) is None:
+            return column
+        return column.dt.tz_convert("UTC").dt.tz_localize(None)
+    parsed = pd.to_datetime(column, errors="coerce", format="ISO8601", utc=True)
+    return parsed.dt.tz_localize(None)
+
+
 def _dates(column: pd.Series) -> pd.Series:
     """Dates are optional row by row: a blank stays missing (NaT); only a date that is there
     and cannot be read is refused. (Refusing every blank once any row had a date made one
@@ -72,7 +84,7 @@ def _dates(column: pd.Series) -> pd.Series:
         # Only text can be blank; the app's own frames arrive as datetime64 already, and the
         # text test would cost more than the parsing on a million rows.
         given &= column.astype("string").str.strip().ne("").fillna(False)
-    dates = pd.to_datetime(column.where(given), errors="coerce", format="ISO8601")
+    dates = read_dates(column.where(given))
     unreadable = dates.isna() & given
     if unreadable.any():
         first = int(unreadable.to_numpy().nonzero()[0][0])

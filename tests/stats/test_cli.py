@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -223,3 +224,33 @@ def test_power_refuses_numbers_that_are_not_finite(run, arguments):
     result = run("power", *arguments, "--json")
     assert result.exit_code == 2, result.output
     assert "must be a finite number" in result.stderr
+
+
+MIXED_OFFSETS = """date,phase,value
+2026-01-05T09:00:00+01:00,before,10
+2026-01-12T09:00:00Z,before,11
+2026-01-19T09:00:00+01:00,before,12
+2026-01-26T09:00:00Z,after,9
+2026-02-02T09:00:00+01:00,after,8
+2026-02-09T09:00:00Z,after,9
+"""
+
+
+@pytest.mark.parametrize("command", ["estimate", "spc"])
+def test_dates_mixing_utc_offsets_are_read_as_utc(run, tmp_path, command):
+    """`+01:00` beside `Z` in one date column used to end in pandas' "Mixed timezones" error."""
+    output = json_output(run(command, write(tmp_path, MIXED_OFFSETS), "--json"))
+    assert output
+
+
+def test_read_dates_turns_offsets_to_naive_utc():
+    from gains.stats.frames import read_dates
+
+    dates = read_dates(
+        pd.Series(["2026-01-05T00:30:00+01:00", "2026-01-05T09:00:00Z", "2026-01-06"])
+    )
+    assert list(dates) == [
+        pd.Timestamp("2026-01-04T23:30:00"),
+        pd.Timestamp("2026-01-05T09:00:00"),
+        pd.Timestamp("2026-01-06"),
+    ]
