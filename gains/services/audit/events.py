@@ -60,6 +60,30 @@ def record_event(
     return event
 
 
+def record_changes(
+    actor: Any,
+    action: str,
+    entity: Any,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    *,
+    department_id: int | None = None,
+) -> AuditEvent | None:
+    """Audit only the fields whose values differ between two snapshots; nothing at all when
+    none does (a form saved unchanged writes no event)."""
+    changed = [field for field in before if before[field] != after[field]]
+    if not changed:
+        return None
+    return record_event(
+        actor,
+        action,
+        entity,
+        department_id=department_id,
+        before={field: before[field] for field in changed},
+        after={field: after[field] for field in changed},
+    )
+
+
 def record_bulk_event(
     actor: Any, action: str, entity_type: str, *, after: dict[str, Any]
 ) -> AuditEvent:

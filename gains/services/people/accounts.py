@@ -22,7 +22,7 @@ from gains.extensions import db
 from gains.models import Role, Team, User
 from gains.models.base import utcnow
 from gains.models.org import TEAM_ROLES
-from gains.services.audit.events import record_event, snapshot
+from gains.services.audit.events import record_changes, record_event, snapshot
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -157,17 +157,7 @@ def update_user(actor: Any, user: User, *, name: str, role: Role, team: Team | N
     user.name, user.role, user.team = name, role, team
     db.session.flush()  # team_id follows the relationship at flush
     after = snapshot(user, USER_FIELDS)
-    changed = [field for field in USER_FIELDS if before[field] != after[field]]
-    if not changed:
-        return user
-    record_event(
-        actor,
-        "user.updated",
-        user,
-        department_id=user.department_id,
-        before={field: before[field] for field in changed},
-        after={field: after[field] for field in changed},
-    )
+    record_changes(actor, "user.updated", user, before, after, department_id=user.department_id)
     return user
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Department, Team
-from gains.services.audit.events import record_event, snapshot
+from gains.services.audit.events import record_changes, record_event, snapshot
 
 
 class OrganisationError(ValueError):
@@ -83,16 +83,9 @@ def update_department(actor: Any, department: Department, *, name: str, code: st
     before = snapshot(department, DEPARTMENT_FIELDS)
     department.name, department.code = name, code
     after = snapshot(department, DEPARTMENT_FIELDS)
-    changed = [field for field in DEPARTMENT_FIELDS if before[field] != after[field]]
-    if changed:
-        record_event(
-            actor,
-            "department.updated",
-            department,
-            department_id=department.id,
-            before={field: before[field] for field in changed},
-            after={field: after[field] for field in changed},
-        )
+    record_changes(
+        actor, "department.updated", department, before, after, department_id=department.id
+    )
     return department
 
 
