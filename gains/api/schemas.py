@@ -477,6 +477,11 @@ class PooledStudySchema(Schema):
 
 
 class PooledResultSchema(Schema):
+    ci_method = fields.String(
+        required=True,
+        metadata={"description": "knha: Hartung-Knapp-Sidik-Jonkman (t on df); z: normal"},
+    )
+    df = fields.Integer(allow_none=True, required=True)
     k = fields.Integer(required=True)
     level = FiniteFloat(required=True)
     estimate = FiniteFloat(required=True)

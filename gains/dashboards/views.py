@@ -65,7 +65,8 @@ def forest_plot(department_id: int):
                 f"{len(rows)} approved improvements"
                 + (
                     f", pooled by {method.upper()}: {pooling.result.estimate:.2f} "
-                    f"({pooling.result.ci_low:.2f} to {pooling.result.ci_high:.2f})."
+                    f"({pooling.result.ci_low:.2f} to {pooling.result.ci_high:.2f}, "
+                    f"{pooling.ci_method_name} interval)."
                     if pooling.result
                     else "."
                 )

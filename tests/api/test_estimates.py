@@ -82,6 +82,8 @@ def test_the_pooled_estimate_is_the_dashboards(app, client, bearer, method):
     else:
         assert body["result"]["estimate"] == pytest.approx(expected.result.estimate)
         assert body["result"]["k"] == expected.result.k
+        assert body["result"]["ci_method"] == "knha"
+        assert body["result"]["df"] == expected.result.k - 1
 
 
 def test_the_pooled_estimate_of_another_department_is_404(app, client, bearer):

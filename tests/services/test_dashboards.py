@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from scipy import stats
 from sqlalchemy import select
 
 from gains.models import Department, Design, Improvement, Status
@@ -24,7 +25,13 @@ def dersimonian_laird(g, v):
     tau2 = max(0.0, (q - (len(g) - 1)) / c)
     w_star = [1 / (x + tau2) for x in v]
     pooled = sum(wi * gi for wi, gi in zip(w_star, g, strict=True)) / sum(w_star)
-    return pooled, math.sqrt(1 / sum(w_star)), tau2, q
+    return pooled, math.sqrt(1 / sum(w_star)), tau2, q, w_star
+
+
+def hartung_knapp_se(g, w_star, pooled, se):
+    """HKSJ (Hartung & Knapp 2001): the variance scaled by Σw*(g - μ̂)²/(k - 1)."""
+    scaling = sum(w * (gi - pooled) ** 2 for w, gi in zip(w_star, g, strict=True)) / (len(g) - 1)
+    return se * math.sqrt(scaling)
 
 
 @pytest.mark.parametrize("code", ["REV", "HLT", "WKP", "CTY"])
@@ -42,13 +49,17 @@ def test_pooled_effect_matches_dersimonian_laird_by_hand(session, code):
         assert dashboard.pooling.result is None
         assert "at least 3" in dashboard.pooling.reason
         return
-    pooled, se, tau2, q = dersimonian_laird([g for g, _ in studies], [v for _, v in studies])
+    g = [g for g, _ in studies]
+    pooled, se, tau2, q, w_star = dersimonian_laird(g, [v for _, v in studies])
+    hksj_se = hartung_knapp_se(g, w_star, pooled, se)
     result = dashboard.pooling.result
+    assert result.ci_method == "knha" and result.df == len(studies) - 1
     assert result.estimate == pytest.approx(pooled, rel=1e-9)
-    assert result.se == pytest.approx(se, rel=1e-9)
+    assert result.se == pytest.approx(hksj_se, rel=1e-9)
     assert result.tau2 == pytest.approx(tau2, rel=1e-9, abs=1e-12)
     assert result.q == pytest.approx(q, rel=1e-9)
-    assert result.ci_low == pytest.approx(pooled - 1.959963984540054 * se, rel=1e-9)
+    t_critical = stats.t.ppf(0.975, len(studies) - 1)
+    assert result.ci_low == pytest.approx(pooled - t_critical * hksj_se, rel=1e-9)
 
 
 def test_validated_total_and_band_by_hand(session):

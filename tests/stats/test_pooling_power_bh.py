@@ -30,6 +30,7 @@ POOLED_FIELDS = (
 )
 
 
+# The old normal CI (ci_method="z", rma's test="z"); HKSJ is in test_pooling_knha.py.
 @pytest.mark.parametrize(
     ("key", "method", "rows"),
     [
@@ -40,7 +41,7 @@ POOLED_FIELDS = (
 )
 def test_pooling_matches_metafor_on_bcg_trials(reference, reference_data, key, method, rows):
     bcg = reference_data("bcg").iloc[rows]
-    pooled = pool_random_effects(bcg["effect"], bcg["variance"], method=method)
+    pooled = pool_random_effects(bcg["effect"], bcg["variance"], method=method, ci_method="z")
     expected = reference("pooling_power_bh")[key]
     assert pooled.k == expected["k"]
     for name in POOLED_FIELDS:
@@ -61,7 +62,9 @@ def test_bcg_cochran_q_published_value(reference_data):
 
 @pytest.mark.parametrize(("key", "method"), [("homogeneous_dl", "dl"), ("homogeneous_pm", "pm")])
 def test_homogeneous_effects_give_zero_tau2(reference, key, method):
-    pooled = pool_random_effects([0.10, 0.12, 0.11, 0.09], [0.04, 0.05, 0.03, 0.06], method)
+    pooled = pool_random_effects(
+        [0.10, 0.12, 0.11, 0.09], [0.04, 0.05, 0.03, 0.06], method, ci_method="z"
+    )
     expected = reference("pooling_power_bh")[key]
     assert pooled.tau2 == 0.0 and pooled.i2 == 0.0
     for name in POOLED_FIELDS:
@@ -114,11 +117,14 @@ def test_benjamini_hochberg_matches_p_adjust(reference):
         lambda studies: st.tuples(st.just(studies), st.permutations(studies))
     ),
     st.sampled_from(["dl", "pm"]),
+    st.sampled_from(["knha", "adhoc", "z"]),
 )
-def test_pooling_does_not_depend_on_study_order(case, method):
+def test_pooling_does_not_depend_on_study_order(case, method, ci_method):
     studies, shuffled = case
-    original = pool_random_effects(*zip(*studies, strict=True), method=method)
-    reordered = pool_random_effects(*zip(*shuffled, strict=True), method=method)
+    original = pool_random_effects(*zip(*studies, strict=True), method=method, ci_method=ci_method)
+    reordered = pool_random_effects(
+        *zip(*shuffled, strict=True), method=method, ci_method=ci_method
+    )
     assert reordered.estimate == pytest.approx(original.estimate, rel=1e-9, abs=1e-12)
     assert reordered.tau2 == pytest.approx(original.tau2, rel=1e-7, abs=1e-12)
     assert 0.0 <= original.i2 <= 100.0

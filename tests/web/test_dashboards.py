@@ -26,6 +26,7 @@ def test_treasury_chooses_any_department(app, signed_in):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Pooled standardised effect" in html
+    assert '<span id="pooled-ci-method">Hartung-Knapp-Sidik-Jonkman interval</span>' in html
     assert 'value="pm" selected' in html
     assert "forest.svg?method=pm" in html
 

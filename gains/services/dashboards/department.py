@@ -18,7 +18,13 @@ from gains.models import Department, Design, Improvement, ImprovementKind, Pilla
 from gains.services.money.savings import SavingRow, claimed_rows, validated_rows
 from gains.stats.inference import NORMAL_Z
 from gains.stats.money import SavingsTotal, split_by_cashable, total_savings
-from gains.stats.pooling import METHODS, MIN_STUDIES, PooledEstimate, pool_random_effects
+from gains.stats.pooling import (
+    CI_METHOD_NAMES,
+    METHODS,
+    MIN_STUDIES,
+    PooledEstimate,
+    pool_random_effects,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,10 @@ class Pooling:
     excluded_time_series: int
     excluded_no_effect_size: int
     result: PooledEstimate | None
+
+    @property
+    def ci_method_name(self) -> str | None:
+        return CI_METHOD_NAMES[self.result.ci_method] if self.result else None
 
     @property
     def reason(self) -> str | None:
