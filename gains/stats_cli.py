@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,16 @@ class BadInputError(click.ClickException):
     """A bad CSV or bad numbers: one message on stderr, exit status 2, no traceback."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+def by_option(command):
+    """``--by COLUMN``: one result per group of rows sharing the column's value."""
+    return click.option(
+        "--by",
+        metavar="COLUMN",
+        help="Estimate each group of rows sharing COLUMN's value: one JSON object per line "
+        'with "by" (the value, as text), or "by" and "error" for a group that cannot be.',
+    )(command)
 
 
 @click.group("stats")
@@ -59,17 +70,28 @@ def stats_group() -> None:
     show_default=True,
     help="Covariance for difference-in-differences.",
 )
+@by_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def estimate_command(
-    csv_file: Path, design: str, direction: str, alpha: float, cov: str, as_json: bool
+    csv_file: Path,
+    design: str,
+    direction: str,
+    alpha: float,
+    cov: str,
+    by: str | None,
+    as_json: bool,
 ) -> None:
     """Estimate an improvement from FILE.csv (columns phase, value; optional unit, group, date)."""
     from gains.stats.design import estimate_improvement
 
-    frame = _read_csv(csv_file, required=("phase", "value"))
-    _refuse_outside_bounds(frame)
-    result = _run(lambda: estimate_improvement(frame, design, direction, alpha=alpha, cov=cov))
-    _emit(result.to_dict(), as_json)
+    frame = _read_csv(csv_file, required=("phase", "value"), by=by)
+
+    def estimate(frame) -> dict[str, Any]:
+        _refuse_outside_bounds(frame)
+        result = _run(lambda: estimate_improvement(frame, design, direction, alpha=alpha, cov=cov))
+        return result.to_dict()
+
+    _emit_each(frame, by, estimate, as_json)
 
 
 @stats_group.command("pool")
@@ -81,16 +103,30 @@ def estimate_command(
     show_default=True,
     help="DerSimonian-Laird or Paule-Mandel between-improvement variance.",
 )
+@click.option(
+    "--ci-method",
+    type=click.Choice(["knha", "adhoc", "z"]),
+    default="knha",
+    show_default=True,
+    help="Hartung-Knapp-Sidik-Jonkman CI (t, k - 1 df), its max(1, q) variant, or normal.",
+)
+@by_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-def pool_command(csv_file: Path, method: str, as_json: bool) -> None:
+def pool_command(
+    csv_file: Path, method: str, ci_method: str, by: str | None, as_json: bool
+) -> None:
     """Random-effects pooling of FILE.csv (columns label, effect, variance; at least 3 rows)."""
     from gains.stats.pooling import pool_random_effects
 
-    frame = _read_csv(csv_file, required=("label", "effect", "variance"))
-    effects = _numeric_column(frame, "effect")
-    variances = _numeric_column(frame, "variance")
-    pooled = _run(lambda: pool_random_effects(effects, variances, method=method))
-    _emit(asdict(pooled), as_json)
+    frame = _read_csv(csv_file, required=("label", "effect", "variance"), by=by)
+
+    def pool(frame) -> dict[str, Any]:
+        effects = _numeric_column(frame, "effect")
+        variances = _numeric_column(frame, "variance")
+        compute = partial(pool_random_effects, method=method, ci_method=ci_method)
+        return asdict(_run(lambda: compute(effects, variances)))
+
+    _emit_each(frame, by, pool, as_json)
 
 
 @stats_group.command("power")
@@ -142,22 +178,59 @@ def spc_command(csv_file: Path, no_screen: bool, as_json: bool) -> None:
     _emit(output, as_json)
 
 
-def _read_csv(path: Path, required: tuple[str, ...]):
+def _read_csv(path: Path, required: tuple[str, ...], by: str | None = None):
+    """The CSV with lower-cased column names; ``by``'s column is read as text, so its values
+    come back as written (``007`` stays ``007``)."""
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path, skipinitialspace=True)
+        header = pd.read_csv(path, skipinitialspace=True, nrows=0).columns if by else []
+        as_text = {column: str for column in header if _column_name(column) == _column_name(by)}
+        frame = pd.read_csv(path, skipinitialspace=True, dtype=as_text or None)
     except FileNotFoundError:
         raise BadInputError(f"{path} does not exist") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:  # pandas parser errors included
         raise BadInputError(f"{path} is not a readable CSV file ({str(error).strip()})") from None
-    frame.columns = [str(column).strip().lower() for column in frame.columns]
+    frame.columns = [_column_name(column) for column in frame.columns]
+    if by is not None and _column_name(by) not in frame.columns:
+        raise BadInputError(f"{path} lacks the column {by!r} named by --by")
     missing = [column for column in required if column not in frame.columns]
     if missing:
         raise BadInputError(f"{path} lacks the column(s) {', '.join(missing)}")
     if frame.empty:
         raise BadInputError(f"{path} has no data rows")
     return frame
+
+
+def _column_name(column) -> str:
+    return str(column).strip().lower()
+
+
+def _emit_each(frame, by: str | None, compute, as_json: bool) -> None:
+    """``compute(frame)`` on the whole file, or with ``by`` on each group of rows sharing the
+    column's value, in order of first appearance. A group that fails (a `BadInputError`)
+    gets its message as "error" and the others go on; rows with no value in the column are
+    such a group (they belong to none), shown as "". Row numbers in a group's messages count
+    that group's rows."""
+    if by is None:
+        _emit(compute(frame), as_json)
+        return
+    column = frame[_column_name(by)].str.strip().fillna("")
+    failed = 0
+    for value, rows in frame.groupby(column, sort=False):
+        try:
+            if value == "":
+                rows_text = "1 row has" if len(rows) == 1 else f"{len(rows)} rows have"
+                raise BadInputError(f"{rows_text} no value in column {by!r}")
+            output = {"by": value} | compute(rows.reset_index(drop=True))
+        except BadInputError as error:
+            failed += 1
+            output = {"by": value, "error": error.message}
+        _emit(output, as_json)
+        if not as_json:
+            click.echo()
+    if failed:
+        click.echo(f"{failed} of {column.nunique()} groups could not be computed", err=True)
 
 
 def _numeric_column(frame, column: str):

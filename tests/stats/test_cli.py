@@ -131,6 +131,86 @@ def test_pool_json_matches_metafor(run, tmp_path, reference):
     } <= output.keys()
     assert output["tau2"] == pytest.approx(expected["tau2"], rel=1e-9)
     assert output["method"] == "pm" and output["k"] == 13
+    assert output["ci_method"] == "knha" and output["df"] == 12
+
+
+def test_pool_ci_method_z_is_metafors_normal_interval(run, tmp_path, reference):
+    bcg = copy(tmp_path, "bcg.csv")
+    output = json_output(run("pool", bcg, "--method", "pm", "--ci-method", "z", "--json"))
+    expected = reference("pooling_power_bh")["bcg_pm"]
+    assert output["ci_method"] == "z" and output["df"] is None
+    assert output["ci_low"] == pytest.approx(expected["ci_low"], rel=1e-9)
+
+
+def json_lines(result):
+    assert result.exit_code == 0, result.output
+    return [json.loads(line, parse_constant=reject_constant) for line in result.stdout.splitlines()]
+
+
+def stacked(tmp_path, parts: dict[str, str], column="Site"):
+    """One CSV of several reference files (with the same columns), each row tagged with its
+    part's name in `column`."""
+    frames = [pd.read_csv(DATA / name).assign(**{column: value}) for value, name in parts.items()]
+    path = tmp_path / "stacked.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def test_estimate_by_prints_one_line_per_group_equal_to_its_own_run(run, tmp_path):
+    parts = {"007": "did.csv", "north": "rct.csv"}
+    lines = json_lines(run("estimate", stacked(tmp_path, parts), "--by", "site", "--json"))
+    assert [line["by"] for line in lines] == ["007", "north"]  # as written, in file order
+    for line, name in zip(lines, parts.values(), strict=True):
+        alone = json_output(run("estimate", copy(tmp_path, name), "--json"))
+        assert line == {"by": line["by"]} | alone
+    assert [line["method"] for line in lines] == ["did", "treatment_vs_control"]
+
+
+def test_by_a_group_that_cannot_be_estimated_carries_an_error_and_the_others_go_on(run, tmp_path):
+    path = write(
+        tmp_path,
+        "site,phase,value\nA,before,1\nA,before,2\nA,after,4\nA,after,6\n"
+        "B,before,1\nB,after,2\n,before,3\nC,before,1\nC,before,3\nC,after,5\nC,after,8\n",
+    )
+    result = run("estimate", path, "--by", "site", "--json")
+    lines = json_lines(result)
+    assert [line["by"] for line in lines] == ["A", "B", "", "C"]
+    assert lines[1] == {"by": "B", "error": "each side needs at least 2 observations"}
+    assert lines[2] == {"by": "", "error": "1 row has no value in column 'site'"}
+    assert lines[0]["effect"] == pytest.approx(3.5) and lines[3]["effect"] == pytest.approx(4.5)
+    assert "2 of 4 groups could not be computed" in result.stderr
+
+
+def test_by_a_missing_column_is_an_error(run, tmp_path):
+    result = run("estimate", copy(tmp_path, "welch.csv"), "--by", "site", "--json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "lacks the column 'site' named by --by" in result.stderr
+
+
+def test_pool_by_pools_each_group(run, tmp_path, reference):
+    bcg = pd.read_csv(DATA / "bcg.csv")
+    bcg["trial_era"] = ["early" if i < 6 else "late" for i in range(len(bcg))]
+    bcg.loc[len(bcg)] = ["one too few", 0.1, 0.01, "tiny"]
+    path = tmp_path / "bcg_by.csv"
+    bcg.to_csv(path, index=False)
+    lines = json_lines(run("pool", path, "--by", "trial_era", "--json"))
+    assert [line["by"] for line in lines] == ["early", "late", "tiny"]
+    for line, rows in zip(lines, (slice(0, 6), slice(6, 13)), strict=False):
+        part = bcg.iloc[rows]
+        part[["label", "effect", "variance"]].to_csv(tmp_path / "part.csv", index=False)
+        assert line == {"by": line["by"]} | json_output(
+            run("pool", tmp_path / "part.csv", "--json")
+        )
+    assert lines[2] == {"by": "tiny", "error": "pooling needs at least 3 improvements, got 1"}
+
+
+def test_by_without_json_prints_a_readable_block_per_group(run, tmp_path):
+    path = stacked(tmp_path, {"A": "paired.csv", "B": "sleep.csv"})
+    result = run("estimate", path, "--by", "site")
+    assert result.exit_code == 0
+    blocks = result.stdout.strip().split("\n\n")
+    assert [block.splitlines()[0].split() for block in blocks] == [["by", "A"], ["by", "B"]]
+    assert all("effect" in block for block in blocks)
 
 
 def test_power_solves_for_the_missing_one(run, reference):
