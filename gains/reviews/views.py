@@ -101,7 +101,6 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
         "family": family,
         "family_member": next((m for m in family if m.improvement_id == improvement.id), None),
         "family_titles": queue_service.family_titles(current_user, family),
-        "fy_start": queue_service.family_year_start(),
         "since": queue_service.since_approval(improvement),
         "form": _showing(form, improvement),
         "may_decide": may_review(current_user, improvement)

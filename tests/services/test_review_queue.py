@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,16 +16,19 @@ from gains.models import (
     Status,
     Team,
 )
+from gains.models.base import utcnow
 from gains.services.estimates.current import current_estimate
 from gains.services.improvements import plan_changes
 from gains.services.measurements.recording import record_batch
-from gains.services.review.decisions import decide
+from gains.services.review.decisions import decide, family_member
 from gains.services.review.queue import (
     QueueFilters,
     may_see_queue,
     review_queue,
     since_approval,
 )
+from gains.stats.money import financial_year_start
+from tests.support.demo_records import SAVE_AND_RETURN
 from tests.support.factories import late_rows, person, submitted_by
 from tests.support.review_oracles import bh_by_hand, family_p_values
 
@@ -145,11 +148,12 @@ def test_queue_filters_by_team_method_and_warnings(session):
 def test_approval_stores_the_hand_computed_adjusted_p(session):
     manager = person(session, "manager")
     improvement = titled(session, "Save and return on the renewal form")
-    today = datetime.now(UTC).date()  # decide() adjusts within today's financial year
-    expected = bh_by_hand(family_p_values(session, "WKP", today))[improvement.id]
+    family_day = improvement.submitted_at.date()  # the family is its submission's year's
+    expected = bh_by_hand(family_p_values(session, "WKP", family_day))[improvement.id]
     review = decide(manager, improvement, Decision.APPROVED, "")
     assert review.bh_adjusted_p == pytest.approx(expected, rel=1e-12)
     assert review.snapshot["bh_adjusted_p"] == review.bh_adjusted_p
+    assert review.snapshot["bh_family"]["size"] == len(family_p_values(session, "WKP", family_day))
     assert review.snapshot["data_version"] == improvement.data_version
     assert improvement.status is Status.APPROVED
 
@@ -184,3 +188,47 @@ def test_since_approval_shows_what_changed(session):
     assert since.current.saving_pence == pytest.approx(
         current["gain"] * 420_000 * 0.45 * 100, abs=1
     )
+
+
+def test_adjusted_p_is_recomputed_as_the_year_family_grows_and_the_approval_keeps_what_was_seen(
+    session,
+):
+    manager, member = person(session, "manager"), person(session, "member")
+    templates = titled(session, "Shared templates for common decisions")
+    # Submitted now, so the family is this year's, whenever the test runs.
+    templates.submitted_at = utcnow()
+    seen = family_member(templates)
+    assert not seen.final and seen.year_start == financial_year_start(utcnow().date())
+    review = decide(manager, templates, Decision.APPROVED, "")
+    later = submitted_by(session, member, "A later submission of the same year")
+    now = family_member(templates)
+    assert now.family_size == seen.family_size + 1
+    expected = bh_by_hand(family_p_values(session, "WKP", utcnow().date()))
+    assert later.id in expected and now.adjusted_p == pytest.approx(expected[templates.id])
+    assert now.adjusted_p != pytest.approx(seen.adjusted_p)  # recomputed, not frozen
+    assert review.bh_adjusted_p == seen.adjusted_p  # the history: what the reviewer saw
+    assert review.snapshot["bh_family"] == {
+        "financial_year": seen.financial_year,
+        "size": seen.family_size,
+        "final": False,
+    }
+
+
+def test_a_closed_years_family_is_final_and_apart_from_this_years(session):
+    templates = titled(session, "Shared templates for common decisions")
+    templates.submitted_at = datetime(2025, 9, 1, 10, 0, tzinfo=UTC)  # in 2025-26
+    session.flush()
+    member = family_member(templates, today=DEMO_NOW.date())
+    assert member.final and member.financial_year == "2025-26"
+    assert member.year_end == date(2026, 3, 31)
+    last_year = family_p_values(session, "WKP", date(2025, 9, 1))
+    assert member.family_size == len(last_year) and templates.id in last_year
+    this_year = review_queue(person(session, "manager"), now=DEMO_NOW)
+    others = [row.family for row in this_year.rows if row.improvement.id != templates.id]
+    assert others and all(not f.final and f.financial_year == "2026-27" for f in others)
+    assert all(
+        f.family_size == len(family_p_values(session, "WKP", DEMO_NOW.date())) for f in others
+    )
+    # On 1 April the year closes: the same family, final.
+    after_close = family_member(titled(session, SAVE_AND_RETURN), today=date(2027, 4, 1))
+    assert after_close.final and after_close.financial_year == "2026-27"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from gains.models import Department, Improvement, Status
+from gains.models import Department, Improvement
 from gains.services.estimates.current import current_estimate
 from gains.stats.money import financial_year_start
 
@@ -24,15 +24,18 @@ def bh_by_hand(p_values: dict[int, float]) -> dict[int, float]:
     return adjusted
 
 
-def family_p_values(session, department_code: str, today: date) -> dict[int, float]:
-    """The department's submissions this financial year (and any still waiting), raw p."""
-    since = datetime.combine(financial_year_start(today), datetime.min.time(), tzinfo=UTC)
+def family_p_values(session, department_code: str, day: date) -> dict[int, float]:
+    """Raw p of the department's submissions in the financial year containing `day`."""
+    start = financial_year_start(day)
+    since = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    until = since.replace(year=start.year + 1)
     members = session.scalars(
         select(Improvement)
         .join(Department, Department.id == Improvement.department_id)
         .where(
             Department.code == department_code,
-            or_(Improvement.submitted_at >= since, Improvement.status == Status.SUBMITTED),
+            Improvement.submitted_at >= since,
+            Improvement.submitted_at < until,
         )
     ).all()
     raw = {member.id: current_estimate(member).p_value for member in members}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from gains.extensions import db
 from gains.models import BatchSource, Decision, Improvement, Review, Status
 from gains.services.estimates.current import current_estimate
 from gains.services.measurements.recording import record_batch
+from gains.stats.money import financial_year_start
 from tests.support.demo_records import SAVE_AND_RETURN
 from tests.support.factories import late_rows, person, submitted_by
 from tests.support.review_oracles import bh_by_hand, family_p_values
@@ -73,16 +74,27 @@ def test_members_have_no_reviews_navigation(signed_in):
     assert 'href="/reviews/"' not in signed_in("member").get("/").get_data(as_text=True)
 
 
+def moved_to(app, title: str, submitted_at: datetime) -> int:
+    """The improvement's id, after dating its submission `submitted_at` (and so its family)."""
+    with app.app_context():
+        improvement = db.session.scalars(
+            select(Improvement).where(Improvement.title == title)
+        ).one()
+        improvement.submitted_at = submitted_at
+        db.session.commit()
+        return improvement.id
+
+
 def test_queue_shows_hand_computed_adjusted_p_and_saving(app, signed_in):
+    templates_id = moved_to(app, TEMPLATES, datetime.now(UTC))  # this year's family
     html = signed_in("manager").get("/reviews/").get_data(as_text=True)
     with app.app_context():
         raw = family_p_values(db.session, "WKP", datetime.now(UTC).date())
         adjusted = bh_by_hand(raw)
-        templates_id = improvement_id_by_title(app, TEMPLATES)
         result = current_estimate(db.session.get(Improvement, templates_id)).result
         db.session.rollback()
     row = text_of(queue_row(html, templates_id))
-    assert f"{adjusted[templates_id]:.3f} of {len(raw)}" in row
+    assert f"{adjusted[templates_id]:.3f} provisional, of {len(raw)}" in row
     # £35 per case a week, 9,600 caseworker-weeks a year, scale 1.
     assert gbp(Decimal(result["gain"]) * 9_600 * 35 * 100) in row
     assert gbp(Decimal(result["gain_ci_low"]) * 9_600 * 35 * 100) in row
@@ -144,9 +156,8 @@ def test_plain_post_approves_and_redirects(app, signed_in):
     client = signed_in("manager")
     target = improvement_id_by_title(app, SAVE_AND_RETURN)
     with app.app_context():
-        expected_p = bh_by_hand(family_p_values(db.session, "WKP", datetime.now(UTC).date()))[
-            target
-        ]
+        family_day = db.session.get(Improvement, target).submitted_at.date()
+        expected_p = bh_by_hand(family_p_values(db.session, "WKP", family_day))[target]
         db.session.rollback()
     response = client.post(f"/reviews/{target}/decision", data={"decision": "approved"})
     assert response.status_code == 303
@@ -290,3 +301,45 @@ def test_a_second_decision_is_refused_with_a_shown_error(app, signed_in):
     assert "Only submitted improvements can be reviewed" in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Improvement, target).status is Status.APPROVED
+
+
+def test_review_page_and_queue_say_this_years_adjusted_p_is_provisional(app, signed_in):
+    now = datetime.now(UTC)
+    target = moved_to(app, TEMPLATES, now)
+    client = signed_in("manager")
+    html = client.get(f"/reviews/{target}").get_data(as_text=True)
+    status = re.search(r'id="review-adjusted-p-status">([^<]*)<', html)
+    assert status and status.group(1) == "provisional"
+    year_end = date(financial_year_start(now.date()).year + 1, 3, 31)
+    explained = text_of(html.split('id="review-adjusted-p-explained"')[1].split("</p>")[0])
+    assert "provisional" in explained
+    assert f"final when the financial year closes on {year_end.day} March {year_end.year}" in (
+        explained
+    )
+    assert "Adjusted p (provisional)" in html
+    queue = client.get("/reviews/").get_data(as_text=True)
+    assert "provisional, of" in text_of(queue_row(queue, target))
+
+
+def test_a_closed_years_adjusted_p_is_final(app, signed_in):
+    target = moved_to(app, TEMPLATES, datetime(2025, 9, 1, 9, 0, tzinfo=UTC))
+    client = signed_in("manager")
+    html = client.get(f"/reviews/{target}").get_data(as_text=True)
+    assert re.search(r'id="review-adjusted-p-status">final<', html)
+    assert "in financial year 2025-26" in text_of(html)
+    assert "That financial year has closed" in html and "Adjusted p (provisional)" not in html
+    queue = client.get("/reviews/").get_data(as_text=True)
+    assert "final, of" in text_of(queue_row(queue, target))
+
+
+def test_an_approval_shows_its_stored_adjusted_p_as_provisional_when_approved(app, signed_in):
+    target = moved_to(app, SAVE_AND_RETURN, datetime.now(UTC))
+    client = signed_in("manager")
+    client.post(f"/reviews/{target}/decision", data={"decision": "approved"})
+    html = client.get(f"/reviews/{target}").get_data(as_text=True)
+    with app.app_context():
+        stored = db.session.get(Improvement, target).reviews[-1].bh_adjusted_p
+        db.session.rollback()
+    text = text_of(html.split('id="review-decision"')[1])
+    assert f"adjusted p when approved {stored:.3f}" in text
+    assert "(provisional when approved: the deciding value is recomputed" in text

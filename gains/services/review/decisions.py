@@ -1,8 +1,9 @@
 """Manager review: approve, reject or request changes, with the approval's snapshot.
 
 An approval freezes what it approved: the estimate, the money parameters and the annual
-saving they give, plus the Benjamini-Hochberg adjusted p across the department's submissions
-this financial year. That snapshot is the *validated* figure until a later approval replaces it.
+saving they give, plus the Benjamini-Hochberg adjusted p the reviewer saw (history: the
+deciding value is recomputed over the year's family as it grows, `review_families`). That
+snapshot is the *validated* figure until a later approval replaces it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from gains.bounds import ANNUAL_SAVING_GBP
 from gains.extensions import db
@@ -27,7 +28,7 @@ from gains.services.improvements.workflow import (
     change_status,
     lock_improvement,
 )
-from gains.stats.money import annual_saving, financial_year_start
+from gains.stats.money import annual_saving, financial_year, financial_year_start
 from gains.stats.multiplicity import benjamini_hochberg
 
 DECISION_STATUS = {
@@ -58,64 +59,103 @@ def registered_by_this_manager(user: Any, improvement: Improvement) -> bool:
 
 @dataclass(frozen=True)
 class FamilyMember:
-    """One submission in its department's Benjamini-Hochberg family this financial year."""
+    """One submission in its Benjamini-Hochberg family: its department's submissions of the
+    financial year it was submitted in (docs/decisions/0029-pooling-and-the-year-family.md)."""
 
     improvement_id: int
     department_id: int
     p_value: float
     adjusted_p: float
     family_size: int
+    year_start: date  # 1 April of the family's financial year
+    final: bool  # the year has closed: the family no longer grows
+
+    @property
+    def year_end(self) -> date:
+        """31 March, the family's last day: its adjusted p are provisional until then."""
+        return date(self.year_start.year + 1, 3, 31)
+
+    @property
+    def financial_year(self) -> str:
+        return financial_year(self.year_start)
+
+
+def family_year_of(improvement: Improvement) -> date | None:
+    """1 April of the financial year whose family the improvement belongs to (the year of its
+    submission), None if it was never submitted."""
+    submitted_at = improvement.submitted_at
+    return financial_year_start(submitted_at.date()) if submitted_at else None
 
 
 def review_families(
-    department_ids: Iterable[int], *, today: date | None = None
+    improvements: Iterable[Improvement], *, today: date | None = None
 ) -> dict[int, FamilyMember]:
-    """BH-adjusted p of every member of each department's family, keyed by improvement id.
+    """BH-adjusted p of every member of the families the improvements belong to, keyed by
+    improvement id.
 
-    The family (docs/DESIGN.md "Multiplicity") is the department's submissions this
-    financial year: improvements submitted on or after 1 April, whatever happened to them
-    since, plus any still waiting for review from an earlier year (so everything in a queue
-    has an adjusted p, and the queue shows the figure an approval stores). Members without a
-    p-value (no estimate yet) do not count towards m. One query and one adjustment per
-    department, however long the queue.
+    A family is a department's improvements submitted in one financial year, whatever
+    happened to them since (rejected and withdrawn ones too: leaving out the results that did
+    not convince would be choosing the family by its outcome). The adjusted p is recomputed
+    over the family as it stands, so it is provisional while the year runs and final once it
+    has closed: deciding by the value frozen at each approval lets the false discovery rate
+    drift above alpha as the year fills up (issue 19: 0.087 against 0.047), deciding by the
+    year's final family keeps BH's guarantee (Benjamini & Hochberg 1995). Members without a
+    p-value do not count towards m (as R's ``p.adjust``). One query and one adjustment per
+    family, however long the queue.
     """
-    departments = set(department_ids)
-    if not departments:
+    today = today or utcnow().date()
+    wanted = {
+        (improvement.department_id, year)
+        for improvement in improvements
+        if (year := family_year_of(improvement)) is not None
+    }
+    if not wanted:
         return {}
-    fy_start = financial_year_start(today or utcnow().date())
-    since = datetime.combine(fy_start, time.min, tzinfo=UTC)
-    members = db.session.scalars(
+    first = min(year for _, year in wanted)
+    last = max(year for _, year in wanted)
+    candidates = db.session.scalars(
         select(Improvement)
         .where(
-            Improvement.department_id.in_(departments),
-            Improvement.submitted_at.is_not(None),
-            or_(Improvement.submitted_at >= since, Improvement.status == Status.SUBMITTED),
+            Improvement.department_id.in_({department for department, _ in wanted}),
+            Improvement.submitted_at >= datetime.combine(first, time.min, tzinfo=UTC),
+            Improvement.submitted_at
+            < datetime.combine(date(last.year + 1, 4, 1), time.min, tzinfo=UTC),
         )
         .order_by(Improvement.id)
     ).all()
+    members = [m for m in candidates if (m.department_id, family_year_of(m)) in wanted]
     estimates = current_estimates(members)
-    by_department: dict[int, list[tuple[int, float]]] = {}
+    families: dict[tuple[int, date], list[tuple[int, float]]] = {}
     for member in members:
         estimate = estimates[member.id]
         if not isinstance(estimate, NoEstimate) and estimate.p_value is not None:
-            by_department.setdefault(member.department_id, []).append((member.id, estimate.p_value))
-    family: dict[int, FamilyMember] = {}
-    for department_id, p_values in by_department.items():
+            key = (member.department_id, family_year_of(member))
+            families.setdefault(key, []).append((member.id, estimate.p_value))
+    this_year = financial_year_start(today)
+    adjusted_p: dict[int, FamilyMember] = {}
+    for (department_id, year), p_values in families.items():
         adjusted = benjamini_hochberg([p for _, p in p_values])
-        for (improvement_id, p), adjusted_p in zip(p_values, adjusted, strict=True):
-            family[improvement_id] = FamilyMember(
-                improvement_id, department_id, p, float(adjusted_p), len(p_values)
+        for (improvement_id, p), value in zip(p_values, adjusted, strict=True):
+            adjusted_p[improvement_id] = FamilyMember(
+                improvement_id,
+                department_id,
+                p,
+                float(value),
+                len(p_values),
+                year_start=year,
+                final=year < this_year,
             )
-    return family
+    return adjusted_p
 
 
-def bh_adjusted_p(improvement: Improvement, *, today: date | None = None) -> float | None:
-    """BH-adjusted p of this improvement within its department's submissions this FY."""
-    member = review_families([improvement.department_id], today=today).get(improvement.id)
-    return member.adjusted_p if member else None
+def family_member(improvement: Improvement, *, today: date | None = None) -> FamilyMember | None:
+    """The improvement's place in its family now (None without a p-value or a submission)."""
+    return review_families([improvement], today=today).get(improvement.id)
 
 
-def _approval_snapshot(improvement: Improvement, estimate, bh_p: float | None) -> dict:
+def _approval_snapshot(
+    improvement: Improvement, estimate, family: FamilyMember | None = None
+) -> dict:
     result = estimate.result
     saving = annual_saving(
         gain=result["gain"],
@@ -132,17 +172,28 @@ def _approval_snapshot(improvement: Improvement, estimate, bh_p: float | None) -
         "money": {name: jsonable(getattr(improvement, name)) for name in MONEY_FIELDS}
         | {"scale": improvement.scale},
         "annual_saving": asdict(saving),
-        "bh_adjusted_p": bh_p,
+        # What the reviewer saw when deciding (history): provisional unless the family's year
+        # had closed; the deciding value is the family's as it stands (`review_families`).
+        "bh_adjusted_p": family.adjusted_p if family else None,
+        "bh_family": {
+            "financial_year": family.financial_year,
+            "size": family.family_size,
+            "final": family.final,
+        }
+        if family
+        else None,
     }
 
 
-def approval_columns(improvement: Improvement, estimate, bh_p: float | None) -> dict:
+def approval_columns(
+    improvement: Improvement, estimate, family: FamilyMember | None = None
+) -> dict:
     """An approval's `reviews` columns: the snapshot and the figures copied out of it."""
-    snapshot = _approval_snapshot(improvement, estimate, bh_p)
+    snapshot = _approval_snapshot(improvement, estimate, family)
     saving = snapshot["annual_saving"]
     return {
         "snapshot": snapshot,
-        "bh_adjusted_p": bh_p,
+        "bh_adjusted_p": snapshot["bh_adjusted_p"],
         "gain": estimate.gain,
         "gain_se": estimate.se,
         "annual_saving_gbp": Decimal(saving["annual_saving_pence"]) / 100,
@@ -158,7 +209,7 @@ def _approval_fields(improvement: Improvement) -> dict:
     estimate = current_estimate(improvement)
     if isinstance(estimate, NoEstimate):
         raise WorkflowError(f"There is no estimate to approve: {estimate.reason}")
-    columns = approval_columns(improvement, estimate, bh_adjusted_p(improvement))
+    columns = approval_columns(improvement, estimate, family_member(improvement))
     _require_bankable(columns["snapshot"]["annual_saving"])
     return columns
 

@@ -2,8 +2,9 @@
 
 The queue lists a department's submitted improvements with the figures a reviewer ranks them
 by: gain and annual saving with their intervals, the Benjamini-Hochberg adjusted p across the
-department's submissions this financial year (one adjustment per department for the whole
-queue, `reviews.review_families`), warnings and days waiting. Everything is read through
+department's submissions of the financial year each was submitted in, provisional until that
+year closes (one adjustment per family for the whole queue, `decisions.review_families`),
+warnings and days waiting. Everything is read through
 `gains.access.scoped`, so a queue can never show another department's work.
 """
 
@@ -147,9 +148,7 @@ def review_queue(
     submitted = db.session.scalars(
         scoped(select(Improvement).where(Improvement.status == Status.SUBMITTED), user)
     ).all()
-    family = review_families(
-        {improvement.department_id for improvement in submitted}, today=now.date()
-    )
+    family = review_families(submitted, today=now.date())
     estimates = current_estimates(submitted)
     rows = [_row(i, estimates[i.id], family, now) for i in submitted]
     own = [row for row in rows if row.improvement.created_by_id == user.id]
@@ -319,8 +318,9 @@ def since_approval(improvement: Improvement) -> SinceApproval | None:
 
 
 def family_of(improvement: Improvement, *, today: date | None = None) -> list[FamilyMember]:
-    """The improvement's BH family (its department's submissions this FY), smallest p first."""
-    family = review_families([improvement.department_id], today=today)
+    """The improvement's BH family (its department's submissions of the financial year it was
+    submitted in), smallest p first."""
+    family = review_families([improvement], today=today)
     return sorted(family.values(), key=lambda member: (member.p_value, member.improvement_id))
 
 
@@ -334,5 +334,5 @@ def family_titles(user: Any, members: list[FamilyMember]) -> dict[int, str]:
 
 
 def family_year_start(today: date | None = None) -> date:
-    """1 April of the financial year whose submissions form the families now."""
+    """1 April of the current financial year: its family still grows (provisional values)."""
     return financial_year_start(today or utcnow().date())
