@@ -472,6 +472,11 @@ class PooledStudySchema(Schema):
     title = fields.String(required=True)
     hedges_g = FiniteFloat(required=True)
     variance = FiniteFloat(required=True)
+    standardiser = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "smd: pooled SD of the two groups; smcr: before-period SD"},
+    )
     ci_low = FiniteFloat(required=True)
     ci_high = FiniteFloat(required=True)
 

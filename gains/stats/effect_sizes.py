@@ -9,6 +9,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
+# One standardiser per design (docs/STATISTICS.md §5), never chosen improvement by improvement:
+# independent groups divide by the pooled SD of the two compared groups (SMD); designs that
+# follow the same units or groups over time divide by the before-period SD (SMCR). Both are
+# raw-score SDs, which is what lets a department pool them (Morris & DeShon 2002, Psychol.
+# Methods 7:105-125) as long as an improvement does not change the spread.
+STANDARDISERS = {"welch": "smd", "treatment_vs_control": "smd", "paired": "smcr", "did": "smcr"}
+STANDARDISER_NAMES = {
+    "smd": "SMD: the pooled SD of the two groups compared",
+    "smcr": "SMCR: the before-period SD",
+}
+
 
 def hedges_correction(df) -> np.ndarray:
     """Exact small-sample correction J(m) = Γ(m/2) / (√(m/2) · Γ((m-1)/2)).

@@ -111,3 +111,22 @@ def test_the_demo_has_a_department_to_pool(session):
         is not None
     ]
     assert pooled, "the demo should show pooling somewhere"
+
+
+def test_each_pooled_effect_names_its_designs_standardiser(session):
+    """One standardiser per design: independent groups divide by the pooled SD (SMD), designs
+    that follow units or groups over time by the before-period SD (SMCR); the pool says which
+    it mixes."""
+    by_method = {"welch": "smd", "treatment_vs_control": "smd", "paired": "smcr", "did": "smcr"}
+    department, rows = approved_snapshots(session, "CTY")
+    methods = {
+        improvement.id: review.snapshot["estimate"]["method"] for improvement, review in rows
+    }
+    pooling = department_dashboard(department).pooling
+    assert pooling.result is not None
+    for study in pooling.studies:
+        assert study.standardiser == by_method[methods[study.improvement_id]]
+    assert pooling.standardisers == [
+        ("SMCR: the before-period SD", 2),
+        ("SMD: the pooled SD of the two groups compared", 2),
+    ]

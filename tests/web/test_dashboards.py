@@ -52,3 +52,14 @@ def test_forest_plot_is_an_accessible_svg_cached_by_version(app, signed_in):
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
     again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_pooled_effect_says_which_standardisers_it_mixes(app, signed_in):
+    html = signed_in("treasury").get(f"/dashboards/departments/{department_id(app, 'CTY')}")
+    text = " ".join(html.get_data(as_text=True).split())
+    row = text.split('id="pooled-standardisers"')[1].split("</dd>")[0]
+    assert (
+        "2 × SMCR: the before-period SD; 2 × SMD: the pooled SD of the two groups compared." in row
+    )
+    assert "This pools more than one standardiser" in row
+    assert '<th scope="col" class="govuk-table__header">Standardised by</th>' in text

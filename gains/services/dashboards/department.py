@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from gains.extensions import db
 from gains.models import Department, Design, Improvement, ImprovementKind, Pillar, Status
 from gains.services.money.savings import SavingRow, claimed_rows, validated_rows
+from gains.stats.effect_sizes import STANDARDISER_NAMES, STANDARDISERS
 from gains.stats.inference import NORMAL_Z
 from gains.stats.money import SavingsTotal, split_by_cashable, total_savings
 from gains.stats.pooling import (
@@ -33,6 +34,11 @@ class PooledStudy:
     title: str
     hedges_g: float
     variance: float
+    standardiser: str | None  # a key of STANDARDISER_NAMES; None for a method it lacks
+
+    @property
+    def standardiser_name(self) -> str:
+        return STANDARDISER_NAMES.get(self.standardiser, "not recorded")
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -47,6 +53,13 @@ class Pooling:
     excluded_time_series: int
     excluded_no_effect_size: int
     result: PooledEstimate | None
+
+    @property
+    def standardisers(self) -> list[tuple[str, int]]:
+        """How many pooled effects divide by each standardiser: more than one means the pool
+        mixes SMD and SMCR, which the page says."""
+        counts = Counter(study.standardiser_name for study in self.studies)
+        return sorted(counts.items())
 
     @property
     def ci_method_name(self) -> str | None:
@@ -94,7 +107,8 @@ class DepartmentDashboard:
 
 def pool_department(validated: Iterable[SavingRow], method: str = "dl") -> Pooling:
     """Random-effects pooling of approved improvements' Hedges' g (time series excluded:
-    their effects are on weekly means, not comparable standardised units)."""
+    their effects are on weekly means, not comparable standardised units), each labelled with
+    its design's standardiser (`effect_sizes.STANDARDISERS`)."""
     if method not in METHODS:
         method = "dl"
     studies, excluded_series, excluded_missing = [], 0, 0
@@ -106,7 +120,8 @@ def pool_department(validated: Iterable[SavingRow], method: str = "dl") -> Pooli
         if g is None or variance is None or variance <= 0:
             excluded_missing += 1
             continue
-        studies.append(PooledStudy(row.improvement_id, row.title, g, variance))
+        standardiser = STANDARDISERS.get(row.estimate_method or "")
+        studies.append(PooledStudy(row.improvement_id, row.title, g, variance, standardiser))
     studies.sort(key=lambda study: study.title)
     result = None
     if len(studies) >= MIN_STUDIES:

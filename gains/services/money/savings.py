@@ -97,9 +97,11 @@ class SavingRow:
     implementation_cost_pence: int
     data_version: int
     item: SavingItem
-    # Validated rows only: the approved estimate's standardised effect, for pooling.
+    # Validated rows only: the approved estimate's standardised effect and the method that
+    # decides its standardiser, for pooling.
     hedges_g: float | None = None
     hedges_g_variance: float | None = None
+    estimate_method: str | None = None
 
 
 _IMPROVEMENT_COLUMNS = (
@@ -151,6 +153,7 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
             Review.cashable,
             Review.hedges_g,
             Review.hedges_g_variance,
+            Review.snapshot[("estimate", "method")].as_string(),
         )
         .join(latest, latest.c.improvement_id == Improvement.id)
         .join(Review, Review.id == latest.c.review_id)
@@ -158,9 +161,16 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
         .order_by(Improvement.id)
     )
     rows = []
-    for *columns, pounds, se_pounds, excludes_zero, cashable, g, g_variance in db.session.execute(
-        stmt
-    ):
+    for (
+        *columns,
+        pounds,
+        se_pounds,
+        excludes_zero,
+        cashable,
+        g,
+        g_var,
+        method,
+    ) in db.session.execute(stmt):
         item = SavingItem(
             annual_saving_pence=int(pounds * 100),  # exact: the column holds whole pence
             se_pence=int(se_pounds * 100),
@@ -168,7 +178,11 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
             cashable=bool(cashable),
             status=columns[3].value,
         )
-        rows.append(SavingRow(*columns, item=item, hedges_g=g, hedges_g_variance=g_variance))
+        rows.append(
+            SavingRow(
+                *columns, item=item, hedges_g=g, hedges_g_variance=g_var, estimate_method=method
+            )
+        )
     return rows
 
 
