@@ -87,7 +87,8 @@ def get_estimate(improvement_id: int):
 @blueprint.response(200, PooledEstimateSchema)
 def get_pooled_estimate(department_id: int, method: str):
     """Random-effects pooling (DerSimonian-Laird or Paule-Mandel) of the department's
-    approved improvements' Hedges' g, as on its dashboard: only with 3 or more."""
+    approved improvements' Hedges' g with the Hartung-Knapp-Sidik-Jonkman CI, as on its
+    dashboard: only with 3 or more."""
     department = get_scoped_or_404(Department, department_id, current_user)
     pooling = department_pooling(department.id, method)
     return {

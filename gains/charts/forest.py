@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gains.charts.svg import BLACK, BLUE, GREY, chart_style, new_figure, to_svg
-from gains.stats.pooling import PooledEstimate
+from gains.stats.pooling import CI_METHOD_ABBREVIATIONS, PooledEstimate
 
 MAX_LABEL_CHARACTERS = 42
 
@@ -61,7 +61,11 @@ def _draw(rows, pooled, title, description, effect_label) -> str:
             linewidth=1.2,
         )
         ticks += [y, y - 0.55]
-        labels += [f"Pooled ({pooled.method.upper()}, k = {pooled.k})", "Prediction interval"]
+        interval = CI_METHOD_ABBREVIATIONS[pooled.ci_method]
+        labels += [
+            f"Pooled ({pooled.method.upper()}, {interval} CI, k = {pooled.k})",
+            "Prediction interval",
+        ]
     axes.axvline(0, color=GREY, linewidth=1, linestyle=":")
     axes.set_yticks(ticks, labels)
     axes.set_xlabel(f"{effect_label} (positive is better), with 95% interval")

@@ -35,6 +35,7 @@ CI_METHOD_NAMES = {
     "adhoc": "Hartung-Knapp-Sidik-Jonkman, never narrower than the normal-theory variance",
     "z": "normal",
 }
+CI_METHOD_ABBREVIATIONS = {"knha": "HKSJ", "adhoc": "HKSJ ad hoc", "z": "normal"}
 
 
 @dataclass(frozen=True)

@@ -63,3 +63,11 @@ def test_the_pooled_effect_says_which_standardisers_it_mixes(app, signed_in):
     )
     assert "This pools more than one standardiser" in row
     assert '<th scope="col" class="govuk-table__header">Standardised by</th>' in text
+
+
+def test_forest_plot_names_the_pooled_interval(app, signed_in):
+    url = f"/dashboards/departments/{department_id(app, 'CTY')}/forest.svg"
+    svg = signed_in("treasury").get(url).get_data(as_text=True)
+    description = svg.split("<desc")[1].split("</desc>")[0]
+    assert "pooled by DL" in description
+    assert "Hartung-Knapp-Sidik-Jonkman interval" in description
