@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from gains.bounds import ANNUAL_SAVING_GBP
 from gains.extensions import db
@@ -111,19 +111,11 @@ def review_families(
     }
     if not wanted:
         return {}
-    first = min(year for _, year in wanted)
-    last = max(year for _, year in wanted)
-    candidates = db.session.scalars(
+    members = db.session.scalars(
         select(Improvement)
-        .where(
-            Improvement.department_id.in_({department for department, _ in wanted}),
-            Improvement.submitted_at >= datetime.combine(first, time.min, tzinfo=UTC),
-            Improvement.submitted_at
-            < datetime.combine(date(last.year + 1, 4, 1), time.min, tzinfo=UTC),
-        )
+        .where(or_(*(_submitted_in(department, year) for department, year in wanted)))
         .order_by(Improvement.id)
     ).all()
-    members = [m for m in candidates if (m.department_id, family_year_of(m)) in wanted]
     estimates = current_estimates(members)
     families: dict[tuple[int, date], list[tuple[int, float]]] = {}
     for member in members:
@@ -146,6 +138,17 @@ def review_families(
                 final=year < this_year,
             )
     return adjusted_p
+
+
+def _submitted_in(department_id: int, year_start: date) -> ColumnElement[bool]:
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=UTC)
+
+    return and_(
+        Improvement.department_id == department_id,
+        Improvement.submitted_at >= midnight(year_start),
+        Improvement.submitted_at < midnight(year_start.replace(year=year_start.year + 1)),
+    )
 
 
 def family_member(improvement: Improvement, *, today: date | None = None) -> FamilyMember | None:
