@@ -54,13 +54,16 @@ def estimate_improvement(
     alpha: float = 0.05,
     cov: str = "HC3",
     planned_effect: float | None = None,
+    randomised: bool = False,
 ) -> EstimateResult:
     """Estimate one improvement's effect from its measurements.
 
     ``frame`` has ``phase`` and ``value`` and optionally ``unit``, ``group`` and ``date``.
     ``design`` is the declared design (or ``auto``: the richest design the data support);
-    ``alpha`` sets the confidence level 1 - alpha; ``cov`` applies to difference-in-differences;
-    ``planned_effect`` (metric units) enables the under-powered warning.
+    ``alpha`` sets the confidence level 1 - alpha; ``cov`` applies to difference-in-differences
+    on rows; ``planned_effect`` (metric units) enables the under-powered warning.
+    ``randomised`` declares random assignment to treatment and control: units measured in
+    both phases are then compared by ANCOVA on their before means (`did`), not change scores.
     """
     try:
         declared = DESIGN_ALIASES[design.strip().lower()]
@@ -70,7 +73,12 @@ def estimate_improvement(
     level = 1.0 - alpha
     chosen = _supported_design(clean, declared)
     analysed = clean if chosen in ("did", "treatment_vs_control") else _treatment_rows(clean)
-    result = _RUNNERS[chosen](analysed, direction, level, cov, planned_effect)
+    if chosen == "did":
+        result = difference_in_differences(
+            analysed, direction, level, cov, planned_effect, randomised=randomised
+        )
+    else:
+        result = _RUNNERS[chosen](analysed, direction, level, planned_effect)
     if is_downgrade(declared, chosen):
         result = replace(result, warnings=(StatsWarning.DESIGN_DOWNGRADED.value, *result.warnings))
     return result
@@ -153,10 +161,11 @@ def _rank(design: str) -> int:
     return _RANKS.get(design, 0)
 
 
+# The designs without options beyond direction, level and planned effect (DiD also takes
+# `cov` and `randomised`).
 _RUNNERS = {
-    "welch": lambda f, d, lv, cov, pe: welch_before_after(f, d, lv, pe),
-    "paired": lambda f, d, lv, cov, pe: paired_unit_means(f, d, lv, pe),
-    "treatment_vs_control": lambda f, d, lv, cov, pe: treatment_vs_control(f, d, lv, pe),
-    "did": lambda f, d, lv, cov, pe: difference_in_differences(f, d, lv, cov, pe),
-    "its": lambda f, d, lv, cov, pe: interrupted_time_series(f, d, lv, pe),
+    "welch": welch_before_after,
+    "paired": paired_unit_means,
+    "treatment_vs_control": treatment_vs_control,
+    "its": interrupted_time_series,
 }

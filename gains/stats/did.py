@@ -1,29 +1,45 @@
-"""Difference-in-differences: OLS ``value ~ after * treated`` with a robust covariance.
+"""Control-group designs: difference-in-differences, and randomised trials with before values.
 
-The interaction coefficient is the effect. Covariances (``cov``):
+The data decide the analysis (``details["analysis"]``); a unit is a (group, unit) pair, so
+units numbered 1, 2, ... in each group are different units:
 
-* ``HC3`` (default; MacKinnon & White 1985, Long & Ervin 2000), ``HC1`` or ``nonrobust``
-  (R ``sandwich::vcovHC`` / ``vcov``), t with N - 4 df as ``lmtest::coeftest`` uses;
-* clustered by unit (R ``sandwich::vcovCL``, type HC1 with the G/(G - 1) adjustment, as Stata's
-  ``vce(cluster)``), t with G - 1 df as Stata uses. Clustering is used whenever units repeat
-  and there are at least 30 of them; with fewer clusters the cluster-robust SE is unreliable
-  (Cameron & Miller 2015, J. Hum. Resour. 50:317-372), so the unit means are analysed instead
-  (one row per unit, phase and group) and a warning says so.
+* ``change_scores``: units repeat (some unit has rows in both phases). Each unit's after mean
+  minus its before mean is regressed on ``treated``; the effect is the coefficient, with the
+  CR2 covariance and Satterthwaite df (one row per unit, so CR2 is HC2). The pairing removes
+  every unit's own level whatever the number of units or of rows per unit.
+* ``ancova`` (``randomised=True`` with repeated units): the unit's after mean regressed on
+  ``treated`` and its before mean, CR2/HC2 and Satterthwaite df; the method is then
+  ``treatment_vs_control`` and ``details`` give the variance saved against the plain
+  comparison of after means and against change scores (the idea behind CUPED).
+* ``clustered_rows``: ``cov="cluster"`` with units, or units with several rows that never span
+  both phases: OLS ``value ~ after * treated`` on the rows, CR2 by unit, Satterthwaite df.
+* ``rows``: no unit has two rows (or no units): OLS on the rows with ``cov`` HC3 (default),
+  HC1 or nonrobust, t with N - 4 df (``cov="cluster"`` without units: HC3).
+
+An analysis that uses units leaves out rows without a unit, with the ``rows_without_unit``
+warning and their number in ``details``; units seen in one phase only leave the unit-level
+analyses with ``dropped_unpaired_units``. References: Angrist & Pischke (2009) *Mostly
+Harmless Econometrics* ch. 5; Bell & McCaffrey (2002); Pustejovsky & Tipton (2018); Deng et
+al. (2013) for CUPED; R ``clubSandwich::coef_test(vcov="CR2", test="Satterthwaite")``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from gains.stats.assemble import CoreEstimate, StatsInputError, finish_estimate, sample_warnings
+from gains.stats.cluster_robust import ClusterRobustFit, fit_cr2
 from gains.stats.effect_sizes import standardised_did
+from gains.stats.frames import has_units
 from gains.stats.inference import DEFAULT_LEVEL
 from gains.stats.results import EstimateResult, GroupCounts
 from gains.stats.warning_codes import StatsWarning
 
 COVARIANCES = ("HC3", "HC1", "nonrobust", "cluster")
-MIN_CLUSTERS = 30
+MIN_UNITS_PER_GROUP = 2
 # Design-matrix columns; the effect is the interaction, the treated group's counterfactual
 # after-mean is intercept + after + treated.
 EFFECT_CONTRAST = np.array([0.0, 0.0, 0.0, 1.0])
@@ -36,46 +52,29 @@ def difference_in_differences(
     level: float = DEFAULT_LEVEL,
     cov: str = "HC3",
     planned_effect: float | None = None,
+    randomised: bool = False,
 ) -> EstimateResult:
-    """DiD estimate from raw rows with before and after rows in both groups.
-
-    References: Angrist & Pischke (2009) *Mostly Harmless Econometrics* ch. 5; R
-    ``lm(value ~ after * treated)`` with ``sandwich::vcovHC(type=...)`` or
-    ``sandwich::vcovCL(cluster=~unit)``.
-    """
+    """The control-group estimate from raw rows with before and after rows in both groups."""
     if cov not in COVARIANCES:
         raise StatsInputError(f"cov must be one of {', '.join(COVARIANCES)}, got {cov!r}")
-    analysed, cov_type, warnings = _choose_rows_and_covariance(frame, cov)
-    cells = _cells(analysed)
-    if any(len(cell) < 2 for cell in cells.values()):
-        raise StatsInputError(
-            "difference-in-differences needs at least 2 rows in each phase of each group"
-        )
-    fit = _fit(analysed, cov_type)
-    covariance = np.asarray(fit.cov_params())
-    params = np.asarray(fit.params)
-    effect = float(EFFECT_CONTRAST @ params)
-    se = float(np.sqrt(EFFECT_CONTRAST @ covariance @ EFFECT_CONTRAST))
-    n_clusters = analysed["unit"].nunique() if cov_type == "cluster" else None
-    df = float(n_clusters - 1) if n_clusters else float(len(analysed) - 4)
-    g, g_variance = _hedges_g(cells, effect, se)
-    core = CoreEstimate(
-        method="did",
-        effect=effect,
-        se=se,
-        df=df,
-        counterfactual_mean=float(COUNTERFACTUAL_CONTRAST @ params),
-        var_counterfactual=float(COUNTERFACTUAL_CONTRAST @ covariance @ COUNTERFACTUAL_CONTRAST),
-        cov_effect_counterfactual=float(EFFECT_CONTRAST @ covariance @ COUNTERFACTUAL_CONTRAST),
-        hedges_g_raw=g,
-        hedges_g_variance=g_variance,
-        counts=_counts(frame),
-        cov_type=cov_type,
-        warnings=tuple(warnings + sample_warnings(list(cells.values()))),
-        details={"n_clusters": n_clusters, "rows_analysed": len(analysed)},
-        data_scale=max(abs(float(cell.mean())) for cell in cells.values()),
-    )
+    analysis = choose_analysis(frame, cov, randomised)
+    core = _ANALYSES[analysis](frame, cov)
     return finish_estimate(core, direction, level, planned_effect)
+
+
+def choose_analysis(frame: pd.DataFrame, cov: str = "HC3", randomised: bool = False) -> str:
+    """Which of the module's analyses the rows get (see the module docstring)."""
+    if not has_units(frame):
+        return "rows"
+    phases = frame.dropna(subset=["unit"]).groupby(["group", "unit"])["phase"]
+    repeated = bool((phases.nunique() == 2).any())
+    if repeated and randomised:
+        return "ancova"
+    if repeated and cov != "cluster":
+        return "change_scores"
+    if cov == "cluster" or bool((phases.size() > 1).any()):
+        return "clustered_rows"
+    return "rows"
 
 
 def design_matrix(frame: pd.DataFrame) -> np.ndarray:
@@ -85,18 +84,34 @@ def design_matrix(frame: pd.DataFrame) -> np.ndarray:
     return np.column_stack([np.ones_like(after), after, treated, after * treated])
 
 
-def _choose_rows_and_covariance(frame: pd.DataFrame, cov: str):
-    units_repeat = (
-        "unit" in frame.columns
-        and frame["unit"].notna().all()
-        and (frame["unit"].duplicated().any())
+# --- Rows, no units ---------------------------------------------------------------------------
+
+
+def _rows(frame: pd.DataFrame, cov: str) -> CoreEstimate:
+    cov_type = "HC3" if cov == "cluster" else cov
+    cells = _cells(frame)
+    fit = _fit(frame, cov_type)
+    covariance = np.asarray(fit.cov_params())
+    params = np.asarray(fit.params)
+    effect = float(EFFECT_CONTRAST @ params)
+    se = float(np.sqrt(EFFECT_CONTRAST @ covariance @ EFFECT_CONTRAST))
+    g, g_variance = _hedges_g_rows(cells, effect, se)
+    return CoreEstimate(
+        method="did",
+        effect=effect,
+        se=se,
+        df=float(len(frame) - 4),
+        counterfactual_mean=float(COUNTERFACTUAL_CONTRAST @ params),
+        var_counterfactual=float(COUNTERFACTUAL_CONTRAST @ covariance @ COUNTERFACTUAL_CONTRAST),
+        cov_effect_counterfactual=float(EFFECT_CONTRAST @ covariance @ COUNTERFACTUAL_CONTRAST),
+        hedges_g_raw=g,
+        hedges_g_variance=g_variance,
+        counts=_counts(frame),
+        cov_type=cov_type,
+        warnings=tuple(sample_warnings(list(cells.values()))),
+        details={"analysis": "rows", "n_clusters": None, "rows_analysed": len(frame)},
+        data_scale=_largest_mean(cells.values()),
     )
-    if not units_repeat:
-        return frame, ("HC3" if cov == "cluster" else cov), []
-    if frame["unit"].nunique() >= MIN_CLUSTERS:
-        return frame, "cluster", []
-    unit_means = frame.groupby(["unit", "phase", "group"], as_index=False)["value"].mean()
-    return unit_means, ("HC3" if cov == "cluster" else cov), [StatsWarning.ANALYSED_UNIT_MEANS]
 
 
 def _fit(frame: pd.DataFrame, cov_type: str):
@@ -104,21 +119,255 @@ def _fit(frame: pd.DataFrame, cov_type: str):
     from statsmodels.regression.linear_model import OLS
 
     model = OLS(frame["value"].to_numpy(dtype=float), design_matrix(frame))
-    if cov_type == "cluster":
-        groups = pd.factorize(frame["unit"])[0]
-        return model.fit(cov_type="cluster", cov_kwds={"groups": groups})
     return model.fit(cov_type=cov_type)
 
 
+# --- Rows clustered by unit -------------------------------------------------------------------
+
+
+def _clustered_rows(frame: pd.DataFrame, cov: str) -> CoreEstimate:
+    kept, without_unit = _rows_with_unit(frame)
+    cells = _cells(kept)
+    units_per_group = kept.groupby("group")["unit"].nunique()
+    _require_units(units_per_group, without_unit, "with a unit")
+    fit = fit_cr2(design_matrix(kept), kept["value"].to_numpy(), _unit_codes(kept))
+    effect = fit.estimate(EFFECT_CONTRAST)
+    se = float(np.sqrt(fit.variance(EFFECT_CONTRAST)))
+    g, g_variance = _hedges_g_rows(cells, effect, se)
+    warnings = sample_warnings(list(cells.values()))
+    return CoreEstimate(
+        method="did",
+        effect=effect,
+        se=se,
+        df=fit.satterthwaite_df(EFFECT_CONTRAST),
+        counterfactual_mean=fit.estimate(COUNTERFACTUAL_CONTRAST),
+        var_counterfactual=fit.variance(COUNTERFACTUAL_CONTRAST),
+        cov_effect_counterfactual=fit.variance(EFFECT_CONTRAST, COUNTERFACTUAL_CONTRAST),
+        hedges_g_raw=g,
+        hedges_g_variance=g_variance,
+        counts=_counts(kept, n_units=fit.n_clusters),
+        cov_type="CR2",
+        warnings=tuple(_unit_warnings(without_unit, 0) + warnings),
+        details={
+            "analysis": "clustered_rows",
+            "n_clusters": fit.n_clusters,
+            "rows_analysed": len(kept),
+            "n_rows_without_unit": without_unit,
+        },
+        data_scale=_largest_mean(cells.values()),
+    )
+
+
+# --- Units measured in both phases ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    """One row per unit seen in both phases: ``treated`` (0/1), ``before`` and ``after``
+    means; the rows they come from; and what was left out."""
+
+    units: pd.DataFrame
+    rows: pd.DataFrame
+    n_units_dropped: int
+    n_rows_without_unit: int
+
+    def column(self, name: str, treated: float) -> pd.Series:
+        """A column's values for the treated (1.0) or control (0.0) units."""
+        return self.units.loc[self.units["treated"] == treated, name]
+
+
+def unit_table(frame: pd.DataFrame) -> UnitTable:
+    """Each (group, unit)'s mean per phase; units without both phases are dropped."""
+    kept, without_unit = _rows_with_unit(frame)
+    means = kept.groupby(["group", "unit", "phase"])["value"].mean().unstack("phase")
+    means = means.reindex(columns=["before", "after"])
+    complete = means.dropna()
+    units = pd.DataFrame(
+        {
+            "treated": (complete.index.get_level_values("group") == "treatment").astype(float),
+            "before": complete["before"].to_numpy(),
+            "after": complete["after"].to_numpy(),
+        }
+    )
+    per_group = units.groupby("treated").size().rename({1.0: "treatment", 0.0: "control"})
+    _require_units(per_group, without_unit, "measured in both phases")
+    in_both = pd.MultiIndex.from_frame(kept[["group", "unit"]]).isin(complete.index)
+    return UnitTable(units, kept[in_both], len(means) - len(complete), without_unit)
+
+
+def _change_scores(frame: pd.DataFrame, cov: str) -> CoreEstimate:
+    table = unit_table(frame)
+    units = table.units
+    # Change and before mean on the same design, so that the counterfactual (the treated
+    # units' before mean plus the control units' change) gets its variance and covariance
+    # with the effect from the same CR2 sandwich. Stacked coefficients: change (intercept,
+    # treated), then before (intercept, treated).
+    fit = _fit_units(units, units["after"] - units["before"], units["before"])
+    changes = [table.column("after", i) - table.column("before", i) for i in (1.0, 0.0)]
+    return _unit_estimate(
+        "did", "change_scores", table, fit, np.array([1.0, 0.0, 1.0, 1.0]), "before", changes
+    )
+
+
+def _ancova(frame: pd.DataFrame, cov: str) -> CoreEstimate:
+    """Randomised trial with before values: after mean ~ treated + before mean (ANCOVA).
+
+    The before mean enters centred, so the intercept is the control units' after mean at the
+    average before value and the numbers keep their digits; the effect and its CR2 variance
+    do not depend on the centring. Before means that cannot be told apart from the group
+    (constant, or constant within each group) leave the model, as R's ``lm`` aliases them:
+    the plain comparison of after means remains.
+    """
+    table = unit_table(frame)
+    units = table.units
+    centred_before = units["before"] - units["before"].mean()
+    try:
+        fit = _fit_units(units, units["after"], covariate=centred_before)
+        treated_before = float(centred_before[units["treated"] == 1.0].mean())
+        counterfactual_contrast = np.array([1.0, 0.0, treated_before])
+    except np.linalg.LinAlgError:
+        fit = _fit_units(units, units["after"])
+        counterfactual_contrast = np.array([1.0, 0.0])
+    variance = fit.covariance[1, 1]
+    unadjusted = _fit_units(units, units["after"]).covariance[1, 1]
+    change = _fit_units(units, units["after"] - units["before"]).covariance[1, 1]
+    saved = {
+        "se_unadjusted": float(np.sqrt(unadjusted)),
+        "se_change_scores": float(np.sqrt(change)),
+        "variance_reduction": _reduction(variance, unadjusted),
+        "variance_reduction_vs_change_scores": _reduction(variance, change),
+    }
+    afters = [table.column("after", i) for i in (1.0, 0.0)]
+    core = _unit_estimate(
+        "treatment_vs_control", "ancova", table, fit, counterfactual_contrast, "after", afters
+    )
+    return replace(core, details=core.details | saved)
+
+
+def _unit_estimate(
+    method: str,
+    analysis: str,
+    table: UnitTable,
+    fit: ClusterRobustFit,
+    counterfactual_contrast: np.ndarray,
+    standardise_by: str,
+    compared: list[pd.Series],
+) -> CoreEstimate:
+    """The core estimate of a unit-level fit whose first outcome's ``treated`` coefficient
+    is the effect."""
+    n_coefficients = fit.bread.shape[0]
+    treated = np.eye(n_coefficients)[1]
+    effect_contrast = np.zeros(len(counterfactual_contrast))
+    effect_contrast[:n_coefficients] = treated
+    effect = fit.estimate(effect_contrast)
+    se = float(np.sqrt(fit.variance(effect_contrast)))
+    g, g_variance = _standardised(table.units, standardise_by, effect, se)
+    warnings = _unit_warnings(table.n_rows_without_unit, table.n_units_dropped)
+    return CoreEstimate(
+        method=method,
+        effect=effect,
+        se=se,
+        df=fit.satterthwaite_df(treated),
+        counterfactual_mean=fit.estimate(counterfactual_contrast),
+        var_counterfactual=fit.variance(counterfactual_contrast),
+        cov_effect_counterfactual=fit.variance(effect_contrast, counterfactual_contrast),
+        hedges_g_raw=g,
+        hedges_g_variance=g_variance,
+        counts=_counts(table.rows, n_units=len(table.units)),
+        cov_type="CR2",
+        warnings=tuple(warnings + sample_warnings(compared)),
+        details={
+            "analysis": analysis,
+            "n_clusters": len(table.units),
+            "rows_analysed": len(table.rows),
+            "n_units_dropped": table.n_units_dropped,
+            "n_rows_without_unit": table.n_rows_without_unit,
+        },
+        data_scale=_largest_mean(_group_means(table)),
+    )
+
+
+def _fit_units(units: pd.DataFrame, *outcomes: pd.Series, covariate=None) -> ClusterRobustFit:
+    """OLS of each outcome on one row per unit (each unit its own cluster, so CR2 is HC2):
+    intercept, treated and the covariate if given."""
+    columns = [np.ones(len(units)), units["treated"].to_numpy()]
+    if covariate is not None:
+        columns.append(np.asarray(covariate, dtype=float))
+    values = np.column_stack([np.asarray(outcome, dtype=float) for outcome in outcomes])
+    return fit_cr2(np.column_stack(columns), values, np.arange(len(units)))
+
+
+def _standardised(units: pd.DataFrame, column: str, effect: float, se: float):
+    """Hedges' g with the SD of the units' ``column`` means pooled over both groups (before:
+    SMCR-like, as the paired design; after: SMD-like, for the randomised trial)."""
+    parts = [units.loc[units["treated"] == group, column] for group in (1.0, 0.0)]
+    n = len(units)
+    pooled_variance = sum((len(part) - 1) * part.var(ddof=1) for part in parts) / (n - 2)
+    g, variance = standardised_did(effect, se**2, np.sqrt(pooled_variance), n - 2, n)
+    return float(g), float(variance)
+
+
+def _reduction(variance: float, reference: float) -> float | None:
+    """1 - variance / reference: the share of the reference variance the adjustment saved."""
+    return float(1.0 - variance / reference) if reference > 0 else None
+
+
+# --- Shared helpers ---------------------------------------------------------------------------
+
+
+def _rows_with_unit(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    with_unit = frame["unit"].notna()
+    return frame[with_unit], int((~with_unit).sum())
+
+
+def _unit_codes(frame: pd.DataFrame) -> np.ndarray:
+    """One code per (group, unit)."""
+    return pd.MultiIndex.from_frame(frame[["group", "unit"]]).factorize()[0]
+
+
+def _require_units(per_group: pd.Series, without_unit: int, which: str) -> None:
+    found = {group: int(per_group.get(group, 0)) for group in ("treatment", "control")}
+    if min(found.values()) >= MIN_UNITS_PER_GROUP:
+        return
+    left_out = f"; {without_unit} rows without a unit were left out" if without_unit else ""
+    raise StatsInputError(
+        f"the control-group analysis by unit needs at least {MIN_UNITS_PER_GROUP} units "
+        f"{which} in each group (found {found['treatment']} treated and "
+        f"{found['control']} control{left_out})"
+    )
+
+
+def _unit_warnings(without_unit: int, dropped_units: int) -> list[StatsWarning]:
+    warnings = []
+    if without_unit:
+        warnings.append(StatsWarning.ROWS_WITHOUT_UNIT)
+    if dropped_units:
+        warnings.append(StatsWarning.DROPPED_UNPAIRED_UNITS)
+    return warnings
+
+
+def _group_means(table: UnitTable) -> list[pd.Series]:
+    return [table.column(name, g) for name in ("before", "after") for g in (1.0, 0.0)]
+
+
+def _largest_mean(cells) -> float:
+    return max(abs(float(cell.mean())) for cell in cells)
+
+
 def _cells(frame: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
-    return {
+    cells = {
         (group, phase): frame.loc[(frame["group"] == group) & (frame["phase"] == phase), "value"]
         for group in ("treatment", "control")
         for phase in ("before", "after")
     }
+    if any(len(cell) < 2 for cell in cells.values()):
+        raise StatsInputError(
+            "difference-in-differences needs at least 2 rows in each phase of each group"
+        )
+    return cells
 
 
-def _hedges_g(cells, effect: float, se: float) -> tuple[float, float]:
+def _hedges_g_rows(cells, effect: float, se: float) -> tuple[float, float]:
     treated_before = cells[("treatment", "before")]
     control_before = cells[("control", "before")]
     n_before = len(treated_before) + len(control_before)
@@ -130,10 +379,12 @@ def _hedges_g(cells, effect: float, se: float) -> tuple[float, float]:
     return float(g), float(variance)
 
 
-def _counts(frame: pd.DataFrame) -> GroupCounts:
+def _counts(frame: pd.DataFrame, n_units: int | None = None) -> GroupCounts:
     def count(group: str, phase: str) -> int:
         return int(((frame["group"] == group) & (frame["phase"] == phase)).sum())
 
+    if n_units is None and "unit" in frame.columns:
+        n_units = int(frame["unit"].nunique()) or None
     return GroupCounts(
         n_before=int((frame["phase"] == "before").sum()),
         n_after=int((frame["phase"] == "after").sum()),
@@ -141,5 +392,13 @@ def _counts(frame: pd.DataFrame) -> GroupCounts:
         n_treatment_after=count("treatment", "after"),
         n_control_before=count("control", "before"),
         n_control_after=count("control", "after"),
-        n_units=(int(frame["unit"].nunique()) or None) if "unit" in frame.columns else None,
+        n_units=n_units,
     )
+
+
+_ANALYSES = {
+    "rows": _rows,
+    "clustered_rows": _clustered_rows,
+    "change_scores": _change_scores,
+    "ancova": _ancova,
+}

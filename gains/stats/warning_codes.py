@@ -21,7 +21,7 @@ class StatsWarning(StrEnum):
     UNDERPOWERED = "underpowered_for_planned_effect"
     DENOMINATOR_CI_INCLUDES_ZERO = "denominator_ci_includes_zero"
     DESIGN_DOWNGRADED = "design_downgraded"
-    ANALYSED_UNIT_MEANS = "analysed_unit_means"
+    ROWS_WITHOUT_UNIT = "rows_without_unit"
 
     @property
     def message(self) -> str:
@@ -54,9 +54,8 @@ _MESSAGES: dict[StatsWarning, str] = {
     StatsWarning.DESIGN_DOWNGRADED: (
         "The data do not support the declared design: a simpler design was analysed."
     ),
-    StatsWarning.ANALYSED_UNIT_MEANS: (
-        "Units repeat but there are fewer than 30 of them: unit means were analysed "
-        "instead of clustering."
+    StatsWarning.ROWS_WITHOUT_UNIT: (
+        "Some rows name no unit: the analysis compares units, so those rows were left out."
     ),
 }
 

@@ -38,7 +38,7 @@ save(rbind(cell("treatment", "before", 9, 30, 4), cell("treatment", "after", 12,
            cell("control", "before", 10, 31, 3), cell("control", "after", 8, 30.5, 5)),
      "did.csv")
 
-# DiD with 40 repeated units (clustered SEs): 20 treated, 20 control, 2-3 rows per phase.
+# DiD with 40 repeated units: 20 treated, 20 control, 2-3 rows per phase.
 rows <- list()
 for (u in 1:40) {
   group <- if (u <= 20) "treatment" else "control"
@@ -53,7 +53,7 @@ for (u in 1:40) {
 }
 save(do.call(rbind, rows), "did_cluster.csv")
 
-# DiD with only 12 repeated units: analysed as unit means.
+# DiD with only 12 repeated units (change scores with CR2: did_cr2.R).
 rows <- list()
 for (u in 1:12) {
   group <- if (u <= 6) "treatment" else "control"

@@ -161,6 +161,14 @@ def test_edge_cases_have_the_same_outcome_class_message_and_warnings(session, ma
             + rows("before", normal(5), "control", units=list("klmno"))
             + rows("after", normal(5), "control", units=list("pqrst")),
         ),
+        # ... unique units beside rows without one: the rows analysis, no unit warning
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(5), units=list("abcde"))
+            + rows("after", normal(5), units=[None, "g", "h", None, "j"])
+            + rows("before", normal(5), "control")
+            + rows("after", normal(5), "control", units=list("pqrst")),
+        ),
         make(
             Design.CONTROL_GROUP,
             rows("before", normal(4), units=list("abcd"))
@@ -168,17 +176,40 @@ def test_edge_cases_have_the_same_outcome_class_message_and_warnings(session, ma
             + rows("before", normal(4), "control", units=list("efgh"))
             + rows("after", normal(4), "control", units=list("efgh")),
         ),
+        # ... repeated units and a row without one (left out, with a warning); units with two
+        # rows each that never span both phases (rows clustered by unit)
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(5), units=[*"abcd", None])
+            + rows("after", normal(4), units=list("abcd"))
+            + rows("before", normal(4), "control", units=list("efgh"))
+            + rows("after", normal(4), "control", units=list("efgh")),
+        ),
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(4), units=list("aabb"))
+            + rows("after", normal(4), units=list("ccdd"))
+            + rows("before", normal(4), "control", units=list("eeff"))
+            + rows("after", normal(4), "control", units=list("gghh")),
+        ),
         # time series: always the per-improvement path
         make(Design.TIME_SERIES, rows("before", normal(5)) + rows("after", normal(5))),
     ]
     fast = compare(session, cases)
-    assert set(fast.per_improvement_ids) == {cases[-2].id, cases[-1].id}
+    by_units = cases[-4:-1]
+    assert set(fast.per_improvement_ids) == {case.id for case in (*by_units, cases[-1])}
+    analyses = [estimate_document(case)["details"]["analysis"] for case in by_units]
+    assert analyses == ["change_scores", "change_scores", "clustered_rows"]
+    without_unit = estimate_document(by_units[1])["warnings"]
+    assert "rows_without_unit" in {warning["code"] for warning in without_unit}
+    unique_units = fast.documents[cases[-5].id]
+    assert unique_units["details"]["analysis"] == "rows" and unique_units["cov_type"] == "HC3"
     reasons = {fast.documents[c.id].reason for c in cases[:3]}
     assert reasons == {
         "Not enough data for an estimate yet: each side needs at least 2 observations.",
         "There are no measurements yet.",
     }
-    estimates = [fast.documents[c.id] for c in cases[3:-2]]
+    estimates = [fast.documents[c.id] for c in cases[3:-4]]
     assert isinstance(estimates[13], NoEstimate)  # treatment vs control with 1 treated row
     estimates = [document for document in estimates if not isinstance(document, NoEstimate)]
     methods = {document["method"] for document in estimates}

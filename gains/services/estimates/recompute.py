@@ -19,7 +19,8 @@ or of measurements:
 The documents equal the per-improvement ones (`estimates.documents.estimate_document`): the
 same method, counts, warnings and "not enough data" messages, and numbers within rounding
 (1e-9; tested). What the summaries cannot compute goes the per-improvement way: time series
-(weekly regressions with HAC errors) and DiD with repeated units (clustered, or unit means).
+(weekly regressions with HAC errors) and DiD whose units have several rows (unit change
+scores, or rows clustered by unit, with CR2: `stats.did.choose_analysis`).
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ FAST_METHODS = ("welch", "paired", "did", "treatment_vs_control")
 def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> dict[str, Any]:
     """`stats.design.choose_design` for every improvement, from its cell summaries; what the
     summaries cannot compute goes the per-improvement way: time series (weekly regressions
-    with HAC errors) and DiD with repeated units (clustered, or unit means)."""
+    with HAC errors) and DiD whose units have several rows (analysed by unit)."""
     no_estimate: dict[int, str] = {}
     per_improvement: list[int] = []
     chosen: dict[str, list[int]] = {method: [] for method in FAST_METHODS}
@@ -213,9 +214,10 @@ def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> 
             per_improvement.append(improvement_id)
             continue
         method = choose_design(declared, CellCounts(tb, ta, cb, ca), lambda i=i: pairs[i])
-        # As `stats.did`: every row has a unit and some unit repeats → clustered or unit
-        # means, which need the rows.
-        if method == "did" and rows_with_unit[i] == rows and unit_count[i] < rows:
+        # `stats.did.choose_analysis` analyses by unit once some unit has two rows (rows
+        # without a unit are then left out): that needs the rows. A label counted once over
+        # both groups can only send an improvement this way needlessly, never wrongly.
+        if method == "did" and unit_count[i] < rows_with_unit[i]:
             per_improvement.append(improvement_id)
             continue
         compared = {"welch": (tb, ta), "treatment_vs_control": (ta, ca)}.get(method, (2, 2))
@@ -375,6 +377,7 @@ def _details(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, Any
         return {"n_units_dropped": int(extra["n_dropped"][i])}
     if method == "did":
         return {
+            "analysis": "rows",
             "n_clusters": None,
             "rows_analysed": int(extra["n_before"][i] + extra["n_after"][i]),
         }
