@@ -57,22 +57,60 @@ def difference_in_differences(
     """The control-group estimate from raw rows with before and after rows in both groups."""
     if cov not in COVARIANCES:
         raise StatsInputError(f"cov must be one of {', '.join(COVARIANCES)}, got {cov!r}")
-    analysis = choose_analysis(frame, cov, randomised)
-    core = _ANALYSES[analysis](frame, cov)
+    layout = unit_layout(frame)
+    analysis = _analysis(layout, cov, randomised)
+    core = _rows(frame, cov) if analysis == "rows" else _BY_UNIT[analysis](frame, layout)
     return finish_estimate(core, direction, level, planned_effect)
 
 
 def choose_analysis(frame: pd.DataFrame, cov: str = "HC3", randomised: bool = False) -> str:
     """Which of the module's analyses the rows get (see the module docstring)."""
+    return _analysis(unit_layout(frame), cov, randomised)
+
+
+@dataclass(frozen=True)
+class UnitLayout:
+    """The rows that name a unit, coded by (group, unit)."""
+
+    with_unit: np.ndarray  # per row of the frame: does it name a unit
+    codes: np.ndarray  # per row with a unit: its unit's code
+    after: np.ndarray  # per row with a unit: 1 after go-live, 0 before
+    treated: np.ndarray  # per unit: 1.0 treatment, 0.0 control
+    rows: np.ndarray  # per unit: its rows before and after (n_units × 2)
+
+    @property
+    def n_without_unit(self) -> int:
+        return int((~self.with_unit).sum())
+
+    @property
+    def in_both_phases(self) -> np.ndarray:
+        return (self.rows > 0).all(axis=1)
+
+
+def unit_layout(frame: pd.DataFrame) -> UnitLayout | None:
+    """The units' codes and row counts; None when no row names a unit."""
     if not has_units(frame):
+        return None
+    with_unit = frame["unit"].notna().to_numpy()
+    kept = frame[with_unit]
+    treated_row = (kept["group"] == "treatment").to_numpy()
+    codes, keys = pd.factorize(pd.factorize(kept["unit"])[0] * 2 + treated_row)
+    after = (kept["phase"] == "after").to_numpy().astype(np.int64)
+    rows = np.bincount(codes * 2 + after, minlength=2 * len(keys)).reshape(-1, 2)
+    return UnitLayout(
+        with_unit=with_unit, codes=codes, after=after, treated=(keys % 2).astype(float), rows=rows
+    )
+
+
+def _analysis(layout: UnitLayout | None, cov: str, randomised: bool) -> str:
+    if layout is None:
         return "rows"
-    phases = frame.dropna(subset=["unit"]).groupby(["group", "unit"])["phase"]
-    repeated = bool((phases.nunique() == 2).any())
+    repeated = bool(layout.in_both_phases.any())
     if repeated and randomised:
         return "ancova"
     if repeated and cov != "cluster":
         return "change_scores"
-    if cov == "cluster" or bool((phases.size() > 1).any()):
+    if cov == "cluster" or bool((layout.rows.sum(axis=1) > 1).any()):
         return "clustered_rows"
     return "rows"
 
@@ -88,6 +126,7 @@ def design_matrix(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _rows(frame: pd.DataFrame, cov: str) -> CoreEstimate:
+    """OLS on the rows with HC3, HC1 or nonrobust (``cluster`` without units: HC3)."""
     cov_type = "HC3" if cov == "cluster" else cov
     cells = _cells(frame)
     fit = _fit(frame, cov_type)
@@ -125,12 +164,11 @@ def _fit(frame: pd.DataFrame, cov_type: str):
 # --- Rows clustered by unit -------------------------------------------------------------------
 
 
-def _clustered_rows(frame: pd.DataFrame, cov: str) -> CoreEstimate:
-    kept, without_unit = _rows_with_unit(frame)
+def _clustered_rows(frame: pd.DataFrame, layout: UnitLayout) -> CoreEstimate:
+    kept, without_unit = frame[layout.with_unit], layout.n_without_unit
     cells = _cells(kept)
-    units_per_group = kept.groupby("group")["unit"].nunique()
-    _require_units(units_per_group, without_unit, "with a unit")
-    fit = fit_cr2(design_matrix(kept), kept["value"].to_numpy(), _unit_codes(kept))
+    _require_units(layout.treated, without_unit, "with a unit")
+    fit = fit_cr2(design_matrix(kept), kept["value"].to_numpy(), layout.codes)
     effect = fit.estimate(EFFECT_CONTRAST)
     se = float(np.sqrt(fit.variance(EFFECT_CONTRAST)))
     g, g_variance = _hedges_g_rows(cells, effect, se)
@@ -163,53 +201,74 @@ def _clustered_rows(frame: pd.DataFrame, cov: str) -> CoreEstimate:
 
 @dataclass(frozen=True)
 class UnitTable:
-    """One row per unit seen in both phases: ``treated`` (0/1), ``before`` and ``after``
+    """Per unit seen in both phases: ``treated`` (1.0 or 0.0), ``before`` and ``after``
     means; the rows they come from; and what was left out."""
 
-    units: pd.DataFrame
-    rows: pd.DataFrame
+    treated: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    counts: GroupCounts
+    rows_analysed: int
     n_units_dropped: int
     n_rows_without_unit: int
 
     def column(self, name: str, treated: float) -> pd.Series:
         """A column's values for the treated (1.0) or control (0.0) units."""
-        return self.units.loc[self.units["treated"] == treated, name]
+        return pd.Series(getattr(self, name)[self.treated == treated])
 
 
-def unit_table(frame: pd.DataFrame) -> UnitTable:
+def unit_table(frame: pd.DataFrame, layout: UnitLayout) -> UnitTable:
     """Each (group, unit)'s mean per phase; units without both phases are dropped."""
-    kept, without_unit = _rows_with_unit(frame)
-    means = kept.groupby(["group", "unit", "phase"])["value"].mean().unstack("phase")
-    means = means.reindex(columns=["before", "after"])
-    complete = means.dropna()
-    units = pd.DataFrame(
-        {
-            "treated": (complete.index.get_level_values("group") == "treatment").astype(float),
-            "before": complete["before"].to_numpy(),
-            "after": complete["after"].to_numpy(),
-        }
+    complete = layout.in_both_phases
+    _require_units(layout.treated[complete], layout.n_without_unit, "measured in both phases")
+    values = frame["value"].to_numpy()[layout.with_unit]
+    # Summed about the overall mean so that large values (1e9 ± 1e-3) keep their digits.
+    centre = values.mean()
+    sums = np.bincount(
+        layout.codes * 2 + layout.after, weights=values - centre, minlength=layout.rows.size
+    ).reshape(-1, 2)
+    means = sums[complete] / layout.rows[complete] + centre
+    rows = layout.rows[complete]
+    treated = layout.treated[complete]
+    by_cell = {
+        (group, phase): int(rows[treated == flag, column].sum())
+        for group, flag in (("treatment", 1.0), ("control", 0.0))
+        for phase, column in (("before", 0), ("after", 1))
+    }
+    counts = GroupCounts(
+        n_before=int(rows[:, 0].sum()),
+        n_after=int(rows[:, 1].sum()),
+        n_treatment_before=by_cell["treatment", "before"],
+        n_treatment_after=by_cell["treatment", "after"],
+        n_control_before=by_cell["control", "before"],
+        n_control_after=by_cell["control", "after"],
+        n_units=int(complete.sum()),
     )
-    per_group = units.groupby("treated").size().rename({1.0: "treatment", 0.0: "control"})
-    _require_units(per_group, without_unit, "measured in both phases")
-    in_both = pd.MultiIndex.from_frame(kept[["group", "unit"]]).isin(complete.index)
-    return UnitTable(units, kept[in_both], len(means) - len(complete), without_unit)
+    return UnitTable(
+        treated=treated,
+        before=means[:, 0],
+        after=means[:, 1],
+        counts=counts,
+        rows_analysed=int(rows.sum()),
+        n_units_dropped=int((~complete).sum()),
+        n_rows_without_unit=layout.n_without_unit,
+    )
 
 
-def _change_scores(frame: pd.DataFrame, cov: str) -> CoreEstimate:
-    table = unit_table(frame)
-    units = table.units
+def _change_scores(frame: pd.DataFrame, layout: UnitLayout) -> CoreEstimate:
+    table = unit_table(frame, layout)
     # Change and before mean on the same design, so that the counterfactual (the treated
     # units' before mean plus the control units' change) gets its variance and covariance
     # with the effect from the same CR2 sandwich. Stacked coefficients: change (intercept,
     # treated), then before (intercept, treated).
-    fit = _fit_units(units, units["after"] - units["before"], units["before"])
+    fit = _fit_units(table, table.after - table.before, table.before)
     changes = [table.column("after", i) - table.column("before", i) for i in (1.0, 0.0)]
     return _unit_estimate(
         "did", "change_scores", table, fit, np.array([1.0, 0.0, 1.0, 1.0]), "before", changes
     )
 
 
-def _ancova(frame: pd.DataFrame, cov: str) -> CoreEstimate:
+def _ancova(frame: pd.DataFrame, layout: UnitLayout) -> CoreEstimate:
     """Randomised trial with before values: after mean ~ treated + before mean (ANCOVA).
 
     The before mean enters centred, so the intercept is the control units' after mean at the
@@ -218,19 +277,18 @@ def _ancova(frame: pd.DataFrame, cov: str) -> CoreEstimate:
     (constant, or constant within each group) leave the model, as R's ``lm`` aliases them:
     the plain comparison of after means remains.
     """
-    table = unit_table(frame)
-    units = table.units
-    centred_before = units["before"] - units["before"].mean()
+    table = unit_table(frame, layout)
+    centred_before = table.before - table.before.mean()
     try:
-        fit = _fit_units(units, units["after"], covariate=centred_before)
-        treated_before = float(centred_before[units["treated"] == 1.0].mean())
+        fit = _fit_units(table, table.after, covariate=centred_before)
+        treated_before = float(centred_before[table.treated == 1.0].mean())
         counterfactual_contrast = np.array([1.0, 0.0, treated_before])
     except np.linalg.LinAlgError:
-        fit = _fit_units(units, units["after"])
+        fit = _fit_units(table, table.after)
         counterfactual_contrast = np.array([1.0, 0.0])
     variance = fit.covariance[1, 1]
-    unadjusted = _fit_units(units, units["after"]).covariance[1, 1]
-    change = _fit_units(units, units["after"] - units["before"]).covariance[1, 1]
+    unadjusted = _fit_units(table, table.after).covariance[1, 1]
+    change = _fit_units(table, table.after - table.before).covariance[1, 1]
     saved = {
         "se_unadjusted": float(np.sqrt(unadjusted)),
         "se_change_scores": float(np.sqrt(change)),
@@ -261,7 +319,7 @@ def _unit_estimate(
     effect_contrast[:n_coefficients] = treated
     effect = fit.estimate(effect_contrast)
     se = float(np.sqrt(fit.variance(effect_contrast)))
-    g, g_variance = _standardised(table.units, standardise_by, effect, se)
+    g, g_variance = _standardised(table, standardise_by, effect, se)
     warnings = _unit_warnings(table.n_rows_without_unit, table.n_units_dropped)
     return CoreEstimate(
         method=method,
@@ -273,13 +331,13 @@ def _unit_estimate(
         cov_effect_counterfactual=fit.variance(effect_contrast, counterfactual_contrast),
         hedges_g_raw=g,
         hedges_g_variance=g_variance,
-        counts=_counts(table.rows, n_units=len(table.units)),
+        counts=table.counts,
         cov_type="CR2",
         warnings=tuple(warnings + sample_warnings(compared)),
         details={
             "analysis": analysis,
-            "n_clusters": len(table.units),
-            "rows_analysed": len(table.rows),
+            "n_clusters": len(table.treated),
+            "rows_analysed": table.rows_analysed,
             "n_units_dropped": table.n_units_dropped,
             "n_rows_without_unit": table.n_rows_without_unit,
         },
@@ -287,21 +345,23 @@ def _unit_estimate(
     )
 
 
-def _fit_units(units: pd.DataFrame, *outcomes: pd.Series, covariate=None) -> ClusterRobustFit:
+def _fit_units(table: UnitTable, *outcomes: np.ndarray, covariate=None) -> ClusterRobustFit:
     """OLS of each outcome on one row per unit (each unit its own cluster, so CR2 is HC2):
     intercept, treated and the covariate if given."""
-    columns = [np.ones(len(units)), units["treated"].to_numpy()]
+    columns = [np.ones(len(table.treated)), table.treated]
     if covariate is not None:
-        columns.append(np.asarray(covariate, dtype=float))
-    values = np.column_stack([np.asarray(outcome, dtype=float) for outcome in outcomes])
-    return fit_cr2(np.column_stack(columns), values, np.arange(len(units)))
+        columns.append(covariate)
+    return fit_cr2(
+        np.column_stack(columns), np.column_stack(outcomes), np.arange(len(table.treated))
+    )
 
 
-def _standardised(units: pd.DataFrame, column: str, effect: float, se: float):
+def _standardised(table: UnitTable, column: str, effect: float, se: float):
     """Hedges' g with the SD of the units' ``column`` means pooled over both groups (before:
     SMCR-like, as the paired design; after: SMD-like, for the randomised trial)."""
-    parts = [units.loc[units["treated"] == group, column] for group in (1.0, 0.0)]
-    n = len(units)
+    values = getattr(table, column)
+    parts = [values[table.treated == flag] for flag in (1.0, 0.0)]
+    n = len(values)
     pooled_variance = sum((len(part) - 1) * part.var(ddof=1) for part in parts) / (n - 2)
     g, variance = standardised_did(effect, se**2, np.sqrt(pooled_variance), n - 2, n)
     return float(g), float(variance)
@@ -315,25 +375,15 @@ def _reduction(variance: float, reference: float) -> float | None:
 # --- Shared helpers ---------------------------------------------------------------------------
 
 
-def _rows_with_unit(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    with_unit = frame["unit"].notna()
-    return frame[with_unit], int((~with_unit).sum())
-
-
-def _unit_codes(frame: pd.DataFrame) -> np.ndarray:
-    """One code per (group, unit)."""
-    return pd.MultiIndex.from_frame(frame[["group", "unit"]]).factorize()[0]
-
-
-def _require_units(per_group: pd.Series, without_unit: int, which: str) -> None:
-    found = {group: int(per_group.get(group, 0)) for group in ("treatment", "control")}
-    if min(found.values()) >= MIN_UNITS_PER_GROUP:
+def _require_units(treated: np.ndarray, without_unit: int, which: str) -> None:
+    """At least `MIN_UNITS_PER_GROUP` units in each group (``treated``: 1.0/0.0 per unit)."""
+    n_treated, n_control = int((treated == 1.0).sum()), int((treated == 0.0).sum())
+    if min(n_treated, n_control) >= MIN_UNITS_PER_GROUP:
         return
     left_out = f"; {without_unit} rows without a unit were left out" if without_unit else ""
     raise StatsInputError(
         f"the control-group analysis by unit needs at least {MIN_UNITS_PER_GROUP} units "
-        f"{which} in each group (found {found['treatment']} treated and "
-        f"{found['control']} control{left_out})"
+        f"{which} in each group (found {n_treated} treated and {n_control} control{left_out})"
     )
 
 
@@ -396,8 +446,7 @@ def _counts(frame: pd.DataFrame, n_units: int | None = None) -> GroupCounts:
     )
 
 
-_ANALYSES = {
-    "rows": _rows,
+_BY_UNIT = {
     "clustered_rows": _clustered_rows,
     "change_scores": _change_scores,
     "ancova": _ancova,

@@ -12,7 +12,7 @@ SWAP = {"before": "after", "after": "before"}
 
 @st.composite
 def frames(draw, design):
-    groups = ("treatment", "control") if design == "did" else ("treatment",)
+    groups = ("treatment", "control") if design.startswith("did") else ("treatment",)
     rows = []
     for group in groups:
         for phase in ("before", "after"):
@@ -33,17 +33,23 @@ def frames(draw, design):
                     }
                 )
     frame = pd.DataFrame(rows)
-    return frame if design == "paired" else frame.drop(columns="unit")
+    # did_units: DiD whose units repeat (unit change scores, CR2)
+    return frame if design in ("paired", "did_units") else frame.drop(columns="unit")
+
+
+DESIGNS = ["welch", "paired", "did", "did_units"]
+
+
+def declared(design):
+    return "did" if design == "did_units" else design
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    st.sampled_from(["welch", "paired", "did"]).flatmap(lambda d: st.tuples(st.just(d), frames(d)))
-)
+@given(st.sampled_from(DESIGNS).flatmap(lambda d: st.tuples(st.just(d), frames(d))))
 def test_swapping_phases_negates_the_effect(case):
     design, frame = case
-    original = estimate_improvement(frame, design)
-    swapped = estimate_improvement(frame.assign(phase=frame["phase"].map(SWAP)), design)
+    original = estimate_improvement(frame, declared(design))
+    swapped = estimate_improvement(frame.assign(phase=frame["phase"].map(SWAP)), declared(design))
     assert swapped.method == original.method
     assert swapped.effect == pytest.approx(-original.effect, rel=1e-9, abs=1e-9)
     assert swapped.se == pytest.approx(original.se, rel=1e-9)
@@ -53,13 +59,13 @@ def test_swapping_phases_negates_the_effect(case):
 
 @settings(max_examples=30, deadline=None)
 @given(
-    st.sampled_from(["welch", "paired", "did"]).flatmap(lambda d: st.tuples(st.just(d), frames(d))),
+    st.sampled_from(DESIGNS).flatmap(lambda d: st.tuples(st.just(d), frames(d))),
     st.sampled_from([0.001, 0.5, 3.0, 1000.0, -2.0]),
 )
 def test_scaling_values_scales_the_effect_and_keeps_p(case, factor):
     design, frame = case
-    original = estimate_improvement(frame, design)
-    scaled = estimate_improvement(frame.assign(value=frame["value"] * factor), design)
+    original = estimate_improvement(frame, declared(design))
+    scaled = estimate_improvement(frame.assign(value=frame["value"] * factor), declared(design))
     assert scaled.effect == pytest.approx(factor * original.effect, rel=1e-9, abs=1e-9)
     assert scaled.se == pytest.approx(abs(factor) * original.se, rel=1e-9)
     if original.p_value is not None:
