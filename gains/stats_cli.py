@@ -68,7 +68,8 @@ def stats_group() -> None:
     type=click.Choice(["HC3", "HC1", "nonrobust", "cluster"]),
     default="HC3",
     show_default=True,
-    help="Covariance for difference-in-differences.",
+    help="Covariance for difference-in-differences on rows; cluster: CR2 by unit. "
+    "Repeated units are analysed by unit with CR2 whatever this says.",
 )
 @by_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")

@@ -55,7 +55,8 @@ ESTIMATION_METHODS = {
     "treatment_vs_control": (
         "Randomised comparison of treatment and control",
         "Compares the treatment group with the control group after the change; randomisation "
-        "makes the groups alike in everything but the change.",
+        "makes the groups alike in everything but the change. Where units were also measured "
+        "before, each unit's before value is allowed for, which narrows the interval.",
     ),
     "its": (
         "Interrupted time series",
