@@ -169,22 +169,15 @@ def _clustered_rows(frame: pd.DataFrame, layout: UnitLayout) -> CoreEstimate:
     cells = _cells(kept)
     _require_units(layout.treated, without_unit, "with a unit")
     fit = fit_cr2(design_matrix(kept), kept["value"].to_numpy(), layout.codes)
-    effect = fit.estimate(EFFECT_CONTRAST)
-    se = float(np.sqrt(fit.variance(EFFECT_CONTRAST)))
-    g, g_variance = _hedges_g_rows(cells, effect, se)
+    numbers = _cr2_numbers(fit, EFFECT_CONTRAST, COUNTERFACTUAL_CONTRAST, EFFECT_CONTRAST)
+    g, g_variance = _hedges_g_rows(cells, numbers["effect"], numbers["se"])
     warnings = sample_warnings(list(cells.values()))
     return CoreEstimate(
         method="did",
-        effect=effect,
-        se=se,
-        df=fit.satterthwaite_df(EFFECT_CONTRAST),
-        counterfactual_mean=fit.estimate(COUNTERFACTUAL_CONTRAST),
-        var_counterfactual=fit.variance(COUNTERFACTUAL_CONTRAST),
-        cov_effect_counterfactual=fit.variance(EFFECT_CONTRAST, COUNTERFACTUAL_CONTRAST),
+        **numbers,
         hedges_g_raw=g,
         hedges_g_variance=g_variance,
         counts=_counts(kept, n_units=fit.n_clusters),
-        cov_type="CR2",
         warnings=tuple(_unit_warnings(without_unit, 0) + warnings),
         details={
             "analysis": "clustered_rows",
@@ -317,22 +310,15 @@ def _unit_estimate(
     treated = np.eye(n_coefficients)[1]
     effect_contrast = np.zeros(len(counterfactual_contrast))
     effect_contrast[:n_coefficients] = treated
-    effect = fit.estimate(effect_contrast)
-    se = float(np.sqrt(fit.variance(effect_contrast)))
-    g, g_variance = _standardised(table, standardise_by, effect, se)
+    numbers = _cr2_numbers(fit, effect_contrast, counterfactual_contrast, treated)
+    g, g_variance = _standardised(table, standardise_by, numbers["effect"], numbers["se"])
     warnings = _unit_warnings(table.n_rows_without_unit, table.n_units_dropped)
     return CoreEstimate(
         method=method,
-        effect=effect,
-        se=se,
-        df=fit.satterthwaite_df(treated),
-        counterfactual_mean=fit.estimate(counterfactual_contrast),
-        var_counterfactual=fit.variance(counterfactual_contrast),
-        cov_effect_counterfactual=fit.variance(effect_contrast, counterfactual_contrast),
+        **numbers,
         hedges_g_raw=g,
         hedges_g_variance=g_variance,
         counts=table.counts,
-        cov_type="CR2",
         warnings=tuple(warnings + sample_warnings(compared)),
         details={
             "analysis": analysis,
@@ -343,6 +329,25 @@ def _unit_estimate(
         },
         data_scale=_largest_mean(_group_means(table)),
     )
+
+
+def _cr2_numbers(
+    fit: ClusterRobustFit,
+    effect_contrast: np.ndarray,
+    counterfactual_contrast: np.ndarray,
+    df_contrast: np.ndarray,
+) -> dict:
+    """Effect, SE, Satterthwaite df and the counterfactual with its (co)variances from a CR2
+    fit (``df_contrast``: the effect as a contrast of one outcome's coefficients)."""
+    return {
+        "effect": fit.estimate(effect_contrast),
+        "se": float(np.sqrt(fit.variance(effect_contrast))),
+        "df": fit.satterthwaite_df(df_contrast),
+        "counterfactual_mean": fit.estimate(counterfactual_contrast),
+        "var_counterfactual": fit.variance(counterfactual_contrast),
+        "cov_effect_counterfactual": fit.variance(effect_contrast, counterfactual_contrast),
+        "cov_type": "CR2",
+    }
 
 
 def _fit_units(table: UnitTable, *outcomes: np.ndarray, covariate=None) -> ClusterRobustFit:

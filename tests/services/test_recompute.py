@@ -51,6 +51,24 @@ def rows(phase, values, group="treatment", units=None):
     ]
 
 
+CONTROL_GROUP_CELLS = (
+    ("before", "treatment"),
+    ("after", "treatment"),
+    ("before", "control"),
+    ("after", "control"),
+)
+
+
+def control_group_rows(*units):
+    """Rows for treated before, treated after, control before, control after: one row per
+    unit label given (None: a row without a unit)."""
+    return [
+        row
+        for (phase, group), labels in zip(CONTROL_GROUP_CELLS, units, strict=True)
+        for row in rows(phase, normal(len(labels)), group, units=list(labels))
+    ]
+
+
 def compare(session, improvements):
     ids = [improvement.id for improvement in improvements]
     fast = compute_estimates(ids, per_improvement=False)
@@ -154,44 +172,17 @@ def test_edge_cases_have_the_same_outcome_class_message_and_warnings(session, ma
             + rows("after", normal(4), units=list("abcd")),
         ),
         # DiD with unique units (no clustering) and with repeated units (per-improvement path)
-        make(
-            Design.CONTROL_GROUP,
-            rows("before", normal(5), units=list("abcde"))
-            + rows("after", normal(5), units=list("fghij"))
-            + rows("before", normal(5), "control", units=list("klmno"))
-            + rows("after", normal(5), "control", units=list("pqrst")),
-        ),
+        make(Design.CONTROL_GROUP, control_group_rows("abcde", "fghij", "klmno", "pqrst")),
         # ... unique units beside rows without one: the rows analysis, no unit warning
         make(
             Design.CONTROL_GROUP,
-            rows("before", normal(5), units=list("abcde"))
-            + rows("after", normal(5), units=[None, "g", "h", None, "j"])
-            + rows("before", normal(5), "control")
-            + rows("after", normal(5), "control", units=list("pqrst")),
+            control_group_rows("abcde", [None, "g", "h", None, "j"], [None] * 5, "pqrst"),
         ),
-        make(
-            Design.CONTROL_GROUP,
-            rows("before", normal(4), units=list("abcd"))
-            + rows("after", normal(4), units=list("abcd"))
-            + rows("before", normal(4), "control", units=list("efgh"))
-            + rows("after", normal(4), "control", units=list("efgh")),
-        ),
+        make(Design.CONTROL_GROUP, control_group_rows("abcd", "abcd", "efgh", "efgh")),
         # ... repeated units and a row without one (left out, with a warning); units with two
         # rows each that never span both phases (rows clustered by unit)
-        make(
-            Design.CONTROL_GROUP,
-            rows("before", normal(5), units=[*"abcd", None])
-            + rows("after", normal(4), units=list("abcd"))
-            + rows("before", normal(4), "control", units=list("efgh"))
-            + rows("after", normal(4), "control", units=list("efgh")),
-        ),
-        make(
-            Design.CONTROL_GROUP,
-            rows("before", normal(4), units=list("aabb"))
-            + rows("after", normal(4), units=list("ccdd"))
-            + rows("before", normal(4), "control", units=list("eeff"))
-            + rows("after", normal(4), "control", units=list("gghh")),
-        ),
+        make(Design.CONTROL_GROUP, control_group_rows([*"abcd", None], "abcd", "efgh", "efgh")),
+        make(Design.CONTROL_GROUP, control_group_rows("aabb", "ccdd", "eeff", "gghh")),
         # time series: always the per-improvement path
         make(Design.TIME_SERIES, rows("before", normal(5)) + rows("after", normal(5))),
     ]
