@@ -13,10 +13,9 @@ errors, and the Satterthwaite df (2E²/Var of the variance estimate under that w
 replace the G − 1 rule, which is far too liberal with few or unbalanced clusters. With one row
 per cluster CR2 is HC2.
 
-Every cluster's H_jj has rank at most p (the number of coefficients), so A_j is computed from
-the p × p problem of X_j's QR factors rather than an n_j × n_j eigendecomposition, and the
-clusters of each size are processed together: a unit with a thousand rows costs what one with
-four does.
+Every cluster's H_jj has rank at most p (the number of coefficients), so A_j is applied through
+p × p problems, all clusters at once, rather than an n_j × n_j eigendecomposition each: a unit
+with a thousand rows costs what one with four does.
 """
 
 from __future__ import annotations
@@ -112,29 +111,39 @@ def fit_cr2(design: np.ndarray, outcomes: np.ndarray, clusters: np.ndarray) -> C
 def _adjusted_pieces(x, residuals, codes, bread):
     """Per cluster: X_j' A_j e_j (J × p × k), X_j' A_j X_j and X_j' A_j² X_j (J × p × p).
 
-    With X_j = Q R (thin QR) and R M R' = W Λ W', I − H_jj has eigenvalues 1 − λ on Q's
-    columns and 1 elsewhere, so X_j' A_j = R' W F W' Q' with F = (1 − Λ)^(−1/2).
+    Only p × p problems are solved: with M = L L' (Cholesky) and the cluster's Gram matrix
+    G_j = X_j' X_j, S_j = L' G_j L has the nonzero eigenvalues λ of H_jj, and for any
+    function h of a symmetric matrix X_j' h(X_j M X_j') = L'⁻¹ h(S_j) L' X_j' (push-through).
+    So with S_j = V Λ V' and f = (1 − λ)^(−1/2) (0 where 1 − λ ≤ 1e-12, as clubSandwich):
+    X_j' A_j e_j = L'⁻¹ V f V' L' X_j' e_j, X_j' A_j X_j = L'⁻¹ V fΛ V' L⁻¹ and
+    X_j' A_j² X_j = L'⁻¹ V f²Λ V' L⁻¹. The sums X_j' X_j and X_j' e_j over each cluster's
+    rows are the only work on the rows.
     """
-    codes = codes.ravel()
-    order = np.argsort(codes, kind="stable")
-    sizes = np.bincount(codes)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    n_clusters, p = len(sizes), x.shape[1]
-    scores = np.empty((n_clusters, p, residuals.shape[1]))
-    adjusted = np.empty((n_clusters, p, p))
-    adjusted_squared = np.empty((n_clusters, p, p))
-    for size in np.unique(sizes):
-        members = np.flatnonzero(sizes == size)
-        rows = order[starts[members][:, None] + np.arange(size)]
-        q, r = np.linalg.qr(x[rows])
-        eigenvalues, w = np.linalg.eigh(r @ bread @ r.transpose(0, 2, 1))
-        remaining = 1.0 - eigenvalues
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(remaining > EIGENVALUE_TOLERANCE, remaining**-0.5, 0.0)
-        rw = r.transpose(0, 2, 1) @ w  # R'W, J_n × p × r
-        scores[members] = (rw * f[:, None, :]) @ (
-            w.transpose(0, 2, 1) @ (q.transpose(0, 2, 1) @ residuals[rows])
-        )
-        adjusted[members] = (rw * f[:, None, :]) @ rw.transpose(0, 2, 1)
-        adjusted_squared[members] = (rw * (f**2)[:, None, :]) @ rw.transpose(0, 2, 1)
+    n_rows, p = x.shape
+    k = residuals.shape[1]
+    n_clusters = int(codes.max()) + 1
+    gram = _sum_by_cluster((x[:, :, None] * x[:, None, :]).reshape(n_rows, -1), codes, n_clusters)
+    cross = _sum_by_cluster(
+        (x[:, :, None] * residuals[:, None, :]).reshape(n_rows, -1), codes, n_clusters
+    )
+    lower = np.linalg.cholesky(bread)
+    back = np.linalg.inv(lower)  # L⁻¹; its transpose is L'⁻¹
+    eigenvalues, v = np.linalg.eigh(lower.T @ gram.reshape(-1, p, p) @ lower)
+    remaining = 1.0 - eigenvalues
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(remaining > EIGENVALUE_TOLERANCE, remaining**-0.5, 0.0)
+
+    def spectral(weights):  # L'⁻¹ V diag(weights) V'
+        return back.T @ (v * weights[:, None, :]) @ v.transpose(0, 2, 1)
+
+    scores = spectral(f) @ (lower.T @ cross.reshape(-1, p, k))
+    adjusted = spectral(f * eigenvalues) @ back
+    adjusted_squared = spectral(f**2 * eigenvalues) @ back
     return scores, adjusted, adjusted_squared
+
+
+def _sum_by_cluster(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Column sums of ``values`` (N × m) within each cluster (n_clusters × m)."""
+    return np.column_stack(
+        [np.bincount(codes, weights=column, minlength=n_clusters) for column in values.T]
+    )
