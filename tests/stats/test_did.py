@@ -206,3 +206,19 @@ def test_constant_cells_give_zero_variance_not_rounding_noise():
     result = estimate_improvement(pd.DataFrame(rows), "did")
     assert result.se == 0.0 and result.p_value is None
     assert StatsWarning.ZERO_VARIANCE in result.warnings
+
+
+def test_change_scores_cr2_is_welch_se_with_design_based_df(reference_data):
+    """One row per unit: CR2 is HC2, SE² = s²_T/n_T + s²_C/n_C, and the Satterthwaite df
+    depend on the group sizes only (STATISTICS.md §3.4)."""
+    frame = reference_data("did_cluster")
+    frame = frame[~frame["unit"].isin(["C01", "C02", "C03", "C04", "C05", "C06", "C07"])]
+    result = estimate_improvement(frame, "did")
+    means = frame.groupby(["group", "unit", "phase"])["value"].mean().unstack()
+    change = means["after"] - means["before"]
+    treated, control = change["treatment"], change["control"]
+    n_t, n_c = len(treated), len(control)
+    assert (n_t, n_c) == (13, 20)
+    assert result.se**2 == pytest.approx(treated.var() / n_t + control.var() / n_c, rel=1e-12)
+    df = (1 / n_t + 1 / n_c) ** 2 / (1 / (n_t**2 * (n_t - 1)) + 1 / (n_c**2 * (n_c - 1)))
+    assert result.df == pytest.approx(df, rel=1e-12)
