@@ -17,6 +17,7 @@ import pandas as pd
 from gains.stats.inference import UNDERPOWERED_BELOW, power_for_effect, t_inference
 from gains.stats.relative_change import relative_change
 from gains.stats.results import Coefficient, EstimateResult, GroupCounts
+from gains.stats.sequential import sequential_interval
 from gains.stats.warning_codes import StatsWarning
 
 DIRECTIONS = {"higher": 1.0, "lower": -1.0}
@@ -61,12 +62,21 @@ class CoreEstimate:
     # The largest |mean| among the cells compared: an SE that is rounding noise next to the
     # data counts as zero even when the effect and counterfactual are both 0 (DiD).
     data_scale: float = 0.0
+    # The rows (or units) of each independent sample the effect compares, in the count the
+    # confidence sequence uses (`stats.sequential`); empty where it is not defined.
+    sequential_sizes: tuple[int, ...] = ()
 
 
 def finish_estimate(
-    core: CoreEstimate, direction: str, level: float, planned_effect: float | None
+    core: CoreEstimate,
+    direction: str,
+    level: float,
+    planned_effect: float | None,
+    planned_sample_size: int | None = None,
 ) -> EstimateResult:
-    """Add CI, p, gain, relative change and the shared warnings to a design's core estimate."""
+    """Add CI, p, gain, relative change, the always-valid interval and the shared warnings
+    to a design's core estimate. ``planned_sample_size`` (per phase and group) says where
+    the always-valid interval is tightest."""
     sign = direction_sign(direction)
     core = replace(core, se=_zero_if_rounding_noise(core))
     inference = t_inference(core.effect, core.se, core.df, level)
@@ -88,6 +98,9 @@ def finish_estimate(
         warnings.append(StatsWarning.UNDERPOWERED)
     gain_bounds = sorted((sign * float(inference.ci_low), sign * float(inference.ci_high)))
     g = None if core.hedges_g_raw is None else sign * core.hedges_g_raw
+    cs_low, cs_high = sequential_interval(
+        core.effect, core.se, core.sequential_sizes, level, planned_sample_size
+    )
     return EstimateResult(
         method=core.method,
         level=level,
@@ -114,6 +127,8 @@ def finish_estimate(
         level_change=core.level_change,
         slope_change=core.slope_change,
         details=core.details,
+        cs_low=_none_if_nan(cs_low),
+        cs_high=_none_if_nan(cs_high),
     )
 
 

@@ -55,6 +55,7 @@ def estimate_improvement(
     cov: str = "HC3",
     planned_effect: float | None = None,
     randomised: bool = False,
+    planned_sample_size: int | None = None,
 ) -> EstimateResult:
     """Estimate one improvement's effect from its measurements.
 
@@ -64,6 +65,8 @@ def estimate_improvement(
     on rows; ``planned_effect`` (metric units) enables the under-powered warning.
     ``randomised`` declares random assignment to treatment and control: units measured in
     both phases are then compared by ANCOVA on their before means (`did`), not change scores.
+    ``planned_sample_size`` (per phase and group) is where the always-valid interval
+    (`cs_low`, `cs_high`; `stats.sequential`) is tightest.
     """
     try:
         declared = DESIGN_ALIASES[design.strip().lower()]
@@ -75,10 +78,16 @@ def estimate_improvement(
     analysed = clean if chosen in ("did", "treatment_vs_control") else _treatment_rows(clean)
     if chosen == "did":
         result = difference_in_differences(
-            analysed, direction, level, cov, planned_effect, randomised=randomised
+            analysed,
+            direction,
+            level,
+            cov,
+            planned_effect,
+            randomised=randomised,
+            planned_sample_size=planned_sample_size,
         )
     else:
-        result = _RUNNERS[chosen](analysed, direction, level, planned_effect)
+        result = _RUNNERS[chosen](analysed, direction, level, planned_effect, planned_sample_size)
     if is_downgrade(declared, chosen):
         result = replace(result, warnings=(StatsWarning.DESIGN_DOWNGRADED.value, *result.warnings))
     return result
@@ -161,11 +170,14 @@ def _rank(design: str) -> int:
     return _RANKS.get(design, 0)
 
 
-# The designs without options beyond direction, level and planned effect (DiD also takes
-# `cov` and `randomised`).
+# The designs without options beyond direction, level, planned effect and planned sample size
+# (DiD also takes `cov` and `randomised`). A time series has no always-valid interval
+# (`stats.sequential`), so it takes no planned size.
 _RUNNERS = {
     "welch": welch_before_after,
     "paired": paired_unit_means,
     "treatment_vs_control": treatment_vs_control,
-    "its": interrupted_time_series,
+    "its": lambda frame, direction, level, planned_effect, _planned_size: interrupted_time_series(
+        frame, direction, level, planned_effect
+    ),
 }

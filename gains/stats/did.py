@@ -53,14 +53,16 @@ def difference_in_differences(
     cov: str = "HC3",
     planned_effect: float | None = None,
     randomised: bool = False,
+    planned_sample_size: int | None = None,
 ) -> EstimateResult:
-    """The control-group estimate from raw rows with before and after rows in both groups."""
+    """The control-group estimate from raw rows with before and after rows in both groups.
+    ``planned_sample_size`` (per phase and group) tunes the always-valid interval."""
     if cov not in COVARIANCES:
         raise StatsInputError(f"cov must be one of {', '.join(COVARIANCES)}, got {cov!r}")
     layout = unit_layout(frame)
     analysis = _analysis(layout, cov, randomised)
     core = _rows(frame, cov) if analysis == "rows" else _BY_UNIT[analysis](frame, layout)
-    return finish_estimate(core, direction, level, planned_effect)
+    return finish_estimate(core, direction, level, planned_effect, planned_sample_size)
 
 
 def choose_analysis(frame: pd.DataFrame, cov: str = "HC3", randomised: bool = False) -> str:
@@ -150,6 +152,7 @@ def _rows(frame: pd.DataFrame, cov: str) -> CoreEstimate:
         warnings=tuple(sample_warnings(list(cells.values()))),
         details={"analysis": "rows", "n_clusters": None, "rows_analysed": len(frame)},
         data_scale=_largest_mean(cells.values()),
+        sequential_sizes=tuple(len(cell) for cell in cells.values()),
     )
 
 
@@ -186,6 +189,7 @@ def _clustered_rows(frame: pd.DataFrame, layout: UnitLayout) -> CoreEstimate:
             "n_rows_without_unit": without_unit,
         },
         data_scale=_largest_mean(cells.values()),
+        sequential_sizes=_units_per_cell(layout),
     )
 
 
@@ -328,6 +332,8 @@ def _unit_estimate(
             "n_rows_without_unit": table.n_rows_without_unit,
         },
         data_scale=_largest_mean(_group_means(table)),
+        # One row per unit: the confidence sequence counts the units of each group.
+        sequential_sizes=tuple(len(values) for values in compared),
     )
 
 
@@ -403,6 +409,15 @@ def _unit_warnings(without_unit: int, dropped_units: int) -> list[StatsWarning]:
 
 def _group_means(table: UnitTable) -> list[pd.Series]:
     return [table.column(name, g) for name in ("before", "after") for g in (1.0, 0.0)]
+
+
+def _units_per_cell(layout: UnitLayout) -> tuple[int, ...]:
+    """Units with rows in each (group, phase): what the confidence sequence counts when rows
+    are clustered by unit (`stats.sequential`)."""
+    seen = layout.rows > 0
+    return tuple(
+        int(seen[layout.treated == flag, phase].sum()) for flag in (1.0, 0.0) for phase in (0, 1)
+    )
 
 
 def _largest_mean(cells) -> float:

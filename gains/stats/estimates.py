@@ -28,6 +28,7 @@ def welch_before_after(
     direction: str = "higher",
     level: float = DEFAULT_LEVEL,
     planned_effect: float | None = None,
+    planned_sample_size: int | None = None,
 ) -> EstimateResult:
     """Welch's unequal-variance t test of after - before (R ``t.test(after, before)``).
 
@@ -40,7 +41,11 @@ def welch_before_after(
     counts = GroupCounts(n_before=len(before), n_after=len(after))
     warnings = [StatsWarning.NO_CONTROL_GROUP, *sample_warnings([before, after])]
     return finish_estimate(
-        replace(core, counts=counts, warnings=tuple(warnings)), direction, level, planned_effect
+        replace(core, counts=counts, warnings=tuple(warnings)),
+        direction,
+        level,
+        planned_effect,
+        planned_sample_size,
     )
 
 
@@ -49,6 +54,7 @@ def treatment_vs_control(
     direction: str = "higher",
     level: float = DEFAULT_LEVEL,
     planned_effect: float | None = None,
+    planned_sample_size: int | None = None,
 ) -> EstimateResult:
     """Randomised trial without a before period: Welch t of treatment - control.
 
@@ -65,7 +71,11 @@ def treatment_vs_control(
     )
     warnings = tuple(sample_warnings([treated, control]))
     return finish_estimate(
-        replace(core, counts=counts, warnings=warnings), direction, level, planned_effect
+        replace(core, counts=counts, warnings=warnings),
+        direction,
+        level,
+        planned_effect,
+        planned_sample_size,
     )
 
 
@@ -74,6 +84,7 @@ def paired_unit_means(
     direction: str = "higher",
     level: float = DEFAULT_LEVEL,
     planned_effect: float | None = None,
+    planned_sample_size: int | None = None,
 ) -> EstimateResult:
     """Paired t test on each unit's after-mean minus its before-mean (R ``t.test(paired=TRUE)``).
 
@@ -116,8 +127,9 @@ def paired_unit_means(
         ),
         warnings=tuple(warnings),
         details={"n_units_dropped": n_dropped},
+        sequential_sizes=(n_units,),
     )
-    return finish_estimate(core, direction, level, planned_effect)
+    return finish_estimate(core, direction, level, planned_effect, planned_sample_size)
 
 
 def paired_unit_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -153,6 +165,7 @@ def _welch_core(method: str, first: pd.Series, second: pd.Series) -> CoreEstimat
         hedges_g_raw=float(g),
         hedges_g_variance=float(g_variance),
         counts=GroupCounts(n_before=len(second), n_after=len(first)),
+        sequential_sizes=(len(second), len(first)),
     )
 
 

@@ -71,6 +71,10 @@ class EstimateResult:
     level_change: Coefficient | None = None
     slope_change: Coefficient | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # The always-valid interval on the effect's scale (`stats.sequential`): the live estimate
+    # while the improvement runs. None where it is not defined (time series, too few rows).
+    cs_low: float | None = None
+    cs_high: float | None = None
 
     @property
     def n_before(self) -> int:

@@ -36,6 +36,7 @@ from gains.stats.effect_sizes import (
 )
 from gains.stats.inference import DEFAULT_LEVEL, UNDERPOWERED_BELOW, power_for_effect, t_inference
 from gains.stats.relative_change import relative_change
+from gains.stats.sequential import sequential_interval
 
 CELL_COVARIANCES = ("HC3", "HC2", "HC1", "HC0", "nonrobust")
 PAIRED_AGGREGATE_COLUMNS = (
@@ -81,6 +82,8 @@ class EstimateArrays:
     relative_ci_high: np.ndarray
     hedges_g: np.ndarray
     hedges_g_variance: np.ndarray
+    cs_low: np.ndarray
+    cs_high: np.ndarray
     # Warning flags available from aggregates (the full vocabulary needs the raw rows).
     small_sample: np.ndarray
     zero_variance: np.ndarray
@@ -94,6 +97,7 @@ def welch_from_cells(
     direction_sign=1.0,
     level: float = DEFAULT_LEVEL,
     planned_effect=None,
+    planned_sample_size=None,
 ) -> EstimateArrays:
     """Welch t of after - before; also treatment - control (pass control as ``before``)."""
     var_after_mean = after.variance / after.n
@@ -120,6 +124,7 @@ def welch_from_cells(
         level=level,
         smallest_cell_n=np.minimum(before.n, after.n),
         planned_effect=planned_effect,
+        sequential=((before.n, after.n), planned_sample_size),
     )
 
 
@@ -133,6 +138,7 @@ def paired_from_differences(
     direction_sign=1.0,
     level: float = DEFAULT_LEVEL,
     planned_effect=None,
+    planned_sample_size=None,
 ) -> EstimateArrays:
     """Paired t from aggregates of per-unit (after mean - before mean) differences.
 
@@ -160,6 +166,7 @@ def paired_from_differences(
         level=level,
         smallest_cell_n=n,
         planned_effect=planned_effect,
+        sequential=((n,), planned_sample_size),
     )
 
 
@@ -172,6 +179,7 @@ def did_from_cells(
     direction_sign=1.0,
     level: float = DEFAULT_LEVEL,
     planned_effect=None,
+    planned_sample_size=None,
 ) -> EstimateArrays:
     """DiD with HC3/HC2/HC1/HC0/nonrobust covariance from the four cells (see module doc)."""
     cells = (treated_before, treated_after, control_before, control_after)
@@ -205,6 +213,7 @@ def did_from_cells(
         level=level,
         smallest_cell_n=np.minimum.reduce([cell.n for cell in cells]),
         planned_effect=planned_effect,
+        sequential=(tuple(cell.n for cell in cells), planned_sample_size),
     )
 
 
@@ -239,9 +248,11 @@ def _finish(
     smallest_cell_n,
     planned_effect=None,
     data_scale=0.0,
+    sequential=((), None),
 ) -> EstimateArrays:
     # As `assemble.finish_estimate`: an SE that is rounding noise next to the estimates is 0,
-    # and the power check only runs where there is an SE and a planned effect.
+    # and the power check only runs where there is an SE and a planned effect. `sequential`:
+    # the compared samples' sizes and the planned size, for the always-valid interval.
     effect = np.asarray(effect, dtype=float)
     counterfactual = np.asarray(counterfactual, dtype=float)
     magnitude = np.maximum(np.maximum(np.abs(effect), np.abs(counterfactual)), data_scale)
@@ -257,6 +268,8 @@ def _finish(
         inference.critical_value,
     )
     sign = np.asarray(direction_sign, dtype=float)
+    sample_sizes, planned_sample_size = sequential
+    cs_low, cs_high = sequential_interval(effect, se, sample_sizes, level, planned_sample_size)
     return EstimateArrays(
         effect=effect,
         se=se,
@@ -273,6 +286,8 @@ def _finish(
         relative_ci_high=relative.ci_high,
         hedges_g=sign * g_raw,
         hedges_g_variance=g_variance,
+        cs_low=cs_low,
+        cs_high=cs_high,
         small_sample=np.asarray(smallest_cell_n) < SMALL_SAMPLE_BELOW,
         zero_variance=~(np.asarray(se) > 0),
         denominator_ci_includes_zero=relative.denominator_ci_includes_zero,

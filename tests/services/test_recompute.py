@@ -304,3 +304,49 @@ def test_the_bulk_write_stores_every_document_as_computed(session):
         assert estimate.result == document  # exactly: the same floats back
         assert (estimate.method, estimate.n_before) == (document["method"], document["n_before"])
         assert estimate.computed_at >= began
+
+
+def test_the_always_valid_interval_is_the_same_on_both_paths(session, make):
+    """`cs_low`/`cs_high` for each design the aggregates cover, with and without a planned
+    size, and null where a compared sample has fewer than 10 rows (or paired units)."""
+    units = [f"u{i}" for i in range(12)]
+    welch_rows = rows("before", normal(14)) + rows("after", normal(11))
+    cases = [
+        make(Design.BEFORE_AFTER, welch_rows, planned_sample_size=40),
+        make(Design.BEFORE_AFTER, welch_rows),
+        make(Design.BEFORE_AFTER, rows("before", normal(14)) + rows("after", normal(9))),
+        make(
+            Design.PAIRED,
+            rows("before", normal(12), units=units) + rows("after", normal(12), units=units),
+            planned_sample_size=12,
+        ),
+        make(
+            Design.CONTROL_GROUP,
+            rows("after", normal(12, 45)) + rows("after", normal(10), "control"),
+            planned_sample_size=20,
+        ),
+        make(
+            Design.CONTROL_GROUP,
+            rows("before", normal(10))
+            + rows("after", normal(11, 45))
+            + rows("before", normal(12), "control")
+            + rows("after", normal(10), "control"),
+            planned_sample_size=15,
+        ),
+    ]
+    fast = compare(session, cases)
+    documents = [fast.documents[case.id] for case in cases]
+    assert [document["method"] for document in documents] == [
+        "welch",
+        "welch",
+        "welch",
+        "paired",
+        "treatment_vs_control",
+        "did",
+    ]
+    defined = [document["cs_low"] is not None for document in documents]
+    assert defined == [True, True, False, True, True, True]
+    # Same rows: the plan (40 a phase, or the default 100) moves where the interval is
+    # tightest, so it changes the width and nothing else.
+    assert documents[0]["effect"] == documents[1]["effect"]
+    assert documents[0]["cs_high"] < documents[1]["cs_high"]

@@ -30,6 +30,8 @@ ESTIMATE_KEYS = {
     "n_before",
     "n_after",
     "warnings",
+    "cs_low",
+    "cs_high",
 }
 
 

@@ -31,6 +31,8 @@ COMPARED = (
     "relative_se",
     "hedges_g",
     "hedges_g_variance",
+    "cs_low",
+    "cs_high",
 )
 
 
@@ -110,7 +112,8 @@ def measurements(draw, improvement: int, groups: tuple[str, ...], with_units: bo
     rows = []
     for group in groups:
         for phase in ("before", "after"):
-            n = draw(st.integers(2, 7))
+            # Up to 12 rows: the always-valid interval is defined from 10 a cell.
+            n = draw(st.integers(2, 12))
             centre = draw(st.integers(-200, 200)) / 4
             spread = draw(st.integers(1, 40)) / 2
             # Quarter steps: realistic recorded values, ties (zero variance) included.
@@ -151,8 +154,13 @@ def assert_each_equals_raw(arrays, frame, design, **kwargs):
 def test_welch_cells_equal_raw_path(frame, direction):
     table = cell_aggregates(frame, ["improvement", "phase"])
     sign = 1.0 if direction == "higher" else -1.0
-    arrays = welch_from_cells(cells_of(table, phase="before"), cells_of(table, phase="after"), sign)
-    assert_each_equals_raw(arrays, frame, "welch", direction=direction)
+    arrays = welch_from_cells(
+        cells_of(table, phase="before"),
+        cells_of(table, phase="after"),
+        sign,
+        planned_sample_size=30,
+    )
+    assert_each_equals_raw(arrays, frame, "welch", direction=direction, planned_sample_size=30)
 
 
 # Found by Hypothesis: constant cells whose effect and counterfactual are both 0. OLS leaves

@@ -136,6 +136,7 @@ def estimate_document(
             design=improvement.design.value,
             direction=improvement.direction.value,
             planned_effect=improvement.expected_effect,
+            planned_sample_size=improvement.planned_sample_size,
         )
     except StatsInputError as error:
         return not_enough_data(error)

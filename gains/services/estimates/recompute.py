@@ -167,15 +167,25 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
         Improvement.design,
         Improvement.direction,
         Improvement.expected_effect,
+        Improvement.planned_sample_size,
         Improvement.data_version,
     ).order_by(Improvement.id)
     if improvement_ids is not None:
         stmt = stmt.where(Improvement.id.in_(improvement_ids))
     plans = pd.DataFrame.from_records(
-        raw_rows(stmt), columns=["id", "design", "direction", "planned_effect", "data_version"]
+        raw_rows(stmt),
+        columns=[
+            "id",
+            "design",
+            "direction",
+            "planned_effect",
+            "planned_sample_size",
+            "data_version",
+        ],
     )
     plans["sign"] = [direction_sign(direction) for direction in plans.pop("direction")]
-    plans["planned_effect"] = plans["planned_effect"].astype(float)
+    for column in ("planned_effect", "planned_sample_size"):
+        plans[column] = plans[column].astype(float)
     return plans.set_index("id")
 
 
@@ -261,8 +271,12 @@ def _run_method(
     method: str, plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]
 ) -> tuple[EstimateArrays, dict[str, np.ndarray]]:
     sign = plans["sign"].to_numpy()
-    planned = plans["planned_effect"].to_numpy()
-    common = {"direction_sign": sign, "level": LEVEL, "planned_effect": planned}
+    common = {
+        "direction_sign": sign,
+        "level": LEVEL,
+        "planned_effect": plans["planned_effect"].to_numpy(),
+        "planned_sample_size": plans["planned_sample_size"].to_numpy(),
+    }
     arrays, extra = _method_arrays(method, plans, cells, units, common)
     return arrays, {"sign": sign, **extra}
 
@@ -320,6 +334,8 @@ _NUMBERS = (
     "relative_ci_high",
     "hedges_g",
     "hedges_g_variance",
+    "cs_low",
+    "cs_high",
 )
 
 
