@@ -180,6 +180,9 @@ HYPOTHESIS = TextBound("the hypothesis", 2000, multiline=True)
 METRIC_NAME = TextBound("the metric", 200)
 METRIC_UNIT = TextBound("the unit of the metric", 50)
 UNIT_OF_OBSERVATION = TextBound("the unit of observation", 100)
+# Why a team stopped before its planned sample size (models/improvement.py), as long as
+# the other reasons people write (an amendment's, a withdrawal's).
+STOP_REASON = TextBound("the reason for stopping", 2000, multiline=True)
 # A measurement's unit reference, and where a batch came from (models/measurement.py). A
 # CSV's quoted cell may break lines, and always could, so a reference may hold line breaks.
 UNIT_REF = TextBound("the unit reference", 100, multiline=True)

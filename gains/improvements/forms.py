@@ -15,7 +15,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from gains import bounds
 from gains.form_fields import (
@@ -152,7 +159,10 @@ class ImprovementForm(BoundedForm):
         "Planned sample size",
         what="the planned sample size",
         bound=bounds.PLANNED_SAMPLE_SIZE,
-        description="Measurements you plan in each phase (and group).",
+        description=(
+            "Measurements you plan in each phase (and group); for a paired design, units "
+            "measured in both phases. While it runs, the page shows progress to this size."
+        ),
     )
     expected_effect = FloatTextField(
         "Expected effect",
@@ -250,6 +260,21 @@ class WithdrawForm(BoundedForm):
         validators=[InputRequired("Say why the improvement is withdrawn"), Length(max=2000)],
     )
     submit = SubmitField("Withdraw the improvement", widget=GovSubmitInput())
+
+
+class StopReasonForm(BoundedForm):
+    reason = TextAreaField(
+        "Why did you stop before the planned sample size?",
+        widget=GovTextArea(),
+        # Stripped first, so that spaces alone are refused here as no answer.
+        filters=[lambda text: text.strip() if text else text],
+        validators=[DataRequired("Say why you stopped early"), within(bounds.STOP_REASON)],
+        description=(
+            "For example: the service changed under the trial, the data source ended, or the "
+            "change was doing harm. Reviewers see it; it cannot be changed later."
+        ),
+    )
+    submit = SubmitField("Record why it stopped", widget=GovSubmitInput())
 
 
 SORTS = {

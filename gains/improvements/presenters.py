@@ -17,6 +17,7 @@ from gains.services.estimates.current import (
     current_estimate,
 )
 from gains.services.improvements.locking import LOCK_TABLE
+from gains.services.improvements.stopping import LiveEstimate, live_estimate
 from gains.services.money.savings import saving_for
 from gains.stats.money import AnnualSaving
 from gains.templating import format_date, format_gbp, format_gbp_rate
@@ -31,6 +32,8 @@ class EstimateView:
     downgraded: bool = False
     saving: AnnualSaving | None = None
     warnings: tuple[dict[str, Any], ...] = ()
+    # While running and short of the planned size: the always-valid interval and progress.
+    live: LiveEstimate | None = None
 
     @property
     def result(self) -> dict[str, Any]:
@@ -51,6 +54,7 @@ def estimate_view(improvement: Improvement) -> EstimateView:
         not in (DESIGN_METHOD[improvement.design], "treatment_vs_control"),
         saving=saving_for(improvement, estimate.result),
         warnings=tuple(estimate.result.get("warnings") or ()),
+        live=live_estimate(improvement, estimate.result),
     )
 
 

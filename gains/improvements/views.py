@@ -16,6 +16,7 @@ from gains.improvements.forms import (
     SORTS,
     FilterForm,
     ImprovementForm,
+    StopReasonForm,
     WithdrawForm,
     amendment_form_class,
     changes_from,
@@ -46,6 +47,7 @@ from gains.services.improvements.locking import (
 from gains.services.improvements.plan_changes import LockedFieldError, update_plan
 from gains.services.improvements.plan_changes import amend as amend_plan
 from gains.services.improvements.register import RegisterFilters, filter_register, order_register
+from gains.services.improvements.stopping import record_stop_reason
 from gains.services.improvements.workflow import DuplicateTitleError, ImprovementPlan, WorkflowError
 
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
@@ -206,6 +208,7 @@ def estimate(improvement_id: int):
         "improvements/partials/estimate.html",
         improvement=improvement,
         estimate=view_model,
+        may_change=workflow.may_change(current_user, improvement),
     )
 
 
@@ -286,6 +289,28 @@ def amend(improvement_id: int, field_name: str):
         field_name=field_name,
         label=LOCK_TABLE[field_name].label,
     ), 422 if form.errors else 200
+
+
+@blueprint.route("/<int:improvement_id>/stop", methods=["GET", "POST"])
+def stop(improvement_id: int):
+    """Record why a running improvement stopped before its planned sample size."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
+    form = StopReasonForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            record_stop_reason(current_user, improvement, form.reason.data)
+        except WorkflowError as error:
+            db.session.rollback()
+            _show_error(form, error, "reason")
+            status = 409  # not running, or recorded already: the record's state, not the input
+        else:
+            db.session.commit()
+            flash("Recorded. The fixed-sample result is now the final one.", "success")
+            return redirect(url_for(".view", improvement_id=improvement.id), code=303)
+    return render_template(
+        "improvements/stop.html", form=form, improvement=improvement
+    ), 422 if status == 200 and form.errors else status
 
 
 def _transition(improvement_id: int, action, success: str, *args):

@@ -60,6 +60,11 @@ class Improvement(Base):
             name="ended_after_go_live",
         ),
         CheckConstraint("data_version >= 0", name="data_version_not_negative"),
+        CheckConstraint(
+            "stopped_early_reason IS NULL"
+            " OR (length(stopped_early_reason) > 0 AND stopped_early_at IS NOT NULL)",
+            name="stopped_early_with_reason_and_time",
+        ),
         CheckConstraint("length(title) > 0", name="title_not_empty"),
         # The dashboards group and filter by these.
         Index("ix_improvements_department_status", "department_id", "status"),
@@ -97,6 +102,11 @@ class Improvement(Base):
 
     go_live_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
+    # Why the team stopped before the planned sample size, recorded while it was running
+    # (`services.improvements.stopping`): from then on the fixed-sample result is final rather
+    # than the always-valid interval. A fact about the experiment, not part of the plan.
+    stopped_early_reason: Mapped[str | None] = mapped_column(Text)
+    stopped_early_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     status: Mapped[Status] = mapped_column(enum_column_type(Status, "status"), default=Status.DRAFT)
     # Bumped whenever the data behind the estimate changes; estimates are cached per version.

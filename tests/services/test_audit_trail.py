@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from gains.models import AuditEvent, BatchSource, Decision, Improvement
 from gains.services.improvements import workflow
 from gains.services.improvements.plan_changes import amend, update_plan
+from gains.services.improvements.stopping import record_stop_reason
 from gains.services.measurements import recording as data
 from gains.services.review.decisions import decide
 from tests.support.factories import person, plan, rows, start_with_data
@@ -175,6 +176,14 @@ CHANGES = [
         running,
         lambda c: workflow.withdraw(c["member"], c["improvement"], "Superseded"),
         *status("running", "withdrawn"),
+    ),
+    Change(
+        "improvement.stopped_early",
+        "improvements",
+        running,
+        lambda c: record_stop_reason(c["member"], c["improvement"], "The data source ended"),
+        {"stopped_early_reason": None},
+        {"stopped_early_reason": "The data source ended"},
     ),
     Change(
         "review.approved",

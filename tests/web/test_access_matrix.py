@@ -107,6 +107,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("improvements.submit", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
     # Without a reason the form is shown again on the improvement's page (303 back to it).
     ("improvements.withdraw", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
+    # Why a running improvement stopped before its planned size: its team's people record it.
+    ("improvements.stop", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
+    ("improvements.stop", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"),
     # The estimate panel is an htmx fragment; a plain visit is sent to the improvement's page.
     ("improvements.estimate", "GET"): Row(SIGN_IN, (302, NF), (302, NF), 302, 302, state="running"),
     # Like the estimate panel, the charts panel is an htmx fragment.
