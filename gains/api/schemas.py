@@ -317,6 +317,15 @@ class ImprovementSchema(Schema):
     status = enum_field(Status, required=True)
     data_version = fields.Integer(required=True)
     submitted_at = fields.DateTime(allow_none=True, required=True)
+    stopped_early_reason = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Why the team stopped before the planned sample size, recorded on "
+            "the web page while it ran; from then on the fixed-sample estimate is final"
+        },
+    )
+    stopped_early_at = fields.DateTime(allow_none=True, required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     locked_fields = fields.List(

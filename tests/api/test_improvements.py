@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Improvement, Status, Team
+from gains.services.improvements.stopping import record_stop_reason
 from gains.services.improvements.workflow import start as start_service
 from tests.api.conftest import assert_problem, find_improvement
 from tests.support.api import register
@@ -134,6 +135,20 @@ def test_transitions_follow_the_workflow(app, client, bearer):
     assert [e["field"] for e in assert_problem(no_reason, 422)["errors"]] == ["reason"]
     withdrawn = client.post(f"{url}/withdraw", json={"reason": "Merged"}, headers=headers)
     assert withdrawn.get_json()["status"] == "withdrawn"
+
+
+def test_a_recorded_stop_reason_is_read_with_the_improvement(app, client, bearer):
+    headers = bearer("member")
+    url = register(app, client, headers).get_json()["links"]["self"]
+    started = client.post(f"{url}/start", headers=headers).get_json()
+    assert (started["stopped_early_reason"], started["stopped_early_at"]) == (None, None)
+    with app.app_context():
+        improvement = db.session.get(Improvement, started["id"])
+        record_stop_reason(person(db.session, "member"), improvement, "The data source ended")
+        db.session.commit()
+    read = client.get(url, headers=headers).get_json()
+    assert read["stopped_early_reason"] == "The data source ended"
+    assert read["stopped_early_at"] is not None
 
 
 def test_a_manager_decides_through_the_review_service(app, client, bearer):
