@@ -271,7 +271,7 @@ class StopReasonForm(BoundedForm):
         validators=[DataRequired("Say why you stopped early"), within(bounds.STOP_REASON)],
         description=(
             "For example: the service changed under the trial, the data source ended, or the "
-            "change was doing harm. Reviewers see it; it cannot be changed later."
+            "funding stopped. Reviewers see it; it cannot be changed later."
         ),
     )
     submit = SubmitField("Record why it stopped", widget=GovSubmitInput())
