@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import AuditEvent, BatchSource, Improvement
 from gains.services.improvements import workflow
+from gains.services.improvements.stopping import record_stop_reason
 from gains.services.measurements.recording import record_batch
 from tests.conftest import DEMO_LOGINS, sign_in
 from tests.support.factories import person, plan, rows, start_with_data
@@ -116,3 +117,18 @@ def test_recording_why_it_stopped_makes_the_result_final(app, signed_in, running
     assert "recorded already" in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Improvement, running).stopped_early_reason == reason
+
+
+def test_the_reviewer_sees_why_it_stopped(app, running):
+    reason = "Funding for the pilot ended."
+    with app.app_context():
+        improvement = db.session.get(Improvement, running)
+        member = person(db.session, "member")
+        record_stop_reason(member, improvement, reason)
+        workflow.submit(member, improvement)
+        db.session.commit()
+    manager = app.test_client()
+    sign_in(manager, DEMO_LOGINS["manager"])
+    html = manager.get(f"/reviews/{running}").get_data(as_text=True)
+    plan_section = html.split('id="review-plan"')[1].split("</section>")[0]
+    assert "Stopped early" in plan_section and reason in plan_section
