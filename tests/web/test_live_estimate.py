@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from gains.extensions import db
+from gains.extensions import db as database
 from gains.models import AuditEvent, BatchSource, Improvement
 from gains.services.improvements import workflow
 from gains.services.improvements.stopping import record_stop_reason
@@ -24,17 +24,17 @@ def values(n: int, mean: float) -> list[float]:
 
 
 @pytest.fixture
-def running(app):
+def running(app, db):
     """A running before/after improvement of the demo member's team: 60 rows planned a phase,
-    60 before and 38 after so far."""
+    60 before and 38 after so far (in the test's own transaction: `db`)."""
     with app.app_context():
-        member = person(db.session, "member")
+        member = person(database.session, "member")
         improvement = workflow.create_improvement(
             member, member.team, plan(title="Live estimate case", planned_sample_size=60)
         )
-        db.session.flush()
+        database.session.flush()
         start_with_data(member, improvement, values(60, 30.0), values(38, 28.0))
-        db.session.commit()
+        database.session.commit()
         return improvement.id
 
 
@@ -53,7 +53,7 @@ def test_a_running_improvement_shows_the_always_valid_interval_and_its_progress(
     assert "38 of 60 planned measurements in each phase." in html
     assert "Fixed-sample result: not final yet" in html
     with app.app_context():
-        improvement = db.session.get(Improvement, running)
+        improvement = database.session.get(Improvement, running)
         result = improvement.estimates[-1].result
     # Lower is better: the gain's interval is the effect's turned round.
     low, high = sorted((-result["cs_low"], -result["cs_high"]))
@@ -72,10 +72,10 @@ def test_a_running_improvement_shows_the_always_valid_interval_and_its_progress(
 
 def test_the_fixed_sample_result_is_final_at_the_planned_size(app, signed_in, running):
     with app.app_context():
-        improvement = db.session.get(Improvement, running)
-        member = person(db.session, "member")
+        improvement = database.session.get(Improvement, running)
+        member = person(database.session, "member")
         record_batch(member, improvement, rows("after", values(22, 28.0)), source=BatchSource.FORM)
-        db.session.commit()
+        database.session.commit()
     html = page(signed_in("member"), running)
     assert LIVE not in html and "not final yet" not in html
 
@@ -102,7 +102,7 @@ def test_recording_why_it_stopped_makes_the_result_final(app, signed_in, running
     assert reason in html
 
     with app.app_context():
-        events = db.session.scalars(
+        events = database.session.scalars(
             select(AuditEvent).where(
                 AuditEvent.entity_id == running,
                 AuditEvent.entity_type == "improvements",
@@ -110,23 +110,23 @@ def test_recording_why_it_stopped_makes_the_result_final(app, signed_in, running
             )
         ).all()
         assert [event.after for event in events] == [{"stopped_early_reason": reason}]
-        assert events[0].actor_id == person(db.session, "member").id
+        assert events[0].actor_id == person(database.session, "member").id
 
     again = client.post(f"/improvements/{running}/stop", data={"reason": "Another reason"})
     assert again.status_code == 409
     assert "recorded already" in again.get_data(as_text=True)
     with app.app_context():
-        assert db.session.get(Improvement, running).stopped_early_reason == reason
+        assert database.session.get(Improvement, running).stopped_early_reason == reason
 
 
 def test_the_reviewer_sees_why_it_stopped(app, running):
     reason = "Funding for the pilot ended."
     with app.app_context():
-        improvement = db.session.get(Improvement, running)
-        member = person(db.session, "member")
+        improvement = database.session.get(Improvement, running)
+        member = person(database.session, "member")
         record_stop_reason(member, improvement, reason)
         workflow.submit(member, improvement)
-        db.session.commit()
+        database.session.commit()
     manager = app.test_client()
     sign_in(manager, DEMO_LOGINS["manager"])
     html = manager.get(f"/reviews/{running}").get_data(as_text=True)
