@@ -32,9 +32,10 @@ it against values computed by hand.
 
 What n is, per design (the independent samples the effect compares, `sample_sizes`):
 Welch before/after, rows before and after; treatment vs control, rows in each group;
-paired, units measured in both phases (one sample of differences); difference-in-differences,
-rows in each of the four cells, or units in each cell when units repeat (the analysis is by
-unit). n is their sum and n_opt the planned sample size (per phase and group) times their
+paired, units measured in both phases (one sample of differences); difference-in-differences
+on rows, the rows of each of the four cells; by unit (change scores, or ANCOVA when
+randomised), the units of each group; rows clustered by unit, the units in each of the four
+cells. n is their sum and n_opt the planned sample size (per phase and group) times their
 number; only n / n_opt enters the width. Interrupted time series: not defined (`None`): its
 effect is the mean over the post-go-live weeks observed so far, so the quantity estimated
 changes with each new week, and its errors are autocorrelated weekly means, not the
