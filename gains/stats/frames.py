@@ -12,6 +12,10 @@ from gains.stats.assemble import StatsInputError
 
 PHASES = ("before", "after")
 GROUPS = ("treatment", "control")
+# Every design squares deviations and the Welch-Satterthwaite df raises an SE to the 4th power,
+# which overflows past about 1e77: values beyond this are refused rather than turned into an
+# infinite SE that reads as null (the app's own bound, `gains.bounds`, is far inside it).
+LARGEST_ANALYSABLE = 1e50
 
 
 def clean_measurements(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,6 +63,13 @@ def _numbers(column: pd.Series) -> pd.Series:
         first = int(bad_rows.to_numpy().nonzero()[0][0])
         raise StatsInputError(
             f"column 'value' is not a number (or is missing) in data row {first + 1}"
+        )
+    too_large = values.abs().gt(LARGEST_ANALYSABLE)
+    if too_large.any():
+        first = int(too_large.to_numpy().nonzero()[0][0])
+        raise StatsInputError(
+            f"column 'value' in data row {first + 1} is too large to analyse (beyond "
+            f"±{LARGEST_ANALYSABLE:g}, where squares overflow): record it in larger units"
         )
     return values.astype(float)
 
