@@ -78,8 +78,9 @@ def paired_unit_means(
     """Paired t test on each unit's after-mean minus its before-mean (R ``t.test(paired=TRUE)``).
 
     Averaging within unit first gives every unit equal weight and makes the pairs independent.
-    Units seen in one phase only are dropped with a warning. Counterfactual = mean of the
-    before unit means; its covariance with the mean difference enters the delta method.
+    Units seen in one phase only, and rows without a unit, are dropped with a warning each.
+    Counterfactual = mean of the before unit means; its covariance with the mean difference
+    enters the delta method.
     Hedges' g as ``metafor::escalc("SMCR")`` with the SD and correlation of the unit means.
     """
     unit_means, n_dropped = paired_unit_table(frame)
@@ -92,13 +93,13 @@ def paired_unit_means(
     se = float(differences.std(ddof=1) / np.sqrt(n_units))
     covariance = float(np.cov(differences, before, ddof=1)[0, 1])
     correlation = correlation_before_after(before.var(ddof=1), differences.var(ddof=1), covariance)
-    g, g_variance = smcr_paired(
-        after.mean(), before.mean(), before.std(ddof=1), n_units, correlation
-    )
+    g, g_variance = smcr_paired(effect, before.std(ddof=1), n_units, correlation)
     kept = frame[frame["unit"].isin(unit_means.index)]
     warnings = [StatsWarning.NO_CONTROL_GROUP, *sample_warnings([differences])]
     if n_dropped:
         warnings.append(StatsWarning.DROPPED_UNPAIRED_UNITS)
+    if frame["unit"].isna().any():  # never dropped silently (DESIGN, "paired")
+        warnings.append(StatsWarning.ROWS_WITHOUT_UNIT)
     core = CoreEstimate(
         method="paired",
         effect=effect,

@@ -6,6 +6,7 @@ Expected columns: ``phase`` (before/after) and ``value``; optional ``unit``, ``g
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from gains.stats.assemble import StatsInputError
@@ -27,7 +28,7 @@ def clean_measurements(frame: pd.DataFrame) -> pd.DataFrame:
     clean["phase"] = _labels(frame["phase"], PHASES, "phase")
     clean["value"] = _numbers(frame["value"])
     if "group" in frame.columns:
-        clean["group"] = _labels(frame["group"].fillna("treatment"), GROUPS, "group")
+        clean["group"] = _groups(frame["group"])
     else:
         clean["group"] = "treatment"
     if "unit" in frame.columns:
@@ -54,6 +55,22 @@ def _labels(column: pd.Series, allowed: tuple[str, ...], name: str) -> pd.Series
         shown = ", ".join(bad) if bad else "an empty value"
         raise StatsInputError(f"column {name!r} must be one of {', '.join(allowed)}; found {shown}")
     return pd.Series(labels.to_numpy(dtype=object)[codes], index=column.index, dtype=object)
+
+
+def _groups(column: pd.Series) -> pd.Series:
+    """A blank group is treatment only when no row is control: a file without a control
+    group needs no group column filled in, but beside control rows a blank may be either."""
+    codes, distinct = pd.factorize(column)  # once per distinct label, as `_labels`
+    labels = pd.Series(distinct, dtype=object).astype("string").str.strip().str.lower()
+    blank_labels = labels.eq("").to_numpy(dtype=bool)
+    blank = (codes == -1) | np.isin(codes, np.flatnonzero(blank_labels))
+    if blank.any() and labels.eq("control").any():
+        first = int(blank.nonzero()[0][0])
+        raise StatsInputError(
+            f"column 'group' is blank in data row {first + 1} while other rows are control: "
+            "write treatment or control in every row"
+        )
+    return _labels(column.where(~blank, "treatment"), GROUPS, "group")
 
 
 def _numbers(column: pd.Series) -> pd.Series:
