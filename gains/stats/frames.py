@@ -70,7 +70,7 @@ def _groups(column: pd.Series) -> pd.Series:
             f"column 'group' is blank in data row {first + 1} while other rows are control: "
             "write treatment or control in every row"
         )
-    return _labels(column.where(~blank, "treatment"), GROUPS, "group")
+    return _labels(column.where(~blank, "treatment") if blank.any() else column, GROUPS, "group")
 
 
 def _numbers(column: pd.Series) -> pd.Series:
