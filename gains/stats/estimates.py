@@ -98,7 +98,8 @@ def paired_unit_means(
     warnings = [StatsWarning.NO_CONTROL_GROUP, *sample_warnings([differences])]
     if n_dropped:
         warnings.append(StatsWarning.DROPPED_UNPAIRED_UNITS)
-    if frame["unit"].isna().any():  # never dropped silently (DESIGN, "paired")
+    rows_without_unit = int(frame["unit"].isna().sum())
+    if rows_without_unit:  # never dropped silently (DESIGN, "paired")
         warnings.append(StatsWarning.ROWS_WITHOUT_UNIT)
     core = CoreEstimate(
         method="paired",
@@ -116,7 +117,7 @@ def paired_unit_means(
             n_units=n_units,
         ),
         warnings=tuple(warnings),
-        details={"n_units_dropped": n_dropped},
+        details={"n_units_dropped": n_dropped, "n_rows_without_unit": rows_without_unit},
     )
     return finish_estimate(core, direction, level, planned_effect)
 

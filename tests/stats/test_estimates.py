@@ -178,3 +178,4 @@ def test_rows_without_a_unit_left_out_of_a_paired_analysis_are_named():
     result = estimate_improvement(pd.DataFrame(paired + unnamed), "paired")
     assert result.method == "paired" and result.effect == whole.effect
     assert StatsWarning.ROWS_WITHOUT_UNIT in result.warnings
+    assert result.details["n_rows_without_unit"] == 2 and whole.details["n_rows_without_unit"] == 0

@@ -380,8 +380,8 @@ def _document(
 
 
 def _details(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, Any]:
-    if method == "paired":
-        return {"n_units_dropped": int(extra["n_dropped"][i])}
+    if method == "paired":  # improvements with rows that name no unit went `_routes`' other way
+        return {"n_units_dropped": int(extra["n_dropped"][i]), "n_rows_without_unit": 0}
     if method == "did":
         return {
             "analysis": "rows",
