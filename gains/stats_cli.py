@@ -188,11 +188,27 @@ def _read_csv(path: Path, required: tuple[str, ...], by: str | None = None):
         header = pd.read_csv(path, skipinitialspace=True, nrows=0).columns if by else []
         as_text = {column: str for column in header if _column_name(column) == _column_name(by)}
         frame = pd.read_csv(path, skipinitialspace=True, dtype=as_text or None)
+        # The headings as written: pandas renames a repeated one ("value.1").
+        headings = pd.read_csv(path, header=None, nrows=1, dtype=str, skipinitialspace=True)
     except FileNotFoundError:
         raise BadInputError(f"{path} does not exist") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:  # pandas parser errors included
-        raise BadInputError(f"{path} is not a readable CSV file ({str(error).strip()})") from None
-    frame.columns = [_column_name(column) for column in frame.columns]
+        raise BadInputError(f"{path} is not a readable CSV file ({_csv_problem(error)})") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas reads the first column as an index when the first data row has more fields
+        # than the header, shifting every column by one.
+        raise BadInputError(
+            f"{path}: the first data row has more fields than the header's "
+            f"{len(frame.columns)}: remove the extra field or give it a heading"
+        )
+    names = [
+        _column_name(column if pd.isna(heading) else heading)  # blank: "Unnamed: 2"
+        for heading, column in zip(headings.iloc[0], frame.columns, strict=True)
+    ]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise BadInputError(f"{path} names the column(s) {', '.join(repeated)} more than once")
+    frame.columns = names
     if by is not None and _column_name(by) not in frame.columns:
         raise BadInputError(f"{path} lacks the column {by!r} named by --by")
     missing = [column for column in required if column not in frame.columns]
@@ -232,6 +248,18 @@ def _emit_each(frame, by: str | None, compute, as_json: bool) -> None:
             click.echo()
     if failed:
         click.echo(f"{failed} of {column.nunique()} groups could not be computed", err=True)
+
+
+def _csv_problem(error: Exception) -> str:
+    """pandas' tokenizer message in plain words, with the line (the header is line 1)."""
+    import re
+
+    text = str(error).strip()
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if fields:
+        expected, line, seen = fields.groups()
+        return f"line {line} has {seen} fields but the header has {expected}"
+    return text
 
 
 def _numeric_column(frame, column: str):

@@ -22,9 +22,16 @@ from gains.stats.warning_codes import StatsWarning
 
 DIRECTIONS = {"higher": 1.0, "lower": -1.0}
 SMALL_SAMPLE_BELOW = 5
-# An SE this small relative to the estimates is rounding noise from a model fit to data with
-# no variation (e.g. OLS on constant cells gives ~1e-15): treat it as exactly zero.
-ZERO_SE_RELATIVE = 1e-12
+# An SE this small next to the magnitude M of the estimates and data (the largest |effect|,
+# |counterfactual| or |cell mean|) is rounding noise from a fit to data with no variation and
+# counts as exactly zero. Doubles near M are spaced about eps·M apart (eps = 2.2e-16): a
+# two-pass variance of equal values is off by about that (Welch and paired measured at most
+# 1·eps·M), and a least-squares fit adds its conditioning and HC3's 1/(1 - h) (DiD measured up
+# to 12·eps·M, ITS up to 69·eps·M, over 7,000 random constant or exactly linear data sets).
+# 128·eps·M = 2.8e-14·M clears those, and a real SE is seldom that close to the spacing of its
+# own data: values near 1e9 with an SD of 1e-3 have an SE of 1,900·eps·M and keep it (the old
+# 1e-12·M = 4,500·eps·M zeroed it). Decision record 0031.
+ZERO_SE_RELATIVE = 128 * 2.0**-52
 TUKEY_FAR_OUT = 3.0
 
 

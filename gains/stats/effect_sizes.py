@@ -50,17 +50,17 @@ def smd_independent(mean_1, mean_2, var_1, var_2, n_1, n_2) -> tuple[np.ndarray,
     return g, variance
 
 
-def smcr_paired(
-    mean_after, mean_before, sd_before, n, correlation
-) -> tuple[np.ndarray, np.ndarray]:
+def smcr_paired(mean_change, sd_before, n, correlation) -> tuple[np.ndarray, np.ndarray]:
     """Standardised mean change with raw-score (pre-period SD) standardisation.
 
     As R ``metafor::escalc(measure="SMCR", m1i=after, m2i=before, sd1i=sd_before, ni, ri)``
     (Becker 1988; Morris 2008, Organ. Res. Methods 11:364-386):
     g = J(n - 1)·(m_after - m_before)/sd_before, Var(g) = 2(1 - r)/n + g²/(2n).
+    ``mean_change`` is the mean of the units' differences, m_after - m_before without the
+    rounding of two large means (values near 1e9 would lose the change's last digits).
     """
     n = np.asarray(n, dtype=float)
-    g = hedges_correction(n - 1.0) * _safe_divide(np.asarray(mean_after) - mean_before, sd_before)
+    g = hedges_correction(n - 1.0) * _safe_divide(np.asarray(mean_change), sd_before)
     variance = 2.0 * (1.0 - np.asarray(correlation, dtype=float)) / n + g**2 / (2.0 * n)
     return g, variance
 

@@ -89,8 +89,9 @@ def paired_unit_means(
     """Paired t test on each unit's after-mean minus its before-mean (R ``t.test(paired=TRUE)``).
 
     Averaging within unit first gives every unit equal weight and makes the pairs independent.
-    Units seen in one phase only are dropped with a warning. Counterfactual = mean of the
-    before unit means; its covariance with the mean difference enters the delta method.
+    Units seen in one phase only, and rows without a unit, are dropped with a warning each.
+    Counterfactual = mean of the before unit means; its covariance with the mean difference
+    enters the delta method.
     Hedges' g as ``metafor::escalc("SMCR")`` with the SD and correlation of the unit means.
     """
     unit_means, n_dropped = paired_unit_table(frame)
@@ -103,13 +104,14 @@ def paired_unit_means(
     se = float(differences.std(ddof=1) / np.sqrt(n_units))
     covariance = float(np.cov(differences, before, ddof=1)[0, 1])
     correlation = correlation_before_after(before.var(ddof=1), differences.var(ddof=1), covariance)
-    g, g_variance = smcr_paired(
-        after.mean(), before.mean(), before.std(ddof=1), n_units, correlation
-    )
+    g, g_variance = smcr_paired(effect, before.std(ddof=1), n_units, correlation)
     kept = frame[frame["unit"].isin(unit_means.index)]
     warnings = [StatsWarning.NO_CONTROL_GROUP, *sample_warnings([differences])]
     if n_dropped:
         warnings.append(StatsWarning.DROPPED_UNPAIRED_UNITS)
+    rows_without_unit = int(frame["unit"].isna().sum())
+    if rows_without_unit:  # never dropped silently (DESIGN, "paired")
+        warnings.append(StatsWarning.ROWS_WITHOUT_UNIT)
     core = CoreEstimate(
         method="paired",
         effect=effect,
@@ -126,7 +128,7 @@ def paired_unit_means(
             n_units=n_units,
         ),
         warnings=tuple(warnings),
-        details={"n_units_dropped": n_dropped},
+        details={"n_units_dropped": n_dropped, "n_rows_without_unit": rows_without_unit},
         sequential_sizes=(n_units,),
     )
     return finish_estimate(core, direction, level, planned_effect, planned_sample_size)

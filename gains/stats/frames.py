@@ -6,12 +6,17 @@ Expected columns: ``phase`` (before/after) and ``value``; optional ``unit``, ``g
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from gains.stats.assemble import StatsInputError
 
 PHASES = ("before", "after")
 GROUPS = ("treatment", "control")
+# Every design squares deviations and the Welch-Satterthwaite df raises an SE to the 4th power,
+# which overflows past about 1e77: values beyond this are refused rather than turned into an
+# infinite SE that reads as null (the app's own bound, `gains.bounds`, is far inside it).
+LARGEST_ANALYSABLE = 1e50
 
 
 def clean_measurements(frame: pd.DataFrame) -> pd.DataFrame:
@@ -23,7 +28,7 @@ def clean_measurements(frame: pd.DataFrame) -> pd.DataFrame:
     clean["phase"] = _labels(frame["phase"], PHASES, "phase")
     clean["value"] = _numbers(frame["value"])
     if "group" in frame.columns:
-        clean["group"] = _labels(frame["group"].fillna("treatment"), GROUPS, "group")
+        clean["group"] = _groups(frame["group"])
     else:
         clean["group"] = "treatment"
     if "unit" in frame.columns:
@@ -52,6 +57,22 @@ def _labels(column: pd.Series, allowed: tuple[str, ...], name: str) -> pd.Series
     return pd.Series(labels.to_numpy(dtype=object)[codes], index=column.index, dtype=object)
 
 
+def _groups(column: pd.Series) -> pd.Series:
+    """A blank group is treatment only when no row is control: a file without a control
+    group needs no group column filled in, but beside control rows a blank may be either."""
+    codes, distinct = pd.factorize(column)  # once per distinct label, as `_labels`
+    labels = pd.Series(distinct, dtype=object).astype("string").str.strip().str.lower()
+    blank_labels = labels.eq("").to_numpy(dtype=bool)
+    blank = (codes == -1) | np.isin(codes, np.flatnonzero(blank_labels))
+    if blank.any() and labels.eq("control").any():
+        first = int(blank.nonzero()[0][0])
+        raise StatsInputError(
+            f"column 'group' is blank in data row {first + 1} while other rows are control: "
+            "write treatment or control in every row"
+        )
+    return _labels(column.where(~blank, "treatment") if blank.any() else column, GROUPS, "group")
+
+
 def _numbers(column: pd.Series) -> pd.Series:
     values = pd.to_numeric(column, errors="coerce")
     bad_rows = values.isna() | ~values.abs().lt(float("inf"))
@@ -59,6 +80,13 @@ def _numbers(column: pd.Series) -> pd.Series:
         first = int(bad_rows.to_numpy().nonzero()[0][0])
         raise StatsInputError(
             f"column 'value' is not a number (or is missing) in data row {first + 1}"
+        )
+    too_large = values.abs().gt(LARGEST_ANALYSABLE)
+    if too_large.any():
+        first = int(too_large.to_numpy().nonzero()[0][0])
+        raise StatsInputError(
+            f"column 'value' in data row {first + 1} is too large to analyse (beyond "
+            f"±{LARGEST_ANALYSABLE:g}, where squares overflow): record it in larger units"
         )
     return values.astype(float)
 

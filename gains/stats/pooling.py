@@ -130,6 +130,13 @@ def _check_inputs(effects, variances, method: str, ci_method: str):
         raise StatsInputError(f"pooling needs at least {MIN_STUDIES} improvements, got {len(y)}")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
         raise StatsInputError("effects must be finite and variances finite and positive")
+    # Q and τ² square the effects and the weights 1/v: outside these ranges they overflow
+    # into nulls or underflow into a false Q = 0 (issue 19).
+    if np.any(np.abs(y) > 1e50) or np.any(v > 1e100) or np.any(v < 1e-100):
+        raise StatsInputError(
+            "effects or variances are too large or too small to pool (effects within ±1e50, "
+            "variances between 1e-100 and 1e100): rescale them"
+        )
     return y, v
 
 

@@ -152,7 +152,7 @@ def paired_from_differences(
     cov_db = np.asarray(covariance_difference_before, dtype=float)
     correlation = correlation_before_after(var_b, var_d, cov_db)
     mean_b = np.asarray(mean_before, dtype=float)
-    g, g_variance = smcr_paired(mean_b + mean_difference, mean_b, np.sqrt(var_b), n, correlation)
+    g, g_variance = smcr_paired(mean_difference, np.sqrt(var_b), n, correlation)
     return _finish(
         effect=np.asarray(mean_difference, dtype=float),
         se=np.sqrt(var_d / n),

@@ -168,7 +168,7 @@ TRICKY = (
     "phase,group,unit,date,value\r\n"
     'before,Control,"Smith, J",01/04/2026,0.1\r\n'
     'after,treatment,"says ""hi""\r\nover two lines",,1e-300\r\n'
-    "after,,\u00e9t\u00e9 \u20ac,2026-06-01,-123456789.123456789\r\n"
+    "after,TREATMENT,\u00e9t\u00e9 \u20ac,2026-06-01,-123456789.123456789\r\n"
     "before,treatment,,2026-04-02,3\r\n"
 )
 EXPECTED = [

@@ -159,7 +159,7 @@ def test_blank_lines_and_empty_unnamed_columns_are_skipped():
 def test_every_line_end_is_read_the_same(line_end):
     """Lines ended by a carriage return alone (the classic Mac export) were one long line,
     and the reader raised on it."""
-    content = line_end.join([b"phase,group,value", b"before,control,1", b"after,,2", b""])
+    content = line_end.join([b"phase,group,value", b"before,control,1", b"after,treatment,2", b""])
     upload = parse(content)
     assert [row["value"] for row in upload.rows] == [1.0, 2.0]
     assert upload.rows[0]["group"] is StudyGroup.CONTROL
@@ -302,3 +302,32 @@ def test_a_200k_row_file_is_parsed_as_a_stream():
 )
 def test_an_uploaded_file_name_is_only_a_label(given, kept):
     assert display_filename(given) == kept
+
+
+BLANK_GROUP_MESSAGE = (
+    "Enter treatment or control: other rows for this improvement are control, "
+    "so a blank group could be either"
+)
+
+
+def test_a_blank_group_beside_control_rows_is_refused_on_its_line():
+    """Read as treatment, a control row whose group was blanked moved silently (issue 19),
+    even when the control rows come in a later chunk."""
+    content = b"phase,group,value\nbefore,treatment,1\nafter,,2\n" + b"before,control,3\n" * 3
+    assert problems(content) == [(3, "group", BLANK_GROUP_MESSAGE)]
+    from gains.services.measurements.csv_upload import MeasurementCsv
+
+    reading = MeasurementCsv(io.BytesIO(content), chunk_rows=1)
+    assert len(list(reading.chunks())) == 5  # each row clean: decided once the file is read
+    assert [(e.line, e.message) for e in reading.rejection().errors] == [(3, BLANK_GROUP_MESSAGE)]
+
+
+def test_a_blank_group_is_treatment_where_no_row_of_that_improvement_is_control():
+    rows = parse(b"phase,group,value\nbefore,,1\nafter, ,2\nafter,Treatment,3\n").rows
+    assert {row["group"] for row in rows} == {StudyGroup.TREATMENT}
+    from gains.services.measurements.csv_upload import MeasurementCsv
+
+    content = b"improvement,phase,group,value\n1,before,,1\n2,before,control,2\n 1 ,after,,3\n"
+    reading = MeasurementCsv(io.BytesIO(content), extra_columns=("improvement",))
+    assert sum(len(chunk.rows) for chunk in reading.chunks()) == 3
+    assert reading.rejection() is None

@@ -350,3 +350,36 @@ def test_the_always_valid_interval_is_the_same_on_both_paths(session, make):
     # tightest, so it changes the width and nothing else.
     assert documents[0]["effect"] == documents[1]["effect"]
     assert documents[0]["cs_high"] < documents[1]["cs_high"]
+
+
+def test_small_real_variation_next_to_large_values_keeps_its_se_on_both_paths(session, make):
+    """Values near 1e9 with an SD near 1e-3 (issue 19): the kept two-pass cell summaries
+    hold the variance on both databases, and neither path zeroes the SE."""
+    noise = [0.0, 0.0012, 0.0005, 0.0018, 0.0009, 0.0003]
+    before = [1e9 + x for x in noise]
+    after = [1e9 + 0.0016 + x for x in reversed(noise)]
+    welch = make(Design.BEFORE_AFTER, rows("before", before) + rows("after", after))
+    units = list("abcdef")
+    paired = make(
+        Design.PAIRED, rows("before", before, units=units) + rows("after", after, units=units)
+    )
+    fast = compare(session, [welch, paired])
+    for improvement in (welch, paired):
+        document = fast.documents[improvement.id]
+        assert "zero_variance" not in {w["code"] for w in document["warnings"]}
+        assert 1e-4 < document["se"] < 1e-3 and document["p_value"] < 0.05
+
+
+def test_paired_rows_without_a_unit_are_named_on_both_paths(session, make):
+    units = list("abcde")
+    improvement = make(
+        Design.PAIRED,
+        rows("before", normal(5), units=units)
+        + rows("after", normal(5), units=units)
+        + rows("after", normal(2)),
+    )
+    fast = compute_estimates([improvement.id])
+    document = fast.documents[improvement.id]
+    assert document["method"] == "paired"
+    assert "rows_without_unit" in {w["code"] for w in document["warnings"]}
+    assert_same_document(document, estimate_document(improvement))

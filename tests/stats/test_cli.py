@@ -336,3 +336,50 @@ def test_read_dates_turns_offsets_to_naive_utc():
         pd.Timestamp("2026-01-05T09:00:00"),
         pd.Timestamp("2026-01-06"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # pandas took the first column as an index and every column moved one place left:
+        # "column 'phase' must be one of before, after; found 1, 2, 3, 4".
+        (
+            "phase,value\nbefore,1,9\nbefore,2\nafter,3\nafter,4\n",
+            "the first data row has more fields than the header's 2",
+        ),
+        (
+            "phase,value\nbefore,1\nbefore,2\nafter,3,9\nafter,4\n",
+            "line 4 has 3 fields but the header has 2",
+        ),
+        # The first `value` was used and the second ignored without a word.
+        (
+            "phase,value,Value\nbefore,1,5\nbefore,2,6\nafter,3,7\nafter,4,8\n",
+            "value more than once",
+        ),
+        (
+            "phase,value,value\nbefore,1,5\nbefore,2,6\nafter,3,7\nafter,4,8\n",
+            "value more than once",
+        ),
+        (
+            "phase,group,value\nbefore,,1\nafter,,2\nbefore,control,3\nafter,control,4\n",
+            "'group' is blank in data row 1",
+        ),
+    ],
+)
+def test_a_csv_the_reader_would_change_is_refused_naming_the_problem(run, tmp_path, text, message):
+    """Issue 19: each of these used to give an estimate of other data, or a misleading error."""
+    result = run("estimate", write(tmp_path, text), "--json")
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_a_header_with_blank_headings_is_still_read(run, tmp_path):
+    text = "phase,value,,\nbefore,1,,\nbefore,2,,\nafter,3,,\nafter,5,,\n"
+    assert json_output(run("estimate", write(tmp_path, text), "--json"))["effect"] == 2.5
+
+
+def test_pool_refuses_effects_it_cannot_square(run, tmp_path):
+    """Effects near 1e200 overflowed into nulls with exit status 0 (issue 19)."""
+    text = "label,effect,variance\na,1e200,1e200\nb,2e200,1e200\nc,3e200,1e200\n"
+    result = run("pool", write(tmp_path, text), "--json")
+    assert result.exit_code == 2 and "too large or too small to pool" in result.output

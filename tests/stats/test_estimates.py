@@ -163,3 +163,19 @@ def test_paired_with_two_units_reports_no_hedges_g():
     assert result.method == "paired"
     assert result.effect == pytest.approx(3.75)
     assert result.hedges_g is None and result.hedges_g_variance is None
+
+
+def test_rows_without_a_unit_left_out_of_a_paired_analysis_are_named():
+    """Rows without a unit cannot be paired: they are left out, never silently (issue 19)."""
+    paired = [
+        {"phase": phase, "unit": unit, "value": value + (3.0 if phase == "after" else 0.0)}
+        for unit, value in zip("abcdef", [10.0, 12.0, 9.5, 11.0, 13.0, 10.5], strict=True)
+        for phase in ("before", "after")
+    ]
+    whole = estimate_improvement(pd.DataFrame(paired), "paired")
+    assert StatsWarning.ROWS_WITHOUT_UNIT not in whole.warnings
+    unnamed = [{"phase": "after", "unit": None, "value": 99.0}, {"phase": "before", "value": 1.0}]
+    result = estimate_improvement(pd.DataFrame(paired + unnamed), "paired")
+    assert result.method == "paired" and result.effect == whole.effect
+    assert StatsWarning.ROWS_WITHOUT_UNIT in result.warnings
+    assert result.details["n_rows_without_unit"] == 2 and whole.details["n_rows_without_unit"] == 0

@@ -29,3 +29,23 @@ def test_a_date_that_is_there_but_unreadable_is_refused():
     dates = ["2026-05-04", None, "yesterday", "2026-06-04", "2026-06-05", "2026-06-06"]
     with pytest.raises(StatsInputError, match="unreadable date in data row 3"):
         clean_measurements(frame_with_dates(dates))
+
+
+def test_a_blank_group_beside_control_rows_is_refused_naming_the_row():
+    """Read as treatment, a blank group moved a control row into the treated group (issue 19)."""
+    frame = pd.DataFrame(
+        {
+            "phase": ["before", "after", "before", "after", "before", "after", "before"],
+            "group": ["treatment", "treatment", "control", "control", "control", "  ", None],
+            "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+        }
+    )
+    with pytest.raises(StatsInputError, match=r"'group' is blank in data row 6 .* control"):
+        clean_measurements(frame)
+
+
+def test_a_blank_group_without_any_control_row_is_treatment():
+    frame = pd.DataFrame(
+        {"phase": ["before", "after", "before", "after"], "group": [None, "", "Treatment", None]}
+    ).assign(value=[1.0, 2.0, 3.0, 4.0])
+    assert clean_measurements(frame)["group"].tolist() == ["treatment"] * 4

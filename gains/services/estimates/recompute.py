@@ -19,8 +19,9 @@ or of measurements:
 The documents equal the per-improvement ones (`estimates.documents.estimate_document`): the
 same method, counts, warnings and "not enough data" messages, and numbers within rounding
 (1e-9; tested). What the summaries cannot compute goes the per-improvement way: time series
-(weekly regressions with HAC errors) and DiD whose units have several rows (unit change
-scores, or rows clustered by unit, with CR2: `stats.did.choose_analysis`).
+(weekly regressions with HAC errors), DiD whose units have several rows (unit change
+scores, or rows clustered by unit, with CR2: `stats.did.choose_analysis`) and paired analyses
+with rows that name no unit.
 """
 
 from __future__ import annotations
@@ -197,7 +198,8 @@ FAST_METHODS = ("welch", "paired", "did", "treatment_vs_control")
 def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> dict[str, Any]:
     """`stats.design.choose_design` for every improvement, from its cell summaries; what the
     summaries cannot compute goes the per-improvement way: time series (weekly regressions
-    with HAC errors) and DiD whose units have several rows (analysed by unit)."""
+    with HAC errors), DiD whose units have several rows (analysed by unit) and paired
+    analyses with rows that name no unit."""
     no_estimate: dict[int, str] = {}
     per_improvement: list[int] = []
     chosen: dict[str, list[int]] = {method: [] for method in FAST_METHODS}
@@ -228,6 +230,11 @@ def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> 
         # without a unit are then left out): that needs the rows. A label counted once over
         # both groups can only send an improvement this way needlessly, never wrongly.
         if method == "did" and unit_count[i] < rows_with_unit[i]:
+            per_improvement.append(improvement_id)
+            continue
+        # Paired with rows that name no unit: the rows decide the `rows_without_unit`
+        # warning (the summaries count units' rows over both groups, not the treated ones').
+        if method == "paired" and rows_with_unit[i] < rows:
             per_improvement.append(improvement_id)
             continue
         compared = {"welch": (tb, ta), "treatment_vs_control": (ta, ca)}.get(method, (2, 2))
@@ -389,8 +396,8 @@ def _document(
 
 
 def _details(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, Any]:
-    if method == "paired":
-        return {"n_units_dropped": int(extra["n_dropped"][i])}
+    if method == "paired":  # improvements with rows that name no unit went `_routes`' other way
+        return {"n_units_dropped": int(extra["n_dropped"][i]), "n_rows_without_unit": 0}
     if method == "did":
         return {
             "analysis": "rows",

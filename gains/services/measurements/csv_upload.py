@@ -20,7 +20,8 @@ first `max_errors` listed, all counted). Problems that make the rest of the file
 Decisions: columns are matched case-insensitively with a few aliases; an unknown column
 rejects the file (a misspelt "grup" column must not silently make every row treatment);
 columns with an empty heading are allowed if every cell under them is empty (Excel leaves
-them behind); lines with nothing but separators are skipped.
+them behind); lines with nothing but separators are skipped; a blank group is treatment, but
+beside control rows for the same improvement it is refused on its line (`_BlankGroups`).
 """
 
 from __future__ import annotations
@@ -384,6 +385,7 @@ class MeasurementCsv:
         self.row_count = 0  # good rows yielded
         self._data_rows = 0  # non-blank rows, good or bad (the row limit counts these)
         self._finished = False
+        self._groups = _BlankGroups()
 
     @property
     def checksum_sha256(self) -> str:
@@ -405,6 +407,7 @@ class MeasurementCsv:
             yield from self._read()
         except _Unreadable as unreadable:
             self.problems.add(unreadable.error)
+        self.problems.add(*self._groups.ambiguous(self.columns.get("group", "group")))
         self._finished = True
 
     def _read(self) -> Iterator[CsvChunk]:
@@ -505,6 +508,9 @@ class MeasurementCsv:
             leading.append((self.extra_columns[0], self.extra_check(extras)))
         room = max(self.problems.limit - len(self.problems.listed), 0)
         checked = check_columns(raw, lines, room, leading=leading, all_text=True)
+        if "group" in raw:
+            owners = extras[self.extra_columns[0]] if self.extra_columns else None
+            self._groups.note(raw["group"], owners, lines)
         found = sorted(
             [
                 *(RowError(line, "", message) for line, message in broken[: room + 1]),
@@ -521,6 +527,42 @@ class MeasurementCsv:
             return
         self.row_count += len(lines)
         yield CsvChunk(checked.frame, extras, lines)
+
+
+@dataclass
+class _BlankGroups:
+    """A blank group is treatment (`parse_row`), but not beside control rows of the same
+    improvement in the same file: there it may be either, so it is refused (issue 19). Noted
+    chunk by chunk, decided when the file is read (the multi-improvement upload keeps each
+    improvement apart by its cell in the improvement column)."""
+
+    first_blank_line: dict[str | None, int] = field(default_factory=dict)
+    with_control: set[str | None] = field(default_factory=set)
+
+    def note(self, groups: np.ndarray, owners: np.ndarray | None, lines: np.ndarray) -> None:
+        codes, distinct = pd.factorize(groups)
+        labels = pd.Series(distinct, dtype=object).str.strip().str.lower()
+        blank = np.isin(codes, np.flatnonzero(labels.eq("").to_numpy()))
+        control = np.isin(codes, np.flatnonzero(labels.eq("control").to_numpy()))
+        if owners is None:
+            keys = np.full(len(lines), None, dtype=object)
+        else:
+            keys = pd.Series(owners, dtype=object).str.strip().to_numpy(dtype=object)
+        self.with_control.update(keys[control].tolist())
+        for key, line in zip(keys[blank].tolist(), lines[blank].tolist(), strict=True):
+            self.first_blank_line.setdefault(key, int(line))
+
+    def ambiguous(self, heading: str) -> list[RowError]:
+        return [
+            RowError(
+                line,
+                heading,
+                "Enter treatment or control: other rows for this improvement are control, "
+                "so a blank group could be either",
+            )
+            for key, line in sorted(self.first_blank_line.items(), key=lambda item: item[1])
+            if key in self.with_control
+        ]
 
 
 @dataclass
