@@ -65,11 +65,12 @@ def stats_group() -> None:
 )
 @click.option(
     "--cov",
-    type=click.Choice(["HC3", "HC1", "nonrobust", "cluster"]),
-    default="HC3",
-    show_default=True,
-    help="Covariance for difference-in-differences on rows; cluster: CR2 by unit. "
-    "Repeated units are analysed by unit with CR2 whatever this says.",
+    type=click.Choice(["HC3", "HC1", "nonrobust", "cluster", "reml", "newey"]),
+    default=None,
+    help="Covariance of the design analysed. Difference-in-differences on rows: HC3 "
+    "(default), HC1, nonrobust or cluster (CR2 by unit); repeated units are analysed by "
+    "unit with CR2 whatever this says. Time series: reml (default; AR(1) errors by REML, "
+    "Satterthwaite df) or newey (Newey-West as Stata's newey). Ignored by the other designs.",
 )
 @by_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
@@ -78,7 +79,7 @@ def estimate_command(
     design: str,
     direction: str,
     alpha: float,
-    cov: str,
+    cov: str | None,
     by: str | None,
     as_json: bool,
 ) -> None:

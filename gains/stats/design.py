@@ -1,8 +1,10 @@
 """Choose the analysis for an improvement: the declared design decides, the data can only
 downgrade it (with a ``design_downgraded`` warning), never upgrade it.
 
-Downgrade ladder: time series → paired → Welch; control group → treatment vs control (no
-before rows; not a downgrade, that is the randomised variant) → paired → Welch.
+Downgrade ladder: control group → treatment vs control (no before rows; not a downgrade, that
+is the randomised variant) → paired → Welch. A declared time series is never downgraded: with
+fewer than `timeseries.MIN_POINTS_PER_SIDE` weekly points a side it is not evidence, and a
+before/after comparison of the same rows (trend and autocorrelation ignored) would be worse.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import ClassVar
 import pandas as pd
 
 from gains.stats.assemble import StatsInputError
+from gains.stats.did import COVARIANCES as DID_COVARIANCES
 from gains.stats.did import difference_in_differences
 from gains.stats.estimates import (
     paired_unit_means,
@@ -24,8 +27,8 @@ from gains.stats.estimates import (
 from gains.stats.frames import clean_measurements, has_units
 from gains.stats.results import EstimateResult
 from gains.stats.timeseries import (
+    ITS_COVARIANCES,
     MIN_POINTS_PER_SIDE,
-    RECOMMENDED_POINTS_PER_SIDE,
     interrupted_time_series,
     points_per_side,
 )
@@ -52,7 +55,7 @@ def estimate_improvement(
     design: str = "auto",
     direction: str = "higher",
     alpha: float = 0.05,
-    cov: str = "HC3",
+    cov: str | None = None,
     planned_effect: float | None = None,
     randomised: bool = False,
     planned_sample_size: int | None = None,
@@ -61,8 +64,9 @@ def estimate_improvement(
 
     ``frame`` has ``phase`` and ``value`` and optionally ``unit``, ``group`` and ``date``.
     ``design`` is the declared design (or ``auto``: the richest design the data support);
-    ``alpha`` sets the confidence level 1 - alpha; ``cov`` applies to difference-in-differences
-    on rows; ``planned_effect`` (metric units) enables the under-powered warning.
+    ``alpha`` sets the confidence level 1 - alpha; ``cov`` is the covariance of the design
+    analysed (`resolve_cov`: difference-in-differences on rows HC3 by default, a time series
+    AR(1) REML); ``planned_effect`` (metric units) enables the under-powered warning.
     ``randomised`` declares random assignment to treatment and control: units measured in
     both phases are then compared by ANCOVA on their before means (`did`), not change scores.
     ``planned_sample_size`` (per phase and group) is where the always-valid interval
@@ -76,6 +80,7 @@ def estimate_improvement(
     level = 1.0 - alpha
     chosen = _supported_design(clean, declared)
     analysed = clean if chosen in ("did", "treatment_vs_control") else _treatment_rows(clean)
+    cov = resolve_cov(chosen, cov)
     if chosen == "did":
         result = difference_in_differences(
             analysed,
@@ -86,11 +91,28 @@ def estimate_improvement(
             randomised=randomised,
             planned_sample_size=planned_sample_size,
         )
+    elif chosen == "its":
+        result = interrupted_time_series(analysed, direction, level, planned_effect, cov)
     else:
         result = _RUNNERS[chosen](analysed, direction, level, planned_effect, planned_sample_size)
     if is_downgrade(declared, chosen):
         result = replace(result, warnings=(StatsWarning.DESIGN_DOWNGRADED.value, *result.warnings))
     return result
+
+
+# The covariance each design uses unless told otherwise.
+DEFAULT_COVARIANCES = {"did": "HC3", "its": "reml"}
+
+
+def resolve_cov(design: str, cov: str | None) -> str | None:
+    """The covariance for the design analysed: ``cov`` when it is one of that design's,
+    its default when ``cov`` is None or belongs to another design (``--cov reml`` with
+    ``--design auto`` that finds a control group), an error when it belongs to none."""
+    if cov is not None and cov not in (*DID_COVARIANCES, *ITS_COVARIANCES):
+        known = ", ".join((*DID_COVARIANCES, *ITS_COVARIANCES))
+        raise StatsInputError(f"cov must be one of {known}, got {cov!r}")
+    own = {"did": DID_COVARIANCES, "its": ITS_COVARIANCES}.get(design, ())
+    return cov if cov in own else DEFAULT_COVARIANCES.get(design)
 
 
 def _supported_design(frame: pd.DataFrame, declared: str) -> str:
@@ -133,7 +155,7 @@ def choose_design(
 
     ``paired_units``: how many treatment units were measured in both phases; ``points_per_
     side``: the fewer of the weekly points before and after go-live, needed only when
-    ``declared`` is ``its`` or ``auto``. Both are asked for only when the choice needs them.
+    ``declared`` is ``auto``. Both are asked for only when the choice needs them.
     The chosen design may still find too few rows (at least 2 per compared cell): its
     estimator says so.
     """
@@ -144,11 +166,11 @@ def choose_design(
             return "did"
         if tb + cb == 0:
             return "treatment_vs_control"
-    if declared == "its" and points_per_side() >= MIN_POINTS_PER_SIDE:
-        return "its"
+    if declared == "its":
+        return "its"  # never downgraded: too few weekly points is no estimate (module doc)
     if declared in ("auto", "did", "its", "paired") and paired_units() >= 2:
         return "paired"
-    if declared == "auto" and points_per_side() >= RECOMMENDED_POINTS_PER_SIDE:
+    if declared == "auto" and points_per_side() >= MIN_POINTS_PER_SIDE:
         return "its"
     return "welch"
 
@@ -171,13 +193,10 @@ def _rank(design: str) -> int:
 
 
 # The designs without options beyond direction, level, planned effect and planned sample size
-# (DiD also takes `cov` and `randomised`). A time series has no always-valid interval
-# (`stats.sequential`), so it takes no planned size.
+# (DiD also takes `cov` and `randomised`; a time series `cov` and no planned size, since it
+# has no always-valid interval: `stats.sequential`).
 _RUNNERS = {
     "welch": welch_before_after,
     "paired": paired_unit_means,
     "treatment_vs_control": treatment_vs_control,
-    "its": lambda frame, direction, level, planned_effect, _planned_size: interrupted_time_series(
-        frame, direction, level, planned_effect
-    ),
 }

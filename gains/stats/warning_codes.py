@@ -22,6 +22,8 @@ class StatsWarning(StrEnum):
     DENOMINATOR_CI_INCLUDES_ZERO = "denominator_ci_includes_zero"
     DESIGN_DOWNGRADED = "design_downgraded"
     ROWS_WITHOUT_UNIT = "rows_without_unit"
+    ROWS_WITHOUT_DATE = "rows_without_date"
+    AUTOCORRELATION_AT_LIMIT = "autocorrelation_at_limit"
 
     @property
     def message(self) -> str:
@@ -42,6 +44,7 @@ _MESSAGES: dict[StatsWarning, str] = {
         "Strong outliers (beyond 3 interquartile ranges from the quartiles) are present."
     ),
     StatsWarning.DROPPED_UNPAIRED_UNITS: "Units measured in only one phase were dropped.",
+    # No longer given (fewer than 8 points a side is no estimate); kept for stored estimates.
     StatsWarning.TOO_FEW_TIME_POINTS: (
         "Fewer than 8 weekly points on a side of go-live: the time series is weak."
     ),
@@ -56,6 +59,15 @@ _MESSAGES: dict[StatsWarning, str] = {
     ),
     StatsWarning.ROWS_WITHOUT_UNIT: (
         "Some rows name no unit: the analysis compares units, so those rows were left out."
+    ),
+    StatsWarning.ROWS_WITHOUT_DATE: (
+        "Some rows have no date, so they could not be placed in a week: the time series "
+        "leaves them out."
+    ),
+    StatsWarning.AUTOCORRELATION_AT_LIMIT: (
+        "Neighbouring weeks are so alike that the model cannot tell a lasting drift from "
+        "a change at go-live (autocorrelation at its 0.99 limit): treat the interval with "
+        "caution."
     ),
 }
 

@@ -94,11 +94,31 @@ def test_estimate_auto_design_choice(run, tmp_path, name, method):
     assert json_output(run("estimate", copy(tmp_path, name), "--json"))["method"] == method
 
 
-def test_estimate_its_json_has_level_and_slope_change(run, tmp_path, reference):
-    output = json_output(run("estimate", copy(tmp_path, "its.csv"), "--design", "its", "--json"))
+@pytest.mark.parametrize(
+    ("flags", "expected", "cov_type"),
+    [
+        ((), ("its_reml", "its"), "AR(1) REML, Satterthwaite df"),
+        (("--cov", "reml"), ("its_reml", "its"), "AR(1) REML, Satterthwaite df"),
+        (("--cov", "newey"), ("its", None), "HAC(Newey-West, maxlags=3)"),
+    ],
+)
+def test_estimate_its_json_has_level_and_slope_change(
+    run, tmp_path, reference, flags, expected, cov_type
+):
+    output = json_output(
+        run("estimate", copy(tmp_path, "its.csv"), "--design", "its", *flags, "--json")
+    )
+    name, case = expected
+    wanted = reference(name)[case] if case else reference(name)
+    assert output["cov_type"] == cov_type
     for term in ("level_change", "slope_change"):
         assert {"estimate", "se", "ci_low", "ci_high"} <= output[term].keys()
-        assert output[term]["se"] == pytest.approx(reference("its")[term]["se"], rel=1e-9)
+        assert output[term]["se"] == pytest.approx(wanted[term]["se"], rel=1e-6)
+
+
+def test_estimate_help_names_each_designs_default_cov(run):
+    text = " ".join(run("estimate", "--help").output.split())
+    assert "HC3 (default)" in text and "reml (default" in text and "newey" in text
 
 
 def test_missing_values_are_null_in_json(run, tmp_path):

@@ -38,8 +38,6 @@ def test_declared_design_is_never_upgraded(reference_data):
         ("welch", "paired", "welch"),
         ("welch", "control_group", "welch"),
         ("paired", "did", "paired"),
-        ("paired", "time_series", "paired"),
-        ("welch", "its", "welch"),
     ],
 )
 def test_unsupported_declared_design_downgrades_with_a_warning(
@@ -48,6 +46,16 @@ def test_unsupported_declared_design_downgrades_with_a_warning(
     result = estimate_improvement(reference_data(dataset), declared)
     assert result.method == method
     assert result.warnings[0] == DOWNGRADED
+
+
+@pytest.mark.parametrize("dataset", ["paired", "welch"])
+def test_a_declared_time_series_without_dates_is_no_estimate_not_a_downgrade(
+    reference_data, dataset
+):
+    """Fewer than 8 weekly points a side is not evidence: a before/after comparison of the
+    same rows, trend and autocorrelation ignored, would be shown instead (it used to be)."""
+    with pytest.raises(StatsInputError, match="needs a 'date' column"):
+        estimate_improvement(reference_data(dataset), "time_series")
 
 
 def test_alpha_sets_the_confidence_level(reference_data):

@@ -1,15 +1,28 @@
-"""Interrupted time series against R lm + sandwich::NeweyWest (and Stata's newey formula)."""
+"""Interrupted time series against R: ``lm`` + ``sandwich::NeweyWest`` (and Stata's newey
+formula) for ``cov="newey"``; ``nlme::gls(correlation = corAR1(), method = "REML")`` with
+Satterthwaite df for the default ``cov="reml"``."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
 from gains.stats.frames import clean_measurements
-from gains.stats.timeseries import newey_west_maxlags, weekly_means
+from gains.stats.gls_ar1 import PHI_LIMIT
+from gains.stats.timeseries import (
+    REML_COV_TYPE,
+    SeriesFacts,
+    its_estimates,
+    newey_west_maxlags,
+    week_numbers,
+    weekly_means,
+)
 from gains.stats.warning_codes import StatsWarning
+from tests.support.documents import assert_same_document
 
 REL = 1e-9
+R_REML = 1e-6  # nlme's own optimiser stops about 1e-8 from the maximum
 
 
 def test_its_matches_r_newey_west(reference, reference_data):
@@ -17,8 +30,9 @@ def test_its_matches_r_newey_west(reference, reference_data):
     # The R script also checks sandwich's NeweyWest(adjust=TRUE) against the hand-written
     # Stata newey formula (Bartlett 1 - l/(L+1), factor T/(T-k)); they agree to rounding.
     assert expected["max_abs_diff_sandwich_vs_stata_formula"] < 1e-12
-    result = estimate_improvement(reference_data("its"), "time_series")
+    result = estimate_improvement(reference_data("its"), "time_series", cov="newey")
     assert result.method == "its"
+    assert result.cov_type == "HAC(Newey-West, maxlags=3)"
     assert result.details["maxlags"] == expected["maxlags"] == 3
     assert (result.n_before, result.n_after) == (expected["n_before"], expected["n_after"])
     for name in ("effect", "se", "df", "p_value", "ci_low", "ci_high", "counterfactual_mean"):
@@ -53,23 +67,166 @@ def test_weekly_means_start_on_monday_and_split_a_mid_week_go_live():
     assert weekly["t_since_golive"].tolist() == [0.0, 0.0, 1.0]
 
 
-def test_short_series_downgrades_or_warns(reference_data):
-    frame = reference_data("its")
-    dates = frame["date"].astype("datetime64[ns]")
-    short = frame[(dates >= "2025-04-14") & (dates < "2025-06-30")]
-    result = estimate_improvement(short, "its")
-    assert result.method == "its"
-    assert StatsWarning.TOO_FEW_TIME_POINTS in result.warnings
-    tiny = frame[(dates >= "2025-05-12") & (dates < "2025-06-09")]
-    assert estimate_improvement(tiny, "its").method == "welch"
-    assert StatsWarning.DESIGN_DOWNGRADED in estimate_improvement(tiny, "its").warnings
-
-
+@pytest.mark.parametrize("cov", ["reml", "newey"])
 @pytest.mark.parametrize("factor", [0.01, 7.0, -3.0])
-def test_scaling_values_scales_its_effect_and_keeps_p(reference_data, factor):
+def test_scaling_values_scales_its_effect_and_keeps_p(reference_data, factor, cov):
     frame = reference_data("its")
-    original = estimate_improvement(frame, "its")
-    scaled = estimate_improvement(frame.assign(value=frame["value"] * factor), "its")
+    original = estimate_improvement(frame, "its", cov=cov)
+    scaled = estimate_improvement(frame.assign(value=frame["value"] * factor), "its", cov=cov)
     assert scaled.effect == pytest.approx(factor * original.effect, rel=1e-9)
     assert scaled.slope_change.se == pytest.approx(abs(factor) * original.slope_change.se, rel=1e-9)
     assert scaled.p_value == pytest.approx(original.p_value, rel=1e-9)
+    assert scaled.df == pytest.approx(original.df, rel=1e-9)
+
+
+@pytest.mark.parametrize("dataset", ["its", "its_ar1"])
+def test_its_reml_matches_nlme_gls_and_satterthwaite_df(reference, reference_data, dataset):
+    expected = reference("its_reml")[dataset]
+    result = estimate_improvement(reference_data(dataset), "time_series")
+    assert result.cov_type == REML_COV_TYPE
+    assert (result.n_before, result.n_after) == (expected["n_before"], expected["n_after"])
+    assert result.details["autocorrelation"] == pytest.approx(expected["phi"], abs=R_REML)
+    assert result.details["residual_sd"] == pytest.approx(expected["sigma"], rel=R_REML)
+    assert result.details["pre_slope_per_week"] == pytest.approx(expected["params"][1], rel=R_REML)
+    for name in (
+        "effect",
+        "se",
+        "df",
+        "p_value",
+        "ci_low",
+        "ci_high",
+        "counterfactual_mean",
+        "relative_change",
+        "relative_se",
+    ):
+        assert getattr(result, name) == pytest.approx(expected[name], rel=R_REML), name
+    # emmeans takes the information from nlme's numerical Hessian (apVar): close, not exact.
+    assert result.df == pytest.approx(expected["df_emmeans"], rel=1e-3)
+    for term in ("level_change", "slope_change"):
+        actual, wanted = getattr(result, term), expected[term]
+        for name in ("estimate", "se", "ci_low", "ci_high", "p_value"):
+            assert getattr(actual, name) == pytest.approx(wanted[name], rel=R_REML), (term, name)
+
+
+def test_the_gap_week_is_skipped_and_the_ar1_runs_over_observed_points(reference_data):
+    weekly = weekly_means(clean_measurements(reference_data("its_ar1")))
+    assert 6.0 not in weekly["t"].tolist() and len(weekly) == 25
+
+
+def _series(rng, n_before, n_after, rho=0.5, missing=(), split=False):
+    """Daily-dated rows of an AR(1) weekly series (three rows a week)."""
+    noise = np.zeros(n_before + n_after)
+    for i in range(1, len(noise)):
+        noise[i] = rho * noise[i - 1] + rng.normal()
+    rows = []
+    for week in range(n_before + n_after):
+        if week in missing:
+            continue
+        for day in range(3):
+            after = week >= n_before if not split else week > n_before or (week == n_before and day)
+            rows.append(
+                {
+                    "date": pd.Timestamp("2024-01-01") + pd.Timedelta(days=7 * week + day),
+                    "phase": "after" if after else "before",
+                    "value": 10.0
+                    + 0.1 * week
+                    + 2.0 * (week >= n_before)
+                    + noise[week]
+                    + rng.normal(0, 0.3),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _weekly_table(frames):
+    parts = []
+    for position, frame in enumerate(frames):
+        clean = clean_measurements(frame)
+        parts.append(
+            clean.assign(week=week_numbers(clean["date"]), after=(clean["phase"] == "after") * 1)
+            .groupby(["week", "after"], as_index=False)["value"]
+            .mean()
+            .assign(series=position)
+        )
+    return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=3)
+
+
+@pytest.mark.parametrize("cov", ["reml", "newey"])
+def test_many_series_at_once_equal_each_series_alone(cov):
+    """The batch (recompute-all) and the one-improvement path are one function: fitting
+    series of different lengths, with gaps and a split week, together changes nothing."""
+    rng = np.random.default_rng(19)
+    frames = [
+        _series(rng, 8, 8),
+        _series(rng, 12, 9, rho=0.0, missing=(3,)),
+        _series(rng, 26, 26, rho=0.8, split=True),
+        _series(rng, 5, 12),  # too few before: no estimate, the others unaffected
+        _series(rng, 10, 14, rho=-0.3),
+    ]
+    facts = [SeriesFacts("lower" if i % 2 else "higher", 1.0, 99, 0) for i in range(len(frames))]
+    together = its_estimates(_weekly_table(frames), facts, cov=cov)
+    for i, frame in enumerate(frames):
+        if i == 3:
+            assert isinstance(together[i], StatsInputError)
+            continue
+        alone = estimate_improvement(frame, "its", facts[i].direction, cov=cov, planned_effect=1.0)
+        alone.details["n_observations"] = 99  # the batch was told so
+        assert_same_document(together[i].to_dict(), alone.to_dict(), f"series {i}")
+
+
+def test_fewer_than_eight_weekly_points_a_side_is_no_estimate(reference_data):
+    """DESIGN: fewer than 8 weekly points a side is not evidence. This used to be an ITS with
+    a warning (3-7 points) or a before/after comparison of the rows (fewer)."""
+    frame = reference_data("its")
+    dates = frame["date"].astype("datetime64[ns]")
+    short = frame[(dates >= "2025-04-14") & (dates < "2025-06-30")]
+    with pytest.raises(
+        StatsInputError, match=r"8 weekly points on each side.*6 before and 5 after"
+    ):
+        estimate_improvement(short, "its")
+    tiny = frame[(dates >= "2025-05-12") & (dates < "2025-06-09")]
+    with pytest.raises(StatsInputError, match="8 weekly points"):
+        estimate_improvement(tiny, "its")
+    assert estimate_improvement(short, "auto").method != "its"
+
+
+def test_a_blank_date_is_left_out_with_a_warning_not_a_switch_to_welch(reference_data):
+    """Issue 19: one blank date turned a declared time series into Welch without saying why."""
+    frame = reference_data("its").astype({"date": object})
+    frame.loc[5, "date"] = ""
+    result = estimate_improvement(frame, "its")
+    assert result.method == "its"
+    assert StatsWarning.ROWS_WITHOUT_DATE in result.warnings
+    assert result.details["n_rows_without_date"] == 1
+    assert result.details["n_observations"] == len(frame) - 1
+    undated = frame.assign(date="")
+    with pytest.raises(StatsInputError, match="0 before and 0 after; 111 rows have no date"):
+        estimate_improvement(undated, "its")
+
+
+def test_a_drifting_series_holds_phi_at_the_limit_with_a_warning():
+    rng = np.random.default_rng(7)
+    frame = _series(rng, 10, 10, rho=0.0)
+    weeks = np.arange(len(frame)) // 3
+    walk = np.cumsum(rng.normal(0, 5.0, weeks.max() + 1))
+    frame["value"] = walk[weeks] + rng.normal(0, 0.01, len(frame))
+    result = estimate_improvement(frame, "its")
+    assert result.details["autocorrelation"] == PHI_LIMIT
+    assert StatsWarning.AUTOCORRELATION_AT_LIMIT in result.warnings
+    assert result.df == result.n_before + result.n_after - 4  # φ fixed: only σ² estimated
+
+
+def test_a_series_the_model_fits_exactly_has_zero_variance_not_an_error():
+    rng = np.random.default_rng(5)
+    frame = _series(rng, 9, 9).assign(value=4.0)
+    result = estimate_improvement(frame, "its")
+    assert result.effect == pytest.approx(0.0, abs=1e-9)
+    assert StatsWarning.ZERO_VARIANCE in result.warnings
+
+
+def test_cov_is_resolved_per_design(reference_data):
+    assert estimate_improvement(reference_data("its"), "its").cov_type == REML_COV_TYPE
+    assert estimate_improvement(reference_data("did"), "did").cov_type == "HC3"
+    assert estimate_improvement(reference_data("did"), "did", cov="reml").cov_type == "HC3"
+    with pytest.raises(StatsInputError, match="cov must be one of"):
+        estimate_improvement(reference_data("its"), "its", cov="HC5")
