@@ -1,6 +1,7 @@
 """Recompute-all from aggregates equals the per-improvement estimates, document for document."""
 
 import math
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -183,12 +184,13 @@ def test_edge_cases_have_the_same_outcome_class_message_and_warnings(session, ma
         # rows each that never span both phases (rows clustered by unit)
         make(Design.CONTROL_GROUP, control_group_rows([*"abcd", None], "abcd", "efgh", "efgh")),
         make(Design.CONTROL_GROUP, control_group_rows("aabb", "ccdd", "eeff", "gghh")),
-        # time series: always the per-improvement path
+        # time series without dates: no estimate, from the weekly query as from the rows
         make(Design.TIME_SERIES, rows("before", normal(5)) + rows("after", normal(5))),
     ]
     fast = compare(session, cases)
     by_units = cases[-4:-1]
-    assert set(fast.per_improvement_ids) == {case.id for case in (*by_units, cases[-1])}
+    assert set(fast.per_improvement_ids) == {case.id for case in by_units}
+    assert isinstance(fast.documents[cases[-1].id], NoEstimate)
     analyses = [estimate_document(case)["details"]["analysis"] for case in by_units]
     assert analyses == ["change_scores", "change_scores", "clustered_rows"]
     without_unit = estimate_document(by_units[1])["warnings"]
@@ -216,6 +218,55 @@ def test_edge_cases_have_the_same_outcome_class_message_and_warnings(session, ma
         "design_downgraded",
         "no_control_group",
     }
+
+
+def weekly_rows(weeks_before, weeks_after, *, go_live=date(2026, 3, 4), skip=(), group="treatment"):
+    """Three dated rows a week around a mid-week go-live (that week splits into two points),
+    an AR(1)-like wander, a step at go-live; ``skip`` lists weeks without data."""
+    level, made = 0.0, []
+    for week in range(-weeks_before, weeks_after):
+        level = 0.6 * level + float(RNG.normal())
+        if week in skip:
+            continue
+        for day in (-2, 0, 1):
+            observed = go_live + timedelta(weeks=week, days=day)
+            value = 40.0 + 0.2 * week + 3.0 * (observed >= go_live) + level + RNG.normal(0, 0.5)
+            made.append(
+                {
+                    "phase": "after" if observed >= go_live else "before",
+                    "group": group,
+                    "value": round(value, 3),
+                    "unit_ref": None,
+                    "observed_on": observed,
+                }
+            )
+    return made
+
+
+def test_time_series_are_fitted_together_with_the_per_improvement_documents(session, make):
+    """Issue 19 item 5: time series no longer go one by one; the batch is the function the
+    per-improvement path calls with one series, so the documents agree to 1e-9."""
+    undated = weekly_rows(10, 9)
+    undated[4]["observed_on"] = None
+    cases = [
+        make(Design.TIME_SERIES, weekly_rows(12, 10, skip=(-5,)), expected_effect=2.0),
+        make(
+            Design.TIME_SERIES,
+            undated + weekly_rows(10, 9, group="control"),
+            direction=Direction.LOWER,
+        ),
+        make(Design.TIME_SERIES, weekly_rows(5, 12)),  # too few weeks before: no estimate
+        make(Design.TIME_SERIES, weekly_rows(9, 9, group="control")),  # no treatment rows
+        make(Design.TIME_SERIES, [{**row, "value": 7.0} for row in weekly_rows(9, 9)]),
+    ]
+    fast = compare(session, cases)
+    assert fast.per_improvement_ids == [] and fast.methods["its"] == len(cases)
+    documents = [fast.documents[case.id] for case in cases]
+    assert [document["method"] for document in documents[:2]] == ["its", "its"]
+    assert {"rows_without_date"} <= {w["code"] for w in documents[1]["warnings"]}
+    assert documents[0]["n_before"] == 12 + 1 - 1  # 12 weeks, a week skipped, the split week
+    assert "8 weekly points" in documents[2].reason and "0 before" in documents[3].reason
+    assert "zero_variance" in {w["code"] for w in documents[4]["warnings"]}
 
 
 def test_recompute_all_stores_what_refresh_would_and_replaces_the_current_version(session, make):

@@ -16,12 +16,15 @@ or of measurements:
    (`gains.stats.sufficient`), and each document from its `EstimateResult`;
 3. one bulk ``DELETE`` and one bulk ``INSERT`` (``COPY`` on PostgreSQL) of the estimates.
 
+Time series take one more query: the weekly sums and counts of every time series' dated
+treatment rows (`_weekly_points`), from which `stats.timeseries.its_estimates` fits all the
+series at once, the very function the per-improvement path calls with one series.
+
 The documents equal the per-improvement ones (`estimates.documents.estimate_document`): the
 same method, counts, warnings and "not enough data" messages, and numbers within rounding
-(1e-9; tested). What the summaries cannot compute goes the per-improvement way: time series
-(weekly regressions with HAC errors), DiD whose units have several rows (unit change
-scores, or rows clustered by unit, with CR2: `stats.did.choose_analysis`) and paired analyses
-with rows that name no unit.
+(1e-9; tested). What the summaries cannot compute goes the per-improvement way: DiD whose
+units have several rows (unit change scores, or rows clustered by unit, with CR2:
+`stats.did.choose_analysis`) and paired analyses with rows that name no unit.
 """
 
 from __future__ import annotations
@@ -34,11 +37,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import case, delete, exists, func, select
 
 from gains.database import MAX_LISTED_IDS, listed_ids, raw_rows
 from gains.extensions import db
-from gains.models import Estimate, Improvement, MissingEstimate
+from gains.models import Estimate, Improvement, Measurement, MissingEstimate, Phase, StudyGroup
 from gains.models.base import utcnow
 from gains.models.cells import CELLS
 from gains.services.estimates.cells import current_cells, split_cells
@@ -50,7 +53,9 @@ from gains.services.estimates.documents import (
     missing_estimate_row,
     not_enough_data,
 )
-from gains.stats.assemble import direction_sign
+from gains.services.estimates.lasting import week_start
+from gains.services.measurements.active import active_measurements
+from gains.stats.assemble import StatsInputError, direction_sign
 from gains.stats.design import DESIGN_ALIASES, CellCounts, choose_design, is_downgrade
 from gains.stats.results import EstimateResult, GroupCounts
 from gains.stats.sufficient import (
@@ -62,6 +67,7 @@ from gains.stats.sufficient import (
     strong_outliers,
     welch_from_cells,
 )
+from gains.stats.timeseries import FIRST_MONDAY, SeriesFacts, its_estimates
 from gains.stats.warning_codes import StatsWarning
 
 ALPHA = 0.05  # as `estimates.estimate_document` (the app's default level)
@@ -146,6 +152,10 @@ def compute_estimates(
                 method, arrays, numbers, extra, position, improvement_id in downgraded
             )
         recomputed.methods[method] += len(chosen)
+    series_ids = routes["its"]
+    if series_ids:
+        documents.update(_its_documents(plans.loc[series_ids], cells.loc[series_ids]))
+        recomputed.methods["its"] += len(series_ids)
     recomputed.seconds["statistics"] = time.perf_counter() - stats_began
 
     slow_began = time.perf_counter()
@@ -196,12 +206,13 @@ FAST_METHODS = ("welch", "paired", "did", "treatment_vs_control")
 
 
 def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> dict[str, Any]:
-    """`stats.design.choose_design` for every improvement, from its cell summaries; what the
-    summaries cannot compute goes the per-improvement way: time series (weekly regressions
-    with HAC errors), DiD whose units have several rows (analysed by unit) and paired
+    """`stats.design.choose_design` for every improvement, from its cell summaries; time
+    series (never downgraded) by their weekly means; what the summaries cannot compute goes
+    the per-improvement way: DiD whose units have several rows (analysed by unit) and paired
     analyses with rows that name no unit."""
     no_estimate: dict[int, str] = {}
     per_improvement: list[int] = []
+    series: list[int] = []
     chosen: dict[str, list[int]] = {method: [] for method in FAST_METHODS}
     downgraded: dict[str, set[int]] = {method: set() for method in FAST_METHODS}
     index = plans.index
@@ -223,7 +234,7 @@ def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> 
             no_estimate[improvement_id] = NO_MEASUREMENTS
             continue
         if declared == "its":
-            per_improvement.append(improvement_id)
+            series.append(improvement_id)
             continue
         method = choose_design(declared, CellCounts(tb, ta, cb, ca), lambda i=i: pairs[i])
         # `stats.did.choose_analysis` analyses by unit once some unit has two rows (rows
@@ -247,6 +258,7 @@ def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> 
     return {
         "no_estimate": no_estimate,
         "per_improvement": per_improvement,
+        "its": series,
         "fast": {
             method: (np.asarray(ids, dtype=int), downgraded[method])
             for method, ids in chosen.items()
@@ -320,6 +332,71 @@ def _method_arrays(method, plans, cells, units, common):
         "units": paired["n_units"].to_numpy(),
         "n_dropped": paired["n_dropped"].to_numpy(),
     }
+
+
+# --- Time series, all at once ----------------------------------------------------------------
+
+
+def _its_documents(plans: pd.DataFrame, cells: pd.DataFrame) -> dict[int, dict | NoEstimate]:
+    """Every time series' document from its weekly means, all fitted together."""
+    weekly = _weekly_points(plans.index.tolist())
+    position = pd.Series(np.arange(len(plans)), index=plans.index)
+    weekly["series"] = position.loc[weekly.pop("improvement_id")].to_numpy()
+    dated = np.bincount(weekly["series"], weights=weekly.pop("n"), minlength=len(plans))
+    treated = (cells["tb_n"] + cells["ta_n"]).to_numpy()
+    facts = [
+        SeriesFacts(
+            direction="higher" if sign > 0 else "lower",
+            planned_effect=None if np.isnan(planned) else planned,
+            n_observations=int(n_dated),
+            n_without_date=int(n_treated - n_dated),
+        )
+        for sign, planned, n_dated, n_treated in zip(
+            plans["sign"].tolist(),
+            plans["planned_effect"].tolist(),
+            dated.tolist(),
+            treated.tolist(),
+            strict=True,
+        )
+    ]
+    outcomes = its_estimates(weekly, facts, LEVEL)
+    return {
+        improvement_id: not_enough_data(outcome)
+        if isinstance(outcome, StatsInputError)
+        else outcome.to_dict()
+        for improvement_id, outcome in zip(plans.index.tolist(), outcomes, strict=True)
+    }
+
+
+def _weekly_points(improvement_ids: list[int]) -> pd.DataFrame:
+    """Per improvement, week and side of go-live, the mean and count of the dated treatment
+    rows (`stats.timeseries.weekly_means` from the rows), summed by the database."""
+    week = week_start(Measurement.observed_on).label("week")
+    after = case((Measurement.phase == Phase.AFTER, 1), else_=0).label("after")
+    stmt = (
+        active_measurements(
+            Measurement.improvement_id, week, after, func.sum(Measurement.value), func.count()
+        )
+        .where(
+            Measurement.improvement_id.in_(listed_ids(improvement_ids)),
+            Measurement.group == StudyGroup.TREATMENT,
+            Measurement.observed_on.is_not(None),
+        )
+        .group_by(Measurement.improvement_id, week, after)
+    )
+    points = pd.DataFrame.from_records(
+        raw_rows(stmt), columns=["improvement_id", "week", "after", "total", "n"]
+    )
+    weeks = (pd.to_datetime(points["week"]) - FIRST_MONDAY).dt.days // 7
+    return pd.DataFrame(
+        {
+            "improvement_id": points["improvement_id"].astype(int),
+            "week": weeks.astype(int),
+            "after": points["after"].astype(int),
+            "value": points["total"].astype(float) / points["n"],
+            "n": points["n"].astype(int),
+        }
+    )
 
 
 # --- Documents -------------------------------------------------------------------------------
