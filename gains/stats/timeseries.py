@@ -33,10 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gains.stats.assemble import CoreEstimate, StatsInputError, finish_estimate
+from gains.stats.assemble import StatsInputError, direction_sign
 from gains.stats.gls_ar1 import fit_gls_ar1
 from gains.stats.inference import DEFAULT_LEVEL, t_inference
 from gains.stats.results import Coefficient, EstimateResult, GroupCounts
+from gains.stats.sufficient import _finish as finish_arrays
 from gains.stats.warning_codes import StatsWarning
 
 # Fewest weekly points on each side for a time series to be evidence (DESIGN: "Fewer than 8
@@ -166,20 +167,21 @@ def its_estimates(
     zeros, ones = np.zeros(len(enough)), np.ones(len(enough))
     effect_contrast = np.column_stack([zeros, zeros, ones, mean_since])
     counterfactual_contrast = np.column_stack([ones, mean_t, zeros, zeros])
-    fits = (
-        _reml_fits(design, values, starts, effect_contrast)
+    fit = (
+        _reml_fit(design, values, starts, effect_contrast)
         if cov == "reml"
-        else _newey_fits(design, values, starts)
+        else _newey_fit(design, values, starts)
     )
-    for position, index in enumerate(enough.tolist()):
-        outcomes[index] = _estimate(
-            fits[position],
-            effect_contrast[position],
-            counterfactual_contrast[position],
-            GroupCounts(n_before=int(n_before[index]), n_after=int(n_after[index])),
-            facts[index],
-            level,
-        )
+    results = _results(
+        fit,
+        effect_contrast,
+        counterfactual_contrast,
+        [facts[i] for i in enough.tolist()],
+        np.column_stack([n_before[enough], n_after[enough]]).tolist(),
+        level,
+    )
+    for index, result in zip(enough.tolist(), results, strict=True):
+        outcomes[index] = result
     return outcomes
 
 
@@ -200,85 +202,166 @@ def _too_few_points(n_before: int, n_after: int, n_without_date: int) -> StatsIn
 
 
 @dataclass(frozen=True)
-class _SeriesFit:
-    """One series' coefficients, covariance and df of (effect, level, slope change)."""
+class _Fits:
+    """Every series' coefficients (B, 4), covariance (B, 4, 4), df of the effect, level
+    change and slope change (B, 3), and what the result says about the method."""
 
     params: np.ndarray
     covariance: np.ndarray
-    df: tuple[float, float, float]
-    cov_type: str
-    warnings: tuple[StatsWarning, ...]
-    details: dict
+    df: np.ndarray
+    cov_types: list[str]
+    warnings: list[tuple[StatsWarning, ...]]
+    details: list[dict]
 
 
-def _reml_fits(design, values, starts, effect_contrast) -> list[_SeriesFit]:
+def _reml_fit(design, values, starts, effect_contrast) -> _Fits:
     fit = fit_gls_ar1(design, values, starts)
     unit = np.eye(N_PARAMETERS)
     contrasts = np.stack(
         [effect_contrast, *(np.broadcast_to(unit[i], effect_contrast.shape) for i in (2, 3))],
         axis=1,
     )
-    df = fit.satterthwaite_df(contrasts).tolist()
-    return [
-        _SeriesFit(
-            params=fit.params[i],
-            covariance=fit.covariance[i],
-            df=tuple(df[i]),
-            cov_type=REML_COV_TYPE,
-            warnings=(StatsWarning.AUTOCORRELATION_AT_LIMIT,) if fit.at_limit[i] else (),
-            details={"autocorrelation": float(fit.phi[i]), "residual_sd": float(fit.sigma[i])},
+    at_limit = fit.at_limit.tolist()
+    return _Fits(
+        params=fit.params,
+        covariance=fit.covariance,
+        df=fit.satterthwaite_df(contrasts),
+        cov_types=[REML_COV_TYPE] * len(starts),
+        warnings=[(StatsWarning.AUTOCORRELATION_AT_LIMIT,) if limit else () for limit in at_limit],
+        details=[
+            {"autocorrelation": phi, "residual_sd": sigma}
+            for phi, sigma in zip(fit.phi.tolist(), fit.sigma.tolist(), strict=True)
+        ],
+    )
+
+
+def _newey_fit(design, values, starts) -> _Fits:
+    ends = np.append(starts[1:], len(values))
+    fits = [
+        fit_segmented_regression(design[start:end], values[start:end])
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+    df = (ends - starts - N_PARAMETERS).astype(float)
+    maxlags = [lags for _, _, lags in fits]
+    return _Fits(
+        params=np.stack([params for params, _, _ in fits]),
+        covariance=np.stack([covariance for _, covariance, _ in fits]),
+        df=np.repeat(df[:, None], 3, axis=1),
+        cov_types=[f"HAC(Newey-West, maxlags={lags})" for lags in maxlags],
+        warnings=[()] * len(fits),
+        details=[{"maxlags": lags} for lags in maxlags],
+    )
+
+
+def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, counts, level):
+    """`EstimateResult` of every series, with the numbers of `assemble.finish_estimate`
+    computed for all series at once (the array form the fast path uses: `sufficient`)."""
+    params, covariance = fits.params, fits.covariance
+
+    def quadratic(left, right):
+        return np.einsum("bp,bpq,bq->b", left, covariance, right)
+
+    effect = np.einsum("bp,bp->b", effect_contrast, params)
+    sign = np.array([direction_sign(f.direction) for f in facts])
+    planned = np.array([np.nan if f.planned_effect is None else f.planned_effect for f in facts])
+    missing = np.full(len(facts), np.nan)
+    arrays = finish_arrays(
+        effect=effect,
+        se=np.sqrt(quadratic(effect_contrast, effect_contrast)),
+        df=fits.df[:, 0],
+        counterfactual=np.einsum("bp,bp->b", counterfactual_contrast, params),
+        var_counterfactual=quadratic(counterfactual_contrast, counterfactual_contrast),
+        cov_effect_counterfactual=quadratic(effect_contrast, counterfactual_contrast),
+        g_raw=missing,
+        g_variance=missing,
+        direction_sign=sign,
+        level=level,
+        smallest_cell_n=np.full(len(facts), np.inf),  # weekly points: no small-sample flag
+        planned_effect=planned,
+    )
+    changes = _coefficients(params[:, 2:], covariance, fits.df[:, 1:], level)
+    numbers = {name: getattr(arrays, name).tolist() for name in _NUMBERS}
+    gain_bounds = np.sort(np.stack([sign * arrays.ci_low, sign * arrays.ci_high]), axis=0)
+    flags = {
+        name: getattr(arrays, name).tolist()
+        for name in ("denominator_ci_includes_zero", "zero_variance", "underpowered")
+    }
+    pre_slopes = params[:, 1].tolist()
+    results = []
+    for i, fact in enumerate(facts):
+        warnings = [StatsWarning.NO_CONTROL_GROUP, *fits.warnings[i]]
+        if fact.n_without_date:
+            warnings.append(StatsWarning.ROWS_WITHOUT_DATE)
+        if flags["denominator_ci_includes_zero"][i]:
+            warnings.append(StatsWarning.DENOMINATOR_CI_INCLUDES_ZERO)
+        if flags["zero_variance"][i]:
+            warnings.append(StatsWarning.ZERO_VARIANCE)
+        elif flags["underpowered"][i]:
+            warnings.append(StatsWarning.UNDERPOWERED)
+        value = {name: column[i] for name, column in numbers.items()}
+        results.append(
+            EstimateResult(
+                method="its",
+                level=level,
+                **{name: value[name] for name in _AS_IS},
+                **{name: _none_if_nan(value[name]) for name in _NONE_IF_NAN},
+                gain_ci_low=float(gain_bounds[0, i]),
+                gain_ci_high=float(gain_bounds[1, i]),
+                counts=GroupCounts(n_before=counts[i][0], n_after=counts[i][1]),
+                cov_type=fits.cov_types[i],
+                warnings=tuple(dict.fromkeys(warning.value for warning in warnings)),
+                level_change=changes[i][0],
+                slope_change=changes[i][1],
+                details={
+                    **fits.details[i],
+                    "n_observations": fact.n_observations,
+                    "n_rows_without_date": fact.n_without_date,
+                    "pre_slope_per_week": pre_slopes[i],
+                },
+            )
         )
-        for i in range(len(starts))
+    return results
+
+
+# The result's numbers: those kept as computed, and those that are None when not a number.
+_AS_IS = ("effect", "se", "df", "ci_low", "ci_high", "gain", "counterfactual_mean")
+_NONE_IF_NAN = (
+    "statistic",
+    "p_value",
+    "relative_change",
+    "relative_se",
+    "relative_ci_low",
+    "relative_ci_high",
+    "hedges_g",
+    "hedges_g_variance",
+)
+_NUMBERS = _AS_IS + _NONE_IF_NAN
+
+
+def _coefficients(estimates, covariance, df, level) -> list[tuple[Coefficient, Coefficient]]:
+    """The level and slope changes (b2, b3) of every series, each with its own df."""
+    se = np.sqrt(np.stack([covariance[:, 2, 2], covariance[:, 3, 3]], axis=1))
+    inference = t_inference(estimates, se, df, level)
+    columns = [np.asarray(x).tolist() for x in (estimates, se, inference.ci_low, inference.ci_high)]
+    statistic, p_value = (np.asarray(x).tolist() for x in (inference.statistic, inference.p_value))
+    return [
+        tuple(
+            Coefficient(
+                estimate=columns[0][i][j],
+                se=columns[1][i][j],
+                ci_low=columns[2][i][j],
+                ci_high=columns[3][i][j],
+                statistic=_none_if_nan(statistic[i][j]),
+                p_value=_none_if_nan(p_value[i][j]),
+            )
+            for j in (0, 1)
+        )
+        for i in range(len(estimates))
     ]
 
 
-def _newey_fits(design, values, starts) -> list[_SeriesFit]:
-    ends = np.append(starts[1:], len(values))
-    fits = []
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        params, covariance, maxlags = fit_segmented_regression(design[start:end], values[start:end])
-        df = float(end - start - N_PARAMETERS)
-        fits.append(
-            _SeriesFit(
-                params=params,
-                covariance=covariance,
-                df=(df, df, df),
-                cov_type=f"HAC(Newey-West, maxlags={maxlags})",
-                warnings=(),
-                details={"maxlags": maxlags},
-            )
-        )
-    return fits
-
-
-def _estimate(fit: _SeriesFit, effect_contrast, counterfactual_contrast, counts, facts, level):
-    params, covariance = fit.params, fit.covariance
-    warnings = [StatsWarning.NO_CONTROL_GROUP, *fit.warnings]
-    if facts.n_without_date:
-        warnings.append(StatsWarning.ROWS_WITHOUT_DATE)
-    core = CoreEstimate(
-        method="its",
-        effect=float(effect_contrast @ params),
-        se=float(np.sqrt(effect_contrast @ covariance @ effect_contrast)),
-        df=fit.df[0],
-        counterfactual_mean=float(counterfactual_contrast @ params),
-        var_counterfactual=float(counterfactual_contrast @ covariance @ counterfactual_contrast),
-        cov_effect_counterfactual=float(effect_contrast @ covariance @ counterfactual_contrast),
-        hedges_g_raw=None,
-        hedges_g_variance=None,
-        counts=counts,
-        cov_type=fit.cov_type,
-        warnings=tuple(warnings),
-        level_change=_coefficient(params, covariance, 2, fit.df[1], level),
-        slope_change=_coefficient(params, covariance, 3, fit.df[2], level),
-        details={
-            **fit.details,
-            "n_observations": facts.n_observations,
-            "n_rows_without_date": facts.n_without_date,
-            "pre_slope_per_week": float(params[1]),
-        },
-    )
-    return finish_estimate(core, facts.direction, level, facts.planned_effect)
+def _none_if_nan(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def fit_segmented_regression(design: np.ndarray, values: np.ndarray):
@@ -292,19 +375,3 @@ def fit_segmented_regression(design: np.ndarray, values: np.ndarray):
     # use_correction=True is the T/(T - k) factor; Bartlett weights are cov_hac's default.
     covariance = cov_hac(fit, nlags=maxlags, use_correction=True)
     return np.asarray(fit.params), np.asarray(covariance), maxlags
-
-
-def _coefficient(params, covariance, index: int, df: float, level: float) -> Coefficient:
-    estimate = float(params[index])
-    se = float(np.sqrt(covariance[index, index]))
-    inference = t_inference(estimate, se, df, level)
-    statistic = float(inference.statistic)
-    p_value = float(inference.p_value)
-    return Coefficient(
-        estimate=estimate,
-        se=se,
-        ci_low=float(inference.ci_low),
-        ci_high=float(inference.ci_high),
-        statistic=statistic if math.isfinite(statistic) else None,
-        p_value=p_value if math.isfinite(p_value) else None,
-    )

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gains.stats.assemble import StatsInputError
+from gains.stats.assemble import CoreEstimate, StatsInputError, finish_estimate
 from gains.stats.design import estimate_improvement
 from gains.stats.frames import clean_measurements
-from gains.stats.gls_ar1 import PHI_LIMIT
+from gains.stats.gls_ar1 import PHI_LIMIT, fit_gls_ar1
+from gains.stats.inference import t_inference
 from gains.stats.timeseries import (
     REML_COV_TYPE,
     SeriesFacts,
@@ -230,3 +231,44 @@ def test_cov_is_resolved_per_design(reference_data):
     assert estimate_improvement(reference_data("did"), "did", cov="reml").cov_type == "HC3"
     with pytest.raises(StatsInputError, match="cov must be one of"):
         estimate_improvement(reference_data("its"), "its", cov="HC5")
+
+
+@pytest.mark.parametrize("planned", [None, 0.5, 50.0])
+@pytest.mark.parametrize("direction", ["higher", "lower"])
+def test_the_array_finish_equals_the_one_every_design_uses(reference_data, planned, direction):
+    """Time series are finished for all series at once (`sufficient`'s array form); the
+    numbers, warnings and None-for-missing are those of `assemble.finish_estimate`."""
+    frame = clean_measurements(reference_data("its_ar1"))
+    result = estimate_improvement(frame, "its", direction, planned_effect=planned)
+    weekly = weekly_means(frame)
+    design = np.column_stack(
+        [np.ones(len(weekly)), weekly[["t", "after", "t_since_golive"]].to_numpy(float)]
+    )
+    fit = fit_gls_ar1(design, weekly["value"].to_numpy(), np.array([0]))
+    params, covariance = fit.params[0], fit.covariance[0]
+    post = weekly[weekly["after"] == 1]
+    effect = np.array([0.0, 0.0, 1.0, post["t_since_golive"].mean()])
+    counterfactual = np.array([1.0, post["t"].mean(), 0.0, 0.0])
+    core = CoreEstimate(
+        method="its",
+        effect=float(effect @ params),
+        se=float(np.sqrt(effect @ covariance @ effect)),
+        df=float(fit.satterthwaite_df(effect[None, None, :])[0, 0]),
+        counterfactual_mean=float(counterfactual @ params),
+        var_counterfactual=float(counterfactual @ covariance @ counterfactual),
+        cov_effect_counterfactual=float(effect @ covariance @ counterfactual),
+        hedges_g_raw=None,
+        hedges_g_variance=None,
+        counts=result.counts,
+        cov_type=REML_COV_TYPE,
+        warnings=(StatsWarning.NO_CONTROL_GROUP,),
+        level_change=result.level_change,
+        slope_change=result.slope_change,
+        details=result.details,
+    )
+    expected = finish_estimate(core, direction, 0.95, planned)
+    assert_same_document(result.to_dict(), expected.to_dict())
+    slope_df = fit.satterthwaite_df(np.eye(4)[None, 3:4])[0, 0]
+    scalar = t_inference(params[3], np.sqrt(covariance[3, 3]), slope_df)
+    assert result.slope_change.ci_low == pytest.approx(float(scalar.ci_low), rel=1e-12)
+    assert result.slope_change.p_value == pytest.approx(float(scalar.p_value), rel=1e-12)
