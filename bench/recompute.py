@@ -140,7 +140,7 @@ def measure(url: str, sizes: Sizes, rounds: int, only_gains: bool = False) -> di
 def _breakdown(breakdowns: list[dict]) -> dict:
     return {
         key: statistics.median(b.get(key, 0.0) for b in breakdowns)
-        for key in ("queries", "statistics", "write")
+        for key in ("queries", "statistics", "time_series", "write")
     }
 
 
@@ -326,7 +326,7 @@ def report(results: list[dict]) -> None:
     )
     print_table(
         "Gains path breakdown (median seconds)",
-        ["backend", "N", "queries", "statistics", "write"],
+        ["backend", "N", "queries", "statistics", "time series", "write"],
         [[r["backend"], r["improvements"], *r["seconds_breakdown"].values()] for r in results],
     )
 
@@ -373,7 +373,17 @@ def main() -> None:
     if only_gains:
         print_table(
             "Gains path only (median seconds)",
-            ["backend", "N", "M", "gains", "queries", "statistics", "write", "cells from rows"],
+            [
+                "backend",
+                "N",
+                "M",
+                "gains",
+                "queries",
+                "statistics",
+                "time series",
+                "write",
+                "cells from rows",
+            ],
             [
                 [
                     r["backend"],

@@ -7,7 +7,7 @@ available" rather than a number that is not one.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from gains.stats.warning_codes import describe
@@ -104,7 +104,7 @@ class EstimateResult:
         data["details"] = json_safe(self.details)
         for name in ("level_change", "slope_change"):
             if data[name] is not None:
-                data[name] = json_safe(asdict(data[name]))
+                data[name] = json_safe(vars(data[name]))  # flat: no deep copy needed
         return data
 
 
