@@ -347,3 +347,38 @@ def strong_outliers(n, minimum, maximum, more_than_two_values, q1, q3) -> np.nda
             np.asarray(maximum, dtype=float) > q3 + spread
         )
     return (n >= 4) & np.asarray(more_than_two_values, dtype=bool) & beyond
+
+
+# The `EstimateResult` numbers an `EstimateArrays` holds.
+RESULT_NUMBERS = (
+    "effect",
+    "se",
+    "df",
+    "statistic",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "gain",
+    "counterfactual_mean",
+    "relative_change",
+    "relative_se",
+    "relative_ci_low",
+    "relative_ci_high",
+    "hedges_g",
+    "hedges_g_variance",
+    "cs_low",
+    "cs_high",
+)
+
+
+def result_numbers(arrays: EstimateArrays, direction_sign) -> dict[str, list[float]]:
+    """Each `EstimateResult` number of every item as a Python float (NaN kept), converted
+    once per array rather than number by number, and the gain's CI: the CI turned by the
+    direction and put in order."""
+    numbers = {
+        name: np.asarray(getattr(arrays, name), dtype=float).tolist() for name in RESULT_NUMBERS
+    }
+    sign = np.asarray(direction_sign, dtype=float)
+    turned = np.sort(np.stack([sign * arrays.ci_low, sign * arrays.ci_high]), axis=0)
+    numbers["gain_ci_low"], numbers["gain_ci_high"] = turned.tolist()
+    return numbers

@@ -38,6 +38,7 @@ from gains.stats.gls_ar1 import fit_gls_ar1
 from gains.stats.inference import DEFAULT_LEVEL, t_inference
 from gains.stats.results import Coefficient, EstimateResult, GroupCounts
 from gains.stats.sufficient import _finish as finish_arrays
+from gains.stats.sufficient import result_numbers
 from gains.stats.warning_codes import StatsWarning
 
 # Fewest weekly points on each side for a time series to be evidence (DESIGN: "Fewer than 8
@@ -280,8 +281,7 @@ def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, count
         planned_effect=planned,
     )
     changes = _coefficients(params[:, 2:], covariance, fits.df[:, 1:], level)
-    numbers = {name: getattr(arrays, name).tolist() for name in _NUMBERS}
-    gain_bounds = np.sort(np.stack([sign * arrays.ci_low, sign * arrays.ci_high]), axis=0)
+    numbers = result_numbers(arrays, sign)
     flags = {
         name: getattr(arrays, name).tolist()
         for name in ("denominator_ci_includes_zero", "zero_variance", "underpowered")
@@ -299,14 +299,12 @@ def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, count
         elif flags["underpowered"][i]:
             warnings.append(StatsWarning.UNDERPOWERED)
         value = {name: column[i] for name, column in numbers.items()}
+        value.update((name, _none_if_nan(value[name])) for name in _NONE_IF_NAN)
         results.append(
             EstimateResult(
                 method="its",
                 level=level,
-                **{name: value[name] for name in _AS_IS},
-                **{name: _none_if_nan(value[name]) for name in _NONE_IF_NAN},
-                gain_ci_low=float(gain_bounds[0, i]),
-                gain_ci_high=float(gain_bounds[1, i]),
+                **value,
                 counts=GroupCounts(n_before=counts[i][0], n_after=counts[i][1]),
                 cov_type=fits.cov_types[i],
                 warnings=tuple(dict.fromkeys(warning.value for warning in warnings)),
@@ -323,8 +321,7 @@ def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, count
     return results
 
 
-# The result's numbers: those kept as computed, and those that are None when not a number.
-_AS_IS = ("effect", "se", "df", "ci_low", "ci_high", "gain", "counterfactual_mean")
+# `assemble.finish_estimate` gives None, not NaN, for these.
 _NONE_IF_NAN = (
     "statistic",
     "p_value",
@@ -334,8 +331,9 @@ _NONE_IF_NAN = (
     "relative_ci_high",
     "hedges_g",
     "hedges_g_variance",
+    "cs_low",
+    "cs_high",
 )
-_NUMBERS = _AS_IS + _NONE_IF_NAN
 
 
 def _coefficients(estimates, covariance, df, level) -> list[tuple[Coefficient, Coefficient]]:

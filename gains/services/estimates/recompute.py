@@ -63,6 +63,7 @@ from gains.stats.sufficient import (
     EstimateArrays,
     did_from_cells,
     paired_from_differences,
+    result_numbers,
     strong_outliers,
     welch_from_cells,
 )
@@ -145,7 +146,7 @@ def compute_estimates(
         if not len(chosen):
             continue
         arrays, extra = _run_method(method, plans.loc[chosen], cells.loc[chosen], units)
-        numbers = _numbers(arrays, extra["sign"])
+        numbers = result_numbers(arrays, extra["sign"])
         for position, improvement_id in enumerate(chosen.tolist()):
             documents[improvement_id] = _document(
                 method, arrays, numbers, extra, position, improvement_id in downgraded
@@ -416,37 +417,6 @@ def _weekly_points(improvement_ids: list[int]) -> pd.DataFrame:
 
 
 # --- Documents -------------------------------------------------------------------------------
-
-
-_NUMBERS = (
-    "effect",
-    "se",
-    "df",
-    "statistic",
-    "p_value",
-    "ci_low",
-    "ci_high",
-    "gain",
-    "counterfactual_mean",
-    "relative_change",
-    "relative_se",
-    "relative_ci_low",
-    "relative_ci_high",
-    "hedges_g",
-    "hedges_g_variance",
-    "cs_low",
-    "cs_high",
-)
-
-
-def _numbers(arrays: EstimateArrays, sign: np.ndarray) -> dict[str, list[float]]:
-    """Each figure of every improvement as a Python float, converted once per method rather
-    than number by number; the gain's bounds are the CI's, turned by the direction and put
-    in order."""
-    numbers = {name: np.asarray(getattr(arrays, name), dtype=float).tolist() for name in _NUMBERS}
-    turned = np.sort(np.stack([sign * arrays.ci_low, sign * arrays.ci_high]), axis=0)
-    numbers["gain_ci_low"], numbers["gain_ci_high"] = turned.tolist()
-    return numbers
 
 
 def _document(
