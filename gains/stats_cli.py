@@ -72,6 +72,11 @@ def stats_group() -> None:
     "unit with CR2 whatever this says. Time series: reml (default; AR(1) errors by REML, "
     "Satterthwaite df) or newey (Newey-West as Stata's newey). Ignored by the other designs.",
 )
+@click.option(
+    "--seasonal",
+    is_flag=True,
+    help="Time series: add one sin/cos pair of period 52 weeks (needs 52 weeks before go-live).",
+)
 @by_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def estimate_command(
@@ -80,6 +85,7 @@ def estimate_command(
     direction: str,
     alpha: float,
     cov: str | None,
+    seasonal: bool,
     by: str | None,
     as_json: bool,
 ) -> None:
@@ -90,7 +96,8 @@ def estimate_command(
 
     def estimate(frame) -> dict[str, Any]:
         _refuse_outside_bounds(frame)
-        result = _run(lambda: estimate_improvement(frame, design, direction, alpha=alpha, cov=cov))
+        compute = partial(estimate_improvement, alpha=alpha, cov=cov, seasonal=seasonal)
+        result = _run(lambda: compute(frame, design, direction))
         return result.to_dict()
 
     _emit_each(frame, by, estimate, as_json)

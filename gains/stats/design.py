@@ -59,6 +59,7 @@ def estimate_improvement(
     planned_effect: float | None = None,
     randomised: bool = False,
     planned_sample_size: int | None = None,
+    seasonal: bool = False,
 ) -> EstimateResult:
     """Estimate one improvement's effect from its measurements.
 
@@ -71,6 +72,7 @@ def estimate_improvement(
     both phases are then compared by ANCOVA on their before means (`did`), not change scores.
     ``planned_sample_size`` (per phase and group) is where the always-valid interval
     (`cs_low`, `cs_high`; `stats.sequential`) is tightest.
+    ``seasonal`` adds one Fourier pair (52 weeks) to a time series (`timeseries`).
     """
     try:
         declared = DESIGN_ALIASES[design.strip().lower()]
@@ -92,7 +94,9 @@ def estimate_improvement(
             planned_sample_size=planned_sample_size,
         )
     elif chosen == "its":
-        result = interrupted_time_series(analysed, direction, level, planned_effect, cov)
+        result = interrupted_time_series(
+            analysed, direction, level, planned_effect, cov, seasonal=seasonal
+        )
     else:
         result = _RUNNERS[chosen](analysed, direction, level, planned_effect, planned_sample_size)
     if is_downgrade(declared, chosen):

@@ -253,12 +253,12 @@ def _profile_on_grid(moments, residual_df, grid) -> np.ndarray:
     total, lag, ends_dropped = (m[:, None] for m in moments)
     f = grid[None, :, None, None]
     full = total - f * lag + f**2 * ends_dropped
-    _, logdet_full = np.linalg.slogdet(full)
+    sign_full, logdet_full = np.linalg.slogdet(full)
     sign, logdet_cross = np.linalg.slogdet(full[..., :-1, :-1])
     log_ssr = logdet_full - logdet_cross
     df = residual_df[:, None]
     profile = -0.5 * df * log_ssr + 0.5 * np.log(1.0 - grid**2) - 0.5 * logdet_cross
-    return np.where(np.isfinite(profile) & (sign > 0), profile, -np.inf)
+    return np.where(np.isfinite(profile) & (sign > 0) & (sign_full > 0), profile, -np.inf)
 
 
 def _transformed_ssr(design, scaled, coefficients, phi, starts, owner):

@@ -44,7 +44,9 @@ from gains.stats.warning_codes import StatsWarning
 # Fewest weekly points on each side for a time series to be evidence (DESIGN: "Fewer than 8
 # weekly points a side: not evidence"; Wagner et al. 2002 recommend 8 at the least).
 MIN_POINTS_PER_SIDE = 8
-N_PARAMETERS = 4
+# `seasonal=True`: one Fourier pair of this period (weeks) joins the model, and the series
+# needs a year of weeks before go-live to tell the season from a change.
+SEASON_WEEKS = 52.0
 ITS_COVARIANCES = ("reml", "newey")
 REML_COV_TYPE = "AR(1) REML, Satterthwaite df"
 # Monday 29 December 1969: week numbers count Monday-based weeks from there.
@@ -110,20 +112,22 @@ def interrupted_time_series(
     level: float = DEFAULT_LEVEL,
     planned_effect: float | None = None,
     cov: str = "reml",
+    seasonal: bool = False,
 ) -> EstimateResult:
     """Segmented regression of weekly means with the post-period mean contrast as the effect.
 
     Effect = mean over the observed post-period weeks of (fitted - counterfactual)
     = b2 + b3·mean(t_since_golive), a linear contrast with its standard error; the
     counterfactual mean is b0 + b1·mean(t) over the same weeks (the projected pre-trend).
-    Nothing is extrapolated beyond the observed weeks.
+    Nothing is extrapolated beyond the observed weeks. ``seasonal`` adds sin and cos of
+    2πt/52 (one Fourier pair) to the model and to the counterfactual.
     """
     if "date" not in frame.columns:
         raise StatsInputError("a time series needs a 'date' column")
     dated = frame[frame["date"].notna()]
     weekly = weekly_means(dated).assign(series=0)
     facts = SeriesFacts(direction, planned_effect, len(dated), len(frame) - len(dated))
-    (outcome,) = its_estimates(weekly, [facts], level, cov)
+    (outcome,) = its_estimates(weekly, [facts], level, cov, seasonal)
     if isinstance(outcome, StatsInputError):
         raise outcome
     return outcome
@@ -134,6 +138,7 @@ def its_estimates(
     facts: Sequence[SeriesFacts],
     level: float = DEFAULT_LEVEL,
     cov: str = "reml",
+    seasonal: bool = False,
 ) -> list[EstimateResult | StatsInputError]:
     """The estimate of every series, or why it has none, in the order of ``facts``.
 
@@ -153,25 +158,42 @@ def its_estimates(
         _too_few_points(b, a, f.n_without_date)
         for b, a, f in zip(n_before.tolist(), n_after.tolist(), facts, strict=True)
     ]
-    enough = np.flatnonzero(np.minimum(n_before, n_after) >= MIN_POINTS_PER_SIDE)
+    enough = np.minimum(n_before, n_after) >= MIN_POINTS_PER_SIDE
+    if seasonal:
+        weeks_before = _weeks_before_go_live(series, t, after, len(facts))
+        for index in np.flatnonzero(enough & (weeks_before < SEASON_WEEKS)).tolist():
+            outcomes[index] = StatsInputError(
+                f"seasonal terms need {SEASON_WEEKS:.0f} weeks of data before go-live "
+                f"(this series has {weeks_before[index]:.0f})"
+            )
+        enough &= weeks_before >= SEASON_WEEKS
+    enough = np.flatnonzero(enough)
     if not len(enough):
         return outcomes
     kept = np.isin(series, enough)
-    design = np.column_stack([np.ones(len(t)), t, after, t_since_golive])[kept]
+    columns = [np.ones(len(t)), t, after, t_since_golive]
+    if seasonal:
+        angle = 2.0 * np.pi * t / SEASON_WEEKS
+        columns += [np.sin(angle), np.cos(angle)]
+    design = np.column_stack(columns)[kept]
     values = weekly["value"].to_numpy(dtype=float)[kept]
     starts = np.flatnonzero(np.diff(series[kept], prepend=-1) != 0)
     post = after[kept] == 1
     owner = np.repeat(np.arange(len(enough)), np.diff(np.append(starts, len(values))))
     n_post = np.bincount(owner, weights=post)
-    mean_t = np.bincount(owner, weights=design[:, 1] * post) / n_post
-    mean_since = np.bincount(owner, weights=design[:, 3] * post) / n_post
-    zeros, ones = np.zeros(len(enough)), np.ones(len(enough))
-    effect_contrast = np.column_stack([zeros, zeros, ones, mean_since])
-    counterfactual_contrast = np.column_stack([ones, mean_t, zeros, zeros])
+    # Means over the post-period weeks of each column: the effect takes the level and slope
+    # changes', the counterfactual the intercept's, trend's and season's.
+    post_means = np.stack(
+        [np.bincount(owner, weights=column * post) / n_post for column in design.T], axis=1
+    )
+    effect_contrast = np.zeros_like(post_means)
+    effect_contrast[:, 2:4] = post_means[:, 2:4]
+    counterfactual_contrast = post_means.copy()
+    counterfactual_contrast[:, 2:4] = 0.0
     fit = (
-        _reml_fit(design, values, starts, effect_contrast)
+        _reml_fit(design, values, starts, effect_contrast, seasonal)
         if cov == "reml"
-        else _newey_fit(design, values, starts)
+        else _newey_fit(design, values, starts, seasonal)
     )
     results = _results(
         fit,
@@ -194,6 +216,13 @@ def _time_columns(series: np.ndarray, week: np.ndarray, after: np.ndarray):
     return t, np.where(after == 1, t - t0, 0.0)
 
 
+def _weeks_before_go_live(series, t, after, n_series) -> np.ndarray:
+    """Per series, weeks from its first week to its first week after go-live."""
+    first_after = np.full(n_series, np.inf)
+    np.minimum.at(first_after, series[after == 1], t[after == 1])
+    return first_after
+
+
 def _too_few_points(n_before: int, n_after: int, n_without_date: int) -> StatsInputError:
     undated = f"; {n_without_date} rows have no date" if n_without_date else ""
     return StatsInputError(
@@ -204,7 +233,7 @@ def _too_few_points(n_before: int, n_after: int, n_without_date: int) -> StatsIn
 
 @dataclass(frozen=True)
 class _Fits:
-    """Every series' coefficients (B, 4), covariance (B, 4, 4), df of the effect, level
+    """Every series' coefficients (B, p), covariance (B, p, p), df of the effect, level
     change and slope change (B, 3), and what the result says about the method."""
 
     params: np.ndarray
@@ -215,9 +244,9 @@ class _Fits:
     details: list[dict]
 
 
-def _reml_fit(design, values, starts, effect_contrast) -> _Fits:
+def _reml_fit(design, values, starts, effect_contrast, seasonal: bool) -> _Fits:
     fit = fit_gls_ar1(design, values, starts)
-    unit = np.eye(N_PARAMETERS)
+    unit = np.eye(design.shape[1])
     contrasts = np.stack(
         [effect_contrast, *(np.broadcast_to(unit[i], effect_contrast.shape) for i in (2, 3))],
         axis=1,
@@ -230,19 +259,19 @@ def _reml_fit(design, values, starts, effect_contrast) -> _Fits:
         cov_types=[REML_COV_TYPE] * len(starts),
         warnings=[(StatsWarning.AUTOCORRELATION_AT_LIMIT,) if limit else () for limit in at_limit],
         details=[
-            {"autocorrelation": phi, "residual_sd": sigma}
+            {"autocorrelation": phi, "residual_sd": sigma, "seasonal": seasonal}
             for phi, sigma in zip(fit.phi.tolist(), fit.sigma.tolist(), strict=True)
         ],
     )
 
 
-def _newey_fit(design, values, starts) -> _Fits:
+def _newey_fit(design, values, starts, seasonal: bool) -> _Fits:
     ends = np.append(starts[1:], len(values))
     fits = [
         fit_segmented_regression(design[start:end], values[start:end])
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
-    df = (ends - starts - N_PARAMETERS).astype(float)
+    df = (ends - starts - design.shape[1]).astype(float)
     maxlags = [lags for _, _, lags in fits]
     return _Fits(
         params=np.stack([params for params, _, _ in fits]),
@@ -250,7 +279,7 @@ def _newey_fit(design, values, starts) -> _Fits:
         df=np.repeat(df[:, None], 3, axis=1),
         cov_types=[f"HAC(Newey-West, maxlags={lags})" for lags in maxlags],
         warnings=[()] * len(fits),
-        details=[{"maxlags": lags} for lags in maxlags],
+        details=[{"maxlags": lags, "seasonal": seasonal} for lags in maxlags],
     )
 
 
@@ -280,7 +309,7 @@ def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, count
         smallest_cell_n=np.full(len(facts), np.inf),  # weekly points: no small-sample flag
         planned_effect=planned,
     )
-    changes = _coefficients(params[:, 2:], covariance, fits.df[:, 1:], level)
+    changes = _coefficients(params[:, 2:4], covariance, fits.df[:, 1:], level)
     numbers = result_numbers(arrays, sign)
     flags = {
         name: getattr(arrays, name).tolist()

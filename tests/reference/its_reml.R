@@ -2,9 +2,11 @@
 # (nlme::gls, corAR1 over the order of the observed weekly points) and the Satterthwaite df
 # of the headline contrast. Run from the repository root:  Rscript tests/reference/its_reml.R
 #
-# Two series: data/its.csv (36 weeks, go-live in mid-week 21: that week is two points) and
+# Three series: data/its.csv (36 weeks, go-live in mid-week 21: that week is two points),
 # data/its_ar1.csv (written here, seeded: AR(1) errors with phi = 0.6, 14 weeks before and
-# 12 after, one week without data before go-live).
+# 12 after, one week without data before go-live) and data/its_seasonal.csv (written here,
+# seeded: 70 weeks before go-live and 50 after, a yearly cycle, AR(1) phi = 0.4), fitted with
+# one sin/cos pair of period 52 weeks (Gains' seasonal = TRUE).
 #
 # The df are computed twice: by emmeans (mode = "satterthwaite", which uses nlme's numerical
 # apVar), and by hand from the dense-matrix REML log-likelihood in (sigma^2, phi), with
@@ -27,6 +29,18 @@ if (!file.exists("tests/reference/data/its_ar1.csv")) {
   write.csv(raw, "tests/reference/data/its_ar1.csv", row.names = FALSE)
 }
 
+if (!file.exists("tests/reference/data/its_seasonal.csv")) {
+  set.seed(20261204)
+  weeks <- 0:119
+  e <- as.numeric(arima.sim(list(ar = 0.4), n = 120, sd = 1.5))
+  mu <- 30 + 0.05 * weeks + 4 * sin(2 * pi * weeks / 52) - 2 * cos(2 * pi * weeks / 52) +
+    ifelse(weeks >= 70, 2.5, 0)
+  write.csv(data.frame(date = format(as.Date("2024-01-01") + 7 * weeks),
+                       phase = ifelse(weeks >= 70, "after", "before"),
+                       value = round(mu + e, 3)),
+            "tests/reference/data/its_seasonal.csv", row.names = FALSE)
+}
+
 weekly <- function(path) {
   raw <- read.csv(path, stringsAsFactors = FALSE)
   raw$week <- as.Date(cut(as.Date(raw$date), "week"))  # weeks start on Monday
@@ -36,6 +50,7 @@ weekly <- function(path) {
   w$t <- as.numeric(w$week - w$week[1]) / 7
   t0 <- min(w$t[w$after == 1])
   w$t_since <- ifelse(w$after == 1, w$t - t0, 0)
+  w$season_sin <- sin(2 * pi * w$t / 52); w$season_cos <- cos(2 * pi * w$t / 52)
   w
 }
 
@@ -47,14 +62,20 @@ richardson <- function(f, h) {
   (16 * r2 - r1) / 15
 }
 
-reference_case <- function(path) {
+reference_case <- function(path, seasonal = FALSE) {
   w <- weekly(path)
-  fit <- gls(value ~ t + after + t_since, data = w, correlation = corAR1(), method = "REML",
-             control = glsControl(tolerance = 1e-14, msTol = 1e-14, msMaxIter = 500,
-                                  maxIter = 500, returnObject = TRUE))
-  X <- model.matrix(~ t + after + t_since, w); y <- w$value; n <- nrow(X); p <- ncol(X)
+  model <- if (seasonal) value ~ t + after + t_since + season_sin + season_cos else
+    value ~ t + after + t_since
+  # The formula written into the call (bquote): emmeans evaluates the call's model again.
+  fit <- eval(bquote(gls(.(model), data = w, correlation = corAR1(), method = "REML",
+                         control = glsControl(tolerance = 1e-14, msTol = 1e-14, msMaxIter = 500,
+                                              maxIter = 500, returnObject = TRUE))))
+  X <- model.matrix(model, w); y <- w$value; n <- nrow(X); p <- ncol(X)
   post <- w[w$after == 1, ]
   e_vec <- c(0, 0, 1, mean(post$t_since)); c_vec <- c(1, mean(post$t), 0, 0)
+  if (seasonal) {
+    e_vec <- c(e_vec, 0, 0); c_vec <- c(c_vec, mean(post$season_sin), mean(post$season_cos))
+  }
 
   # REML log-likelihood from dense matrices, and the variance of a contrast, in (s2, phi).
   parts <- function(phi) {
@@ -92,7 +113,7 @@ reference_case <- function(path) {
   cf <- sum(c_vec * b); var_cf <- drop(t(c_vec) %*% V %*% c_vec)
   cov_ec <- drop(t(e_vec) %*% V %*% c_vec)
   coef_summary <- function(i) {
-    k <- replace(numeric(4), i, 1); dfi <- satterthwaite(k); ci <- qt(0.975, dfi)
+    k <- replace(numeric(p), i, 1); dfi <- satterthwaite(k); ci <- qt(0.975, dfi)
     list(estimate = unname(b[i]), se = sqrt(V[i, i]), df = dfi,
          ci_low = unname(b[i]) - ci * sqrt(V[i, i]), ci_high = unname(b[i]) + ci * sqrt(V[i, i]),
          p_value = 2 * pt(-abs(b[i] / sqrt(V[i, i])), dfi))
@@ -112,5 +133,7 @@ reference_case <- function(path) {
 }
 
 write_json17(list(its = reference_case("tests/reference/data/its.csv"),
-                  its_ar1 = reference_case("tests/reference/data/its_ar1.csv")),
+                  its_ar1 = reference_case("tests/reference/data/its_ar1.csv"),
+                  its_seasonal = reference_case("tests/reference/data/its_seasonal.csv",
+                                                seasonal = TRUE)),
              "tests/reference/outputs/its_reml.json")

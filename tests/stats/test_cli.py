@@ -403,3 +403,11 @@ def test_pool_refuses_effects_it_cannot_square(run, tmp_path):
     text = "label,effect,variance\na,1e200,1e200\nb,2e200,1e200\nc,3e200,1e200\n"
     result = run("pool", write(tmp_path, text), "--json")
     assert result.exit_code == 2 and "too large or too small to pool" in result.output
+
+
+def test_estimate_seasonal_flag_reaches_the_time_series(run, tmp_path, reference):
+    path = copy(tmp_path, "its_seasonal.csv")
+    output = json_output(run("estimate", path, "--design", "its", "--seasonal", "--json"))
+    assert output["details"]["seasonal"] is True
+    expected = reference("its_reml")["its_seasonal"]
+    assert output["effect"] == pytest.approx(expected["effect"], rel=1e-6)
