@@ -27,7 +27,8 @@ MINUS = "\u2212"  # the minus sign, as GOV.UK shows negative numbers
 def _figure(number: int | float | Decimal, pounds: bool) -> str:
     """1000000 as "1,000,000"; negatives with a minus sign; pounds with "£"."""
     whole = int(number)
-    shown = f"{abs(whole):,}" if whole == number else f"{abs(Decimal(number)):,}"
+    exact = Decimal(str(number)) if isinstance(number, float) else Decimal(number)
+    shown = f"{abs(whole):,}" if whole == number else f"{abs(exact):,}"
     return f"{MINUS if number < 0 else ''}{'£' if pounds else ''}{shown}"
 
 
@@ -36,7 +37,7 @@ class NumberBound:
     """A closed range for a number. `what` names it in messages ("a value", "a scale")."""
 
     what: str
-    low: int | Decimal
+    low: int | float | Decimal
     high: int | Decimal
     whole: bool = False  # a count: the column is an integer
     pounds: bool = False  # shown with "£"
@@ -151,6 +152,9 @@ def can_match_stored_text(text: str) -> bool:
 # gain (up to 2×10^12), volume and £ per unit stays below 10^34, all far inside float64.
 MEASUREMENT_VALUE = NumberBound("a value", -(10**12), 10**12)
 EXPECTED_EFFECT = NumberBound("an expected effect", -(10**12), 10**12)
+# The metric's spread for planning: positive, to the 6 decimal places the form takes (a float
+# edge: the value arrives as a float, which compares exactly with a Decimal).
+PLANNED_SD = NumberBound("a standard deviation", 0.000001, 10**12)
 # Counts. Planned sample size: measurements per phase, an INTEGER column; 10^9 is more than
 # anyone measures. Annual volume: a BIGINT; 10^10 because some national services really do
 # exceed 10^9 a year (NHS England dispenses over a billion prescription items).
@@ -205,6 +209,7 @@ PLAN_BOUNDS: dict[str, NumberBound | DateBound | TextBound] = {
     "scale": SCALE,
     "planned_sample_size": PLANNED_SAMPLE_SIZE,
     "expected_effect": EXPECTED_EFFECT,
+    "planned_sd": PLANNED_SD,
     "implementation_cost_pence": IMPLEMENTATION_COST_GBP,
     "annual_volume": ANNUAL_VOLUME,
     "value_per_unit_gbp": VALUE_PER_UNIT_GBP,

@@ -78,6 +78,11 @@ def stats_group() -> None:
     help="Time series: add one sin/cos pair of period 52 weeks (needs 52 weeks before go-live).",
 )
 @by_option
+@click.option(
+    "--randomised",
+    is_flag=True,
+    help="Declare that units were assigned to treatment or control at random (evidence level 5).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def estimate_command(
     csv_file: Path,
@@ -87,6 +92,7 @@ def estimate_command(
     cov: str | None,
     seasonal: bool,
     by: str | None,
+    randomised: bool,
     as_json: bool,
 ) -> None:
     """Estimate an improvement from FILE.csv (columns phase, value; optional unit, group, date)."""
@@ -96,7 +102,9 @@ def estimate_command(
 
     def estimate(frame) -> dict[str, Any]:
         _refuse_outside_bounds(frame)
-        compute = partial(estimate_improvement, alpha=alpha, cov=cov, seasonal=seasonal)
+        compute = partial(
+            estimate_improvement, alpha=alpha, cov=cov, seasonal=seasonal, randomised=randomised
+        )
         result = _run(lambda: compute(frame, design, direction))
         return result.to_dict()
 

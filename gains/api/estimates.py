@@ -18,6 +18,7 @@ from gains.models import Department, Estimate, Improvement
 from gains.services.dashboards.department import department_pooling
 from gains.services.estimates.current import ESTIMATION_METHODS, NoEstimate, current_estimate
 from gains.services.estimates.documents import ESTIMATE_COLUMNS
+from gains.stats.evidence import level_label, level_of_document
 
 blueprint = Blueprint(
     "api_estimates", __name__, description="Estimates: one improvement's, a department's pooled"
@@ -46,6 +47,8 @@ def estimate_body(improvement: Improvement, estimate: Estimate | NoEstimate) -> 
             | {
                 "available": False,
                 "reason": estimate.reason,
+                "evidence_level": None,
+                "evidence_label": None,
                 "method_name": None,
                 "computed_at": None,
                 "result": None,
@@ -57,6 +60,8 @@ def estimate_body(improvement: Improvement, estimate: Estimate | NoEstimate) -> 
         | {
             "available": True,
             "reason": None,
+            "evidence_level": level_of_document(estimate.result),
+            "evidence_label": level_label(level_of_document(estimate.result), estimate.method),
             "method_name": ESTIMATION_METHODS.get(estimate.method, (estimate.method,))[0],
             "computed_at": estimate.computed_at,
             "result": estimate.result,

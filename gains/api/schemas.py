@@ -237,6 +237,20 @@ class PlanSchema(Schema):
         validate=bounded(bounds.EXPECTED_EFFECT),
         metadata={"description": "In metric units: the raw change (after minus before)"},
     )
+    planned_sd = fields.Float(
+        allow_none=True,
+        validate=bounded(bounds.PLANNED_SD),
+        metadata={
+            "description": "The metric's expected standard deviation (paired: of the units'"
+            " changes), in metric units, for the minimum detectable effect"
+        },
+    )
+    randomised = fields.Boolean(
+        metadata={
+            "description": "Units were assigned to the change or the comparison group at"
+            " random (locked from running; evidence level 5)"
+        }
+    )
     implementation_cost_pence = fields.Integer(
         validate=bounded(bounds.IMPLEMENTATION_COST_GBP, per_unit=100)
     )
@@ -304,6 +318,8 @@ class ImprovementSchema(Schema):
     scale = fields.Integer(required=True)
     planned_sample_size = fields.Integer(allow_none=True, required=True)
     expected_effect = FiniteFloat(required=True)
+    planned_sd = FiniteFloat(required=True)
+    randomised = fields.Boolean(required=True)
     implementation_cost_pence = fields.Integer(required=True)
     annual_volume = fields.Integer(allow_none=True, required=True)
     value_per_unit_gbp = fields.String(
@@ -461,6 +477,17 @@ class EstimateSchema(Schema):
     hedges_g_variance = FiniteFloat(required=True)
     n_before = fields.Integer(allow_none=True, required=True)
     n_after = fields.Integer(allow_none=True, required=True)
+    evidence_level = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "2-5: how far the design rules out other explanations (Maryland"
+            " Scientific Methods Scale; docs/STATISTICS.md)"
+        },
+    )
+    evidence_label = fields.String(
+        allow_none=True, required=True, metadata={"description": "The level in plain words"}
+    )
     result = fields.Dict(
         allow_none=True,
         required=True,

@@ -42,6 +42,10 @@ CASHABLE_CHOICES = [
     ("yes", "Yes: the saving releases money"),
     ("no", "No: it releases time or capacity"),
 ]
+RANDOMISED_CHOICES = [
+    ("yes", "Yes: a random draw decided who got the change"),
+    ("no", "No, or there is no comparison group"),
+]
 
 
 DATE_PARTS = ("day", "month", "year")
@@ -170,6 +174,27 @@ class ImprovementForm(BoundedForm):
         bound=bounds.EXPECTED_EFFECT,
         what="the expected effect",
         description="The change you expect, after minus before, in the metric's unit.",
+    )
+    planned_sd = FloatTextField(
+        "Expected standard deviation (optional)",
+        places=6,
+        bound=bounds.PLANNED_SD,
+        what="the expected standard deviation",
+        description=(
+            "How much one measurement usually differs from the average, in the metric's unit."
+            " For a paired design, how much the units' changes differ. Leave it empty to use"
+            " the measurements before the change once there are some."
+        ),
+    )
+    randomised = YesNoField(
+        "Were units put in the change group or the comparison group at random?",
+        choices=RANDOMISED_CHOICES,
+        default=False,
+        description=(
+            "Answer yes only if a lottery or random numbers decided, before any results were"
+            " seen, which units got the change. Choosing by hand, by area or by taking turns"
+            " is not random. This cannot be changed once the improvement is running."
+        ),
     )
     implementation_cost_pence = PenceField(
         "Implementation cost (£)",

@@ -10,16 +10,21 @@ from sqlalchemy import Column, Float, ForeignKey, Integer, Table
 
 from gains.models.base import Base
 from gains.stats.cells import CELL_FIGURES, PAIRED_FIGURES
+from gains.stats.evidence import TREND_FIGURES
 
 CELLS = ("tb", "ta", "cb", "ca")  # treatment/control × before/after
 # The figures per cell and of the paired summary: `gains.stats.cells` computes them.
 CELL_STATISTICS = CELL_FIGURES
 PAIRED_STATISTICS = PAIRED_FIGURES
 UNIT_COUNTS = ("rows_with_unit", "units")  # over all rows: does some unit repeat (DiD)?
+# The before cells' weekly trends, for the DiD pre-trend test (`gains.stats.evidence`).
+TREND_CELLS = ("tb", "cb")
+TREND_COLUMNS = tuple(f"{cell}_{figure}" for cell in TREND_CELLS for figure in TREND_FIGURES)
 STATISTIC_COLUMNS = (
     *(f"{cell}_{statistic}" for cell in CELLS for statistic in CELL_STATISTICS),
     *(f"paired_{statistic}" for statistic in PAIRED_STATISTICS),
     *UNIT_COUNTS,
+    *TREND_COLUMNS,
 )
 
 # Every statistic is a float (counts and flags included): recompute reads them straight into

@@ -54,6 +54,7 @@ class Improvement(Base):
         CheckConstraint("value_per_unit_gbp >= 0", name="value_per_unit_not_negative"),
         CheckConstraint("annual_volume > 0", name="annual_volume_positive"),
         CheckConstraint("planned_sample_size > 0", name="planned_sample_size_positive"),
+        CheckConstraint("planned_sd > 0", name="planned_sd_positive"),
         CheckConstraint("scale > 0", name="scale_positive"),
         CheckConstraint(
             "ended_on IS NULL OR (go_live_on IS NOT NULL AND ended_on > go_live_on)",
@@ -92,6 +93,12 @@ class Improvement(Base):
     planned_sample_size: Mapped[int | None] = mapped_column(Integer)
     # In metric units, signed as the raw change (after minus before) the team expects.
     expected_effect: Mapped[float | None] = mapped_column(Float)
+    # The metric's standard deviation the team expects (paired: of each unit's change), in
+    # metric units, for the minimum detectable effect at registration.
+    planned_sd: Mapped[float | None] = mapped_column(Float)
+    # Declared at registration and locked with the design: units were assigned to the change
+    # or the comparison group at random (evidence level 5; `gains.stats.evidence`).
+    randomised: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Money: integer pence for sums, a 4-decimal £ rate because per-unit values such as
     # £0.0075 per second of call time are real and must not round to zero.

@@ -119,6 +119,9 @@ class Review(Base):
     cashable: Mapped[bool | None] = mapped_column(Boolean)
     hedges_g: Mapped[float | None] = mapped_column(Float)
     hedges_g_variance: Mapped[float | None] = mapped_column(Float)
+    # The approved estimate's evidence level (2-5): department pooling leaves out level 2
+    # unless asked.
+    evidence_level: Mapped[int | None] = mapped_column(Integer)
 
     improvement: Mapped[Improvement] = relationship(back_populates="reviews")
     reviewer: Mapped[User] = relationship()

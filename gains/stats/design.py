@@ -24,8 +24,9 @@ from gains.stats.estimates import (
     treatment_vs_control,
     welch_before_after,
 )
+from gains.stats.evidence import level_of_result, pre_trends_of_rows
 from gains.stats.frames import clean_measurements, has_units
-from gains.stats.results import EstimateResult
+from gains.stats.results import EstimateResult, json_safe
 from gains.stats.timeseries import (
     ITS_COVARIANCES,
     MIN_POINTS_PER_SIDE,
@@ -69,7 +70,8 @@ def estimate_improvement(
     analysed (`resolve_cov`: difference-in-differences on rows HC3 by default, a time series
     AR(1) REML); ``planned_effect`` (metric units) enables the under-powered warning.
     ``randomised`` declares random assignment to treatment and control: units measured in
-    both phases are then compared by ANCOVA on their before means (`did`), not change scores.
+    both phases are then compared by ANCOVA on their before means (`did`), not change scores,
+    and a comparison group gives evidence level 5 (`stats.evidence`).
     ``planned_sample_size`` (per phase and group) is where the always-valid interval
     (`cs_low`, `cs_high`; `stats.sequential`) is tightest.
     ``seasonal`` adds one Fourier pair (52 weeks) to a time series (`timeseries`).
@@ -101,7 +103,14 @@ def estimate_improvement(
         result = _RUNNERS[chosen](analysed, direction, level, planned_effect, planned_sample_size)
     if is_downgrade(declared, chosen):
         result = replace(result, warnings=(StatsWarning.DESIGN_DOWNGRADED.value, *result.warnings))
-    return result
+    parallel = False
+    if chosen == "did":
+        pre_trends = pre_trends_of_rows(clean)
+        parallel = bool(pre_trends.parallel[0])
+        p_value = json_safe(float(pre_trends.p_value[0]))
+        result = replace(result, details={**result.details, "pre_trend_p_value": p_value})
+    evidence = level_of_result(result, randomised=randomised, parallel_pre_trends=parallel)
+    return replace(result, evidence_level=evidence)
 
 
 # The covariance each design uses unless told otherwise.

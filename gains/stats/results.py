@@ -75,6 +75,9 @@ class EstimateResult:
     # while the improvement runs. None where it is not defined (time series, too few rows).
     cs_low: float | None = None
     cs_high: float | None = None
+    # How far the design rules out other explanations, 2-5 (`stats.evidence`); None until
+    # `design.estimate_improvement` (or recompute-all) decides it.
+    evidence_level: int | None = None
 
     @property
     def n_before(self) -> int:

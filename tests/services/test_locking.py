@@ -35,6 +35,8 @@ NEW_VALUES = {
     "unit_of_observation": "household",
     "design": Design.PAIRED,
     "expected_effect": -4.0,
+    "planned_sd": 6.5,
+    "randomised": True,
     "annual_volume": 12_000,
     "value_per_unit_gbp": Decimal("0.5000"),
     "implementation_cost_pence": 150_000,

@@ -2,8 +2,10 @@
 
 import math
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import delete as sqlalchemy_delete
 from sqlalchemy import func, select
@@ -434,3 +436,39 @@ def test_paired_rows_without_a_unit_are_named_on_both_paths(session, make):
     assert document["method"] == "paired"
     assert "rows_without_unit" in {w["code"] for w in document["warnings"]}
     assert_same_document(document, estimate_document(improvement))
+
+
+def dated_rows(case):
+    """The R reference's DiD rows (tests/reference/data/pre_trend.csv), dated."""
+    data = pd.read_csv(Path(__file__).resolve().parents[1] / "reference/data/pre_trend.csv")
+    chosen = data[data["case"] == case]
+    return [
+        {
+            "phase": row.phase,
+            "group": row.group,
+            "value": row.value,
+            "unit_ref": None,
+            "observed_on": date.fromisoformat(row.date),
+        }
+        for row in chosen.itertuples()
+    ]
+
+
+def test_evidence_levels_are_the_same_on_both_paths(session, make):
+    """The pre-trend test from the kept before cells equals the one on the rows: level 4 with
+    parallel trends, 3 diverging, 5 declared randomised; an undated before row, 3."""
+    undated = dated_rows("parallel")
+    undated[0] = undated[0] | {"observed_on": None}
+    cases = {
+        4: make(Design.CONTROL_GROUP, dated_rows("parallel")),
+        3: make(Design.CONTROL_GROUP, dated_rows("diverging")),
+        5: make(Design.CONTROL_GROUP, dated_rows("diverging"), randomised=True),
+        2: make(Design.BEFORE_AFTER, dated_rows("parallel")[:40], randomised=True),
+    }
+    no_test = make(Design.CONTROL_GROUP, undated)
+    fast = compare(session, [*cases.values(), no_test])
+    assert not fast.per_improvement_ids
+    for level, improvement in cases.items():
+        assert fast.documents[improvement.id]["evidence_level"] == level, level
+    assert fast.documents[no_test.id]["evidence_level"] == 3
+    assert fast.documents[no_test.id]["details"]["pre_trend_p_value"] is None

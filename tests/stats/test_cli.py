@@ -32,6 +32,7 @@ ESTIMATE_KEYS = {
     "warnings",
     "cs_low",
     "cs_high",
+    "evidence_level",
 }
 
 
@@ -79,6 +80,21 @@ def test_estimate_flags_reach_the_engine(run, tmp_path, reference):
     assert output["se"] == pytest.approx(expected["se"], rel=1e-9)
     assert output["level"] == pytest.approx(0.9)
     assert output["gain"] == pytest.approx(-expected["effect"], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("name", "flags", "level"),
+    [
+        ("rct.csv", (), 2),
+        ("rct.csv", ("--randomised",), 5),
+        ("did.csv", ("--randomised",), 5),
+        ("did.csv", (), 3),  # no dates: no pre-trend test
+        ("welch.csv", ("--randomised",), 2),
+    ],
+)
+def test_randomised_declares_random_assignment(run, tmp_path, name, flags, level):
+    output = json_output(run("estimate", copy(tmp_path, name), *flags, "--json"))
+    assert output["evidence_level"] == level
 
 
 @pytest.mark.parametrize(

@@ -39,10 +39,13 @@ from gains.models.cells import (
     CELLS,
     PAIRED_STATISTICS,
     STATISTIC_COLUMNS,
+    TREND_CELLS,
+    TREND_COLUMNS,
     UNIT_COUNTS,
 )
 from gains.services.measurements.active import active_measurements
 from gains.stats.cells import cell_index, cell_statistics, unit_summaries
+from gains.stats.evidence import TREND_FIGURES, trend_summaries, week_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -183,17 +186,23 @@ def store_cells(wide: pd.DataFrame, versions: dict[int, int], *, everything: boo
 
 def split_cells(wide: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The cell statistics (``<cell>_<statistic>`` columns) and the unit summaries
-    (``paired``: the paired statistics by name; ``distinct``: the unit counts)."""
+    (``paired``: the paired statistics by name; ``distinct``: the unit counts; ``trends``:
+    the before cells' weekly trends, ``<cell>_<figure>``)."""
     paired = wide[PAIRED_COLUMNS].rename(columns=lambda name: name.removeprefix("paired_"))
-    return wide[CELL_COLUMNS], {"paired": paired, "distinct": wide[list(UNIT_COUNTS)]}
+    return wide[CELL_COLUMNS], {
+        "paired": paired,
+        "distinct": wide[list(UNIT_COUNTS)],
+        "trends": wide[list(TREND_COLUMNS)],
+    }
 
 
 # --- From the rows --------------------------------------------------------------------------
 
 
 class RowsKept:
-    """Active rows kept as numbers (cell, value, unit; and improvement, for rows of many),
-    from which `cells` computes their summaries: 13 bytes a row, about 13 MB for a million.
+    """Active rows kept as numbers (cell, value, unit, week; and improvement, for rows of
+    many), from which `cells` computes their summaries: 21 bytes a row, about 21 MB for a
+    million.
 
     A bulk import feeds it the rows as it writes them (`add_frame` with the rows already
     there, `add` with each chunk written), so that on PostgreSQL the summaries are computed
@@ -210,19 +219,21 @@ class RowsKept:
         self.codes: list[np.ndarray] = []  # `stats.cells.cell_index`, per row
         self.values: list[np.ndarray] = []
         self.units: list[np.ndarray] = []  # position in `unit_positions`; -1 no unit
+        self.weeks: list[np.ndarray] = []  # `stats.evidence.week_numbers`; NaN no date
         self.unit_positions: dict[str, int] = {}
 
-    def add(self, phase, group, unit, value, improvement=None) -> None:
-        """Rows as arrays: phase and group labels, unit text or None, value (and improvement
-        id, for rows of many improvements)."""
-        self.add_coded(cell_index(phase, group), unit, value, improvement)
+    def add(self, phase, group, unit, value, date, improvement=None) -> None:
+        """Rows as arrays: phase and group labels, unit text or None, value, date or None
+        (and improvement id, for rows of many improvements)."""
+        self.add_coded(cell_index(phase, group), unit, value, date, improvement)
 
-    def add_coded(self, cells, unit, value, improvement=None) -> None:
+    def add_coded(self, cells, unit, value, date, improvement=None) -> None:
         """`add` with each row's cell given as its `stats.cells.cell_index`."""
         if self.improvement_id is None:
             self.improvements.append(np.asarray(improvement, dtype=np.int64))
         self.codes.append(np.asarray(cells, dtype=np.int8))
         self.values.append(np.asarray(value, dtype=float))
+        self.weeks.append(week_numbers(date))
         codes, distinct = pd.factorize(np.asarray(unit, dtype=object), use_na_sentinel=True)
         positions = [
             self.unit_positions.setdefault(name, len(self.unit_positions)) for name in distinct
@@ -231,7 +242,7 @@ class RowsKept:
 
     def add_frame(self, frame: pd.DataFrame) -> None:
         """Rows as `estimates.current.measurements_frame` gives them."""
-        self.add(frame["phase"], frame["group"], frame["unit"], frame["value"])
+        self.add(frame["phase"], frame["group"], frame["unit"], frame["value"], frame["date"])
 
     def cells(self, ids: pd.Index | None = None) -> pd.DataFrame:
         """One row per improvement id (``ids``, default the one improvement kept) with every
@@ -244,7 +255,8 @@ class RowsKept:
         codes = _joined(self.codes, np.int8)
         values = _joined(self.values, float)
         units = _joined(self.units, np.int64)
-        self.improvements, self.codes, self.values, self.units = [], [], [], []
+        weeks = _joined(self.weeks, float)
+        self.improvements, self.codes, self.values, self.units, self.weeks = [], [], [], [], []
         per_unit = _unit_means(improvement, codes, values, units, list(self.unit_positions))
         del units
         # Cell by cell, so that only one cell's values are copied and sorted at a time.
@@ -256,6 +268,10 @@ class RowsKept:
             for statistic in CELL_STATISTICS:
                 wide[f"{cell}_{statistic}"] = statistics[statistic].to_numpy(dtype=float)
             wide[f"{cell}_n"] = wide[f"{cell}_n"].fillna(0.0)
+            if cell in TREND_CELLS:
+                trends = trend_summaries(owners, weeks[chosen], values[chosen]).reindex(ids)
+                for figure in TREND_FIGURES:
+                    wide[f"{cell}_{figure}"] = trends[figure].to_numpy(dtype=float)
         return _assemble(wide, unit_summaries(per_unit), ids)
 
 
@@ -288,29 +304,38 @@ def _assemble(cells: pd.DataFrame, units: dict[str, pd.DataFrame], ids: pd.Index
     paired = units["paired"].reindex(ids)[list(PAIRED_STATISTICS)].astype(float)
     distinct = units["distinct"].reindex(ids)[list(UNIT_COUNTS)].astype(float)
     wide = pd.concat(
-        [cells[CELL_COLUMNS].astype(float), paired.add_prefix("paired_"), distinct], axis=1
+        [
+            cells[CELL_COLUMNS].astype(float),
+            paired.add_prefix("paired_"),
+            distinct,
+            cells[list(TREND_COLUMNS)].astype(float),
+        ],
+        axis=1,
     )
     return wide[list(STATISTIC_COLUMNS)]
 
 
 def cells_from_rows(ids: pd.Index) -> pd.DataFrame:
-    """`RowsKept.cells` of these improvements, from their active rows in the database: three
-    numbers a row (improvement and cell as one, unit, value), in id order."""
+    """`RowsKept.cells` of these improvements, from their active rows in the database: four
+    values a row (improvement and cell as one, unit, value, date), in id order."""
     ids = pd.Index(ids, name="improvement_id")
     after = case((Measurement.phase == Phase.AFTER, 2), else_=0)
     control = case((Measurement.group == StudyGroup.CONTROL, 1), else_=0)
     stmt = active_measurements(
-        Measurement.improvement_id * 4 + after + control, Measurement.unit_ref, Measurement.value
+        Measurement.improvement_id * 4 + after + control,
+        Measurement.unit_ref,
+        Measurement.value,
+        Measurement.observed_on,
     ).order_by(Measurement.id)
     if len(ids) <= MAX_LISTED_IDS:  # more: read all, keep theirs (a long list costs more)
         stmt = stmt.where(Measurement.improvement_id.in_([int(i) for i in ids]))
     kept = RowsKept()
     for rows in row_slices(stmt, SLICE_ROWS):
-        columns = np.empty((len(rows), 3), dtype=object)
+        columns = np.empty((len(rows), 4), dtype=object)
         columns[:] = rows
-        coded, unit, value = columns.T
+        coded, unit, value, observed_on = columns.T
         coded = coded.astype(np.int64)
-        kept.add_coded(coded % 4, unit, value.astype(float), coded // 4)
+        kept.add_coded(coded % 4, unit, value.astype(float), observed_on, coded // 4)
     return kept.cells(ids)
 
 

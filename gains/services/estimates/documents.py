@@ -137,6 +137,7 @@ def estimate_document(
             direction=improvement.direction.value,
             planned_effect=improvement.expected_effect,
             planned_sample_size=improvement.planned_sample_size,
+            randomised=improvement.randomised,
         )
     except StatsInputError as error:
         return not_enough_data(error)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -56,7 +56,8 @@ from gains.services.estimates.documents import (
 from gains.services.measurements.active import active_measurements
 from gains.stats.assemble import StatsInputError, direction_sign
 from gains.stats.design import DESIGN_ALIASES, CellCounts, choose_design, is_downgrade
-from gains.stats.results import EstimateResult, GroupCounts
+from gains.stats.evidence import TREND_FIGURES, PreTrends, level_of_result, pre_trend_test
+from gains.stats.results import EstimateResult, GroupCounts, json_safe
 from gains.stats.sufficient import (
     PAIRED_AGGREGATE_COLUMNS,
     CellAggregates,
@@ -182,6 +183,7 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
         Improvement.direction,
         Improvement.expected_effect,
         Improvement.planned_sample_size,
+        Improvement.randomised,
         Improvement.data_version,
     ).order_by(Improvement.id)
     if improvement_ids is not None:
@@ -194,12 +196,14 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
             "direction",
             "planned_effect",
             "planned_sample_size",
+            "randomised",
             "data_version",
         ],
     )
     plans["sign"] = [direction_sign(direction) for direction in plans.pop("direction")]
     for column in ("planned_effect", "planned_sample_size"):
         plans[column] = plans[column].astype(float)
+    plans["randomised"] = plans["randomised"].astype(bool)
     return plans.set_index("id")
 
 
@@ -300,7 +304,7 @@ def _run_method(
         "planned_sample_size": plans["planned_sample_size"].to_numpy(),
     }
     arrays, extra = _method_arrays(method, plans, cells, units, common)
-    return arrays, {"sign": sign, **extra}
+    return arrays, {"sign": sign, "randomised": plans["randomised"].to_numpy(), **extra}
 
 
 def _method_arrays(method, plans, cells, units, common):
@@ -318,6 +322,7 @@ def _method_arrays(method, plans, cells, units, common):
         outliers = np.logical_or.reduce([_outliers(cells, f"{key}_") for key in CELLS])
         distinct = units["distinct"].reindex(plans.index)
         return arrays, {
+            "pre_trends": _pre_trends(cells, units["trends"].reindex(plans.index)),
             "outliers": outliers,
             "n_before": n["tb"] + n["cb"],
             "n_after": n["ta"] + n["ca"],
@@ -363,11 +368,14 @@ def _its_documents(plans: pd.DataFrame, cells: pd.DataFrame) -> dict[int, dict |
         )
     ]
     outcomes = its_estimates(weekly, facts, LEVEL)
+    randomised = plans["randomised"].tolist()
     return {
         improvement_id: not_enough_data(outcome)
         if isinstance(outcome, StatsInputError)
-        else outcome.to_dict()
-        for improvement_id, outcome in zip(plans.index.tolist(), outcomes, strict=True)
+        else _with_evidence_level(outcome, randomised=declared, parallel_pre_trends=False)
+        for improvement_id, outcome, declared in zip(
+            plans.index.tolist(), outcomes, randomised, strict=True
+        )
     }
 
 
@@ -416,6 +424,18 @@ def _weekly_points(improvement_ids: list[int]) -> pd.DataFrame:
     )
 
 
+def _pre_trends(cells: pd.DataFrame, trends: pd.DataFrame) -> PreTrends:
+    """The DiD pre-trend test from the kept before cells, as `stats.design` runs it on the
+    rows (`stats.evidence.pre_trends_of_rows`)."""
+
+    def figures(cell: str) -> dict[str, np.ndarray]:
+        return {figure: trends[f"{cell}_{figure}"].to_numpy() for figure in TREND_FIGURES}
+
+    return pre_trend_test(
+        cells["tb_n"].to_numpy(), figures("tb"), cells["cb_n"].to_numpy(), figures("cb")
+    )
+
+
 # --- Documents -------------------------------------------------------------------------------
 
 
@@ -455,7 +475,18 @@ def _document(
         warnings=tuple(dict.fromkeys(warning.value for warning in warnings)),
         details=_details(method, extra, i),
     )
-    return result.to_dict()
+    parallel = method == "did" and bool(extra["pre_trends"].parallel[i])
+    return _with_evidence_level(
+        result, randomised=bool(extra["randomised"][i]), parallel_pre_trends=parallel
+    )
+
+
+def _with_evidence_level(
+    result: EstimateResult, *, randomised: bool, parallel_pre_trends: bool
+) -> dict[str, Any]:
+    """The document with its evidence level, decided as `stats.design` decides it."""
+    level = level_of_result(result, randomised=randomised, parallel_pre_trends=parallel_pre_trends)
+    return replace(result, evidence_level=level).to_dict()
 
 
 def _details(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, Any]:
@@ -466,6 +497,7 @@ def _details(method: str, extra: dict[str, np.ndarray], i: int) -> dict[str, Any
             "analysis": "rows",
             "n_clusters": None,
             "rows_analysed": int(extra["n_before"][i] + extra["n_after"][i]),
+            "pre_trend_p_value": json_safe(float(extra["pre_trends"].p_value[i])),
         }
     return {}
 

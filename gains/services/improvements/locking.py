@@ -53,6 +53,10 @@ LOCK_TABLE: dict[str, FieldLock] = {
     # A planned sample size moved after seeing data is optional stopping.
     "planned_sample_size": FieldLock(LocksFrom.RUNNING, "planned sample size"),
     "expected_effect": FieldLock(LocksFrom.RUNNING, "expected effect"),
+    # The SD behind the minimum detectable effect planned at registration.
+    "planned_sd": FieldLock(LocksFrom.RUNNING, "planned standard deviation"),
+    # Declaring random assignment after seeing data would make level 5 a choice.
+    "randomised": FieldLock(LocksFrom.RUNNING, "random assignment"),
     # The money: gain ÷ scale × annual volume × £ per unit, less the cost, accruing from
     # go-live until the end date.
     "kind": FieldLock(LocksFrom.SUBMISSION, "kind of improvement"),

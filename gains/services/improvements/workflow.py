@@ -82,6 +82,8 @@ class ImprovementPlan:
     scale: int = 1
     planned_sample_size: int | None = None
     expected_effect: float | None = None
+    planned_sd: float | None = None
+    randomised: bool = False
     implementation_cost_pence: int = 0
     annual_volume: int | None = None
     value_per_unit_gbp: Decimal | None = None

@@ -259,7 +259,13 @@ def import_measurements(
                 write(chunk.rows)
             if kept is not None:
                 rows = chunk.rows
-                kept.add(rows["phase"], rows["group"], rows["unit_ref"], rows["value"])
+                kept.add(
+                    rows["phase"],
+                    rows["group"],
+                    rows["unit_ref"],
+                    rows["value"],
+                    rows["observed_on"],
+                )
             if on_progress is not None:
                 on_progress(reading.byte_count, reading.row_count)
         if kept is not None and reading.rejection() is None:

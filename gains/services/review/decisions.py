@@ -28,6 +28,7 @@ from gains.services.improvements.workflow import (
     change_status,
     lock_improvement,
 )
+from gains.stats.evidence import level_of_document
 from gains.stats.money import annual_saving, financial_year, financial_year_start
 from gains.stats.multiplicity import benjamini_hochberg
 
@@ -205,6 +206,7 @@ def approval_columns(
         "cashable": bool(snapshot["money"]["cashable"]),
         "hedges_g": snapshot["estimate"].get("hedges_g"),
         "hedges_g_variance": snapshot["estimate"].get("hedges_g_variance"),
+        "evidence_level": level_of_document(snapshot["estimate"]),
     }
 
 
