@@ -1,10 +1,24 @@
-"""Planning: power, sample size per group and minimum detectable effect for a two-sample t test.
+"""Planning: power, sample size and minimum detectable effect (MDE) of a t test.
 
-The noncentral t of ``statsmodels.stats.power.TTestIndPower`` (equal groups, two-sided,
-both rejection tails counted), computed by `inference.power_for_effect`, the one power
-formula of Gains. Matches R ``power.t.test(..., type="two.sample",
-strict=TRUE)``; R's default ``strict=FALSE`` ignores the far tail, which differs only when
-power is near alpha. Effect sizes are standardised (Cohen's d = difference / SD).
+The noncentral t of ``statsmodels.stats.power.TTestIndPower`` (two-sided, both rejection
+tails counted), computed by `inference.power_for_effect`, the one power formula of Gains.
+For two equal groups it matches R ``power.t.test(..., type="two.sample", strict=TRUE)``; R's
+default ``strict=FALSE`` ignores the far tail, which differs only when power is near alpha.
+`solve_power` takes standardised effect sizes (Cohen's d = difference / SD).
+
+Per design (`PLANNING_DESIGNS`), with n the planned measurements per phase (and group), as the
+registration form asks, and the estimate's SE = SD·√(k/n) on its df:
+
+| design | k | df | as R |
+|---|---|---|---|
+| before/after (Welch) | 2 | 2n − 2 | ``power.t.test(type="two.sample")`` |
+| paired (SD of the units' changes, n units) | 1 | n − 1 | ``power.t.test(type="paired")`` |
+| control group (DiD, four cells of n) | 4 | 4n − 4 | the same noncentral t, written out |
+
+Approximations, stated on the page: Welch is planned as Student's t with equal SDs; the DiD as
+independent rows with one SD in all four cells (repeated units measured before and after need
+fewer: the change-score analysis uses the pairing); a time series has no MDE here, since it
+depends on the weeks and their autocorrelation, which a plan does not give.
 """
 
 from __future__ import annotations
@@ -64,23 +78,22 @@ def minimum_detectable_effect(n_per_group: float, power: float = 0.8, alpha: flo
     return solve_power(n_per_group=n_per_group, power=power, alpha=alpha).effect_size
 
 
-def _solve(effect_size, n_per_group, power, alpha) -> float:
+def _solve(effect_size, n_per_group, power, alpha, design: str = "before_after") -> float:
     """Power directly; n or effect size by Brent's method on the power curve (monotone in
     each), with tolerances tight enough to reproduce R to many digits."""
     if power is None:
-        return _power(effect_size, n_per_group, alpha)
+        return _power(effect_size, n_per_group, alpha, design)
     if n_per_group is None:
         # As R's power.t.test does (its uniroot extends below 2), n is solved on n > 1, where
-        # the test has 2n - 2 > 0 degrees of freedom: a large effect needs fewer than 2 a
-        # group (round up to plan).
+        # every design's test has df > 0: a large effect needs fewer than 2 (round up to plan).
 
         def shortfall(n: float) -> float:
-            return _power(effect_size, n, alpha) - power
+            return _power(effect_size, n, alpha, design) - power
 
         if shortfall(2.0) < 0.0:
             return _root(shortfall, lower=2.0)
         return _root_below_two(shortfall)
-    return _root(lambda d: _power(d, n_per_group, alpha) - power, lower=1e-9)
+    return _root(lambda d: _power(d, n_per_group, alpha, design) - power, lower=1e-9)
 
 
 def _root_below_two(shortfall) -> float:
@@ -104,11 +117,76 @@ def _root(shortfall, lower: float) -> float:
     return float(optimize.brentq(shortfall, lower, upper, xtol=1e-14, rtol=1e-14))
 
 
-def _power(effect_size: float, n_per_group: float, alpha: float) -> float:
-    """Two equal groups of n: noncentrality d·√(n/2) on 2n − 2 df, as statsmodels'
-    ``TTestIndPower`` and R's ``power.t.test(strict=TRUE)`` compute it."""
-    se_in_sd = math.sqrt(2.0 / n_per_group)
-    return float(power_for_effect(effect_size, se_in_sd, 2.0 * n_per_group - 2.0, 1.0 - alpha))
+@dataclass(frozen=True)
+class PlanningDesign:
+    """The estimate's SE in SDs is √(variance_factor / n) on df_per_n·n − df_lost df."""
+
+    variance_factor: float
+    df_per_n: float
+    df_lost: float
+
+
+PLANNING_DESIGNS = {
+    "before_after": PlanningDesign(2.0, 2.0, 2.0),
+    "paired": PlanningDesign(1.0, 1.0, 1.0),
+    "control_group": PlanningDesign(4.0, 4.0, 4.0),
+}
+
+
+def _power(effect_size: float, n: float, alpha: float, design: str = "before_after") -> float:
+    """Noncentrality d/√(k/n) on the design's df; for two equal groups (k = 2, 2n − 2 df) as
+    statsmodels' ``TTestIndPower`` and R's ``power.t.test(strict=TRUE)`` compute it."""
+    shape = PLANNING_DESIGNS[design]
+    se_in_sd = math.sqrt(shape.variance_factor / n)
+    df = shape.df_per_n * n - shape.df_lost
+    return float(power_for_effect(effect_size, se_in_sd, df, 1.0 - alpha))
+
+
+# A named planning warning: the expected effect is smaller than the design can detect.
+EXPECTED_EFFECT_BELOW_MDE = "expected_effect_below_mde"
+PLANNED_POWER = 0.8
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """A plan's minimum detectable effect (metric units, at ``power``) for its n and SD, the
+    n per phase (and group) its expected effect needs (unrounded), and the warning when the
+    expected effect is below the MDE."""
+
+    design: str
+    n: int
+    sd: float
+    power: float
+    alpha: float
+    minimum_detectable_effect: float
+    n_needed: float | None
+    warning: str | None
+
+
+def plan_check(
+    design: str,
+    n: int,
+    sd: float,
+    expected_effect: float | None = None,
+    power: float = PLANNED_POWER,
+    alpha: float = 0.05,
+) -> PlanCheck:
+    """The MDE of ``design`` (a `PLANNING_DESIGNS` key) with n per phase (and group) and the
+    SD (paired: of the units' changes), and what the expected effect (metric units, either
+    sign) needs. R: ``power.t.test(n=n, sd=sd, power=power, delta=NULL, strict=TRUE)``."""
+    if design not in PLANNING_DESIGNS:
+        raise StatsInputError(f"no planning formula for the design {design!r}")
+    _check_ranges(None, n, power, alpha)
+    if not (math.isfinite(sd) and sd > 0):
+        raise StatsInputError("the standard deviation must be a positive number")
+    mde = sd * _solve(None, n, power, alpha, design)
+    n_needed = None
+    if expected_effect:
+        n_needed = _solve(abs(expected_effect) / sd, None, power, alpha, design)
+    below = expected_effect is not None and abs(expected_effect) < mde
+    return PlanCheck(
+        design, n, sd, power, alpha, mde, n_needed, EXPECTED_EFFECT_BELOW_MDE if below else None
+    )
 
 
 def _check_ranges(effect_size, n_per_group, power, alpha) -> None:
