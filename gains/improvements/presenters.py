@@ -19,6 +19,7 @@ from gains.services.estimates.current import (
 from gains.services.improvements.locking import LOCK_TABLE
 from gains.services.improvements.stopping import LiveEstimate, live_estimate
 from gains.services.money.savings import saving_for
+from gains.stats.evidence import level_label, level_of_document
 from gains.stats.money import AnnualSaving
 from gains.templating import format_date, format_gbp, format_gbp_rate
 
@@ -38,6 +39,55 @@ class EstimateView:
     @property
     def result(self) -> dict[str, Any]:
         return self.estimate.result if self.estimate else {}
+
+    @property
+    def evidence_level(self) -> int | None:
+        return level_of_document(self.result) if self.estimate else None
+
+    @property
+    def evidence_label(self) -> str | None:
+        return level_label(self.evidence_level, self.result.get("method"))
+
+    @property
+    def evidence_why(self) -> str:
+        return evidence_why(self.result, self.evidence_level)
+
+
+def evidence_why(result: dict[str, Any], level: int | None) -> str:
+    """Why the estimate has its evidence level, in a sentence (empty when there is none)."""
+    method = result.get("method")
+    p_value = (result.get("details") or {}).get("pre_trend_p_value")
+    if level == 5:
+        return "Units were assigned at random, as declared at registration."
+    if method == "did" and level == 4:
+        return (
+            f"The two groups' trends before the change did not differ detectably (p = "
+            f"{p_value:.2f}): a weak check that the comparison is fair, not proof."
+        )
+    if method == "did" and p_value is not None:
+        return (
+            f"The two groups' trends already differed before the change (p = {p_value:.2f}), "
+            "so part of the difference may have happened anyway."
+        )
+    if method == "did":
+        return (
+            "Level 4 needs dated measurements in at least 2 weeks before the change in both "
+            "groups, to check that their trends ran parallel."
+        )
+    if method == "treatment_vs_control":
+        return (
+            "The comparison group was measured only after the change and was not chosen at "
+            "random: the groups may have differed already."
+        )
+    if method == "its":
+        return (
+            "Fewer than 8 weekly points on a side of go-live."
+            if level == 2
+            else "A trend long enough to project what would have happened without the change."
+        )
+    if level == 2:
+        return "Without a comparison group, part of the change may have happened anyway."
+    return ""
 
 
 def estimate_view(improvement: Improvement) -> EstimateView:

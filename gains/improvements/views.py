@@ -46,6 +46,7 @@ from gains.services.improvements.locking import (
 )
 from gains.services.improvements.plan_changes import LockedFieldError, update_plan
 from gains.services.improvements.plan_changes import amend as amend_plan
+from gains.services.improvements.planning import planning_for
 from gains.services.improvements.register import RegisterFilters, filter_register, order_register
 from gains.services.improvements.stopping import record_stop_reason
 from gains.services.improvements.workflow import DuplicateTitleError, ImprovementPlan, WorkflowError
@@ -176,6 +177,7 @@ def view(improvement_id: int):
         withdraw_form=WithdrawForm(),
         chart_cells=chart_cells,
         weekly=weekly,
+        planning=planning_for(improvement, cells),
         **section,
     )
 

@@ -29,6 +29,7 @@ from gains.models import Decision, Department, Improvement, Role, Status, Team
 from gains.reviews.forms import DecisionForm, QueueFilterForm
 from gains.services.estimates.charts import chart_tables
 from gains.services.estimates.summaries import cell_summaries
+from gains.services.improvements.planning import planning_for
 from gains.services.improvements.workflow import PermissionDenied, WorkflowError
 from gains.services.review import queue as queue_service
 from gains.services.review.decisions import (
@@ -95,6 +96,7 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
         "chart_cells": chart_cells,
         "weekly": weekly,
         "cells": cells,
+        "planning": planning_for(improvement, cells),
         "money": queue_service.money_workings(improvement, view_model.result)
         if view_model.estimate
         else None,

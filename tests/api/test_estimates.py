@@ -12,6 +12,7 @@ from gains.models import Department, Improvement, Status, Team
 from gains.models.base import utcnow
 from gains.services.dashboards.department import department_pooling
 from gains.services.dashboards.treasury import TreasuryFilters, treasury_dashboard
+from gains.stats.evidence import LEVEL_LABELS
 from tests.api.conftest import assert_problem, find_improvement
 
 
@@ -32,6 +33,8 @@ def test_an_estimate_with_its_etag_and_304(app, client, bearer):
     assert body["available"] is True and body["method"] == "did"
     assert body["method_name"] == "Difference-in-differences"
     assert body["ci_low"] <= body["effect"] <= body["ci_high"]
+    assert body["evidence_level"] == body["result"]["evidence_level"] in (3, 4, 5)
+    assert body["evidence_label"] == LEVEL_LABELS[body["evidence_level"]]
     etag = first.headers["ETag"]
     assert first.headers["Cache-Control"] == "private, max-age=0, must-revalidate"
     unchanged = client.get(url, headers=headers | {"If-None-Match": etag})
@@ -54,6 +57,7 @@ def test_without_data_the_estimate_says_why(app, client, bearer):
     body = client.get(f"/api/v1/improvements/{draft}/estimate", headers=bearer("member")).get_json()
     assert body["available"] is False and "no measurements" in body["reason"]
     assert body["effect"] is None and body["result"] is None
+    assert body["evidence_level"] is None and body["evidence_label"] is None
 
 
 def test_estimates_outside_scope_are_404(app, client, bearer):

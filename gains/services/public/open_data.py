@@ -181,6 +181,20 @@ FIELDS: tuple[Field, ...] = (
         "The one-off cost of making the change (£).",
         lambda e, u: _pounds(e.implementation_cost_pence),
     ),
+    Field(
+        "evidence_level",
+        "integer",
+        "How far the design rules out other explanations, from 2 (before and after, no "
+        "comparison group) to 5 (a randomised trial), on the Maryland Scientific Methods "
+        "Scale.",
+        lambda e, u: e.evidence_level,
+    ),
+    Field(
+        "evidence_level_label",
+        "text",
+        "The evidence level in plain English.",
+        lambda e, u: e.evidence_label,
+    ),
 )
 
 

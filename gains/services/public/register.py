@@ -34,6 +34,7 @@ from gains.services.estimates.charts import CellRow, distribution_cells, distrib
 from gains.services.estimates.current import ESTIMATION_METHODS, measurements_frame
 from gains.services.estimates.plain_english import PlainResult, describe_change, describe_saving
 from gains.services.public.publication import on_the_register
+from gains.stats.evidence import level_label, level_of_document
 from gains.stats.inference import DEFAULT_LEVEL, NORMAL_Z
 from gains.stats.money import SavingItem, SavingsTotal, cumulative_by_month, total_savings
 
@@ -124,6 +125,8 @@ class PublicGain:
     saving_high_pence: int | None = None
     result: PlainResult | None = None
     saving_words: str = ""
+    evidence_level: int | None = None  # of the approved estimate, 2-5 (`stats.evidence`)
+    evidence_label: str | None = None
     # Kept for the public chart's labels; not shown.
     improvement: Improvement | None = field(default=None, repr=False, compare=False)
 
@@ -171,6 +174,8 @@ def public_gain(improvement: Improvement, publication: Publication, review: Revi
         implementation_cost_pence=improvement.implementation_cost_pence,
         level=level,
         suppressed=suppressed,
+        evidence_level=level_of_document(estimate) if estimate else None,
+        evidence_label=level_label(level_of_document(estimate), method) if estimate else None,
         improvement=improvement,
     )
     if suppressed or estimate.get("effect") is None or not saving:
