@@ -90,12 +90,12 @@ def get_estimate(improvement_id: int):
 @blueprint.get(f"/departments/<{ID}:department_id>/pooled-estimate")
 @blueprint.arguments(PooledArgsSchema, location="query", as_kwargs=True)
 @blueprint.response(200, PooledEstimateSchema)
-def get_pooled_estimate(department_id: int, method: str):
+def get_pooled_estimate(department_id: int, method: str, include_level_2: bool):
     """Random-effects pooling (DerSimonian-Laird or Paule-Mandel) of the department's
     approved improvements' Hedges' g with the Hartung-Knapp-Sidik-Jonkman CI, as on its
-    dashboard: only with 3 or more."""
+    dashboard: only with 3 or more; evidence level 2 only with `include_level_2`."""
     department = get_scoped_or_404(Department, department_id, current_user)
-    pooling = department_pooling(department.id, method)
+    pooling = department_pooling(department.id, method, include_level_2)
     return {
         "department_id": department.id,
         "method": pooling.method,
@@ -105,6 +105,8 @@ def get_pooled_estimate(department_id: int, method: str):
         ],
         "excluded_time_series": pooling.excluded_time_series,
         "excluded_no_effect_size": pooling.excluded_no_effect_size,
+        "include_level_2": pooling.include_level_2,
+        "excluded_level_2": pooling.excluded_level_2,
         "result": asdict(pooling.result) if pooling.result else None,
         "reason": pooling.reason,
     }

@@ -501,6 +501,13 @@ class PooledArgsSchema(Schema):
         validate=validate.OneOf(("dl", "pm")),
         metadata={"description": "DerSimonian-Laird or Paule-Mandel"},
     )
+    include_level_2 = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Pool evidence-level-2 improvements too (before and after, no "
+            "comparison group); left out by default"
+        },
+    )
 
 
 class PooledStudySchema(Schema):
@@ -543,6 +550,8 @@ class PooledEstimateSchema(Schema):
     studies = fields.List(fields.Nested(PooledStudySchema), required=True)
     excluded_time_series = fields.Integer(required=True)
     excluded_no_effect_size = fields.Integer(required=True)
+    include_level_2 = fields.Boolean(required=True)
+    excluded_level_2 = fields.Integer(required=True)
     result = fields.Nested(PooledResultSchema, allow_none=True, required=True)
     reason = fields.String(allow_none=True, required=True)
 

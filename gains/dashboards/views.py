@@ -22,6 +22,11 @@ def _method() -> str:
     return method if method in METHODS else "dl"
 
 
+def _include_level_2() -> bool:
+    """Before/after-only improvements (evidence level 2) are pooled only when asked."""
+    return request.args.get("level_2") == "include"
+
+
 @blueprint.route("/departments/")
 def departments():
     if not reads_every_department(current_user):
@@ -33,10 +38,10 @@ def departments():
 @blueprint.route("/departments/<int:department_id>")
 def department(department_id: int):
     record = get_scoped_or_404(Department, department_id, current_user)
-    method = _method()
+    method, include_level_2 = _method(), _include_level_2()
 
     def render_figures() -> str:  # reads cached estimates, writes nothing
-        dashboard = department_dashboard(record, method)
+        dashboard = department_dashboard(record, method, include_level_2)
         return render_template(
             "dashboards/partials/department_figures.html",
             dashboard=dashboard,
@@ -44,17 +49,17 @@ def department(department_id: int):
         )
 
     # The same for everyone who may see the department: rendered once per figures version.
-    figures = cached_render(("department", record.id, method), render_figures)
+    figures = cached_render(("department", record.id, method, include_level_2), render_figures)
     return render_template("dashboards/department.html", department=record, figures=figures)
 
 
 @blueprint.route("/departments/<int:department_id>/forest.svg")
 def forest_plot(department_id: int):
     record = get_scoped_or_404(Department, department_id, current_user)
-    method = _method()
+    method, include_level_2 = _method(), _include_level_2()
 
     def render() -> Response:
-        pooling = department_pooling(record.id, method)
+        pooling = department_pooling(record.id, method, include_level_2)
         rows = [ForestRow(s.title, s.hedges_g, *s.ci) for s in pooling.studies]
         svg = forest_plot_svg(
             rows,
@@ -74,4 +79,4 @@ def forest_plot(department_id: int):
         )
         return svg_response(svg)
 
-    return figures_response(render, "forest", record.id, method)
+    return figures_response(render, "forest", record.id, method, include_level_2)

@@ -77,6 +77,7 @@ class DemoImprovement:
     n_per_phase: int = 60
     binary: bool = False  # observations are 0 or `scale` (a share, as a percentage)
     reopened: bool = False  # approved, then new data arrived: back in review
+    randomised: bool = False  # units assigned at random (a trial): evidence level 5
     review_comment: str = ""
     extra: dict = field(default_factory=dict)
     # Added to the random seed. Simulated trials are noisy: where the first draw of a
@@ -126,6 +127,7 @@ def _letters(title, hypothesis, effect, status, go_live, **kw) -> DemoImprovemen
         binary=True,
         cashable=True,
         n_per_phase=1200,
+        randomised=True,  # letters allocated at random, as in the trials this is modelled on
         **kw,
     )
 
@@ -196,6 +198,7 @@ IMPROVEMENTS: tuple[DemoImprovement, ...] = (
         cost_pence=1_250_000,
         cashable=True,
         n_per_phase=600,
+        randomised=True,  # a trial: allocated at random, measured after the change only
         extra={"no_before": True},
     ),
     # --- Revenue and Customs: contact centre ---------------------------------------------
@@ -892,6 +895,7 @@ IMPROVEMENTS: tuple[DemoImprovement, ...] = (
         scale=100,
         binary=True,
         n_per_phase=600,
+        randomised=True,  # a trial: allocated at random, measured after the change only
         extra={"no_before": True},
     ),
     DemoImprovement(
@@ -1007,6 +1011,7 @@ IMPROVEMENTS: tuple[DemoImprovement, ...] = (
         binary=True,
         cashable=True,
         n_per_phase=600,
+        randomised=True,  # a trial: allocated at random, measured after the change only
         extra={"no_before": True},
     ),
 )

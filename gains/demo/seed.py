@@ -170,6 +170,7 @@ def _plan(entry: DemoImprovement) -> ImprovementPlan:
         scale=entry.scale,
         planned_sample_size=entry.n_per_phase,
         expected_effect=entry.effect,
+        randomised=entry.randomised,
         implementation_cost_pence=entry.cost_pence,
         annual_volume=entry.annual_volume,
         value_per_unit_gbp=entry.value_per_unit_gbp,

@@ -67,17 +67,21 @@ def test_estimates_outside_scope_are_404(app, client, bearer):
     )
 
 
+@pytest.mark.parametrize("include_level_2", [False, True])
 @pytest.mark.parametrize("method", ["dl", "pm"])
-def test_the_pooled_estimate_is_the_dashboards(app, client, bearer, method):
+def test_the_pooled_estimate_is_the_dashboards(app, client, bearer, method, include_level_2):
     department = department_id(app, "HLT")
     response = client.get(
-        f"/api/v1/departments/{department}/pooled-estimate?method={method}",
+        f"/api/v1/departments/{department}/pooled-estimate?method={method}"
+        + ("&include_level_2=true" if include_level_2 else ""),
         headers=bearer("treasury"),
     )
     body = response.get_json()
     with app.app_context():
-        expected = department_pooling(department, method)
+        expected = department_pooling(department, method, include_level_2)
     assert body["method"] == method
+    assert body["include_level_2"] is include_level_2
+    assert body["excluded_level_2"] == expected.excluded_level_2
     assert [s["improvement_id"] for s in body["studies"]] == [
         s.improvement_id for s in expected.studies
     ]

@@ -16,6 +16,14 @@ def approved_snapshots(session, code):
     return department, standing_approvals(session, {code})
 
 
+def level_2(improvement, method):
+    """docs/DESIGN.md "Evidence levels", restated: no comparison group, or one measured only
+    after the change without random assignment."""
+    return method in ("welch", "paired") or (
+        method == "treatment_vs_control" and not improvement.randomised
+    )
+
+
 def dersimonian_laird(g, v):
     """The textbook DL estimator (DerSimonian & Laird 1986), written out independently."""
     w = [1 / x for x in v]
@@ -34,16 +42,20 @@ def hartung_knapp_se(g, w_star, pooled, se):
     return se * math.sqrt(scaling)
 
 
+@pytest.mark.parametrize("include_level_2", [False, True])
 @pytest.mark.parametrize("code", ["REV", "HLT", "WKP", "CTY"])
-def test_pooled_effect_matches_dersimonian_laird_by_hand(session, code):
+def test_pooled_effect_matches_dersimonian_laird_by_hand(session, code, include_level_2):
     department, rows = approved_snapshots(session, code)
     studies = [
         (review.snapshot["estimate"]["hedges_g"], review.snapshot["estimate"]["hedges_g_variance"])
         for improvement, review in rows
         if improvement.design is not Design.TIME_SERIES
         and review.snapshot["estimate"]["hedges_g"] is not None
+        # Level 2 (before and after, or a comparison group seen only after the change and
+        # not randomised) is pooled only on request.
+        and (include_level_2 or not level_2(improvement, review.snapshot["estimate"]["method"]))
     ]
-    dashboard = department_dashboard(department)
+    dashboard = department_dashboard(department, include_level_2=include_level_2)
     assert len(dashboard.pooling.studies) == len(studies)
     if len(studies) < 3:
         assert dashboard.pooling.result is None
@@ -99,6 +111,26 @@ def test_status_counts_cover_every_improvement(session):
     )
     assert sum(count for _, count in dashboard.status_counts) == total
     assert sum(row.count for row in dashboard.by_pillar) == total
+
+
+def test_level_2_is_left_out_of_pooling_unless_asked_and_the_page_counts_it(session):
+    counted = 0
+    for code in ("REV", "HLT", "WKP", "CTY"):
+        department, rows = approved_snapshots(session, code)
+        level_2 = [
+            improvement.id
+            for improvement, review in rows
+            if review.evidence_level == 2 and improvement.design is not Design.TIME_SERIES
+        ]
+        default = department_dashboard(department).pooling
+        asked = department_dashboard(department, include_level_2=True).pooling
+        assert default.excluded_level_2 == len(level_2) and asked.excluded_level_2 == 0
+        assert not {study.improvement_id for study in default.studies} & set(level_2)
+        assert {s.improvement_id for s in asked.studies} >= {
+            s.improvement_id for s in default.studies
+        }
+        counted += len(level_2)
+    assert counted, "the demo should have approved before/after improvements"
 
 
 def test_the_demo_has_a_department_to_pool(session):

@@ -71,3 +71,26 @@ def test_forest_plot_names_the_pooled_interval(app, signed_in):
     description = svg.split("<desc")[1].split("</desc>")[0]
     assert "pooled by DL" in description
     assert "Hartung-Knapp-Sidik-Jonkman interval" in description
+
+
+def test_before_after_only_improvements_are_pooled_only_when_ticked(app, signed_in):
+    client = signed_in("treasury")
+    pages = {
+        code: client.get(f"/dashboards/departments/{department_id(app, code)}").get_data(
+            as_text=True
+        )
+        for code in ("REV", "HLT", "WKP", "CTY")
+    }
+    with_level_2 = [code for code, html in pages.items() if 'id="excluded-level-2"' in html]
+    assert with_level_2, "the demo should have an approved before/after improvement"
+    code = with_level_2[0]
+    assert (
+        'name="level_2" type="checkbox" value="include" aria-describedby="level_2-hint" >'
+        in (pages[code])
+    )
+    url = f"/dashboards/departments/{department_id(app, code)}?level_2=include"
+    ticked = client.get(url).get_data(as_text=True)
+    assert 'id="excluded-level-2"' not in ticked
+    assert 'value="include" aria-describedby="level_2-hint" checked>' in ticked
+    assert "forest.svg?method=dl&amp;level_2=include" in ticked
+    assert ticked.count('class="govuk-table__row"') > pages[code].count('class="govuk-table__row"')

@@ -53,6 +53,9 @@ class Pooling:
     excluded_time_series: int
     excluded_no_effect_size: int
     result: PooledEstimate | None
+    # Level 2 (no comparison group) is pooled only on request (docs/DESIGN.md "Statistics").
+    include_level_2: bool = False
+    excluded_level_2: int = 0
 
     @property
     def standardisers(self) -> list[tuple[str, int]]:
@@ -105,16 +108,22 @@ class DepartmentDashboard:
     claimed_items: list[SavingRow]
 
 
-def pool_department(validated: Iterable[SavingRow], method: str = "dl") -> Pooling:
+def pool_department(
+    validated: Iterable[SavingRow], method: str = "dl", include_level_2: bool = False
+) -> Pooling:
     """Random-effects pooling of approved improvements' Hedges' g (time series excluded:
-    their effects are on weekly means, not comparable standardised units), each labelled with
-    its design's standardiser (`effect_sizes.STANDARDISERS`)."""
+    their effects are on weekly means, not comparable standardised units; evidence level 2,
+    before/after without a comparison group, only with ``include_level_2``), each labelled
+    with its design's standardiser (`effect_sizes.STANDARDISERS`)."""
     if method not in METHODS:
         method = "dl"
-    studies, excluded_series, excluded_missing = [], 0, 0
+    studies, excluded_series, excluded_missing, excluded_level_2 = [], 0, 0, 0
     for row in validated:
         if row.design is Design.TIME_SERIES:
             excluded_series += 1
+            continue
+        if row.evidence_level == 2 and not include_level_2:
+            excluded_level_2 += 1
             continue
         g, variance = row.hedges_g, row.hedges_g_variance
         if g is None or variance is None or variance <= 0:
@@ -128,7 +137,15 @@ def pool_department(validated: Iterable[SavingRow], method: str = "dl") -> Pooli
         result = pool_random_effects(
             [s.hedges_g for s in studies], [s.variance for s in studies], method=method
         )
-    return Pooling(method, studies, excluded_series, excluded_missing, result)
+    return Pooling(
+        method,
+        studies,
+        excluded_series,
+        excluded_missing,
+        result,
+        include_level_2,
+        excluded_level_2,
+    )
 
 
 def _breakdown(enum, attribute: str, counts: Counter, validated) -> list[Breakdown]:
@@ -141,12 +158,18 @@ def _breakdown(enum, attribute: str, counts: Counter, validated) -> list[Breakdo
     return rows
 
 
-def department_pooling(department_id: int, method: str = "dl") -> Pooling:
+def department_pooling(
+    department_id: int, method: str = "dl", include_level_2: bool = False
+) -> Pooling:
     """`pool_department` over the department's standing approvals."""
-    return pool_department(validated_rows(Improvement.department_id == department_id), method)
+    return pool_department(
+        validated_rows(Improvement.department_id == department_id), method, include_level_2
+    )
 
 
-def department_dashboard(department: Department, method: str = "dl") -> DepartmentDashboard:
+def department_dashboard(
+    department: Department, method: str = "dl", include_level_2: bool = False
+) -> DepartmentDashboard:
     in_department = Improvement.department_id == department.id
     validated = validated_rows(in_department)
     claimed = claimed_rows(in_department)
@@ -161,7 +184,7 @@ def department_dashboard(department: Department, method: str = "dl") -> Departme
         counts["kind"][kind] += n
     return DepartmentDashboard(
         department=DepartmentRef(department.id, department.name),
-        pooling=pool_department(validated, method),
+        pooling=pool_department(validated, method, include_level_2),
         status_counts=[(status, counts["status"][status]) for status in Status],
         by_pillar=_breakdown(Pillar, "pillar", counts["pillar"], validated),
         by_kind=_breakdown(ImprovementKind, "kind", counts["kind"], validated),

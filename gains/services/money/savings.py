@@ -102,6 +102,7 @@ class SavingRow:
     hedges_g: float | None = None
     hedges_g_variance: float | None = None
     estimate_method: str | None = None
+    evidence_level: int | None = None  # 2-5; department pooling leaves out 2 unless asked
 
 
 _IMPROVEMENT_COLUMNS = (
@@ -154,6 +155,7 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
             Review.hedges_g,
             Review.hedges_g_variance,
             Review.snapshot[("estimate", "method")].as_string(),
+            Review.evidence_level,
         )
         .join(latest, latest.c.improvement_id == Improvement.id)
         .join(Review, Review.id == latest.c.review_id)
@@ -170,6 +172,7 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
         g,
         g_var,
         method,
+        level,
     ) in db.session.execute(stmt):
         item = SavingItem(
             annual_saving_pence=int(pounds * 100),  # exact: the column holds whole pence
@@ -180,7 +183,12 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
         )
         rows.append(
             SavingRow(
-                *columns, item=item, hedges_g=g, hedges_g_variance=g_var, estimate_method=method
+                *columns,
+                item=item,
+                hedges_g=g,
+                hedges_g_variance=g_var,
+                estimate_method=method,
+                evidence_level=level,
             )
         )
     return rows
