@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import optimize
-
 from gains.stats.assemble import StatsInputError
 from gains.stats.inference import power_for_effect
 
@@ -105,7 +103,7 @@ def _root_below_two(shortfall) -> float:
         if lower - 1.0 < 2.0**-20:
             raise StatsInputError("no sample size per group reaches that power this close to 1")
         upper, lower = lower, 1.0 + (lower - 1.0) / 2.0
-    return float(optimize.brentq(shortfall, lower, upper, xtol=1e-14, rtol=1e-14))
+    return _brent(shortfall, lower, upper)
 
 
 def _root(shortfall, lower: float) -> float:
@@ -114,7 +112,7 @@ def _root(shortfall, lower: float) -> float:
     upper = max(2.0 * lower, 1.0)
     while shortfall(upper) < 0.0:
         lower, upper = upper, 2.0 * upper
-    return float(optimize.brentq(shortfall, lower, upper, xtol=1e-14, rtol=1e-14))
+    return _brent(shortfall, lower, upper)
 
 
 @dataclass(frozen=True)
@@ -206,3 +204,11 @@ def _check_ranges(effect_size, n_per_group, power, alpha) -> None:
         raise StatsInputError("n per group must be more than 1 (the test has 2n - 2 df)")
     if effect_size is not None and not effect_size > 0:
         raise StatsInputError("effect size must be positive (its sign does not change power)")
+
+
+def _brent(shortfall, lower: float, upper: float) -> float:
+    # scipy.optimize imported here: the pages import this module for planning, and starting
+    # the app must not pay for it (decision 0016).
+    from scipy import optimize
+
+    return float(optimize.brentq(shortfall, lower, upper, xtol=1e-14, rtol=1e-14))

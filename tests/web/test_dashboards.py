@@ -55,7 +55,9 @@ def test_forest_plot_is_an_accessible_svg_cached_by_version(app, signed_in):
 
 
 def test_the_pooled_effect_says_which_standardisers_it_mixes(app, signed_in):
-    html = signed_in("treasury").get(f"/dashboards/departments/{department_id(app, 'CTY')}")
+    # Level 2 included (pooled only on request): CTY's pool then mixes both standardisers.
+    url = f"/dashboards/departments/{department_id(app, 'CTY')}?level_2=include"
+    html = signed_in("treasury").get(url)
     text = " ".join(html.get_data(as_text=True).split())
     row = text.split('id="pooled-standardisers"')[1].split("</dd>")[0]
     assert (
@@ -66,7 +68,7 @@ def test_the_pooled_effect_says_which_standardisers_it_mixes(app, signed_in):
 
 
 def test_forest_plot_names_the_pooled_interval(app, signed_in):
-    url = f"/dashboards/departments/{department_id(app, 'CTY')}/forest.svg"
+    url = f"/dashboards/departments/{department_id(app, 'CTY')}/forest.svg?level_2=include"
     svg = signed_in("treasury").get(url).get_data(as_text=True)
     description = svg.split("<desc")[1].split("</desc>")[0]
     assert "pooled by DL" in description
