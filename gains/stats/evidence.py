@@ -5,8 +5,8 @@ as the What Works centres use it).
 | level | when |
 |---|---|
 | 2 | before/after or paired without a comparison group, or any design downgraded to them; a
-|   | comparison group seen only after the change without random assignment; a time series
-|   | with fewer than 8 weekly points a side |
+|   | comparison group seen only after the change without random assignment (a time series
+|   | with fewer than 8 weekly points a side has no estimate at all) |
 | 3 | difference-in-differences with a comparison group; a time series with ≥ 8 weekly points
 |   | a side |
 | 4 | DiD whose before rows span ≥ 2 weeks in both groups with trends not shown to differ (the
