@@ -1,8 +1,8 @@
 """Evidence levels and planning: the randomised declaration and the planned SD on the plan,
 the approved evidence level on reviews, the before cells' weekly trends in the kept cells
 
-Revision ID: 0015_evidence_and_planning
-Revises: 0016_stopped_early
+Revision ID: 0016_evidence_and_planning
+Revises: 0015_stopped_early
 Create Date: 2026-12-03 13:20:00
 
 Issue 19 (docs/decisions/0030). The kept cell summaries gain columns that the old rows lack,
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0015_evidence_and_planning"
-down_revision = "0016_stopped_early"
+revision = "0016_evidence_and_planning"
+down_revision = "0015_stopped_early"
 branch_labels = None
 depends_on = None
 

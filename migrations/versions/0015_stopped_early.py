@@ -1,6 +1,6 @@
 """Why a team stopped before the planned sample size, and when
 
-Revision ID: 0016_stopped_early
+Revision ID: 0015_stopped_early
 Revises: 0014_figures_version
 Create Date: 2026-12-03 13:00:00
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0016_stopped_early"
+revision = "0015_stopped_early"
 down_revision = "0014_figures_version"
 branch_labels = None
 depends_on = None
