@@ -28,16 +28,21 @@ TREND_COLUMNS = [
 ]
 
 
+def _improvements():
+    # A rebuilt table keeps AUTOINCREMENT on SQLite (migration 0011: ids are never reused).
+    return op.batch_alter_table("improvements", table_kwargs={"sqlite_autoincrement": True})
+
+
 def upgrade():
-    with op.batch_alter_table("improvements") as batch:
+    with _improvements() as batch:
         batch.add_column(sa.Column("planned_sd", sa.Float(), nullable=True))
         batch.add_column(
             sa.Column("randomised", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch.create_check_constraint(op.f("ck_improvements_planned_sd_positive"), "planned_sd > 0")
-    with op.batch_alter_table("improvements") as batch:
+    with _improvements() as batch:
         batch.alter_column("randomised", server_default=None)
-    with op.batch_alter_table("reviews") as batch:
+    with op.batch_alter_table("reviews", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.add_column(sa.Column("evidence_level", sa.Integer(), nullable=True))
     op.execute("DELETE FROM measurement_cells")
     with op.batch_alter_table("measurement_cells") as batch:
@@ -64,9 +69,9 @@ def downgrade():
     with op.batch_alter_table("measurement_cells") as batch:
         for name in TREND_COLUMNS:
             batch.drop_column(name)
-    with op.batch_alter_table("reviews") as batch:
+    with op.batch_alter_table("reviews", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("evidence_level")
-    with op.batch_alter_table("improvements") as batch:
+    with _improvements() as batch:
         batch.drop_constraint(op.f("ck_improvements_planned_sd_positive"), type_="check")
         batch.drop_column("randomised")
         batch.drop_column("planned_sd")
