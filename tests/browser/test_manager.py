@@ -92,7 +92,17 @@ def test_manager_requests_changes_then_approves_and_the_pooled_effect_changes(
     expect(manager.page.locator("#review-decision .govuk-panel__title")).to_have_text("Approved")
     manager.check()
 
-    pooled = pooled_effect(manager)
+    # The department's approved improvements are before/after (evidence level 2): pooled only
+    # when the manager asks, and the page says so.
+    left_out = pooled_effect(manager)
+    assert left_out.startswith("Pooling needs at least 3"), left_out
+    expect(manager.page.locator("#excluded-level-2")).to_contain_text("3 approved improvements")
+    manager.page.get_by_label("Include before/after-only improvements").check()
+    manager.page.get_by_role("button", name="Recalculate").click()
+    expect(manager.page.get_by_label("Include before/after-only improvements")).to_be_checked()
+    manager.check()
+    heading = manager.page.get_by_role("heading", name="Pooled effect of approved improvements")
+    pooled = heading.locator("xpath=following-sibling::p[1]").inner_text()
     assert pooled.startswith("Pooled standardised effect"), pooled
     pooled_k = manager.page.locator(".govuk-summary-list__row", has_text="Improvements pooled (k)")
     expect(pooled_k.locator("dd")).to_have_text("3")

@@ -228,7 +228,11 @@ def dependents(app, tracked_id: int, bearer: dict) -> dict[str, tuple[str, dict]
         public_id = titled(PUBLISHED).id
     return {
         "Treasury chart": ("/dashboards/treasury/cumulative.svg", {}),
-        "forest plot": (f"/dashboards/departments/{forest_department}/forest.svg", {}),
+        # Its approved improvements are before/after (evidence level 2), pooled on request.
+        "forest plot": (
+            f"/dashboards/departments/{forest_department}/forest.svg?level_2=include",
+            {},
+        ),
         "improvement chart": (f"/improvements/{tracked_id}/charts/distributions.svg", {}),
         "public chart": (f"/register/improvements/{public_id}/chart.svg", {}),
         "register file": ("/register/data.csv", {}),
