@@ -1,0 +1,79 @@
+"""The app's own statistics, called as the app calls them, on whichever version is installed.
+
+The suite must run on today's code and pick up the methods of issue 19 once they are merged,
+so options are passed only when the function accepts them (`randomised=True` for a declared
+trial; `cov="reml"` for a time series; a seasonality switch for a seasonal series; the
+planned sample size, where the always-valid interval is tightest) and the
+confidence sequence (`cs_low`, `cs_high`) is used when a result carries one.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+import pandas as pd
+
+from gains.stats.design import estimate_improvement
+from gains.stats.multiplicity import benjamini_hochberg
+from gains.stats.pooling import pool_random_effects
+
+ALPHA = 0.05
+
+
+@functools.cache
+def accepted(function) -> frozenset[str]:
+    return frozenset(inspect.signature(function).parameters)
+
+
+def seasonality_option() -> str | None:
+    """The name of `estimate_improvement`'s seasonality switch, if it has one."""
+    return next((name for name in sorted(accepted(estimate_improvement)) if "season" in name), None)
+
+
+def estimate(
+    frame: pd.DataFrame,
+    design: str,
+    *,
+    randomised: bool = False,
+    seasonal: bool = False,
+    cov: str | None = None,
+    planned_sample_size: int | None = None,
+):
+    """`estimate_improvement` as the app calls it, with the options this version accepts."""
+    options = {}
+    names = accepted(estimate_improvement)
+    if planned_sample_size is not None and "planned_sample_size" in names:
+        options["planned_sample_size"] = planned_sample_size
+    if randomised and "randomised" in names:
+        options["randomised"] = True
+    season = seasonality_option()
+    if seasonal and season:
+        options[season] = True
+    if cov is not None and "cov" in names:
+        options["cov"] = cov
+    return estimate_improvement(frame, design=design, direction="higher", alpha=ALPHA, **options)
+
+
+def describe(result) -> str:
+    """The method the app used, as its result names it (e.g. "did, HC3")."""
+    return result.method + (f", {result.cov_type}" if result.cov_type else "")
+
+
+def live_interval(result) -> tuple[float | None, float | None, str]:
+    """The interval the page shows while an improvement runs: the confidence sequence when
+    the result has one, otherwise (today's code) the fixed-sample CI."""
+    low, high = getattr(result, "cs_low", None), getattr(result, "cs_high", None)
+    if low is not None and high is not None:
+        return low, high, "confidence sequence"
+    return result.ci_low, result.ci_high, "fixed-sample CI"
+
+
+def pool(effects: np.ndarray, variances: np.ndarray, method: str = "dl"):
+    """`pool_random_effects` with the app's default CI (normal today, KNHA once merged)."""
+    return pool_random_effects(effects, variances, method=method)
+
+
+def bh(p_values) -> np.ndarray:
+    return benjamini_hochberg(p_values)

@@ -1,0 +1,193 @@
+"""Replications in seeded chunks, the figures per method, and the targets.
+
+A replication returns, per method, one row of numbers (`Outcome` columns for intervals,
+`YearOutcome` columns for a year of BH decisions). Replications run in chunks of `CHUNK`, each
+with its own seed from (base seed, scenario name, world, chunk), so the figures are the same
+whatever `--jobs` or `--scenario` filter is used.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+APP = "Gains"
+CHUNK = 250
+BASE_SEED = 20261203
+COVERAGE_TARGET = 0.93
+FALSE_POSITIVE_TARGET = 0.05
+FDR_TARGET = 0.05
+NOMINAL_LEVEL = 0.95
+# Interval outcome columns: the interval covered the truth; it excluded 0 (either side); it lay
+# above 0 (the stated effect is positive, so "detected"); its width; the method failed (no CI).
+INTERVAL_COLUMNS = ("covered", "rejected", "detected", "width", "failed")
+# A year of BH decisions: false discovery proportion, share of real effects discovered,
+# whether any discovery was false.
+YEAR_COLUMNS = ("fdp", "tdp", "any_false")
+DESCRIBE = "_describe"  # key under which a replication names the app's method
+
+
+def judge(low: float | None, high: float | None, truth: float) -> tuple[float, ...]:
+    """One interval's outcome row (`INTERVAL_COLUMNS`); a missing bound is a failure, which
+    neither covers nor rejects."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return (0.0, 0.0, 0.0, math.nan, 1.0)
+    return (
+        float(low <= truth <= high),
+        float(low > 0.0 or high < 0.0),
+        float(low > 0.0),
+        high - low,
+        0.0,
+    )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One simulated situation. ``replicate(rng, truth)`` returns ``{method: outcome row}``
+    (and the app's method description under `DESCRIBE`); ``truth`` is 0 in the null world and
+    ``effect`` in the effect world. ``kind`` "year" scenarios have one world (``truth`` None).
+    """
+
+    family: str
+    name: str
+    label: str
+    effect: float | None
+    replicate: Callable[[np.random.Generator, float | None], dict]
+    kind: str = "interval"  # "interval", "looks" or "year"
+    # Power target: the app's power at least that of this method (DiD with repeated units).
+    power_at_least_as: str | None = None
+
+    @property
+    def worlds(self) -> tuple[str, ...]:
+        return ("year",) if self.kind == "year" else ("null", "effect")
+
+    def truth(self, world: str) -> float | None:
+        return {"null": 0.0, "effect": self.effect, "year": None}[world]
+
+
+def chunk_seed(base_seed: int, name: str, world: str, chunk: int) -> np.random.Generator:
+    key = [base_seed, zlib.crc32(name.encode()), zlib.crc32(world.encode()), chunk]
+    return np.random.default_rng(np.random.SeedSequence(key))
+
+
+def run_chunk(scenario: Scenario, world: str, chunk: int, reps: int, base_seed: int):
+    """``reps`` replications: ({method: array reps × columns}, Counter of app descriptions)."""
+    rng = chunk_seed(base_seed, scenario.name, world, chunk)
+    truth = scenario.truth(world)
+    rows: dict[str, list] = {}
+    described: Counter = Counter()
+    for _ in range(reps):
+        outcome = scenario.replicate(rng, truth)
+        described[outcome.pop(DESCRIBE, APP)] += 1
+        for method, row in outcome.items():
+            rows.setdefault(method, []).append(row)
+    return {method: np.asarray(values, dtype=float) for method, values in rows.items()}, described
+
+
+def chunks(reps: int) -> list[tuple[int, int]]:
+    """(chunk index, replications in it) covering ``reps``."""
+    return [(index, min(CHUNK, reps - start)) for index, start in enumerate(range(0, reps, CHUNK))]
+
+
+@dataclass
+class MethodFigures:
+    """What the tables show for one method in one scenario."""
+
+    method: str
+    coverage: float | None = None
+    false_positive: float | None = None
+    power: float | None = None
+    width: float | None = None
+    failed: int = 0
+    fdr: float | None = None
+    fwer: float | None = None
+    reps: int = 0
+    target: str | None = None  # the target this row is judged against
+    met: bool | None = None
+
+
+@dataclass
+class ScenarioFigures:
+    scenario: Scenario
+    methods: list[MethodFigures]
+    app_method: str = ""
+    reps: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def figures(self, method: str) -> MethodFigures | None:
+        return next((m for m in self.methods if m.method == method), None)
+
+
+def summarise(scenario: Scenario, results: dict[str, dict[str, np.ndarray]], described: Counter):
+    """Figures per method from the replications of each world (``results[world][method]``)."""
+    methods = list(next(iter(results.values())))
+    figures = []
+    for method in methods:
+        if scenario.kind == "year":
+            year = results["year"][method]
+            figures.append(
+                MethodFigures(
+                    method,
+                    fdr=float(year[:, 0].mean()),
+                    power=_nanmean(year[:, 1]),
+                    fwer=float(year[:, 2].mean()),
+                    reps=len(year),
+                )
+            )
+            continue
+        null, effect = results["null"][method], results["effect"][method]
+        both = np.vstack([null, effect])
+        figures.append(
+            MethodFigures(
+                method,
+                coverage=float(both[:, 0].mean()),
+                false_positive=float(null[:, 1].mean()),
+                power=float(effect[:, 2].mean()),
+                width=_nanmean(effect[:, 3]),
+                failed=int(both[:, 4].sum()),
+                reps=len(null),
+            )
+        )
+    summary = ScenarioFigures(
+        scenario,
+        figures,
+        app_method=described.most_common(1)[0][0] if described else APP,
+        reps=figures[0].reps if figures else 0,
+    )
+    judge_targets(summary)
+    return summary
+
+
+def judge_targets(summary: ScenarioFigures) -> None:
+    """Mark the app's row with the issue's target for this kind of scenario."""
+    app = summary.figures(APP)
+    if app is None:
+        return
+    scenario = summary.scenario
+    if scenario.kind == "year":
+        app.target, app.met = f"FDR ≤ {FDR_TARGET}", app.fdr <= FDR_TARGET
+    elif scenario.kind == "looks":
+        app.target = f"false positives ≤ {FALSE_POSITIVE_TARGET}"
+        app.met = app.false_positive <= FALSE_POSITIVE_TARGET
+    else:
+        app.target, app.met = f"coverage ≥ {COVERAGE_TARGET}", app.coverage >= COVERAGE_TARGET
+    if scenario.power_at_least_as:
+        other = summary.figures(scenario.power_at_least_as)
+        # Two Monte Carlo standard errors of the difference of two independent proportions:
+        # a power equal to the other's must not read as a miss by chance.
+        slack = 2.0 * math.sqrt(
+            (app.power * (1 - app.power) + other.power * (1 - other.power)) / app.reps
+        )
+        power_met = app.power >= other.power - slack
+        app.target += f"; power ≥ {scenario.power_at_least_as}"
+        app.met = app.met and power_met
+
+
+def _nanmean(values: np.ndarray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else None
