@@ -164,11 +164,13 @@ def print_tables(figures: list[ScenarioFigures]) -> None:
         print_table(family, header, rows)
 
 
-def markdown(figures: list[ScenarioFigures], reps: int, seconds: float, info: dict) -> str:
+def markdown(
+    figures: list[ScenarioFigures], reps: int, seconds: float, info: dict, commit: str
+) -> str:
     """One table per family: a row per scenario, a column per method with coverage · false
     positives · power (BH: FDR · any false · share of real effects found)."""
     lines = [
-        f"Run: `{COMMAND} --reps {reps}` at `{_commit()}` on {time.strftime('%-d %B %Y')}, "
+        f"Run: `{COMMAND} --reps {reps}` at `{commit}` on {time.strftime('%-d %B %Y')}, "
         f"{info.get('Model name', 'unknown CPU')}, {info.get('CPU(s)', '?')} CPUs, "
         f"{seconds / 60:.0f} min; {reps:,} replications per scenario and world "
         f"(no effect, stated effect).",
@@ -229,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             print(scenario.name)
         return 0
     began = time.perf_counter()
+    commit = _commit()  # the code measured, before anything is committed during a long run
     log(f"calibration: {len(select(filters))} scenarios, {args.reps} reps, {args.jobs} jobs")
     figures = run(filters, args.reps, args.jobs, args.seed)
     seconds = time.perf_counter() - began
@@ -236,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as out:
-            out.write(markdown(figures, args.reps, seconds, info) + "\n")
+            out.write(markdown(figures, args.reps, seconds, info, commit) + "\n")
         log(f"markdown written to {args.markdown}")
     missed = [
         f"{f.scenario.name}: {f.figures(APP).target}"

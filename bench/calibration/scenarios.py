@@ -494,8 +494,14 @@ def by_name() -> dict[str, Scenario]:
 
 
 def select(filters: list[str] | None) -> list[Scenario]:
-    """Scenarios whose name contains any of the filters (all without filters)."""
+    """Scenarios whose name contains any of the filters (all without filters); a filter that
+    is a whole name selects that scenario alone ("welch n=20", not "welch n=200" too)."""
     grid = all_scenarios()
     if not filters:
         return grid
-    return [s for s in grid if any(text in s.name for text in filters)]
+    names = {s.name for s in grid}
+
+    def chosen(name: str) -> bool:
+        return any(name == text if text in names else text in name for text in filters)
+
+    return [s for s in grid if chosen(s.name)]
