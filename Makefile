@@ -23,7 +23,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/lib/chromium/chromium
 
-.PHONY: help run test fuzz install install-test assets browser screenshots db seed serve lint format check-migrations clean bench bench-quick
+.PHONY: help run test fuzz install install-test assets browser screenshots db seed serve lint format check-migrations clean bench bench-quick calibrate
 
 help:
 	@echo "make run    install everything, migrate, seed demo data if empty, serve on http://$(HOST):$(PORT)"
@@ -34,6 +34,7 @@ help:
 	@echo "make clean  remove the environment, node_modules, copied assets and the local database"
 	@echo "make fuzz   the fuzz suite with many random examples (FUZZ_EXAMPLES=100; see docs/decisions/0006-fuzz-suite.md)"
 	@echo "make bench  the benchmarks at full size (see docs/BENCHMARKS.md); make bench-quick: small sizes"
+	@echo "make calibrate  the calibration suite, full run (2,000 replications; about 30-40 min on 2 cores; docs/STATISTICS.md \"Calibration\")"
 
 # uv itself, installed once into its own small venv so nothing global is touched.
 $(UV):
@@ -108,6 +109,14 @@ bench-quick: install-test
 	$(VENV)/bin/python -m bench.recompute --quick
 	$(VENV)/bin/python -m bench.dashboards --quick
 	$(VENV)/bin/python -m bench.import_csv --quick
+
+# Coverage, false positives and power of every interval the app shows, by simulation (issue 19).
+# The tables are printed and written as markdown to $(CALIBRATION_MD); the JSON line is last.
+CALIBRATION_MD ?= bench/results/calibration.md
+CALIBRATION_JOBS ?= 2
+calibrate: install
+	mkdir -p $(dir $(CALIBRATION_MD))
+	$(VENV)/bin/python -m bench.calibrate --jobs $(CALIBRATION_JOBS) --markdown $(CALIBRATION_MD)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,7 @@ confidence sequence (`cs_low`, `cs_high`) is used when a result carries one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 
@@ -77,3 +78,13 @@ def pool(effects: np.ndarray, variances: np.ndarray, method: str = "dl"):
 
 def bh(p_values) -> np.ndarray:
     return benjamini_hochberg(p_values)
+
+
+@functools.cache
+def bh_decides_over_the_final_family() -> bool:
+    """Whether the app decides by BH over the financial year's whole family, provisional until
+    the year closes (its review families then say whether they are `final`), rather than by
+    the adjusted p frozen when each submission is approved (the rule before issue 19)."""
+    from gains.services.review.decisions import FamilyMember
+
+    return "final" in {field.name for field in dataclasses.fields(FamilyMember)}

@@ -344,16 +344,21 @@ def bh_year(m: int, share_null: float) -> Scenario:
         real = rng.random(m) >= share_null
         z = rng.normal(np.where(real, REAL_EFFECT_Z, 0.0), 1.0)
         p = 2.0 * _normal_sf(np.abs(z))
+        frozen = alternatives.bh_frozen_at_each_approval(p, adapters.bh, ALPHA)
+        final = adapters.bh(p) <= ALPHA
+        over_the_year = adapters.bh_decides_over_the_final_family()
         decided = {
-            APP: alternatives.bh_frozen_at_each_approval(p, adapters.bh, ALPHA),
-            "BH frozen at each approval (old)": alternatives.bh_frozen_at_each_approval(
-                p, adapters.bh, ALPHA
-            ),
-            "BH over the final family": adapters.bh(p) <= ALPHA,
+            APP: final if over_the_year else frozen,
+            "BH frozen at each approval (old)": frozen,
+            "BH over the final family": final,
             "unadjusted p ≤ 0.05": p <= ALPHA,
         }
         outcome = {method: _year_outcome(found, real) for method, found in decided.items()}
-        outcome[DESCRIBE] = "BH over the year so far, frozen at each approval"
+        outcome[DESCRIBE] = (
+            "BH over the year's family, final when the year closes"
+            if over_the_year
+            else "BH over the year so far, frozen at each approval"
+        )
         return outcome
 
     return Scenario(
