@@ -88,9 +88,11 @@ def run(filters: list[str] | None, reps: int, jobs: int = 1, seed: int = engine.
     ]
     collected: dict[str, dict[str, list]] = {s.name: {} for s in chosen}
     described: dict[str, Counter] = {s.name: Counter() for s in chosen}
-    for done, (name, world, (rows, seen)) in enumerate(_map(tasks, jobs), start=1):
+    evidence: Counter = Counter()
+    for done, (name, world, (rows, seen, shown)) in enumerate(_map(tasks, jobs), start=1):
         collected[name].setdefault(world, []).append(rows)
         described[name].update(seen)
+        evidence[name] += shown
         if done % max(1, len(tasks) // 20) == 0:
             log(f"{done}/{len(tasks)} chunks")
     figures = []
@@ -99,7 +101,9 @@ def run(filters: list[str] | None, reps: int, jobs: int = 1, seed: int = engine.
             world: {method: np.vstack([part[method] for part in parts]) for method in parts[0]}
             for world, parts in collected[scenario.name].items()
         }
-        figures.append(engine.summarise(scenario, worlds, described[scenario.name]))
+        replications = sum(described[scenario.name].values())
+        share = evidence[scenario.name] / replications
+        figures.append(engine.summarise(scenario, worlds, described[scenario.name], share))
     return figures
 
 
@@ -126,7 +130,7 @@ def _effect(effect: float | None) -> str:
 
 def _met(figures) -> str:
     if figures.met is None:
-        return ""
+        return f"n/a: {figures.target}" if figures.target else ""
     return "yes" if figures.met else "NO"
 
 
@@ -286,6 +290,7 @@ def _json(summary: ScenarioFigures) -> dict:
         "scenario": summary.scenario.name,
         "effect": summary.scenario.effect,
         "app_method": summary.app_method,
+        "evidence_share": summary.evidence_share,
         "methods": {
             m.method: {
                 key: _rounded(getattr(m, key))

@@ -58,8 +58,17 @@ def estimate(
 
 
 def describe(result) -> str:
-    """The method the app used, as its result names it (e.g. "did, HC3")."""
-    return result.method + (f", {result.cov_type}" if result.cov_type else "")
+    """The method the app used, as its result names it (e.g. "did, HC3"), with its evidence
+    level when results carry one."""
+    text = result.method + (f", {result.cov_type}" if result.cov_type else "")
+    level = getattr(result, "evidence_level", None)
+    return text + (f", evidence level {level}" if level is not None else "")
+
+
+def shown_as_evidence(result) -> bool:
+    """Whether the app presents this estimate as evidence: every estimate before results had
+    an evidence level; since, those whose level is not null."""
+    return not hasattr(result, "evidence_level") or result.evidence_level is not None
 
 
 def live_interval(result) -> tuple[float | None, float | None, str]:

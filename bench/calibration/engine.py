@@ -12,7 +12,7 @@ import math
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,6 +30,7 @@ INTERVAL_COLUMNS = ("covered", "rejected", "detected", "width", "failed")
 # whether any discovery was false.
 YEAR_COLUMNS = ("fdp", "tdp", "any_false")
 DESCRIBE = "_describe"  # key under which a replication names the app's method
+EVIDENCE = "_evidence"  # and says (1 or 0) whether the app shows its interval as evidence
 
 
 def judge(low: float | None, high: float | None, truth: float) -> tuple[float, ...]:
@@ -76,17 +77,21 @@ def chunk_seed(base_seed: int, name: str, world: str, chunk: int) -> np.random.G
 
 
 def run_chunk(scenario: Scenario, world: str, chunk: int, reps: int, base_seed: int):
-    """``reps`` replications: ({method: array reps × columns}, Counter of app descriptions)."""
+    """``reps`` replications: ({method: array reps × columns}, Counter of app descriptions,
+    how many of the app's intervals were shown as evidence)."""
     rng = chunk_seed(base_seed, scenario.name, world, chunk)
     truth = scenario.truth(world)
     rows: dict[str, list] = {}
     described: Counter = Counter()
+    evidence = 0.0
     for _ in range(reps):
         outcome = scenario.replicate(rng, truth)
         described[outcome.pop(DESCRIBE, APP)] += 1
+        evidence += outcome.pop(EVIDENCE, 1.0)
         for method, row in outcome.items():
             rows.setdefault(method, []).append(row)
-    return {method: np.asarray(values, dtype=float) for method, values in rows.items()}, described
+    arrays = {method: np.asarray(values, dtype=float) for method, values in rows.items()}
+    return arrays, described, evidence
 
 
 def chunks(reps: int) -> list[tuple[int, int]]:
@@ -117,13 +122,19 @@ class ScenarioFigures:
     methods: list[MethodFigures]
     app_method: str = ""
     reps: int = 0
-    notes: list[str] = field(default_factory=list)
+    # Share of the app's intervals it shows as evidence: the coverage target is for those.
+    evidence_share: float = 1.0
 
     def figures(self, method: str) -> MethodFigures | None:
         return next((m for m in self.methods if m.method == method), None)
 
 
-def summarise(scenario: Scenario, results: dict[str, dict[str, np.ndarray]], described: Counter):
+def summarise(
+    scenario: Scenario,
+    results: dict[str, dict[str, np.ndarray]],
+    described: Counter,
+    evidence_share: float = 1.0,
+):
     """Figures per method from the replications of each world (``results[world][method]``)."""
     methods = list(next(iter(results.values())))
     figures = []
@@ -158,6 +169,7 @@ def summarise(scenario: Scenario, results: dict[str, dict[str, np.ndarray]], des
         figures,
         app_method=described.most_common(1)[0][0] if described else APP,
         reps=figures[0].reps if figures else 0,
+        evidence_share=evidence_share,
     )
     judge_targets(summary)
     return summary
@@ -174,6 +186,11 @@ def judge_targets(summary: ScenarioFigures) -> None:
     elif scenario.kind == "looks":
         app.target = f"false positives ≤ {FALSE_POSITIVE_TARGET}"
         app.met = app.false_positive <= FALSE_POSITIVE_TARGET
+    elif summary.evidence_share < 0.5:
+        # Below the app's minimum for evidence: refused or shown without a level, so the
+        # coverage target does not apply (issue 19 item 2 raises minimums this way).
+        app.target, app.met = "not shown as evidence", None
+        return
     else:
         app.target, app.met = f"coverage ≥ {COVERAGE_TARGET}", app.coverage >= COVERAGE_TARGET
     if scenario.power_at_least_as:

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from bench.calibration import adapters, alternatives
-from bench.calibration.engine import APP, DESCRIBE, Scenario, judge
+from bench.calibration.engine import APP, DESCRIBE, EVIDENCE, Scenario, judge
+from gains.stats.assemble import StatsInputError
 
 LOGNORMAL_SD = math.sqrt((math.e - 1.0) * math.e)  # SD of exp(N(0, 1)): skewed, like waits
 EFFECT_IN_SES = 2.5
@@ -30,8 +31,18 @@ def labels(*parts: tuple[str, int]) -> np.ndarray:
     return np.concatenate([np.full(count, text, dtype=object) for text, count in parts])
 
 
-def app_judged(result, truth: float) -> dict:
-    return {APP: judge(result.ci_low, result.ci_high, truth), DESCRIBE: adapters.describe(result)}
+def app_outcome(truth: float, frame: pd.DataFrame, design: str, **options) -> dict:
+    """The app's interval judged, what it used, and whether it shows it as evidence. A frame the
+    app refuses (a size below its minimum for evidence) is a failure, not a crash."""
+    try:
+        result = adapters.estimate(frame, design, **options)
+    except StatsInputError as refusal:
+        return {APP: judge(None, None, truth), DESCRIBE: f"refused: {refusal}", EVIDENCE: 0.0}
+    return {
+        APP: judge(result.ci_low, result.ci_high, truth),
+        DESCRIBE: adapters.describe(result),
+        EVIDENCE: float(adapters.shown_as_evidence(result)),
+    }
 
 
 # Welch before/after, skewed data ------------------------------------------------------------
@@ -43,7 +54,7 @@ def welch_lognormal(n: int) -> Scenario:
     def replicate(rng, truth):
         before, after = rng.lognormal(0, 1, n), rng.lognormal(0, 1, n) + truth
         frame = pd.DataFrame({"phase": phase, "value": np.concatenate([before, after])})
-        outcome = app_judged(adapters.estimate(frame, "before_after"), truth)
+        outcome = app_outcome(truth, frame, "before_after")
         outcome["Student t (equal variances)"] = judge(*alternatives.student(after, before), truth)
         return outcome
 
@@ -79,7 +90,7 @@ def paired(n_units: int) -> Scenario:
                 ),
             }
         )
-        outcome = app_judged(adapters.estimate(frame, "paired"), truth)
+        outcome = app_outcome(truth, frame, "paired")
         outcome["Welch on rows, pairing ignored"] = judge(*alternatives.welch(after, before), truth)
         return outcome
 
@@ -110,7 +121,7 @@ def did_rows(n: int) -> Scenario:
         cells = [rng.normal(m, s, k) for m, s, k in zip(means, DID_SDS, sizes, strict=True)]
         cells[1] = cells[1] + truth
         frame = pd.DataFrame({"phase": phase, "group": group, "value": np.concatenate(cells)})
-        outcome = app_judged(adapters.estimate(frame, "control_group"), truth)
+        outcome = app_outcome(truth, frame, "control_group")
         outcome["OLS, classical SE"] = judge(*alternatives.did_cells_classical(cells), truth)
         return outcome
 
@@ -168,9 +179,8 @@ def unit_changes(value, after, treated, unit):
 def did_units(n_units: int, rows: int) -> Scenario:
     def replicate(rng, truth):
         value, after, treated, unit = unit_panel(rng, n_units, rows, truth)
-        outcome = app_judged(
-            adapters.estimate(panel_frame(value, after, treated, unit), "control_group"), truth
-        )
+        frame = panel_frame(value, after, treated, unit)
+        outcome = app_outcome(truth, frame, "control_group")
         outcome[OLD_DID] = judge(
             *alternatives.old_did_repeated_units(value, after, treated, unit), truth
         )
@@ -202,8 +212,7 @@ def trial_without_before(n: int) -> Scenario:
         frame = pd.DataFrame(
             {"phase": phase, "group": group, "value": np.concatenate([treated, control])}
         )
-        result = adapters.estimate(frame, "control_group", randomised=True)
-        outcome = app_judged(result, truth)
+        outcome = app_outcome(truth, frame, "control_group", randomised=True)
         outcome["Student t (equal variances)"] = judge(
             *alternatives.student(treated, control), truth
         )
@@ -234,8 +243,7 @@ def trial_with_before(n: int) -> Scenario:
         value = np.concatenate([before, after])
         treated = np.tile(treated_units, 2).astype(float)
         frame = panel_frame(value, is_after, treated, unit)
-        result = adapters.estimate(frame, "control_group", randomised=True)
-        outcome = app_judged(result, truth)
+        outcome = app_outcome(truth, frame, "control_group", randomised=True)
         outcome[OLD_DID] = judge(
             *alternatives.old_did_repeated_units(value, is_after, treated, unit), truth
         )
@@ -284,8 +292,8 @@ def its(points: int, rho: float, seasonal: bool) -> Scenario:
             season = SEASON_AMPLITUDE * np.sin(2 * np.pi * (weeks + rng.uniform(0, 52)) / 52)
         y = 20.0 + 0.02 * weeks + truth * (weeks >= points) + season + noise
         frame = pd.DataFrame({"phase": phase, "date": dates, "value": y})
-        result = adapters.estimate(frame, "time_series", seasonal=seasonal, cov="reml")
-        outcome = app_judged(result, truth)
+        options = {"seasonal": seasonal, "cov": "reml"}
+        outcome = app_outcome(truth, frame, "time_series", **options)
         intervals = alternatives.its_intervals(y, x, contrast)
         outcome["Newey-West (old ITS)"] = judge(*intervals["newey"], truth)
         outcome["OLS, classical SE"] = judge(*intervals["classical"], truth)
