@@ -22,8 +22,22 @@ import pytest
 
 from bench.calibrate import run
 from bench.calibration import alternatives, engine
-from bench.calibration.engine import APP, MethodFigures, Scenario, ScenarioFigures
-from bench.calibration.scenarios import CHANGE_SCORES, NAIVE, OLD_DID, ONE_LOOK, select
+from bench.calibration.engine import (
+    APP,
+    DESCRIBE,
+    EVIDENCE,
+    MethodFigures,
+    Scenario,
+    ScenarioFigures,
+)
+from bench.calibration.scenarios import (
+    CHANGE_SCORES,
+    NAIVE,
+    OLD_DID,
+    ONE_LOOK,
+    app_outcome,
+    select,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "tests" / "reference"
@@ -221,6 +235,19 @@ def test_targets_are_marked_on_the_apps_row():
         power_vs="ref",
     )
     assert same.methods[0].met is True and worse.methods[0].met is False
+
+
+def test_an_interval_the_app_refuses_or_does_not_show_as_evidence_is_not_held_to_the_target():
+    too_few = pd.DataFrame({"phase": ["before", "after", "after"], "value": [1.0, 2.0, 3.0]})
+    outcome = app_outcome(0.0, too_few, "before_after")
+    assert outcome[APP] == (0.0, 0.0, 0.0, pytest.approx(float("nan"), nan_ok=True), 1.0)
+    assert outcome[EVIDENCE] == 0.0 and outcome[DESCRIBE].startswith("refused: ")
+
+    scenario = Scenario("f", "s", "s", 1.0, lambda rng, truth: {})
+    below_minimum = ScenarioFigures(scenario, [_figures(APP, coverage=0.5)], evidence_share=0.0)
+    engine.judge_targets(below_minimum)
+    assert below_minimum.methods[0].met is None
+    assert below_minimum.methods[0].target == "not shown as evidence"
 
 
 # Seeded replications: right methods stay right, wrong ones are caught -------------------------
