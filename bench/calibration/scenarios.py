@@ -141,15 +141,14 @@ OLD_DID = "unit means + HC3; CR1 at ≥ 30 units (old DiD)"
 CHANGE_SCORES = "change scores, Welch t"
 
 
-def unit_panel(rng, n_units: int, rows: int, truth: float, before_rows: int | None = None):
-    """Half the units treated; each unit's level N(10, 2²) (a strong unit effect), rows with
-    SD 1 around it; every unit +0.5 after (a common trend), treated units + ``truth``."""
-    before_rows = rows if before_rows is None else before_rows
+def unit_panel(rng, n_units: int, rows: int, truth: float):
+    """Half the units treated; each unit's level N(10, 2²) (a strong unit effect), ``rows``
+    rows a phase with SD 1 around it; every unit +0.5 after (a common trend), treated units
+    + ``truth``."""
     treated_units = np.arange(n_units) < (n_units + 1) // 2
     level = rng.normal(10.0, UNIT_SD, n_units) + 0.5 * treated_units
-    per_unit = before_rows + rows
-    unit = np.repeat(np.arange(n_units), per_unit)
-    after = np.tile(np.r_[np.zeros(before_rows), np.ones(rows)], n_units)
+    unit = np.repeat(np.arange(n_units), 2 * rows)
+    after = np.tile(np.r_[np.zeros(rows), np.ones(rows)], n_units)
     treated = treated_units[unit].astype(float)
     value = level[unit] + after * (0.5 + truth * treated) + rng.normal(0, ROW_SD, len(unit))
     return value, after, treated, unit
@@ -173,7 +172,7 @@ def unit_changes(value, after, treated, unit):
     mean_before = np.bincount(unit, value * (1 - after), n) / np.bincount(unit, 1 - after, n)
     is_treated = np.bincount(unit, treated, n) > 0
     change = mean_after - mean_before
-    return change[is_treated], change[~is_treated], mean_after, mean_before, is_treated
+    return change[is_treated], change[~is_treated]
 
 
 def did_units(n_units: int, rows: int) -> Scenario:
@@ -184,7 +183,7 @@ def did_units(n_units: int, rows: int) -> Scenario:
         outcome[OLD_DID] = judge(
             *alternatives.old_did_repeated_units(value, after, treated, unit), truth
         )
-        changes_t, changes_c, *_ = unit_changes(value, after, treated, unit)
+        changes_t, changes_c = unit_changes(value, after, treated, unit)
         outcome[CHANGE_SCORES] = judge(*alternatives.welch(changes_t, changes_c), truth)
         return outcome
 
