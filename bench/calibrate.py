@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             out.write(markdown(figures, args.reps, seconds, info, commit) + "\n")
         log(f"markdown written to {args.markdown}")
     missed = [
-        f"{f.scenario.name}: {f.figures(APP).target}"
+        f"{f.scenario.name}: {'; '.join(f.figures(APP).missed)}"
         for f in figures
         if f.figures(APP) is not None and f.figures(APP).met is False
     ]
@@ -303,8 +303,9 @@ def _json(summary: ScenarioFigures) -> dict:
                     "fwer",
                     "failed",
                     "met",
+                    "missed",
                 )
-                if getattr(m, key) is not None
+                if getattr(m, key) not in (None, [])
             }
             for m in summary.methods
         },

@@ -235,6 +235,7 @@ def test_targets_are_marked_on_the_apps_row():
         power_vs="ref",
     )
     assert same.methods[0].met is True and worse.methods[0].met is False
+    assert worse.methods[0].missed == ["power ≥ ref"]
 
 
 def test_an_interval_the_app_refuses_or_does_not_show_as_evidence_is_not_held_to_the_target():
