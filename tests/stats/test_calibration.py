@@ -84,24 +84,31 @@ def _panel(frame: pd.DataFrame):
     )
 
 
+def _interval_matches(found: tuple[float, float], expected: dict) -> None:
+    assert found == pytest.approx((expected["ci_low"], expected["ci_high"]), rel=1e-9)
+
+
 @pytest.mark.parametrize(
-    ("method", "dataset", "expected"),
+    ("method", "expected"),
     [
-        (lambda f: alternatives.did_cells_hc3(_cells(f)), "did", "hc3"),
-        (lambda f: alternatives.did_cells_classical(_cells(f)), "did", "nonrobust"),
-        (
-            lambda f: alternatives.old_did_repeated_units(*_panel(f)),
-            "did_unit_means",
-            "unit_means_hc3",
-        ),
-        (lambda f: alternatives.old_did_repeated_units(*_panel(f)), "did_cluster", "cluster"),
+        (lambda f: alternatives.did_cells_hc3(_cells(f)), "hc3"),
+        (lambda f: alternatives.did_cells_classical(_cells(f)), "nonrobust"),
     ],
 )
-def test_old_did_methods_give_rs_intervals(method, dataset, expected):
-    low, high = method(data(dataset))
-    want = reference("did")[expected]
-    assert low == pytest.approx(want["ci_low"], rel=1e-9)
-    assert high == pytest.approx(want["ci_high"], rel=1e-9)
+def test_did_on_rows_gives_rs_intervals(method, expected):
+    _interval_matches(method(data("did")), reference("did")[expected])
+
+
+OLD = "calibration_old_methods"  # tests/reference/calibration_old_methods.R
+
+
+@pytest.mark.parametrize(
+    ("dataset", "expected"),
+    [("did_unit_means", "did_unit_means_hc3"), ("did_cluster", "did_rows_cr1")],
+)
+def test_old_did_with_repeated_units_gives_rs_intervals(dataset, expected):
+    found = alternatives.old_did_repeated_units(*_panel(data(dataset)))
+    _interval_matches(found, reference(OLD)[expected])
 
 
 def test_old_newey_west_its_gives_rs_interval():
@@ -113,19 +120,17 @@ def test_old_newey_west_its_gives_rs_interval():
     n_before = int((weekly["phase"] == "before").sum())
     assert (weekly["week"].diff().dropna() == pd.Timedelta(days=7)).all()  # no gaps
     x, contrast = alternatives.its_design(n_before, len(weekly) - n_before)
-    low, high = alternatives.its_intervals(weekly["value"].to_numpy(), x, contrast)["newey"]
-    want = reference("its")
-    assert low == pytest.approx(want["ci_low"], rel=1e-9)
-    assert high == pytest.approx(want["ci_high"], rel=1e-9)
+    found = alternatives.its_intervals(weekly["value"].to_numpy(), x, contrast)["newey"]
+    _interval_matches(found, reference(OLD)["its_newey_west"])
 
 
 def test_old_normal_pooled_ci_gives_rs_interval():
     bcg = data("bcg")
-    want = reference("pooling_power_bh")["bcg_dl"]
+    want = reference(OLD)["pooled_dl_normal"]
     intervals = alternatives.pooled_intervals(
         bcg["effect"].to_numpy(), bcg["variance"].to_numpy(), want["tau2"]
     )
-    assert intervals["z"] == pytest.approx((want["ci_low"], want["ci_high"]), rel=1e-9)
+    _interval_matches(intervals["z"], want)
 
 
 def test_bh_frozen_at_each_approval_decides_each_submission_with_the_family_so_far():
