@@ -183,14 +183,10 @@ def judge_targets(summary: ScenarioFigures) -> None:
         return
     scenario = summary.scenario
     if scenario.kind == "year":
-        checks = [(f"FDR ≤ {FDR_TARGET}", app.fdr <= FDR_TARGET)]
+        checks = [(f"FDR ≤ {FDR_TARGET}", app.fdr <= _with_noise(FDR_TARGET, app.reps))]
     elif scenario.kind == "looks":
-        checks = [
-            (
-                f"false positives ≤ {FALSE_POSITIVE_TARGET}",
-                app.false_positive <= FALSE_POSITIVE_TARGET,
-            )
-        ]
+        limit = _with_noise(FALSE_POSITIVE_TARGET, app.reps)
+        checks = [(f"false positives ≤ {FALSE_POSITIVE_TARGET}", app.false_positive <= limit)]
     elif summary.evidence_share < 0.5:
         # Below the app's minimum for evidence: refused or shown without a level, so the
         # coverage target does not apply (issue 19 item 2 raises minimums this way).
@@ -209,6 +205,15 @@ def judge_targets(summary: ScenarioFigures) -> None:
     app.target = "; ".join(text for text, _ in checks)
     app.missed = [text for text, met in checks if not met]
     app.met = not app.missed
+
+
+def _with_noise(rate: float, reps: int) -> float:
+    """A rate target plus two Monte Carlo SEs of a proportion at that rate. A method whose true
+    rate is exactly the target (BH's FDR is α when no submission has an effect) must not read
+    as a miss by chance; the coverage target needs no such slack (0.93 against a nominal 0.95).
+    For an FDR, whose false discovery proportions lie in [0, 1], the binomial SE is an upper
+    bound (Monte Carlo SEs as Morris, White & Crowther 2019)."""
+    return rate + 2.0 * math.sqrt(rate * (1.0 - rate) / reps)
 
 
 def _nanmean(values: np.ndarray) -> float | None:
