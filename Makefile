@@ -34,7 +34,7 @@ help:
 	@echo "make clean  remove the environment, node_modules, copied assets and the local database"
 	@echo "make fuzz   the fuzz suite with many random examples (FUZZ_EXAMPLES=100; see docs/decisions/0006-fuzz-suite.md)"
 	@echo "make bench  the benchmarks at full size (see docs/BENCHMARKS.md); make bench-quick: small sizes"
-	@echo "make calibrate  the calibration suite, full run (2,000 replications; about 30-40 min on 2 cores; docs/STATISTICS.md \"Calibration\")"
+	@echo "make calibrate  the calibration suite, full run (2,000 replications; about 20-30 min on 2 idle cores; docs/STATISTICS.md \"Calibration\")"
 
 # uv itself, installed once into its own small venv so nothing global is touched.
 $(UV):
