@@ -71,13 +71,19 @@ def shown_as_evidence(result) -> bool:
     return not hasattr(result, "evidence_level") or result.evidence_level is not None
 
 
+NO_LIVE_INTERVAL_YET = "no interval yet"
+
+
 def live_interval(result) -> tuple[float | None, float | None, str]:
     """The interval the page shows while an improvement runs: the confidence sequence when
-    the result has one, otherwise (today's code) the fixed-sample CI."""
-    low, high = getattr(result, "cs_low", None), getattr(result, "cs_high", None)
-    if low is not None and high is not None:
-        return low, high, "confidence sequence"
-    return result.ci_low, result.ci_high, "fixed-sample CI"
+    the result has one; none while a compared sample is too small for one (the page says
+    "too few measurements for a live interval yet": no claim, so no look can reject); the
+    fixed-sample CI on code from before results carried a confidence sequence."""
+    if not hasattr(result, "cs_low"):
+        return result.ci_low, result.ci_high, "fixed-sample CI"
+    if result.cs_low is None or result.cs_high is None:
+        return None, None, NO_LIVE_INTERVAL_YET
+    return result.cs_low, result.cs_high, "confidence sequence"
 
 
 def pool(effects: np.ndarray, variances: np.ndarray, method: str = "dl"):

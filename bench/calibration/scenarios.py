@@ -416,7 +416,8 @@ def looks(weeks: int, trial: bool) -> Scenario:
                 frame, design, randomised=trial, planned_sample_size=weeks * ROWS_A_WEEK
             )
             low, high, shown = adapters.live_interval(result)
-            judged[APP].append(judge(low, high, truth))
+            if shown != adapters.NO_LIVE_INTERVAL_YET:
+                judged[APP].append(judge(low, high, truth))
             judged[NAIVE].append(judge(result.ci_low, result.ci_high, truth))
         outcome = {method: _over_looks(rows) for method, rows in judged.items()}
         outcome[ONE_LOOK] = judged[NAIVE][-1]
@@ -467,6 +468,8 @@ def _look_frame(values: np.ndarray, week: int, trial: bool, truth: float) -> pd.
 def _over_looks(rows: list[tuple]) -> tuple[float, ...]:
     """Every look's interval covered; some look excluded 0; some look lay above 0; the last
     look's width; some look failed."""
+    if not rows:  # no look showed an interval: nothing claimed, nothing wrong
+        return (1.0, 0.0, 0.0, math.nan, 0.0)
     array = np.asarray(rows)
     return (
         float(array[:, 0].all()),

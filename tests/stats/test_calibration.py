@@ -292,6 +292,22 @@ def test_the_suite_catches_the_methods_issue_19_replaces(name, method, bound):
     assert bound(found), vars(found)
 
 
+@pytest.mark.parametrize(
+    ("name", "bound"),
+    [
+        ("its n=8 rho=0.6 season=no", lambda m: m.coverage >= 0.88),
+        ("looks weeks=4 before-after", lambda m: m.false_positive <= 0.06),
+        ("bh m=12 null=1.0", lambda m: m.fdr <= 0.08),
+        ("pool k=5 tau2=0.1", lambda m: m.coverage >= 0.91),
+    ],
+)
+def test_the_methods_issue_19_brings_hold_their_rates(name, bound):
+    """The app's own column (AR(1) REML, the always-valid interval, the year's BH family,
+    HKSJ) on the scenarios whose replaced methods the test above catches."""
+    found = figures(name).figures(APP)
+    assert bound(found), vars(found)
+
+
 def test_the_suite_catches_the_old_did_throwing_away_the_pairing():
     did = figures("did-units G=12 rows=2")
     assert did.figures(OLD_DID).power < did.figures(CHANGE_SCORES).power - 0.3
