@@ -15,6 +15,9 @@ from typing import Any
 
 import click
 
+from gains.bounds import PLANNED_SAMPLE_SIZE
+from gains.commands import within
+
 EXIT_BAD_INPUT = 2
 KEY_WIDTH = 30  # readable output: the longest key name plus a margin
 
@@ -83,6 +86,13 @@ def stats_group() -> None:
     is_flag=True,
     help="Declare that units were assigned to treatment or control at random (evidence level 5).",
 )
+@click.option(
+    "--planned-sample-size",
+    type=int,
+    callback=within(PLANNED_SAMPLE_SIZE),
+    help="The plan's size per phase and group: where the always-valid interval (cs_low, "
+    "cs_high) is tightest. Without it, 100.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def estimate_command(
     csv_file: Path,
@@ -93,6 +103,7 @@ def estimate_command(
     seasonal: bool,
     by: str | None,
     randomised: bool,
+    planned_sample_size: int | None,
     as_json: bool,
 ) -> None:
     """Estimate an improvement from FILE.csv (columns phase, value; optional unit, group, date)."""
@@ -103,7 +114,12 @@ def estimate_command(
     def estimate(frame) -> dict[str, Any]:
         _refuse_outside_bounds(frame)
         compute = partial(
-            estimate_improvement, alpha=alpha, cov=cov, seasonal=seasonal, randomised=randomised
+            estimate_improvement,
+            alpha=alpha,
+            cov=cov,
+            seasonal=seasonal,
+            randomised=randomised,
+            planned_sample_size=planned_sample_size,
         )
         result = _run(lambda: compute(frame, design, direction))
         return result.to_dict()

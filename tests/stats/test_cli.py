@@ -97,6 +97,19 @@ def test_randomised_declares_random_assignment(run, tmp_path, name, flags, level
     assert output["evidence_level"] == level
 
 
+def test_planned_sample_size_moves_where_the_always_valid_interval_is_tightest(run, tmp_path):
+    """welch.csv has 12 + 15 rows: the interval is tighter planned at 15 a phase than at the
+    default 100, the estimate itself the same; a size the plan could not have is refused."""
+    path = copy(tmp_path, "welch.csv")
+    default = json_output(run("estimate", path, "--json"))
+    planned = json_output(run("estimate", path, "--planned-sample-size", 15, "--json"))
+    assert planned["effect"] == default["effect"] and planned["ci_low"] == default["ci_low"]
+    width = planned["cs_high"] - planned["cs_low"]
+    assert planned["ci_high"] - planned["ci_low"] < width < default["cs_high"] - default["cs_low"]
+    refused = run("estimate", path, "--planned-sample-size", 0, "--json")
+    assert refused.exit_code == 2 and "planned sample size" in refused.output
+
+
 @pytest.mark.parametrize(
     ("name", "method"),
     [
