@@ -83,7 +83,8 @@ def estimate_improvement(
     clean = clean_measurements(frame)
     level = 1.0 - alpha
     chosen = _supported_design(clean, declared)
-    analysed = clean if chosen in ("did", "treatment_vs_control") else _treatment_rows(clean)
+    # A time series takes the control rows as its control series (`timeseries`).
+    analysed = clean if chosen in ("did", "treatment_vs_control", "its") else _treatment_rows(clean)
     cov = resolve_cov(chosen, cov)
     if chosen == "did":
         result = difference_in_differences(

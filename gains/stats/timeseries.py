@@ -20,6 +20,13 @@ Weeks without data are skipped: lags and the AR(1) count observed points (as ``n
 and ``corAR1()`` over the rows in order). Fewer than `MIN_POINTS_PER_SIDE` weekly points on a
 side is not evidence: no estimate. Rows without a date are left out, with a warning.
 
+With dated control-group rows the series is controlled (a comparative ITS; Lopez Bernal,
+Cummins & Gasparrini 2018, Int J Epidemiol 47:2082-2093): the same model is fitted to the
+weekly difference treated - control over the weeks (and phases) where both groups have a
+point, so the effect, level and slope changes are relative to the control series, and a shock
+that hits both groups cancels. The counterfactual mean is then the treated series' mean over
+the paired post-period weeks minus the effect (that mean taken as observed).
+
 `its_estimates` estimates many series at once (recompute-all); `interrupted_time_series`, for
 one improvement's rows, calls it with one series.
 """
@@ -28,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -63,6 +70,10 @@ class SeriesFacts:
     planned_effect: float | None = None
     n_observations: int = 0  # dated rows behind the weekly means
     n_without_date: int = 0  # rows left out for want of a date
+    # A controlled series (its values are treated - control): the control's weekly points
+    # paired, and the treated series' mean over the paired post-period weeks.
+    n_control_weeks: int = 0
+    treated_post_mean: float = math.nan
 
 
 def newey_west_maxlags(n_points: int) -> int:
@@ -120,13 +131,30 @@ def interrupted_time_series(
     = b2 + b3·mean(t_since_golive), a linear contrast with its standard error; the
     counterfactual mean is b0 + b1·mean(t) over the same weeks (the projected pre-trend).
     Nothing is extrapolated beyond the observed weeks. ``seasonal`` adds sin and cos of
-    2πt/52 (one Fourier pair) to the model and to the counterfactual.
+    2πt/52 (one Fourier pair) to the model and to the counterfactual. Dated rows of a
+    ``group`` "control" make it a controlled series (module docstring); otherwise only the
+    treatment rows are analysed.
     """
     if "date" not in frame.columns:
         raise StatsInputError("a time series needs a 'date' column")
-    dated = frame[frame["date"].notna()]
-    weekly = weekly_means(dated).assign(series=0)
-    facts = SeriesFacts(direction, planned_effect, len(dated), len(frame) - len(dated))
+    group = frame["group"] if "group" in frame.columns else pd.Series("treatment", frame.index)
+    dated_control = frame[(group == "control") & frame["date"].notna()]
+    # Without dated control rows there is no control series: the treated rows alone count.
+    analysed = frame[group.isin(("treatment", "control") if len(dated_control) else ("treatment",))]
+    dated = analysed[analysed["date"].notna()]
+    treated = weekly_means(dated[group[dated.index] == "treatment"])
+    facts = SeriesFacts(direction, planned_effect, len(dated), len(analysed) - len(dated))
+    if len(dated_control):
+        control = weekly_means(dated_control)
+        paired = treated.merge(control, on=["week", "after"], suffixes=("", "_control"))
+        treated = paired.assign(value=paired["value"] - paired["value_control"])
+        post = paired["after"] == 1
+        facts = replace(
+            facts,
+            n_control_weeks=len(control),
+            treated_post_mean=float(paired.loc[post, "value"].mean()) if post.any() else math.nan,
+        )
+    weekly = treated[["week", "after", "value"]].assign(series=0)
     (outcome,) = its_estimates(weekly, [facts], level, cov, seasonal)
     if isinstance(outcome, StatsInputError):
         raise outcome
@@ -155,7 +183,7 @@ def its_estimates(
     n_after = np.bincount(series, weights=after, minlength=len(facts)).astype(int)
     n_before = np.bincount(series, minlength=len(facts)) - n_after
     outcomes: list[EstimateResult | StatsInputError] = [
-        _too_few_points(b, a, f.n_without_date)
+        _too_few_points(b, a, f)
         for b, a, f in zip(n_before.tolist(), n_after.tolist(), facts, strict=True)
     ]
     enough = np.minimum(n_before, n_after) >= MIN_POINTS_PER_SIDE
@@ -190,6 +218,11 @@ def its_estimates(
     effect_contrast[:, 2:4] = post_means[:, 2:4]
     counterfactual_contrast = post_means.copy()
     counterfactual_contrast[:, 2:4] = 0.0
+    # A controlled series: counterfactual = treated post mean - effect (module docstring).
+    kept_facts = [facts[i] for i in enough.tolist()]
+    controlled = np.array([f.n_control_weeks > 0 for f in kept_facts])
+    counterfactual_contrast[controlled] = -effect_contrast[controlled]
+    counterfactual_offset = np.where(controlled, [f.treated_post_mean for f in kept_facts], 0.0)
     fit = (
         _reml_fit(design, values, starts, effect_contrast, seasonal)
         if cov == "reml"
@@ -199,7 +232,8 @@ def its_estimates(
         fit,
         effect_contrast,
         counterfactual_contrast,
-        [facts[i] for i in enough.tolist()],
+        counterfactual_offset,
+        kept_facts,
         np.column_stack([n_before[enough], n_after[enough]]).tolist(),
         level,
     )
@@ -223,11 +257,12 @@ def _weeks_before_go_live(series, t, after, n_series) -> np.ndarray:
     return first_after
 
 
-def _too_few_points(n_before: int, n_after: int, n_without_date: int) -> StatsInputError:
-    undated = f"; {n_without_date} rows have no date" if n_without_date else ""
+def _too_few_points(n_before: int, n_after: int, facts: SeriesFacts) -> StatsInputError:
+    undated = f"; {facts.n_without_date} rows have no date" if facts.n_without_date else ""
+    paired = " in weeks where both groups have one" if facts.n_control_weeks else ""
     return StatsInputError(
         f"a time series is evidence from {MIN_POINTS_PER_SIDE} weekly points on each side of "
-        f"go-live (it has {n_before} before and {n_after} after{undated})"
+        f"go-live (it has {n_before} before and {n_after} after{paired}{undated})"
     )
 
 
@@ -283,7 +318,15 @@ def _newey_fit(design, values, starts, seasonal: bool) -> _Fits:
     )
 
 
-def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, counts, level):
+def _results(
+    fits: _Fits,
+    effect_contrast,
+    counterfactual_contrast,
+    counterfactual_offset,
+    facts,
+    counts,
+    level,
+):
     """`EstimateResult` of every series, with the numbers of `assemble.finish_estimate`
     computed for all series at once (the array form the fast path uses: `sufficient`)."""
     params, covariance = fits.params, fits.covariance
@@ -299,7 +342,8 @@ def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, count
         effect=effect,
         se=np.sqrt(quadratic(effect_contrast, effect_contrast)),
         df=fits.df[:, 0],
-        counterfactual=np.einsum("bp,bp->b", counterfactual_contrast, params),
+        counterfactual=counterfactual_offset
+        + np.einsum("bp,bp->b", counterfactual_contrast, params),
         var_counterfactual=quadratic(counterfactual_contrast, counterfactual_contrast),
         cov_effect_counterfactual=quadratic(effect_contrast, counterfactual_contrast),
         g_raw=missing,
@@ -318,7 +362,9 @@ def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, count
     pre_slopes = params[:, 1].tolist()
     results = []
     for i, fact in enumerate(facts):
-        warnings = [StatsWarning.NO_CONTROL_GROUP, *fits.warnings[i]]
+        controlled = fact.n_control_weeks > 0
+        warnings = [] if controlled else [StatsWarning.NO_CONTROL_GROUP]
+        warnings += fits.warnings[i]
         if fact.n_without_date:
             warnings.append(StatsWarning.ROWS_WITHOUT_DATE)
         if flags["denominator_ci_includes_zero"][i]:
@@ -344,6 +390,11 @@ def _results(fits: _Fits, effect_contrast, counterfactual_contrast, facts, count
                     "n_observations": fact.n_observations,
                     "n_rows_without_date": fact.n_without_date,
                     "pre_slope_per_week": pre_slopes[i],
+                    **(
+                        {"control_series": True, "n_control_weeks": fact.n_control_weeks}
+                        if controlled
+                        else {}
+                    ),
                 },
             )
         )

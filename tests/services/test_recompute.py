@@ -252,13 +252,8 @@ def test_time_series_are_fitted_together_with_the_per_improvement_documents(sess
     undated[4]["observed_on"] = None
     cases = [
         make(Design.TIME_SERIES, weekly_rows(12, 10, skip=(-5,)), expected_effect=2.0),
-        make(
-            Design.TIME_SERIES,
-            undated + weekly_rows(10, 9, group="control"),
-            direction=Direction.LOWER,
-        ),
+        make(Design.TIME_SERIES, undated, direction=Direction.LOWER),
         make(Design.TIME_SERIES, weekly_rows(5, 12)),  # too few weeks before: no estimate
-        make(Design.TIME_SERIES, weekly_rows(9, 9, group="control")),  # no treatment rows
         make(Design.TIME_SERIES, [{**row, "value": 7.0} for row in weekly_rows(9, 9)]),
     ]
     fast = compare(session, cases)
@@ -267,8 +262,39 @@ def test_time_series_are_fitted_together_with_the_per_improvement_documents(sess
     assert [document["method"] for document in documents[:2]] == ["its", "its"]
     assert {"rows_without_date"} <= {w["code"] for w in documents[1]["warnings"]}
     assert documents[0]["n_before"] == 12 + 1 - 1  # 12 weeks, a week skipped, the split week
-    assert "8 weekly points" in documents[2].reason and "0 before" in documents[3].reason
-    assert "zero_variance" in {w["code"] for w in documents[4]["warnings"]}
+    assert "8 weekly points" in documents[2].reason
+    assert "zero_variance" in {w["code"] for w in documents[3]["warnings"]}
+
+
+def test_time_series_with_control_rows_go_one_by_one_with_the_same_documents(session, make):
+    """Issue 19 item 3: a time series with dated control rows is fitted on the weekly
+    differences (evidence level 4); those need the rows, so recompute-all sends it the
+    per-improvement way, and its document is the one a refresh stores."""
+    undated_control = [{**row, "observed_on": None} for row in weekly_rows(10, 9, group="control")]
+    controlled = make(
+        Design.TIME_SERIES, weekly_rows(12, 10) + weekly_rows(12, 10, group="control")
+    )
+    only_control = make(Design.TIME_SERIES, weekly_rows(9, 9, group="control"))
+    control_without_dates = make(Design.TIME_SERIES, weekly_rows(10, 9) + undated_control)
+    alone = make(Design.TIME_SERIES, weekly_rows(10, 9))
+    cases = [controlled, only_control, control_without_dates, alone]
+    fast = compute_estimates([case.id for case in cases])
+    assert fast.per_improvement_ids == [case.id for case in cases[:3]]
+    for case in cases:
+        slow = estimate_document(case)
+        if isinstance(slow, NoEstimate):
+            assert fast.documents[case.id] == slow
+        else:
+            assert_same_document(fast.documents[case.id], slow, f"#{case.id}")
+    document = fast.documents[controlled.id]
+    assert document["evidence_level"] == 4 and document["details"]["control_series"] is True
+    assert document["details"]["n_control_weeks"] == 12 + 10 + 1  # the split week: two points
+    assert "no_control_group" not in {w["code"] for w in document["warnings"]}
+    reason = fast.documents[only_control.id].reason
+    assert "0 before" in reason and "both groups" in reason
+    for uncontrolled in (control_without_dates, alone):
+        assert fast.documents[uncontrolled.id]["evidence_level"] == 3
+        assert "control_series" not in fast.documents[uncontrolled.id]["details"]
 
 
 def test_recompute_all_stores_what_refresh_would_and_replaces_the_current_version(session, make):

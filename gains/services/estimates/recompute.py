@@ -215,8 +215,8 @@ FAST_METHODS = ("welch", "paired", "did", "treatment_vs_control")
 def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> dict[str, Any]:
     """`stats.design.choose_design` for every improvement, from its cell summaries; time
     series (never downgraded) by their weekly means; what the summaries cannot compute goes
-    the per-improvement way: DiD whose units have several rows (analysed by unit) and paired
-    analyses with rows that name no unit."""
+    the per-improvement way: DiD whose units have several rows (analysed by unit), paired
+    analyses with rows that name no unit and time series with control rows."""
     no_estimate: dict[int, str] = {}
     per_improvement: list[int] = []
     series: list[int] = []
@@ -241,7 +241,9 @@ def _routes(plans: pd.DataFrame, cells: pd.DataFrame, units: dict[str, Any]) -> 
             no_estimate[improvement_id] = NO_MEASUREMENTS
             continue
         if declared == "its":
-            series.append(improvement_id)
+            # With control rows the series may be controlled (`stats.timeseries`): the
+            # weekly differences need the rows, so it goes the per-improvement way.
+            (per_improvement if cb + ca else series).append(improvement_id)
             continue
         method = choose_design(declared, CellCounts(tb, ta, cb, ca), lambda i=i: pairs[i])
         # `stats.did.choose_analysis` analyses by unit once some unit has two rows (rows
