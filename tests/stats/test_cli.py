@@ -145,6 +145,14 @@ def test_estimate_its_json_has_level_and_slope_change(
         assert output[term]["se"] == pytest.approx(wanted[term]["se"], rel=1e-6)
 
 
+def test_estimate_its_with_a_group_column_fits_the_control_series(run, tmp_path, reference):
+    output = json_output(
+        run("estimate", copy(tmp_path, "its_control.csv"), "--design", "its", "--json")
+    )
+    assert output["evidence_level"] == 4 and output["details"]["control_series"] is True
+    assert output["effect"] == pytest.approx(reference("its_control")["effect"], rel=1e-6)
+
+
 def test_estimate_help_names_each_designs_default_cov(run):
     text = " ".join(run("estimate", "--help").output.split())
     assert "HC3 (default)" in text and "reml (default" in text and "newey" in text

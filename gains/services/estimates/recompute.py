@@ -24,7 +24,8 @@ The documents equal the per-improvement ones (`estimates.documents.estimate_docu
 same method, counts, warnings and "not enough data" messages, and numbers within rounding
 (1e-9; tested). What the summaries cannot compute goes the per-improvement way: DiD whose
 units have several rows (unit change scores, or rows clustered by unit, with CR2:
-`stats.did.choose_analysis`) and paired analyses with rows that name no unit.
+`stats.did.choose_analysis`), paired analyses with rows that name no unit and time series
+with control rows (a control series is fitted on weekly differences: `stats.timeseries`).
 """
 
 from __future__ import annotations
