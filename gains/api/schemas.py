@@ -251,6 +251,12 @@ class PlanSchema(Schema):
             " random (locked from running; evidence level 5)"
         }
     )
+    seasonal = fields.Boolean(
+        metadata={
+            "description": "Time series only: the model allows for a yearly cycle (needs 52"
+            " weeks of data before go-live; locked from running)"
+        }
+    )
     implementation_cost_pence = fields.Integer(
         validate=bounded(bounds.IMPLEMENTATION_COST_GBP, per_unit=100)
     )
@@ -320,6 +326,7 @@ class ImprovementSchema(Schema):
     expected_effect = FiniteFloat(required=True)
     planned_sd = FiniteFloat(required=True)
     randomised = fields.Boolean(required=True)
+    seasonal = fields.Boolean(required=True)
     implementation_cost_pence = fields.Integer(required=True)
     annual_volume = fields.Integer(allow_none=True, required=True)
     value_per_unit_gbp = fields.String(

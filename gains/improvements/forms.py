@@ -46,6 +46,10 @@ RANDOMISED_CHOICES = [
     ("yes", "Yes: a random draw decided who got the change"),
     ("no", "No, or there is no comparison group"),
 ]
+SEASONAL_CHOICES = [
+    ("yes", "Yes: the metric goes up and down over the year"),
+    ("no", "No"),
+]
 
 
 DATE_PARTS = ("day", "month", "year")
@@ -194,6 +198,15 @@ class ImprovementForm(BoundedForm):
             "Answer yes only if a lottery or random numbers decided, before any results were"
             " seen, which units got the change. Choosing by hand, by area or by taking turns"
             " is not random. This cannot be changed once the improvement is running."
+        ),
+    )
+    seasonal = YesNoField(
+        "Allow for a yearly cycle (time series only)",
+        choices=SEASONAL_CHOICES,
+        default=False,
+        description=(
+            "Adds a yearly up-and-down to the model. Needs a year of weekly data before"
+            " go-live. This cannot be changed once the improvement is running."
         ),
     )
     implementation_cost_pence = PenceField(

@@ -99,6 +99,10 @@ class Improvement(Base):
     # Declared at registration and locked with the design: units were assigned to the change
     # or the comparison group at random (evidence level 5; `gains.stats.evidence`).
     randomised: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Time series only: the model allows for a yearly cycle (`gains.stats.timeseries`), which
+    # needs a year of weekly data before go-live. Locked with the design: choosing it after
+    # seeing the estimate would be choosing the model that flatters.
+    seasonal: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Money: integer pence for sums, a 4-decimal £ rate because per-unit values such as
     # £0.0075 per second of call time are real and must not round to zero.

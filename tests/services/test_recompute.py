@@ -266,6 +266,21 @@ def test_time_series_are_fitted_together_with_the_per_improvement_documents(sess
     assert "zero_variance" in {w["code"] for w in documents[3]["warnings"]}
 
 
+def test_a_yearly_cycle_on_the_plan_fits_seasonal_terms_on_both_paths(session, make):
+    """Issue 19 item 3: the plan's `seasonal` switch reaches the model on both paths; the
+    batch fits the seasonal plans apart from the others, and the same documents come out."""
+    seasonal = make(Design.TIME_SERIES, weekly_rows(60, 20), seasonal=True)
+    plain = make(Design.TIME_SERIES, weekly_rows(60, 20))
+    short_year = make(Design.TIME_SERIES, weekly_rows(30, 20), seasonal=True)
+    fast = compare(session, [seasonal, plain, short_year])
+    assert fast.methods["its"] == 3
+    assert fast.documents[seasonal.id]["details"]["seasonal"] is True
+    assert fast.documents[plain.id]["details"]["seasonal"] is False
+    assert fast.documents[seasonal.id]["gain"] != fast.documents[plain.id]["gain"]
+    refused = fast.documents[short_year.id]
+    assert refused == estimate_document(short_year) and "52 weeks" in refused.reason
+
+
 def test_time_series_with_control_rows_go_one_by_one_with_the_same_documents(session, make):
     """Issue 19 item 3: a time series with dated control rows is fitted on the weekly
     differences (evidence level 4); those need the rows, so recompute-all sends it the

@@ -91,6 +91,7 @@ def new_value(improvement: Improvement, field: str) -> Any:
         "expected_effect": lambda: (current or 0.0) + 1.5,
         "planned_sd": lambda: (current or 10.0) + 2.5,
         "randomised": lambda: not current,
+        "seasonal": lambda: not current,
         "implementation_cost_pence": lambda: 150_000,
         "annual_volume": lambda: (current or 1_000) + 1_000,
         "value_per_unit_gbp": lambda: (current or Decimal(0)) + Decimal("0.05"),

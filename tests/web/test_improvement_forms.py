@@ -41,6 +41,23 @@ def test_member_registers_an_improvement(app, signed_in):
     assert "is registered as a draft" in view and "£1,250.50" in view
 
 
+def test_the_yearly_cycle_is_chosen_on_the_form_and_saved_on_the_plan(app, signed_in):
+    """Issue 19 item 3: the time series' seasonal terms are the plan's choice."""
+    client = signed_in("member")
+    page = client.get("/improvements/new").get_data(as_text=True)
+    assert "Allow for a yearly cycle (time series only)" in page
+    assert "Needs a year of weekly data before go-live." in page
+    title = "Seasonal call volumes"
+    data = form_data(title=title, design="time_series", seasonal="yes")
+    response = client.post("/improvements/new", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert get(app, title).seasonal is True
+    view = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Yes: the time series allows for a yearly up-and-down" in view
+    client.post("/improvements/new", data=form_data(title="No cycle", design="time_series"))
+    assert get(app, "No cycle").seasonal is False
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

@@ -138,6 +138,7 @@ def estimate_document(
             planned_effect=improvement.expected_effect,
             planned_sample_size=improvement.planned_sample_size,
             randomised=improvement.randomised,
+            seasonal=improvement.seasonal,
         )
     except StatsInputError as error:
         return not_enough_data(error)

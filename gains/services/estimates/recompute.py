@@ -159,7 +159,14 @@ def compute_estimates(
     series_began = time.perf_counter()
     series_ids = routes["its"]
     if series_ids:
-        documents.update(_its_documents(plans.loc[series_ids], cells.loc[series_ids]))
+        # `its_estimates` takes one model for the batch: the plans with a yearly cycle are
+        # fitted together with seasonal terms, the others without.
+        series_plans = plans.loc[series_ids]
+        for seasonal, plans_alike in series_plans.groupby("seasonal", sort=False):
+            alike_ids = plans_alike.index
+            documents.update(
+                _its_documents(plans_alike, cells.loc[alike_ids], seasonal=bool(seasonal))
+            )
         recomputed.methods["its"] += len(series_ids)
     recomputed.seconds["time_series"] = time.perf_counter() - series_began
 
@@ -185,6 +192,7 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
         Improvement.expected_effect,
         Improvement.planned_sample_size,
         Improvement.randomised,
+        Improvement.seasonal,
         Improvement.data_version,
     ).order_by(Improvement.id)
     if improvement_ids is not None:
@@ -198,13 +206,15 @@ def _plans(improvement_ids: list[int] | None) -> pd.DataFrame:
             "planned_effect",
             "planned_sample_size",
             "randomised",
+            "seasonal",
             "data_version",
         ],
     )
     plans["sign"] = [direction_sign(direction) for direction in plans.pop("direction")]
     for column in ("planned_effect", "planned_sample_size"):
         plans[column] = plans[column].astype(float)
-    plans["randomised"] = plans["randomised"].astype(bool)
+    for column in ("randomised", "seasonal"):
+        plans[column] = plans[column].astype(bool)
     return plans.set_index("id")
 
 
@@ -348,8 +358,11 @@ def _method_arrays(method, plans, cells, units, common):
 # --- Time series, all at once ----------------------------------------------------------------
 
 
-def _its_documents(plans: pd.DataFrame, cells: pd.DataFrame) -> dict[int, dict | NoEstimate]:
-    """Every time series' document from its weekly means, all fitted together."""
+def _its_documents(
+    plans: pd.DataFrame, cells: pd.DataFrame, *, seasonal: bool
+) -> dict[int, dict | NoEstimate]:
+    """Every time series' document from its weekly means, all fitted together, with the
+    yearly cycle's terms when ``seasonal``."""
     weekly = _weekly_points(plans.index.tolist())
     position = pd.Series(np.arange(len(plans)), index=plans.index)
     weekly["series"] = position.loc[weekly.pop("improvement_id")].to_numpy()
@@ -370,7 +383,7 @@ def _its_documents(plans: pd.DataFrame, cells: pd.DataFrame) -> dict[int, dict |
             strict=True,
         )
     ]
-    outcomes = its_estimates(weekly, facts, LEVEL)
+    outcomes = its_estimates(weekly, facts, LEVEL, seasonal=seasonal)
     randomised = plans["randomised"].tolist()
     return {
         improvement_id: not_enough_data(outcome)

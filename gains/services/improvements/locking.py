@@ -57,6 +57,8 @@ LOCK_TABLE: dict[str, FieldLock] = {
     "planned_sd": FieldLock(LocksFrom.RUNNING, "planned standard deviation"),
     # Declaring random assignment after seeing data would make level 5 a choice.
     "randomised": FieldLock(LocksFrom.RUNNING, "random assignment"),
+    # Adding or dropping the yearly cycle after seeing data would pick the flattering model.
+    "seasonal": FieldLock(LocksFrom.RUNNING, "yearly cycle"),
     # The money: gain ÷ scale × annual volume × £ per unit, less the cost, accruing from
     # go-live until the end date.
     "kind": FieldLock(LocksFrom.SUBMISSION, "kind of improvement"),

@@ -84,6 +84,7 @@ class ImprovementPlan:
     expected_effect: float | None = None
     planned_sd: float | None = None
     randomised: bool = False
+    seasonal: bool = False
     implementation_cost_pence: int = 0
     annual_volume: int | None = None
     value_per_unit_gbp: Decimal | None = None
