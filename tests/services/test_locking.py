@@ -37,6 +37,7 @@ NEW_VALUES = {
     "expected_effect": -4.0,
     "planned_sd": 6.5,
     "randomised": True,
+    "seasonal": True,
     "annual_volume": 12_000,
     "value_per_unit_gbp": Decimal("0.5000"),
     "implementation_cost_pence": 150_000,
