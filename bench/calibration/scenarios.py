@@ -273,19 +273,24 @@ SEASON_AMPLITUDE = 1.0  # in marginal SDs of the noise: winter pressure, say
 FIRST_MONDAY = np.datetime64("2024-01-01")  # a Monday
 
 
+def ar1_noise(rng, n: int, rho: float) -> np.ndarray:
+    """A stationary AR(1) series of marginal SD 1 (the first point drawn from its margin)."""
+    noise = np.empty(n)
+    noise[0] = rng.normal()
+    shocks = rng.normal(0, math.sqrt(1 - rho**2), n)
+    for i in range(1, n):
+        noise[i] = rho * noise[i - 1] + shocks[i]
+    return noise
+
+
 def its(points: int, rho: float, seasonal: bool) -> Scenario:
     dates = FIRST_MONDAY + np.arange(2 * points) * np.timedelta64(7, "D")
     phase = labels(("before", points), ("after", points))
     x, contrast = alternatives.its_design(points, points)
     weeks = np.arange(2 * points)
-    innovation_sd = math.sqrt(1 - rho**2)
 
     def replicate(rng, truth):
-        noise = np.empty(2 * points)
-        noise[0] = rng.normal()
-        shocks = rng.normal(0, innovation_sd, 2 * points)
-        for i in range(1, 2 * points):
-            noise[i] = rho * noise[i - 1] + shocks[i]
+        noise = ar1_noise(rng, 2 * points, rho)
         season = 0.0
         if seasonal:
             season = SEASON_AMPLITUDE * np.sin(2 * np.pi * (weeks + rng.uniform(0, 52)) / 52)
@@ -303,6 +308,49 @@ def its(points: int, rho: float, seasonal: bool) -> Scenario:
         "Interrupted time series, AR(1) noise (marginal SD 1)",
         f"its n={points} rho={rho} season={'yes' if seasonal else 'no'}",
         f"{points} weeks a side, ρ = {rho}{', seasonal' if seasonal else ''}",
+        stated(white_noise_se),
+        replicate,
+    )
+
+
+# Controlled interrupted time series ---------------------------------------------------------
+
+COMMON_SHOCK = 1.0  # in marginal SDs of each series' noise: a change that hits both groups
+UNCONTROLLED = "ITS of the treated series alone (app without the control rows)"
+
+
+def controlled_its(points: int, rho: float) -> Scenario:
+    """Treated and control weekly series with their own AR(1) noise and a shared shock: a
+    common trend and a common jump of `COMMON_SHOCK` at go-live (a winter, a new IT system),
+    which the controlled series cancels and the treated series alone takes for an effect."""
+    dates = FIRST_MONDAY + np.arange(2 * points) * np.timedelta64(7, "D")
+    phase = labels(("before", points), ("after", points))
+    x, contrast = alternatives.its_design(points, points)
+    weeks = np.arange(2 * points)
+    after = (weeks >= points).astype(float)
+    common = 0.02 * weeks + COMMON_SHOCK * after
+
+    def replicate(rng, truth):
+        treated = 20.0 + common + truth * after + ar1_noise(rng, 2 * points, rho)
+        control = 15.0 + common + ar1_noise(rng, 2 * points, rho)
+        treated_frame = pd.DataFrame(
+            {"phase": phase, "date": dates, "value": treated, "group": "treatment"}
+        )
+        control_frame = treated_frame.assign(value=control, group="control")
+        frame = pd.concat([treated_frame, control_frame], ignore_index=True)
+        outcome = app_outcome(truth, frame, "time_series", cov="reml")
+        alone = app_outcome(truth, treated_frame, "time_series", cov="reml")
+        outcome[UNCONTROLLED] = alone[APP]
+        differences = alternatives.its_intervals(treated - control, x, contrast)
+        outcome["OLS on the differences, classical SE"] = judge(*differences["classical"], truth)
+        return outcome
+
+    # The difference of two independent series of marginal SD 1 has SD √2.
+    white_noise_se = math.sqrt(2 * contrast @ np.linalg.inv(x.T @ x) @ contrast)
+    return Scenario(
+        "Controlled interrupted time series, AR(1) noise per series and a common shock",
+        f"cits n={points} rho={rho}",
+        f"{points} weeks a side, ρ = {rho}",
         stated(white_noise_se),
         replicate,
     )
@@ -484,6 +532,8 @@ def _over_looks(rows: list[tuple]) -> tuple[float, ...]:
 
 ITS_POINTS = (8, 12, 26, 52)
 ITS_RHOS = (0.0, 0.3, 0.6)
+CITS_POINTS = (8, 12, 26)
+CITS_RHOS = (0.0, 0.6)
 DID_UNITS = (6, 12, 29, 30, 60)
 DID_ROWS = (1, 2, 5)
 
@@ -498,6 +548,7 @@ def all_scenarios() -> list[Scenario]:
     grid += [trial_without_before(n) for n in (5, 20, 100)]
     grid += [trial_with_before(n) for n in (10, 30, 100)]
     grid += [its(p, rho, s) for s in (False, True) for rho in ITS_RHOS for p in ITS_POINTS]
+    grid += [controlled_its(p, rho) for rho in CITS_RHOS for p in CITS_POINTS]
     grid += [pooling(k, tau2) for k in (3, 5, 10, 20) for tau2 in (0.0, 0.02, 0.1, 0.5)]
     grid += [bh_year(m, share) for m in (12, 40) for share in (1.0, 0.8, 0.5)]
     grid += [looks(4, False), looks(20, False), looks(20, True)]
