@@ -114,28 +114,28 @@ def finish_estimate(
         effect=core.effect,
         se=core.se,
         df=core.df,
-        statistic=_none_if_nan(inference.statistic),
-        p_value=_none_if_nan(inference.p_value),
+        statistic=none_if_nan(inference.statistic),
+        p_value=none_if_nan(inference.p_value),
         ci_low=float(inference.ci_low),
         ci_high=float(inference.ci_high),
         gain=sign * core.effect,
         gain_ci_low=gain_bounds[0],
         gain_ci_high=gain_bounds[1],
         counterfactual_mean=core.counterfactual_mean,
-        relative_change=_none_if_nan(relative.ratio),
-        relative_se=_none_if_nan(relative.se),
-        relative_ci_low=_none_if_nan(relative.ci_low),
-        relative_ci_high=_none_if_nan(relative.ci_high),
-        hedges_g=_none_if_nan(g),
-        hedges_g_variance=_none_if_nan(core.hedges_g_variance),
+        relative_change=none_if_nan(relative.ratio),
+        relative_se=none_if_nan(relative.se),
+        relative_ci_low=none_if_nan(relative.ci_low),
+        relative_ci_high=none_if_nan(relative.ci_high),
+        hedges_g=none_if_nan(g),
+        hedges_g_variance=none_if_nan(core.hedges_g_variance),
         counts=core.counts,
         cov_type=core.cov_type,
         warnings=tuple(dict.fromkeys(StatsWarning(code).value for code in warnings)),
         level_change=core.level_change,
         slope_change=core.slope_change,
         details=core.details,
-        cs_low=_none_if_nan(cs_low),
-        cs_high=_none_if_nan(cs_high),
+        cs_low=none_if_nan(cs_low),
+        cs_high=none_if_nan(cs_high),
     )
 
 
@@ -171,7 +171,9 @@ def _underpowered(planned_effect: float, core: CoreEstimate, level: float) -> bo
     return float(power_for_effect(planned_effect, core.se, core.df, level)) < UNDERPOWERED_BELOW
 
 
-def _none_if_nan(value) -> float | None:
+def none_if_nan(value) -> float | None:
+    """A number as a Python float, or None where it is missing, NaN or infinite (the results'
+    convention, `gains.stats.results`)."""
     if value is None:
         return None
     number = float(value)

@@ -111,7 +111,7 @@ def welch_from_cells(
     g, g_variance = smd_independent(
         after.mean, before.mean, after.variance, before.variance, after.n, before.n
     )
-    return _finish(
+    return finish_arrays(
         effect=after.mean - before.mean,
         se=np.sqrt(se_squared),
         df=df,
@@ -153,7 +153,7 @@ def paired_from_differences(
     correlation = correlation_before_after(var_b, var_d, cov_db)
     mean_b = np.asarray(mean_before, dtype=float)
     g, g_variance = smcr_paired(mean_difference, np.sqrt(var_b), n, correlation)
-    return _finish(
+    return finish_arrays(
         effect=np.asarray(mean_difference, dtype=float),
         se=np.sqrt(var_d / n),
         df=n - 1.0,
@@ -199,7 +199,7 @@ def did_from_cells(
     )
     g, g_variance = standardised_did(effect, se**2, pooled_sd_before, n_before - 2.0, n_before)
     data_scale = np.maximum.reduce([np.abs(np.asarray(cell.mean, dtype=float)) for cell in cells])
-    return _finish(
+    return finish_arrays(
         data_scale=data_scale,
         effect=effect,
         se=se,
@@ -233,7 +233,7 @@ def _cell_mean_variance(cell: CellAggregates, cells, n_total, cov: str) -> np.nd
     raise ValueError(f"cov must be one of {', '.join(CELL_COVARIANCES)}, got {cov!r}")
 
 
-def _finish(
+def finish_arrays(
     *,
     effect,
     se,

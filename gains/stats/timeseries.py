@@ -40,12 +40,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from gains.stats.assemble import StatsInputError, direction_sign
+from gains.stats.assemble import StatsInputError, direction_sign, none_if_nan
 from gains.stats.gls_ar1 import fit_gls_ar1
 from gains.stats.inference import DEFAULT_LEVEL, t_inference
 from gains.stats.results import Coefficient, EstimateResult, GroupCounts
-from gains.stats.sufficient import _finish as finish_arrays
-from gains.stats.sufficient import result_numbers
+from gains.stats.sufficient import finish_arrays, result_numbers
 from gains.stats.warning_codes import StatsWarning
 
 # Fewest weekly points on each side for a time series to be evidence (DESIGN: "Fewer than 8
@@ -374,7 +373,7 @@ def _results(
         elif flags["underpowered"][i]:
             warnings.append(StatsWarning.UNDERPOWERED)
         value = {name: column[i] for name, column in numbers.items()}
-        value.update((name, _none_if_nan(value[name])) for name in _NONE_IF_NAN)
+        value.update((name, none_if_nan(value[name])) for name in _NONE_IF_NAN)
         results.append(
             EstimateResult(
                 method="its",
@@ -429,17 +428,13 @@ def _coefficients(estimates, covariance, df, level) -> list[tuple[Coefficient, C
                 se=columns[1][i][j],
                 ci_low=columns[2][i][j],
                 ci_high=columns[3][i][j],
-                statistic=_none_if_nan(statistic[i][j]),
-                p_value=_none_if_nan(p_value[i][j]),
+                statistic=none_if_nan(statistic[i][j]),
+                p_value=none_if_nan(p_value[i][j]),
             )
             for j in (0, 1)
         )
         for i in range(len(estimates))
     ]
-
-
-def _none_if_nan(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def fit_segmented_regression(design: np.ndarray, values: np.ndarray):
