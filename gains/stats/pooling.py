@@ -76,7 +76,7 @@ def pool_random_effects(
     y, v = _check_inputs(effects, variances, method, ci_method)
     k = len(y)
     q = _generalised_q(y, v, 0.0)
-    tau2 = _tau2_dersimonian_laird(y, v, q) if method == "dl" else _tau2_paule_mandel(y, v)
+    tau2 = between_study_variance(y, v, method)
     weights = 1.0 / (v + tau2)
     estimate = float(np.sum(weights * y) / np.sum(weights))
     df = None if ci_method == "z" else k - 1
@@ -116,18 +116,26 @@ def _hksj_scaling(y: np.ndarray, v: np.ndarray, tau2: float, ci_method: str) -> 
 
 
 def _check_inputs(effects, variances, method: str, ci_method: str):
-    if method not in METHODS:
-        raise StatsInputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if ci_method not in CI_METHODS:
         raise StatsInputError(
             f"ci_method must be one of {', '.join(CI_METHODS)}, got {ci_method!r}"
         )
+    return check_effects(effects, variances, method, MIN_STUDIES)
+
+
+def check_effects(effects, variances, method: str, minimum: int):
+    """The effects and variances as arrays, or a `StatsInputError` saying what is wrong:
+    ``method`` one of `METHODS`, at least ``minimum`` improvements, finite effects, positive
+    variances, all within the range where Q and τ² can be computed. Shared with
+    `gains.stats.shrinkage`."""
+    if method not in METHODS:
+        raise StatsInputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     y = np.asarray(effects, dtype=float)
     v = np.asarray(variances, dtype=float)
     if y.shape != v.shape or y.ndim != 1:
         raise StatsInputError("effects and variances must be two lists of the same length")
-    if len(y) < MIN_STUDIES:
-        raise StatsInputError(f"pooling needs at least {MIN_STUDIES} improvements, got {len(y)}")
+    if len(y) < minimum:
+        raise StatsInputError(f"pooling needs at least {minimum} improvements, got {len(y)}")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
         raise StatsInputError("effects must be finite and variances finite and positive")
     # Q and τ² square the effects and the weights 1/v: outside these ranges they overflow
@@ -138,6 +146,17 @@ def _check_inputs(effects, variances, method: str, ci_method: str):
             "variances between 1e-100 and 1e100): rescale them"
         )
     return y, v
+
+
+def between_study_variance(y: np.ndarray, v: np.ndarray, method: str) -> float:
+    """τ̂² by DerSimonian-Laird (``"dl"``) or Paule-Mandel (``"pm"``) for checked inputs
+    (`check_effects`). One improvement has no spread to estimate: 0, as metafor's ``rma``
+    sets it when k = 1."""
+    if len(y) == 1:
+        return 0.0
+    if method == "dl":
+        return _tau2_dersimonian_laird(y, v, _generalised_q(y, v, 0.0))
+    return _tau2_paule_mandel(y, v)
 
 
 def _generalised_q(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
