@@ -162,6 +162,56 @@ def pool_command(
     _emit_each(frame, by, pool, as_json)
 
 
+@stats_group.command("shrink")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--method",
+    type=click.Choice(["dl", "pm"]),
+    default="dl",
+    show_default=True,
+    help="DerSimonian-Laird or Paule-Mandel between-improvement variance.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def shrink_command(csv_file: Path, method: str, as_json: bool) -> None:
+    """Each row's effect shrunk toward the pooled effect: the random-effects BLUPs of
+    FILE.csv (columns yi, vi > 0; optional label, else the row number; at least 1 row)."""
+    from gains.stats.shrinkage import shrink
+
+    frame = _read_csv(csv_file, required=("yi", "vi"), text=("label",))
+    effects = _numeric_column(frame, "yi")
+    variances = _numeric_column(frame, "vi")
+    if (variances <= 0).any():
+        row = int((variances <= 0).argmax()) + 1
+        raise BadInputError(f"column 'vi' (a variance) is not positive in data row {row}")
+    found = _run(lambda: shrink(effects, variances, method=method))
+    rows = [
+        {"label": label, "yi": yi, "vi": vi, "shrunk": shrunk, "shrunk_se": se}
+        for label, yi, vi, shrunk, se in zip(
+            _labels(frame), effects, variances, found.shrunk, found.shrunk_se, strict=True
+        )
+    ]
+    output = {
+        key: getattr(found, key) for key in ("method", "k", "pooled_mean", "pooled_mean_se", "tau2")
+    }
+    _emit(output | {"rows": rows}, as_json)
+
+
+def _labels(frame) -> list[str]:
+    """The ``label`` column as written, or the data row's number (as text) where it is blank
+    or absent."""
+    from gains.bounds import text_problem
+
+    numbers = [str(row) for row in range(1, len(frame) + 1)]
+    if "label" not in frame.columns:
+        return numbers
+    written = frame["label"].fillna("").str.strip()
+    for number, text in zip(numbers, written, strict=True):
+        problem = text_problem(text, "the label")
+        if problem:
+            raise BadInputError(f"data row {number}: {problem}")
+    return [text or number for text, number in zip(written, numbers, strict=True)]
+
+
 @stats_group.command("power")
 @click.option("--effect-size", type=float, help="Standardised effect (Cohen's d).")
 @click.option("--n-per-group", type=float, help="Observations per group.")
@@ -211,14 +261,17 @@ def spc_command(csv_file: Path, no_screen: bool, as_json: bool) -> None:
     _emit(output, as_json)
 
 
-def _read_csv(path: Path, required: tuple[str, ...], by: str | None = None):
-    """The CSV with lower-cased column names; ``by``'s column is read as text, so its values
-    come back as written (``007`` stays ``007``)."""
+def _read_csv(
+    path: Path, required: tuple[str, ...], by: str | None = None, text: tuple[str, ...] = ()
+):
+    """The CSV with lower-cased column names; ``by``'s column and the ``text`` columns are
+    read as text, so their values come back as written (``007`` stays ``007``)."""
     import pandas as pd
 
+    as_text_names = {_column_name(name) for name in (*text, *([by] if by else []))}
     try:
-        header = pd.read_csv(path, skipinitialspace=True, nrows=0).columns if by else []
-        as_text = {column: str for column in header if _column_name(column) == _column_name(by)}
+        header = pd.read_csv(path, skipinitialspace=True, nrows=0).columns if as_text_names else []
+        as_text = {column: str for column in header if _column_name(column) in as_text_names}
         frame = pd.read_csv(path, skipinitialspace=True, dtype=as_text or None)
         # The headings as written: pandas renames a repeated one ("value.1").
         headings = pd.read_csv(path, header=None, nrows=1, dtype=str, skipinitialspace=True)

@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -448,3 +449,54 @@ def test_estimate_seasonal_flag_reaches_the_time_series(run, tmp_path, reference
     assert output["details"]["seasonal"] is True
     expected = reference("its_reml")["its_seasonal"]
     assert output["effect"] == pytest.approx(expected["effect"], rel=1e-6)
+
+
+SHRINK_KEYS = ["method", "k", "pooled_mean", "pooled_mean_se", "tau2", "rows"]
+
+
+@pytest.mark.parametrize("case", ["department8_dl", "seeded20_pm", "two_dl", "one_pm"])
+def test_shrink_json_matches_metafors_blups(run, tmp_path, reference, case):
+    expected = reference("shrinkage_blup")[case]
+    frame = pd.DataFrame({"yi": expected["yi"], "vi": expected["vi"]}, index=range(expected["k"]))
+    frame.to_csv(tmp_path / "effects.csv", index=False)
+    output = json_output(
+        run("shrink", tmp_path / "effects.csv", "--method", expected["method"], "--json")
+    )
+    assert list(output) == SHRINK_KEYS
+    assert output["method"] == expected["method"] and output["k"] == expected["k"]
+    for key in ("pooled_mean", "pooled_mean_se", "tau2"):
+        assert output[key] == pytest.approx(expected[key], rel=1e-10, abs=1e-12)
+    rows = output["rows"]
+    assert all(list(row) == ["label", "yi", "vi", "shrunk", "shrunk_se"] for row in rows)
+    assert [row["label"] for row in rows] == [str(i) for i in range(1, expected["k"] + 1)]
+    for key in ("shrunk", "shrunk_se", "yi", "vi"):
+        found = [row[key] for row in rows]
+        assert found == pytest.approx(list(np.atleast_1d(expected[key])), rel=1e-10, abs=1e-12)
+
+
+def test_shrink_keeps_labels_as_written_and_prints_a_readable_table(run, tmp_path):
+    path = write(tmp_path, "Label,yi,vi\n007,0.62,0.021\n,0.05,0.085\nWest,-0.25,0.12\n")
+    rows = json_output(run("shrink", path, "--json"))["rows"]
+    assert [row["label"] for row in rows] == ["007", "2", "West"]
+    table = run("shrink", path)
+    assert table.exit_code == 0
+    assert "pooled_mean" in table.stdout and "label=West" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("yi,vi\n0.1,0.01\n0.2,0\n", "column 'vi' (a variance) is not positive in data row 2"),
+        ("yi,vi\n0.1,0.01\n0.2,-1\n", "not positive in data row 2"),
+        ("yi,vi\n0.1,0.01\nbig,0.02\n", "column 'yi' is not a number in data row 2"),
+        ("yi,variance\n0.1,0.01\n", "lacks the column(s) vi"),
+        ("yi,vi\n", "has no data rows"),
+        ("label,yi,vi\na\x07b,0.1,0.01\n", "data row 1: Remove the invisible control characters"),
+        ("yi,vi\n1e200,0.01\n2e200,0.01\n", "too large or too small to pool"),
+    ],
+)
+def test_shrink_refuses_bad_input_with_one_message_and_status_2(run, tmp_path, text, message):
+    result = run("shrink", write(tmp_path, text), "--json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert message in result.stderr
+    assert "Traceback" not in result.output
