@@ -142,6 +142,13 @@ def print_tables(figures: list[ScenarioFigures]) -> None:
                 name = f"{APP}: {summary.app_method}" if method.method == APP else method.method
                 if summary.scenario.kind == "year":
                     cells = [_number(method.fdr), _number(method.fwer), _number(method.power), "–"]
+                elif summary.scenario.kind == "total":
+                    cells = [
+                        _number(method.bias),
+                        _number(method.relative_bias),
+                        _number(method.rmse),
+                        _number(method.coverage),
+                    ]
                 else:
                     cells = [
                         _number(method.coverage),
@@ -155,6 +162,8 @@ def print_tables(figures: list[ScenarioFigures]) -> None:
         header = (
             ["scenario", "effect", "method", "FDR", "any false", "power", "", "target"]
             if kind == "year"
+            else ["scenario", "effect", "method", "bias", "rel. bias", "RMSE", "coverage", ""]
+            if kind == "total"
             else [
                 "scenario",
                 "effect",
@@ -183,6 +192,9 @@ def markdown(
     ]
     for family in dict.fromkeys(f.scenario.family for f in figures):
         group = [f for f in figures if f.scenario.family == family]
+        if group[0].scenario.kind == "total":
+            lines += _markdown_totals(family, group)
+            continue
         methods = [APP] + [m.method for m in group[0].methods if m.method != APP]
         year = group[0].scenario.kind == "year"
         triple = "FDR · any false · found" if year else "coverage · FP · power"
@@ -204,6 +216,26 @@ def markdown(
         used = sorted({s.app_method for s in group})
         lines += ["", f"{APP} used: {'; '.join(used)}.", ""]
     return "\n".join(lines)
+
+
+def _markdown_totals(family: str, group: list[ScenarioFigures]) -> list[str]:
+    """A row per scenario, a column per method with bias (relative bias) · RMSE · coverage of
+    the total's 95 % band, and the mean number of items approved."""
+    methods = [m.method for m in group[0].methods]
+    lines = [f"**{family}** (bias (relative) · RMSE · band coverage)", ""]
+    lines.append("| scenario | approved | " + " | ".join(methods) + " |")
+    lines.append("|---|---:|" + "---|" * len(methods))
+    for summary in group:
+        cells = []
+        for method in methods:
+            found = summary.figures(method)
+            cells.append(
+                f"{found.bias:+.3f} ({found.relative_bias:+.0%}) · {found.rmse:.3f} · "
+                f"{_number(found.coverage).replace('0.', '.', 1)}"
+            )
+        approved = summary.methods[0].approved
+        lines.append(f"| {summary.scenario.label} | {approved:.1f} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _commit() -> str:
@@ -301,6 +333,10 @@ def _json(summary: ScenarioFigures) -> dict:
                     "width",
                     "fdr",
                     "fwer",
+                    "bias",
+                    "relative_bias",
+                    "rmse",
+                    "approved",
                     "failed",
                     "met",
                     "missed",

@@ -16,6 +16,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from gains.stats import shrinkage
 from gains.stats.design import estimate_improvement
 from gains.stats.multiplicity import benjamini_hochberg
 from gains.stats.pooling import pool_random_effects
@@ -89,6 +90,12 @@ def live_interval(result) -> tuple[float | None, float | None, str]:
 def pool(effects: np.ndarray, variances: np.ndarray, method: str = "dl"):
     """`pool_random_effects` with the app's default CI (normal today, KNHA once merged)."""
     return pool_random_effects(effects, variances, method=method)
+
+
+def shrunk_total(effects: np.ndarray, variances: np.ndarray, counted: np.ndarray):
+    """The BLUPs (DL, the app's default) of ``effects`` summed over the ``counted`` items
+    (weights 1, 0 for the others), and the variance of that total's error."""
+    return shrinkage.shrunk_total(shrinkage.shrink(effects, variances), variances, counted)
 
 
 def bh(p_values) -> np.ndarray:

@@ -29,6 +29,10 @@ INTERVAL_COLUMNS = ("covered", "rejected", "detected", "width", "failed")
 # A year of BH decisions: false discovery proportion, share of real effects discovered,
 # whether any discovery was false.
 YEAR_COLUMNS = ("fdp", "tdp", "any_false")
+# A department's total of approved items: the estimated total minus the true one; whether its
+# 95 % band held the true total (NaN when nothing was approved: no band, no claim); the true
+# total; how many items were approved.
+TOTAL_COLUMNS = ("error", "covered", "truth", "approved")
 DESCRIBE = "_describe"  # key under which a replication names the app's method
 EVIDENCE = "_evidence"  # and says (1 or 0) whether the app shows its interval as evidence
 
@@ -51,7 +55,9 @@ def judge(low: float | None, high: float | None, truth: float) -> tuple[float, .
 class Scenario:
     """One simulated situation. ``replicate(rng, truth)`` returns ``{method: outcome row}``
     (and the app's method description under `DESCRIBE`); ``truth`` is 0 in the null world and
-    ``effect`` in the effect world. ``kind`` "year" scenarios have one world (``truth`` None).
+    ``effect`` in the effect world. ``kind`` "year" and "total" scenarios have one world
+    (``truth`` None): a year of BH decisions (`YEAR_COLUMNS`), a department's total of approved
+    improvements (`TOTAL_COLUMNS`).
     """
 
     family: str
@@ -59,16 +65,18 @@ class Scenario:
     label: str
     effect: float | None
     replicate: Callable[[np.random.Generator, float | None], dict]
-    kind: str = "interval"  # "interval", "looks" or "year"
+    kind: str = "interval"  # "interval", "looks", "year" or "total"
     # Power target: the app's power at least that of this method (DiD with repeated units).
     power_at_least_as: str | None = None
 
     @property
     def worlds(self) -> tuple[str, ...]:
-        return ("year",) if self.kind == "year" else ("null", "effect")
+        if self.kind in ("year", "total"):
+            return (self.kind,)
+        return ("null", "effect")
 
     def truth(self, world: str) -> float | None:
-        return {"null": 0.0, "effect": self.effect, "year": None}[world]
+        return {"null": 0.0, "effect": self.effect}.get(world)
 
 
 def chunk_seed(base_seed: int, name: str, world: str, chunk: int) -> np.random.Generator:
@@ -111,6 +119,11 @@ class MethodFigures:
     failed: int = 0
     fdr: float | None = None
     fwer: float | None = None
+    # A total's error: mean, mean over the mean true total, root mean square.
+    bias: float | None = None
+    relative_bias: float | None = None
+    rmse: float | None = None
+    approved: float | None = None  # mean number of items in the total
     reps: int = 0
     target: str | None = None  # the targets this row is judged against
     met: bool | None = None
@@ -152,6 +165,9 @@ def summarise(
                 )
             )
             continue
+        if scenario.kind == "total":
+            figures.append(_total_figures(method, results["total"][method]))
+            continue
         null, effect = results["null"][method], results["effect"][method]
         both = np.vstack([null, effect])
         figures.append(
@@ -176,12 +192,27 @@ def summarise(
     return summary
 
 
+def _total_figures(method: str, rows: np.ndarray) -> MethodFigures:
+    error, covered, truth = rows[:, 0], rows[:, 1], rows[:, 2]
+    return MethodFigures(
+        method,
+        bias=float(error.mean()),
+        relative_bias=float(error.mean() / truth.mean()),
+        rmse=float(np.sqrt(np.mean(error**2))),
+        coverage=_nanmean(covered),
+        approved=float(np.mean(rows[:, 3])),
+        reps=len(rows),
+    )
+
+
 def judge_targets(summary: ScenarioFigures) -> None:
     """Mark the app's row with the issue's targets for this kind of scenario, and which missed."""
     app = summary.figures(APP)
     if app is None:
         return
     scenario = summary.scenario
+    if scenario.kind == "total":
+        return  # no row is the app's yet: the scenarios compare the pools to shrink toward
     if scenario.kind == "year":
         checks = [(f"FDR ≤ {FDR_TARGET}", app.fdr <= _with_noise(FDR_TARGET, app.reps))]
     elif scenario.kind == "looks":

@@ -389,6 +389,59 @@ def pooling(k: int, tau2: float) -> Scenario:
     )
 
 
+# The winner's curse: a department's total of approved improvements ---------------------------
+
+RAW_TOTAL = "raw sum of the approved"
+SHRUNK_APPROVED = "BLUPs fit to the approved only"
+SHRUNK_ALL = "BLUPs fit to all the department's items"
+Z_95 = 1.959963984540054
+
+
+def winners_curse(k: int, mu: float, tau2: float) -> Scenario:
+    """A department's k improvements: true standardised effects θᵢ ~ N(μ, τ²), Hedges' g
+    estimates with 20-200 a group, v estimated from g as the app does. The manager approves
+    those whose 95 % CI lies above 0, and Treasury adds up the approved. Each method's total
+    over the approved items is judged against the approved items' true Σθᵢ, with a 95 % band
+    (raw: the items' variances summed as independent; BLUPs: `shrunk_total`'s variance)."""
+
+    def replicate(rng, _truth):
+        n = rng.integers(20, 201, k)
+        theta = rng.normal(mu, math.sqrt(tau2), k)
+        g = rng.normal(theta, np.sqrt(2 / n + theta**2 / (4 * n)))
+        v = 2 / n + g**2 / (4 * n)
+        approved = g - Z_95 * np.sqrt(v) > 0
+        truth = float(theta[approved].sum())
+        counted = approved.astype(float)
+        totals = {
+            RAW_TOTAL: (float(g[approved].sum()), float(v[approved].sum())),
+            SHRUNK_APPROVED: (
+                adapters.shrunk_total(g[approved], v[approved], counted[approved])
+                if approved.any()
+                else (0.0, 0.0)
+            ),
+            SHRUNK_ALL: adapters.shrunk_total(g, v, counted),
+        }
+        return {
+            method: _total_outcome(total, variance, truth, int(approved.sum()))
+            for method, (total, variance) in totals.items()
+        }
+
+    return Scenario(
+        "Winner's curse: a department's total of the improvements approved on significance",
+        f"winners k={k} mu={mu} tau2={tau2}",
+        f"k = {k}, μ = {mu}, τ² = {tau2}",
+        None,
+        replicate,
+        kind="total",
+    )
+
+
+def _total_outcome(total: float, variance: float, truth: float, approved: int) -> tuple:
+    half = Z_95 * math.sqrt(variance)
+    covered = float(total - half <= truth <= total + half) if approved else math.nan
+    return (total - truth, covered, truth, float(approved))
+
+
 # A year of BH decisions ---------------------------------------------------------------------
 
 REAL_EFFECT_Z = 2.5  # a real improvement's z statistic is N(2.5, 1): power about 0.7
@@ -536,6 +589,9 @@ CITS_POINTS = (8, 12, 26)
 CITS_RHOS = (0.0, 0.6)
 DID_UNITS = (6, 12, 29, 30, 60)
 DID_ROWS = (1, 2, 5)
+WINNERS_K = (5, 10, 20)
+WINNERS_MU = (0.1, 0.2)
+WINNERS_TAU2 = (0.02, 0.05)
 
 
 def all_scenarios() -> list[Scenario]:
@@ -551,6 +607,9 @@ def all_scenarios() -> list[Scenario]:
     grid += [controlled_its(p, rho) for rho in CITS_RHOS for p in CITS_POINTS]
     grid += [pooling(k, tau2) for k in (3, 5, 10, 20) for tau2 in (0.0, 0.02, 0.1, 0.5)]
     grid += [bh_year(m, share) for m in (12, 40) for share in (1.0, 0.8, 0.5)]
+    grid += [
+        winners_curse(k, mu, tau2) for k in WINNERS_K for mu in WINNERS_MU for tau2 in WINNERS_TAU2
+    ]
     grid += [looks(4, False), looks(20, False), looks(20, True)]
     return grid
 

@@ -85,3 +85,11 @@ def prediction_error_covariance(shrinkage: Shrinkage, variances) -> np.ndarray:
     keep = shrinkage.shrinkage_weight
     pulled = 1.0 - keep
     return np.diag(keep * v) + np.outer(pulled, pulled) * shrinkage.pooled_mean_se**2
+
+
+def shrunk_total(shrinkage: Shrinkage, variances, weights) -> tuple[float, float]:
+    """Σ cᵢθ̂ᵢ and the variance of its error around Σ cᵢθᵢ, cᵀ Cov c (`prediction_error_covariance`),
+    for weights c: £ a year per unit of effect, 0 for an improvement the total leaves out."""
+    c = np.asarray(weights, dtype=float)
+    total = float(c @ shrinkage.shrunk)
+    return total, float(c @ prediction_error_covariance(shrinkage, variances) @ c)

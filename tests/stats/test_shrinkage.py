@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from gains.stats.assemble import StatsInputError
-from gains.stats.shrinkage import prediction_error_covariance, shrink, shrink_given_tau2
+from gains.stats.shrinkage import (
+    prediction_error_covariance,
+    shrink,
+    shrink_given_tau2,
+    shrunk_total,
+)
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "outputs" / "shrinkage_blup.json"
 CASES = json.loads(REFERENCE.read_text())
@@ -112,3 +117,13 @@ def test_prediction_error_covariance_refuses_other_variances():
     found = shrink([0.1, 0.3, 0.2], [0.01, 0.02, 0.03])
     with pytest.raises(ValueError, match="fitted"):
         prediction_error_covariance(found, [0.01, 0.02])
+
+
+def test_a_total_is_the_weighted_sum_of_blups_with_the_covariances_variance():
+    case = CASES["department8_dl"]
+    found = shrink(case["yi"], case["vi"])
+    pounds = np.array([100.0, 0.0, 250.0, 0.0, 80.0, 40.0, 0.0, 10.0])  # 0: not counted
+    total, variance = shrunk_total(found, case["vi"], pounds)
+    assert total == pytest.approx(float(np.dot(pounds, case["shrunk"])), rel=1e-12)
+    covariance = _explicit_covariance(np.asarray(case["vi"]), found.tau2)
+    assert variance == pytest.approx(pounds @ covariance @ pounds, rel=1e-12)
