@@ -92,10 +92,17 @@ def pool(effects: np.ndarray, variances: np.ndarray, method: str = "dl"):
     return pool_random_effects(effects, variances, method=method)
 
 
-def shrunk_total(effects: np.ndarray, variances: np.ndarray, counted: np.ndarray):
-    """The BLUPs (DL, the app's default) of ``effects`` summed over the ``counted`` items
-    (weights 1, 0 for the others), and the variance of that total's error."""
-    return shrinkage.shrunk_total(shrinkage.shrink(effects, variances), variances, counted)
+def shrunk_total(
+    effects: np.ndarray, variances: np.ndarray, counted: np.ndarray, tau2: float | None = None
+):
+    """The BLUPs (τ² by DL, the app's default, or the given ``tau2``) of ``effects`` summed
+    over the ``counted`` items (weights 1, 0 for the others), and the variance of that
+    total's error."""
+    if tau2 is None:
+        fitted = shrinkage.shrink(effects, variances)
+    else:
+        fitted = shrinkage.shrink_given_tau2(effects, variances, tau2, "given")
+    return shrinkage.shrunk_total(fitted, variances, counted)
 
 
 def bh(p_values) -> np.ndarray:
