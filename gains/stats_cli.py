@@ -38,6 +38,17 @@ def by_option(command):
     )(command)
 
 
+def tau2_method_option(command):
+    """``--method dl|pm``: how τ² is estimated (`gains.stats.pooling.METHODS`)."""
+    return click.option(
+        "--method",
+        type=click.Choice(["dl", "pm"]),
+        default="dl",
+        show_default=True,
+        help="DerSimonian-Laird or Paule-Mandel between-improvement variance.",
+    )(command)
+
+
 @click.group("stats")
 def stats_group() -> None:
     """Estimates, pooling, power and XmR charts from CSV files."""
@@ -129,13 +140,7 @@ def estimate_command(
 
 @stats_group.command("pool")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--method",
-    type=click.Choice(["dl", "pm"]),
-    default="dl",
-    show_default=True,
-    help="DerSimonian-Laird or Paule-Mandel between-improvement variance.",
-)
+@tau2_method_option
 @click.option(
     "--ci-method",
     type=click.Choice(["knha", "adhoc", "z"]),
@@ -164,13 +169,7 @@ def pool_command(
 
 @stats_group.command("shrink")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--method",
-    type=click.Choice(["dl", "pm"]),
-    default="dl",
-    show_default=True,
-    help="DerSimonian-Laird or Paule-Mandel between-improvement variance.",
-)
+@tau2_method_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def shrink_command(csv_file: Path, method: str, as_json: bool) -> None:
     """Each row's effect shrunk toward the pooled effect: the random-effects BLUPs of
