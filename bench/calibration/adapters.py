@@ -93,16 +93,23 @@ def pool(effects: np.ndarray, variances: np.ndarray, method: str = "dl"):
 
 
 def shrunk_total(
-    effects: np.ndarray, variances: np.ndarray, counted: np.ndarray, tau2: float | None = None
+    effects: np.ndarray,
+    variances: np.ndarray,
+    counted: np.ndarray,
+    tau2: float | None = None,
+    widen: bool = False,
 ):
     """The BLUPs (τ² by DL, the app's default, or the given ``tau2``) of ``effects`` summed
     over the ``counted`` items (weights 1, 0 for the others), and the variance of that
-    total's error."""
+    total's error; ``widen`` adds what estimating τ² adds to it."""
     if tau2 is None:
         fitted = shrinkage.shrink(effects, variances)
     else:
         fitted = shrinkage.shrink_given_tau2(effects, variances, tau2, "given")
-    return shrinkage.shrunk_total(fitted, variances, counted)
+    total, variance = shrinkage.shrunk_total(fitted, variances, counted)
+    if widen:
+        variance += shrinkage.tau2_estimation_variance(fitted, effects, variances, counted)
+    return total, variance
 
 
 def bh(p_values) -> np.ndarray:

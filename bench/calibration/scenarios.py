@@ -394,6 +394,7 @@ def pooling(k: int, tau2: float) -> Scenario:
 RAW_TOTAL = "raw sum of the approved"
 SHRUNK_APPROVED = "BLUPs fit to the approved only"
 SHRUNK_ALL = "BLUPs fit to all the department's items"
+SHRUNK_WIDENED = "the same, band widened for estimating τ²"
 SHRUNK_ORACLE = "the same with the true τ² (not available in practice)"
 Z_95 = 1.959963984540054
 
@@ -403,8 +404,9 @@ def winners_curse(k: int, mu: float, tau2: float) -> Scenario:
     estimates with 20-200 a group, v estimated from g as the app does. The manager approves
     those whose 95 % CI lies above 0, and Treasury adds up the approved. Each method's total
     over the approved items is judged against the approved items' true Σθᵢ, with a 95 % band
-    (raw: the items' variances summed as independent; BLUPs: `shrunk_total`'s variance). The
-    BLUPs with the true τ² isolate what estimating τ² costs the band."""
+    (raw: the items' variances summed as independent; BLUPs: `shrunk_total`'s variance, and
+    with `tau2_estimation_variance` added). The BLUPs with the true τ² isolate what
+    estimating τ² costs the band."""
 
     def replicate(rng, _truth):
         n = rng.integers(20, 201, k)
@@ -422,6 +424,7 @@ def winners_curse(k: int, mu: float, tau2: float) -> Scenario:
                 else (0.0, 0.0)
             ),
             SHRUNK_ALL: adapters.shrunk_total(g, v, counted),
+            SHRUNK_WIDENED: adapters.shrunk_total(g, v, counted, widen=True),
             SHRUNK_ORACLE: adapters.shrunk_total(g, v, counted, tau2=tau2),
         }
         return {
