@@ -173,6 +173,17 @@ VALUE_PER_UNIT_GBP = NumberBound("a value per unit", 0, 10**9, pounds=True)
 # figure is an error in the inputs, and beyond £10^14 its NUMERIC(16, 2) column cannot hold it.
 ANNUAL_SAVING_GBP = NumberBound("an annual saving", -(10**12), 10**12, pounds=True)
 
+# The Green Book appraisal's terms (stats/appraisal.py; decision 0032). A life of at most 30
+# years, the span over which the Green Book's 3.5 % applies before its rate steps down; the
+# share of a gain kept each year; optimism bias as a share taken off benefits (below 1: some
+# benefit is left) and added to costs (up to the Green Book's largest uplifts, +200 %); a
+# yearly discount rate, 3.5 % or 1.5 % in the app, any from 0 to 100 % for a sensitivity run.
+EXPECTED_LIFE_YEARS = NumberBound("an expected life in years", 1, 30, whole=True)
+PERSISTENCE = NumberBound("a persistence", 0, 1)
+OPTIMISM_BIAS_BENEFITS = NumberBound("an optimism bias on benefits", 0, Decimal("0.95"))
+OPTIMISM_BIAS_COSTS = NumberBound("an optimism bias on costs", 0, 2)
+DISCOUNT_RATE = NumberBound("a discount rate", 0, 1)
+
 # Every date Gains is given: go-live, end, observed and the audit trail's filters. Public
 # service data in Gains starts long after 1990, and nobody plans past 2100; the cumulative
 # charts and the Treasury's months stay a few hundred months long.

@@ -72,8 +72,8 @@ def annual_saving(
 ) -> AnnualSaving:
     """Annual saving (£) = gain ÷ scale · annual volume · £ per metric unit; the SE and CI are
     the same factor times the gain's SE and CI (the factor is a known constant)."""
-    factor_pence = _decimal(annual_volume) * _decimal(value_per_unit_gbp) * PENCE_PER_POUND
-    factor_pence /= _decimal(scale)
+    factor_pence = as_decimal(annual_volume) * as_decimal(value_per_unit_gbp) * PENCE_PER_POUND
+    factor_pence /= as_decimal(scale)
     bounds = sorted((_pence(gain_ci_low, factor_pence), _pence(gain_ci_high, factor_pence)))
     return AnnualSaving(
         annual_saving_pence=_pence(gain, factor_pence),
@@ -115,9 +115,9 @@ def total_savings(items: Iterable[SavingItem], level: float = DEFAULT_LEVEL) -> 
     half_width = float(critical_value(level, math.inf)) * se
     return SavingsTotal(
         total_pence=total,
-        se_pence=_round_pence(Decimal(se)),
-        band_low_pence=_round_pence(Decimal(total - half_width)),
-        band_high_pence=_round_pence(Decimal(total + half_width)),
+        se_pence=round_pence(Decimal(se)),
+        band_low_pence=round_pence(Decimal(total - half_width)),
+        band_high_pence=round_pence(Decimal(total + half_width)),
         from_items_excluding_zero_pence=sum(
             item.annual_saving_pence for item in items if item.ci_excludes_zero
         ),
@@ -137,15 +137,17 @@ def split_by_cashable(
     }
 
 
-def _decimal(value) -> Decimal:
+def as_decimal(value) -> Decimal:
+    """A number as the decimal it is written as: the float 0.1 is one tenth, not its binary."""
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def _pence(statistic: float, factor_pence: Decimal) -> int:
-    return _round_pence(Decimal(statistic) * factor_pence)
+    return round_pence(Decimal(statistic) * factor_pence)
 
 
-def _round_pence(amount: Decimal) -> int:
+def round_pence(amount: Decimal) -> int:
+    """Whole pence, rounded half up (the convention for sterling amounts)."""
     return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
