@@ -9,13 +9,24 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 
-from gains.bounds import PLANNED_SAMPLE_SIZE
+from gains.bounds import (
+    ANNUAL_SAVING_GBP,
+    DISCOUNT_RATE,
+    EXPECTED_LIFE_YEARS,
+    IMPLEMENTATION_COST_GBP,
+    MINUS,
+    OPTIMISM_BIAS_BENEFITS,
+    OPTIMISM_BIAS_COSTS,
+    PERSISTENCE,
+    PLANNED_SAMPLE_SIZE,
+)
 from gains.commands import within
 
 EXIT_BAD_INPUT = 2
@@ -258,6 +269,132 @@ def spc_command(csv_file: Path, no_screen: bool, as_json: bool) -> None:
         {"index": int(order[signal.index]), "rule": signal.rule} for signal in chart.signals
     ]
     _emit(output, as_json)
+
+
+class Pounds(click.ParamType):
+    """A sum of money in pounds to the penny ("1250.50"), read as a Decimal, never a float."""
+
+    name = "pounds"
+
+    def convert(self, value, parameter, context):
+        if isinstance(value, Decimal):
+            return value
+        try:
+            amount = Decimal(str(value).strip().replace(",", "").removeprefix("£"))
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite():
+            self.fail(f"{value!r} is not an amount in pounds, like 1250.50", parameter, context)
+        if amount.as_tuple().exponent < -2:
+            self.fail(f"{value!r} has more decimal places than pence", parameter, context)
+        return amount
+
+
+@stats_group.command("appraise")
+@click.option(
+    "--annual-saving",
+    type=Pounds(),
+    required=True,
+    callback=within(ANNUAL_SAVING_GBP),
+    help="Annual saving in the first year, £.",
+)
+@click.option(
+    "--cost",
+    type=Pounds(),
+    required=True,
+    callback=within(IMPLEMENTATION_COST_GBP),
+    help="One-off cost at go-live, £.",
+)
+@click.option(
+    "--years",
+    type=int,
+    required=True,
+    callback=within(EXPECTED_LIFE_YEARS),
+    help="Expected life in whole years.",
+)
+@click.option(
+    "--persistence",
+    type=float,
+    default=1.0,
+    show_default=True,
+    callback=within(PERSISTENCE),
+    help="Share of the saving that survives each further year.",
+)
+@click.option(
+    "--discount",
+    type=float,
+    default=0.035,
+    show_default=True,
+    callback=within(DISCOUNT_RATE),
+    help="Yearly discount rate (Green Book: 0.035; 0.015 for health outcomes).",
+)
+@click.option(
+    "--optimism-bias-benefits",
+    type=float,
+    default=0.0,
+    show_default=True,
+    callback=within(OPTIMISM_BIAS_BENEFITS),
+    help="Share taken off every year's benefit.",
+)
+@click.option(
+    "--optimism-bias-costs",
+    type=float,
+    default=0.0,
+    show_default=True,
+    callback=within(OPTIMISM_BIAS_COSTS),
+    help="Share added to the cost.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def appraise_command(
+    annual_saving: Decimal,
+    cost: Decimal,
+    years: int,
+    persistence: float,
+    discount: float,
+    optimism_bias_benefits: float,
+    optimism_bias_costs: float,
+    as_json: bool,
+) -> None:
+    """Green Book appraisal: present values, NPV, benefit-cost ratio and payback month.
+
+    Pounds are shown to the penny; bcr is null at zero cost, payback_month null if the
+    undiscounted benefits never cover the cost within the life.
+    """
+    from gains.stats.appraisal import appraise
+
+    result = appraise(
+        int(annual_saving * 100),  # exact: at most two decimal places
+        int(cost * 100),
+        years,
+        persistence=persistence,
+        discount_rate=discount,
+        optimism_bias_benefits=optimism_bias_benefits,
+        optimism_bias_costs=optimism_bias_costs,
+    )
+
+    def shown(pence: int) -> float | str:
+        return pence / 100 if as_json else _pounds(pence)
+
+    output = {
+        "pv_benefits": shown(result.pv_benefits_pence),
+        "pv_costs": shown(result.pv_costs_pence),
+        "npv": shown(result.npv_pence),
+        "bcr": result.bcr,
+        "payback_month": result.payback_month,
+        "annual_saving": shown(result.annual_saving_pence),
+        "cost": shown(result.cost_pence),
+        "years": result.years,
+        "persistence": result.persistence,
+        "discount_rate": result.discount_rate,
+        "optimism_bias_benefits": result.optimism_bias_benefits,
+        "optimism_bias_costs": result.optimism_bias_costs,
+    }
+    _emit(output, as_json)
+
+
+def _pounds(pence: int) -> str:
+    """-123456 as "−£1,234.56" (a minus sign, as GOV.UK shows it) for the readable output."""
+    return f"{MINUS if pence < 0 else ''}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
 
 
 def _read_csv(

@@ -366,6 +366,100 @@ def test_power_refuses_numbers_that_are_not_finite(run, arguments):
     assert "must be a finite number" in result.stderr
 
 
+WORKED_EXAMPLE = (
+    *("--annual-saving", "10000", "--cost", "5000", "--years", "3", "--persistence", "0.8"),
+    *("--optimism-bias-benefits", "0.15", "--optimism-bias-costs", "0.1"),
+)
+
+
+def test_appraise_prints_the_contract_keys_in_pounds(run):
+    # Worked by hand in tests/stats/test_appraisal.py: PVB £19,467.00, PVC £5,500, month 8.
+    output = json_output(run("appraise", *WORKED_EXAMPLE, "--json"))
+    assert output == {
+        "pv_benefits": 19467.0,
+        "pv_costs": 5500.0,
+        "npv": 13967.0,
+        "bcr": pytest.approx(19467 / 5500, rel=1e-15),
+        "payback_month": 8,
+        "annual_saving": 10000.0,
+        "cost": 5000.0,
+        "years": 3,
+        "persistence": 0.8,
+        "discount_rate": 0.035,
+        "optimism_bias_benefits": 0.15,
+        "optimism_bias_costs": 0.1,
+    }
+
+
+def test_appraise_defaults_and_the_nulls(run):
+    # £12,000 a year against £1,000 for a year: PVB 12,000 / 1.035 = £11,594.20, month 1.
+    defaults = json_output(
+        run("appraise", "--annual-saving", "12,000", "--cost", "£1000", "--years", 1, "--json")
+    )
+    assert (defaults["pv_benefits"], defaults["payback_month"]) == (11594.2, 1)
+    assert (defaults["persistence"], defaults["discount_rate"]) == (1.0, 0.035)
+    assert defaults["optimism_bias_benefits"] == defaults["optimism_bias_costs"] == 0.0
+    # No cost: no ratio. A loss of £1,000.01 a year for 2 years at 1.5 %: never pays back;
+    # PVB = −1,000.01 × (1 / 1.015 + 1 / 1.015²) = −£1,955.90.
+    output = json_output(
+        run(
+            *("appraise", "--annual-saving", "-1000.01", "--cost", "0", "--years", 2),
+            *("--discount", "0.015", "--json"),
+        )
+    )
+    assert (output["bcr"], output["payback_month"]) == (None, None)
+    assert output["pv_benefits"] == output["npv"] == -1955.9
+
+
+def test_appraise_reads_as_a_table_without_json(run):
+    result = run("appraise", *WORKED_EXAMPLE)
+    assert result.exit_code == 0, result.output
+    lines = [line.split(maxsplit=1) for line in result.stdout.splitlines()]
+    assert lines[:5] == [
+        ["pv_benefits", "£19,467.00"],
+        ["pv_costs", "£5,500.00"],
+        ["npv", "£13,967.00"],
+        ["bcr", "3.53945"],
+        ["payback_month", "8"],
+    ]
+    never = run("appraise", "--annual-saving", "-5", "--cost", "0", "--years", 1)
+    assert "\u2212£4.83" in never.stdout  # −5 / 1.035, with a minus sign
+    assert ["payback_month", "-"] in [line.split() for line in never.stdout.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--years", "0"), "expected life in years between 1 and 30"),
+        (("--years", "31"), "expected life in years between 1 and 30"),
+        (("--years", "2.5"), "not a valid integer"),
+        (("--persistence", "1.01"), "persistence between 0 and 1"),
+        (("--persistence", "nan"), "persistence between 0 and 1"),
+        (("--discount", "-0.01"), "discount rate between 0 and 1"),
+        (("--optimism-bias-benefits", "0.96"), "optimism bias on benefits between 0 and 0.95"),
+        (("--optimism-bias-costs", "2.5"), "optimism bias on costs between 0 and 2"),
+        (("--optimism-bias-costs", "inf"), "optimism bias on costs between 0 and 2"),
+        (("--annual-saving", "10.001"), "more decimal places than pence"),
+        (("--annual-saving", "ten"), "not an amount in pounds"),
+        (("--annual-saving", "Infinity"), "not an amount in pounds"),
+        (("--annual-saving", "1E+999999999"), "annual saving between"),
+        (("--cost", "-1"), "implementation cost between £0 and"),
+    ],
+)
+def test_appraise_refuses_bad_arguments_with_the_bounds_words(run, arguments, message):
+    base = {"--annual-saving": "100", "--cost": "10", "--years": "3"}
+    flags = base | dict(zip(arguments[::2], arguments[1::2], strict=True))
+    result = run("appraise", *[part for item in flags.items() for part in item], "--json")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_appraise_needs_saving_cost_and_life(run):
+    result = run("appraise", "--annual-saving", "100", "--cost", "10")
+    assert result.exit_code == 2 and "--years" in result.stderr
+
+
 MIXED_OFFSETS = """date,phase,value
 2026-01-05T09:00:00+01:00,before,10
 2026-01-12T09:00:00Z,before,11
