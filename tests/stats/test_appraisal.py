@@ -81,6 +81,11 @@ def test_exact_equality_pays_back_in_that_month():
     assert payback_month(1_200_000, 110_000, 1) == 2
     # £12,000 less 10 % optimism bias is £900 a month: £2,700 is covered exactly in month 3.
     assert payback_month(1_200_000, 270_000, 1, optimism_bias_benefits=0.1) == 3
+    # Where floats miss by a hair: £6,250 × 1.12 = £7,000 is 7 months of £1,000 (in floats
+    # 700,000.0000000001 pence, month 8); £11,880 a year (1 % off £12,000) is £990 a month,
+    # against £900 × 1.1 = £990 (in floats 99,000.00000000001 pence, month 2).
+    assert payback_month(1_200_000, 625_000, 1, optimism_bias_costs=0.12) == 7
+    assert payback_month(1_200_000, 90_000, 1, 1, 0.01, 0.1) == 1
 
 
 @pytest.mark.parametrize(
