@@ -41,9 +41,13 @@ class NumberBound:
     high: int | Decimal
     whole: bool = False  # a count: the column is an integer
     pounds: bool = False  # shown with "£"
+    percent: bool = False  # a fraction, entered and shown as a percentage
 
     @property
     def message(self) -> str:
+        if self.percent:
+            low, high = (f"{_figure(Decimal(n) * 100, False)} %" for n in (self.low, self.high))
+            return f"Enter {self.what} between {low} and {high}"
         low, high = _figure(self.low, self.pounds), _figure(self.high, self.pounds)
         return f"Enter {self.what} between {low} and {high}"
 
@@ -166,6 +170,19 @@ SCALE = NumberBound("a scale", 1, 10**6, whole=True)
 # of the metric of up to £1 billion, inside its NUMERIC(14, 4) column.
 IMPLEMENTATION_COST_GBP = NumberBound("an implementation cost", 0, 10**12, pounds=True)
 VALUE_PER_UNIT_GBP = NumberBound("a value per unit", 0, 10**9, pounds=True)
+# The Green Book appraisal (HM Treasury, The Green Book, 2022; docs/decisions/0036): a life
+# of 1 to 30 years, because the flat discount rates (3.5 %, 1.5 % for health) hold to year 30;
+# persistence, the share of the gain surviving each further year; optimism bias, a fraction
+# taken off benefits (below 100 %, or nothing would be left) and added to the cost (the Green
+# Book's own upper figures for works and equipment reach 200 %). Fractions have the 4 decimal
+# places of their NUMERIC(5, 4) columns.
+EXPECTED_LIFE_YEARS = NumberBound("an expected life", 1, 30, whole=True)
+PERSISTENCE = NumberBound("the share of the gain that remains each year", 0, 1, percent=True)
+OPTIMISM_BIAS_BENEFITS = NumberBound(
+    "an optimism bias on benefits", 0, Decimal("0.95"), percent=True
+)
+OPTIMISM_BIAS_COSTS = NumberBound("an optimism bias on the cost", 0, 2, percent=True)
+FRACTION_PLACES = 4
 
 # Not entered but derived: the annual saving an approval banks (gain ÷ scale × volume × £ per
 # unit) and its standard error and interval. Each input may be at its own bound and the
@@ -173,16 +190,10 @@ VALUE_PER_UNIT_GBP = NumberBound("a value per unit", 0, 10**9, pounds=True)
 # figure is an error in the inputs, and beyond £10^14 its NUMERIC(16, 2) column cannot hold it.
 ANNUAL_SAVING_GBP = NumberBound("an annual saving", -(10**12), 10**12, pounds=True)
 
-# The Green Book appraisal's terms (stats/appraisal.py; decision 0032). A life of at most 30
-# years, the span over which the Green Book's 3.5 % applies before its rate steps down; the
-# share of a gain kept each year; optimism bias as a share taken off benefits (below 1: some
-# benefit is left) and added to costs (up to the Green Book's largest uplifts, +200 %); a
-# yearly discount rate, 3.5 % or 1.5 % in the app, any from 0 to 100 % for a sensitivity run.
-EXPECTED_LIFE_YEARS = NumberBound("an expected life in years", 1, 30, whole=True)
-PERSISTENCE = NumberBound("a persistence", 0, 1)
-OPTIMISM_BIAS_BENEFITS = NumberBound("an optimism bias on benefits", 0, Decimal("0.95"))
-OPTIMISM_BIAS_COSTS = NumberBound("an optimism bias on costs", 0, 2)
-DISCOUNT_RATE = NumberBound("a discount rate", 0, 1)
+# A yearly discount rate for the appraisal (stats/appraisal.py; decision 0032). The app uses
+# the Green Book's 3.5 % or 1.5 % by the plan's health flag; the command line takes any from
+# 0 to 100 % for a sensitivity run.
+DISCOUNT_RATE = NumberBound("a discount rate", 0, 1, percent=True)
 
 # Every date Gains is given: go-live, end, observed and the audit trail's filters. Public
 # service data in Gains starts long after 1990, and nobody plans past 2100; the cumulative

@@ -291,12 +291,24 @@ class Pounds(click.ParamType):
 
 
 def bounded_option(flag: str, bound, help: str, **settings):
-    """An option checked by `bound` of `gains.bounds`; required unless given a default."""
+    """An option checked by `bound` of `gains.bounds`; required unless given a default. The
+    bounds show shares as percentages, as the forms take them; here they are typed as
+    fractions, so the refusal says so."""
     if "default" in settings:
         settings["show_default"] = True
     else:
         settings["required"] = True
-    return click.option(flag, callback=within(bound), help=help, **settings)
+    check = within(bound)
+
+    def check_fraction(context, parameter, value):
+        try:
+            return check(context, parameter, value)
+        except click.BadParameter as error:
+            message = f"{error.message}, typed as a fraction (0.8 for 80 %)"
+            raise click.BadParameter(message) from None
+
+    callback = check_fraction if bound.percent else check
+    return click.option(flag, callback=callback, help=help, **settings)
 
 
 @stats_group.command("appraise")
@@ -306,7 +318,7 @@ def bounded_option(flag: str, bound, help: str, **settings):
 @bounded_option(
     "--persistence",
     PERSISTENCE,
-    "Share of the saving that survives each further year.",
+    "Share of the saving that survives each further year, as a fraction.",
     default=1.0,
 )
 @bounded_option(
@@ -318,11 +330,14 @@ def bounded_option(flag: str, bound, help: str, **settings):
 @bounded_option(
     "--optimism-bias-benefits",
     OPTIMISM_BIAS_BENEFITS,
-    "Share taken off every year's benefit.",
+    "Share taken off every year's benefit, as a fraction.",
     default=0.0,
 )
 @bounded_option(
-    "--optimism-bias-costs", OPTIMISM_BIAS_COSTS, "Share added to the cost.", default=0.0
+    "--optimism-bias-costs",
+    OPTIMISM_BIAS_COSTS,
+    "Share added to the cost, as a fraction.",
+    default=0.0,
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def appraise_command(
