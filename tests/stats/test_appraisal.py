@@ -210,3 +210,20 @@ def test_payback_never_comes_sooner_for_a_higher_cost(saving, cost1, cost2, year
         assert later is None
     elif later is not None:
         assert 1 <= sooner <= later <= 12 * years
+
+
+def test_agrees_with_r_written_independently(reference):
+    """`tests/reference/appraisal.R`: present values by a loop over years and payback by
+    walking month by month, for the worked cases, edge cases and 40 seeded terms."""
+    cases = reference("appraisal")["cases"]
+    for case in cases:
+        terms = [case[name] for name in ("persistence", "rate", "bias_benefits", "bias_costs")]
+        saving, cost, years = int(case["saving_pence"]), int(case["cost_pence"]), case["years"]
+        result = appraise(saving, cost, years, *terms)
+        factor = present_value_factor(years, terms[0], terms[1], terms[2])
+        assert factor == pytest.approx(case["factor"], rel=1e-13)
+        assert result.pv_benefits_pence == pytest.approx(case["pv_benefits"], abs=0.5 + 1e-6)
+        assert result.pv_costs_pence == pytest.approx(case["pv_costs"], abs=0.5 + 1e-6)
+        assert result.payback_month == case["payback_month"], case
+    paybacks = [case["payback_month"] for case in cases]
+    assert sum(month is None for month in paybacks) >= 5 and len(set(paybacks)) >= 20
