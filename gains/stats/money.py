@@ -1,5 +1,9 @@
 """Money: annual savings with uncertainty, cumulative accrual by month, totals, financial years.
 
+Annual volume and £ per unit may be ranges (low, central, high): the saving's interval then
+combines them with the gain's sampling distribution by seeded Monte Carlo, and totals let a
+department's inputs move together (docs/STATISTICS.md "Savings with input ranges").
+
 Money crosses the module boundary as ``Decimal`` pounds in and integer pence out; floats are
 used only for the statistical quantities (gain, SE, critical values). Pence are rounded half
 up, the convention for sterling amounts. Nothing is truncated at zero: a negative or
@@ -9,13 +13,15 @@ inconclusive gain is a negative or inconclusive saving.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
+from scipy import special
 
 from gains.stats.inference import DEFAULT_LEVEL, critical_value
 
@@ -28,13 +34,17 @@ ONE_MONTH = relativedelta(months=1)
 
 @dataclass(frozen=True)
 class AnnualSaving:
-    """Annual saving in pence with its SE and CI; ``ci_excludes_zero`` uses the gain's CI."""
+    """Annual saving in pence at the central inputs with its SE and CI; ``ci_excludes_zero``
+    uses the gain's CI. With input ranges the CI is the central share (``level``) of the
+    simulated savings and ``includes_input_ranges`` is set; the SE stays the statistical one
+    at the central inputs."""
 
     annual_saving_pence: int
     se_pence: int
     ci_low_pence: int
     ci_high_pence: int
     ci_excludes_zero: bool
+    includes_input_ranges: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,19 +79,110 @@ def annual_saving(
     scale: Decimal,
     annual_volume: Decimal,
     value_per_unit_gbp: Decimal,
+    *,
+    annual_volume_range: tuple[Decimal, Decimal] | None = None,
+    value_per_unit_range_gbp: tuple[Decimal, Decimal] | None = None,
+    gain_df: float | None = None,
+    level: float = DEFAULT_LEVEL,
 ) -> AnnualSaving:
     """Annual saving (£) = gain ÷ scale · annual volume · £ per metric unit; the SE and CI are
-    the same factor times the gain's SE and CI (the factor is a known constant)."""
+    the same factor times the gain's SE and CI (the factor is a known constant).
+
+    A range (low, high) on the volume or the £ per unit, around the central value, makes the
+    CI the central ``level`` of `simulated_saving_interval`'s draws; ranges of no width are
+    exact inputs, and exact inputs keep the exact CI above. ``gain_df`` is the gain's t
+    degrees of freedom (inferred from its CI when not given: `gain_degrees_of_freedom`).
+    """
     factor_pence = as_decimal(annual_volume) * as_decimal(value_per_unit_gbp) * PENCE_PER_POUND
     factor_pence /= as_decimal(scale)
     bounds = sorted((_pence(gain_ci_low, factor_pence), _pence(gain_ci_high, factor_pence)))
+    volume = _triangle(annual_volume, annual_volume_range)
+    value = _triangle(value_per_unit_gbp, value_per_unit_range_gbp)
+    ranged = volume[0] < volume[2] or value[0] < value[2]
+    if ranged:
+        df = (
+            gain_df
+            if gain_df is not None
+            else gain_degrees_of_freedom(gain_se, gain_ci_low, gain_ci_high, level)
+        )
+        low, high = simulated_saving_interval(gain, gain_se, df, float(scale), volume, value, level)
+        bounds = [round_pence(Decimal(low)), round_pence(Decimal(high))]
     return AnnualSaving(
         annual_saving_pence=_pence(gain, factor_pence),
         se_pence=_pence(gain_se, abs(factor_pence)),
         ci_low_pence=bounds[0],
         ci_high_pence=bounds[1],
         ci_excludes_zero=gain_ci_low > 0 or gain_ci_high < 0,
+        includes_input_ranges=ranged,
     )
+
+
+# Draws for one saving's interval: each end's Monte Carlo SD is about 0.3 % of the
+# interval's width (docs/STATISTICS.md "Savings with input ranges" measures it).
+SAVING_DRAWS = 2**16
+# A fixed seed: the same inputs always give the same pence (the digits spell issue 20).
+MONEY_SEED = 20_2026
+
+
+def _triangle(central, low_high) -> tuple[float, float, float]:
+    """(low, mode, high) of an input as floats; an exact input is a triangle of no width."""
+    mode = float(central)
+    if low_high is None:
+        return (mode, mode, mode)
+    return (float(low_high[0]), mode, float(low_high[1]))
+
+
+def gain_degrees_of_freedom(se: float, ci_low: float, ci_high: float, level: float) -> float:
+    """The df of Student's t whose ``level`` quantile turns ``se`` into the CI's half-width
+    (every design's CI is ``gain ± t_df · se``, `inference.t_inference`); infinite (the
+    normal) when the half-width is z · se or less, or there is no SE."""
+    if not se > 0:
+        return math.inf
+    critical = (ci_high - ci_low) / 2 / se
+    upper = 0.5 + level / 2
+    if not critical > float(special.ndtri(upper)) * (1 + 1e-9):
+        return math.inf
+    df = float(special.stdtridf(upper, critical))
+    return df if df > 0 else math.inf  # NaN from an infinite half-width ÷ SE: no t
+
+
+def triangular_quantile(u, low, mode, high):
+    """Inverse CDF of the triangular distribution (min ``low``, mode ``mode``, max
+    ``high``) at probabilities ``u`` (vectorised; a triangle of no width is its mode)."""
+    low, mode, high = (np.asarray(x, dtype=float) for x in (low, mode, high))
+    width = high - low
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at_mode = np.where(width > 0, (mode - low) / width, 0.5)
+    below = u < at_mode
+    root = np.sqrt(np.where(below, u * (mode - low), (1 - u) * (high - mode)) * width)
+    return np.where(below, low + root, high - root)
+
+
+def simulated_saving_interval(
+    gain: float,
+    gain_se: float,
+    gain_df: float,
+    scale: float,
+    volume: tuple[float, float, float],
+    value_gbp: tuple[float, float, float],
+    level: float = DEFAULT_LEVEL,
+    draws: int = SAVING_DRAWS,
+    seed: int = MONEY_SEED,
+) -> tuple[float, float]:
+    """The central ``level`` of the annual saving in pence, (gain + SE · T) ÷ scale · V · P,
+    over ``draws`` seeded draws: T Student's t with ``gain_df`` (the gain's own sampling
+    distribution, so exact inputs reproduce its t interval), V and P triangular (low, mode,
+    high) and independent of each other, the Green Book's usual choice for a range with a
+    most likely value (HM Treasury, Green Book 2022, annex on risk and uncertainty)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal(draws) if math.isinf(gain_df) else rng.standard_t(gain_df, draws)
+    uniforms = rng.random((2, draws))
+    savings = (gain + gain_se * noise) * (float(PENCE_PER_POUND) / scale)
+    savings *= triangular_quantile(uniforms[0], *volume)
+    savings *= triangular_quantile(uniforms[1], *value_gbp)
+    tail = (1 - level) / 2
+    low, high = np.quantile(savings, [tail, 1 - tail])
+    return float(low), float(high)
 
 
 def financial_year_start(day: date) -> date:
@@ -126,6 +227,186 @@ def total_savings(items: Iterable[SavingItem], level: float = DEFAULT_LEVEL) -> 
     )
 
 
+# Within a department the items' positions in their input ranges have this correlation
+# (Gaussian copula): a department prices its units by one costing method and forecasts its
+# demand together, so its errors lean the same way; halfway between independence (0) and
+# one shared error (1), which nothing in the register can yet measure (decision 0034).
+DEPARTMENT_INPUT_CORRELATION = 0.5
+# Draws for a total: 10,000 items over 40 departments take about a second, and each end of
+# the band moves by about 1 % of its width between seeds (docs/STATISTICS.md measures it).
+TOTAL_DRAWS = 2048
+# Items simulated at once (items × draws numbers per array): a few MB whatever the register.
+DRAWS_PER_CHUNK = 2**19
+
+
+@dataclass(frozen=True)
+class RangedItem:
+    """One saving as it enters `ranged_total`: central pence, statistical SE in pence,
+    input ranges as ratios to the central value (low ≤ 1 ≤ high), its department, and a
+    linear weight and offset so that weight × saving − offset (an NPV, say) is totalled by
+    the same draws."""
+
+    saving_pence: int
+    se_pence: float
+    department: Hashable
+    volume_ratios: tuple[float, float] = (1.0, 1.0)
+    value_ratios: tuple[float, float] = (1.0, 1.0)
+    weight: float = 1.0
+    offset_pence: int = 0
+
+
+@dataclass(frozen=True)
+class RangedBand:
+    """A total at the central inputs, its Monte Carlo band, and the totals with every input
+    at its low and at its high (Treasury's sensitivity view)."""
+
+    total_pence: int
+    band_low_pence: int
+    band_high_pence: int
+    all_inputs_low_pence: int
+    all_inputs_high_pence: int
+
+
+@dataclass(frozen=True)
+class RangedTotals:
+    """`ranged_total`: the savings and the weighted total (weight × saving − offset)."""
+
+    saving: RangedBand
+    weighted: RangedBand
+    n_items: int
+    level: float
+    correlation: float
+    draws: int
+
+
+def ranged_total(
+    items: Iterable[RangedItem],
+    department_covariances: Mapping[Hashable, np.ndarray] | None = None,
+    level: float = DEFAULT_LEVEL,
+    correlation: float = DEPARTMENT_INPUT_CORRELATION,
+    draws: int = TOTAL_DRAWS,
+) -> RangedTotals:
+    """The total of many savings with a band that does not assume independence.
+
+    Each draw moves every item's volume and £ per unit to a triangular position in its
+    range (mode 1); within a department the positions are a Gaussian copula with
+    ``correlation`` between items (volumes with volumes, prices with prices; volume and
+    price independent), departments independent. Statistical errors are independent
+    normals with the items' SEs, or for a department in ``department_covariances`` (pence²,
+    its items in the order given) drawn from that covariance; scaled by the draw's inputs,
+    their sum in each department is normal with the variance aᵀΣa, so each draw takes one
+    normal per department for it, exactly. With exact inputs, independence and no
+    covariance the band is `total_savings`' ±z·√ΣSE² to Monte Carlo error. Seeded by the
+    department keys: the same items in the same order give the same pence.
+    """
+    items = list(items)
+    covariances = department_covariances or {}
+    by_department: dict[Hashable, list[RangedItem]] = {}
+    for item in items:
+        by_department.setdefault(item.department, []).append(item)
+    saving_draws, weighted_draws = np.zeros(draws), np.zeros(draws)
+    for department, members in by_department.items():
+        saving, weighted = _department_draws(
+            members, covariances.get(department), correlation, draws, department
+        )
+        saving_draws += saving
+        weighted_draws += weighted
+    tail = (1 - level) / 2
+    return RangedTotals(
+        saving=_band(items, saving_draws, tail, weighted=False),
+        weighted=_band(items, weighted_draws, tail, weighted=True),
+        n_items=len(items),
+        level=level,
+        correlation=correlation,
+        draws=draws,
+    )
+
+
+def _band(items: list[RangedItem], draws: np.ndarray, tail: float, weighted: bool) -> RangedBand:
+    def total(volume_end: int, value_end: int) -> int:
+        amount = Decimal(0)
+        with localcontext(WHOLE_PENCE):  # exact sums, however large
+            for item in items:
+                ratio = _exact(_at(item.volume_ratios, volume_end))
+                ratio *= _exact(_at(item.value_ratios, value_end))
+                saving = item.saving_pence * ratio
+                amount += _exact(item.weight) * saving - item.offset_pence if weighted else saving
+        return round_pence(amount)
+
+    low, high = np.quantile(draws, [tail, 1 - tail]) if len(draws) else (0.0, 0.0)
+    return RangedBand(
+        total_pence=total(1, 1),
+        band_low_pence=round_pence(Decimal(float(low))),
+        band_high_pence=round_pence(Decimal(float(high))),
+        all_inputs_low_pence=total(0, 0),
+        all_inputs_high_pence=total(2, 2),
+    )
+
+
+def _exact(ratio: float) -> Decimal:
+    """A float ratio as the decimal it was written as (0.8, not 0.80000000000000004)."""
+    return Decimal(repr(float(ratio)))
+
+
+def _at(ratios: tuple[float, float], end: int) -> float:
+    return 1.0 if end == 1 else float(ratios[0 if end == 0 else 1])
+
+
+def _department_draws(members, covariance, correlation, draws, department):
+    """One department's saving and weighted totals over the draws (two arrays)."""
+    rng = np.random.default_rng([MONEY_SEED, zlib.crc32(repr(department).encode())])
+    saving = np.array([float(m.saving_pence) for m in members])
+    weight = np.array([float(m.weight) for m in members])
+    offset = float(sum(m.offset_pence for m in members))
+    ranges = np.array([(*m.volume_ratios, *m.value_ratios) for m in members], dtype=float)
+    shared = rng.standard_normal((2, draws))
+    # Whole departments with a covariance (its quadratic form needs every item at once).
+    step = len(members) if covariance is not None else max(1, DRAWS_PER_CHUNK // draws)
+    sums = np.zeros((5, draws))  # saving, weighted, and the three quadratic forms
+    for start in range(0, len(members), step):
+        chunk = slice(start, start + step)
+        multiplier = _input_multipliers(rng, ranges[chunk], shared, correlation)
+        scaled = saving[chunk, None] * multiplier
+        sums[0] += scaled.sum(0)
+        sums[1] += (weight[chunk, None] * scaled).sum(0)
+        if covariance is None:
+            variance = np.array([float(m.se_pence) ** 2 for m in members[chunk]])[:, None]
+            sums[2] += (variance * multiplier**2).sum(0)
+            sums[3] += (variance * weight[chunk, None] * multiplier**2).sum(0)
+            sums[4] += (variance * (weight[chunk, None] * multiplier) ** 2).sum(0)
+        else:
+            spread = np.asarray(covariance, dtype=float) @ multiplier
+            weighted_spread = np.asarray(covariance, dtype=float) @ (weight[:, None] * multiplier)
+            sums[2] += (multiplier * spread).sum(0)
+            sums[3] += (weight[:, None] * multiplier * spread).sum(0)
+            sums[4] += (weight[:, None] * multiplier * weighted_spread).sum(0)
+    # The department's statistical error for the saving and for the weighted total: jointly
+    # normal with variances A, C and covariance B, drawn by the 2 × 2 Cholesky factor.
+    a, b, c = np.clip(sums[2], 0, None), sums[3], np.clip(sums[4], 0, None)
+    z = rng.standard_normal((2, draws))
+    root_a = np.sqrt(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        along = np.where(root_a > 0, b / root_a, 0.0)
+    across = np.sqrt(np.clip(c - along**2, 0, None))
+    saving_total = sums[0] + root_a * z[0]
+    weighted_total = sums[1] - offset + along * z[0] + across * z[1]
+    return saving_total, weighted_total
+
+
+def _input_multipliers(rng, ranges, shared, correlation):
+    """Each item's volume ratio × £-per-unit ratio in each draw (items × draws): triangular
+    (low, 1, high) at positions Φ(√ρ·shared + √(1 − ρ)·own), the department's shared normal
+    for volumes and another for prices."""
+    multiplier = np.ones((len(ranges), shared.shape[1]))
+    for column, common in ((0, shared[0]), (2, shared[1])):
+        rows = np.flatnonzero(ranges[:, column] < ranges[:, column + 1])  # exact inputs stay 1
+        own = rng.standard_normal((len(rows), shared.shape[1]))
+        position = special.ndtr(math.sqrt(correlation) * common + math.sqrt(1 - correlation) * own)
+        low, high = ranges[rows, column, None], ranges[rows, column + 1, None]
+        multiplier[rows] *= triangular_quantile(position, low, 1.0, high)
+    return multiplier
+
+
 def split_by_cashable(
     items: Iterable[SavingItem], level: float = DEFAULT_LEVEL
 ) -> dict[str, SavingsTotal]:
@@ -146,9 +427,13 @@ def _pence(statistic: float, factor_pence: Decimal) -> int:
     return round_pence(Decimal(statistic) * factor_pence)
 
 
+# Enough digits for any float's whole part (10^308), so rounding to pence never fails.
+WHOLE_PENCE = Context(prec=400)
+
+
 def round_pence(amount: Decimal) -> int:
     """Whole pence, rounded half up (the convention for sterling amounts)."""
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP, context=WHOLE_PENCE))
 
 
 @dataclass(frozen=True)
