@@ -104,11 +104,13 @@ bench: install-test
 	$(VENV)/bin/python -m bench.recompute --m-growth
 	$(VENV)/bin/python -m bench.dashboards
 	$(VENV)/bin/python -m bench.import_csv
+	$(VENV)/bin/python -m bench.money_ranges
 
 bench-quick: install-test
 	$(VENV)/bin/python -m bench.recompute --quick
 	$(VENV)/bin/python -m bench.dashboards --quick
 	$(VENV)/bin/python -m bench.import_csv --quick
+	$(VENV)/bin/python -m bench.money_ranges --quick
 
 # Coverage, false positives and power of every interval the app shows, by simulation (issue 19).
 # The tables are printed and written as markdown to $(CALIBRATION_MD); the JSON line is last.

@@ -93,3 +93,14 @@ def test_dashboard_load_benchmark_measures_only_the_pages_asked_for():
     assert list(figures["pages"]) == ["improvement list (filtered)"]
     result, figures = run_bench("dashboards", *TINY, "--pages", "lists")
     assert result.returncode != 0 and "unknown page(s): lists" in result.stderr
+
+
+def test_ranged_money_benchmark_times_the_total_and_its_monte_carlo_error():
+    result, figures = run_bench(
+        "money_ranges", "--items", "200", "--departments", "4", "--rounds", "1", "--replicates", "3"
+    )
+    assert figures is not None, result.stderr[-3000:]
+    assert figures["bench"] == "money_ranges" and figures["finite"]
+    assert figures["seconds"] > 0
+    for error in (figures["total_mc_error"], figures["saving_mc_error"]):
+        assert error["low_sd_pct_of_width"] > 0 and error["high_sd_pct_of_width"] > 0

@@ -154,7 +154,9 @@ def triangular_quantile(u, low, mode, high):
     with np.errstate(divide="ignore", invalid="ignore"):
         at_mode = np.where(width > 0, (mode - low) / width, 0.5)
     below = u < at_mode
-    root = np.sqrt(np.where(below, u * (mode - low), (1 - u) * (high - mode)) * width)
+    root = np.where(below, u, 1 - u)
+    root *= np.where(below, (mode - low) * width, (high - mode) * width)
+    np.sqrt(root, out=root)
     return np.where(below, low + root, high - root)
 
 
@@ -232,9 +234,10 @@ def total_savings(items: Iterable[SavingItem], level: float = DEFAULT_LEVEL) -> 
 # demand together, so its errors lean the same way; halfway between independence (0) and
 # one shared error (1), which nothing in the register can yet measure (decision 0034).
 DEPARTMENT_INPUT_CORRELATION = 0.5
-# Draws for a total: 10,000 items over 40 departments take about a second, and each end of
-# the band moves by about 1 % of its width between seeds (docs/STATISTICS.md measures it).
-TOTAL_DRAWS = 2048
+# Draws for a total: each end of the band moves by under 1 % of the band's width between
+# seeds (about 0.1 % of its value), and 10,000 ranged items take a few seconds
+# (docs/STATISTICS.md "Savings with input ranges", docs/BENCHMARKS.md measure both).
+TOTAL_DRAWS = 4096
 # Items simulated at once (items × draws numbers per array): a few MB whatever the register.
 DRAWS_PER_CHUNK = 2**19
 
@@ -363,23 +366,23 @@ def _department_draws(members, covariance, correlation, draws, department):
     # Whole departments with a covariance (its quadratic form needs every item at once).
     step = len(members) if covariance is not None else max(1, DRAWS_PER_CHUNK // draws)
     sums = np.zeros((5, draws))  # saving, weighted, and the three quadratic forms
+    variance = np.array([float(m.se_pence) ** 2 for m in members])
     for start in range(0, len(members), step):
         chunk = slice(start, start + step)
         multiplier = _input_multipliers(rng, ranges[chunk], shared, correlation)
-        scaled = saving[chunk, None] * multiplier
-        sums[0] += scaled.sum(0)
-        sums[1] += (weight[chunk, None] * scaled).sum(0)
-        if covariance is None:
-            variance = np.array([float(m.se_pence) ** 2 for m in members[chunk]])[:, None]
-            sums[2] += (variance * multiplier**2).sum(0)
-            sums[3] += (variance * weight[chunk, None] * multiplier**2).sum(0)
-            sums[4] += (variance * (weight[chunk, None] * multiplier) ** 2).sum(0)
+        sums[:2] += np.stack([saving[chunk], weight[chunk] * saving[chunk]]) @ multiplier
+        if covariance is None:  # Σ diagonal: aᵀΣa = Σ SE² · a²
+            terms = variance[chunk] * np.stack([np.ones(len(multiplier)), weight[chunk]])
+            square = multiplier**2
+            sums[2:4] += terms @ square
+            sums[4] += (terms[1] * weight[chunk]) @ square
         else:
-            spread = np.asarray(covariance, dtype=float) @ multiplier
-            weighted_spread = np.asarray(covariance, dtype=float) @ (weight[:, None] * multiplier)
-            sums[2] += (multiplier * spread).sum(0)
-            sums[3] += (weight[:, None] * multiplier * spread).sum(0)
-            sums[4] += (weight[:, None] * multiplier * weighted_spread).sum(0)
+            matrix = np.asarray(covariance, dtype=float)
+            weighted_multiplier = weight[:, None] * multiplier
+            spread = matrix @ multiplier
+            sums[2] += np.einsum("id,id->d", multiplier, spread)
+            sums[3] += np.einsum("id,id->d", weighted_multiplier, spread)
+            sums[4] += np.einsum("id,id->d", weighted_multiplier, matrix @ weighted_multiplier)
     # The department's statistical error for the saving and for the weighted total: jointly
     # normal with variances A, C and covariance B, drawn by the 2 × 2 Cholesky factor.
     a, b, c = np.clip(sums[2], 0, None), sums[3], np.clip(sums[4], 0, None)
@@ -400,10 +403,16 @@ def _input_multipliers(rng, ranges, shared, correlation):
     multiplier = np.ones((len(ranges), shared.shape[1]))
     for column, common in ((0, shared[0]), (2, shared[1])):
         rows = np.flatnonzero(ranges[:, column] < ranges[:, column + 1])  # exact inputs stay 1
-        own = rng.standard_normal((len(rows), shared.shape[1]))
-        position = special.ndtr(math.sqrt(correlation) * common + math.sqrt(1 - correlation) * own)
+        position = rng.standard_normal((len(rows), shared.shape[1]))
+        position *= math.sqrt(1 - correlation)
+        position += math.sqrt(correlation) * common
+        special.ndtr(position, out=position)
         low, high = ranges[rows, column, None], ranges[rows, column + 1, None]
-        multiplier[rows] *= triangular_quantile(position, low, 1.0, high)
+        ratio = triangular_quantile(position, low, 1.0, high)
+        if len(rows) == len(ranges):  # every item ranged: no gather and scatter
+            multiplier *= ratio
+        else:
+            multiplier[rows] *= ratio
     return multiplier
 
 
