@@ -102,7 +102,7 @@ def annual_saving(
     if ranged:
         df = (
             gain_df
-            if gain_df is not None
+            if gain_df is not None and gain_df > 0  # a stored df, not a missing (NaN) one
             else gain_degrees_of_freedom(gain_se, gain_ci_low, gain_ci_high, level)
         )
         low, high = simulated_saving_interval(gain, gain_se, df, float(scale), volume, value, level)
@@ -302,6 +302,8 @@ def ranged_total(
     covariance the band is `total_savings`' ±z·√ΣSE² to Monte Carlo error. Seeded by the
     department keys: the same items in the same order give the same pence.
     """
+    if not 0 <= correlation <= 1:
+        raise ValueError(f"correlation {correlation} is not between 0 and 1")
     items = list(items)
     covariances = department_covariances or {}
     by_department: dict[Hashable, list[RangedItem]] = {}
@@ -362,6 +364,8 @@ def _department_draws(members, covariance, correlation, draws, department):
     weight = np.array([float(m.weight) for m in members])
     offset = float(sum(m.offset_pence for m in members))
     ranges = np.array([(*m.volume_ratios, *m.value_ratios) for m in members], dtype=float)
+    if covariance is not None and np.shape(covariance) != (len(members), len(members)):
+        raise ValueError(f"department {department!r}: covariance is not {len(members)} × itself")
     shared = rng.standard_normal((2, draws))
     # Whole departments with a covariance (its quadratic form needs every item at once).
     step = len(members) if covariance is not None else max(1, DRAWS_PER_CHUNK // draws)

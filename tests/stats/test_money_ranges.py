@@ -263,3 +263,11 @@ def test_totals_at_the_apps_bounds_are_ordered_whole_pence(items, correlation):
         assert band.band_low_pence <= band.band_high_pence
         for pence in vars(band).values():
             assert isinstance(pence, int)
+
+
+def test_a_covariance_of_the_wrong_size_or_a_correlation_outside_0_1_is_refused():
+    items = [RangedItem(1_000, 10.0, "a"), RangedItem(2_000, 10.0, "a")]
+    with pytest.raises(ValueError, match="covariance"):
+        ranged_total(items, {"a": np.eye(3)})
+    with pytest.raises(ValueError, match="correlation"):
+        ranged_total(items, correlation=1.5)
