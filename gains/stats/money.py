@@ -234,8 +234,8 @@ def total_savings(items: Iterable[SavingItem], level: float = DEFAULT_LEVEL) -> 
 # demand together, so its errors lean the same way; halfway between independence (0) and
 # one shared error (1), which nothing in the register can yet measure (decision 0034).
 DEPARTMENT_INPUT_CORRELATION = 0.5
-# Draws for a total: each end of the band moves by under 1 % of the band's width between
-# seeds (about 0.1 % of its value), and 10,000 ranged items take a few seconds
+# Draws for a total: each end of the band moves by about 1 % of the band's width between
+# seeds (0.07 % of its value at Treasury's size), and 10,000 ranged items take 3-6 s here
 # (docs/STATISTICS.md "Savings with input ranges", docs/BENCHMARKS.md measure both).
 TOTAL_DRAWS = 4096
 # Items simulated at once (items × draws numbers per array): a few MB whatever the register.
