@@ -332,10 +332,12 @@ def _band(items: list[RangedItem], draws: np.ndarray, tail: float, weighted: boo
         amount = Decimal(0)
         with localcontext(WHOLE_PENCE):  # exact sums, however large
             for item in items:
-                ratio = _exact(_at(item.volume_ratios, volume_end))
-                ratio *= _exact(_at(item.value_ratios, value_end))
+                ratio = as_decimal(_at(item.volume_ratios, volume_end))
+                ratio *= as_decimal(_at(item.value_ratios, value_end))
                 saving = item.saving_pence * ratio
-                amount += _exact(item.weight) * saving - item.offset_pence if weighted else saving
+                amount += (
+                    as_decimal(item.weight) * saving - item.offset_pence if weighted else saving
+                )
         return round_pence(amount)
 
     low, high = np.quantile(draws, [tail, 1 - tail]) if len(draws) else (0.0, 0.0)
@@ -346,11 +348,6 @@ def _band(items: list[RangedItem], draws: np.ndarray, tail: float, weighted: boo
         all_inputs_low_pence=total(0, 0),
         all_inputs_high_pence=total(2, 2),
     )
-
-
-def _exact(ratio: float) -> Decimal:
-    """A float ratio as the decimal it was written as (0.8, not 0.80000000000000004)."""
-    return Decimal(repr(float(ratio)))
 
 
 def _at(ratios: tuple[float, float], end: int) -> float:
