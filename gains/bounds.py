@@ -234,7 +234,15 @@ PLAN_BOUNDS: dict[str, NumberBound | DateBound | TextBound] = {
     "planned_sd": PLANNED_SD,
     "implementation_cost_pence": IMPLEMENTATION_COST_GBP,
     "annual_volume": ANNUAL_VOLUME,
+    "annual_volume_low": ANNUAL_VOLUME,
+    "annual_volume_high": ANNUAL_VOLUME,
     "value_per_unit_gbp": VALUE_PER_UNIT_GBP,
+    "value_per_unit_low_gbp": VALUE_PER_UNIT_GBP,
+    "value_per_unit_high_gbp": VALUE_PER_UNIT_GBP,
+    "expected_life_years": EXPECTED_LIFE_YEARS,
+    "persistence": PERSISTENCE,
+    "optimism_bias_benefits": OPTIMISM_BIAS_BENEFITS,
+    "optimism_bias_costs": OPTIMISM_BIAS_COSTS,
     "go_live_on": DATE,
     "ended_on": DATE,
 }
@@ -250,3 +258,24 @@ def plan_field_problem(name: str, value: Any) -> str | None:
             return bound.message
         value = Decimal(value) / 100
     return bound.problem(value)
+
+
+# The plan's optional ranges: (low, central, high) field names, named in messages.
+PLAN_RANGES = {
+    "annual volume": ("annual_volume_low", "annual_volume", "annual_volume_high"),
+    "value per unit": ("value_per_unit_low_gbp", "value_per_unit_gbp", "value_per_unit_high_gbp"),
+}
+
+
+def range_problem(what: str, low: Any, central: Any, high: Any) -> str | None:
+    """The problem with a low / central / high range (None when it has no range or a good
+    one): both ends or neither, only beside a central value, and low <= central <= high."""
+    if low is None and high is None:
+        return None
+    if low is None or high is None:
+        return f"Enter both the low and the high {what}, or neither"
+    if central is None:
+        return f"Enter the {what} itself before its low and high"
+    if not low <= central <= high:
+        return f"The low {what} must be at most the {what} itself, and the high at least it"
+    return None

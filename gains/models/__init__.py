@@ -18,7 +18,13 @@ from gains.models.enums import (
     StudyGroup,
 )
 from gains.models.figures import figures_version
-from gains.models.improvement import MONEY_FIELDS, Amendment, Improvement
+from gains.models.improvement import (
+    APPRAISAL_DEFAULTS,
+    MONEY_FIELDS,
+    Amendment,
+    AppraisalTerms,
+    Improvement,
+)
 from gains.models.measurement import Measurement, UploadBatch
 from gains.models.org import Department, Team, User
 from gains.models.publication import Publication
@@ -27,9 +33,11 @@ from gains.models.review import Estimate, MissingEstimate, Review
 from gains.models.user_session import UserSession
 
 __all__ = [
+    "APPRAISAL_DEFAULTS",
     "MONEY_FIELDS",
     "Amendment",
     "ApiToken",
+    "AppraisalTerms",
     "AuditEvent",
     "Base",
     "BatchSource",

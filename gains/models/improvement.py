@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -32,9 +33,64 @@ if TYPE_CHECKING:
     from gains.models.org import Department, Team, User
     from gains.models.review import Estimate, Review
 
-# The money terms an approval's snapshot keeps (beside the scale). Which plan field locks at
-# which status is the lock table, gains/services/improvements/locking.py.
-MONEY_FIELDS = ("annual_volume", "value_per_unit_gbp", "implementation_cost_pence", "cashable")
+# The low and high ends of the two uncertain money inputs (optional; both or neither).
+RANGE_FIELDS = (
+    "annual_volume_low",
+    "annual_volume_high",
+    "value_per_unit_low_gbp",
+    "value_per_unit_high_gbp",
+)
+# The Green Book appraisal terms (HM Treasury, The Green Book, 2022): always set, from the
+# kind's defaults below unless the team says otherwise.
+APPRAISAL_FIELDS = (
+    "expected_life_years",
+    "persistence",
+    "health_outcomes",
+    "optimism_bias_benefits",
+    "optimism_bias_costs",
+)
+# The money terms an approval's snapshot keeps (beside the scale), and copies into its
+# `reviews` columns. Which plan field locks at which status is the lock table,
+# gains/services/improvements/locking.py.
+MONEY_FIELDS = (
+    "annual_volume",
+    "value_per_unit_gbp",
+    "implementation_cost_pence",
+    "cashable",
+    *RANGE_FIELDS,
+    *APPRAISAL_FIELDS,
+)
+
+
+@dataclass(frozen=True)
+class AppraisalTerms:
+    """An improvement's appraisal terms: how long the gain lasts and how it is discounted."""
+
+    expected_life_years: int
+    persistence: Decimal  # the share of the gain that survives each further year
+    health_outcomes: bool  # discounted at the Green Book's 1.5 % health rate, not 3.5 %
+    optimism_bias_benefits: Decimal  # a fraction taken off benefits
+    optimism_bias_costs: Decimal  # a fraction added to the one-off cost
+
+
+# The defaults registration fills in, by kind: the one place they are written. Why these
+# figures: docs/decisions/0036-appraisal-and-range-terms.md.
+APPRAISAL_DEFAULTS: dict[ImprovementKind, AppraisalTerms] = {
+    ImprovementKind.MARGINAL_GAIN: AppraisalTerms(
+        expected_life_years=3,
+        persistence=Decimal("0.80"),
+        health_outcomes=False,
+        optimism_bias_benefits=Decimal("0.15"),
+        optimism_bias_costs=Decimal("0.10"),
+    ),
+    ImprovementKind.NO_EXTRA_COST: AppraisalTerms(
+        expected_life_years=5,
+        persistence=Decimal("0.90"),
+        health_outcomes=False,
+        optimism_bias_benefits=Decimal("0.15"),
+        optimism_bias_costs=Decimal("0.10"),
+    ),
+}
 
 
 class Improvement(Base):
@@ -54,6 +110,32 @@ class Improvement(Base):
         CheckConstraint("value_per_unit_gbp >= 0", name="value_per_unit_not_negative"),
         CheckConstraint("annual_volume > 0", name="annual_volume_positive"),
         CheckConstraint("planned_sample_size > 0", name="planned_sample_size_positive"),
+        # A range is optional, both ends or neither, and lies around its central value.
+        CheckConstraint(
+            "(annual_volume_low IS NULL AND annual_volume_high IS NULL)"
+            " OR (annual_volume IS NOT NULL AND annual_volume_low > 0"
+            " AND annual_volume_low <= annual_volume AND annual_volume <= annual_volume_high)",
+            name="annual_volume_range_around_central",
+        ),
+        CheckConstraint(
+            "(value_per_unit_low_gbp IS NULL AND value_per_unit_high_gbp IS NULL)"
+            " OR (value_per_unit_gbp IS NOT NULL AND value_per_unit_low_gbp >= 0"
+            " AND value_per_unit_low_gbp <= value_per_unit_gbp"
+            " AND value_per_unit_gbp <= value_per_unit_high_gbp)",
+            name="value_per_unit_range_around_central",
+        ),
+        CheckConstraint(
+            "expected_life_years >= 1 AND expected_life_years <= 30", name="expected_life_1_to_30"
+        ),
+        CheckConstraint("persistence >= 0 AND persistence <= 1", name="persistence_0_to_1"),
+        CheckConstraint(
+            "optimism_bias_benefits >= 0 AND optimism_bias_benefits <= 0.95",
+            name="optimism_bias_benefits_0_to_95_percent",
+        ),
+        CheckConstraint(
+            "optimism_bias_costs >= 0 AND optimism_bias_costs <= 2",
+            name="optimism_bias_costs_0_to_200_percent",
+        ),
         CheckConstraint("planned_sd > 0", name="planned_sd_positive"),
         CheckConstraint("scale > 0", name="scale_positive"),
         CheckConstraint(
@@ -110,6 +192,19 @@ class Improvement(Base):
     annual_volume: Mapped[int | None] = mapped_column(BigInteger)
     value_per_unit_gbp: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
     cashable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The ranges: how low and how high the annual volume and £ per unit could plausibly be.
+    annual_volume_low: Mapped[int | None] = mapped_column(BigInteger)
+    annual_volume_high: Mapped[int | None] = mapped_column(BigInteger)
+    value_per_unit_low_gbp: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    value_per_unit_high_gbp: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    # The appraisal (APPRAISAL_DEFAULTS above): years the gain lasts (the Green Book's flat
+    # discount rate holds to year 30), the share of it surviving each further year, the
+    # health discount rate, and the optimism bias taken off benefits and added to the cost.
+    expected_life_years: Mapped[int] = mapped_column(Integer)
+    persistence: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    health_outcomes: Mapped[bool] = mapped_column(Boolean, default=False)
+    optimism_bias_benefits: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    optimism_bias_costs: Mapped[Decimal] = mapped_column(Numeric(5, 4))
 
     go_live_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)

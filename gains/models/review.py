@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -36,6 +37,10 @@ class Estimate(Base):
     __table_args__ = (
         UniqueConstraint("improvement_id", "data_version"),
         CheckConstraint("p_value IS NULL OR (p_value >= 0 AND p_value <= 1)", name="p_in_0_1"),
+        CheckConstraint(
+            "evidence_level IS NULL OR (evidence_level >= 2 AND evidence_level <= 5)",
+            name="evidence_level_2_to_5",
+        ),
         # The newest computation is part of the dashboards' figures version (figures_cache).
         Index("ix_estimates_computed_at", "computed_at"),
     )
@@ -59,6 +64,9 @@ class Estimate(Base):
     hedges_g_variance: Mapped[float | None] = mapped_column(Float)
     n_before: Mapped[int] = mapped_column(Integer, default=0)
     n_after: Mapped[int] = mapped_column(Integer, default=0)
+    # The result's evidence level (2-5; `gains.stats.evidence.level_of_document`), a column
+    # so that the dashboards filter on it in SQL.
+    evidence_level: Mapped[int | None] = mapped_column(Integer)
     # ... and the whole result (warnings, relative change, per-group n) as a document.
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -122,6 +130,22 @@ class Review(Base):
     # The approved estimate's evidence level (2-5): department pooling leaves out level 2
     # unless asked.
     evidence_level: Mapped[int | None] = mapped_column(Integer)
+    # The money terms the approval priced (the snapshot's "money"), as columns, so Treasury
+    # computes present values and ranges without reading JSON and without terms amended
+    # since. Only approvals fill them.
+    scale: Mapped[int | None] = mapped_column(Integer)
+    annual_volume: Mapped[int | None] = mapped_column(BigInteger)
+    annual_volume_low: Mapped[int | None] = mapped_column(BigInteger)
+    annual_volume_high: Mapped[int | None] = mapped_column(BigInteger)
+    value_per_unit_gbp: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    value_per_unit_low_gbp: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    value_per_unit_high_gbp: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    implementation_cost_pence: Mapped[int | None] = mapped_column(BigInteger)
+    expected_life_years: Mapped[int | None] = mapped_column(Integer)
+    persistence: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    health_outcomes: Mapped[bool | None] = mapped_column(Boolean)
+    optimism_bias_benefits: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    optimism_bias_costs: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
 
     improvement: Mapped[Improvement] = relationship(back_populates="reviews")
     reviewer: Mapped[User] = relationship()

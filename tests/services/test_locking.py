@@ -46,7 +46,23 @@ NEW_VALUES = {
     "scale": 10,
     "go_live_on": date(2026, 4, 1),
     "ended_on": date(2027, 4, 1),
+    "annual_volume_low": 9_000,
+    "annual_volume_high": 30_000,
+    "value_per_unit_low_gbp": Decimal("0.3500"),
+    "value_per_unit_high_gbp": Decimal("0.7000"),
+    "expected_life_years": 7,
+    "persistence": Decimal("0.5000"),
+    "health_outcomes": True,
+    "optimism_bias_benefits": Decimal("0.2500"),
+    "optimism_bias_costs": Decimal("0.4000"),
 }
+# Ranges around plan()'s central values, wide enough for NEW_VALUES' central ones.
+RANGES = dict(
+    annual_volume_low=8_000,
+    annual_volume_high=25_000,
+    value_per_unit_low_gbp=Decimal("0.30"),
+    value_per_unit_high_gbp=Decimal("0.60"),
+)
 
 
 @pytest.fixture
@@ -57,7 +73,9 @@ def member(session):
 def in_status(session, member, status: Status) -> Improvement:
     # At no cost, so that the kind and the cost can each change alone.
     improvement = workflow.create_improvement(
-        member, member.team, plan(title=f"Lock {status}", implementation_cost_pence=0)
+        member,
+        member.team,
+        plan(title=f"Lock {status}", implementation_cost_pence=0, **RANGES),
     )
     if status is Status.DRAFT:
         return improvement
@@ -150,3 +168,59 @@ def test_an_amendment_after_approval_reopens_review(session, member):
     assert [(a.field_name, a.old_value, a.new_value) for a in history] == [
         ("annual_volume", 10_000, 20_000)
     ]
+
+
+def test_a_range_and_a_life_change_after_submission_only_by_amendment(session, member):
+    """Issue 20: the ranges and the appraisal terms lock at submission like the central
+    values; an amendment keeps each changed field with the reason, in one data version."""
+    improvement = in_status(session, member, Status.SUBMITTED)
+    version = improvement.data_version
+    with pytest.raises(LockedFieldError, match="locked"):
+        plan_changes.update_plan(member, improvement, {"expected_life_years": 4})
+    amendments = plan_changes.amend_fields(
+        member,
+        improvement,
+        {"annual_volume_low": 6_000, "annual_volume_high": 16_000, "annual_volume": 10_000},
+        "Finance's forecast range",
+    )
+    plan_changes.amend(member, improvement, "expected_life_years", 4, "Embedded in guidance")
+    session.flush()
+    assert [(a.field_name, a.old_value, a.new_value) for a in amendments] == [
+        ("annual_volume_low", 8_000, 6_000),
+        ("annual_volume_high", 25_000, 16_000),
+    ]
+    assert (improvement.annual_volume_low, improvement.expected_life_years) == (6_000, 4)
+    assert improvement.data_version == version + 2
+
+
+def test_an_amended_range_must_still_lie_around_its_central_value(session, member):
+    improvement = in_status(session, member, Status.SUBMITTED)
+    with pytest.raises(WorkflowError, match="low annual volume must be at most"):
+        plan_changes.amend(member, improvement, "annual_volume_low", 11_000, "typo")
+    with pytest.raises(WorkflowError, match="both the low and the high value per unit"):
+        plan_changes.amend(member, improvement, "value_per_unit_high_gbp", None, "no range")
+    assert improvement.annual_volume_low == 8_000
+    assert not session.scalars(
+        select(Amendment).where(Amendment.improvement_id == improvement.id)
+    ).all()
+
+
+def test_a_range_or_life_amended_after_approval_reopens_review(session, member):
+    improvement = in_status(session, member, Status.APPROVED)
+    approved = improvement.reviews[-1]
+    plan_changes.amend_fields(
+        member,
+        improvement,
+        {"value_per_unit_low_gbp": Decimal("0.20"), "value_per_unit_high_gbp": Decimal("0.90")},
+        "Unit costs revised",
+    )
+    session.flush()
+    assert improvement.status is Status.SUBMITTED
+    # The approval keeps what it approved, in its snapshot and its columns.
+    assert approved.value_per_unit_low_gbp == Decimal("0.30")
+    assert approved.snapshot["money"]["value_per_unit_high_gbp"] == "0.6000"
+    decide(person(session, "manager"), improvement, Decision.APPROVED, "")
+    plan_changes.amend(member, improvement, "expected_life_years", 8, "Now in the manual")
+    session.flush()
+    assert improvement.status is Status.SUBMITTED
+    assert improvement.reviews[-1].expected_life_years == 3

@@ -63,6 +63,11 @@ def improvement_in(session, status: Status) -> Improvement:
     assert is_public(improvement)
     # At no cost, so that the kind and the cost can each change alone (no extra cost ⇒ £0).
     improvement.implementation_cost_pence = 0
+    # With ranges wide enough that each end, and each central value, can move alone.
+    improvement.annual_volume_low = improvement.annual_volume // 2
+    improvement.annual_volume_high = improvement.annual_volume * 3
+    improvement.value_per_unit_low_gbp = improvement.value_per_unit_gbp / 2
+    improvement.value_per_unit_high_gbp = improvement.value_per_unit_gbp * 3
     improvement.status = status
     session.commit()
     return improvement
@@ -96,6 +101,15 @@ def new_value(improvement: Improvement, field: str) -> Any:
         "annual_volume": lambda: (current or 1_000) + 1_000,
         "value_per_unit_gbp": lambda: (current or Decimal(0)) + Decimal("0.05"),
         "cashable": lambda: not current,
+        "annual_volume_low": lambda: current + 1,
+        "annual_volume_high": lambda: current + 1,
+        "value_per_unit_low_gbp": lambda: current + Decimal("0.01"),
+        "value_per_unit_high_gbp": lambda: current + Decimal("0.01"),
+        "expected_life_years": lambda: current % 30 + 1,
+        "persistence": lambda: Decimal("0.5") if current != Decimal("0.5") else Decimal("0.6"),
+        "health_outcomes": lambda: not current,
+        "optimism_bias_benefits": lambda: Decimal("0.25"),
+        "optimism_bias_costs": lambda: Decimal("0.4"),
         "go_live_on": lambda: go_live - timedelta(days=7),
         "ended_on": lambda: go_live + timedelta(days=365),
     }
@@ -114,7 +128,12 @@ def web_data(field: str, value: Any) -> tuple[str, Any]:
         return name, str(Decimal(value) / 100)  # typed in pounds
     if isinstance(value, bool):
         return name, "yes" if value else "no"
+    if field in PERCENT_FIELDS:
+        return name, str(Decimal(value) * 100)  # typed as a percentage
     return name, str(value)  # an enum member posts its value
+
+
+PERCENT_FIELDS = ("persistence", "optimism_bias_benefits", "optimism_bias_costs")
 
 
 def web_form(improvement: Improvement, **changes: Any) -> dict[str, Any]:

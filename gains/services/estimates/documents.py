@@ -20,6 +20,7 @@ from gains.models import Improvement, Measurement, MissingEstimate
 from gains.services.measurements.active import active_measurements
 from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
+from gains.stats.evidence import level_of_document
 
 # Rows fetched and compacted at a time when building an estimate's frame.
 FRAME_SLICE_ROWS = 50_000
@@ -159,6 +160,7 @@ def estimate_row(improvement_id: int, data_version: int, data: dict[str, Any]) -
         **{column: data[column] for column in ESTIMATE_COLUMNS},
         "gain_ci_low": data.get("gain_ci_low"),
         "gain_ci_high": data.get("gain_ci_high"),
+        "evidence_level": level_of_document(data),
     }
 
 

@@ -67,12 +67,36 @@ LOCK_TABLE: dict[str, FieldLock] = {
     "annual_volume": FieldLock(LocksFrom.SUBMISSION, "annual volume"),
     "value_per_unit_gbp": FieldLock(LocksFrom.SUBMISSION, "value of one unit of the metric"),
     "cashable": FieldLock(LocksFrom.SUBMISSION, "cashable or not"),
+    # The ranges and the appraisal terms price the claim as much as the central values do.
+    "annual_volume_low": FieldLock(LocksFrom.SUBMISSION, "low annual volume"),
+    "annual_volume_high": FieldLock(LocksFrom.SUBMISSION, "high annual volume"),
+    "value_per_unit_low_gbp": FieldLock(LocksFrom.SUBMISSION, "low value of one unit"),
+    "value_per_unit_high_gbp": FieldLock(LocksFrom.SUBMISSION, "high value of one unit"),
+    "expected_life_years": FieldLock(LocksFrom.SUBMISSION, "expected life"),
+    "persistence": FieldLock(LocksFrom.SUBMISSION, "share of the gain that remains each year"),
+    "health_outcomes": FieldLock(LocksFrom.SUBMISSION, "health discount rate"),
+    "optimism_bias_benefits": FieldLock(LocksFrom.SUBMISSION, "optimism bias on benefits"),
+    "optimism_bias_costs": FieldLock(LocksFrom.SUBMISSION, "optimism bias on the cost"),
     "go_live_on": FieldLock(LocksFrom.SUBMISSION, "go-live date"),
     "ended_on": FieldLock(LocksFrom.SUBMISSION, "end date"),
     # What the register publishes beside the figures.
     "title": FieldLock(LocksFrom.DECISION, "title"),
     "pillar": FieldLock(LocksFrom.DECISION, "Public Value Framework pillar"),
 }
+
+
+# Fields amended together: a range and its central value must stay low <= central <= high
+# and have both ends or neither, which one field at a time could not always keep (adding a
+# range where there was none changes both ends).
+AMENDED_TOGETHER = (
+    ("annual_volume", "annual_volume_low", "annual_volume_high"),
+    ("value_per_unit_gbp", "value_per_unit_low_gbp", "value_per_unit_high_gbp"),
+)
+
+
+def amended_with(name: str) -> tuple[str, ...]:
+    """The fields an amendment of `name` offers together (just `name` outside a range)."""
+    return next((group for group in AMENDED_TOGETHER if name in group), (name,))
 
 
 def locked_in(status: Status) -> frozenset[str]:

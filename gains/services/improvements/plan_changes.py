@@ -28,7 +28,7 @@ from gains.services.improvements.workflow import (
     validate_plan,
 )
 
-__all__ = ["LockedFieldError", "amend", "locked_fields", "update_plan"]
+__all__ = ["LockedFieldError", "amend", "amend_fields", "locked_fields", "update_plan"]
 
 
 class LockedFieldError(WorkflowError):
@@ -94,7 +94,15 @@ def update_plan(actor: Any, improvement: Improvement, changes: dict[str, Any]) -
 def amend(
     actor: Any, improvement: Improvement, field_name: str, value: Any, reason: str
 ) -> Amendment:
-    """Change a locked field, with a reason kept and shown (docs/DESIGN.md "Locking").
+    """Change one locked field, with a reason kept and shown (`amend_fields`)."""
+    return amend_fields(actor, improvement, {field_name: value}, reason)[0]
+
+
+def amend_fields(
+    actor: Any, improvement: Improvement, values: dict[str, Any], reason: str
+) -> list[Amendment]:
+    """Change locked fields together (a range with its central value: `locking.amended_with`),
+    with one reason, kept and shown for each field that changes (docs/DESIGN.md "Locking").
 
     What was reviewed changed, so the data version moves on (the approval no longer matches
     it, so the improvement leaves the public register) and an approved improvement goes back
@@ -102,26 +110,33 @@ def amend(
     """
     require_change_rights(actor, improvement)
     lock_improvement(improvement)
-    if field_name not in locked_fields(improvement):
+    now_locked = locked_fields(improvement)
+    if not values or any(name not in now_locked for name in values):
         raise WorkflowError("This field is not locked: edit the improvement instead")
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("Explain why the locked field must change")
-    if getattr(improvement, field_name) == value:
+    changed = _changed(improvement, values)
+    if not changed:
         raise WorkflowError("The new value is the same as the current one")
-    _check(improvement, {field_name: value})
-    old = jsonable(getattr(improvement, field_name))
-    setattr(improvement, field_name, value)
-    amendment = Amendment(
-        improvement=improvement,
-        field_name=field_name,
-        old_value=old,
-        new_value=jsonable(value),
-        reason=reason,
-        amended_by_id=actor.id,
-        amended_at=utcnow(),
-    )
-    db.session.add(amendment)
+    _check(improvement, changed)
+    old = snapshot(improvement, list(changed))
+    amended_at = utcnow()
+    amendments = []
+    for name, value in changed.items():
+        setattr(improvement, name, value)
+        amendments.append(
+            Amendment(
+                improvement=improvement,
+                field_name=name,
+                old_value=old[name],
+                new_value=jsonable(value),
+                reason=reason,
+                amended_by_id=actor.id,
+                amended_at=amended_at,
+            )
+        )
+    db.session.add_all(amendments)
     improvement.data_version += 1
     refresh_estimate(improvement)
     record_event(
@@ -129,16 +144,17 @@ def amend(
         "improvement.amended",
         improvement,
         department_id=improvement.department_id,
-        before={field_name: old},
-        after={field_name: jsonable(value)},
+        before=old,
+        after=snapshot(improvement, list(changed)),
         note=reason,
     )
     if improvement.status is Status.APPROVED:
+        labels = " and ".join(field_label(name) for name in changed)
         change_status(
             actor,
             improvement,
             Status.SUBMITTED,
             "improvement.reopened",
-            note=f"Amended the {field_label(field_name)}: {reason}",
+            note=f"Amended the {labels}: {reason}",
         )
-    return amendment
+    return amendments

@@ -15,9 +15,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gains.bounds import PLAN_BOUNDS, plan_field_problem
+from gains.bounds import (
+    FRACTION_PLACES,
+    PLAN_BOUNDS,
+    PLAN_RANGES,
+    plan_field_problem,
+    range_problem,
+)
 from gains.extensions import db
 from gains.models import (
+    APPRAISAL_DEFAULTS,
     Design,
     Direction,
     Improvement,
@@ -89,8 +96,27 @@ class ImprovementPlan:
     annual_volume: int | None = None
     value_per_unit_gbp: Decimal | None = None
     cashable: bool = False
+    annual_volume_low: int | None = None
+    annual_volume_high: int | None = None
+    value_per_unit_low_gbp: Decimal | None = None
+    value_per_unit_high_gbp: Decimal | None = None
+    # The appraisal terms: None means the kind's default (`APPRAISAL_DEFAULTS`), filled in
+    # below, so a registration that leaves them out gets them.
+    expected_life_years: int | None = None
+    persistence: Decimal | None = None
+    health_outcomes: bool | None = None
+    optimism_bias_benefits: Decimal | None = None
+    optimism_bias_costs: Decimal | None = None
     go_live_on: date | None = None
     ended_on: date | None = None
+
+    def __post_init__(self) -> None:
+        defaults = APPRAISAL_DEFAULTS.get(self.kind)
+        if defaults is None:
+            return  # not a kind: the API and the form refuse it before a plan is made
+        for name, value in vars(defaults).items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
 
 PLAN_FIELDS = tuple(ImprovementPlan.__dataclass_fields__)
@@ -152,8 +178,23 @@ def validate_plan(plan: ImprovementPlan) -> None:
             raise WorkflowError(f"The {name.replace('_', ' ')} must be a positive whole number")
     if plan.value_per_unit_gbp is not None and plan.value_per_unit_gbp < 0:
         raise WorkflowError("The value per unit cannot be negative")
-    if plan.value_per_unit_gbp is not None and -plan.value_per_unit_gbp.as_tuple().exponent > 4:
-        raise WorkflowError("The value per unit can have at most 4 decimal places")
+    for name in ("value_per_unit_gbp", "value_per_unit_low_gbp", "value_per_unit_high_gbp"):
+        value = getattr(plan, name)
+        if value is not None and -value.as_tuple().exponent > 4:
+            raise WorkflowError("The value per unit can have at most 4 decimal places")
+    for name in ("persistence", "optimism_bias_benefits", "optimism_bias_costs"):
+        value = getattr(plan, name)
+        if value is not None and -Decimal(value).as_tuple().exponent > FRACTION_PLACES:
+            raise WorkflowError(
+                f"Give the {name.replace('_', ' ')} as a fraction with at most "
+                f"{FRACTION_PLACES} decimal places (a percentage with at most 2)"
+            )
+    for what, (low, central, high) in PLAN_RANGES.items():
+        problem = range_problem(
+            what, getattr(plan, low), getattr(plan, central), getattr(plan, high)
+        )
+        if problem:
+            raise WorkflowError(problem)
     if plan.ended_on is not None and (plan.go_live_on is None or plan.ended_on <= plan.go_live_on):
         raise WorkflowError("The end date must be after the go-live date")
 

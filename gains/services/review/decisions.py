@@ -189,6 +189,10 @@ def _approval_snapshot(
     }
 
 
+# The `reviews` columns that keep the approved money terms (cashable has its own, above).
+APPROVED_TERMS = ("scale", *(name for name in MONEY_FIELDS if name != "cashable"))
+
+
 def approval_columns(
     improvement: Improvement, estimate, family: FamilyMember | None = None
 ) -> dict:
@@ -207,6 +211,8 @@ def approval_columns(
         "hedges_g": snapshot["estimate"].get("hedges_g"),
         "hedges_g_variance": snapshot["estimate"].get("hedges_g_variance"),
         "evidence_level": level_of_document(snapshot["estimate"]),
+        # The money terms as approved (Treasury prices approvals from these columns).
+        **{name: getattr(improvement, name) for name in APPROVED_TERMS},
     }
 
 
