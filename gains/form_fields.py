@@ -74,6 +74,7 @@ class DecimalTextField(StringField):
     """
 
     widget = GovTextInput()
+    typed_per_stored = 1  # 100 for a fraction typed as a percentage
 
     def __init__(
         self,
@@ -104,6 +105,8 @@ class DecimalTextField(StringField):
             raise ValueError(f"Enter {self.what} as a number, like 1250.50")
         if -value.as_tuple().exponent > self.places:
             raise ValueError(f"Enter {self.what} with no more than {self.places} decimal places")
+        if self.typed_per_stored != 1:
+            value = value / self.typed_per_stored
         problem = self.bound.problem(value)
         if problem:
             raise ValueError(problem)
@@ -113,6 +116,23 @@ class DecimalTextField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else f"{self.data}"
+
+
+class PercentField(DecimalTextField):
+    """A fraction (`persistence`, an optimism bias) typed and shown as a percentage: "80" or
+    "80 %" is kept as 0.8; `places` are the percentage's (2, for a fraction's 4), and the
+    bound, the fraction's, words its message in percentages (`NumberBound.percent`)."""
+
+    typed_per_stored = 100
+
+    def process_formdata(self, valuelist):
+        text = ((valuelist[0] if valuelist else "") or "").strip().removesuffix("%")
+        super().process_formdata([text])
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{(self.data * 100).normalize():f}"
 
 
 class PenceField(DecimalTextField):

@@ -40,7 +40,16 @@ blueprint = Blueprint(
 IMPROVEMENT = f"/improvements/<{ID}:improvement_id>"
 
 
-COMPUTED = ("value_per_unit_gbp", "locked_fields", "links")
+# Exact decimals, shown as strings so that no client reads them through a float.
+DECIMALS = (
+    "value_per_unit_gbp",
+    "value_per_unit_low_gbp",
+    "value_per_unit_high_gbp",
+    "persistence",
+    "optimism_bias_benefits",
+    "optimism_bias_costs",
+)
+COMPUTED = (*DECIMALS, "locked_fields", "links")
 LINKS = {
     "self": "api_improvements.get_improvement",
     "measurements": "api_measurements.list_measurements",
@@ -57,8 +66,9 @@ def present(improvement: Improvement) -> dict[str, Any]:
         for name in ImprovementSchema._declared_fields
         if name not in COMPUTED
     }
-    money = improvement.value_per_unit_gbp
-    data["value_per_unit_gbp"] = None if money is None else str(money)
+    for name in DECIMALS:
+        value = getattr(improvement, name)
+        data[name] = None if value is None else str(value)
     data["locked_fields"] = sorted(locked_fields(improvement))
     data["links"] = {
         name: url_for(endpoint, improvement_id=improvement.id, _external=True)

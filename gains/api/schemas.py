@@ -211,6 +211,38 @@ class ImprovementArgsSchema(PageArgsSchema):
     sort = fields.String(load_default="updated", validate=validate.OneOf(tuple(ORDERINGS)))
 
 
+RANGE_DESCRIPTION = (
+    "The {end} end of the {what}'s plausible range: both ends or neither, only with the"
+    " {what} itself, low <= {what} <= high"
+)
+
+
+def pounds_per_unit(description: str) -> fields.Decimal:
+    """A £ rate per unit of the metric, as the plan takes it (at most 4 decimal places)."""
+    return fields.Decimal(
+        allow_none=True,
+        validate=checked(bounds.VALUE_PER_UNIT_GBP),
+        metadata={
+            "description": description,
+            "minimum": bounds.VALUE_PER_UNIT_GBP.low,
+            "maximum": bounds.VALUE_PER_UNIT_GBP.high,
+        },
+    )
+
+
+def fraction(bound: bounds.NumberBound, description: str) -> fields.Decimal:
+    """An appraisal fraction (at most 4 decimal places); omitted at registration: the kind's
+    default."""
+    return fields.Decimal(
+        validate=checked(bound),
+        metadata={
+            "description": f"{description}; omitted at registration: the kind's default",
+            "minimum": bound.low,
+            "maximum": float(bound.high),
+        },
+    )
+
+
 class PlanSchema(Schema):
     """The plan's fields as the API takes them (every one optional: see the subclasses)."""
 
@@ -261,16 +293,49 @@ class PlanSchema(Schema):
         validate=bounded(bounds.IMPLEMENTATION_COST_GBP, per_unit=100)
     )
     annual_volume = fields.Integer(allow_none=True, validate=bounded(bounds.ANNUAL_VOLUME))
-    value_per_unit_gbp = fields.Decimal(
+    value_per_unit_gbp = pounds_per_unit("Pounds per unit of the metric, at most 4 decimal places")
+    cashable = fields.Boolean()
+    annual_volume_low = fields.Integer(
         allow_none=True,
-        validate=checked(bounds.VALUE_PER_UNIT_GBP),
+        validate=bounded(bounds.ANNUAL_VOLUME),
+        metadata={"description": RANGE_DESCRIPTION.format(end="low", what="annual volume")},
+    )
+    annual_volume_high = fields.Integer(
+        allow_none=True,
+        validate=bounded(bounds.ANNUAL_VOLUME),
+        metadata={"description": RANGE_DESCRIPTION.format(end="high", what="annual volume")},
+    )
+    value_per_unit_low_gbp = pounds_per_unit(
+        RANGE_DESCRIPTION.format(end="low", what="value per unit")
+    )
+    value_per_unit_high_gbp = pounds_per_unit(
+        RANGE_DESCRIPTION.format(end="high", what="value per unit")
+    )
+    expected_life_years = fields.Integer(
+        validate=bounded(bounds.EXPECTED_LIFE_YEARS),
         metadata={
-            "description": "Pounds per unit of the metric, at most 4 decimal places",
-            "minimum": bounds.VALUE_PER_UNIT_GBP.low,
-            "maximum": bounds.VALUE_PER_UNIT_GBP.high,
+            "description": "Years the gain lasts (the Green Book's flat discount rate holds to"
+            " year 30); omitted at registration: the kind's default"
         },
     )
-    cashable = fields.Boolean()
+    persistence = fraction(
+        bounds.PERSISTENCE,
+        "The share of the gain that survives each further year, as a fraction (0.8 = 80 %)",
+    )
+    health_outcomes = fields.Boolean(
+        metadata={
+            "description": "Discount at the Green Book's 1.5 % health rate instead of 3.5 %;"
+            " omitted at registration: false"
+        }
+    )
+    optimism_bias_benefits = fraction(
+        bounds.OPTIMISM_BIAS_BENEFITS,
+        "The fraction taken off benefits for optimism bias (0.15 = 15 %)",
+    )
+    optimism_bias_costs = fraction(
+        bounds.OPTIMISM_BIAS_COSTS,
+        "The fraction added to the one-off cost for optimism bias (0.1 = 10 %)",
+    )
     go_live_on = fields.Date(allow_none=True, validate=checked(bounds.DATE))
     ended_on = fields.Date(allow_none=True, validate=checked(bounds.DATE))
 
@@ -308,6 +373,10 @@ class ImprovementLinksSchema(Schema):
     web = fields.String(required=True)
 
 
+EXACT_DECIMAL = 'Exact decimal pounds, as a string such as "0.0075"'
+EXACT_FRACTION = 'An exact fraction, as a string such as "0.8000" (80 %)'
+
+
 class ImprovementSchema(Schema):
     id = fields.Integer(required=True)
     department_id = fields.Integer(required=True)
@@ -332,9 +401,22 @@ class ImprovementSchema(Schema):
     value_per_unit_gbp = fields.String(
         allow_none=True,
         required=True,
-        metadata={"description": 'Exact decimal pounds, as a string such as "0.0075"'},
+        metadata={"description": EXACT_DECIMAL},
     )
     cashable = fields.Boolean(required=True)
+    annual_volume_low = fields.Integer(allow_none=True, required=True)
+    annual_volume_high = fields.Integer(allow_none=True, required=True)
+    value_per_unit_low_gbp = fields.String(
+        allow_none=True, required=True, metadata={"description": EXACT_DECIMAL}
+    )
+    value_per_unit_high_gbp = fields.String(
+        allow_none=True, required=True, metadata={"description": EXACT_DECIMAL}
+    )
+    expected_life_years = fields.Integer(required=True)
+    persistence = fields.String(required=True, metadata={"description": EXACT_FRACTION})
+    health_outcomes = fields.Boolean(required=True)
+    optimism_bias_benefits = fields.String(required=True, metadata={"description": EXACT_FRACTION})
+    optimism_bias_costs = fields.String(required=True, metadata={"description": EXACT_FRACTION})
     go_live_on = fields.Date(allow_none=True, required=True)
     ended_on = fields.Date(allow_none=True, required=True)
     status = enum_field(Status, required=True)

@@ -31,11 +31,21 @@ from gains.form_fields import (
     EnumRadioField,
     FloatTextField,
     PenceField,
+    PercentField,
     WholeNumberField,
     YesNoField,
     within,
 )
-from gains.models import Design, Direction, Improvement, ImprovementKind, Pillar, Status
+from gains.models import (
+    APPRAISAL_DEFAULTS,
+    Design,
+    Direction,
+    Improvement,
+    ImprovementKind,
+    Pillar,
+    Status,
+)
+from gains.services.improvements.locking import amended_with
 from gains.services.improvements.workflow import PLAN_FIELDS
 
 CASHABLE_CHOICES = [
@@ -50,6 +60,30 @@ SEASONAL_CHOICES = [
     ("yes", "Yes: the metric goes up and down over the year"),
     ("no", "No"),
 ]
+
+HEALTH_CHOICES = [
+    ("yes", "Yes: discount them at 1.5 % a year, the Green Book's rate for health"),
+    ("no", "No: discount them at 3.5 % a year, the Green Book's standard rate"),
+]
+
+
+def _defaults_by_kind(name: str, say) -> str:
+    """The kind defaults of one appraisal term (`APPRAISAL_DEFAULTS`), in words for a hint."""
+    return " and ".join(
+        f"{say(getattr(APPRAISAL_DEFAULTS[kind], name))} for "
+        f"{'an' if kind.label[0] in 'AEIOU' else 'a'} {kind.label.lower()}"
+        for kind in ImprovementKind
+    )
+
+
+def _same_for_every_kind(name: str):
+    """An appraisal term's default when every kind has the same one (the form shows it)."""
+    values = {getattr(terms, name) for terms in APPRAISAL_DEFAULTS.values()}
+    return values.pop() if len(values) == 1 else None
+
+
+def _percent(fraction) -> str:
+    return f"{(fraction * 100).normalize():f} %"
 
 
 DATE_PARTS = ("day", "month", "year")
@@ -230,7 +264,79 @@ class ImprovementForm(BoundedForm):
         what="the value per unit",
         description="Pounds per unit of the metric, like 0.45 for a minute of staff time.",
     )
+    annual_volume_low = WholeNumberField(
+        "Low annual volume (optional)",
+        what="the low annual volume",
+        bound=bounds.ANNUAL_VOLUME,
+        description="The fewest a year it could plausibly apply to.",
+    )
+    annual_volume_high = WholeNumberField(
+        "High annual volume (optional)",
+        what="the high annual volume",
+        bound=bounds.ANNUAL_VOLUME,
+        description="The most a year it could plausibly apply to.",
+    )
+    value_per_unit_low_gbp = DecimalTextField(
+        "Low value of one unit (£, optional)",
+        places=4,
+        bound=bounds.VALUE_PER_UNIT_GBP,
+        what="the low value per unit",
+        description="The least one unit of the metric could plausibly be worth.",
+    )
+    value_per_unit_high_gbp = DecimalTextField(
+        "High value of one unit (£, optional)",
+        places=4,
+        bound=bounds.VALUE_PER_UNIT_GBP,
+        what="the high value per unit",
+        description="The most one unit of the metric could plausibly be worth.",
+    )
     cashable = YesNoField("Is the saving cashable?", choices=CASHABLE_CHOICES, default=False)
+    expected_life_years = WholeNumberField(
+        "Expected life (years)",
+        what="the expected life",
+        bound=bounds.EXPECTED_LIFE_YEARS,
+        description=(
+            "How many years the change keeps paying off, from 1 to 30. Leave it empty for "
+            + _defaults_by_kind("expected_life_years", lambda years: f"{years} years")
+            + "."
+        ),
+    )
+    persistence = PercentField(
+        "Share of the gain that remains each year (%)",
+        places=2,
+        bound=bounds.PERSISTENCE,
+        what="the share of the gain that remains each year",
+        description=(
+            "Gains fade as staff and systems change: 80 means each year keeps 80 % of the"
+            " year before's gain. Leave it empty for "
+            + _defaults_by_kind("persistence", _percent)
+            + "."
+        ),
+    )
+    health_outcomes = YesNoField(
+        "Are the benefits health outcomes?",
+        choices=HEALTH_CHOICES,
+        default=_same_for_every_kind("health_outcomes"),
+    )
+    optimism_bias_benefits = PercentField(
+        "Optimism bias on benefits (%)",
+        places=2,
+        bound=bounds.OPTIMISM_BIAS_BENEFITS,
+        what="the optimism bias on benefits",
+        default=_same_for_every_kind("optimism_bias_benefits"),
+        description=(
+            "Plans tend to promise more than they deliver. This share is taken off the"
+            " benefits until your department has its own evidence of how far off it is."
+        ),
+    )
+    optimism_bias_costs = PercentField(
+        "Optimism bias on the cost (%)",
+        places=2,
+        bound=bounds.OPTIMISM_BIAS_COSTS,
+        what="the optimism bias on the cost",
+        default=_same_for_every_kind("optimism_bias_costs"),
+        description="Costs tend to come in higher than planned. This share is added to the cost.",
+    )
     go_live_on = _date_field("Go-live date", "The day the change started. For example, 27 3 2026")
     ended_on = _date_field(
         "Ended on (optional)", "If the change was withdrawn or superseded. Savings stop then."
@@ -283,11 +389,12 @@ class AmendmentReasonMixin:
 
 
 def amendment_form_class(plan_field: str) -> type[FlaskForm]:
-    """A form with one field of the plan, as in ImprovementForm, and the reason for changing it."""
+    """A form with one field of the plan (with its range, or its range's central value:
+    `locking.amended_with`), as in ImprovementForm, and the reason for changing it."""
     return type(
         "AmendmentForm",
         (AmendmentReasonMixin, BoundedForm),
-        {plan_field: getattr(ImprovementForm, plan_field)},
+        {name: getattr(ImprovementForm, name) for name in amended_with(plan_field)},
     )
 
 

@@ -127,6 +127,10 @@ def _value_text(name: str, value: Any) -> str:
         return format_date(value)
     if name == "implementation_cost_pence":
         return format_gbp(Decimal(value) / 100, pence=True)
+    if name in PERCENT_TERMS:
+        return percent(value)
+    if name == "expected_life_years":
+        return years(value)
     if isinstance(value, Decimal):
         return format_gbp_rate(value)
     if isinstance(value, int):
@@ -140,3 +144,74 @@ def locked_values(improvement: Improvement, names: frozenset[str]) -> dict[str, 
         name: LockedValue(LOCK_TABLE[name].label, _value_text(name, getattr(improvement, name)))
         for name in names
     }
+
+
+# The plan's fractions, shown as percentages.
+PERCENT_TERMS = ("persistence", "optimism_bias_benefits", "optimism_bias_costs")
+
+
+def percent(fraction: Decimal) -> str:
+    """0.8 as "80 %", 0.035 as "3.5 %"."""
+    return f"{(Decimal(fraction) * 100).normalize():f} %"
+
+
+def years(count: int) -> str:
+    return "1 year" if count == 1 else f"{count} years"
+
+
+def with_range(central: str, low: str | None, high: str | None) -> str:
+    """ "£0.40 (range £0.30 to £0.55)", or the central figure alone without a range."""
+    return central if low is None or high is None else f"{central} (range {low} to {high})"
+
+
+def annual_volume_text(improvement: Improvement) -> str:
+    if improvement.annual_volume is None:
+        return "Not set"
+    low, high = improvement.annual_volume_low, improvement.annual_volume_high
+    shown = with_range(
+        f"{improvement.annual_volume:,}",
+        None if low is None else f"{low:,}",
+        None if high is None else f"{high:,}",
+    )
+    return f"{shown} a year (unit of observation: {improvement.unit_of_observation})"
+
+
+def value_per_unit_text(improvement: Improvement) -> str:
+    if improvement.value_per_unit_gbp is None:
+        return "Not set"
+    low, high = improvement.value_per_unit_low_gbp, improvement.value_per_unit_high_gbp
+    shown = with_range(
+        format_gbp_rate(improvement.value_per_unit_gbp),
+        None if low is None else format_gbp_rate(low),
+        None if high is None else format_gbp_rate(high),
+    )
+    return f"{shown} per {improvement.metric_unit}"
+
+
+def appraisal_text(improvement: Improvement) -> str:
+    """The appraisal terms in one plain sentence, as the improvement page shows them."""
+    return (
+        f"Expected life: {years(improvement.expected_life_years)}; "
+        f"{percent(improvement.persistence)} of the gain remains each year; "
+        f"discounted at {percent(improvement.discount_rate)} a year"
+        f"{' (the Green Book rate for health outcomes)' if improvement.health_outcomes else ''}; "
+        f"optimism bias: benefits \u2212{percent(improvement.optimism_bias_benefits)}, "
+        f"cost +{percent(improvement.optimism_bias_costs)}"
+    )
+
+
+@dataclass(frozen=True)
+class MoneyTerms:
+    """The plan's money terms as the improvement page's summary words them."""
+
+    annual_volume: str
+    value_per_unit: str
+    appraisal: str
+
+
+def money_terms(improvement: Improvement) -> MoneyTerms:
+    return MoneyTerms(
+        annual_volume_text(improvement),
+        value_per_unit_text(improvement),
+        appraisal_text(improvement),
+    )

@@ -22,7 +22,7 @@ from gains.improvements.forms import (
     changes_from,
     plan_form,
 )
-from gains.improvements.presenters import estimate_view, locked_values
+from gains.improvements.presenters import estimate_view, locked_values, money_terms
 from gains.measurements.context import measurements_section
 from gains.models import (
     Department,
@@ -41,11 +41,11 @@ from gains.services.improvements import workflow
 from gains.services.improvements.locking import (
     LOCK_TABLE,
     LocksFrom,
+    amended_with,
     labels_locking_from,
     locked_fields,
 )
-from gains.services.improvements.plan_changes import LockedFieldError, update_plan
-from gains.services.improvements.plan_changes import amend as amend_plan
+from gains.services.improvements.plan_changes import LockedFieldError, amend_fields, update_plan
 from gains.services.improvements.planning import planning_for
 from gains.services.improvements.register import RegisterFilters, filter_register, order_register
 from gains.services.improvements.stopping import record_stop_reason
@@ -167,6 +167,7 @@ def view(improvement_id: int):
         "improvements/view.html",
         improvement=improvement,
         estimate=view_model,
+        money_terms=money_terms(improvement),
         # The write services' own rule, on the loaded record: no query (equal to the
         # scoped write query, tests/services/test_access.py).
         may_change=workflow.may_change(current_user, improvement),
@@ -272,10 +273,18 @@ def amend(improvement_id: int, field_name: str):
     if field_name not in locked_fields(improvement):
         abort(404)
     form = plan_form(amendment_form_class(field_name), improvement)
+    together = amended_with(field_name)
     if form.validate_on_submit():
-        value = changes_from(form)[field_name]
+        # The field asked for, and those of its range that were posted (a post without them
+        # leaves them as they are).
+        posted = changes_from(form)
+        values = {
+            name: posted[name]
+            for name in together
+            if name == field_name or form[name].name in request.form
+        }
         try:
-            amend_plan(current_user, improvement, field_name, value, form.reason.data)
+            amend_fields(current_user, improvement, values, form.reason.data)
         except WorkflowError as error:
             db.session.rollback()
             _show_error(form, error, field_name)
@@ -288,6 +297,7 @@ def amend(improvement_id: int, field_name: str):
         form=form,
         improvement=improvement,
         field=form[field_name],
+        fields=[form[name] for name in together],
         field_name=field_name,
         label=LOCK_TABLE[field_name].label,
     ), 422 if form.errors else 200

@@ -73,6 +73,12 @@ class AppraisalTerms:
     optimism_bias_costs: Decimal  # a fraction added to the one-off cost
 
 
+# The Green Book's discount rates (HM Treasury, The Green Book, 2022, annex A6): the social
+# time preference rate for years 0-30, and the lower rate for health outcomes.
+DISCOUNT_RATE = Decimal("0.035")
+HEALTH_DISCOUNT_RATE = Decimal("0.015")
+
+
 # The defaults registration fills in, by kind: the one place they are written. Why these
 # figures: docs/decisions/0036-appraisal-and-range-terms.md.
 APPRAISAL_DEFAULTS: dict[ImprovementKind, AppraisalTerms] = {
@@ -244,6 +250,10 @@ class Improvement(Base):
     @property
     def implementation_cost_gbp(self) -> Decimal:
         return Decimal(self.implementation_cost_pence) / 100
+
+    @property
+    def discount_rate(self) -> Decimal:
+        return HEALTH_DISCOUNT_RATE if self.health_outcomes else DISCOUNT_RATE
 
     @property
     def is_no_extra_cost(self) -> bool:

@@ -37,15 +37,21 @@ def _in_plan_units(name: str, value):
     """The plan keeps the cost in pence and the £ rate as a Decimal."""
     if name == "implementation_cost_pence":
         return int(Decimal(value) * 100) if not isinstance(value, float) else int(value)
-    if name == "value_per_unit_gbp":
+    if name.startswith("value_per_unit") or name in DECIMAL_TERMS:
         return Decimal(value) if not isinstance(value, float) else Decimal(repr(value))
     return value
+
+
+DECIMAL_TERMS = ("persistence", "optimism_bias_benefits", "optimism_bias_costs")
 
 
 def _plan(name: str, value) -> ImprovementPlan:
     changes = {name: _in_plan_units(name, value)}
     if name == "ended_on":
         changes["go_live_on"] = bounds.DATE.low
+    for low, central, high in bounds.PLAN_RANGES.values():
+        if name in (low, high):  # a range's end comes with the other end and its centre
+            changes |= dict.fromkeys((low, central, high), changes[name])
     return dataclasses.replace(PLAN, **changes)
 
 

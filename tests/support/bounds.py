@@ -20,6 +20,8 @@ CONTROL_CHARACTERS = ("\x00", "\x1b", "\x7f", "\x85")
 
 
 def _step(bound: NumberBound) -> int | Decimal:
+    if bound.percent:
+        return Decimal("0.0001")  # a fraction's last place: 0.01 %
     return 1 if bound.whole or not bound.pounds else Decimal("0.01")
 
 
@@ -42,6 +44,13 @@ def typed(value) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def typed_in_form(bound: NumberBound | DateBound, value) -> str:
+    """`typed`, a fraction typed as the percentage a form asks for."""
+    if isinstance(bound, NumberBound) and bound.percent:
+        return f"{(Decimal(str(value)) * 100).normalize():f}"
+    return typed(value)
 
 
 NUMBER_BOUNDS = {

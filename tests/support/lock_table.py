@@ -106,10 +106,10 @@ def new_value(improvement: Improvement, field: str) -> Any:
         "value_per_unit_low_gbp": lambda: current + Decimal("0.01"),
         "value_per_unit_high_gbp": lambda: current + Decimal("0.01"),
         "expected_life_years": lambda: current % 30 + 1,
-        "persistence": lambda: Decimal("0.5") if current != Decimal("0.5") else Decimal("0.6"),
+        "persistence": lambda: Decimal("0.5000" if current != Decimal("0.5") else "0.6000"),
         "health_outcomes": lambda: not current,
-        "optimism_bias_benefits": lambda: Decimal("0.25"),
-        "optimism_bias_costs": lambda: Decimal("0.4"),
+        "optimism_bias_benefits": lambda: Decimal("0.2500"),
+        "optimism_bias_costs": lambda: Decimal("0.4000"),
         "go_live_on": lambda: go_live - timedelta(days=7),
         "ended_on": lambda: go_live + timedelta(days=365),
     }
@@ -129,7 +129,7 @@ def web_data(field: str, value: Any) -> tuple[str, Any]:
     if isinstance(value, bool):
         return name, "yes" if value else "no"
     if field in PERCENT_FIELDS:
-        return name, str(Decimal(value) * 100)  # typed as a percentage
+        return name, f"{(Decimal(value) * 100).normalize():f}"  # typed as a percentage
     return name, str(value)  # an enum member posts its value
 
 

@@ -21,7 +21,7 @@ from gains.bounds import TextBound
 from gains.extensions import db
 from gains.form_fields import BoundedForm
 from gains.models import Improvement, Measurement, Status, Team
-from tests.support.bounds import CONTROL_CHARACTERS, FAR_DATES, inside, outside, typed
+from tests.support.bounds import CONTROL_CHARACTERS, FAR_DATES, inside, outside, typed_in_form
 from tests.support.improvement_forms import form_data
 from tests.support.lock_table import form_field
 
@@ -90,7 +90,7 @@ LIMITED = {
 def _typed(name: str, value):
     if name in ("go_live_on", "ended_on"):
         return [str(value.day), str(value.month), f"{value.year:04d}"]
-    return typed(value)
+    return typed_in_form(LIMITED[name], value)
 
 
 def _registered(app, title: str) -> int:

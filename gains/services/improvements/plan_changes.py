@@ -41,7 +41,14 @@ def _plan_with(improvement: Improvement, changes: dict[str, Any]) -> Improvement
 
 
 def _changed(improvement: Improvement, changes: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in changes.items() if getattr(improvement, name) != value}
+    """The changes that change something, an appraisal term left empty (None) read as its
+    kind's default, as at registration (`ImprovementPlan`)."""
+    plan = _plan_with(improvement, changes)
+    return {
+        name: getattr(plan, name)
+        for name in changes
+        if getattr(improvement, name) != getattr(plan, name)
+    }
 
 
 def _check(improvement: Improvement, changed: dict[str, Any]) -> None:
