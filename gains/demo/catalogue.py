@@ -1049,3 +1049,49 @@ PUBLIC_SUMMARIES = {
         "their bill meant."
     ),
 }
+
+
+# Ranges and appraisal terms beyond the kind's defaults, by title: what a team that has
+# thought about its figures enters (`gains.models.APPRAISAL_DEFAULTS` covers the rest).
+DEMO_TERMS: dict[str, dict] = {
+    "Social norm line in tax reminder letters": dict(
+        annual_volume_low=120_000,
+        annual_volume_high=160_000,
+        value_per_unit_low_gbp=Decimal("7.50"),
+        value_per_unit_high_gbp=Decimal("10.50"),
+    ),
+    "Text before a fine is escalated": dict(
+        annual_volume_low=50_000,
+        annual_volume_high=70_000,
+        value_per_unit_low_gbp=Decimal("5.00"),
+        value_per_unit_high_gbp=Decimal("8.00"),
+        persistence=Decimal("0.85"),
+    ),
+    # Scripts drift as call handlers change: the gain fades faster than the default.
+    "Triage script for the top 5 call reasons": dict(
+        annual_volume_low=2_100_000,
+        annual_volume_high=2_700_000,
+        value_per_unit_low_gbp=Decimal("0.0060"),
+        value_per_unit_high_gbp=Decimal("0.0090"),
+        persistence=Decimal("0.70"),
+    ),
+    # Written into the booking system's message template: it stays.
+    "SMS reminder states the cost of a missed appointment": dict(
+        annual_volume_low=280_000,
+        annual_volume_high=360_000,
+        value_per_unit_low_gbp=Decimal("1.20"),
+        value_per_unit_high_gbp=Decimal("2.10"),
+        persistence=Decimal("0.95"),
+    ),
+    # Shorter stays are a health outcome: discounted at the Green Book's 1.5 %.
+    "Same-day discharge checklist": dict(
+        annual_volume_low=1_800,
+        annual_volume_high=2_400,
+        value_per_unit_low_gbp=Decimal("300.00"),
+        value_per_unit_high_gbp=Decimal("500.00"),
+        expected_life_years=4,
+        persistence=Decimal("0.85"),
+        health_outcomes=True,
+        optimism_bias_costs=Decimal("0.25"),
+    ),
+}

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from gains.demo.catalogue import (
     DEMO_PASSWORD,
+    DEMO_TERMS,
     DEMO_TODAY,
     DEPARTMENTS,
     IMPROVEMENTS,
@@ -176,6 +177,7 @@ def _plan(entry: DemoImprovement) -> ImprovementPlan:
         value_per_unit_gbp=entry.value_per_unit_gbp,
         cashable=entry.cashable,
         go_live_on=entry.go_live_on,
+        **DEMO_TERMS.get(entry.title, {}),
     )
 
 

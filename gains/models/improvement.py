@@ -119,13 +119,15 @@ class Improvement(Base):
         # A range is optional, both ends or neither, and lies around its central value.
         CheckConstraint(
             "(annual_volume_low IS NULL AND annual_volume_high IS NULL)"
-            " OR (annual_volume IS NOT NULL AND annual_volume_low > 0"
+            " OR (annual_volume_low IS NOT NULL AND annual_volume_high IS NOT NULL"
+            " AND annual_volume IS NOT NULL AND annual_volume_low > 0"
             " AND annual_volume_low <= annual_volume AND annual_volume <= annual_volume_high)",
             name="annual_volume_range_around_central",
         ),
         CheckConstraint(
             "(value_per_unit_low_gbp IS NULL AND value_per_unit_high_gbp IS NULL)"
-            " OR (value_per_unit_gbp IS NOT NULL AND value_per_unit_low_gbp >= 0"
+            " OR (value_per_unit_low_gbp IS NOT NULL AND value_per_unit_high_gbp IS NOT NULL"
+            " AND value_per_unit_gbp IS NOT NULL AND value_per_unit_low_gbp >= 0"
             " AND value_per_unit_low_gbp <= value_per_unit_gbp"
             " AND value_per_unit_gbp <= value_per_unit_high_gbp)",
             name="value_per_unit_range_around_central",

@@ -45,10 +45,12 @@ RANGE_COLUMNS = (
 FRACTION = sa.Numeric(5, 4)
 CHECKS = {
     "annual_volume_range_around_central": "(annual_volume_low IS NULL AND annual_volume_high IS"
-    " NULL) OR (annual_volume IS NOT NULL AND annual_volume_low > 0"
+    " NULL) OR (annual_volume_low IS NOT NULL AND annual_volume_high IS NOT NULL"
+    " AND annual_volume IS NOT NULL AND annual_volume_low > 0"
     " AND annual_volume_low <= annual_volume AND annual_volume <= annual_volume_high)",
     "value_per_unit_range_around_central": "(value_per_unit_low_gbp IS NULL AND"
-    " value_per_unit_high_gbp IS NULL) OR (value_per_unit_gbp IS NOT NULL"
+    " value_per_unit_high_gbp IS NULL) OR (value_per_unit_low_gbp IS NOT NULL"
+    " AND value_per_unit_high_gbp IS NOT NULL AND value_per_unit_gbp IS NOT NULL"
     " AND value_per_unit_low_gbp >= 0 AND value_per_unit_low_gbp <= value_per_unit_gbp"
     " AND value_per_unit_gbp <= value_per_unit_high_gbp)",
     "expected_life_1_to_30": "expected_life_years >= 1 AND expected_life_years <= 30",
