@@ -24,7 +24,7 @@ from sqlalchemy import select
 from gains.access import get_scoped_or_404, scoped
 from gains.extensions import db
 from gains.htmx_support import render_page_or_fragment, wants_fragment
-from gains.improvements.presenters import estimate_view
+from gains.improvements.presenters import estimate_view, money_terms
 from gains.models import Decision, Department, Improvement, Role, Status, Team
 from gains.reviews.forms import DecisionForm, QueueFilterForm
 from gains.services.estimates.charts import chart_tables
@@ -97,6 +97,7 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
         "weekly": weekly,
         "cells": cells,
         "planning": planning_for(improvement, cells),
+        "money_terms": money_terms(improvement),
         "money": queue_service.money_workings(improvement, view_model.result)
         if view_model.estimate
         else None,

@@ -170,3 +170,11 @@ def test_a_range_and_a_life_are_amended_with_a_reason(app, signed_in, status):
             )
             == 0
         )
+
+
+def test_the_reviewer_sees_the_terms_being_approved(app, signed_in):
+    improvement_id, _, _, _ = prepared(app, Status.SUBMITTED, "persistence")
+    improvement = reloaded(app, improvement_id)
+    page = signed_in("manager").get(f"/reviews/{improvement_id}").get_data(as_text=True)
+    assert f"(range {improvement.annual_volume_low:,} to" in page
+    assert "% of the gain remains each year; discounted at" in page
