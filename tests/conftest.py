@@ -154,6 +154,18 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory)
     return os.environ["GAINS_TEST_POSTGRES_URL"]
 
 
+@pytest.fixture
+def empty_database_url(backend, tmp_path, request) -> str:
+    """A scratch database of the backend's, empty, for a test that migrates its own (one
+    PostgreSQL database per test module)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    server = request.getfixturevalue("postgres_server")
+    if server is None:
+        pytest.skip("an external PostgreSQL server is in use; no scratch database")
+    return server.create_database(f"gains_{request.module.__name__.rsplit('.', 1)[-1]}")
+
+
 def make_test_app(database_url: str, **overrides) -> Flask:
     return create_app(
         {

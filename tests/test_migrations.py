@@ -2,7 +2,6 @@
 agree with them (an autogenerate diff against the migrated database is empty)."""
 
 import flask_migrate
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -24,16 +23,6 @@ def test_models_and_migrations_agree(app, db):
         context = MigrationContext.configure(db.session.connection(), opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
-
-
-@pytest.fixture
-def empty_database_url(backend, tmp_path, request):
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.db'}"
-    server = request.getfixturevalue("postgres_server")
-    if server is None:
-        pytest.skip("an external PostgreSQL server is in use; no scratch database")
-    return server.create_database("gains_migrations")
 
 
 def test_upgrade_downgrade_upgrade_from_empty(empty_database_url):

@@ -6,7 +6,6 @@ document's evidence level."""
 from decimal import Decimal
 
 import flask_migrate
-import pytest
 from sqlalchemy import inspect, select
 
 from gains.demo.seed import seed_demo
@@ -14,16 +13,6 @@ from gains.extensions import db
 from gains.models import APPRAISAL_DEFAULTS, Decision, Estimate, Improvement, Review
 from gains.stats.evidence import level_of_document
 from tests.conftest import make_test_app
-
-
-@pytest.fixture
-def empty_database_url(backend, tmp_path, request):
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'terms.db'}"
-    server = request.getfixturevalue("postgres_server")
-    if server is None:
-        pytest.skip("an external PostgreSQL server is in use; no scratch database")
-    return server.create_database("gains_money_terms")
 
 
 def test_0018_backfills_the_terms_and_levels(empty_database_url):
