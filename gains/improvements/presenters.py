@@ -150,9 +150,9 @@ def locked_values(improvement: Improvement, names: frozenset[str]) -> dict[str, 
 PERCENT_TERMS = ("persistence", "optimism_bias_benefits", "optimism_bias_costs")
 
 
-def percent(fraction: Decimal) -> str:
-    """0.8 as "80 %", 0.035 as "3.5 %"."""
-    return f"{(Decimal(fraction) * 100).normalize():f} %"
+def percent(fraction: Decimal | float) -> str:
+    """0.8 as "80 %", 0.035 as "3.5 %" (a float by its shortest decimal)."""
+    return f"{(Decimal(str(fraction)) * 100).normalize():f} %"
 
 
 def years(count: int) -> str:

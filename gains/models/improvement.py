@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_type, utcnow
 from gains.models.enums import Design, Direction, ImprovementKind, Pillar, Status
+from gains.stats.appraisal import GREEN_BOOK_DISCOUNT_RATE, HEALTH_DISCOUNT_RATE
 
 if TYPE_CHECKING:
     from gains.models.measurement import Measurement, UploadBatch
@@ -71,12 +72,6 @@ class AppraisalTerms:
     health_outcomes: bool  # discounted at the Green Book's 1.5 % health rate, not 3.5 %
     optimism_bias_benefits: Decimal  # a fraction taken off benefits
     optimism_bias_costs: Decimal  # a fraction added to the one-off cost
-
-
-# The Green Book's discount rates (HM Treasury, The Green Book, 2022, annex A6): the social
-# time preference rate for years 0-30, and the lower rate for health outcomes.
-DISCOUNT_RATE = Decimal("0.035")
-HEALTH_DISCOUNT_RATE = Decimal("0.015")
 
 
 # The defaults registration fills in, by kind: the one place they are written. Why these
@@ -254,8 +249,9 @@ class Improvement(Base):
         return Decimal(self.implementation_cost_pence) / 100
 
     @property
-    def discount_rate(self) -> Decimal:
-        return HEALTH_DISCOUNT_RATE if self.health_outcomes else DISCOUNT_RATE
+    def discount_rate(self) -> float:
+        """The Green Book rate its benefits are discounted at (`stats.appraisal`)."""
+        return HEALTH_DISCOUNT_RATE if self.health_outcomes else GREEN_BOOK_DISCOUNT_RATE
 
     @property
     def is_no_extra_cost(self) -> bool:
