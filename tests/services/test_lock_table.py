@@ -35,6 +35,10 @@ def test_the_table_follows_design():
     design = {"hypothesis", "metric_name", "direction", "unit_of_observation", "design"}
     money = {"annual_volume", "value_per_unit_gbp", "implementation_cost_pence", "cashable"}
     money |= {"scale", "metric_unit", "go_live_on"}
+    # Issue 20: the ranges and the appraisal terms price the claim too.
+    money |= {"annual_volume_low", "annual_volume_high", "value_per_unit_low_gbp"}
+    money |= {"value_per_unit_high_gbp", "expected_life_years", "persistence"}
+    money |= {"health_outcomes", "optimism_bias_benefits", "optimism_bias_costs"}
     assert locked_in(Status.DRAFT) == frozenset()
     assert design | {"expected_effect"} <= locked_in(Status.RUNNING)
     assert design | money <= locked_in(Status.SUBMITTED)
