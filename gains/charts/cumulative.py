@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from gains.charts.svg import BLACK, BLUE, GREY, chart_style, new_figure, to_svg
+from gains.charts.svg import BLACK, BLUE, GREY, chart_style, new_figure, pounds_label, to_svg
 
 
 @dataclass(frozen=True)
@@ -18,16 +18,6 @@ class CumulativePoint:
     validated_pounds: float
     validated_low: float
     validated_high: float
-
-
-def _pounds_label(value: float, _position) -> str:
-    sign = "−" if value < 0 else ""
-    value = abs(value)
-    if value >= 1_000_000:
-        return f"{sign}£{value / 1_000_000:.1f}m"
-    if value >= 1_000:
-        return f"{sign}£{value / 1_000:.0f}k"
-    return f"{sign}£{value:.0f}"
 
 
 def cumulative_savings_svg(
@@ -72,7 +62,9 @@ def cumulative_savings_svg(
         axes.axhline(0, color=GREY, linewidth=0.8)
         from matplotlib.ticker import FuncFormatter  # see charts/svg.py
 
-        axes.yaxis.set_major_formatter(FuncFormatter(_pounds_label))
+        axes.yaxis.set_major_formatter(
+            FuncFormatter(lambda pounds, _position: pounds_label(pounds))
+        )
         axes.set_ylabel("Cumulative net saving")
         axes.legend(loc="upper left", frameon=False)
         figure.autofmt_xdate()
