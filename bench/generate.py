@@ -18,7 +18,7 @@ import io
 import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -169,6 +169,27 @@ def _organisation(db) -> dict:
     }
 
 
+def _money_terms(kind: str, volume: int, per_unit: float, ranged: bool) -> dict:
+    """The kind's appraisal defaults and, for three improvements in ten, ranges of -20 % to
+    +25 % around the central volume and £ per unit, as teams enter them."""
+    from gains.models import ImprovementKind
+    from gains.models.improvement import APPRAISAL_DEFAULTS
+
+    terms = asdict(APPRAISAL_DEFAULTS[ImprovementKind(kind)])
+    if ranged:
+        terms |= {
+            "annual_volume_low": max(1, int(volume * 0.8)),
+            "annual_volume_high": int(volume * 1.25),
+            "value_per_unit_low_gbp": (Decimal(str(per_unit)) * Decimal("0.8")).quantize(
+                Decimal("0.0001"), rounding=ROUND_UP
+            ),
+            "value_per_unit_high_gbp": (Decimal(str(per_unit)) * Decimal("1.25")).quantize(
+                Decimal("0.0001"), rounding=ROUND_DOWN
+            ),
+        }
+    return terms
+
+
 def _improvements(db, sizes: Sizes, people: dict) -> pd.DataFrame:
     from gains.models import Improvement
 
@@ -219,6 +240,7 @@ def _improvements(db, sizes: Sizes, people: dict) -> pd.DataFrame:
                 "annual_volume": int(volume[i]),
                 "value_per_unit_gbp": Decimal(str(per_unit[i])),
                 "cashable": bool(i % 3 == 0),
+                **_money_terms(str(kind[i]), int(volume[i]), per_unit[i], ranged=i % 10 < 3),
                 "go_live_on": live,
                 "status": str(status[i]),
                 "data_version": 0 if status[i] == "draft" else 1,
