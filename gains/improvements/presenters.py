@@ -18,7 +18,8 @@ from gains.services.estimates.current import (
 )
 from gains.services.improvements.locking import LOCK_TABLE
 from gains.services.improvements.stopping import LiveEstimate, live_estimate
-from gains.services.money.savings import saving_for
+from gains.services.money.savings import Money, money_for
+from gains.stats.appraisal import HEALTH_DISCOUNT_RATE, Appraisal
 from gains.stats.evidence import level_label, level_of_document
 from gains.stats.money import AnnualSaving
 from gains.templating import format_date, format_gbp, format_gbp_rate
@@ -31,7 +32,7 @@ class EstimateView:
     method_name: str = ""
     method_why: str = ""
     downgraded: bool = False
-    saving: AnnualSaving | None = None
+    money: Money | None = None  # the saving with its interval and its appraisal
     warnings: tuple[dict[str, Any], ...] = ()
     # While running and short of the planned size: the always-valid interval and progress.
     live: LiveEstimate | None = None
@@ -39,6 +40,19 @@ class EstimateView:
     @property
     def result(self) -> dict[str, Any]:
         return self.estimate.result if self.estimate else {}
+
+    @property
+    def saving(self) -> AnnualSaving | None:
+        return self.money.saving if self.money else None
+
+    @property
+    def interval_includes(self) -> str:
+        return interval_includes(self.money) if self.money else ""
+
+    @property
+    def appraisal_rows(self) -> list[tuple[str, str, str]]:
+        appraisal = self.money.appraisal if self.money else None
+        return appraisal_rows(appraisal) if appraisal else []
 
     @property
     def evidence_level(self) -> int | None:
@@ -102,10 +116,79 @@ def estimate_view(improvement: Improvement) -> EstimateView:
         method_why=why,
         downgraded=estimate.method
         not in (DESIGN_METHOD[improvement.design], "treatment_vs_control"),
-        saving=saving_for(improvement, estimate.result),
+        money=money_for(improvement, estimate.result),
         warnings=tuple(estimate.result.get("warnings") or ()),
         live=live_estimate(improvement, estimate.result),
     )
+
+
+def interval_includes(money: Money) -> str:
+    """What the saving's interval includes, and how to include what it leaves out."""
+    if money.annual_volume_ranged and money.value_per_unit_ranged:
+        return "statistical uncertainty and the ranges you gave for volume and value."
+    if money.annual_volume_ranged:
+        return (
+            "statistical uncertainty and the range you gave for the annual volume: give a low "
+            "and high for the value of one unit to include how uncertain it is too."
+        )
+    if money.value_per_unit_ranged:
+        return (
+            "statistical uncertainty and the range you gave for the value of one unit: give a "
+            "low and high for the annual volume to include how uncertain it is too."
+        )
+    return (
+        "statistical uncertainty only: give a low and high for the annual volume and the "
+        "value of one unit to include how uncertain they are."
+    )
+
+
+# Said instead of a benefit-cost ratio at zero cost (there is nothing to divide by).
+NO_RATIO = "No ratio: it costs nothing extra, so every pound of benefit is net; see the NPV"
+
+
+def appraisal_rows(appraisal: Appraisal) -> list[tuple[str, str, str]]:
+    """The appraisal as the money section's summary list: (row id, key, value) in words."""
+    rate = percent(Decimal(str(appraisal.discount_rate)))
+    if appraisal.discount_rate == HEALTH_DISCOUNT_RATE:
+        rate += " a year: the Green Book rate for health outcomes"
+    else:
+        rate += " a year: the Green Book rate"
+    if appraisal.bcr is None:
+        ratio = NO_RATIO
+    else:
+        ratio = (
+            f"{appraisal.bcr:,.2f}: each £1 of cost returns {format_gbp(appraisal.bcr, pence=True)}"
+        )
+    if appraisal.cost_pence == 0:
+        payback = "Nothing to pay back: it costs nothing extra"
+    elif appraisal.payback_month is None:
+        payback = "Not within its expected life"
+    else:
+        payback = f"Month {appraisal.payback_month} after go-live"
+    return [
+        ("appraisal-life", "Expected life", years(appraisal.years)),
+        (
+            "appraisal-persistence",
+            "Persistence",
+            f"{percent(appraisal.persistence)} of the saving remains each further year",
+        ),
+        ("appraisal-discount-rate", "Discount rate", rate),
+        (
+            "appraisal-optimism-bias",
+            "Optimism bias",
+            f"benefits reduced by {percent(appraisal.optimism_bias_benefits)}, "
+            f"cost raised by {percent(appraisal.optimism_bias_costs)}",
+        ),
+        ("appraisal-pv-benefits", "Present value of benefits", _pence(appraisal.pv_benefits_pence)),
+        ("appraisal-pv-costs", "Present value of costs", _pence(appraisal.pv_costs_pence)),
+        ("appraisal-npv", "Net present value (NPV)", _pence(appraisal.npv_pence)),
+        ("appraisal-bcr", "Benefit-cost ratio", ratio),
+        ("appraisal-payback", "Payback", payback),
+    ]
+
+
+def _pence(pence: int) -> str:
+    return format_gbp(Decimal(pence) / 100)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_type, utcnow
 from gains.models.enums import Design, Direction, ImprovementKind, Pillar, Status
-from gains.stats.appraisal import GREEN_BOOK_DISCOUNT_RATE, HEALTH_DISCOUNT_RATE
+from gains.stats.appraisal import discount_rate
 
 if TYPE_CHECKING:
     from gains.models.measurement import Measurement, UploadBatch
@@ -251,7 +251,7 @@ class Improvement(Base):
     @property
     def discount_rate(self) -> float:
         """The Green Book rate its benefits are discounted at (`stats.appraisal`)."""
-        return HEALTH_DISCOUNT_RATE if self.health_outcomes else GREEN_BOOK_DISCOUNT_RATE
+        return discount_rate(self.health_outcomes)
 
     @property
     def is_no_extra_cost(self) -> bool:

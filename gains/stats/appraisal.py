@@ -59,6 +59,12 @@ class Appraisal:
     optimism_bias_costs: Number
 
 
+def discount_rate(health_outcomes: bool) -> float:
+    """The Green Book rate an improvement's benefits are discounted at: the health rate where
+    they are health outcomes, else the standard one."""
+    return HEALTH_DISCOUNT_RATE if health_outcomes else GREEN_BOOK_DISCOUNT_RATE
+
+
 def present_value_factor(years, persistence, discount_rate, optimism_bias_benefits):
     """The present value of £1 a year of annual saving: Σ_{t=1..N} (1 − B)·P^(t−1)/(1 + r)^t.
 

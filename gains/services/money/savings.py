@@ -35,23 +35,96 @@ from gains.models import (
     Review,
     Status,
 )
+from gains.stats.appraisal import Appraisal, appraise, discount_rate
+from gains.stats.inference import DEFAULT_LEVEL
 from gains.stats.money import CLAIMED_STATUSES, AnnualSaving, SavingItem, annual_saving
+
+# An improvement's current money terms, or an approval's: `Review` keeps the same names.
+MoneyTerms = Improvement | Review
 
 # Statuses in which the latest approval still stands as the validated figure.
 VALIDATED_STATUSES = (Status.APPROVED, Status.SUBMITTED, Status.CHANGES_REQUESTED)
 
 
-def saving_for(improvement: Improvement, result: dict[str, Any]) -> AnnualSaving | None:
-    """The annual saving (with SE and CI) of an estimate, if the money terms are set."""
-    return _saving(
-        result.get("gain"),
-        result.get("se"),
+def saving_for(terms: MoneyTerms, result: dict[str, Any]) -> AnnualSaving | None:
+    """The annual saving (with SE and CI) of an estimate, if the money terms are set. With
+    ranges on the annual volume or the £ per unit the CI includes them (`annual_saving`'s
+    seeded Monte Carlo on the gain's own t distribution), so every page shows the one
+    interval an approval records."""
+    gain, se = result.get("gain"), result.get("se")
+    if terms.scale is None or terms.annual_volume is None or terms.value_per_unit_gbp is None:
+        return None  # the terms are not set yet (or an approval predates keeping them)
+    if gain is None or se is None:
+        return None
+    return annual_saving(
+        gain,
+        se,
         result.get("gain_ci_low"),
         result.get("gain_ci_high"),
-        improvement.scale,
-        improvement.annual_volume,
-        improvement.value_per_unit_gbp,
+        Decimal(terms.scale),
+        Decimal(terms.annual_volume),
+        terms.value_per_unit_gbp,
+        annual_volume_range=_volume_range(terms),
+        value_per_unit_range_gbp=_value_range(terms),
+        gain_df=result.get("df"),
+        level=result.get("level") or DEFAULT_LEVEL,
     )
+
+
+@dataclass(frozen=True)
+class Money:
+    """An estimate in money: the annual saving with its interval and the Green Book
+    appraisal of that saving over the improvement's life (None for an approval recorded
+    before its appraisal terms were kept)."""
+
+    saving: AnnualSaving
+    appraisal: Appraisal | None
+    annual_volume_ranged: bool
+    value_per_unit_ranged: bool
+    health_outcomes: bool
+
+    @property
+    def ranged(self) -> bool:
+        return self.annual_volume_ranged or self.value_per_unit_ranged
+
+
+def money_for(terms: MoneyTerms, result: dict[str, Any]) -> Money | None:
+    """The annual saving and its appraisal (`stats.appraisal.appraise`, at the central
+    saving) from money terms: an improvement's current ones, or an approval's (a `Review`
+    keeps them under the same names). None while the saving cannot be worked out."""
+    saving = saving_for(terms, result)
+    if saving is None:
+        return None
+    appraisal = None
+    if terms.expected_life_years is not None and terms.implementation_cost_pence is not None:
+        appraisal = appraise(
+            saving.annual_saving_pence,
+            terms.implementation_cost_pence,
+            terms.expected_life_years,
+            persistence=terms.persistence,
+            discount_rate=discount_rate(bool(terms.health_outcomes)),
+            optimism_bias_benefits=terms.optimism_bias_benefits,
+            optimism_bias_costs=terms.optimism_bias_costs,
+        )
+    return Money(
+        saving=saving,
+        appraisal=appraisal,
+        annual_volume_ranged=_volume_range(terms) is not None,
+        value_per_unit_ranged=_value_range(terms) is not None,
+        health_outcomes=bool(terms.health_outcomes),
+    )
+
+
+def _volume_range(terms: MoneyTerms) -> tuple[int, int] | None:
+    """(low, high) of the annual volume when both ends are given, else None: exact."""
+    low, high = terms.annual_volume_low, terms.annual_volume_high
+    return None if low is None or high is None else (low, high)
+
+
+def _value_range(terms: MoneyTerms) -> tuple[Decimal, Decimal] | None:
+    """(low, high) of the £ per unit when both ends are given, else None: exact."""
+    low, high = terms.value_per_unit_low_gbp, terms.value_per_unit_high_gbp
+    return None if low is None or high is None else (low, high)
 
 
 # Prices remembered per app (a few hundred bytes each): a dashboard prices thousands of

@@ -28,8 +28,10 @@ from gains.services.improvements.workflow import (
     change_status,
     lock_improvement,
 )
+from gains.services.money.savings import money_for
+from gains.stats.appraisal import Appraisal
 from gains.stats.evidence import level_of_document
-from gains.stats.money import annual_saving, financial_year, financial_year_start
+from gains.stats.money import financial_year, financial_year_start
 from gains.stats.multiplicity import benjamini_hochberg
 
 DECISION_STATUS = {
@@ -161,21 +163,20 @@ def _approval_snapshot(
     improvement: Improvement, estimate, family: FamilyMember | None = None
 ) -> dict:
     result = estimate.result
-    saving = annual_saving(
-        gain=result["gain"],
-        gain_se=result["se"],
-        gain_ci_low=result["gain_ci_low"],
-        gain_ci_high=result["gain_ci_high"],
-        scale=Decimal(improvement.scale),
-        annual_volume=Decimal(improvement.annual_volume),
-        value_per_unit_gbp=improvement.value_per_unit_gbp,
-    )
+    money = money_for(improvement, result)
+    if money is None:
+        raise WorkflowError(
+            "There is no saving to approve: set the annual volume and the value of one unit"
+        )
     return {
         "data_version": improvement.data_version,
         "estimate": result,
         "money": {name: jsonable(getattr(improvement, name)) for name in MONEY_FIELDS}
         | {"scale": improvement.scale},
-        "annual_saving": asdict(saving),
+        # The saving with its interval (including the input ranges) and the appraisal, as
+        # approved: the history and the public register show these, never a recomputation.
+        "annual_saving": asdict(money.saving),
+        "appraisal": approved_appraisal(money.appraisal),
         # What the reviewer saw when deciding (history): provisional unless the family's year
         # had closed; the deciding value is the family's as it stands (`review_families`).
         "bh_adjusted_p": family.adjusted_p if family else None,
@@ -186,6 +187,19 @@ def _approval_snapshot(
         }
         if family
         else None,
+    }
+
+
+def approved_appraisal(appraisal: Appraisal | None) -> dict[str, Any] | None:
+    """The appraisal's figures as an approval's snapshot keeps them (pence, as its saving)."""
+    if appraisal is None:
+        return None
+    return {
+        "pv_benefits_pence": appraisal.pv_benefits_pence,
+        "pv_costs_pence": appraisal.pv_costs_pence,
+        "npv_pence": appraisal.npv_pence,
+        "bcr": appraisal.bcr,
+        "payback_month": appraisal.payback_month,
     }
 
 
