@@ -153,18 +153,6 @@ def appraisal_rows(appraisal: Appraisal) -> list[tuple[str, str, str]]:
         rate += " a year: the Green Book rate for health outcomes"
     else:
         rate += " a year: the Green Book rate"
-    if appraisal.bcr is None:
-        ratio = NO_RATIO
-    else:
-        ratio = (
-            f"{appraisal.bcr:,.2f}: each £1 of cost returns {format_gbp(appraisal.bcr, pence=True)}"
-        )
-    if appraisal.cost_pence == 0:
-        payback = "Nothing to pay back: it costs nothing extra"
-    elif appraisal.payback_month is None:
-        payback = "Not within its expected life"
-    else:
-        payback = f"Month {appraisal.payback_month} after go-live"
     return [
         ("appraisal-life", "Expected life", years(appraisal.years)),
         (
@@ -182,8 +170,42 @@ def appraisal_rows(appraisal: Appraisal) -> list[tuple[str, str, str]]:
         ("appraisal-pv-benefits", "Present value of benefits", _pence(appraisal.pv_benefits_pence)),
         ("appraisal-pv-costs", "Present value of costs", _pence(appraisal.pv_costs_pence)),
         ("appraisal-npv", "Net present value (NPV)", _pence(appraisal.npv_pence)),
-        ("appraisal-bcr", "Benefit-cost ratio", ratio),
-        ("appraisal-payback", "Payback", payback),
+        ("appraisal-bcr", "Benefit-cost ratio", ratio_text(appraisal.bcr)),
+        (
+            "appraisal-payback",
+            "Payback",
+            payback_text(appraisal.payback_month, appraisal.cost_pence),
+        ),
+    ]
+
+
+def ratio_text(bcr: float | None) -> str:
+    if bcr is None:
+        return NO_RATIO
+    return f"{bcr:,.2f}: present value of benefits ÷ present value of costs"
+
+
+def payback_text(month: int | None, cost_pence: int) -> str:
+    if cost_pence == 0:
+        return "Nothing to pay back: it costs nothing extra"
+    if month is None:
+        return "Not within its expected life"
+    return f"Month {month} after go-live"
+
+
+def approved_appraisal_rows(approved: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """An approval's recorded appraisal (`decisions.approved_appraisal`) as the public
+    page's summary list: (row id, key, value)."""
+    return [
+        ("public-pv-benefits", "Benefits", _pence(approved["pv_benefits_pence"])),
+        ("public-pv-costs", "Costs", _pence(approved["pv_costs_pence"])),
+        ("public-npv", "Net present value", _pence(approved["npv_pence"])),
+        ("public-bcr", "Benefit-cost ratio", ratio_text(approved["bcr"])),
+        (
+            "public-payback",
+            "Pays back its cost",
+            payback_text(approved["payback_month"], approved["pv_costs_pence"]),
+        ),
     ]
 
 

@@ -36,6 +36,7 @@ from gains.models import (
 from gains.paging import paginate_by_key
 from gains.security import svg_response
 from gains.services.estimates.charts import chart_tables, improvement_chart_svg
+from gains.services.estimates.current import evidence_levels
 from gains.services.estimates.summaries import cell_summaries, measurement_counts
 from gains.services.improvements import workflow
 from gains.services.improvements.locking import (
@@ -111,6 +112,7 @@ def index():
         form=form,
         listed=listed,
         counts=measurement_counts(i.id for i in listed.items),
+        evidence_levels=evidence_levels(listed.items),
         filters=filters,
         may_register=bool(workflow.teams_for_registration(current_user)),
     )

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, make_response, render_template, re
 from gains.auth import public
 from gains.figures_cache import figures_response
 from gains.htmx_support import render_page_or_fragment
+from gains.improvements.presenters import approved_appraisal_rows
 from gains.models.base import utcnow
 from gains.public.atom import atom_feed
 from gains.public.forms import RegisterFilterForm
@@ -79,6 +80,7 @@ def improvement(improvement_id: int):
     return render_template(
         "public/improvement.html",
         entry=entry,
+        appraisal_rows=approved_appraisal_rows(entry.appraisal) if entry.appraisal else [],
         cells=public_cells(improvement_id),
         min_units=MIN_UNITS,
     )

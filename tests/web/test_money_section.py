@@ -145,3 +145,66 @@ def test_the_htmx_refresh_keeps_the_money_section(app, signed_in):
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body
     assert row(money_section(body), "appraisal-payback") == "Payback Month 5 after go-live"
+
+
+# --- the evidence level beside every saving, and the appraisal on the public register -------
+
+PUBLISHED = NO_RANGES  # approved and published in the demo register
+
+
+def approved_snapshot(app, improvement_id: int) -> dict:
+    with app.app_context():
+        snapshot = db.session.get(Improvement, improvement_id).reviews[-1].snapshot
+        db.session.rollback()
+        return snapshot
+
+
+def test_the_review_queue_tags_each_row_with_its_evidence_level(app, signed_in):
+    manager = signed_in("manager")
+    target = improvement_id_by_title(app, ZERO_COST_SUBMITTED)
+    with app.app_context():
+        level = current_estimate(db.session.get(Improvement, target)).evidence_level
+        db.session.rollback()
+    queue = manager.get("/reviews/").get_data(as_text=True)
+    queue_row = re.search(rf'id="queue-row-{target}">(.*?)</tr>', queue, re.S).group(1)
+    assert f"Evidence level {level} of 5" in text_of(queue_row)
+
+
+def test_the_improvements_list_tags_each_row_with_its_evidence_level(app, signed_in):
+    listing = signed_in("treasury").get("/improvements/?q=fine+is+escalated").get_data(as_text=True)
+    link = f'href="/improvements/{_id(app, RANGED)}"'
+    list_row = listing[listing.index(link) : listing.index("</tr>", listing.index(link))]
+    assert "Evidence level 5 of 5" in text_of(list_row)
+
+
+def test_the_public_page_and_entry_show_the_approved_appraisal_and_evidence(app, client):
+    target = _id(app, PUBLISHED)
+    appraisal = approved_snapshot(app, target)["appraisal"]
+    page = client.get(f"/register/improvements/{target}").get_data(as_text=True)
+    assert row(page, "public-npv") == f"Net present value {pounds(appraisal['npv_pence'])}"
+    assert row(page, "public-pv-costs") == f"Costs {pounds(appraisal['pv_costs_pence'])}"
+    assert row(page, "public-bcr").startswith(f"Benefit-cost ratio {appraisal['bcr']:,.2f}")
+    evidence = text_of(page[page.index('id="saving-evidence-level"') :].split("</p>")[0])
+    assert "Level 2 of 5" in evidence and "Reported, not validated by a comparison" in evidence
+    register = text_of(client.get("/register/?q=pre-fill").get_data(as_text=True))
+    assert f"Net present value over its expected life: {pounds(appraisal['npv_pence'])}" in register
+    assert "Level 2 of 5: compared with before, no comparison group" in register
+
+
+def test_open_data_carries_the_npv_beside_the_saving_and_its_interval(app, client):
+    import csv
+    import io
+
+    target = _id(app, PUBLISHED)
+    snapshot = approved_snapshot(app, target)
+    rows = csv.DictReader(io.StringIO(client.get("/register/data.csv").get_data(as_text=True)))
+    entry = next(r for r in rows if int(r["id"]) == target)
+    assert int(entry["npv"]) == round(snapshot["appraisal"]["npv_pence"] / 100)
+    saving = snapshot["annual_saving"]
+    assert int(entry["annual_saving_low_gbp"]) == round(saving["ci_low_pence"] / 100)
+    assert int(entry["annual_saving_high_gbp"]) == round(saving["ci_high_pence"] / 100)
+    assert entry["evidence_level"] == "2"
+    item = next(
+        i for i in client.get("/register/data.json").get_json()["improvements"] if i["id"] == target
+    )
+    assert item["npv"] == int(entry["npv"])

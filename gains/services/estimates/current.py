@@ -143,6 +143,26 @@ def cached_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate]
     }
 
 
+def evidence_levels(improvements: Iterable[Improvement]) -> dict[int, int]:
+    """The evidence level (2-5) of each improvement's cached current estimate, in one query
+    on the column, for lists that show it beside each row; improvements without an estimate
+    or a level are left out."""
+    ids = [improvement.id for improvement in improvements]
+    if not ids:
+        return {}
+    at_current_version = (Improvement.id == Estimate.improvement_id) & (
+        Improvement.data_version == Estimate.data_version
+    )
+    return {
+        improvement_id: level
+        for improvement_id, level in db.session.execute(
+            select(Estimate.improvement_id, Estimate.evidence_level)
+            .join(Improvement, at_current_version)
+            .where(Estimate.improvement_id.in_(ids), Estimate.evidence_level.is_not(None))
+        )
+    }
+
+
 def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
     """`current_estimate` for many improvements: the stored estimates in one query, and for
     the rest (rarely any) the stored reason, or whether they have rows at all, in one more

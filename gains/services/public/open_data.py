@@ -170,6 +170,15 @@ FIELDS: tuple[Field, ...] = (
         _saving("saving_high_pence"),
     ),
     Field(
+        "npv",
+        "integer",
+        "Net present value over the expected life (£, whole pounds), as approved: the annual "
+        "saving kept for the expected life, fading each year by its persistence, reduced for "
+        "optimism bias and discounted at the Green Book rate, less the one-off cost raised for "
+        "optimism bias. Empty where the saving is not shown or the approval predates it.",
+        lambda e, u: None if e.saving is None else _pounds(e.npv_pence),
+    ),
+    Field(
         "cashable",
         "boolean",
         "True when the saving releases money; false when it releases time or capacity.",

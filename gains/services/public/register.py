@@ -127,8 +127,15 @@ class PublicGain:
     saving_words: str = ""
     evidence_level: int | None = None  # of the approved estimate, 2-5 (`stats.evidence`)
     evidence_label: str | None = None
+    # The Green Book appraisal as approved (the snapshot's: present values and NPV in pence,
+    # BCR, payback month), None for an approval made before appraisals were recorded.
+    appraisal: dict[str, Any] | None = field(default=None, compare=False)
     # Kept for the public chart's labels; not shown.
     improvement: Improvement | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def npv_pence(self) -> int | None:
+        return self.appraisal["npv_pence"] if self.appraisal else None
 
 
 def smallest_cell(estimate: dict[str, Any]) -> int:
@@ -194,6 +201,7 @@ def public_gain(improvement: Improvement, publication: Publication, review: Revi
         ),
         saving_low_pence=saving["ci_low_pence"],
         saving_high_pence=saving["ci_high_pence"],
+        appraisal=snapshot.get("appraisal"),
         result=describe_change(
             estimate["effect"],
             estimate["ci_low"],

@@ -40,6 +40,7 @@ from gains.services.estimates.current import (
 )
 from gains.services.money.savings import saving_for
 from gains.services.review.decisions import FamilyMember, review_families
+from gains.stats.evidence import level_of_document
 from gains.stats.money import AnnualSaving, financial_year_start
 
 QUEUE_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -73,6 +74,10 @@ class QueueRow:
     @property
     def result(self) -> dict[str, Any]:
         return self.estimate.result if self.estimate else {}
+
+    @property
+    def evidence_level(self) -> int | None:
+        return level_of_document(self.result) if self.estimate else None
 
     @property
     def method_name(self) -> str:
