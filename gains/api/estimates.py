@@ -18,6 +18,8 @@ from gains.models import Department, Estimate, Improvement
 from gains.services.dashboards.department import department_pooling
 from gains.services.estimates.current import ESTIMATION_METHODS, NoEstimate, current_estimate
 from gains.services.estimates.documents import ESTIMATE_COLUMNS
+from gains.services.money.savings import money_for
+from gains.stats.appraisal import Appraisal
 from gains.stats.evidence import level_label, level_of_document
 
 blueprint = Blueprint(
@@ -49,15 +51,20 @@ def estimate_body(improvement: Improvement, estimate: Estimate | NoEstimate) -> 
                 "reason": estimate.reason,
                 "evidence_level": None,
                 "evidence_label": None,
+                "annual_saving": None,
+                "appraisal": None,
                 "method_name": None,
                 "computed_at": None,
                 "result": None,
             }
         )
+    money = money_for(improvement, estimate.result)
     return (
         body
         | {column: getattr(estimate, column) for column in ESTIMATE_COLUMNS}
         | {
+            "annual_saving": asdict(money.saving) if money else None,
+            "appraisal": appraisal_body(money.appraisal) if money else None,
             "available": True,
             "reason": None,
             "evidence_level": level_of_document(estimate.result),
@@ -67,6 +74,19 @@ def estimate_body(improvement: Improvement, estimate: Estimate | NoEstimate) -> 
             "result": estimate.result,
         }
     )
+
+
+def appraisal_body(appraisal: Appraisal | None) -> dict[str, Any] | None:
+    """The appraisal as `gains stats appraise --json` prints it: pounds to the penny."""
+    if appraisal is None:
+        return None
+    return {
+        "pv_benefits": appraisal.pv_benefits_pence / 100,
+        "pv_costs": appraisal.pv_costs_pence / 100,
+        "npv": appraisal.npv_pence / 100,
+        "bcr": appraisal.bcr,
+        "payback_month": appraisal.payback_month,
+    }
 
 
 @blueprint.get(f"/improvements/<{ID}:improvement_id>/estimate")

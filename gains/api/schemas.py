@@ -546,6 +546,49 @@ class BatchArgsSchema(PageArgsSchema):
 # --- estimates ------------------------------------------------------------------------------
 
 
+class AnnualSavingSchema(Schema):
+    annual_saving_pence = fields.Integer(
+        required=True, metadata={"description": "gain ÷ scale × annual volume × £ per unit"}
+    )
+    se_pence = fields.Integer(required=True)
+    ci_low_pence = fields.Integer(required=True)
+    ci_high_pence = fields.Integer(required=True)
+    ci_excludes_zero = fields.Boolean(
+        required=True, metadata={"description": "The gain's interval excludes zero"}
+    )
+    includes_input_ranges = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "The interval also includes the ranges given for the annual volume"
+            " and the value of one unit (seeded simulation); else statistical uncertainty only"
+        },
+    )
+
+
+class AppraisalSchema(Schema):
+    """As `gains stats appraise --json`: pounds to the penny (docs/STATISTICS.md)."""
+
+    pv_benefits = FiniteFloat(
+        required=True, metadata={"description": "Present value of benefits over the life, £"}
+    )
+    pv_costs = FiniteFloat(
+        required=True, metadata={"description": "The one-off cost with its optimism bias, £"}
+    )
+    npv = FiniteFloat(required=True, metadata={"description": "pv_benefits − pv_costs, £"})
+    bcr = FiniteFloat(
+        required=True,
+        metadata={"description": "pv_benefits ÷ pv_costs; null at zero cost (no ratio)"},
+    )
+    payback_month = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "First month after go-live by whose end the undiscounted benefits"
+            " cover the cost; null if not within the expected life"
+        },
+    )
+
+
 class EstimateSchema(Schema):
     improvement_id = fields.Integer(required=True)
     data_version = fields.Integer(required=True)
@@ -576,6 +619,18 @@ class EstimateSchema(Schema):
     )
     evidence_label = fields.String(
         allow_none=True, required=True, metadata={"description": "The level in plain words"}
+    )
+    annual_saving = fields.Nested(
+        AnnualSavingSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Null until the estimate and the money terms are both set"},
+    )
+    appraisal = fields.Nested(
+        AppraisalSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Green Book appraisal of the annual saving over the life"},
     )
     result = fields.Dict(
         allow_none=True,

@@ -138,3 +138,45 @@ def test_savings_filters_by_department_and_refuses_unknown_ones(app, client, bea
 @pytest.mark.parametrize("role_name", ["member", "manager"])
 def test_savings_are_not_for_departments(client, bearer, role_name):
     assert_problem(client.get("/api/v1/savings/cumulative", headers=bearer(role_name)), 403)
+
+
+def test_the_estimate_carries_the_saving_its_interval_and_the_appraisal(app, client, bearer):
+    """Issue 20: the saving with its interval (input ranges included) and the Green Book
+    appraisal, as `money_for` gives them and the OpenAPI document describes them."""
+    from gains.services.estimates.current import current_estimate
+    from gains.services.money.savings import money_for
+
+    ranged = find_improvement(app, Improvement.title.startswith("Text before a fine"))
+    body = client.get(f"/api/v1/improvements/{ranged}/estimate", headers=bearer("treasury"))
+    body = body.get_json()
+    with app.app_context():
+        improvement = db.session.get(Improvement, ranged)
+        money = money_for(improvement, current_estimate(improvement).result)
+        db.session.rollback()
+    assert set(body["appraisal"]) == {"pv_benefits", "pv_costs", "npv", "bcr", "payback_month"}
+    # Worked by hand in tests/services/test_money_for.py.
+    assert body["appraisal"]["pv_benefits"] == 87_928.83
+    assert body["appraisal"]["pv_costs"] == 13_750.0
+    assert body["appraisal"]["npv"] == 74_178.83
+    assert body["appraisal"]["payback_month"] == 5
+    saving = body["annual_saving"]
+    assert saving["includes_input_ranges"] is True
+    assert (saving["ci_low_pence"], saving["ci_high_pence"]) == (
+        money.saving.ci_low_pence,
+        money.saving.ci_high_pence,
+    )
+    zero_cost = find_improvement(app, Improvement.title.startswith("Social norm line"))
+    body = client.get(f"/api/v1/improvements/{zero_cost}/estimate", headers=bearer("treasury"))
+    assert body.get_json()["appraisal"]["bcr"] is None
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    assert set(schemas["Appraisal"]["properties"]) == set(body.get_json()["appraisal"])
+    assert {"annual_saving", "appraisal"} <= set(schemas["Estimate"]["required"])
+
+
+def test_without_money_terms_there_is_no_saving_or_appraisal(app, client, bearer):
+    draft = find_improvement(
+        app, Team.name == "Benefit renewals", Improvement.status == Status.DRAFT
+    )
+    body = client.get(f"/api/v1/improvements/{draft}/estimate", headers=bearer("member")).get_json()
+    assert body["annual_saving"] is None and body["appraisal"] is None
