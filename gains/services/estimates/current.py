@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 
 from gains.extensions import db
 from gains.models import (
@@ -127,40 +127,36 @@ def cached_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate]
 
     Never computes: dashboards read only what the write path stored (see `refresh_estimate`).
     """
-    ids = [improvement.id for improvement in improvements]
-    if not ids:
+    improvements = list(improvements)
+    if not improvements:
         return {}
+    return {
+        estimate.improvement_id: estimate
+        for estimate in db.session.scalars(_current(select(Estimate), improvements))
+    }
+
+
+def _current(stmt: Select, improvements: Iterable[Improvement]) -> Select:
+    """``stmt`` on `estimates`, kept to the improvements' rows at their current data
+    version."""
     at_current_version = (Improvement.id == Estimate.improvement_id) & (
         Improvement.data_version == Estimate.data_version
     )
-    return {
-        estimate.improvement_id: estimate
-        for estimate in db.session.scalars(
-            select(Estimate)
-            .join(Improvement, at_current_version)
-            .where(Estimate.improvement_id.in_(ids))
-        )
-    }
+    ids = [improvement.id for improvement in improvements]
+    return stmt.join(Improvement, at_current_version).where(Estimate.improvement_id.in_(ids))
 
 
 def evidence_levels(improvements: Iterable[Improvement]) -> dict[int, int]:
     """The evidence level (2-5) of each improvement's cached current estimate, in one query
     on the column, for lists that show it beside each row; improvements without an estimate
     or a level are left out."""
-    ids = [improvement.id for improvement in improvements]
-    if not ids:
+    improvements = list(improvements)
+    if not improvements:
         return {}
-    at_current_version = (Improvement.id == Estimate.improvement_id) & (
-        Improvement.data_version == Estimate.data_version
+    stmt = select(Estimate.improvement_id, Estimate.evidence_level).where(
+        Estimate.evidence_level.is_not(None)
     )
-    return {
-        improvement_id: level
-        for improvement_id, level in db.session.execute(
-            select(Estimate.improvement_id, Estimate.evidence_level)
-            .join(Improvement, at_current_version)
-            .where(Estimate.improvement_id.in_(ids), Estimate.evidence_level.is_not(None))
-        )
-    }
+    return dict(db.session.execute(_current(stmt, improvements)).all())
 
 
 def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
