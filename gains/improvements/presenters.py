@@ -164,7 +164,7 @@ def appraisal_rows(appraisal: Appraisal) -> list[tuple[str, str, str]]:
         (
             "appraisal-optimism-bias",
             "Optimism bias",
-            f"benefits reduced by {percent(appraisal.optimism_bias_benefits)}, "
+            f"Benefits reduced by {percent(appraisal.optimism_bias_benefits)}, "
             f"cost raised by {percent(appraisal.optimism_bias_costs)}",
         ),
         ("appraisal-pv-benefits", "Present value of benefits", _pence(appraisal.pv_benefits_pence)),

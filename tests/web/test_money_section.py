@@ -74,7 +74,7 @@ def test_the_improvement_page_shows_the_saving_its_interval_and_the_appraisal(ap
         row(section, "appraisal-discount-rate") == "Discount rate 3.5 % a year: the Green Book rate"
     )
     assert row(section, "appraisal-optimism-bias") == (
-        "Optimism bias benefits reduced by 15 %, cost raised by 10 %"
+        "Optimism bias Benefits reduced by 15 %, cost raised by 10 %"
     )
     # The figures worked by hand in tests/services/test_money_for.py.
     assert row(section, "appraisal-pv-benefits") == "Present value of benefits £87,929"
