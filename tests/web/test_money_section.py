@@ -208,3 +208,16 @@ def test_open_data_carries_the_npv_beside_the_saving_and_its_interval(app, clien
         i for i in client.get("/register/data.json").get_json()["improvements"] if i["id"] == target
     )
     assert item["npv"] == int(entry["npv"])
+
+
+def test_an_approval_shows_its_recorded_interval_and_npv(app, signed_in):
+    client = signed_in("manager")
+    target = improvement_id_by_title(app, SAVE_AND_RETURN)
+    response = client.post(f"/reviews/{target}/decision", data={"decision": "approved"})
+    assert response.status_code == 303
+    snapshot = approved_snapshot(app, target)
+    saving, appraisal = snapshot["annual_saving"], snapshot["appraisal"]
+    page = text_of(client.get(f"/reviews/{target}").get_data(as_text=True))
+    assert f"interval {pounds(saving['ci_low_pence'])} to {pounds(saving['ci_high_pence'])}" in page
+    assert f"as approved: net present value {pounds(appraisal['npv_pence'])}" in page
+    assert f"benefit-cost ratio {appraisal['bcr']:.2f}." in page
