@@ -259,6 +259,18 @@ class RangedItem:
 
 
 @dataclass(frozen=True)
+class LowRankCovariance:
+    """A department's statistical covariance (pence², items in `ranged_total`'s order) as a
+    diagonal plus a few rank-one terms, Σ = diag(d) + F Fᵀ (F is items × r): the form of
+    shrunk savings' prediction errors (diag(λv) plus the shared pooled mean's and τ̂²'s
+    terms, `stats.shrunk_savings`). Its quadratic forms need no k × k matrix, so a department
+    of thousands is simulated in chunks like independent items."""
+
+    diagonal: np.ndarray
+    factors: np.ndarray
+
+
+@dataclass(frozen=True)
 class RangedBand:
     """A total at the central inputs, its Monte Carlo band, and the totals with every input
     at its low and at its high (Treasury's sensitivity view)."""
@@ -296,11 +308,12 @@ def ranged_total(
     ``correlation`` between items (volumes with volumes, prices with prices; volume and
     price independent), departments independent. Statistical errors are independent
     normals with the items' SEs, or for a department in ``department_covariances`` (pence²,
-    its items in the order given) drawn from that covariance; scaled by the draw's inputs,
-    their sum in each department is normal with the variance aᵀΣa, so each draw takes one
-    normal per department for it, exactly. With exact inputs, independence and no
-    covariance the band is `total_savings`' ±z·√ΣSE² to Monte Carlo error. Seeded by the
-    department keys: the same items in the same order give the same pence.
+    its items in the order given; a matrix or a `LowRankCovariance`) drawn from it; scaled
+    by the draw's inputs, their sum in each department is normal with the variance aᵀΣa, so
+    each draw takes one normal per department for it, exactly. With exact inputs,
+    independence and no covariance the band is `total_savings`' ±z·√ΣSE² to Monte Carlo
+    error. Seeded by the department keys: the same items in the same order give the same
+    pence.
     """
     if not 0 <= correlation <= 1:
         raise ValueError(f"correlation {correlation} is not between 0 and 1")
@@ -361,13 +374,22 @@ def _department_draws(members, covariance, correlation, draws, department):
     weight = np.array([float(m.weight) for m in members])
     offset = float(sum(m.offset_pence for m in members))
     ranges = np.array([(*m.volume_ratios, *m.value_ratios) for m in members], dtype=float)
-    if covariance is not None and np.shape(covariance) != (len(members), len(members)):
+    factors = None
+    if isinstance(covariance, LowRankCovariance):
+        variance = np.asarray(covariance.diagonal, dtype=float)
+        factors = np.asarray(covariance.factors, dtype=float)
+        if variance.shape != (len(members),) or factors.shape[:1] != (len(members),):
+            raise ValueError(f"department {department!r}: covariance is not for {len(members)}")
+        covariance = None
+        projections = np.zeros((2, factors.shape[1], draws))  # Fᵀa and Fᵀ(weight · a)
+    elif covariance is not None and np.shape(covariance) != (len(members), len(members)):
         raise ValueError(f"department {department!r}: covariance is not {len(members)} × itself")
+    else:
+        variance = np.array([float(m.se_pence) ** 2 for m in members])
     shared = rng.standard_normal((2, draws))
-    # Whole departments with a covariance (its quadratic form needs every item at once).
+    # Whole departments with a dense covariance (its quadratic form needs every item at once).
     step = len(members) if covariance is not None else max(1, DRAWS_PER_CHUNK // draws)
     sums = np.zeros((5, draws))  # saving, weighted, and the three quadratic forms
-    variance = np.array([float(m.se_pence) ** 2 for m in members])
     for start in range(0, len(members), step):
         chunk = slice(start, start + step)
         multiplier = _input_multipliers(rng, ranges[chunk], shared, correlation)
@@ -377,6 +399,9 @@ def _department_draws(members, covariance, correlation, draws, department):
             square = multiplier**2
             sums[2:4] += terms @ square
             sums[4] += (terms[1] * weight[chunk]) @ square
+            if factors is not None:  # the rank-one terms: (fᵀa)², summed over the chunks first
+                projections[0] += factors[chunk].T @ multiplier
+                projections[1] += (factors[chunk] * weight[chunk, None]).T @ multiplier
         else:
             matrix = np.asarray(covariance, dtype=float)
             weighted_multiplier = weight[:, None] * multiplier
@@ -384,6 +409,10 @@ def _department_draws(members, covariance, correlation, draws, department):
             sums[2] += np.einsum("id,id->d", multiplier, spread)
             sums[3] += np.einsum("id,id->d", weighted_multiplier, spread)
             sums[4] += np.einsum("id,id->d", weighted_multiplier, matrix @ weighted_multiplier)
+    if factors is not None:
+        sums[2] += np.sum(projections[0] ** 2, axis=0)
+        sums[3] += np.sum(projections[0] * projections[1], axis=0)
+        sums[4] += np.sum(projections[1] ** 2, axis=0)
     # The department's statistical error for the saving and for the weighted total: jointly
     # normal with variances A, C and covariance B, drawn by the 2 × 2 Cholesky factor.
     a, b, c = np.clip(sums[2], 0, None), sums[3], np.clip(sums[4], 0, None)

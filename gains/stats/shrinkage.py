@@ -106,15 +106,21 @@ def tau2_estimation_variance(shrinkage: Shrinkage, effects, variances, weights) 
     sign and the expectation's zero cross terms would understate it. Var(τ̂²) is the
     DerSimonian-Laird estimator's (before truncation at 0) at τ̂² (Biggerstaff & Tweedie 1997,
     Stat. Med. 16:753-768); for Paule-Mandel it is used as an approximation."""
+    slope = float(
+        np.asarray(weights, dtype=float) @ blup_tau2_slopes(shrinkage, effects, variances)
+    )
+    return slope**2 * dersimonian_laird_variance(variances, shrinkage.tau2)
+
+
+def blup_tau2_slopes(shrinkage: Shrinkage, effects, variances) -> np.ndarray:
+    """dθ̂ᵢ/dτ² at τ̂² for each BLUP: λᵢ'(yᵢ − μ̂) + (1 − λᵢ)μ̂' (`tau2_estimation_variance`),
+    so that a total's τ²-term is (cᵀ slopes)² · Var(τ̂²) for any weights c."""
     y = np.asarray(effects, dtype=float)
     v = np.asarray(variances, dtype=float)
-    c = np.asarray(weights, dtype=float)
-    tau2 = shrinkage.tau2
-    w = 1.0 / (v + tau2)
+    w = 1.0 / (v + shrinkage.tau2)
     residual = y - shrinkage.pooled_mean
     mean_slope = -float(np.sum(w**2 * residual) / np.sum(w))
-    slope = float(c @ (v * w**2 * residual + (1.0 - shrinkage.shrinkage_weight) * mean_slope))
-    return slope**2 * dersimonian_laird_variance(v, tau2)
+    return v * w**2 * residual + (1.0 - shrinkage.shrinkage_weight) * mean_slope
 
 
 def dersimonian_laird_variance(variances, tau2: float) -> float:

@@ -35,6 +35,7 @@ from gains.models import (
     Review,
     Status,
 )
+from gains.models.improvement import APPRAISAL_DEFAULTS
 from gains.stats.appraisal import Appraisal, appraise, discount_rate
 from gains.stats.inference import DEFAULT_LEVEL
 from gains.stats.money import CLAIMED_STATUSES, AnnualSaving, SavingItem, annual_saving
@@ -154,6 +155,61 @@ def _price(gain, se, ci_low, ci_high, scale, annual_volume, value_per_unit_gbp):
 
 
 @dataclass(frozen=True)
+class RowTerms:
+    """What a saving's range and appraisal need, as plain numbers (statistics, not money):
+    the input ranges as ratios to the central value (`money.RangedItem`) and the Green Book
+    terms (`appraisal.present_value_factor`)."""
+
+    volume_ratios: tuple[float, float]
+    value_ratios: tuple[float, float]
+    expected_life_years: int
+    persistence: float
+    discount_rate: float
+    optimism_bias_benefits: float
+    optimism_bias_costs: float
+
+
+def _ratios(low, central, high) -> tuple[float, float]:
+    """(low ÷ central, high ÷ central); exact (1, 1) without a range or a central of 0."""
+    if low is None or high is None or not central:
+        return (1.0, 1.0)
+    return (float(low) / float(central), float(high) / float(central))
+
+
+def row_terms(
+    kind: ImprovementKind,
+    volume,
+    volume_low,
+    volume_high,
+    value,
+    value_low,
+    value_high,
+    life,
+    persistence,
+    health,
+    bias_benefits,
+    bias_costs,
+) -> RowTerms:
+    """The terms from columns; a term missing (an approval older than the terms) is the
+    kind's default (`APPRAISAL_DEFAULTS`), the value registration would have given it."""
+    default = APPRAISAL_DEFAULTS[kind]
+    health = default.health_outcomes if health is None else health
+    return RowTerms(
+        volume_ratios=_ratios(volume_low, volume, volume_high),
+        value_ratios=_ratios(value_low, value, value_high),
+        expected_life_years=int(life if life is not None else default.expected_life_years),
+        persistence=float(persistence if persistence is not None else default.persistence),
+        discount_rate=discount_rate(bool(health)),
+        optimism_bias_benefits=float(
+            bias_benefits if bias_benefits is not None else default.optimism_bias_benefits
+        ),
+        optimism_bias_costs=float(
+            bias_costs if bias_costs is not None else default.optimism_bias_costs
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class SavingRow:
     """One improvement's saving, claimed or validated, with what dashboards group it by."""
 
@@ -176,6 +232,9 @@ class SavingRow:
     hedges_g_variance: float | None = None
     estimate_method: str | None = None
     evidence_level: int | None = None  # 2-5; department pooling leaves out 2 unless asked
+    # Ranges and appraisal: a validated row's are the approval's, a claimed row's the
+    # improvement's current ones.
+    terms: RowTerms | None = None
 
 
 _IMPROVEMENT_COLUMNS = (
@@ -192,6 +251,9 @@ _IMPROVEMENT_COLUMNS = (
     Improvement.implementation_cost_pence,
     Improvement.data_version,
 )
+
+
+_N_IMPROVEMENT = len(_IMPROVEMENT_COLUMNS)
 
 
 def _newest_approvals(*where: ColumnElement[bool]):
@@ -229,6 +291,7 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
             Review.hedges_g_variance,
             Review.snapshot[("estimate", "method")].as_string(),
             Review.evidence_level,
+            *_term_columns(Review),
         )
         .join(latest, latest.c.improvement_id == Improvement.id)
         .join(Review, Review.id == latest.c.review_id)
@@ -236,17 +299,11 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
         .order_by(Improvement.id)
     )
     rows = []
-    for (
-        *columns,
-        pounds,
-        se_pounds,
-        excludes_zero,
-        cashable,
-        g,
-        g_var,
-        method,
-        level,
-    ) in db.session.execute(stmt):
+    for row in db.session.execute(stmt):
+        columns, terms = row[:_N_IMPROVEMENT], row[-_N_TERMS:]
+        pounds, se_pounds, excludes_zero, cashable, g, g_var, method, level = row[
+            _N_IMPROVEMENT:-_N_TERMS
+        ]
         item = SavingItem(
             annual_saving_pence=int(pounds * 100),  # exact: the column holds whole pence
             se_pence=int(se_pounds * 100),
@@ -262,6 +319,7 @@ def validated_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
                 hedges_g_variance=g_var,
                 estimate_method=method,
                 evidence_level=level,
+                terms=row_terms(columns[5], *terms),
             )
         )
     return rows
@@ -282,6 +340,8 @@ def claimed_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
             Estimate.se,
             Estimate.gain_ci_low,
             Estimate.gain_ci_high,
+            Estimate.evidence_level,
+            *_term_columns(Improvement),
         )
         .join(
             Estimate,
@@ -301,9 +361,11 @@ def claimed_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
         .order_by(Improvement.id)
     )
     rows = []
-    for *columns, cashable, scale, volume, per_unit, gain, se, low, high in db.session.execute(
-        stmt
-    ):
+    for row in db.session.execute(stmt):
+        columns, terms = row[:_N_IMPROVEMENT], row[-_N_TERMS:]
+        cashable, scale, volume, per_unit, gain, se, low, high, level = row[
+            _N_IMPROVEMENT:-_N_TERMS
+        ]
         saving = _saving(gain, se, low, high, scale, volume, per_unit)
         item = SavingItem(
             annual_saving_pence=saving.annual_saving_pence,
@@ -312,5 +374,77 @@ def claimed_rows(*where: ColumnElement[bool]) -> list[SavingRow]:
             cashable=cashable,
             status=columns[3].value,
         )
-        rows.append(SavingRow(*columns, item=item))
+        rows.append(
+            SavingRow(
+                *columns,
+                item=item,
+                evidence_level=level,
+                terms=row_terms(columns[5], *terms),
+            )
+        )
     return rows
+
+
+def _term_columns(source) -> tuple:
+    """The columns `row_terms` reads, in its order, from `Review` (what the approval
+    priced) or `Improvement` (the current plan): both name them alike."""
+    return (
+        source.annual_volume,
+        source.annual_volume_low,
+        source.annual_volume_high,
+        source.value_per_unit_gbp,
+        source.value_per_unit_low_gbp,
+        source.value_per_unit_high_gbp,
+        source.expected_life_years,
+        source.persistence,
+        source.health_outcomes,
+        source.optimism_bias_benefits,
+        source.optimism_bias_costs,
+    )
+
+
+_N_TERMS = len(_term_columns(Review))
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    """One improvement in its department's shrinkage pool: a standardised effect (Hedges' g,
+    signed the gain's way) and its sampling variance, whatever its status."""
+
+    improvement_id: int
+    department_id: int
+    hedges_g: float
+    hedges_g_variance: float
+    evidence_level: int | None
+
+
+def pool_rows(*where: ColumnElement[bool]) -> list[PoolRow]:
+    """Every improvement matching ``where`` with a standardised effect (decision 0035): its
+    standing approval's g if it has one, else its current estimate's, at any status.
+
+    The pool behind shrinkage must be every estimated item, approved or not: leaving out the
+    rejected and the still running is the very selection on looking good that inflates the
+    approved (decision 0033). Time series have no g, so never enter. One query: an approval
+    that stands (`VALIDATED_STATUSES`) is joined first, the current estimate as the fallback.
+    """
+    latest = _newest_approvals()
+    standing = Improvement.status.in_(VALIDATED_STATUSES)
+    approved = and_(Review.id == latest.c.review_id, standing)
+    g = func.coalesce(Review.hedges_g, Estimate.hedges_g)
+    variance = func.coalesce(Review.hedges_g_variance, Estimate.hedges_g_variance)
+    level = func.coalesce(Review.evidence_level, Estimate.evidence_level)
+    stmt = (
+        select(Improvement.id, Improvement.department_id, g, variance, level)
+        .outerjoin(latest, latest.c.improvement_id == Improvement.id)
+        .outerjoin(Review, approved)
+        .outerjoin(
+            Estimate,
+            and_(
+                Estimate.improvement_id == Improvement.id,
+                Estimate.data_version == Improvement.data_version,
+            ),
+        )
+        .where(Improvement.design != Design.TIME_SERIES, g.is_not(None), variance > 0, *where)
+        .order_by(Improvement.id)
+    )
+    return [PoolRow(*row) for row in db.session.execute(stmt)]
