@@ -23,8 +23,17 @@ NUMBER_FORMAT = "#,##0.####"
 
 @dataclass(frozen=True)
 class Column:
+    """A column: its ``header`` in words (pages and XLSX, for people), and optionally a
+    machine ``key`` (snake_case) that a CSV's header row uses instead: CSV files are read by
+    other systems, which need names that stay put when the words change (decision 0035)."""
+
     header: str
     kind: str = "text"  # text, gbp (pounds), number, month
+    key: str | None = None
+
+    @property
+    def csv_header(self) -> str:
+        return self.key or self.header
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ def _csv_value(value: Any, column: Column) -> Any:
 def table_to_csv(table: Table, filters: Sequence[tuple[str, str]]) -> str:
     out = io.StringIO()
     rows: list[list[Any]] = [[table.title], *[[name, value] for name, value in filters], []]
-    rows.append([column.header for column in table.columns])
+    rows.append([column.csv_header for column in table.columns])
     rows += [
         [_csv_value(v, c) for v, c in zip(row, table.columns, strict=True)] for row in table.rows
     ]

@@ -40,9 +40,14 @@ def cumulative_savings(
     kind: ImprovementKind | None = None,
     start: str | None = None,
     end: str | None = None,
+    level: int | None = None,
 ):
     """Net savings accrued month by month since the first go-live, claimed (current
-    estimates) and validated (approvals), each with its 95% band, in pence."""
+    estimates) and validated (approvals at evidence level 3 and above), each with its 95%
+    band, in pence; the validated annual total raw and shrunk (`validated_shrunk`, the one
+    to bank), its whole-life NPV (`npv`), evidence level 2 apart (`reported`), and totals
+    by evidence level. The bands of the annual and NPV totals include the input ranges and
+    the correlation within a department (decision 0035)."""
     if not may_see_treasury(current_user):
         abort(403, message="Cumulative savings are for treasury and administrators")
     ids = tuple(sorted(set(department_id or ())))
@@ -54,7 +59,12 @@ def cumulative_savings(
             messages={"query": {"department_id": [f"No department {i}" for i in unknown]}},
         )
     filters = TreasuryFilters(
-        department_ids=ids, pillar=pillar, kind=kind, start=_month(start), end=_month(end)
+        department_ids=ids,
+        pillar=pillar,
+        kind=kind,
+        start=_month(start),
+        end=_month(end),
+        level=level,
     )
     dashboard = treasury_figures(filters, utcnow().date())
     return {
@@ -63,7 +73,14 @@ def cumulative_savings(
             {**asdict(point), "month": f"{point.month:%Y-%m}"} for point in dashboard.months
         ],
         "claimed": dashboard.claimed,
-        "validated": dashboard.validated,
+        "validated": dashboard.honest.raw,
+        "validated_shrunk": dashboard.honest.shrunk,
+        "npv": dashboard.honest.npv,
+        "npv_raw": dashboard.honest.npv_raw,
+        "reported": dashboard.reported.raw,
+        "by_evidence_level": [
+            {**asdict(row), "evidence_level": row.value} for row in dashboard.by_evidence_level
+        ],
     }
 
 
@@ -74,4 +91,5 @@ def _described(filters: TreasuryFilters) -> dict[str, Any]:
         "kind": filters.kind.value if filters.kind else None,
         "from": f"{filters.start:%Y-%m}" if filters.start else None,
         "to": f"{filters.end:%Y-%m}" if filters.end else None,
+        "level": filters.level,
     }

@@ -27,6 +27,7 @@ from gains.models import (
 )
 from gains.services.improvements.register import ORDERINGS
 from gains.services.measurements.rows import MAX_UNIT_REF_LENGTH
+from gains.stats.evidence import LEVELS
 
 INT32_MAX = bounds.RECORD_ID.high  # the ids these fields name
 
@@ -718,6 +719,13 @@ class SavingsArgsSchema(Schema):
     end = fields.String(
         data_key="to", validate=validate.Regexp(MONTH), metadata={"description": "YYYY-MM"}
     )
+    level = fields.Integer(
+        validate=validate.OneOf(LEVELS),
+        metadata={
+            "description": "Only improvements at this evidence level (2-5); none means all. "
+            "Validated figures still count level 3 and above only."
+        },
+    )
 
 
 class SavingsPointSchema(Schema):
@@ -728,6 +736,11 @@ class SavingsPointSchema(Schema):
     validated_pence = fields.Integer(required=True)
     validated_low_pence = fields.Integer(required=True)
     validated_high_pence = fields.Integer(required=True)
+    validated_shrunk_pence = fields.Integer(required=True)
+    npv_pence = fields.Integer(
+        required=True,
+        metadata={"description": "Whole-life NPV (shrunk) of the validated live by the month"},
+    )
 
 
 class SavingsTotalSchema(Schema):
@@ -740,8 +753,47 @@ class SavingsTotalSchema(Schema):
     level = FiniteFloat(required=True)
 
 
+class BandSchema(Schema):
+    total_pence = fields.Integer(required=True)
+    band_low_pence = fields.Integer(required=True)
+    band_high_pence = fields.Integer(required=True)
+    n_items = fields.Integer(required=True)
+    level = FiniteFloat(required=True)
+
+
+class SavingsByLevelSchema(Schema):
+    evidence_level = fields.Integer(required=True)
+    claimed = fields.Nested(SavingsTotalSchema, required=True)
+    validated = fields.Nested(SavingsTotalSchema, required=True)
+    validated_shrunk_pence = fields.Integer(required=True)
+    realised_pence = fields.Integer(required=True)
+    npv_pence = fields.Integer(required=True)
+    reported_pence = fields.Integer(required=True)
+
+
 class SavingsSeriesSchema(Schema):
     filters = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
     months = fields.List(fields.Nested(SavingsPointSchema), required=True)
     claimed = fields.Nested(SavingsTotalSchema, required=True)
-    validated = fields.Nested(SavingsTotalSchema, required=True)
+    validated = fields.Nested(
+        SavingsTotalSchema,
+        required=True,
+        metadata={"description": "Approvals at evidence level 3 and above, as approved"},
+    )
+    validated_shrunk = fields.Nested(
+        SavingsTotalSchema,
+        required=True,
+        metadata={"description": "The same, shrunk toward each department's pool: to bank"},
+    )
+    npv = fields.Nested(
+        BandSchema,
+        required=True,
+        metadata={"description": "Whole-life NPV of the validated savings, shrunk"},
+    )
+    npv_raw = fields.Nested(BandSchema, required=True)
+    reported = fields.Nested(
+        SavingsTotalSchema,
+        required=True,
+        metadata={"description": "Evidence level 2: reported, not validated by a comparison"},
+    )
+    by_evidence_level = fields.List(fields.Nested(SavingsByLevelSchema), required=True)

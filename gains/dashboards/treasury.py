@@ -19,6 +19,7 @@ from gains.models import Department, Improvement, ImprovementKind, Pillar
 from gains.models.base import utcnow
 from gains.security import svg_response
 from gains.services.dashboards.treasury import TreasuryFilters, may_see_treasury
+from gains.stats.evidence import LEVELS
 from gains.stats.money import month_starts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,7 +44,13 @@ def _filters() -> TreasuryFilters:
         kind=ImprovementKind.parse(request.args.get("kind")),
         start=_month(request.args.get("from")),
         end=_month(request.args.get("to")),
+        level=_level(request.args.get("level")),
     )
+
+
+def _level(raw: str | None) -> int | None:
+    """An evidence level 2-5, or None for "all" (and for anything else)."""
+    return int(raw) if raw in {str(level) for level in LEVELS} else None
 
 
 def _month_choices(today: date) -> list[date]:

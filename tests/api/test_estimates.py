@@ -180,3 +180,36 @@ def test_without_money_terms_there_is_no_saving_or_appraisal(app, client, bearer
     )
     body = client.get(f"/api/v1/improvements/{draft}/estimate", headers=bearer("member")).get_json()
     assert body["annual_saving"] is None and body["appraisal"] is None
+
+
+def test_the_savings_series_carries_shrunk_npv_reported_and_levels(app, client, bearer):
+    body = client.get("/api/v1/savings/cumulative", headers=bearer("treasury")).get_json()
+    with app.app_context():
+        expected = treasury_dashboard(TreasuryFilters(), utcnow().date())
+    for key, figure in (
+        ("validated", expected.honest.raw),
+        ("validated_shrunk", expected.honest.shrunk),
+        ("npv", expected.honest.npv),
+        ("reported", expected.reported.raw),
+    ):
+        assert body[key]["total_pence"] == figure.total_pence, key
+        assert body[key]["band_low_pence"] <= figure.total_pence <= body[key]["band_high_pence"]
+    assert [row["evidence_level"] for row in body["by_evidence_level"]] == [2, 3, 4, 5]
+    level_2 = body["by_evidence_level"][0]
+    assert level_2["validated"]["n_items"] == 0 and level_2["reported_pence"] != 0
+    assert {"validated_shrunk_pence", "npv_pence"} <= set(body["months"][-1])
+
+
+def test_the_savings_level_filter_keeps_the_headline_rule(app, client, bearer):
+    headers = bearer("treasury")
+    four = client.get("/api/v1/savings/cumulative?level=4", headers=headers).get_json()
+    assert four["filters"]["level"] == 4
+    counts = {
+        row["evidence_level"]: row["validated"]["n_items"] for row in four["by_evidence_level"]
+    }
+    assert counts[4] == four["validated"]["n_items"] > 0
+    assert counts[2] == counts[3] == counts[5] == 0
+    two = client.get("/api/v1/savings/cumulative?level=2", headers=headers).get_json()
+    assert two["validated"]["n_items"] == 0 and two["reported"]["n_items"] > 0
+    bad = client.get("/api/v1/savings/cumulative?level=7", headers=headers)
+    assert assert_problem(bad, 422)["errors"][0]["field"] == "level"

@@ -16,9 +16,11 @@ Z = 1.959963984540054
 
 
 def validated_rows(session, department_codes=None):
+    """The headline's: standing approvals at evidence level 3 or more."""
     return [
         (improvement, review.snapshot["annual_saving"])
         for improvement, review in standing_approvals(session, department_codes)
+        if review.evidence_level >= 3
     ]
 
 
@@ -53,7 +55,7 @@ def test_cumulative_validated_total_by_hand(session):
 
 def test_financial_year_split_adds_up_to_the_cumulative_total(session):
     dashboard = treasury_dashboard(TreasuryFilters(), TODAY)
-    by_year = dict((label, validated) for label, _, validated in dashboard.by_financial_year)
+    by_year = dict((label, validated) for label, _, validated, _ in dashboard.by_financial_year)
     assert sum(by_year.values()) == dashboard.months[-1].validated_pence
     # 2025-26 runs April 2025 to March 2026: its share is the March 2026 cumulative figure.
     march = next(p for p in dashboard.months if p.month == date(2026, 3, 1))
@@ -70,7 +72,7 @@ def test_filters_restrict_departments_and_period(session):
     assert dashboard.months[-1].month == date(2026, 6, 1)
     expected = sum(s["annual_saving_pence"] for _, s in validated_rows(session, {"WKP"}))
     assert dashboard.validated.total_pence == expected
-    assert {row.department_id for row in dashboard.top} <= {wkp.id}
+    assert {v.row.department_id for v in dashboard.top} <= {wkp.id}
 
 
 def test_the_page_lists_the_first_signals_and_counts_every_flag(session):
@@ -84,7 +86,7 @@ def test_the_page_lists_the_first_signals_and_counts_every_flag(session):
     from gains.services.estimates.lasting import Lasting, LastingCheck
 
     dashboard = treasury_dashboard(TreasuryFilters(), TODAY)
-    row = dashboard.top[0]
+    row = dashboard.top[0].row
     signal = LastingCheck(Lasting.SIGNAL, "shift in the week of 2 March 2026", 14)
     holding = LastingCheck(Lasting.HOLDING, "no special cause", 12)
     many = replace(

@@ -30,6 +30,9 @@ def test_page_shows_every_table_with_downloads(signed_in):
         "pillars",
         "kinds",
         "cashable",
+        "go-live-years",
+        "evidence-levels",
+        "sensitivity",
         "top",
     ):
         assert f'id="table-{name}"' in html
@@ -55,21 +58,37 @@ def test_xlsx_numbers_match_the_page_and_carry_the_filters(app, signed_in):
     assert ["Departments", "Revenue and Customs"] in cells
     assert ["Pillar", "Pursuing goals"] in cells
     row = next(r for r in cells if r and r[0] == "Revenue and Customs" and len(r) > 2)
-    assert len(row) == 6
-    assert all(isinstance(value, int | float | Decimal) for value in row[1:])
-    assert [f"{abs(Decimal(str(v))):.0f}" for v in row[1:5]] == page_amounts[:4]
+    assert len(row) == 11 and row[1] == "3-5"  # the evidence levels counted as validated
+    assert all(isinstance(value, int | float | Decimal) for value in row[2:])
+    assert [f"{abs(Decimal(str(v))):.0f}" for v in row[2:10]] == page_amounts[:8]
     header_row = next(i for i, r in enumerate(sheet.iter_rows(), 1) if r[0].value == "Department")
-    assert sheet.cell(row=header_row + 1, column=2).number_format.startswith('"£"')
+    # The workbook keeps the words; the CSV has the keys (test_csv_headers_are_keys).
+    assert [c.value for c in sheet[header_row]][:4] == [
+        "Department",
+        "Evidence levels counted as validated",
+        "Claimed a year",
+        "Validated a year",
+    ]
+    assert sheet.cell(row=header_row + 1, column=3).number_format.startswith('"£"')
 
 
 def test_csv_is_formula_safe_and_states_its_filters(app, signed_in):
     client = signed_in("admin")
     response = client.get("/dashboards/treasury/top.csv?kind=no_extra_cost")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["Top improvements by validated annual saving"]
+    assert rows[0] == ["Top improvements by validated annual saving, shrunk"]
     assert ["Kind", "Innovation at no extra cost"] in rows
     header = rows.index(
-        ["Improvement", "Department", "Validated a year", "Standard error", "Cashable"]
+        [
+            "improvement",
+            "department",
+            "evidence_level",
+            "validated",
+            "standard_error",
+            "validated_shrunk",
+            "npv",
+            "cashable",
+        ]
     )
     assert len(rows) > header + 1
     for row in rows:
@@ -127,3 +146,61 @@ def test_cumulative_chart_is_an_accessible_svg(signed_in):
         headers={"If-None-Match": response.headers["ETag"]},
     )
     assert cached.status_code == 304
+
+
+TABLES_WITH_VALIDATED_FIGURES = (
+    "cumulative",
+    "financial-years",
+    "go-live-years",
+    "departments",
+    "pillars",
+    "kinds",
+    "cashable",
+    "evidence-levels",
+    "top",
+)
+
+
+@pytest.mark.parametrize("name", TABLES_WITH_VALIDATED_FIGURES)
+def test_csv_headers_are_keys_with_evidence_level_shrunk_and_npv(signed_in, name):
+    response = signed_in("treasury").get(f"/dashboards/treasury/{name}.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    header = next(row for row in rows if "validated" in row)
+    assert {"evidence_level", "validated_shrunk", "npv"} <= set(header)
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", key) for key in header), header
+
+
+def test_every_treasury_table_has_keys_and_the_audit_log_keeps_its_words():
+    from gains.dashboards.treasury_tables import LEVELS_COLUMN
+    from gains.services.audit.log import EXPORT_COLUMNS
+
+    assert LEVELS_COLUMN.csv_header == "evidence_level"
+    assert all(column.key is None for column in EXPORT_COLUMNS)
+
+
+@pytest.mark.parametrize("level", ["", "2", "3", "4", "5", "nonsense"])
+def test_the_page_under_each_evidence_level(signed_in, level):
+    client = signed_in("treasury")
+    response = client.get(f"/dashboards/treasury?level={level}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Validated annual savings, shrunk (the figure to bank)" in html
+    assert "Reported, not validated by a comparison (evidence level 2)" in html
+    assert "a correlation of 0.5 within a department" in html
+    assert "as if the improvements were independent" not in html
+    chosen = level if level in {"2", "3", "4", "5"} else ""
+    assert f'<option value="{chosen}" selected>' in html or (
+        not chosen and '<option value="2" selected>' not in html
+    )
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/dashboards/treasury/departments.csv?level={level}").get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
+    counted = {"": "3-5", "nonsense": "3-5", "2": "none"}.get(level, level)
+    header = next(i for i, row in enumerate(csv_rows) if "validated" in row)
+    assert {row[1] for row in csv_rows[header + 1 :]} == {counted}
