@@ -96,3 +96,28 @@ def test_before_after_only_improvements_are_pooled_only_when_ticked(app, signed_
     assert 'value="include" aria-describedby="level_2-hint" checked>' in ticked
     assert "forest.svg?method=dl&amp;level_2=include" in ticked
     assert ticked.count('class="govuk-table__row"') > pages[code].count('class="govuk-table__row"')
+
+
+def test_the_department_shows_raw_and_shrunk_npv_and_level_2_apart(app, signed_in):
+    from gains.services.dashboards.department import department_dashboard
+
+    client = signed_in("treasury")
+    rev = department_id(app, "REV")
+    html = client.get(f"/dashboards/departments/{rev}").get_data(as_text=True)
+    with app.app_context():
+        dashboard = department_dashboard(db.session.get(Department, rev))
+    for label in (
+        "Validated, shrunk (the figure to bank)",
+        "Validated, as approved (raw)",
+        "Whole-life NPV of the validated savings, shrunk",
+        "Reported, not validated by a comparison (evidence level 2)",
+        "(the winner's curse)",
+        "reported, not validated by a comparison</strong>",
+    ):
+        assert label in html, label
+    table = html.split('<h2 class="govuk-heading-m">Validated improvements</h2>')[1]
+    assert "Evidence level" in table and "Whole-life NPV (shrunk)" in table
+    first = dashboard.valued_items[0]
+    row = table.split(f">{first.row.title}</a>")[1].split("</tr>")[0]
+    assert f">{first.row.evidence_level}</td>" in row
+    assert f"£{first.npv_pence / 100:,.0f}" in row

@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 
 from gains.extensions import db
 from gains.models import Department, Design, Improvement, ImprovementKind, Pillar, Status
-from gains.services.money.savings import SavingRow, claimed_rows, validated_rows
+from gains.services.money.savings import SavingRow, claimed_rows, pool_rows, validated_rows
+from gains.services.money.valuation import (
+    HEADLINE_LEVEL,
+    HonestFigures,
+    ValuedRow,
+    honest_figures,
+    value_savings,
+)
 from gains.stats.effect_sizes import STANDARDISER_NAMES, STANDARDISERS
 from gains.stats.inference import NORMAL_Z
 from gains.stats.money import SavingsTotal, split_by_cashable, total_savings
@@ -102,10 +109,20 @@ class DepartmentDashboard:
     by_pillar: list[Breakdown]
     by_kind: list[Breakdown]
     claimed: SavingsTotal
-    validated: SavingsTotal
+    honest: HonestFigures  # validated by a comparison (evidence level 3+): raw, shrunk, NPV
+    reported: HonestFigures  # evidence level 2: reported, not validated by a comparison
     validated_by_cashable: dict[str, SavingsTotal]
-    validated_items: list[SavingRow]
+    valued_items: list[ValuedRow]  # every standing approval, the shrunk largest first
     claimed_items: list[SavingRow]
+
+    @property
+    def validated(self) -> SavingsTotal:
+        """Validated annual savings (evidence level 3 and above), as approved."""
+        return self.honest.raw
+
+    @property
+    def validated_items(self) -> list[SavingRow]:
+        return [v.row for v in self.valued_items]
 
 
 def pool_department(
@@ -182,15 +199,21 @@ def department_dashboard(
         counts["status"][status] += n
         counts["pillar"][pillar] += n
         counts["kind"][kind] += n
+    # Money is shrunk toward every estimated improvement of the department (decision 0035),
+    # whatever the forest plot's choice of level-2 pooling.
+    valued = value_savings(validated, pool=pool_rows(in_department)).rows
+    headline = [v for v in valued if (v.evidence_level or 0) >= HEADLINE_LEVEL]
+    counted = [v.row for v in headline]
     return DepartmentDashboard(
         department=DepartmentRef(department.id, department.name),
         pooling=pool_department(validated, method, include_level_2),
         status_counts=[(status, counts["status"][status]) for status in Status],
-        by_pillar=_breakdown(Pillar, "pillar", counts["pillar"], validated),
-        by_kind=_breakdown(ImprovementKind, "kind", counts["kind"], validated),
+        by_pillar=_breakdown(Pillar, "pillar", counts["pillar"], counted),
+        by_kind=_breakdown(ImprovementKind, "kind", counts["kind"], counted),
         claimed=total_savings(c.item for c in claimed),
-        validated=total_savings(v.item for v in validated),
-        validated_by_cashable=split_by_cashable(v.item for v in validated),
-        validated_items=sorted(validated, key=lambda v: -v.item.annual_saving_pence),
+        honest=honest_figures(headline),
+        reported=honest_figures([v for v in valued if (v.evidence_level or 0) < HEADLINE_LEVEL]),
+        validated_by_cashable=split_by_cashable(v.item for v in counted),
+        valued_items=sorted(valued, key=lambda v: -v.shrunk_pence),
         claimed_items=sorted(claimed, key=lambda c: -c.item.annual_saving_pence),
     )
