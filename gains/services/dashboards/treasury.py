@@ -270,12 +270,15 @@ def _go_live_year(row: SavingRow) -> str:
 def _sensitivity(headline: HonestFigures, raw_total: int, with_level_2: int) -> Sensitivity:
     base = headline.shrunk.total_pence
     scenarios = [
-        ("Evidence level 2 included (shrunk with it)", with_level_2),
-        ("Shrinkage off (raw approved estimates)", raw_total),
-        ("Every input range at its low", headline.all_inputs_low_pence),
-        ("Every input range at its high", headline.all_inputs_high_pence),
+        ("Evidence level 2 included (shrunk with it)", with_level_2, True),
+        ("Shrinkage off (the approved estimates as they are)", raw_total, False),
+        ("Every input range at its low", headline.all_inputs_low_pence, False),
+        ("Every input range at its high", headline.all_inputs_high_pence, False),
     ]
-    return Sensitivity(base, [Scenario(label, total, total - base) for label, total in scenarios])
+    return Sensitivity(
+        base,
+        [Scenario(label, total, total - base, level_2) for label, total, level_2 in scenarios],
+    )
 
 
 def treasury_dashboard(
