@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from gains.auth import allowed_if
 from gains.charts.cumulative import CumulativePoint, cumulative_savings_svg
+from gains.charts.tornado import TornadoBar, tornado_svg
 from gains.dashboards import blueprint
 from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_tables
 from gains.exports import table_to_csv, table_to_xlsx
@@ -18,7 +19,7 @@ from gains.form_fields import record_id
 from gains.models import Department, Improvement, ImprovementKind, Pillar
 from gains.models.base import utcnow
 from gains.security import svg_response
-from gains.services.dashboards.treasury import TreasuryFilters, may_see_treasury
+from gains.services.dashboards.treasury import Sensitivity, TreasuryFilters, may_see_treasury
 from gains.stats.evidence import LEVELS
 from gains.stats.money import month_starts
 
@@ -122,6 +123,43 @@ def _cumulative_svg(months) -> str:
     )
     return cumulative_savings_svg(
         points, title="Cumulative savings, claimed and validated", description=description
+    )
+
+
+@blueprint.route("/treasury/sensitivity.svg")
+@allowed_if(may_see_treasury)
+def treasury_sensitivity_chart():
+    today = utcnow().date()
+
+    def render() -> Response:
+        dashboard = treasury_figures(_filters(), today)
+        return svg_response(_sensitivity_svg(dashboard.sensitivity))
+
+    return figures_response(render, "sensitivity", request.query_string.decode(), today.isoformat())
+
+
+def _sensitivity_svg(sensitivity: Sensitivity) -> str:
+    """The sensitivity table as a tornado chart: one bar per assumption, its ends the
+    headline under it (an end that is the headline itself is not drawn)."""
+    base = sensitivity.headline_pence
+    level_2, raw, low, high = sensitivity.scenarios
+    bars = [
+        TornadoBar("Evidence level 2 items", base, level_2.total_pence, "", "included"),
+        TornadoBar("Shrinkage", base, raw.total_pence, "", "off (raw estimates)"),
+        TornadoBar(
+            "Annual volume and £ per unit",
+            low.total_pence,
+            high.total_pence,
+            "every input at its low",
+            "every input at its high",
+        ),
+    ]
+    description = f"Validated annual savings, shrunk: £{base / 100:,.0f} a year. " + " ".join(
+        f"{scenario.label}: £{scenario.total_pence / 100:,.0f}."
+        for scenario in sensitivity.scenarios
+    )
+    return tornado_svg(
+        base, bars, title="How the headline moves under other assumptions", description=description
     )
 
 

@@ -204,3 +204,20 @@ def test_the_page_under_each_evidence_level(signed_in, level):
     counted = {"": "3-5", "nonsense": "3-5", "2": "none"}.get(level, level)
     header = next(i for i, row in enumerate(csv_rows) if "validated" in row)
     assert {row[1] for row in csv_rows[header + 1 :]} == {counted}
+
+
+def test_the_sensitivity_chart_is_an_accessible_svg_with_its_table(signed_in):
+    client = signed_in("treasury")
+    html = client.get("/dashboards/treasury?level=4").get_data(as_text=True)
+    assert 'src="/dashboards/treasury/sensitivity.svg?level=4"' in html
+    assert 'id="table-sensitivity"' in html
+    response = client.get("/dashboards/treasury/sensitivity.svg?level=4")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert "How the headline moves under other assumptions" in svg
+    assert "Shrinkage off" in svg and "Evidence level 2 included" in svg
+    cached = client.get(
+        "/dashboards/treasury/sensitivity.svg?level=4",
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
+    assert cached.status_code == 304
