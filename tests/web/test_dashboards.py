@@ -107,8 +107,8 @@ def test_the_department_shows_raw_and_shrunk_npv_and_level_2_apart(app, signed_i
     with app.app_context():
         dashboard = department_dashboard(db.session.get(Department, rev))
     for label in (
-        "Validated, shrunk (the figure to bank)",
-        "Validated, as approved (raw)",
+        "Validated annual savings, shrunk (the figure to bank)",
+        "Validated annual savings, as approved (raw)",
         "Whole-life NPV of the validated savings, shrunk",
         "Reported, not validated by a comparison (evidence level 2)",
         "(the winner's curse)",
