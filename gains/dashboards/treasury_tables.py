@@ -98,6 +98,8 @@ def lasting_on_the_page(dashboard: TreasuryDashboard) -> tuple[list[list], str]:
 
 def treasury_tables(dashboard: TreasuryDashboard) -> dict[str, Table]:
     counted = counted_levels(dashboard.filters)
+    level = dashboard.filters.level
+    with_level_2 = str(level) if level else "2-5"  # the sensitivity row that lets level 2 in
 
     def everywhere(_row) -> str:
         return counted
@@ -200,7 +202,7 @@ def treasury_tables(dashboard: TreasuryDashboard) -> dict[str, Table]:
                 *(
                     [
                         scenario.label,
-                        "2-5" if scenario.includes_level_2 else counted,
+                        with_level_2 if scenario.includes_level_2 else counted,
                         pounds(scenario.total_pence),
                         pounds(scenario.change_pence),
                     ]
