@@ -86,6 +86,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("dashboards.forest_plot", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200),
     ("dashboards.treasury", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
     ("dashboards.treasury_chart", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
+    ("dashboards.treasury_sensitivity_chart", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
     ("dashboards.treasury_export", "GET"): Row(
         SIGN_IN, FB, FB, 200, 200, args={"table": "cumulative", "file_format": "csv"}
     ),
