@@ -57,18 +57,18 @@ def saving_for(terms: MoneyTerms, result: dict[str, Any]) -> AnnualSaving | None
         return None  # the terms are not set yet (or an approval predates keeping them)
     if gain is None or se is None:
         return None
-    return annual_saving(
+    return _saving(
         gain,
         se,
         result.get("gain_ci_low"),
         result.get("gain_ci_high"),
-        Decimal(terms.scale),
-        Decimal(terms.annual_volume),
+        terms.scale,
+        terms.annual_volume,
         terms.value_per_unit_gbp,
-        annual_volume_range=_volume_range(terms),
-        value_per_unit_range_gbp=_value_range(terms),
-        gain_df=result.get("df"),
-        level=result.get("level") or DEFAULT_LEVEL,
+        _volume_range(terms),
+        _value_range(terms),
+        result.get("df"),
+        result.get("level") or DEFAULT_LEVEL,
     )
 
 
@@ -140,17 +140,41 @@ def init_app(app: Flask) -> None:
     app.extensions["gains_savings"] = functools.lru_cache(maxsize=PRICES_KEPT, typed=True)(_price)
 
 
-def _saving(gain, se, ci_low, ci_high, scale, annual_volume, value_per_unit_gbp):
+def _saving(gain, se, ci_low, ci_high, scale, annual_volume, value_per_unit_gbp, *ranged):
     return current_app.extensions["gains_savings"](
-        gain, se, ci_low, ci_high, scale, annual_volume, value_per_unit_gbp
+        gain, se, ci_low, ci_high, scale, annual_volume, value_per_unit_gbp, *ranged
     )
 
 
-def _price(gain, se, ci_low, ci_high, scale, annual_volume, value_per_unit_gbp):
+def _price(
+    gain,
+    se,
+    ci_low,
+    ci_high,
+    scale,
+    annual_volume,
+    value_per_unit_gbp,
+    volume_range=None,
+    value_range=None,
+    gain_df=None,
+    level=DEFAULT_LEVEL,
+):
+    """`annual_saving`, remembered: with input ranges it is a seeded Monte Carlo (about 8 ms),
+    which the review queue and the pages would otherwise repeat for every row they show."""
     if annual_volume is None or value_per_unit_gbp is None or gain is None or se is None:
         return None
     return annual_saving(
-        gain, se, ci_low, ci_high, Decimal(scale), Decimal(annual_volume), value_per_unit_gbp
+        gain,
+        se,
+        ci_low,
+        ci_high,
+        Decimal(scale),
+        Decimal(annual_volume),
+        value_per_unit_gbp,
+        annual_volume_range=volume_range,
+        value_per_unit_range_gbp=value_range,
+        gain_df=gain_df,
+        level=level,
     )
 
 
