@@ -748,7 +748,14 @@ class SavingsTotalSchema(Schema):
     se_pence = fields.Integer(required=True)
     band_low_pence = fields.Integer(required=True)
     band_high_pence = fields.Integer(required=True)
-    from_items_excluding_zero_pence = fields.Integer(required=True)
+    from_items_excluding_zero_pence = fields.Integer(
+        required=True,
+        metadata={
+            "description": "The part of the total from items whose own interval excludes"
+            " zero: exactly the items approval tends to select, so the most inflated; not a"
+            " figure to bank"
+        },
+    )
     n_items = fields.Integer(required=True)
     level = FiniteFloat(required=True)
 
