@@ -145,13 +145,13 @@ def _sensitivity_svg(sensitivity: Sensitivity) -> str:
     level_2, raw, low, high = sensitivity.scenarios
     bars = [
         TornadoBar("Evidence level 2 items", base, level_2.total_pence, "", "included"),
-        TornadoBar("Shrinkage", base, raw.total_pence, "", "off (raw estimates)"),
+        TornadoBar("Shrinkage", base, raw.total_pence, "", "off (raw)"),
         TornadoBar(
             "Annual volume and £ per unit",
             low.total_pence,
             high.total_pence,
-            "every input at its low",
-            "every input at its high",
+            "all at low",
+            "all at high",
         ),
     ]
     description = f"Validated annual savings, shrunk: £{base / 100:,.0f} a year. " + " ".join(
