@@ -121,3 +121,14 @@ def test_the_department_shows_raw_and_shrunk_npv_and_level_2_apart(app, signed_i
     row = table.split(f">{first.row.title}</a>")[1].split("</tr>")[0]
     assert f">{first.row.evidence_level}</td>" in row
     assert f"£{first.npv_pence / 100:,.0f}" in row
+
+
+def test_a_department_with_nothing_validated_says_so_instead_of_explaining_shrinkage(
+    app, signed_in
+):
+    """The demo's Work and Pensions has only level-2 approvals: no validated figure to shrink,
+    so the page says that rather than why raw and shrunk differ."""
+    html = signed_in("treasury").get(f"/dashboards/departments/{department_id(app, 'WKP')}")
+    html = html.get_data(as_text=True)
+    assert "nothing to shrink or bank" in html
+    assert "(the winner's curse)" not in html
