@@ -112,6 +112,9 @@ def test_the_web_entry_point_loads_what_the_pages_use_before_gunicorn_forks(tmp_
     assert result.stdout.strip() == "[]"
 
 
+# Seven `gains` processes in a row, two of them seeding the demo: on a loaded 2-core runner
+# that has taken more than the suite's default 120 s.
+@pytest.mark.timeout(360)
 def test_upgrade_seed_check_and_reseed_on_sqlite(tmp_path):
     env = {"GAINS_SECRET_KEY": "k" * 32, "GAINS_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
     assert run_gains("db", "upgrade", env=env).returncode == 0
