@@ -206,14 +206,16 @@ class Visitor:
         failing = [v for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
         assert not failing, f"{where}: axe found serious or critical problems: {failing}"
 
-    def screenshot(self, name: str) -> None:
-        """Save this screen as docs/screenshots/<name>.png when pytest runs with --screenshots:
-        viewport-sized and reduced to a palette, so the committed files stay small."""
+    def screenshot(self, name: str, of: str | None = None) -> None:
+        """Save this screen, or only the element `of` selects, as docs/screenshots/<name>.png
+        when pytest runs with --screenshots: reduced to a palette, so the committed files stay
+        small."""
         if not self.screenshots:
             return
         from PIL import Image
 
-        png = self.page.screenshot(animations="disabled", caret="hide")
+        shooter = self.page.locator(of).first if of else self.page
+        png = shooter.screenshot(animations="disabled", caret="hide")
         image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         image.save(SCREENSHOTS / f"{name}.png", optimize=True)

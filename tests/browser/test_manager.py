@@ -88,6 +88,7 @@ def test_manager_requests_changes_then_approves_and_the_pooled_effect_changes(
 
     open_from_queue(manager, title)
     expect(manager.page.locator("main")).to_contain_text("Changes requested by Tom Okafor")
+    manager.screenshot("6-manager-reviews-the-money", of="#money")
     decide(manager, "Approve")
     expect(manager.page.locator("#review-decision .govuk-panel__title")).to_have_text("Approved")
     manager.check()

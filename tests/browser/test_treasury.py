@@ -51,6 +51,7 @@ def test_treasury_filters_cumulative_savings_and_downloads_the_same_figures(visi
     expect(page.get_by_role("heading", level=1)).to_have_text("Savings across departments")
     treasury.check()
     everywhere = savings_totals(treasury)
+    treasury.screenshot("5-treasury-honest-savings", of="#honest-totals")
     expect(page.locator("#table-cumulative tbody tr").first).to_be_visible()
     expect(page.get_by_role("img", name="Line chart of cumulative net savings")).to_be_visible()
 
