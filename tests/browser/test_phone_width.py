@@ -151,8 +151,13 @@ def page_paths(app) -> list[str]:
 
 
 @pytest.fixture
-def phone(browser: Browser, live_server) -> Iterator[Page]:
-    """One tab, 320 px wide, reused by every role (signing out is clearing the cookies)."""
+def phone(browser: Browser, backend: str, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """One tab, 320 px wide, reused by every role (signing out is clearing the cookies). On the
+    first backend of the run only: a page's width does not depend on the database, and the walk
+    is the longest browser test."""
+    if backend != request.config.getoption("backends").split(",")[0].strip():
+        pytest.skip("page widths do not depend on the database: measured on the first backend")
+    live_server = request.getfixturevalue("live_server")
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": PHONE_WIDTH, "height": 640}
     )
