@@ -69,6 +69,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         unknown = set(chosen) - set(BACKENDS)
         if unknown:
             raise pytest.UsageError(f"unknown backend(s): {', '.join(sorted(unknown))}")
+        if metafunc.definition.get_closest_marker("first_backend_only"):
+            chosen = chosen[:1]
         metafunc.parametrize("backend", chosen, scope="session", indirect=True)
 
 

@@ -152,11 +152,7 @@ def page_paths(app) -> list[str]:
 
 @pytest.fixture
 def phone(browser: Browser, backend: str, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """One tab, 320 px wide, reused by every role (signing out is clearing the cookies). On the
-    first backend of the run only: a page's width does not depend on the database, and the walk
-    is the longest browser test."""
-    if backend != request.config.getoption("backends").split(",")[0].strip():
-        pytest.skip("page widths do not depend on the database: measured on the first backend")
+    """One tab, 320 px wide, reused by every role (signing out is clearing the cookies)."""
     live_server = request.getfixturevalue("live_server")
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": PHONE_WIDTH, "height": 640}
@@ -176,6 +172,8 @@ def _sign_in(page: Page, role: str) -> None:
     page.wait_for_url(lambda url: "/auth/sign-in" not in url)
 
 
+# A page's width does not depend on the database, and the walk is the longest browser test.
+@pytest.mark.first_backend_only
 def test_no_page_scrolls_sideways_at_320px(phone: Page, live_server, capsys):
     paths = page_paths(live_server.app)
     started = time.monotonic()
