@@ -98,6 +98,13 @@ MULTI_LINE_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
+def subject(what: str) -> str:
+    """How a GOV.UK message names a thing at its start: "the unit reference" as "Unit
+    reference", "an annual volume" as "Annual volume"."""
+    text = re.sub(r"^(the|an|a) ", "", what.strip())
+    return text[:1].upper() + text[1:]
+
+
 def control_characters_message(what: str) -> str:
     return f"Remove the invisible control characters from {what}"
 
@@ -128,7 +135,7 @@ class TextBound:
 
     @property
     def too_long_message(self) -> str:
-        return f"Use at most {self.max_length:,} characters"
+        return f"{subject(self.what)} must be {self.max_length:,} characters or fewer"
 
     def problem(self, text: str) -> str | None:
         found = text_problem(text, self.what, multiline=self.multiline)

@@ -12,10 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
-from wtforms import PasswordField, RadioField, StringField, TextAreaField
+from wtforms import PasswordField, RadioField, SelectFieldBase, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
-from gains.bounds import RECORD_ID, DateBound, NumberBound, TextBound, text_problem
+from gains.bounds import RECORD_ID, DateBound, NumberBound, TextBound, subject, text_problem
 
 
 def within(bound: NumberBound | DateBound | TextBound):
@@ -34,11 +34,122 @@ def within(bound: NumberBound | DateBound | TextBound):
 
 def _named(label: str) -> str:
     """How a message names a field: "Unit reference (optional)" as "the unit reference"; a
-    question ("Why is it withdrawn?") as "your answer"."""
+    question asking why ("Why is it withdrawn?") as "the reason", any other as "your answer"."""
     text = re.sub(r"\s*\([^)]*\)\s*$", "", label).strip()
+    if text.endswith("?") and text.startswith("Why "):
+        return "the reason"
     if not text or text.endswith("?"):
         return "your answer"
     return f"the {text[0].lower()}{text[1:]}"
+
+
+def _subject(label: str) -> str:
+    """How a message starts with a field: "Go-live date (optional)" as "Go-live date"; a
+    question as "Your answer"."""
+    named = _named(label)
+    return "Your answer" if named == "your answer" else subject(named)
+
+
+class GovukMessages:
+    """WTForms' own messages ("This field is required.", "Not a valid date value.") in the
+    words of the GOV.UK Design System's error messages, naming the field by its label: "Enter
+    the title", "Go-live date must be a real date", "Title must be 200 characters or fewer".
+
+    WTForms asks each field for its messages through `field.gettext` and `field.ngettext`
+    (its hook for translations), so `BoundedForm` gives every field one of these and no form
+    or validator words them itself. A message a validator was given is never asked for.
+    `DEFAULTS` is every message WTForms 3 can give a form of Gains; any other text (there is
+    none today) passes through unchanged.
+    """
+
+    DEFAULTS = (
+        "This field is required.",
+        "Not a valid date value.",
+        "Not a valid datetime value.",
+        "Not a valid time value.",
+        "Not a valid week value.",
+        "Not a valid integer value.",
+        "Not a valid decimal value.",
+        "Not a valid float value.",
+        "Not a valid choice.",
+        "Invalid Choice: could not coerce.",
+        "Invalid input.",
+        "Invalid email address.",
+        "Field must be equal to %(other_name)s.",
+        "Field must be between %(min)d and %(max)d characters long.",
+        "Number must be at least %(min)s.",
+        "Number must be at most %(max)s.",
+        "Number must be between %(min)s and %(max)s.",
+        "Invalid value, must be one of: %(values)s.",
+        "Invalid value, can't be any of: %(values)s.",
+        "This field cannot be edited.",
+        "This field is disabled and cannot have a value.",
+    )
+    # ngettext's plurals, by their singular.
+    COUNTED = (
+        "Field must be at least %(min)d character long.",
+        "Field cannot be longer than %(max)d character.",
+        "Field must be exactly %(max)d character long.",
+        "'%(value)s' is not a valid choice for this field.",
+    )
+
+    def __init__(self, field) -> None:
+        self.field = field
+
+    def _words(self, formatted: bool) -> tuple[str, str, str]:
+        """The field as a message's subject ("Title") and object ("the title"), and what
+        choosing it is ("Select" for radios and lists, else "Enter"); `formatted` escapes "%"
+        for a message WTForms then fills in with `%`."""
+        label = self.field.label.text if self.field.label else ""
+        named, start = _named(label), _subject(label)
+        if formatted:
+            named, start = named.replace("%", "%%"), start.replace("%", "%%")
+        verb = "Select" if isinstance(self.field, SelectFieldBase) else "Enter"
+        return start, named, verb
+
+    def gettext(self, string: str) -> str:
+        start, named, verb = self._words(formatted="%(" in string)
+        return {
+            "This field is required.": f"{verb} {named}",
+            "Not a valid date value.": f"{start} must be a real date",
+            "Not a valid datetime value.": f"{start} must be a real date and time",
+            "Not a valid time value.": f"{start} must be a real time",
+            "Not a valid week value.": f"{start} must be a real week",
+            "Not a valid integer value.": f"{start} must be a whole number",
+            "Not a valid decimal value.": f"{start} must be a number",
+            "Not a valid float value.": f"{start} must be a number",
+            "Not a valid choice.": f"Select {named} from the choices given",
+            "Invalid Choice: could not coerce.": f"Select {named} from the choices given",
+            "Invalid input.": f"Enter {named} in the correct format",
+            "Invalid email address.": "Enter an email address in the correct format, like "
+            "name@example.com",
+            "Field must be equal to %(other_name)s.": f"{start} must match %(other_label)s",
+            "Field must be between %(min)d and %(max)d characters long.": f"{start} must be "
+            "between %(min)d and %(max)d characters",
+            "Number must be at least %(min)s.": f"{start} must be %(min)s or more",
+            "Number must be at most %(max)s.": f"{start} must be %(max)s or less",
+            "Number must be between %(min)s and %(max)s.": f"{start} must be between %(min)s "
+            "and %(max)s",
+            "Invalid value, must be one of: %(values)s.": f"Select {named} from the choices given",
+            "Invalid value, can't be any of: %(values)s.": f"Enter a different {named[4:]}"
+            if named.startswith("the ")
+            else f"Enter a different answer for {named}",
+            "This field cannot be edited.": f"{start} cannot be changed",
+            "This field is disabled and cannot have a value.": f"{start} cannot be changed",
+        }.get(string, string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        start, named, _verb = self._words(formatted=True)
+        return {
+            "Field must be at least %(min)d character long.": f"{start} must be {n:,} "
+            f"character{'' if n == 1 else 's'} or more",
+            "Field cannot be longer than %(max)d character.": f"{start} must be {n:,} "
+            f"character{'' if n == 1 else 's'} or fewer",
+            "Field must be exactly %(max)d character long.": f"{start} must be {n:,} "
+            f"character{'' if n == 1 else 's'}",
+            "'%(value)s' is not a valid choice for this field.": f"Select {named} from the "
+            "choices given",
+        }.get(singular, singular if n == 1 else plural)
 
 
 def _plain_text(form, field) -> None:
@@ -52,7 +163,8 @@ def _plain_text(form, field) -> None:
 class BoundedForm(FlaskForm):
     """Every form of Gains: each text field refuses control characters and lone surrogates
     (`gains.bounds.text_problem`) before its own validators run, so no form can forget to,
-    whether it is posted or read from a query string.
+    whether it is posted or read from a query string; and every field words WTForms' own
+    messages as GOV.UK does (`GovukMessages`).
 
     Passwords are left alone: they are hashed, never stored or compared as text, and
     refusing characters in them could only lock someone out.
@@ -61,6 +173,7 @@ class BoundedForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
+            field._translations = GovukMessages(field)
             if isinstance(field, StringField) and not isinstance(field, PasswordField):
                 field.validators = [_plain_text, *field.validators]
             return field
@@ -100,11 +213,13 @@ class DecimalTextField(StringField):
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"Enter {self.what} as a number, like 1250.50") from None
+            raise ValueError(f"{subject(self.what)} must be a number") from None
         if not value.is_finite():
-            raise ValueError(f"Enter {self.what} as a number, like 1250.50")
+            raise ValueError(f"{subject(self.what)} must be a number")
         if -value.as_tuple().exponent > self.places:
-            raise ValueError(f"Enter {self.what} with no more than {self.places} decimal places")
+            raise ValueError(
+                f"{subject(self.what)} must have no more than {self.places} decimal places"
+            )
         if self.typed_per_stored != 1:
             value = value / self.typed_per_stored
         problem = self.bound.problem(value)
@@ -204,7 +319,7 @@ class WholeNumberField(StringField):
             return
         # ASCII digits only: str.isdigit alone takes "²", which int() refuses.
         if not (text.isascii() and text.isdigit()):
-            raise ValueError(f"Enter {self.what} as a whole number, like 1200")
+            raise ValueError(f"{subject(self.what)} must be a whole number")
         # More digits than any bound has is outside it (and int() refuses over 4,300 digits).
         too_long = len(text.lstrip("0")) > 20
         problem = self.bound.message if too_long else self.bound.problem(int(text))

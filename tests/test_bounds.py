@@ -61,7 +61,7 @@ def test_texts_refuse_control_characters_surrogates_and_length(bound):
     assert bound.problem("x" * bound.max_length) is None
     assert (
         bound.problem("x" * (bound.max_length + 1))
-        == f"Use at most {bound.max_length:,} characters"
+        == f"{bounds.subject(bound.what)} must be {bound.max_length:,} characters or fewer"
     )
     for character in CONTROL_CHARACTERS:
         assert bound.problem(f"a{character}b") == (
@@ -97,3 +97,12 @@ def test_the_cost_is_kept_in_pence_and_bounded_in_pounds():
     assert bounds.plan_field_problem("implementation_cost_pence", 10**14 + 1) is not None
     assert bounds.plan_field_problem("implementation_cost_pence", 1.5) is not None
     assert bounds.plan_field_problem("go_live_on", date(2026, 1, 1)) is None
+
+
+@pytest.mark.parametrize(
+    ("what", "start"),
+    [("the title", "Title"), ("an annual volume", "Annual volume"), ("a value", "Value")],
+)
+def test_messages_start_with_the_thing_as_govuk_names_it(what, start):
+    assert bounds.subject(what) == start
+    assert bounds.TITLE.too_long_message == "Title must be 200 characters or fewer"

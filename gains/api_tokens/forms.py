@@ -16,7 +16,7 @@ class TokenForm(BoundedForm):
         widget=GovTextInput(),
         validators=[
             InputRequired("Enter a name for the token"),
-            Length(max=MAX_NAME_LENGTH, message=f"Use at most {MAX_NAME_LENGTH} characters"),
+            Length(max=MAX_NAME_LENGTH),
         ],
         description="What will use it, like 'Call centre nightly export'.",
     )

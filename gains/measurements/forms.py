@@ -105,7 +105,7 @@ class WithdrawBatchForm(BoundedForm):
         widget=GovTextArea(),
         validators=[
             InputRequired(message="Say why the measurements are withdrawn"),
-            Length(max=2000, message="Use at most 2,000 characters"),
+            Length(max=2000),
         ],
     )
     submit = SubmitField("Withdraw these measurements", widget=GovSubmitInput())

@@ -138,7 +138,7 @@ def test_unit_references_with_control_characters_are_refused():
     _, messages = _values_and_messages([_row(unit_ref=ref) for ref in refs])
     control = "Remove the invisible control characters from the unit reference"
     assert messages == [[control]] * len(CONTROL_CHARACTERS) + [
-        ["Use at most 100 characters"],
+        ["Unit reference must be 100 characters or fewer"],
         [],
         [],  # a CSV's quoted cell may break lines
     ]

@@ -106,7 +106,10 @@ def test_recorded_once_while_running(session, running):
 
 @pytest.mark.parametrize(
     ("reason", "message"),
-    [(" ", "Say why you stopped early"), ("x" * 2001, "Use at most 2,000 characters")],
+    [
+        (" ", "Say why you stopped early"),
+        ("x" * 2001, "Reason for stopping must be 2,000 characters or fewer"),
+    ],
 )
 def test_a_reason_is_required_within_its_bound(session, running, reason, message):
     with pytest.raises(WorkflowError, match=message):

@@ -90,7 +90,9 @@ def test_recording_why_it_stopped_makes_the_result_final(app, signed_in, running
     assert "Say why you stopped early" in empty.get_data(as_text=True)
     too_long = client.post(f"/improvements/{running}/stop", data={"reason": "x" * 2001})
     assert too_long.status_code == 422
-    assert "Use at most 2,000 characters" in too_long.get_data(as_text=True)
+    assert "Reason for stopping must be 2,000 characters or fewer" in too_long.get_data(
+        as_text=True
+    )
     assert LIVE in page(client, running)
 
     reason = "The contact centre moved to a new system in week 6."

@@ -55,7 +55,7 @@ def create_token(
     if not name:
         raise TokenError("Enter a name for the token")
     if len(name) > MAX_NAME_LENGTH:
-        raise TokenError(f"Use at most {MAX_NAME_LENGTH} characters for the name")
+        raise TokenError(f"Name must be {MAX_NAME_LENGTH} characters or fewer")
     problem = text_problem(name, TOKEN_NAME.what)
     if problem:
         raise TokenError(problem)

@@ -87,7 +87,7 @@ CASES: dict[str, tuple[bytes, list[tuple[int, str, str]]]] = {
     ),
     "unit_too_long.csv": (
         b"phase,unit,value\nbefore," + b"u" * 101 + b",1\n",
-        [(2, "unit", "Use at most 100 characters")],
+        [(2, "unit", "Unit reference must be 100 characters or fewer")],
     ),
     # Shape: ragged rows, quotes.
     "too_many_fields.csv": (
