@@ -178,6 +178,7 @@ def view(improvement_id: int):
         if improvement.status in workflow.ALLOWED_FROM["submit"]
         else [],
         withdraw_form=WithdrawForm(),
+        withdrawal=workflow.withdrawal_of(improvement),
         chart_cells=chart_cells,
         weekly=weekly,
         planning=planning_for(improvement, cells),

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from gains.extensions import db
-from gains.models import Amendment, AuditEvent, Improvement, Status
+from gains.models import Amendment, AuditEvent, Improvement, Status, User
 from tests.conftest import DEMO_LOGINS, sign_in
 from tests.support.improvement_forms import form_data
 from tests.support.lock_table import web_form
@@ -183,6 +183,32 @@ def test_transitions_through_the_page(app, signed_in):
             )
         ).all()
     assert actions == ["improvement.created", "improvement.start", "improvement.withdraw"]
+
+
+def test_a_withdrawn_improvement_says_when_who_and_why_and_offers_no_change(app, signed_in):
+    client = signed_in("member")
+    client.post("/improvements/new", data=form_data())
+    improvement = get(app, "Shorter renewal letter")
+    base = f"/improvements/{improvement.id}"
+    client.post(f"{base}/start")  # a draft is deleted, not withdrawn
+    before = client.get(base).get_data(as_text=True)
+    assert "Edit the plan" in before and 'id="withdrawn"' not in before
+    client.post(f"{base}/withdraw", data={"reason": "Superseded by the <new> form"})
+    with app.app_context():
+        on, by = db.session.execute(
+            select(AuditEvent.occurred_at, User.name)
+            .join(User, AuditEvent.actor_id == User.id)
+            .where(
+                AuditEvent.action == "improvement.withdraw",
+                AuditEvent.entity_id == improvement.id,
+            )
+        ).one()
+    html = client.get(base).get_data(as_text=True)
+    notice = html.split('id="withdrawn">')[1].split("</div>")[0]
+    assert f"Withdrawn on {on.day} {on:%B %Y} by {by}." in notice
+    assert "Why: Superseded by the &lt;new&gt; form" in notice
+    for action in ("Edit the plan", f"{base}/edit", f"{base}/withdraw", f"{base}/start"):
+        assert action not in html, action
 
 
 def test_delete_a_draft(app, signed_in):

@@ -9,7 +9,7 @@ transaction as the change; the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from gains.bounds import (
 from gains.extensions import db
 from gains.models import (
     APPRAISAL_DEFAULTS,
+    AuditEvent,
     Design,
     Direction,
     Improvement,
@@ -326,6 +327,36 @@ def withdraw(actor: Any, improvement: Improvement, reason: str) -> Improvement:
     if not reason.strip():
         raise WorkflowError("Say why the improvement is withdrawn")
     return _transition(actor, improvement, "withdraw", Status.WITHDRAWN, note=reason.strip())
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """When, by whom and why an improvement was withdrawn, as its page shows it."""
+
+    on: datetime
+    by: str  # the person's name, or "the system"
+    reason: str | None
+
+
+def withdrawal_of(improvement: Improvement) -> Withdrawal | None:
+    """The withdrawal of a withdrawn improvement (None for any other): read from the audit
+    event `withdraw` writes, which is where its reason is recorded."""
+    if improvement.status is not Status.WITHDRAWN:
+        return None
+    event = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == Improvement.__tablename__,
+            AuditEvent.entity_id == improvement.id,
+            AuditEvent.action == "improvement.withdraw",
+        )
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if event is None:  # withdrawn by a path that wrote no event (none does today)
+        return None
+    by = event.actor.name if event.actor else "the system"
+    return Withdrawal(on=event.occurred_at, by=by, reason=event.note)
 
 
 def delete_draft(actor: Any, improvement: Improvement) -> None:
