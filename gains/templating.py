@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, g, request, url_for
@@ -45,15 +45,6 @@ def format_date(value: date | datetime | None) -> str:
     if value is None:
         return "–"
     return f"{value.day} {value:%B %Y}"
-
-
-def format_date_time(value: datetime | None) -> str:
-    """A moment as GOV.UK writes one, in UTC: "3 December 2026 at 14:05" (the page says UTC
-    once, beside the times)."""
-    if value is None:
-        return "–"
-    value = value.astimezone(UTC) if value.tzinfo else value
-    return f"{format_date(value)} at {value:%H:%M}"
 
 
 def format_number(value: float | int | None, digits: int = 3) -> str:
@@ -103,7 +94,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_pence_as_gbp, "pence_gbp")
     app.add_template_filter(format_gbp_rate, "gbp_rate")
     app.add_template_filter(format_date, "govuk_date")
-    app.add_template_filter(format_date_time, "govuk_date_time")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(summary_row, "plan_row")
     app.add_template_filter(format_p_value, "p_value")

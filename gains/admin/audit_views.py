@@ -30,8 +30,12 @@ def _audit_form() -> tuple[AuditFilterForm, audit_log.AuditFilters]:
     form.actor.choices = [("", "Anyone"), (audit_log.SYSTEM_ACTOR, "The system")] + [
         (str(u.id), f"{u.name} ({u.email})") for u in offered["actors"]
     ]
-    form.entity_type.choices = [("", "Any record")] + [(t, t) for t in offered["entity_types"]]
-    form.action.choices = [("", "Any action")] + [(a, a) for a in offered["actions"]]
+    form.entity_type.choices = [("", "Any record")] + [
+        (t, audit_log.record_type_words(t)) for t in offered["entity_types"]
+    ]
+    form.action.choices = [("", "Any action")] + [
+        (a, audit_log.action_words(a)) for a in offered["actions"]
+    ]
     form.validate()
     filters = form.filters()
     # Only a date can be wrong; any other value that is not offered simply means "any".
@@ -52,8 +56,7 @@ def index():
         page=page,
         page_endpoint="admin.audit_trail.index",
         page_arguments=arguments,
-        names=audit_log.reference_names(page.items),
-        field_changes=audit_log.field_changes,
+        **audit_log.words_for(page.items),
         arguments=arguments,
     ), (422 if form.errors else 200)
 

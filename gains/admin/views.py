@@ -255,8 +255,7 @@ def user(user_id: int):
         "admin/user.html",
         person=person,
         recent=recent,
-        names=audit_log.reference_names(recent.items),
-        field_changes=audit_log.field_changes,
+        **audit_log.words_for(recent.items),
         link_purpose=account_links.purpose_for(person),
         lifetimes=account_links.lifetimes_from(current_app.config),
     )

@@ -29,6 +29,5 @@ def improvement(improvement_id: int):
         page=page,
         page_endpoint="audit.improvement",
         page_arguments={"improvement_id": record.id},
-        names=audit_log.reference_names(page.items),
-        field_changes=audit_log.field_changes,
+        **audit_log.words_for(page.items),
     )

@@ -93,6 +93,13 @@ class UploadBatch(Base):
             else ("command-line import")
         )
 
+    @property
+    def described(self) -> str:
+        """What people call the batch, in place of its id: "Upload of 12 rows on 3 December
+        2026" (the day it was added, UTC)."""
+        rows = f"{self.row_count:,} row{'' if self.row_count == 1 else 's'}"
+        return f"Upload of {rows} on {_day(self.created_at)}"
+
 
 class Measurement(Base):
     __tablename__ = "measurements"
@@ -136,3 +143,17 @@ class Measurement(Base):
         back_populates="measurements",
         primaryjoin="UploadBatch.id == foreign(Measurement.batch_id)",
     )
+
+    @property
+    def described(self) -> str:
+        """What people call the row, in place of its id: "the measurement of 3 March 2026",
+        or of its unit when it has no date."""
+        if self.observed_on is not None:
+            return f"the measurement of {_day(self.observed_on)}"
+        if self.unit_ref:
+            return f"the measurement of {self.unit_ref}"
+        return f"the {self.phase.label.lower()} measurement of {self.value:g}"
+
+
+def _day(value: date | datetime) -> str:
+    return f"{value.day} {value:%B %Y}"

@@ -83,13 +83,10 @@ def test_changes_read_as_fields_with_names_for_ids(session):
     changes = audit_log.field_changes(event, names)
     assert [(c.label, c.before, c.after) for c in changes] == [
         ("Role", "Service team member", "Manager"),
-        ("Team", f"{old_team.name} (#{old_team.id})", f"Casework (#{casework.id})"),
+        ("Team", old_team.name, "Casework"),
     ]
     words = audit_log.changes_in_words(changes)
-    assert words == (
-        f"Role: Service team member → Manager; "
-        f"Team: {old_team.name} (#{old_team.id}) → Casework (#{casework.id})"
-    )
+    assert words == (f"Role: Service team member → Manager; Team: {old_team.name} → Casework")
 
 
 def test_creations_and_deletions_read_as_set_and_was(session):
@@ -118,7 +115,7 @@ def test_the_export_is_spreadsheet_safe_and_complete(session):
     header = lines[3]
     assert header[:3] == ["When (UTC)", "Actor", "Actor email"]
     row = dict(zip(header, lines[4], strict=True))
-    assert row["Actor"] == admin.name and row["Action"] == "department.updated"
+    assert row["Actor"] == admin.name and row["Action"] == "Department changed"
     assert row["Changes"].startswith("Name: ")
     assert row["After (JSON)"] == '{"name": "=HYPERLINK(\\"x\\")"}'
     assert len(lines) == 4 + len(events)
@@ -155,3 +152,48 @@ def test_stored_values_read_as_their_labels_by_record(session):
     batch = AuditEvent(entity_type="upload_batches", action="x", after={"status": "pending"})
     words = audit_log.changes_in_words(audit_log.field_changes(batch, {}))
     assert words == "Status: Awaiting confirmation"
+
+
+def test_records_are_named_by_what_they_are(session):
+    member = person(session, "member")
+    improvement = workflow.create_improvement(member, member.team, plan(title="Name me"))
+    workflow.start(member, improvement)
+    batch = record_batch(member, improvement, rows("before", [1, 2, 3]), source=BatchSource.FORM)
+    session.flush()
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.improvement_id == improvement.id)
+    ).all()
+    names = audit_log.record_names(events)
+    day = f"{batch.created_at.day} {batch.created_at:%B %Y}"
+    assert names[("improvements", improvement.id)] == "Name me"
+    assert names[("upload_batches", batch.id)] == f"Upload of 3 rows on {day}, for “Name me”"
+    actions = {audit_log.action_words(event.action) for event in events}
+    assert {"Registered", "Started: plan locked", "Measurements added"} <= actions
+
+
+def test_values_read_as_the_forms_show_them():
+    event = AuditEvent(
+        entity_type="improvements",
+        action="improvement.updated",
+        before={"implementation_cost_pence": 2200000, "go_live_on": "2026-03-03"},
+        after={
+            "implementation_cost_pence": 2250050,
+            "go_live_on": "2026-04-01",
+            "value_per_unit_gbp": "0.0075",
+            "persistence": "0.8",
+        },
+    )
+    changes = audit_log.changes_in_words(audit_log.field_changes(event, {}))
+    assert changes == (
+        "Implementation cost: £22,000.00 → £22,500.50; Go-live date: 3 March 2026 → 1 April "
+        "2026; Value of one unit of the metric: £0.0075; Share of the gain that remains each "
+        "year: 80 %"
+    )
+
+
+def test_times_read_as_govuk_writes_them_in_utc():
+    assert audit_log.when(datetime(2026, 12, 3, 14, 5, 59, 123456, tzinfo=UTC)) == (
+        "3 December 2026 at 14:05"
+    )
+    assert audit_log.action_words("improvement.published") == "Published on the register"
+    assert audit_log.action_words("something.new_here") == "Something: new here"

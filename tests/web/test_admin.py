@@ -345,7 +345,7 @@ def test_the_audit_view_filters_and_exports(app, signed_in):
     page = client.get(f"/admin/audit?{query}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "1 event." in html and "user.signed_out_everywhere" in html
+    assert "1 event." in html and "Signed out everywhere" in html
     assert "Session version" in html and "→" in html
     export = client.get(f"/admin/audit.csv?{query}")
     assert export.status_code == 200 and export.mimetype == "text/csv"
@@ -354,11 +354,11 @@ def test_the_audit_view_filters_and_exports(app, signed_in):
     assert lines[0] == ["Gains audit trail"]
     header_at = next(i for i, line in enumerate(lines) if line and line[0] == "When (UTC)")
     filters = dict(line for line in lines[1:header_at] if len(line) == 2)
-    assert filters["Action"] == "user.signed_out_everywhere" and "Sam Reid" in filters["Actor"]
+    assert filters["Action"] == "Signed out everywhere" and "Sam Reid" in filters["Actor"]
     rows = lines[header_at + 1 :]
     assert len(rows) == 1
     row = dict(zip(lines[header_at], rows[0], strict=True))
-    assert row["Action"] == "user.signed_out_everywhere" and row["Record id"] == str(values["user"])
+    assert row["Action"] == "Signed out everywhere" and row["Record id"] == str(values["user"])
     assert row["Changes"].startswith("Session version: ")
     everything = client.get("/admin/audit.csv").get_data(as_text=True)
     assert everything.count("\n") > len(lines)

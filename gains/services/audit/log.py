@@ -8,9 +8,11 @@ improvement the reader may see).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -19,7 +21,16 @@ from sqlalchemy.orm import selectinload
 
 from gains.exports import Column, Table
 from gains.extensions import db
-from gains.models import AuditEvent, Department, Team, User
+from gains.models import (
+    ApiToken,
+    AuditEvent,
+    Department,
+    Improvement,
+    Measurement,
+    Team,
+    UploadBatch,
+    User,
+)
 from gains.models.enums import (
     BatchSource,
     BatchStatus,
@@ -63,7 +74,156 @@ FIELD_LABELS = {
     "department_id": "Department",
     "session_version": "Session version",
     "expires_at": "Expires at (UTC)",
+    # The plan's fields, as its form labels them.
+    "metric_name": "Metric",
+    "metric_unit": "Unit of the metric",
+    "planned_sd": "Expected standard deviation",
+    "value_per_unit_gbp": "Value of one unit of the metric",
+    "value_per_unit_low_gbp": "Low value of one unit",
+    "value_per_unit_high_gbp": "High value of one unit",
+    "go_live_on": "Go-live date",
+    "ended_on": "Ended on",
+    "randomised": "Random assignment",
+    "seasonal": "Yearly cycle",
+    "health_outcomes": "Health discount rate",
+    "persistence": "Share of the gain that remains each year",
+    "expected_life_years": "Expected life (years)",
+    "observed_on": "Date observed",
+    "unit_ref": "Unit reference",
+    "study_group": "Group",
 }
+# Fractions stored as such and shown, as the forms take them, as percentages.
+PERCENT_FIELDS = {"persistence", "optimism_bias_benefits", "optimism_bias_costs"}
+
+# What each action did, in words ("Published on the register", not "improvement.published").
+ACTION_WORDS = {
+    "improvement.created": "Registered",
+    "improvement.updated": "Plan changed",
+    "improvement.amended": "Locked field amended",
+    "improvement.start": "Started: plan locked",
+    "improvement.submit": "Submitted for review",
+    "improvement.withdraw": "Withdrawn",
+    "improvement.reopened": "Reopened for review by new data",
+    "improvement.stopped_early": "Stopped before the planned sample size",
+    "improvement.deleted": "Draft deleted",
+    "improvement.published": "Published on the register",
+    "improvement.unpublished": "Taken off the register",
+    "review.approved": "Approved",
+    "review.rejected": "Rejected",
+    "review.changes_requested": "Changes requested",
+    "batch.recorded": "Measurements added",
+    "batch.confirmed": "Upload confirmed",
+    "batch.cancelled": "Upload cancelled",
+    "batch.expired": "Upload expired unconfirmed",
+    "batch.withdrawn": "Measurements withdrawn",
+    "measurement.edited": "Measurement changed",
+    "measurement.deleted": "Measurement deleted",
+    "estimates.recomputed": "Estimates recalculated",
+    "department.created": "Department added",
+    "department.updated": "Department changed",
+    "team.created": "Team added",
+    "team.updated": "Team changed",
+    "user.created": "Person invited",
+    "user.updated": "Person's details changed",
+    "user.deactivated": "Account deactivated",
+    "user.reactivated": "Account reactivated",
+    "user.password_set": "Password set",
+    "user.password_changed": "Password changed",
+    "user.signed_out_everywhere": "Signed out everywhere",
+    "user.invite_link_issued": "Invitation link issued",
+    "user.reset_link_issued": "Password reset link issued",
+    "api_token.created": "API token created",
+    "api_token.revoked": "API token revoked",
+}
+
+# What each kind of record is called.
+RECORD_TYPE_WORDS = {
+    "improvements": "Improvement",
+    "upload_batches": "Upload",
+    "measurements": "Measurement",
+    "reviews": "Review",
+    "amendments": "Amendment",
+    "publications": "Publication",
+    "estimates": "Estimate",
+    "departments": "Department",
+    "teams": "Team",
+    "users": "Person",
+    "api_tokens": "API token",
+}
+
+
+def action_words(action: str) -> str:
+    """An action as people read it; one not listed (from an older release) in plain words."""
+    if action in ACTION_WORDS:
+        return ACTION_WORDS[action]
+    return action.replace(".", ": ").replace("_", " ").capitalize()
+
+
+def record_type_words(entity_type: str) -> str:
+    return RECORD_TYPE_WORDS.get(entity_type) or entity_type.replace("_", " ").capitalize()
+
+
+def _day(value: date | datetime) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def when(moment: datetime) -> str:
+    """An event's time as GOV.UK writes one, in UTC (pages say so once): "3 December 2026 at
+    14:05"."""
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return f"{_day(moment)} at {moment:%H:%M}"
+
+
+def record_names(events: Iterable[AuditEvent]) -> dict[tuple[str, int | None], str]:
+    """What each event's record is called: an improvement by its title, an upload as "Upload
+    of 12 rows on 3 December 2026", a measurement by its date, a person or team by name; a
+    record since deleted by its type; records about an improvement say which."""
+    events = list(events)
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.entity_id is not None:
+            wanted.setdefault(event.entity_type, set()).add(event.entity_id)
+        if event.improvement_id is not None:
+            wanted.setdefault("improvements", set()).add(event.improvement_id)
+
+    def load(model, entity_type: str) -> dict[int, Any]:
+        ids = wanted.get(entity_type)
+        if not ids:
+            return {}
+        return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+
+    improvements = load(Improvement, "improvements")
+    batches = load(UploadBatch, "upload_batches")
+    measurements = load(Measurement, "measurements")
+    named = {
+        **{("departments", k): v.name for k, v in load(Department, "departments").items()},
+        **{("teams", k): v.name for k, v in load(Team, "teams").items()},
+        **{("users", k): v.name for k, v in load(User, "users").items()},
+        **{
+            ("api_tokens", k): f"API token “{v.name}”"
+            for k, v in load(ApiToken, "api_tokens").items()
+        },
+    }
+    names: dict[tuple[str, int | None], str] = {}
+    for event in events:
+        key = (event.entity_type, event.entity_id)
+        kind = record_type_words(event.entity_type)
+        about = improvements.get(event.improvement_id)
+        if event.entity_id is None:
+            name = f"{kind}s, all of them"
+        elif event.entity_type == "improvements":
+            name = about.title if about else kind
+        elif event.entity_type == "upload_batches" and event.entity_id in batches:
+            name = batches[event.entity_id].described
+        elif event.entity_type == "measurements" and event.entity_id in measurements:
+            described = measurements[event.entity_id].described
+            name = described[:1].upper() + described[1:]
+        else:
+            name = named.get(key, kind)
+        if about is not None and event.entity_type != "improvements":
+            name = f"{name}, for “{about.title}”"
+        names[key] = name
+    return names
 
 
 @dataclass(frozen=True)
@@ -80,10 +240,10 @@ class AuditFilters:
         rows = [
             ("Department", names.get("department", "Any")),
             ("Actor", names.get("actor", "Anyone")),
-            ("Record type", self.entity_type or "Any"),
-            ("Action", self.action or "Any"),
-            ("From", self.date_from.isoformat() if self.date_from else "The beginning"),
-            ("To", self.date_to.isoformat() if self.date_to else "Today"),
+            ("Record type", record_type_words(self.entity_type) if self.entity_type else "Any"),
+            ("Action", action_words(self.action) if self.action else "Any"),
+            ("From", _day(self.date_from) if self.date_from else "The beginning"),
+            ("To", _day(self.date_to) if self.date_to else "Today"),
         ]
         return rows
 
@@ -138,6 +298,19 @@ def choices(stmt: Select) -> dict[str, list[Any]]:
     return {"actions": list(actions), "entity_types": list(types), "actors": list(actors)}
 
 
+def words_for(events: Sequence[AuditEvent]) -> dict[str, Any]:
+    """What `audit/partials/events.html` needs to show these events in words: the names of
+    the ids in their values and of their records, and the functions wording their changes,
+    actions and times."""
+    return {
+        "names": reference_names(events),
+        "field_changes": field_changes,
+        "record_names": record_names(events),
+        "action_words": action_words,
+        "when": when,
+    }
+
+
 # -- readable changes -------------------------------------------------------------------------
 
 
@@ -150,7 +323,11 @@ class FieldChange:
 
 
 def field_label(field: str) -> str:
-    return FIELD_LABELS.get(field) or field.replace("_", " ").capitalize()
+    """A field as the forms label it: "implementation_cost_pence" as "Implementation cost"."""
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    words = re.sub(r"_(pence|gbp)$", "", field)
+    return words.replace("_", " ").capitalize()
 
 
 def reference_names(events: Iterable[AuditEvent]) -> dict[tuple[str, Any], str]:
@@ -207,11 +384,39 @@ def _plain(value: Any, nested: bool = False) -> str:
     return str(value)
 
 
+def _money_or_date(field: str, value: Any) -> str | None:
+    """A stored amount, fraction or date as the forms show it: pence as "£22,000.00", a £
+    rate as "£0.45", a fraction as "80 %", an ISO date as "3 March 2026"."""
+    number = type(value) in (int, float) or (isinstance(value, str) and _DECIMAL.fullmatch(value))
+    if field.endswith("_pence") and type(value) is int:
+        return _pounds(Decimal(value) / 100)
+    if field.endswith("_gbp") and number:
+        return _pounds(Decimal(str(value)))
+    if field in PERCENT_FIELDS and number:
+        return f"{(Decimal(str(value)) * 100).normalize():f} %"
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return _day(date.fromisoformat(value))
+    return None
+
+
+def _pounds(amount: Decimal) -> str:
+    """£22,000.00; a rate with the places it has, up to its 4 (£0.0075)."""
+    places = max(2, -amount.normalize().as_tuple().exponent)
+    return f"{'−' if amount < 0 else ''}£{abs(amount):,.{places}f}"
+
+
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _text(entity_type: str, field: str, value: Any, names: dict[tuple[str, Any], str]) -> str:
     if isinstance(value, dict | list):  # before the look-ups below: neither can be a key
         return _plain(value)
     if type(value) is int and (field, value) in names:
-        return f"{names[(field, value)]} (#{value})"
+        return names[(field, value)]
+    shown = _money_or_date(field, value)
+    if shown is not None:
+        return shown
     label = _enum_label(entity_type, field, value)
     if label is not None:
         return label
@@ -277,10 +482,10 @@ def events_table(events: Sequence[AuditEvent]) -> Table:
             event.actor.name if event.actor else "System",
             event.actor.email if event.actor else "",
             event.department_id,
-            event.entity_type,
+            record_type_words(event.entity_type),
             event.entity_id,
             event.improvement_id,
-            event.action,
+            action_words(event.action),
             changes_in_words(field_changes(event, names)),
             raw(event.before),
             raw(event.after),
