@@ -197,3 +197,16 @@ def test_times_read_as_govuk_writes_them_in_utc():
     )
     assert audit_log.action_words("improvement.published") == "Published on the register"
     assert audit_log.action_words("something.new_here") == "Something: new here"
+
+
+def test_measurements_and_uploads_are_described_without_their_ids():
+    from gains.models import Measurement, Phase, UploadBatch
+
+    assert Measurement(observed_on=date(2026, 3, 3)).described == "the measurement of 3 March 2026"
+    assert Measurement(unit_ref="case 7").described == "the measurement of case 7"
+    assert Measurement(phase=Phase.BEFORE, value=2.5).described == "the before measurement of 2.5"
+    upload = UploadBatch(row_count=12, created_at=datetime(2026, 12, 3, 14, 5, tzinfo=UTC))
+    assert upload.described == "Upload of 12 rows on 3 December 2026"
+    assert UploadBatch(row_count=1, created_at=datetime(2026, 1, 2)).described == (
+        "Upload of 1 row on 2 January 2026"
+    )

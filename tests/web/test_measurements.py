@@ -110,7 +110,13 @@ def test_edit_row_inline_and_save(app, signed_in, own):
     assert editing.lstrip().startswith(
         f'<tr class="govuk-table__row app-edit-row" id="measurement-{row}"'
     )
-    assert client.get(url).status_code == 200  # a whole page without JavaScript
+    whole_page = client.get(url)  # a whole page without JavaScript
+    assert whole_page.status_code == 200
+    # Its heading says what the row is, not its database id (ROW has no date or unit).
+    assert '<h1 class="govuk-heading-l">Edit the after measurement of 7.5</h1>' in (
+        whole_page.get_data(as_text=True)
+    )
+    assert f"measurement {row}" not in editing
     bad = client.post(url, data={f"m{row}-phase": "after", f"m{row}-value": "inf"}, headers=HTMX)
     assert "Enter a finite number" in bad.get_data(as_text=True)
     assert "govuk-error-message" in bad.get_data(as_text=True)
