@@ -20,9 +20,10 @@ from gains.services.people import accounts
 from tests.support.factories import person, plan, rows
 
 
-def test_events_about_an_improvement_and_its_batches_carry_its_id(session):
+def started_with_a_batch(session, title: str):
+    """A started improvement with one batch of three rows, and its audit trail in order."""
     member = person(session, "member")
-    improvement = workflow.create_improvement(member, member.team, plan(title="Audit me"))
+    improvement = workflow.create_improvement(member, member.team, plan(title=title))
     workflow.start(member, improvement)
     batch = record_batch(member, improvement, rows("before", [1, 2, 3]), source=BatchSource.FORM)
     session.flush()
@@ -31,12 +32,18 @@ def test_events_about_an_improvement_and_its_batches_carry_its_id(session):
         .where(AuditEvent.improvement_id == improvement.id)
         .order_by(AuditEvent.id)
     ).all()
+    return improvement, batch, trail
+
+
+def test_events_about_an_improvement_and_its_batches_carry_its_id(session):
+    _improvement, batch, trail = started_with_a_batch(session, "Audit me")
     assert [(e.entity_type, e.action) for e in trail] == [
         ("improvements", "improvement.created"),
         ("improvements", "improvement.start"),
         ("upload_batches", "batch.recorded"),
     ]
     assert trail[-1].entity_id == batch.id
+    member = person(session, "member")
     account_event = accounts.sign_out_everywhere(member, member)
     session.flush()
     last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
@@ -155,14 +162,7 @@ def test_stored_values_read_as_their_labels_by_record(session):
 
 
 def test_records_are_named_by_what_they_are(session):
-    member = person(session, "member")
-    improvement = workflow.create_improvement(member, member.team, plan(title="Name me"))
-    workflow.start(member, improvement)
-    batch = record_batch(member, improvement, rows("before", [1, 2, 3]), source=BatchSource.FORM)
-    session.flush()
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.improvement_id == improvement.id)
-    ).all()
+    improvement, batch, events = started_with_a_batch(session, "Name me")
     names = audit_log.record_names(events)
     day = f"{batch.created_at.day} {batch.created_at:%B %Y}"
     assert names[("improvements", improvement.id)] == "Name me"
