@@ -348,6 +348,9 @@ def odd_records(app, db, clients, tmp_path):
     return pools
 
 
+# Every GET route with every odd record as one role: over a minute on a quiet runner, and over
+# the suite's default 120 s on a loaded one.
+@pytest.mark.timeout(360)
 @pytest.mark.parametrize("role", ROLES)
 def test_every_get_route_answers_without_a_server_error(
     app, db, clients, odd_records, backend, request, role

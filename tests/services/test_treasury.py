@@ -116,7 +116,11 @@ def test_each_app_prices_savings_for_itself(monkeypatch):
 
     priced = []
     price = savings.annual_saving
-    monkeypatch.setattr(savings, "annual_saving", lambda *terms: priced.append(1) or price(*terms))
+    monkeypatch.setattr(
+        savings,
+        "annual_saving",
+        lambda *terms, **ranged: priced.append(1) or price(*terms, **ranged),
+    )
     terms = (0.123456789, 0.05, 0.02, 0.22, 1, 40_000, Decimal("3.20"))
     first, second = make_test_app("sqlite://"), make_test_app("sqlite://")
     answers = []
