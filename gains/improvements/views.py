@@ -17,7 +17,6 @@ from gains.improvements.forms import (
     FilterForm,
     ImprovementForm,
     StopReasonForm,
-    WithdrawForm,
     amendment_form_class,
     changes_from,
     plan_form,
@@ -51,6 +50,7 @@ from gains.services.improvements.planning import planning_for
 from gains.services.improvements.register import RegisterFilters, filter_register, order_register
 from gains.services.improvements.stopping import record_stop_reason
 from gains.services.improvements.workflow import DuplicateTitleError, ImprovementPlan, WorkflowError
+from gains.services.public.publication import change_warning
 
 blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 
@@ -177,7 +177,6 @@ def view(improvement_id: int):
         problems=workflow.submission_problems(improvement, counts)
         if improvement.status in workflow.ALLOWED_FROM["submit"]
         else [],
-        withdraw_form=WithdrawForm(),
         withdrawal=workflow.withdrawal_of(improvement),
         chart_cells=chart_cells,
         weekly=weekly,
@@ -303,6 +302,7 @@ def amend(improvement_id: int, field_name: str):
         fields=[form[name] for name in together],
         field_name=field_name,
         label=LOCK_TABLE[field_name].label,
+        change_warning=change_warning(improvement),
     ), 422 if form.errors else 200
 
 
@@ -328,58 +328,5 @@ def stop(improvement_id: int):
     ), 422 if status == 200 and form.errors else status
 
 
-def _transition(improvement_id: int, action, success: str, *args):
-    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
-    try:
-        action(current_user, improvement, *args)
-    except WorkflowError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for(".view", improvement_id=improvement_id), code=303)
-
-
-@blueprint.post("/<int:improvement_id>/start")
-def start(improvement_id: int):
-    return _transition(
-        improvement_id,
-        workflow.start,
-        "Started: the plan's design is now locked. Log measurements as they come.",
-    )
-
-
-@blueprint.post("/<int:improvement_id>/submit")
-def submit(improvement_id: int):
-    return _transition(
-        improvement_id, workflow.submit, "Submitted for review: the money terms are now locked too."
-    )
-
-
-@blueprint.post("/<int:improvement_id>/withdraw")
-def withdraw(improvement_id: int):
-    form = WithdrawForm()
-    if not form.validate_on_submit():
-        improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
-        flash("Say why the improvement is withdrawn.", "error")
-        return redirect(
-            url_for(".view", improvement_id=improvement.id, _anchor="withdraw"), code=303
-        )
-    return _transition(
-        improvement_id, workflow.withdraw, "Withdrawn. It is kept for the record.", form.reason.data
-    )
-
-
-@blueprint.post("/<int:improvement_id>/delete")
-def delete(improvement_id: int):
-    improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
-    title = improvement.title
-    try:
-        workflow.delete_draft(current_user, improvement)
-    except WorkflowError as error:
-        flash(str(error), "error")
-        return redirect(url_for(".view", improvement_id=improvement_id), code=303)
-    db.session.commit()
-    flash(f"The draft “{title}” is deleted.", "success")
-    return redirect(url_for(".index"), code=303)
+# Start, submit, withdraw and delete, with their confirmation pages, on this blueprint.
+from gains.improvements import transitions  # noqa: E402, F401

@@ -24,6 +24,7 @@ from gains.services.estimates.summaries import CellSummary, cell_summaries
 from gains.services.improvements.workflow import may_change
 from gains.services.measurements.active import active_measurements
 from gains.services.measurements.recording import OPEN_FOR_DATA
+from gains.services.public.publication import ChangeWarning, change_warning
 
 PAGE_SIZE = 25
 PREVIEW_ROWS = 10
@@ -37,6 +38,8 @@ class MeasurementsSection:
     batches: list[UploadBatch]
     may_change: bool
     add_form: MeasurementForm | None = None
+    # Said above the forms when a change would reopen review (and leave the register).
+    change_warning: ChangeWarning | None = None
     # The row being edited inline (its id) and its form, when one is.
     editing: dict[int, MeasurementForm] = field(default_factory=dict)
 
@@ -86,6 +89,7 @@ def measurements_section(
         batches=_batches(improvement, user),
         may_change=allowed,
         add_form=(add_form or MeasurementForm(prefix="new", formdata=None)) if allowed else None,
+        change_warning=change_warning(improvement) if allowed else None,
     )
     return {"measurements_section": section}
 
@@ -115,5 +119,6 @@ def batch_page(batch: UploadBatch, user: Any) -> dict[str, Any]:
         ),
         "first_rows": first_rows,
         "may_change": may_change(user, batch.improvement),
+        "change_warning": change_warning(batch.improvement),
         "form": WithdrawBatchForm(prefix=f"b{batch.id}"),
     }

@@ -30,7 +30,7 @@ from gains.errors import render_error
 from gains.extensions import db
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.measurements import many
-from gains.measurements.context import batch_page, measurements_section
+from gains.measurements.context import batch_page, may_change_measurements, measurements_section
 from gains.measurements.forms import MeasurementForm, UploadForm, WithdrawBatchForm
 from gains.measurements.uploads import rejected_file_message, upload_limits
 from gains.models import Improvement, Measurement, UploadBatch
@@ -38,6 +38,7 @@ from gains.services.improvements.workflow import PermissionDenied, WorkflowError
 from gains.services.measurements import recording as service
 from gains.services.measurements.csv_upload import UploadTooLarge
 from gains.services.measurements.rows import COLUMNS, RowsRejected
+from gains.services.public.publication import change_warning
 from gains.spreadsheet_safety import write_safe_csv
 
 blueprint = Blueprint("measurements", __name__)
@@ -178,13 +179,24 @@ def edit(improvement_id: int, measurement_id: int):
         improvement=improvement,
         measurement=measurement,
         form=form,
+        change_warning=change_warning(improvement),
     )
 
 
-@blueprint.route(f"{IMPROVEMENT}/measurements/<int:measurement_id>/delete", methods=["POST"])
+@blueprint.route(f"{IMPROVEMENT}/measurements/<int:measurement_id>/delete", methods=["GET", "POST"])
 def delete(improvement_id: int, measurement_id: int):
+    """GET asks first (the page without JavaScript; htmx asks inline and posts), POST deletes."""
     improvement = _improvement(improvement_id, write=True)
     measurement = _child(Measurement, measurement_id, improvement, write=True)
+    if request.method == "GET":
+        return render_template(
+            "measurements/delete.html",
+            improvement=improvement,
+            measurement=measurement,
+            open_for_data=may_change_measurements(current_user, improvement),
+            change_warning=change_warning(improvement),
+            cancel_url=section_url(improvement),
+        )
     try:
         service.delete_measurement(current_user, measurement)
     except WorkflowError as error:
@@ -229,6 +241,7 @@ def upload(improvement_id: int):
         form=form,
         rejected=rejected,
         limits=upload_limits(),
+        change_warning=change_warning(improvement),
     ), status
 
 

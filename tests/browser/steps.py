@@ -62,6 +62,16 @@ def flash(visitor: Visitor, message: str) -> None:
     expect(visitor.page.locator(".govuk-notification-banner")).to_contain_text(message)
 
 
+def confirm(visitor: Visitor, action: str, question: str, answer: str) -> None:
+    """Press an action, read its confirmation page (nothing has happened yet), answer yes."""
+    page = visitor.page
+    page.get_by_role("button", name=action).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(question)
+    expect(page.get_by_role("link", name="Cancel")).to_be_visible()
+    visitor.check()
+    page.get_by_role("button", name=answer).click()
+
+
 def expect_status(visitor: Visitor, label: str) -> None:
     """The status tag under the improvement's title."""
     expect(visitor.page.locator("main h1 + p .govuk-tag")).to_have_text(label)

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.checks import Visitor
 from tests.browser.steps import (
+    confirm,
     decide,
     expect_status,
     flash,
@@ -58,7 +59,7 @@ def amend_and_resubmit(member: Visitor, title: str) -> None:
     )
     member.check()
 
-    page.get_by_role("button", name="Resubmit for review").click()
+    confirm(member, "Resubmit for review", "Resubmit it for review?", "Yes, resubmit it")
     flash(member, "Submitted for review")
     expect_status(member, "Submitted for review")
     member.check()

@@ -12,6 +12,7 @@ from tests.browser.steps import (
     MINUTES_AFTER,
     MINUTES_BEFORE,
     TITLE,
+    confirm,
     data_version,
     expect_status,
     flash,
@@ -83,8 +84,12 @@ def register(visitor: Visitor) -> None:
 
 
 def start(visitor: Visitor) -> None:
-    page = visitor.page
-    page.get_by_role("button", name="Start: lock the plan and measure").click()
+    confirm(
+        visitor,
+        "Start: lock the plan and measure",
+        "Start measuring this improvement?",
+        "Yes, start it",
+    )
     flash(visitor, "Started: the plan's design is now locked")
     expect_status(visitor, "Running")
     visitor.check()
@@ -162,7 +167,7 @@ def service_team_journey(visitor: Visitor) -> None:
     marker = page.evaluate("() => window.journeyMarker")
     assert marker == ("same page" if visitor.javascript else None)
 
-    page.get_by_role("button", name="Submit for review").click()
+    confirm(visitor, "Submit for review", "Submit it for review?", "Yes, submit it")
     flash(visitor, "Submitted for review")
     expect_status(visitor, "Submitted for review")
     visitor.check()

@@ -103,11 +103,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("improvements.amend", "POST"): Row(
         SIGN_IN, (422, NF), (422, NF), FB, 422, state="running", args={"field_name": "hypothesis"}
     ),
+    # Start, submit, withdraw and delete: a confirmation page (GET) for those who may change
+    # the improvement, and the action (POST) its form sends.
+    ("improvements.delete", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="draft"),
     ("improvements.delete", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="draft"),
+    ("improvements.start", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="draft"),
     ("improvements.start", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="draft"),
+    ("improvements.submit", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
     ("improvements.submit", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
-    # Without a reason the form is shown again on the improvement's page (303 back to it).
-    ("improvements.withdraw", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
+    ("improvements.withdraw", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
+    # Without a reason the confirmation page is shown again with its error.
+    ("improvements.withdraw", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"),
     # Why a running improvement stopped before its planned size: its team's people record it.
     ("improvements.stop", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
     ("improvements.stop", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"),
@@ -127,6 +133,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("measurements.edit", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
     # An empty POST keeps the row's current values (WTForms falls back to the record): saved.
     ("measurements.edit", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
+    ("measurements.delete", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
     ("measurements.delete", "POST"): Row(SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"),
     ("measurements.upload", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
     ("measurements.upload", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"),

@@ -172,7 +172,8 @@ def test_transitions_through_the_page(app, signed_in):
     assert "Add measurements from after the change" in refused
     assert get(app, "Shorter renewal letter").status is Status.RUNNING
     no_reason = client.post(f"{base}/withdraw", data={"reason": ""})
-    assert no_reason.status_code == 303
+    assert no_reason.status_code == 422  # the confirmation page again, with its error
+    assert 'href="#reason"' in no_reason.get_data(as_text=True)
     assert get(app, "Shorter renewal letter").status is Status.RUNNING
     client.post(f"{base}/withdraw", data={"reason": "Superseded"})
     assert get(app, "Shorter renewal letter").status is Status.WITHDRAWN

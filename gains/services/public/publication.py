@@ -101,6 +101,28 @@ def publication_state(improvement: Improvement) -> tuple[PublicationState, Publi
     return PublicationState.OFF_REGISTER, publication
 
 
+class ChangeWarning(enum.StrEnum):
+    """What a change to an approved improvement's data or locked plan undoes."""
+
+    REOPENS_REVIEW = "reopens_review"
+    REOPENS_AND_UNPUBLISHES = "reopens_and_unpublishes"  # it is on the register now
+
+
+def change_warning(improvement: Improvement) -> ChangeWarning | None:
+    """The warning to show before a measurement, upload or amendment is saved, or None.
+
+    `recording.data_changed` and `plan_changes.amend_fields` send an approved improvement
+    back to review (status submitted) and move its data version; the register's rule then
+    no longer matches it, so a public one leaves the register until it is approved and
+    published again. Other statuses lose nothing, so they get no warning.
+    """
+    if improvement.status is not Status.APPROVED:
+        return None
+    if is_public(improvement):
+        return ChangeWarning.REOPENS_AND_UNPUBLISHES
+    return ChangeWarning.REOPENS_REVIEW
+
+
 def may_publish(user: Any, improvement: Improvement) -> bool:
     """The department's managers publish its approved results (docs/DESIGN.md "Who uses it")."""
     return bool(
