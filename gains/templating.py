@@ -7,7 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, g, request, url_for
 from flask_login import current_user
-from govuk_frontend_wtf.main import WTFormsHelpers
+from govuk_frontend_wtf.main import WTFormsHelpers, wtforms_errors
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from gains.models import ImprovementKind, Phase, Pillar, StudyGroup
@@ -69,6 +70,24 @@ def summary_row(pair: tuple) -> dict:
     return {"key": {"html": key_html}, "value": {"text": value}}
 
 
+def error_summary(form) -> dict:
+    """The GOV.UK error summary's parameters for `form`, each link naming an element the
+    summary's script can focus: a date input's box to fix first (the day unless a part is
+    missing), not its wrapper (the widget's own `wtforms_errors` links to the wrapper's id, a
+    `<div>`); then the form-wide problems."""
+    summary = wtforms_errors(form)
+    date_parts = {
+        f"#{field.id}": getattr(field, "first_part_to_fix", "day")
+        for field in form
+        if isinstance(field.widget, GovDateInput)
+    }
+    for item in summary["errorList"]:
+        if item.get("href") in date_parts:
+            item["href"] += f"-{date_parts[item['href']]}"
+    summary["errorList"] += [{"text": message} for message in form.form_errors]
+    return summary
+
+
 def service_navigation() -> list[dict]:
     """The signed-in person's (or a visitor's) links, marked for the page being shown."""
     endpoint = request.endpoint or ""
@@ -90,6 +109,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
+    app.add_template_global(error_summary)
     app.add_template_filter(format_gbp, "gbp")
     app.add_template_filter(format_pence_as_gbp, "pence_gbp")
     app.add_template_filter(format_gbp_rate, "gbp_rate")

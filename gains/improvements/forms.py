@@ -94,8 +94,12 @@ class DatePartsField(DateField):
 
     Any other number of values (a hand-made or cut-short post) is a form error, not a crash:
     the widget shows the three boxes again from `raw_data`, which therefore always has three.
-    A date with some parts left blank says which are missing, as GOV.UK asks.
+    A date with some parts left blank says which are missing, as GOV.UK asks, and the error
+    summary links to the first of them (`first_part_to_fix`, read by
+    `templating.error_summary`).
     """
+
+    first_part_to_fix = "day"
 
     def process_formdata(self, valuelist) -> None:
         parts = [str(value).strip() for value in valuelist]
@@ -108,6 +112,7 @@ class DatePartsField(DateField):
             raise ValueError(f"Enter the {name.lower()} as a day, a month and a year")
         missing = [part for part, value in zip(DATE_PARTS, parts, strict=True) if not value]
         if missing:
+            self.first_part_to_fix = missing[0]
             raise ValueError(f"{name} must include a {' and a '.join(missing)}")
         super().process_formdata(parts)
 

@@ -23,21 +23,24 @@ def registered(app) -> Improvement | None:
 
 
 @pytest.mark.parametrize(
-    ("parts", "message"),
+    ("parts", "message", "box"),
     [
-        (["3"], "Enter the go-live date as a day, a month and a year"),
-        (["3", "8"], "Enter the go-live date as a day, a month and a year"),
-        (["3", "8", "2026", "1"], "Enter the go-live date as a day, a month and a year"),
-        (["", "8", "2026"], "Go-live date must include a day"),
-        (["3", "", ""], "Go-live date must include a month and a year"),
+        (["3"], "Enter the go-live date as a day, a month and a year", "day"),
+        (["3", "8"], "Enter the go-live date as a day, a month and a year", "day"),
+        (["3", "8", "2026", "1"], "Enter the go-live date as a day, a month and a year", "day"),
+        (["", "8", "2026"], "Go-live date must include a day", "day"),
+        (["3", "", ""], "Go-live date must include a month and a year", "month"),
+        (["3", "8", ""], "Go-live date must include a year", "year"),
     ],
 )
-def test_a_date_with_parts_missing_is_a_form_error(app, signed_in, parts, message):
+def test_a_date_with_parts_missing_is_a_form_error(app, signed_in, parts, message, box):
     client = signed_in("member")
     response = client.post("/improvements/new", data=form_data(go_live_on=parts))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert message in html and 'href="#go_live_on"' in html
+    # The error summary links to the box to fix first, a field its script can focus.
+    assert message in html and f'href="#go_live_on-{box}"' in html
+    assert f'id="go_live_on-{box}"' in html
     assert html.count('name="go_live_on"') == 3  # the three boxes, drawn again
     assert registered(app) is None
 

@@ -197,3 +197,49 @@ def test_deleting_a_measurement_without_javascript_asks_first(session, signed_in
     assert client.post(url).status_code == 303
     session.expire_all()
     assert session.get(Measurement, row) is None
+
+
+def _summary_targets(body: str) -> list[str]:
+    summary = body[body.index('class="govuk-error-summary"') :]
+    summary = summary[: summary.index("</ul>")]
+    return re.findall(r'href="#([^"]+)"', summary)
+
+
+def _assert_summary_links_to_fields(response) -> None:
+    body = response.get_data(as_text=True)
+    targets = _summary_targets(body)
+    assert targets, "the error summary links to no field"
+    for target in targets:
+        # The id a summary link names must be on the page, on the field itself (a focusable
+        # input, select or textarea), and not inside a closed <details>.
+        element = re.search(rf'<(input|select|textarea)\b[^>]*\bid="{re.escape(target)}"', body)
+        assert element, f"#{target} is not a field on the page"
+        before = body[: element.start()]
+        assert before.count("<details") == before.count("</details>") or re.search(
+            r"<details[^>]*\bopen\b[^>]*>(?:(?!</details>).)*$", before, re.S
+        ), f"#{target} is inside a closed <details>"
+
+
+def test_error_summaries_link_to_fields_that_are_on_the_page(session, signed_in):
+    from tests.support.improvement_forms import MEMBER_TEAM, form_data
+
+    member = person(session, "member")
+    MEMBER_TEAM["id"] = member.team_id
+    running = _improvement(session, "running")
+    row = running.batches[0].measurements[0].id
+    client = signed_in("member")
+    base = f"/improvements/{running.id}"
+    posts = {
+        "/improvements/new": form_data(title="", kind="", go_live_on=["31", "2", "2026"]),
+        f"{base}/edit": form_data(title="", annual_volume="lots"),
+        f"{base}/amend/expected_effect": {"expected_effect": "x", "reason": ""},
+        f"{base}/stop": {"reason": ""},
+        f"{base}/withdraw": {"reason": ""},
+        f"{base}/measurements": {"new-phase": "", "new-value": "x"},
+        f"{base}/measurements/{row}/edit": {f"m{row}-phase": "during", f"m{row}-value": "x"},
+        f"{base}/measurements/upload": {},
+    }
+    for url, data in posts.items():
+        response = client.post(url, data=data)
+        assert response.status_code == 422, (url, response.status_code)
+        _assert_summary_links_to_fields(response)
