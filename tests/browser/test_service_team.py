@@ -148,6 +148,27 @@ def add_row(visitor: Visitor, phase: str, value: str, version_before: int) -> No
     visitor.check()
 
 
+def delete_newest_row(visitor: Visitor, version_before: int) -> None:
+    """Delete asks first: inline with JavaScript, on its own page without; then it deletes."""
+    page = visitor.page
+    newest = page.locator("#measurements tr[id^=measurement-]").first
+    if visitor.javascript:
+        page.once("dialog", lambda dialog: dialog.accept())
+        newest.get_by_role("link", name=re.compile("^Delete")).click()
+    else:
+        newest.get_by_role("link", name=re.compile("^Delete")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Delete this measurement?")
+        expect(page.locator("main table")).to_contain_text("31.2")
+        visitor.check()
+        page.get_by_role("button", name="Yes, delete it").click()
+        flash(visitor, "Measurement deleted")
+    expect(page.locator("#estimate")).to_contain_text(
+        f"Computed for data version {version_before + 1}"
+    )
+    expect(page.locator("#measurements")).to_contain_text("22 active measurements")
+    visitor.check()
+
+
 def service_team_journey(visitor: Visitor) -> None:
     page = visitor.page
     sign_in(visitor, "member")
@@ -166,6 +187,7 @@ def service_team_journey(visitor: Visitor) -> None:
     assert page.locator("#estimate").inner_text() != estimate_before
     marker = page.evaluate("() => window.journeyMarker")
     assert marker == ("same page" if visitor.javascript else None)
+    delete_newest_row(visitor, first_version + len(rows))
 
     confirm(visitor, "Submit for review", "Submit it for review?", "Yes, submit it")
     flash(visitor, "Submitted for review")
