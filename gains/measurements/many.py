@@ -26,6 +26,7 @@ from gains.services.improvements.workflow import WorkflowError
 from gains.services.measurements import multi_upload
 from gains.services.measurements.csv_upload import UploadTooLarge
 from gains.services.measurements.rows import RowsRejected
+from gains.services.public.publication import change_warning
 
 blueprint = Blueprint("many", __name__)
 
@@ -85,6 +86,11 @@ def check_many():
         "measurements/import_check.html",
         batches=batches,
         total=sum(batch.row_count for batch in batches),
+        change_warnings=[
+            (batch.improvement, warning)
+            for batch in batches
+            if (warning := change_warning(batch.improvement))
+        ],
     )
 
 

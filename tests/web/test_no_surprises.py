@@ -3,6 +3,7 @@ confirmation page before start, submit, resubmit, withdraw and delete."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -243,3 +244,16 @@ def test_error_summaries_link_to_fields_that_are_on_the_page(session, signed_in)
         response = client.post(url, data=data)
         assert response.status_code == 422, (url, response.status_code)
         _assert_summary_links_to_fields(response)
+
+
+def test_the_import_for_many_improvements_warns_for_the_approved_ones_only(session, signed_in):
+    published = _improvement(session, "published")
+    running = _improvement(session, "running")
+    client = signed_in("member")
+    lines = ["Improvement,Phase,Value"] + [f"{i.id},after,8.5" for i in (published, running)]
+    upload = {"file": (io.BytesIO(("\n".join(lines) + "\n").encode()), "rows.csv")}
+    response = client.post("/measurements/import", data=upload)
+    assert response.status_code == 303, response.get_data(as_text=True)[:1000]
+    check = text_of(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert f"For “{published.title}”, confirming {REOPENS} and {UNPUBLISHES}" in check
+    assert f"For “{running.title}”" not in check
