@@ -81,7 +81,9 @@ def register_blueprints(app: Flask) -> None:
     from gains.auth.views import blueprint as auth_blueprint
     from gains.dashboards import blueprint as dashboards_blueprint
     from gains.dashboards import treasury, views  # noqa: F401 (their routes are on it)
-    from gains.improvements.views import blueprint as improvements_blueprint
+    from gains.improvements import blueprint as improvements_blueprint
+    from gains.improvements import transitions  # noqa: F401 (its routes are on it)
+    from gains.improvements import views as improvement_views  # noqa: F401 (likewise)
     from gains.main.views import blueprint as main_blueprint
     from gains.measurements.views import blueprint as measurements_blueprint
     from gains.public.views import blueprint as public_blueprint

@@ -16,8 +16,8 @@ from flask_login import current_user
 
 from gains.access import get_scoped_or_404
 from gains.extensions import db
+from gains.improvements import blueprint
 from gains.improvements.forms import WithdrawForm
-from gains.improvements.views import blueprint
 from gains.models import Improvement, Status
 from gains.services.improvements import workflow
 from gains.services.improvements.locking import LocksFrom, labels_locking_from

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -12,6 +12,7 @@ from gains.extensions import db
 from gains.figures_cache import figures_response
 from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
+from gains.improvements import blueprint
 from gains.improvements.forms import (
     SORTS,
     FilterForm,
@@ -51,8 +52,6 @@ from gains.services.improvements.register import RegisterFilters, filter_registe
 from gains.services.improvements.stopping import record_stop_reason
 from gains.services.improvements.workflow import DuplicateTitleError, ImprovementPlan, WorkflowError
 from gains.services.public.publication import change_warning
-
-blueprint = Blueprint("improvements", __name__, url_prefix="/improvements")
 
 PAGE_SIZE = 25
 # The page names the improvement's department and team: joined, not two more queries (the
@@ -326,7 +325,3 @@ def stop(improvement_id: int):
     return render_template(
         "improvements/stop.html", form=form, improvement=improvement
     ), 422 if status == 200 and form.errors else status
-
-
-# Start, submit, withdraw and delete, with their confirmation pages, on this blueprint.
-from gains.improvements import transitions  # noqa: E402, F401

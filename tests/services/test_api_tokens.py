@@ -79,7 +79,7 @@ def test_use_is_noted_at_most_once_a_minute(session):
 
 @pytest.mark.parametrize(
     ("name", "days", "message"),
-    [("", 30, "Enter a name"), ("x" * 101, 30, "at most 100"), ("A", 5, "how long")],
+    [("", 30, "Enter a name"), ("x" * 101, 30, "100 characters or fewer"), ("A", 5, "how long")],
 )
 def test_bad_requests_write_nothing(session, name, days, message):
     with pytest.raises(TokenError, match=message):
