@@ -117,6 +117,25 @@ class LiveServer:
     errors: list[BaseException]
 
 
+def _closed_before_sent(app: Flask):
+    """The app's responses read whole and closed before the server writes them. Werkzeug's
+    development server closes a response only after a `finally` that can itself raise when the
+    browser drops the connection (Chromium cancels favicon and image requests as it moves on),
+    so a static file's handle was left to the garbage collector: a ResourceWarning, an error
+    under `filterwarnings = error`, blamed on whichever test ran then. Pages and assets here
+    are small, so holding each in memory costs nothing."""
+
+    def application(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return application
+
+
 @contextmanager
 def serve(app: Flask) -> Iterator[LiveServer]:
     """Serve `app` on a free port of 127.0.0.1 from a thread; unhandled exceptions are kept so
@@ -127,7 +146,9 @@ def serve(app: Flask) -> Iterator[LiveServer]:
         errors.append(exception)
 
     got_request_exception.connect(keep, app)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    server = make_server(
+        "127.0.0.1", 0, _closed_before_sent(app), threaded=True, request_handler=QuietRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="gains-live-server", daemon=True)
     thread.start()
     try:
