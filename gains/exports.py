@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+
+from flask import Response, stream_with_context
 
 from gains.spreadsheet_safety import safe_cell, write_safe_csv
 
@@ -41,7 +43,7 @@ class Table:
     name: str  # used in file names: lowercase, hyphens
     title: str
     columns: Sequence[Column]
-    rows: Sequence[Sequence[Any]]
+    rows: Iterable[Sequence[Any]]  # a CSV streams any iterable; XLSX and pages need a list
 
 
 def pounds(pence: int) -> Decimal:
@@ -58,14 +60,34 @@ def _csv_value(value: Any, column: Column) -> Any:
 
 
 def table_to_csv(table: Table, filters: Sequence[tuple[str, str]]) -> str:
+    return "".join(csv_chunks(table, filters))
+
+
+# Rows written per chunk of a streamed CSV: an improvement's measurements can be a million
+# rows, which a response sends as it writes them rather than holding the file in memory.
+CSV_CHUNK_ROWS = 5_000
+
+
+def csv_chunks(table: Table, filters: Sequence[tuple[str, str]]) -> Iterator[str]:
+    """The CSV of `table_to_csv` in pieces: the title, the filters, the header row of keys,
+    then the rows a chunk at a time (``table.rows`` may be any iterable, read once)."""
     out = io.StringIO()
-    rows: list[list[Any]] = [[table.title], *[[name, value] for name, value in filters], []]
-    rows.append([column.csv_header for column in table.columns])
-    rows += [
-        [_csv_value(v, c) for v, c in zip(row, table.columns, strict=True)] for row in table.rows
-    ]
-    write_safe_csv(out, rows)
-    return out.getvalue()
+    head: list[list[Any]] = [[table.title], *[[name, value] for name, value in filters], []]
+    write_safe_csv(out, [*head, [column.csv_header for column in table.columns]])
+    for number, row in enumerate(table.rows, start=1):
+        write_safe_csv(out, [[_csv_value(v, c) for v, c in zip(row, table.columns, strict=True)]])
+        if number % CSV_CHUNK_ROWS == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def csv_response(table: Table, filters: Sequence[tuple[str, str]], file_name: str) -> Response:
+    """`table` as a CSV download named ``file_name``, streamed."""
+    response = Response(stream_with_context(csv_chunks(table, filters)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
 
 
 def sheet_title(title: str) -> str:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from gains.access import get_scoped_or_404, reads_every_department, scoped
+from gains.auth import allowed_if
 from gains.charts.forest import ForestRow, forest_plot_svg
 from gains.dashboards import blueprint
+from gains.dashboards.department_tables import department_tables
+from gains.exports import csv_response
 from gains.extensions import db
-from gains.figures_cache import cached_render, figures_response
+from gains.figures_cache import cached_figures, cached_render, figures_response
 from gains.models import Department
+from gains.models.base import utcnow
 from gains.security import svg_response
-from gains.services.dashboards.department import department_dashboard, department_pooling
-from gains.stats.pooling import METHODS
+from gains.services.dashboards.department import (
+    DepartmentDashboard,
+    department_dashboard,
+    department_pooling,
+    may_download_department,
+)
+from gains.stats.pooling import METHOD_NAMES, METHODS
 
 
 def _method() -> str:
@@ -41,7 +50,7 @@ def department(department_id: int):
     method, include_level_2 = _method(), _include_level_2()
 
     def render_figures() -> str:  # reads cached estimates, writes nothing
-        dashboard = department_dashboard(record, method, include_level_2)
+        dashboard = _dashboard(record, method, include_level_2)
         return render_template(
             "dashboards/partials/department_figures.html",
             dashboard=dashboard,
@@ -50,7 +59,44 @@ def department(department_id: int):
 
     # The same for everyone who may see the department: rendered once per figures version.
     figures = cached_render(("department", record.id, method, include_level_2), render_figures)
-    return render_template("dashboards/department.html", department=record, figures=figures)
+    return render_template(
+        "dashboards/department.html",
+        department=record,
+        figures=figures,
+        may_download=may_download_department(current_user),
+        method=method,
+        include_level_2=include_level_2,
+    )
+
+
+def _dashboard(record: Department, method: str, include_level_2: bool) -> DepartmentDashboard:
+    """The department's figures, computed once per figures version: the page and its files
+    show the same numbers."""
+    return cached_figures(
+        ("department-dashboard", record.id, method, include_level_2),
+        lambda: department_dashboard(record, method, include_level_2),
+    )
+
+
+@blueprint.route("/departments/<int:department_id>/<table>.csv")
+@allowed_if(may_download_department)
+def department_export(department_id: int, table: str):
+    record = get_scoped_or_404(Department, department_id, current_user)
+    method, include_level_2 = _method(), _include_level_2()
+    tables = department_tables(_dashboard(record, method, include_level_2))
+    if table not in tables:
+        abort(404)
+    described = [
+        ("Department", record.name),
+        ("Pooled by", METHOD_NAMES[method]),
+        ("Before/after-only improvements pooled", "yes" if include_level_2 else "no"),
+        ("Produced", f"{utcnow():%d %B %Y %H:%M} UTC"),
+    ]
+    return csv_response(
+        tables[table],
+        described,
+        f"gains-department-{record.id}-{table}-{utcnow():%Y%m%d}.csv",
+    )
 
 
 @blueprint.route("/departments/<int:department_id>/forest.svg")

@@ -8,11 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from gains.access import get_scoped_or_404, scoped
+from gains.exports import csv_response
 from gains.extensions import db
 from gains.figures_cache import figures_response
 from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements import blueprint
+from gains.improvements.downloads import described, estimate_table, file_name
 from gains.improvements.forms import (
     SORTS,
     FilterForm,
@@ -36,7 +38,7 @@ from gains.models import (
 from gains.paging import paginate_by_key
 from gains.security import svg_response
 from gains.services.estimates.charts import chart_tables, improvement_chart_svg
-from gains.services.estimates.current import evidence_levels
+from gains.services.estimates.listed import listed_results
 from gains.services.estimates.summaries import cell_summaries, measurement_counts
 from gains.services.improvements import workflow
 from gains.services.improvements.locking import (
@@ -111,7 +113,7 @@ def index():
         form=form,
         listed=listed,
         counts=measurement_counts(i.id for i in listed.items),
-        evidence_levels=evidence_levels(listed.items),
+        results=listed_results(listed.items),
         filters=filters,
         may_register=bool(workflow.teams_for_registration(current_user)),
     )
@@ -182,6 +184,14 @@ def view(improvement_id: int):
         planning=planning_for(improvement, cells),
         **section,
     )
+
+
+@blueprint.route("/<int:improvement_id>/estimate.csv")
+def estimate_csv(improvement_id: int):
+    """The current estimate as the page shows it, one row headed by column keys."""
+    improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
+    table = estimate_table(improvement, estimate_view(improvement))
+    return csv_response(table, described(improvement), file_name(improvement, table))
 
 
 @blueprint.route("/<int:improvement_id>/charts/<kind>.svg")

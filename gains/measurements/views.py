@@ -27,8 +27,10 @@ from flask_login import current_user
 
 from gains.access import get_scoped_or_404
 from gains.errors import render_error
+from gains.exports import csv_response
 from gains.extensions import db
 from gains.htmx_support import render_page_or_fragment, wants_fragment
+from gains.improvements.downloads import described, file_name, measurements_table
 from gains.measurements import many
 from gains.measurements.context import batch_page, may_change_measurements, measurements_section
 from gains.measurements.forms import MeasurementForm, UploadForm, WithdrawBatchForm
@@ -261,6 +263,14 @@ def template(improvement_id: int):
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="measurements-template.csv"'
     return response
+
+
+@blueprint.route(f"{IMPROVEMENT}/measurements.csv")
+def download(improvement_id: int):
+    """The active measurements, streamed: an improvement may have a million rows."""
+    improvement = _improvement(improvement_id)
+    table = measurements_table(improvement)
+    return csv_response(table, described(improvement), file_name(improvement, table))
 
 
 @blueprint.route(f"{IMPROVEMENT}/batches/<int:batch_id>")

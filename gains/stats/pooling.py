@@ -28,6 +28,7 @@ from gains.stats.inference import DEFAULT_LEVEL, critical_value
 
 MIN_STUDIES = 3
 METHODS = ("dl", "pm")
+METHOD_NAMES = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
 CI_METHODS = ("knha", "adhoc", "z")
 DEFAULT_CI_METHOD = "knha"
 CI_METHOD_NAMES = {

@@ -84,6 +84,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("dashboards.departments", "GET"): Row(SIGN_IN, 302, 302, 200, 200),
     ("dashboards.department", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200),
     ("dashboards.forest_plot", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200),
+    # The dashboard's files are for managers, Treasury and admins (issue 21).
+    ("dashboards.department_export", "GET"): Row(
+        SIGN_IN, FB, (200, NF), 200, 200, args={"table": "savings"}
+    ),
     ("dashboards.treasury", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
     ("dashboards.treasury_chart", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
     ("dashboards.treasury_sensitivity_chart", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
@@ -95,6 +99,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("improvements.new", "GET"): Row(SIGN_IN, 200, 200, FB, 200),
     ("improvements.new", "POST"): Row(SIGN_IN, 422, 422, FB, 422),
     ("improvements.view", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="draft"),
+    ("improvements.estimate_csv", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"
+    ),
     ("improvements.edit", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="draft"),
     ("improvements.edit", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="draft"),
     ("improvements.amend", "GET"): Row(
@@ -129,6 +136,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Measurements and batches hang off an improvement and follow its rules.
     ("measurements.index", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
     ("measurements.template", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
+    ("measurements.download", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
     ("measurements.add", "POST"): Row(SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"),
     ("measurements.edit", "GET"): Row(SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"),
     # An empty POST keeps the row's current values (WTForms falls back to the record): saved.

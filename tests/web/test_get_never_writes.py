@@ -50,7 +50,7 @@ TOKEN_USE = re.compile(r"\s*UPDATE api_tokens SET last_used_at=", re.IGNORECASE)
 STRINGS = {
     "field_name": ("hypothesis", "go_live_on"),
     "kind": ("distributions", "xmr"),
-    "table": ("cumulative",),
+    "table": ("cumulative", "savings", "improvements", "pooled"),
     "file_format": ("csv", "xlsx"),
     "filename": ("app/app.css",),
     "token": ("forged",),

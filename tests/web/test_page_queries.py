@@ -40,3 +40,22 @@ def test_the_improvement_page_loads_its_team_and_department_with_it(app, signed_
     assert response.status_code == 200
     one_by_one = [s for s in statements if ONE_TEAM.search(s) or ONE_DEPARTMENT.search(s)]
     assert not one_by_one, f"{len(one_by_one)} single-row loads, e.g. {one_by_one[0][:200]}"
+
+
+def test_the_lists_results_and_savings_cost_no_query_per_row(app, signed_in, statements):
+    """Each row's result and saving come from one query over the page's cached estimates
+    and the remembered prices (issue 21): a page of many rows runs as many statements as a
+    page of one."""
+    client = signed_in("treasury")
+    with app.app_context():
+        title = db.session.scalar(select(Improvement.title).order_by(Improvement.id))
+    client.get("/improvements/?sort=title")  # prices remembered: the later loads compare alike
+    client.get("/improvements/", query_string={"q": title})
+    statements.clear()
+    many = client.get("/improvements/?sort=title")
+    many_statements = len(statements)
+    statements.clear()
+    one = client.get("/improvements/", query_string={"q": title})
+    assert many.status_code == one.status_code == 200
+    assert many.get_data(as_text=True).count('class="govuk-table__row"') > 3
+    assert len(statements) == many_statements, statements

@@ -10,11 +10,13 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
+from gains.access import reads_every_department
 from gains.extensions import db
-from gains.models import Department, Design, Improvement, ImprovementKind, Pillar, Status
+from gains.models import Department, Design, Improvement, ImprovementKind, Pillar, Role, Status
 from gains.services.money.savings import SavingRow, claimed_rows, pool_rows, validated_rows
 from gains.services.money.valuation import (
     HEADLINE_LEVEL,
@@ -33,6 +35,12 @@ from gains.stats.pooling import (
     PooledEstimate,
     pool_random_effects,
 )
+
+
+def may_download_department(user: Any) -> bool:
+    """The dashboard's files are for those who account for a department's savings: its
+    managers, Treasury and admins (issue 21); members read the page."""
+    return reads_every_department(user) or getattr(user, "role", None) is Role.MANAGER
 
 
 @dataclass(frozen=True)

@@ -132,11 +132,13 @@ def cached_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate]
         return {}
     return {
         estimate.improvement_id: estimate
-        for estimate in db.session.scalars(_current(select(Estimate), improvements))
+        for estimate in db.session.scalars(
+            estimate_at_current_version(select(Estimate), improvements)
+        )
     }
 
 
-def _current(stmt: Select, improvements: Iterable[Improvement]) -> Select:
+def estimate_at_current_version(stmt: Select, improvements: Iterable[Improvement]) -> Select:
     """``stmt`` on `estimates`, kept to the improvements' rows at their current data
     version."""
     at_current_version = (Improvement.id == Estimate.improvement_id) & (
@@ -156,7 +158,7 @@ def evidence_levels(improvements: Iterable[Improvement]) -> dict[int, int]:
     stmt = select(Estimate.improvement_id, Estimate.evidence_level).where(
         Estimate.evidence_level.is_not(None)
     )
-    return dict(db.session.execute(_current(stmt, improvements)).all())
+    return dict(db.session.execute(estimate_at_current_version(stmt, improvements)).all())
 
 
 def current_estimates(improvements: Iterable[Improvement]) -> dict[int, Estimate | NoEstimate]:
