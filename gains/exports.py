@@ -50,6 +50,11 @@ def pounds(pence: int) -> Decimal:
     return Decimal(pence) / 100
 
 
+def yes_no(flag: bool) -> str:
+    """A flag as a file's cell: words a spreadsheet and a reader both take as they are."""
+    return "yes" if flag else "no"
+
+
 def _csv_value(value: Any, column: Column) -> Any:
     if column.kind == "month" and isinstance(value, date):
         return f"{value:%Y-%m}"

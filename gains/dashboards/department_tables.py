@@ -4,7 +4,7 @@ the page renders, headed by column keys (decision 0035)."""
 
 from __future__ import annotations
 
-from gains.exports import Column, Table, pounds
+from gains.exports import Column, Table, pounds, yes_no
 from gains.services.dashboards.department import DepartmentDashboard
 from gains.stats.money import SavingsTotal
 
@@ -50,10 +50,6 @@ POOLED_COLUMNS = (
 )
 
 CASHABLE = (("cashable", "Cashable: releases money"), ("non_cashable", "Non-cashable"))
-
-
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"
 
 
 def _total_row(figure: str, label: str, total) -> list:
@@ -110,9 +106,9 @@ def _improvements(dashboard: DepartmentDashboard) -> Table:
             pounds(valued.row.item.annual_saving_pence),
             pounds(valued.row.item.se_pence),
             pounds(valued.shrunk_pence),
-            _yes_no(valued.shrunk),
+            yes_no(valued.shrunk),
             pounds(valued.npv_pence),
-            _yes_no(valued.row.item.cashable),
+            yes_no(valued.row.item.cashable),
         ]
         for valued in dashboard.valued_items
     ]

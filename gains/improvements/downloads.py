@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from gains.exports import CSV_CHUNK_ROWS, Column, Table, pounds
+from gains.exports import CSV_CHUNK_ROWS, Column, Table, pounds, yes_no
 from gains.extensions import db
 from gains.improvements.presenters import EstimateView
 from gains.models import Improvement, Measurement, UploadBatch
@@ -149,7 +149,7 @@ _FROM_RESULT = (
 def _text(value: Any) -> Any:
     """Yes/no for a flag and an enum's value: what a spreadsheet reads."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
     return getattr(value, "value", value)
 
 
