@@ -45,11 +45,14 @@ class NumberBound:
 
     @property
     def message(self) -> str:
+        """The GOV.UK Design System's words for a number outside its range ("Annual volume
+        must be between 1 and 10,000,000,000"): one message for either end, so that every
+        path (form, API range, CSV, command line) refuses a value with the same words."""
         if self.percent:
             low, high = (f"{_figure(Decimal(n) * 100, False)} %" for n in (self.low, self.high))
-            return f"Enter {self.what} between {low} and {high}"
-        low, high = _figure(self.low, self.pounds), _figure(self.high, self.pounds)
-        return f"Enter {self.what} between {low} and {high}"
+        else:
+            low, high = _figure(self.low, self.pounds), _figure(self.high, self.pounds)
+        return f"{subject(self.what)} must be between {low} and {high}"
 
     def problem(self, value: Any) -> str | None:
         """None if `value` lies within the bound; otherwise the message.

@@ -27,13 +27,13 @@ def test_numbers_accept_their_edges_and_refuse_past_them(bound):
 
 def test_number_messages_say_what_to_enter():
     assert bounds.MEASUREMENT_VALUE.message == (
-        "Enter a value between −1,000,000,000,000 and 1,000,000,000,000"
+        "Value must be between −1,000,000,000,000 and 1,000,000,000,000"
     )
     assert bounds.IMPLEMENTATION_COST_GBP.message == (
-        "Enter an implementation cost between £0 and £1,000,000,000,000"
+        "Implementation cost must be between £0 and £1,000,000,000,000"
     )
     assert bounds.PLANNED_SAMPLE_SIZE.message == (
-        "Enter a planned sample size between 1 and 1,000,000,000"
+        "Planned sample size must be between 1 and 1,000,000,000"
     )
 
 

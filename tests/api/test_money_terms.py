@@ -66,7 +66,7 @@ def test_a_no_extra_cost_innovation_gets_its_own_defaults(app, client, bearer):
         ),
         ({"persistence": 1.2}, "between 0 % and 100 %"),
         ({"optimism_bias_costs": 2.5}, "between 0 % and 200 %"),
-        ({"expected_life_years": 0}, "Enter an expected life between 1 and 30"),
+        ({"expected_life_years": 0}, "Expected life must be between 1 and 30"),
     ],
 )
 def test_bad_ranges_and_terms_are_refused_and_nothing_is_written(

@@ -118,7 +118,7 @@ def test_planned_sample_size_moves_where_the_always_valid_interval_is_tightest(r
     width = planned["cs_high"] - planned["cs_low"]
     assert planned["ci_high"] - planned["ci_low"] < width < default["cs_high"] - default["cs_low"]
     refused = run("estimate", path, "--planned-sample-size", 0, "--json")
-    assert refused.exit_code == 2 and "planned sample size" in refused.output
+    assert refused.exit_code == 2 and "Planned sample size must be between" in refused.output
 
 
 @pytest.mark.parametrize(

@@ -70,14 +70,14 @@ def test_the_yearly_cycle_is_chosen_on_the_form_and_saved_on_the_plan(app, signe
         (
             {"implementation_cost": "-5"},
             "implementation_cost",
-            "Enter an implementation cost between £0 and £1,000,000,000,000",
+            "Implementation cost must be between £0 and £1,000,000,000,000",
         ),
         (
             {"implementation_cost": "lots"},
             "implementation_cost",
             "Implementation cost must be a number",
         ),
-        ({"annual_volume": "0"}, "annual_volume", "Enter an annual volume between 1 and 10,000"),
+        ({"annual_volume": "0"}, "annual_volume", "Annual volume must be between 1 and 10,000"),
         ({"planned_sample_size": "12.5"}, "planned_sample_size", "whole number"),
         ({"value_per_unit_gbp": "0.00751"}, "value_per_unit_gbp", "no more than 4 decimal places"),
         ({"ended_on": ["1", "7", "2026"]}, "ended_on-day", "after the go-live date"),
