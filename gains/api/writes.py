@@ -11,6 +11,7 @@ from gains.extensions import db
 from gains.services.improvements.plan_changes import LockedFieldError
 from gains.services.improvements.workflow import (
     DuplicateTitleError,
+    ImprovementWithdrawn,
     PermissionDenied,
     WorkflowError,
 )
@@ -20,10 +21,13 @@ T = TypeVar("T")
 
 def refuse(error: WorkflowError, *, validation: bool = False) -> None:
     """A service's refusal as a problem: not allowed (403), a clash with the record's state
-    or another record (409), or, while registering or editing, a wrong value (422)."""
+    or another record (409: a withdrawn improvement too), or, while registering or editing, a
+    wrong value (422)."""
     if isinstance(error, PermissionDenied):
         abort(403, message=str(error))
-    if validation and not isinstance(error, DuplicateTitleError | LockedFieldError):
+    if validation and not isinstance(
+        error, DuplicateTitleError | LockedFieldError | ImprovementWithdrawn
+    ):
         abort(422, message=str(error))
     abort(409, message=str(error))
 

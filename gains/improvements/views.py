@@ -52,7 +52,12 @@ from gains.services.improvements.plan_changes import LockedFieldError, amend_fie
 from gains.services.improvements.planning import planning_for
 from gains.services.improvements.register import RegisterFilters, filter_register, order_register
 from gains.services.improvements.stopping import record_stop_reason
-from gains.services.improvements.workflow import DuplicateTitleError, ImprovementPlan, WorkflowError
+from gains.services.improvements.workflow import (
+    DuplicateTitleError,
+    ImprovementPlan,
+    ImprovementWithdrawn,
+    WorkflowError,
+)
 from gains.services.public.publication import change_warning
 
 PAGE_SIZE = 25
@@ -258,10 +263,10 @@ def edit(improvement_id: int):
     if form.validate_on_submit():
         try:
             changed = update_plan(current_user, improvement, changes_from(form))
-        except LockedFieldError as error:
+        except (LockedFieldError, ImprovementWithdrawn) as error:
             db.session.rollback()
             _show_error(form, error)
-            status = 409
+            status = 409  # the record's state, not the input
         except WorkflowError as error:
             db.session.rollback()
             _show_error(form, error)
@@ -285,6 +290,7 @@ def amend(improvement_id: int, field_name: str):
         abort(404)
     form = plan_form(amendment_form_class(field_name), improvement)
     together = amended_with(field_name)
+    status = 200
     if form.validate_on_submit():
         # The field asked for, and those of its range that were posted (a post without them
         # leaves them as they are).
@@ -296,6 +302,10 @@ def amend(improvement_id: int, field_name: str):
         }
         try:
             amend_fields(current_user, improvement, values, form.reason.data)
+        except ImprovementWithdrawn as error:
+            db.session.rollback()
+            _show_error(form, error)
+            status = 409
         except WorkflowError as error:
             db.session.rollback()
             _show_error(form, error, field_name)
@@ -312,7 +322,7 @@ def amend(improvement_id: int, field_name: str):
         field_name=field_name,
         label=LOCK_TABLE[field_name].label,
         change_warning=change_warning(improvement),
-    ), 422 if form.errors else 200
+    ), 422 if status == 200 and form.errors else status
 
 
 @blueprint.route("/<int:improvement_id>/stop", methods=["GET", "POST"])

@@ -24,6 +24,7 @@ from gains.services.improvements.workflow import (
     change_status,
     lock_improvement,
     require_change_rights,
+    require_not_withdrawn,
     title_taken,
     validate_plan,
 )
@@ -70,6 +71,7 @@ def update_plan(actor: Any, improvement: Improvement, changes: dict[str, Any]) -
         raise WorkflowError(f"Not a field of the plan: {', '.join(sorted(unknown))}")
     # The status is read under the row lock: a submission committed meanwhile locks the money.
     lock_improvement(improvement)
+    require_not_withdrawn(improvement)
     changed = _changed(improvement, changes)
     now_locked = locked_fields(improvement)
     locked = [name for name in PLAN_FIELDS if name in changed and name in now_locked]
@@ -117,6 +119,7 @@ def amend_fields(
     """
     require_change_rights(actor, improvement)
     lock_improvement(improvement)
+    require_not_withdrawn(improvement)
     now_locked = locked_fields(improvement)
     if not values or any(name not in now_locked for name in values):
         raise WorkflowError("This field is not locked: edit the improvement instead")

@@ -56,6 +56,23 @@ class DuplicateTitleError(WorkflowError):
     """The department already has an improvement with this title."""
 
 
+class ImprovementWithdrawn(WorkflowError):
+    """The improvement is withdrawn: it is kept as it was, and nothing of it changes again."""
+
+
+def require_not_withdrawn(improvement: Improvement) -> None:
+    """Refuse any change to a withdrawn improvement (its plan, amendments, measurements).
+
+    Withdrawal is final (docs/DESIGN.md "Status"): the record stays as it was when the team
+    withdrew it, for the audit trail. The caller reads the status under the row lock.
+    """
+    if improvement.status is Status.WITHDRAWN:
+        raise ImprovementWithdrawn(
+            "This improvement was withdrawn, so it cannot be changed. Register a new "
+            "improvement to try again"
+        )
+
+
 def lock_improvement(improvement: Improvement) -> Improvement:
     """Lock the improvement's row until commit and refresh it from the database.
 

@@ -37,6 +37,7 @@ from gains.services.improvements.workflow import (
     change_status,
     lock_improvement,
     may_change,
+    require_not_withdrawn,
 )
 from gains.services.measurements.csv_upload import (
     UploadLimits,
@@ -96,6 +97,7 @@ def require_rights(actor: Any, improvement: Improvement) -> None:
 
 def require_open_for_data(improvement: Improvement) -> None:
     """Refuse unless the improvement takes data now (docs/DESIGN.md "Locking"); the caller locks."""
+    require_not_withdrawn(improvement)
     if improvement.status not in OPEN_FOR_DATA:
         raise WorkflowError(
             f"Measurements cannot be added or changed while the improvement is "
