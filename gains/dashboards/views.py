@@ -20,6 +20,7 @@ from gains.security import svg_response
 from gains.services.dashboards.department import (
     DepartmentDashboard,
     department_dashboard,
+    department_lists,
     department_pooling,
     may_download_department,
 )
@@ -48,6 +49,9 @@ def departments():
 def department(department_id: int):
     record = get_scoped_or_404(Department, department_id, current_user)
     method, include_level_2 = _method(), _include_level_2()
+    # The counts that link to the list, and which titles are links, as this person's list
+    # shows them (a member opens only their team's improvements).
+    lists = department_lists(current_user, record.id)
 
     def render_figures() -> str:  # reads cached estimates, writes nothing
         dashboard = _dashboard(record, method, include_level_2)
@@ -55,10 +59,14 @@ def department(department_id: int):
             "dashboards/partials/department_figures.html",
             dashboard=dashboard,
             method=dashboard.pooling.method,
+            lists=lists,
         )
 
-    # The same for everyone who may see the department: rendered once per figures version.
-    figures = cached_render(("department", record.id, method, include_level_2), render_figures)
+    # The same for everyone who may open the same improvements: rendered once per figures
+    # version and per such set.
+    figures = cached_render(
+        ("department", record.id, method, include_level_2, lists), render_figures
+    )
     return render_template(
         "dashboards/department.html",
         department=record,

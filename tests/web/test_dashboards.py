@@ -115,7 +115,7 @@ def test_the_department_shows_raw_and_shrunk_npv_and_level_2_apart(app, signed_i
         "reported, not validated by a comparison</strong>",
     ):
         assert label in html, label
-    table = html.split('<h2 class="govuk-heading-m">Validated improvements</h2>')[1]
+    table = html.split('id="validated-improvements">Validated improvements</h2>')[1]
     assert "Evidence level" in table and "Whole-life NPV (shrunk)" in table
     first = dashboard.valued_items[0]
     row = table.split(f">{first.row.title}</a>")[1].split("</tr>")[0]

@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gains.access import reads_every_department
+from gains.access import reads_every_department, scoped
 from gains.extensions import db
 from gains.models import Department, Design, Improvement, ImprovementKind, Pillar, Role, Status
+from gains.services.improvements.register import RegisterFilters, filter_register
 from gains.services.money.savings import SavingRow, claimed_rows, pool_rows, validated_rows
 from gains.services.money.valuation import (
     HEADLINE_LEVEL,
@@ -224,4 +225,39 @@ def department_dashboard(
         validated_by_cashable=split_by_cashable(v.item for v in counted),
         valued_items=sorted(valued, key=lambda v: -v.shrunk_pence),
         claimed_items=sorted(claimed, key=lambda c: -c.item.annual_saving_pence),
+    )
+
+
+@dataclass(frozen=True)
+class DepartmentLists:
+    """What one person can open of a department's improvements, counted by the very query
+    the improvements list runs for them (`scoped` and the register's department filter), so
+    that a count on the dashboard is the number of rows its link opens, and only improvements
+    they can open are links. Hashable: part of the dashboard's cache key."""
+
+    openable: frozenset[int]
+    counts: tuple[tuple[tuple[str, str], int], ...]  # ((filter, value), rows), e.g. status
+    everything: bool  # the person can open every improvement of the department
+
+    def count(self, name: str, value: str) -> int:
+        """Rows of the list filtered by `name` ("status", "pillar", "kind") = `value`."""
+        return dict(self.counts).get((name, value), 0)
+
+
+LIST_FILTERS = ("status", "pillar", "kind")
+
+
+def department_lists(user, department_id: int) -> DepartmentLists:
+    listed = filter_register(
+        scoped(select(Improvement), user), RegisterFilters(department_id=department_id)
+    ).with_only_columns(Improvement.id, *(getattr(Improvement, name) for name in LIST_FILTERS))
+    rows = db.session.execute(listed).all()
+    in_department = db.session.scalar(
+        select(func.count()).where(Improvement.department_id == department_id)
+    )
+    counts = Counter((name, getattr(row, name).value) for row in rows for name in LIST_FILTERS)
+    return DepartmentLists(
+        openable=frozenset(row.id for row in rows),
+        counts=tuple(sorted(counts.items())),
+        everything=len(rows) == in_department,
     )
