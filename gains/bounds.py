@@ -230,6 +230,58 @@ TOKEN_NAME = TextBound("the name", 100)
 # Record ids: PostgreSQL's integer (SQLite refuses larger integers outright).
 RECORD_ID = NumberBound("a record number", 1, 2**31 - 1, whole=True)
 
+# An improvement's reference (docs/decisions/0042): its department's code, a hyphen and its
+# record number padded to four digits, "WKP-0042" (longer numbers as they are, "WKP-12345").
+# The number is the improvement's identity and never changes; the code tells a reader whose
+# it is and catches a number copied from another department's list. Where a reference is
+# typed (the measurements imports), the bare number is taken too.
+REFERENCE_DIGITS = 4
+REFERENCE = re.compile(r"(?:(?P<code>[A-Za-z0-9]{1,12})-)?(?P<number>[0-9]+)")
+REFERENCE_MESSAGE = "Enter the improvement’s reference, like WKP-0042, or its number, like 42"
+
+
+def improvement_reference(department_code: str, improvement_id: int) -> str:
+    return f"{department_code.upper()}-{improvement_id:0{REFERENCE_DIGITS}d}"
+
+
+@dataclass(frozen=True)
+class TypedReference:
+    """A typed reference, read: the department code if given (upper case) and the number."""
+
+    code: str | None
+    number: int
+
+    def problem_with(self, department_code: str, improvement_id: int) -> str | None:
+        """None if the typed code (if any) is that of the improvement it numbers."""
+        if self.code is None or self.code == department_code.upper():
+            return None
+        return (
+            f"{self.code}-{self.number:0{REFERENCE_DIGITS}d} has the wrong department code: "
+            f"improvement {self.number:,}’s reference is "
+            f"{improvement_reference(department_code, improvement_id)}"
+        )
+
+
+def reference_problem(text: str) -> str | None:
+    """None if `text` reads as a reference or a number (`read_reference`); else the message."""
+    found = REFERENCE.fullmatch(text.strip())
+    if found is None:
+        return REFERENCE_MESSAGE if text.strip() else "Enter the improvement’s reference"
+    digits = found["number"].lstrip("0")
+    # More digits than any record number is outside it (and int() refuses 4,300 digits).
+    return RECORD_ID.message if len(digits) > 20 else RECORD_ID.problem(int(digits or "0"))
+
+
+def read_reference(text: str) -> TypedReference:
+    """The code and number of a reference `reference_problem` accepts."""
+    problem = reference_problem(text)
+    if problem:
+        raise ValueError(problem)
+    found = REFERENCE.fullmatch(text.strip())
+    code = found["code"]
+    return TypedReference(code.upper() if code else None, int(found["number"]))
+
+
 # The plan's fields and their bounds: what `validate_plan` checks, whichever path a plan came
 # by. The implementation cost is kept in pence and checked in pounds.
 PLAN_BOUNDS: dict[str, NumberBound | DateBound | TextBound] = {

@@ -106,3 +106,23 @@ def test_the_cost_is_kept_in_pence_and_bounded_in_pounds():
 def test_messages_start_with_the_thing_as_govuk_names_it(what, start):
     assert bounds.subject(what) == start
     assert bounds.TITLE.too_long_message == "Title must be 200 characters or fewer"
+
+
+def test_an_improvement_reference_is_its_department_code_and_padded_number():
+    """Decision 0042: "WKP-0042"; typed, the reference in any case or the number alone."""
+    assert bounds.improvement_reference("wkp", 42) == "WKP-0042"
+    assert bounds.improvement_reference("HLT", 123456) == "HLT-123456"
+    read = bounds.read_reference
+    assert read(" wkp-0042 ") == bounds.TypedReference("WKP", 42)
+    assert read("42") == read("0042") == bounds.TypedReference(None, 42)
+    assert read("WKP-42").problem_with("WKP", 42) is None
+    assert read("42").problem_with("REV", 42) is None
+    assert read("REV-42").problem_with("WKP", 42) == (
+        "REV-0042 has the wrong department code: improvement 42’s reference is WKP-0042"
+    )
+    for typed in ("", "WKP-", "-42", "WKP 42", "WKP-4-2", "W€P-42", "４２", "WKP-42x"):
+        assert bounds.reference_problem(typed) is not None, typed
+        with pytest.raises(ValueError):
+            read(typed)
+    for number in ("0", "2147483648", "9" * 5000):
+        assert bounds.reference_problem(f"WKP-{number}") == bounds.RECORD_ID.message

@@ -380,6 +380,15 @@ EXACT_FRACTION = 'An exact fraction, as a string such as "0.8000" (80 %)'
 
 class ImprovementSchema(Schema):
     id = fields.Integer(required=True)
+    reference = fields.String(
+        required=True,
+        metadata={
+            "description": "How people quote it, shown on its page: the department's code "
+            "and the id padded to four digits, like WKP-0042 (the measurements imports take "
+            "it, or the id alone).",
+            "example": "WKP-0042",
+        },
+    )
     department_id = fields.Integer(required=True)
     team_id = fields.Integer(required=True)
     title = fields.String(required=True)

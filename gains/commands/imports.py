@@ -1,4 +1,7 @@
-"""`gains import FILE.csv --improvement ID [--source NAME] [--dry-run]`.
+"""`gains import FILE.csv --improvement REFERENCE [--source NAME] [--dry-run]`.
+
+REFERENCE is the improvement's reference, "WKP-0042", or its number alone, "42" (decision
+0042); a reference with another department's code is refused.
 
 Exit status: 0 imported (or, with --dry-run, would import); 2 the file was rejected (its
 problems listed as the web upload words them); 1 nothing could be tried (no such
@@ -16,7 +19,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from gains.bounds import RECORD_ID, SOURCE_NAME
+from gains.bounds import SOURCE_NAME, TypedReference, read_reference, reference_problem
 from gains.commands import within
 from gains.extensions import db
 from gains.models import Improvement
@@ -51,10 +54,21 @@ class _ProgressBar:
             self.bar.close()
 
 
-def _improvement(improvement_id: int) -> Improvement:
-    improvement = db.session.get(Improvement, improvement_id)
+def _reference(context: click.Context, parameter: click.Parameter, value: str) -> TypedReference:
+    """--improvement as a reference ("WKP-0042") or a number, refused as the bounds say."""
+    problem = reference_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return read_reference(value)
+
+
+def _improvement(reference: TypedReference) -> Improvement:
+    improvement = db.session.get(Improvement, reference.number)
     if improvement is None:
-        raise click.ClickException(f"There is no improvement {improvement_id}.")
+        raise click.ClickException(f"There is no improvement {reference.number}.")
+    wrong_code = reference.problem_with(improvement.department.code, improvement.id)
+    if wrong_code:
+        raise click.ClickException(f"{wrong_code}.")
     return improvement
 
 
@@ -72,12 +86,11 @@ def _report_rejection(rejected: RowsRejected, path: str) -> None:
 @click.argument("path", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=str))
 @click.option(
     "--improvement",
-    "improvement_id",
-    type=int,
-    callback=within(RECORD_ID),
+    "reference",
+    callback=_reference,
     required=True,
-    metavar="ID",
-    help="The improvement the rows belong to (its number).",
+    metavar="REFERENCE",
+    help="The improvement the rows belong to: its reference, like WKP-0042, or its number.",
 )
 @click.option(
     "--source",
@@ -88,11 +101,11 @@ def _report_rejection(rejected: RowsRejected, path: str) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Check the whole file; write nothing.")
 @with_appcontext
-def import_command(path: str, improvement_id: int, source_name: str | None, dry_run: bool):
+def import_command(path: str, reference: TypedReference, source_name: str | None, dry_run: bool):
     """Import a measurements CSV (the web upload's columns) into one improvement, all or
     nothing, as the server's operator."""
     began = time.perf_counter()
-    improvement = _improvement(improvement_id)
+    improvement = _improvement(reference)
     try:
         stream = open(path, "rb")  # noqa: SIM115 (closed below, after the transaction)
     except OSError as error:
@@ -129,11 +142,11 @@ def import_command(path: str, improvement_id: int, source_name: str | None, dry_
     seconds = time.perf_counter() - began
     if dry_run:
         click.echo(
-            f"Dry run: {result.row_count:,} rows checked for improvement {improvement_id}, "
+            f"Dry run: {result.row_count:,} rows checked for improvement {improvement.reference}, "
             f"no problems; nothing written ({seconds:.1f} s)."
         )
     else:
         click.echo(
-            f"Imported {result.row_count:,} rows into improvement {improvement_id} as batch "
+            f"Imported {result.row_count:,} rows into improvement {improvement.reference} as batch "
             f"{result.batch.id} ({seconds:.1f} s)."
         )

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gains.bounds import improvement_reference
 from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_type, utcnow
 from gains.models.enums import Design, Direction, ImprovementKind, Pillar, Status
 from gains.stats.appraisal import discount_rate
@@ -252,6 +253,11 @@ class Improvement(Base):
     def discount_rate(self) -> float:
         """The Green Book rate its benefits are discounted at (`stats.appraisal`)."""
         return discount_rate(self.health_outcomes)
+
+    @property
+    def reference(self) -> str:
+        """How people quote it, "WKP-0042" (`bounds.improvement_reference`; decision 0042)."""
+        return improvement_reference(self.department.code, self.id)
 
     @property
     def is_no_extra_cost(self) -> bool:

@@ -184,3 +184,10 @@ def test_the_service_decides_start_rights_too(app, session):
     draft = session.get(Improvement, find_improvement(app, Improvement.status == Status.DRAFT))
     with pytest.raises(Exception, match="outside your team"):
         start_service(person(session, "treasury"), draft)
+
+
+def test_an_improvement_carries_its_reference(app, client, bearer):
+    """Decision 0042: the reference its page shows, "WKP-0042", beside the id."""
+    url = f"/api/v1/improvements/{find_improvement(app, Department.code == 'WKP')}"
+    body = client.get(url, headers=bearer("admin")).get_json()
+    assert body["reference"] == f"WKP-{body['id']:04d}"

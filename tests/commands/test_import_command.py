@@ -41,7 +41,7 @@ def test_a_file_is_imported_as_one_active_batch_by_the_operator(session, running
     batch = session.scalars(select(UploadBatch).where(UploadBatch.improvement_id == running.id))
     batch = batch.one()
     # Not a terminal: no progress bar, just the one summary line.
-    assert result.output.startswith(f"Imported 12 rows into improvement {running.id} as batch")
+    assert result.output.startswith(f"Imported 12 rows into improvement {running.reference} as")
     assert result.output.count("\n") == 1 and f"as batch {batch.id} (" in result.output
     assert (batch.source, batch.status, batch.row_count) == (
         BatchSource.CLI,
@@ -69,6 +69,27 @@ def test_a_file_is_imported_as_one_active_batch_by_the_operator(session, running
         select(Estimate).where(Estimate.improvement_id == running.id, Estimate.data_version == 1)
     ).one()
     assert cached.effect == pytest.approx(-2.0)
+
+
+def test_the_improvement_is_named_by_its_reference_or_its_number(session, running, run):
+    """Decision 0042: "WKP-0042" as on its page, any case, or the number alone; another
+    department's code is refused with the right reference, nothing written."""
+    code = running.department.code
+    before = counts(session)
+    for typed in (running.reference, running.reference.lower(), f"{code}-{running.id}"):
+        result = run(GOOD, "--improvement", typed, "--dry-run")
+        assert result.exit_code == 0, result.output
+        assert f"checked for improvement {running.reference}," in result.output
+    wrong = run(GOOD, "--improvement", f"ZZZ-{running.id}")
+    assert wrong.exit_code == 1
+    assert f"has the wrong department code: improvement {running.id:,}’s reference is " in (
+        wrong.output
+    )
+    assert running.reference in wrong.output
+    for typed in ("WKP-", "-12", "WKP 12", "WKP-12-3"):
+        refused = run(GOOD, "--improvement", typed)
+        assert refused.exit_code == 2 and "Enter the improvement’s reference" in refused.output
+    assert counts(session) == before
 
 
 def test_a_dry_run_checks_everything_and_writes_nothing(session, running, run):

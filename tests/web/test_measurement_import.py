@@ -110,10 +110,42 @@ def test_a_row_for_another_departments_improvement_is_a_row_problem(app, signed_
         (4, f"There is no improvement {other} that you can see"),
         # A member sees only their own team's improvements (gains/access.py).
         (6, f"There is no improvement {neighbour} that you can see"),
-        (8, "Enter the improvement’s number, like 12"),
+        (8, "Enter the improvement’s reference, like WKP-0042, or its number, like 42"),
     ]:
         assert re.search(rf">{line}</td>\s*<td[^>]*>Improvement</td>\s*<td[^>]*>{message}", html)
     assert [counts(app, n) for n in (*own_two, other, neighbour)] == before
+
+
+def test_rows_name_their_improvement_by_reference_or_number(app, signed_in, own_two):
+    """Decision 0042: the reference shown on the page ("WKP-0042", any case) or the bare
+    number; a reference with another department's code is a row problem naming the right one."""
+    client = signed_in("member")
+    first, second = own_two
+    with app.app_context():
+        references = [db.session.get(Improvement, n).reference for n in own_two]
+    page = client.get(f"/improvements/{first}").get_data(as_text=True)
+    assert f'<span id="reference">{references[0]}</span>' in page
+    listed = client.get("/improvements/").get_data(as_text=True)
+    assert all(reference in listed for reference in references)
+    before = [counts(app, n) for n in own_two]
+    content = (
+        f"Improvement,Phase,Value\n{references[0]},before,10\n{references[1].lower()},after,8\n"
+        f"{second},before,9\n"
+    ).encode()
+    response = client.post(URL, data=csv_file(content))
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    check = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert all(reference in check for reference in references)
+    client.post(f"{URL}/cancel", data={"batch": batch_ids(response.headers["Location"])})
+    wrong = client.post(
+        URL, data=csv_file(f"improvement,phase,value\nREV-{first},after,1\n".encode())
+    )
+    assert wrong.status_code == 422
+    assert (
+        f"REV-{first:04d} has the wrong department code: improvement {first:,}’s reference is "
+        f"{references[0]}" in wrong.get_data(as_text=True)
+    )
+    assert [counts(app, n) for n in own_two] == before
 
 
 def test_one_bad_row_writes_nothing_for_any_improvement(app, signed_in, own_two):

@@ -3,7 +3,9 @@
 The file is read by `csv_upload.MeasurementCsv` with the web upload's rules and limits; the
 `improvement` column is checked per row in the same pass, so a row for an improvement the
 person cannot write to is a row problem on its line (never a silent skip). The improvement is
-named by its number, as shown on its page and in the register; Gains has no other reference.
+named by its reference ("WKP-0042", shown on its page and in the register) or its number
+alone; a reference whose department code is not the improvement's is a row problem
+(`bounds.read_reference`, decision 0042).
 
 A clean file becomes one *pending* batch per improvement (source CSV, one audit event each),
 confirmed or cancelled together: `confirm_batches` makes them all active in one transaction
@@ -18,8 +20,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from gains.access import scoped
+from gains.bounds import TypedReference, read_reference, reference_problem
 from gains.extensions import db
 from gains.models import BatchSource, BatchStatus, Improvement, UploadBatch
 from gains.services.measurements.csv_upload import (
@@ -55,22 +59,22 @@ class _ImprovementColumn:
         return np.array([self.problem_for[cell] for cell in cells.tolist()], dtype=object)
 
     def _look_up(self, cells: set[str]) -> None:
-        numbers = {}
+        typed: dict[str, TypedReference] = {}
         for cell in cells:
-            text = cell.strip()
-            if not text:
-                self.problem_for[cell] = "Enter the improvement’s number"
-            elif not text.isascii() or not text.isdigit() or len(text) > 9:
-                self.problem_for[cell] = "Enter the improvement’s number, like 12"
+            problem = reference_problem(cell)
+            if problem:
+                self.problem_for[cell] = problem
             else:
-                numbers[cell] = int(text)
-        if not numbers:
+                typed[cell] = read_reference(cell)
+        if not typed:
             return
-        ids = set(numbers.values())
+        ids = {reference.number for reference in typed.values()}
         readable = {
             i.id: i
             for i in db.session.scalars(
-                scoped(select(Improvement), self.actor).where(Improvement.id.in_(ids))
+                scoped(select(Improvement), self.actor)
+                .where(Improvement.id.in_(ids))
+                .options(joinedload(Improvement.department))
             )
         }
         writable = set(
@@ -80,15 +84,18 @@ class _ImprovementColumn:
                 )
             )
         )
-        for cell, number in numbers.items():
+        for cell, reference in typed.items():
+            number, named = reference.number, cell.strip()
             improvement = readable.get(number)
             if improvement is None:
-                self.problem_for[cell] = f"There is no improvement {number} that you can see"
+                self.problem_for[cell] = f"There is no improvement {named} that you can see"
+            elif wrong_code := reference.problem_with(improvement.department.code, number):
+                self.problem_for[cell] = wrong_code
             elif number not in writable:
-                self.problem_for[cell] = f"You cannot add measurements to improvement {number}"
+                self.problem_for[cell] = f"You cannot add measurements to improvement {named}"
             elif improvement.status not in OPEN_FOR_DATA:
                 self.problem_for[cell] = (
-                    f"Improvement {number} is {improvement.status.label.lower()}: "
+                    f"Improvement {named} is {improvement.status.label.lower()}: "
                     "it takes no measurements now"
                 )
             else:
