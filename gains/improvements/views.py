@@ -59,6 +59,7 @@ from gains.services.improvements.workflow import (
     WorkflowError,
 )
 from gains.services.public.publication import change_warning
+from gains.services.review.notes import standing_review
 
 PAGE_SIZE = 25
 # The page names the improvement's department and team: joined, not two more queries (the
@@ -184,6 +185,7 @@ def view(improvement_id: int):
         if improvement.status in workflow.ALLOWED_FROM["submit"]
         else [],
         withdrawal=workflow.withdrawal_of(improvement),
+        review_note=standing_review(improvement),
         chart_cells=chart_cells,
         weekly=weekly,
         planning=planning_for(improvement, cells),

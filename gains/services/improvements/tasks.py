@@ -16,6 +16,7 @@ from gains.access import scoped
 from gains.extensions import db
 from gains.models import Department, Improvement, Review, Role, Status, Team, User
 from gains.models.base import utcnow
+from gains.services.review.notes import standing_reviews
 
 RECENT_APPROVALS_DAYS = 30
 LIST_LIMIT = 10
@@ -27,6 +28,9 @@ class TaskItem:
     improvement_id: int | None = None
     detail: str = ""
     record_id: int | None = None  # the person or department an admin task is about
+    comment: str = ""  # the reviewer's words, for work a review sent back
+    comment_by: str = ""  # who wrote them
+    comment_on: datetime | None = None  # and when
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,32 @@ def _improvements(user: Any, *statuses: Status, **filters: Any):
     return scoped(stmt, user)
 
 
-def _group(key, title, hint, empty, stmt, describe) -> TaskGroup:
+def _group(key, title, hint, empty, stmt, describe, *, prepare=None) -> TaskGroup:
+    """A group of at most LIST_LIMIT records and their total; `prepare(records)`, if given,
+    runs once before `describe(record, prepared)` for what the items need in one query."""
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     records = db.session.scalars(stmt.limit(LIST_LIMIT)).all()
-    return TaskGroup(key, title, hint, empty, total or 0, [describe(r) for r in records])
+    if prepare is not None:
+        prepared = prepare(records)
+        items = [describe(record, prepared) for record in records]
+    else:
+        items = [describe(record) for record in records]
+    return TaskGroup(key, title, hint, empty, total or 0, items)
+
+
+def _sent_back(improvement: Improvement, notes: dict[int, Review]) -> TaskItem:
+    """Changes requested: the reviewer's comment itself, not only the title."""
+    note = notes.get(improvement.id)
+    if note is None:
+        return TaskItem(improvement.title, improvement.id, improvement.team.name)
+    return TaskItem(
+        improvement.title,
+        improvement.id,
+        improvement.team.name,
+        comment=note.comment or "",
+        comment_by=note.reviewer.name,
+        comment_on=note.decided_at,
+    )
 
 
 def _team_work(user: Any, now: datetime) -> list[TaskGroup]:
@@ -72,7 +98,8 @@ def _team_work(user: Any, now: datetime) -> list[TaskGroup]:
             "A reviewer sent these back: read the comment, amend and resubmit.",
             "Nothing has been sent back.",
             _improvements(user, Status.CHANGES_REQUESTED).order_by(Improvement.updated_at),
-            improvement_item(lambda imp: imp.team.name),
+            _sent_back,
+            prepare=standing_reviews,
         ),
         _group(
             "drafts",
