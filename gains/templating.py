@@ -1,9 +1,6 @@
-"""Jinja set-up: GOV.UK macros, filters for money and dates, and per-request globals."""
+"""Jinja set-up: GOV.UK macros, filters for money, numbers and dates, and per-request globals."""
 
 from __future__ import annotations
-
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, g, request, url_for
 from flask_login import current_user
@@ -11,57 +8,17 @@ from govuk_frontend_wtf.main import WTFormsHelpers, wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+from gains import numbers
 from gains.models import ImprovementKind, Phase, Pillar, StudyGroup
 from gains.navigation import navigation_for, permissions_for
 
-
-def format_gbp(amount: Decimal | int | float | None, *, pence: bool = False) -> str:
-    """£1,234 (or £1,234.56 with pence); negatives as −£1,234 so a loss cannot be misread."""
-    if amount is None:
-        return "–"
-    value = Decimal(str(amount))
-    quantum = Decimal("0.01") if pence else Decimal("1")
-    value = value.quantize(quantum, rounding=ROUND_HALF_UP)
-    text = f"£{abs(value):,.2f}" if pence else f"£{abs(value):,.0f}"
-    return f"−{text}" if value < 0 else text
-
-
-def format_pence_as_gbp(amount_pence: int | None, *, pence: bool = False) -> str:
-    """An amount held in pence (as every stored sum of money is), shown as `format_gbp`."""
-    if amount_pence is None:
-        return format_gbp(None)
-    return format_gbp(Decimal(str(amount_pence)) / 100, pence=pence)  # str: numpy numbers too
-
-
-def format_gbp_rate(amount: Decimal | None) -> str:
-    """A £ rate per unit: pence always shown, and up to 4 decimals when they matter (£0.0075)."""
-    if amount is None:
-        return "–"
-    value = Decimal(str(amount)).normalize()
-    places = max(2, -value.as_tuple().exponent) if value != value.to_integral() else 2
-    return f"£{value:,.{places}f}"
-
-
-def format_date(value: date | datetime | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value.day} {value:%B %Y}"
-
-
-def format_number(value: float | int | None, digits: int = 3) -> str:
-    """A statistic to `digits` significant figures, with thousands separators."""
-    if value is None:
-        return "–"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
-
-
-def format_p_value(p: float | None) -> str:
-    """p as people read it: three decimals, and "< 0.001" rather than 2.21e-05."""
-    if p is None:
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+# The filters are thin wrappers over gains/numbers.py, the one number style (decision 0040).
+format_gbp = numbers.gbp
+format_pence_as_gbp = numbers.pence_gbp
+format_gbp_rate = numbers.gbp_rate
+format_date = numbers.govuk_date
+format_number = numbers.number
+format_p_value = numbers.p_value
 
 
 def summary_row(pair: tuple) -> dict:
@@ -117,6 +74,17 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_number, "number")
     app.add_template_filter(summary_row, "plan_row")
     app.add_template_filter(format_p_value, "p_value")
+    app.add_template_filter(numbers.govuk_datetime, "govuk_datetime")
+    app.add_template_filter(numbers.govuk_month, "govuk_month")
+    app.add_template_filter(numbers.count, "count")
+    app.add_template_filter(numbers.percent, "percent")
+    app.add_template_filter(numbers.estimate_pence_gbp, "estimate_gbp")
+    app.add_template_filter(numbers.estimate_with_interval, "estimate_with_interval")
+    app.add_template_filter(numbers.interval, "interval")
+    app.add_template_filter(numbers.plural, "plural")
+    app.add_template_filter(numbers.word_for, "word_for")
+    app.add_template_filter(numbers.per_unit, "per_unit")
+    app.add_template_filter(numbers.amount_of_unit, "with_unit")
 
     @app.context_processor
     def inject_globals():

@@ -13,39 +13,9 @@ lower is better) and from the interval alone: if it includes no change, the data
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass
 
-# Units people write, with the words a sentence needs (singular, plural).
-TIME_UNITS = {
-    "s": ("second", "seconds"),
-    "sec": ("second", "seconds"),
-    "secs": ("second", "seconds"),
-    "second": ("second", "seconds"),
-    "seconds": ("second", "seconds"),
-    "min": ("minute", "minutes"),
-    "mins": ("minute", "minutes"),
-    "minute": ("minute", "minutes"),
-    "minutes": ("minute", "minutes"),
-    "h": ("hour", "hours"),
-    "hr": ("hour", "hours"),
-    "hrs": ("hour", "hours"),
-    "hour": ("hour", "hours"),
-    "hours": ("hour", "hours"),
-    "d": ("day", "days"),
-    "day": ("day", "days"),
-    "days": ("day", "days"),
-    "week": ("week", "weeks"),
-    "weeks": ("week", "weeks"),
-}
-OTHER_UNITS = {
-    "mi": ("mile", "miles"),
-    "miles": ("mile", "miles"),
-    "km": ("kilometre", "kilometres"),
-    "l": ("litre", "litres"),
-    "kg": ("kilogram", "kilograms"),
-    "£": ("pound", "pounds"),
-}
+from gains.numbers import OTHER_UNITS, TIME_UNITS, estimate_pence_gbp, number
 
 
 class Verdict(enum.StrEnum):
@@ -114,14 +84,7 @@ def _wording(unit: str, per: str | None) -> _Wording:
 
 def format_amount(value: float) -> str:
     """A magnitude to about three significant figures, with thousands separators."""
-    value = abs(value)
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value == 0:
-        return "0"
-    places = min(6, max(0, 2 - math.floor(math.log10(value))))
-    text = f"{value:,.{places}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return number(abs(value))
 
 
 def verdict_of(ci_low: float, ci_high: float, *, higher_is_better: bool) -> Verdict:
@@ -189,11 +152,8 @@ def describe_change(
 
 
 def format_pounds(pence: int) -> str:
-    """Whole pounds to three significant figures: the ranges are far wider than that."""
-    pounds = abs(pence) / 100
-    if pounds >= 1000:
-        pounds = round(pounds, 2 - math.floor(math.log10(pounds)))
-    return f"£{pounds:,.0f}"
+    """Whole pounds to three significant figures (the one rule for an estimated amount)."""
+    return estimate_pence_gbp(abs(pence))
 
 
 def describe_saving(saving_pence: int, low_pence: int, high_pence: int) -> str:
