@@ -10,8 +10,9 @@ formats and do not use them. The rules (docs/decisions/0040-one-number-style.md)
   figures ("6.1 (between 3.3 and 8.9)", "between 0.044 and 3.6").
 - The real minus sign U+2212; thousands separators in counts and amounts (not in years or
   ids); ties round half up, as money does (gains/stats/money.py).
-- Money: exact amounts (costs, rates) in whole pounds or pence; an estimated amount (a saving
-  and its interval) to 3 significant figures in whole pounds, in tables and sentences alike.
+- Money: exact amounts (costs, rates, an appraisal's present values) in whole pounds or pence;
+  an estimated saving (its interval, band and totals) to 3 significant figures in whole pounds,
+  in tables, cards and sentences alike.
 - GOV.UK dates, "3 December 2026", and times, "3 December 2026 at 14:05".
 - Nothing to show (None, NaN) is an en dash; infinity is the word.
 """
@@ -120,6 +121,24 @@ def number(value, figures: int = 3) -> str:
     return _fixed(exact, max(0, _sig_decimals(exact, figures)), strip=True)
 
 
+def exact(value) -> str:
+    """A number as it was given, every digit kept (an audit trail's "set to"): separators and
+    the real minus sign, no rounding and no trailing zeros: −6.5, 410,000, 0.000123456."""
+    number_ = _decimal(value)
+    if not isinstance(number_, Decimal):
+        return number_ or MISSING
+    places = max(0, -number_.normalize().as_tuple().exponent)
+    return _fixed(number_, places)
+
+
+def to_places(value, places: int) -> str:
+    """A number to a fixed number of decimal places (a ratio, "−36.58"), rounded half up."""
+    number_ = _decimal(value)
+    if not isinstance(number_, Decimal):
+        return number_ or MISSING
+    return _fixed(number_, places)
+
+
 def count(value) -> str:
     """A count or amount of things, whole, with thousands separators: 1,000."""
     exact = _decimal(value)
@@ -169,13 +188,18 @@ def estimate_with_interval(estimate, low, high, unit: str = "") -> str:
     return f"{shown}{unit_text} (between {shown_low} and {shown_high})"
 
 
+def _pounds(text: str) -> str:
+    """A £ sign on a figure written by `_fixed`, after its minus sign: −£1,234."""
+    return f"{MINUS}£{text[1:]}" if text.startswith(MINUS) else f"£{text}"
+
+
 def gbp(amount, *, pence: bool = False) -> str:
     """An exact amount in pounds: £1,234 (or £1,234.56 with pence); a loss −£1,234."""
     exact = _decimal(amount)
     if not isinstance(exact, Decimal):
         return exact or MISSING
     text = _fixed(exact, 2 if pence else 0)
-    return f"{MINUS}£{text[1:]}" if text.startswith(MINUS) else f"£{text}"
+    return _pounds(text)
 
 
 def pence_gbp(amount_pence, *, pence: bool = False) -> str:
@@ -186,17 +210,41 @@ def pence_gbp(amount_pence, *, pence: bool = False) -> str:
     return gbp(exact / 100, pence=pence)
 
 
+def estimate_gbp(amount) -> str:
+    """An estimated amount in pounds (a saving, its interval, a total of them), in whole pounds
+    to 3 significant figures: £616,000, £1,640,000, £940. Its interval is far wider than that,
+    and one rule in tables, cards and sentences keeps them from disagreeing."""
+    exact_ = _decimal(amount)
+    if not isinstance(exact_, Decimal):
+        return gbp(amount)
+    decimals = min(0, _sig_decimals(exact_, 3)) if exact_ else 0
+    text = _fixed(exact_, decimals)
+    return _pounds(text)
+
+
 def estimate_pence_gbp(amount_pence) -> str:
-    """An estimated amount (a saving, its interval, a total of them) in whole pounds to 3
-    significant figures: £614,000, £1,640,000, £940. Its interval is far wider than that,
-    and one rule in tables and sentences keeps a card and a table from disagreeing."""
-    exact = _decimal(amount_pence)
-    if not isinstance(exact, Decimal):
+    """An estimated amount held in pence, shown as `estimate_gbp`."""
+    exact_ = _decimal(amount_pence)
+    if not isinstance(exact_, Decimal):
         return gbp(amount_pence)
-    pounds = exact / 100
-    decimals = min(0, _sig_decimals(pounds, 3)) if pounds else 0
-    text = _fixed(pounds, decimals)
-    return f"{MINUS}£{text[1:]}" if text.startswith(MINUS) else f"£{text}"
+    return estimate_gbp(exact_ / 100)
+
+
+def short_gbp(pounds: float) -> str:
+    """A short figure for an axis or a bar end: £350, £350k, £1.2m, £3.4bn, negatives with a
+    minus sign (the tables beside the charts give the exact amounts)."""
+    magnitude = abs(pounds)
+    # Choose the unit by the figure as printed, so £999,999 reads "£1.0m", not "£1000k".
+    if round(magnitude / 1_000_000, 1) >= 1_000:
+        figure = f"£{magnitude / 1_000_000_000:.1f}bn"
+    elif round(magnitude / 1_000) >= 1_000:
+        figure = f"£{magnitude / 1_000_000:.1f}m"
+    elif round(magnitude) >= 1_000:
+        figure = f"£{magnitude / 1_000:.0f}k"
+    else:
+        figure = f"£{magnitude:.0f}"
+    rounds_to_zero = figure.strip("£.0kmbn") == ""
+    return figure if pounds >= 0 or rounds_to_zero else f"{MINUS}{figure}"
 
 
 def gbp_rate(amount) -> str:
@@ -207,7 +255,7 @@ def gbp_rate(amount) -> str:
     normal = exact.normalize()
     places = max(2, -normal.as_tuple().exponent) if normal != normal.to_integral() else 2
     text = _fixed(exact, places)
-    return f"{MINUS}£{text[1:]}" if text.startswith(MINUS) else f"£{text}"
+    return _pounds(text)
 
 
 def p_value(p) -> str:
@@ -219,11 +267,19 @@ def p_value(p) -> str:
 
 
 def percent(fraction, figures: int = 3) -> str:
-    """A fraction as a percentage: 0.95 -> "95%", 0.1234 -> "12.3%"."""
+    """A fraction as a percentage, GOV.UK style (no space): 0.95 -> "95%", 0.1234 -> "12.3%"."""
     exact = _decimal(fraction)
     if not isinstance(exact, Decimal):
         return exact or MISSING
     return f"{number(exact * 100, figures)}%"
+
+
+def exact_percent(fraction) -> str:
+    """A fraction as entered, every digit kept: 0.8 -> "80%", 0.035 -> "3.5%"."""
+    exact_ = _decimal(fraction)
+    if not isinstance(exact_, Decimal):
+        return exact_ or MISSING
+    return f"{exact((exact_ * 100).normalize())}%"
 
 
 def govuk_date(value: date | datetime | None) -> str:

@@ -19,6 +19,27 @@ format_gbp_rate = numbers.gbp_rate
 format_date = numbers.govuk_date
 format_number = numbers.number
 format_p_value = numbers.p_value
+NUMBER_FILTERS = {
+    "gbp": format_gbp,
+    "pence_gbp": format_pence_as_gbp,
+    "gbp_rate": format_gbp_rate,
+    "govuk_date": format_date,
+    "number": format_number,
+    "p_value": format_p_value,
+    "govuk_datetime": numbers.govuk_datetime,
+    "govuk_month": numbers.govuk_month,
+    "count": numbers.count,
+    "exact": numbers.exact,
+    "percent": numbers.percent,
+    "places": numbers.to_places,
+    "estimate_gbp": numbers.estimate_gbp,
+    "estimate_pence_gbp": numbers.estimate_pence_gbp,
+    "estimate_with_interval": numbers.estimate_with_interval,
+    "plural": numbers.plural,
+    "word_for": numbers.word_for,
+    "per_unit": numbers.per_unit,
+    "with_unit": numbers.amount_of_unit,
+}
 
 
 def summary_row(pair: tuple) -> dict:
@@ -67,24 +88,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
     app.add_template_global(error_summary)
-    app.add_template_filter(format_gbp, "gbp")
-    app.add_template_filter(format_pence_as_gbp, "pence_gbp")
-    app.add_template_filter(format_gbp_rate, "gbp_rate")
-    app.add_template_filter(format_date, "govuk_date")
-    app.add_template_filter(format_number, "number")
+    app.add_template_global(numbers.with_interval, "with_interval")
+    app.add_template_global(numbers.interval, "interval")
     app.add_template_filter(summary_row, "plan_row")
-    app.add_template_filter(format_p_value, "p_value")
-    app.add_template_filter(numbers.govuk_datetime, "govuk_datetime")
-    app.add_template_filter(numbers.govuk_month, "govuk_month")
-    app.add_template_filter(numbers.count, "count")
-    app.add_template_filter(numbers.percent, "percent")
-    app.add_template_filter(numbers.estimate_pence_gbp, "estimate_gbp")
-    app.add_template_filter(numbers.estimate_with_interval, "estimate_with_interval")
-    app.add_template_filter(numbers.interval, "interval")
-    app.add_template_filter(numbers.plural, "plural")
-    app.add_template_filter(numbers.word_for, "word_for")
-    app.add_template_filter(numbers.per_unit, "per_unit")
-    app.add_template_filter(numbers.amount_of_unit, "with_unit")
+    for name, number_filter in NUMBER_FILTERS.items():
+        app.add_template_filter(number_filter, name)
 
     @app.context_processor
     def inject_globals():

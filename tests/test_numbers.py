@@ -213,3 +213,16 @@ def test_units_take_their_right_form(unit, per, one, two):
     assert not re.search(r"\bper per\b", numbers.per_unit(unit))
     assert numbers.amount_of_unit(1, unit) == one
     assert numbers.amount_of_unit(2.5, unit) == two
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (-6.5, "−6.5"),
+        (410000, "410,000"),
+        (0.000123456, "0.000123456"),
+        (-1e12, "−1,000,000,000,000"),
+    ],
+)
+def test_exact_keeps_every_digit(value, text):
+    assert numbers.exact(value) == text

@@ -159,11 +159,9 @@ class AuditFilterForm(BoundedForm):
     actor = SelectField("Who", widget=GovSelect(), default="")
     entity_type = SelectField("Record type", widget=GovSelect(), default="")
     action = SelectField("Action", widget=GovSelect(), default="")
-    date_from = StringField(
-        "From", widget=GovTextInput(), description="For example, 2026-04-01 or 01/04/2026"
-    )
+    date_from = StringField("From", widget=GovTextInput(), description="For example, 1/4/2026")
     date_to = StringField(
-        "To (inclusive)", widget=GovTextInput(), description="For example, 2026-11-30"
+        "To (inclusive)", widget=GovTextInput(), description="For example, 30/11/2026"
     )
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
@@ -188,7 +186,7 @@ class AuditFilterForm(BoundedForm):
                 day = parse_day(field.data)
             except ValueError:
                 raise ValidationError(
-                    f"{field.label.text} must be a real date, like 2026-04-01"
+                    f"{field.label.text} must be a real date, like 1/4/2026"
                 ) from None
             problem = DATE.problem(day)
             if problem:

@@ -12,6 +12,8 @@ import io
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
+from gains import numbers
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -40,21 +42,8 @@ STYLE = {
 }
 
 
-def pounds_label(pounds: float) -> str:
-    """A short figure for an axis or a bar end: £350, £350k, £1.2m, £3.4bn, negatives with a
-    minus sign (the tables beside the charts give the exact amounts)."""
-    magnitude = abs(pounds)
-    # Choose the unit by the figure as printed, so £999,999 reads "£1.0m", not "£1000k".
-    if round(magnitude / 1_000_000, 1) >= 1_000:
-        figure = f"£{magnitude / 1_000_000_000:.1f}bn"
-    elif round(magnitude / 1_000) >= 1_000:
-        figure = f"£{magnitude / 1_000_000:.1f}m"
-    elif round(magnitude) >= 1_000:
-        figure = f"£{magnitude / 1_000:.0f}k"
-    else:
-        figure = f"£{magnitude:.0f}"
-    rounds_to_zero = figure.strip("£.0kmbn") == ""
-    return figure if pounds >= 0 or rounds_to_zero else f"−{figure}"
+# A chart's £ labels are written by the one number style (gains/numbers.py).
+pounds_label = numbers.short_gbp
 
 
 def _matplotlib():

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import Response, abort, render_template, request
 from sqlalchemy import func, select
 
+from gains import numbers
 from gains.auth import allowed_if
 from gains.charts.cumulative import CumulativePoint, cumulative_savings_svg
 from gains.charts.tornado import TornadoBar, tornado_svg
@@ -115,9 +116,10 @@ def _cumulative_svg(months) -> str:
     ]
     last = months[-1] if months else None
     description = (
-        f"Cumulative net savings by month from {points[0].month:%B %Y} to "
-        f"{points[-1].month:%B %Y}: validated £{last.validated_pence / 100:,.0f}, "
-        f"claimed £{last.claimed_pence / 100:,.0f} at the end."
+        f"Cumulative net savings by month from {numbers.govuk_month(points[0].month)} to "
+        f"{numbers.govuk_month(points[-1].month)}: validated "
+        f"{numbers.estimate_pence_gbp(last.validated_pence)}, claimed "
+        f"{numbers.estimate_pence_gbp(last.claimed_pence)} at the end."
         if last
         else "No savings for these filters."
     )
@@ -154,8 +156,10 @@ def _sensitivity_svg(sensitivity: Sensitivity) -> str:
             "all at high",
         ),
     ]
-    description = f"Validated annual savings, shrunk: £{base / 100:,.0f} a year. " + " ".join(
-        f"{scenario.label}: £{scenario.total_pence / 100:,.0f}."
+    description = (
+        f"Validated annual savings, shrunk: {numbers.estimate_pence_gbp(base)} a year. "
+    ) + " ".join(
+        f"{scenario.label}: {numbers.estimate_pence_gbp(scenario.total_pence)}."
         for scenario in sensitivity.scenarios
     )
     return tornado_svg(

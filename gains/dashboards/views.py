@@ -6,6 +6,7 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from gains import numbers
 from gains.access import get_scoped_or_404, reads_every_department, scoped
 from gains.auth import allowed_if
 from gains.charts.forest import ForestRow, forest_plot_svg
@@ -115,6 +116,10 @@ def forest_plot(department_id: int):
     def render() -> Response:
         pooling = department_pooling(record.id, method, include_level_2)
         rows = [ForestRow(s.title, s.hedges_g, *s.ci) for s in pooling.studies]
+        result = pooling.result
+        pooled = (
+            numbers.with_interval(result.estimate, result.ci_low, result.ci_high) if result else ()
+        )
         svg = forest_plot_svg(
             rows,
             pooling.result,
@@ -123,8 +128,7 @@ def forest_plot(department_id: int):
                 f"Standardised effect (Hedges' g, positive is better) with 95% intervals for "
                 f"{len(rows)} approved improvements"
                 + (
-                    f", pooled by {method.upper()}: {pooling.result.estimate:.2f} "
-                    f"({pooling.result.ci_low:.2f} to {pooling.result.ci_high:.2f}, "
+                    f", pooled by {method.upper()}: {pooled[0]} ({pooled[1]} to {pooled[2]}, "
                     f"{pooling.ci_method_name} interval)."
                     if pooling.result
                     else "."

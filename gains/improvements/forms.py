@@ -195,7 +195,7 @@ class ImprovementForm(BoundedForm):
         bound=bounds.SCALE,
         default=1,
         filters=[lambda scale: scale or 1],  # left empty: a plain number
-        description="1 for a plain number, 100 for a percentage, 1000 for 'per 1,000'.",
+        description="1 for a plain number, 100 for a percentage, 1,000 for 'per 1,000'.",
     )
     design = EnumRadioField(
         "Design",

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from gains import numbers
 from gains.models import Estimate, Improvement
 from gains.models.enums import LabelledEnum
 from gains.services.estimates.current import (
@@ -182,7 +183,7 @@ def appraisal_rows(appraisal: Appraisal) -> list[tuple[str, str, str]]:
 def ratio_text(bcr: float | None) -> str:
     if bcr is None:
         return NO_RATIO
-    return f"{bcr:,.2f}: present value of benefits ÷ present value of costs"
+    return f"{numbers.to_places(bcr, 2)}: present value of benefits ÷ present value of costs"
 
 
 def payback_text(month: int | None, cost_pence: int) -> str:
@@ -238,8 +239,8 @@ def _value_text(name: str, value: Any) -> str:
         return years(value)
     if isinstance(value, Decimal):
         return format_gbp_rate(value)
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, int | float):
+        return numbers.exact(value)
     return str(value)
 
 
@@ -256,12 +257,12 @@ PERCENT_TERMS = ("persistence", "optimism_bias_benefits", "optimism_bias_costs")
 
 
 def percent(fraction: Decimal | float) -> str:
-    """0.8 as "80 %", 0.035 as "3.5 %" (a float by its shortest decimal)."""
-    return f"{(Decimal(str(fraction)) * 100).normalize():f} %"
+    """0.8 as "80%", 0.035 as "3.5%" (a float by its shortest decimal)."""
+    return numbers.exact_percent(fraction)
 
 
 def years(count: int) -> str:
-    return "1 year" if count == 1 else f"{count} years"
+    return numbers.plural(count, "year")
 
 
 def with_range(central: str, low: str | None, high: str | None) -> str:
@@ -274,9 +275,9 @@ def annual_volume_text(improvement: Improvement) -> str:
         return "Not set"
     low, high = improvement.annual_volume_low, improvement.annual_volume_high
     shown = with_range(
-        f"{improvement.annual_volume:,}",
-        None if low is None else f"{low:,}",
-        None if high is None else f"{high:,}",
+        numbers.count(improvement.annual_volume),
+        None if low is None else numbers.count(low),
+        None if high is None else numbers.count(high),
     )
     return f"{shown} a year (unit of observation: {improvement.unit_of_observation})"
 
@@ -290,7 +291,7 @@ def value_per_unit_text(improvement: Improvement) -> str:
         None if low is None else format_gbp_rate(low),
         None if high is None else format_gbp_rate(high),
     )
-    return f"{shown} per {improvement.metric_unit}"
+    return f"{shown} {numbers.per_unit(improvement.metric_unit)}"
 
 
 def appraisal_text(improvement: Improvement) -> str:

@@ -46,7 +46,7 @@ class MeasurementForm(BoundedForm):
     )
     unit_ref = StringField("Unit reference (optional)", widget=GovTextInput())
     observed_on = StringField(
-        "Date observed (optional)", description="For example, 2026-05-31", widget=GovTextInput()
+        "Date observed (optional)", description="For example, 31/5/2026", widget=GovTextInput()
     )
     value = StringField("Value", widget=GovTextInput())
     submit = SubmitField("Add measurement", widget=GovSubmitInput())
@@ -68,7 +68,7 @@ class MeasurementForm(BoundedForm):
                 "phase": measurement.phase.value,
                 "group": measurement.group.value,
                 "unit_ref": measurement.unit_ref or "",
-                "observed_on": measurement.observed_on.isoformat()
+                "observed_on": f"{measurement.observed_on:%d/%m/%Y}"
                 if measurement.observed_on
                 else "",
                 "value": f"{measurement.value:g}",

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gains import numbers
 from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_type, utcnow
 from gains.models.enums import BatchSource, BatchStatus, Phase, StudyGroup
 
@@ -152,7 +153,7 @@ class Measurement(Base):
             return f"the measurement of {_day(self.observed_on)}"
         if self.unit_ref:
             return f"the measurement of {self.unit_ref}"
-        return f"the {self.phase.label.lower()} measurement of {self.value:g}"
+        return f"the {self.phase.label.lower()} measurement of {numbers.number(self.value, 6)}"
 
 
 def _day(value: date | datetime) -> str:

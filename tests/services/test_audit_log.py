@@ -187,7 +187,7 @@ def test_values_read_as_the_forms_show_them():
     assert changes == (
         "Implementation cost: £22,000.00 → £22,500.50; Go-live date: 3 March 2026 → 1 April "
         "2026; Value of one unit of the metric: £0.0075; Share of the gain that remains each "
-        "year: 80 %"
+        "year: 80%"
     )
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from gains import numbers
 from gains.extensions import db as database
 from gains.models import AuditEvent, BatchSource, Improvement
 from gains.services.improvements import workflow
@@ -59,7 +60,9 @@ def test_a_running_improvement_shows_the_always_valid_interval_and_its_progress(
     low, high = sorted((-result["cs_low"], -result["cs_high"]))
     assert low < -result["ci_high"] and high > -result["ci_low"]  # wider than the CI
     live = html.split(LIVE)[1].split("</div>")[0]
-    assert f"{abs(low):,.2f}" in live and f"{abs(high):,.2f}" in live
+    # Both ends at the one precision the interval's width sets (decision 0040).
+    shown_low, shown_high = (end.lstrip("\u2212") for end in numbers.interval(low, high))
+    assert f"{shown_low} " in live and f"{shown_high} " in live
     assert f'href="/improvements/{running}/stop"' in live
     # The htmx panel says the same.
     fragment = client.get(f"/improvements/{running}/estimate", headers={"HX-Request": "true"})

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Improvement
+from gains.numbers import estimate_pence_gbp
 from gains.services.estimates.current import current_estimate
 from gains.services.money.savings import money_for
 from gains.templating import format_gbp
@@ -56,25 +57,33 @@ def pounds(pence: int) -> str:
     return format_gbp(pence / 100)
 
 
+def saving_pounds(pence: int) -> str:
+    """A saving as pages show an estimated amount: 3 significant figures (decision 0040)."""
+    return estimate_pence_gbp(pence)
+
+
 def test_the_improvement_page_shows_the_saving_its_interval_and_the_appraisal(app, signed_in):
     target = _id(app, RANGED)
     money = figures(app, target)
     section = money_section(signed_in("treasury").get(f"/improvements/{target}").get_data(True))
     saving = row(section, "money-annual-saving")
-    assert f"{pounds(money.saving.annual_saving_pence)} a year before the one-off cost" in saving
-    assert f"{pounds(money.saving.ci_low_pence)} to {pounds(money.saving.ci_high_pence)}" in saving
+    assert f"{saving_pounds(money.saving.annual_saving_pence)} a year before the one-off" in saving
+    assert (
+        f"{saving_pounds(money.saving.ci_low_pence)} to {saving_pounds(money.saving.ci_high_pence)}"
+        in saving
+    )
     assert (
         "The interval includes statistical uncertainty and the ranges you gave for volume and "
         "value." in saving
     )
     assert row(section, "money-evidence-level").startswith("Evidence behind it Level 5 of 5")
     assert row(section, "appraisal-life") == "Expected life 3 years"
-    assert "85 % of the saving remains" in row(section, "appraisal-persistence")
+    assert "85% of the saving remains" in row(section, "appraisal-persistence")
     assert (
-        row(section, "appraisal-discount-rate") == "Discount rate 3.5 % a year: the Green Book rate"
+        row(section, "appraisal-discount-rate") == "Discount rate 3.5% a year: the Green Book rate"
     )
     assert row(section, "appraisal-optimism-bias") == (
-        "Optimism bias Benefits reduced by 15 %, cost raised by 10 %"
+        "Optimism bias Benefits reduced by 15%, cost raised by 10%"
     )
     # The figures worked by hand in tests/services/test_money_for.py.
     assert row(section, "appraisal-pv-benefits") == "Present value of benefits £87,929"
@@ -112,7 +121,7 @@ def test_health_outcomes_show_the_health_rate(app, signed_in):
     target = _id(app, HEALTH)
     section = money_section(signed_in("treasury").get(f"/improvements/{target}").get_data(True))
     assert row(section, "appraisal-discount-rate") == (
-        "Discount rate 1.5 % a year: the Green Book rate for health outcomes"
+        "Discount rate 1.5% a year: the Green Book rate for health outcomes"
     )
 
 
@@ -218,6 +227,7 @@ def test_an_approval_shows_its_recorded_interval_and_npv(app, signed_in):
     snapshot = approved_snapshot(app, target)
     saving, appraisal = snapshot["annual_saving"], snapshot["appraisal"]
     page = text_of(client.get(f"/reviews/{target}").get_data(as_text=True))
-    assert f"interval {pounds(saving['ci_low_pence'])} to {pounds(saving['ci_high_pence'])}" in page
+    low, high = saving_pounds(saving["ci_low_pence"]), saving_pounds(saving["ci_high_pence"])
+    assert f"interval {low} to {high}" in page
     assert f"as approved: net present value {pounds(appraisal['npv_pence'])}" in page
     assert f"benefit-cost ratio {appraisal['bcr']:.2f}." in page

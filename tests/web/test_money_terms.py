@@ -55,12 +55,12 @@ def test_the_form_asks_for_ranges_and_appraisal_and_stores_fractions(app, signed
     assert improvement.health_outcomes is True and improvement.expected_life_years == 4
     view = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "410,000 (range 300,000 to 450,000) a year" in view
-    assert "£0.45 (range £0.30 to £0.55) per min" in view
+    assert "£0.45 (range £0.30 to £0.55) per minute" in view
     assert (
-        "Expected life: 4 years; 75 % of the gain remains each year; discounted at 1.5 % a year"
+        "Expected life: 4 years; 75% of the gain remains each year; discounted at 1.5% a year"
         in view
     )
-    assert "optimism bias: benefits \u221220 %, cost +12.5 %" in view
+    assert "optimism bias: benefits \u221220%, cost +12.5%" in view
     edit = client.get(f"/improvements/{improvement.id}/edit").get_data(as_text=True)
     assert 'name="persistence" type="text" value="75"' in edit
 

@@ -148,7 +148,7 @@ def test_review_page_spells_out_the_review(app, signed_in):
     text = text_of(html)
     saving = Decimal(result["gain"]) * 410_000 * Decimal("0.45")
     assert f"£{saving.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,} a year" in text
-    assert "× 410,000 a year × £0.45 per min" in text
+    assert "× 410,000 a year × £0.45 per minute" in text
     assert f'action="/reviews/{target}/decision"' in html
 
 

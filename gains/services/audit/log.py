@@ -19,6 +19,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
+from gains import numbers
 from gains.exports import Column, Table
 from gains.extensions import db
 from gains.models import (
@@ -164,14 +165,14 @@ def record_type_words(entity_type: str) -> str:
 
 
 def _day(value: date | datetime) -> str:
-    return f"{value.day} {value:%B %Y}"
+    return numbers.govuk_date(value)
 
 
 def when(moment: datetime) -> str:
     """An event's time as GOV.UK writes one, in UTC (pages say so once): "3 December 2026 at
     14:05"."""
     moment = moment.astimezone(UTC) if moment.tzinfo else moment
-    return f"{_day(moment)} at {moment:%H:%M}"
+    return numbers.govuk_datetime(moment)
 
 
 def record_names(events: Iterable[AuditEvent]) -> dict[tuple[str, int | None], str]:
@@ -381,28 +382,34 @@ def _plain(value: Any, nested: bool = False) -> str:
     if isinstance(value, list):
         text = ", ".join(_plain(item, nested=True) for item in value)
         return f"[{text}]" if nested else text
+    if type(value) in (int, float):
+        return numbers.exact(value)
     return str(value)
 
 
 def _money_or_date(field: str, value: Any) -> str | None:
     """A stored amount, fraction or date as the forms show it: pence as "£22,000.00", a £
-    rate as "£0.45", a fraction as "80 %", an ISO date as "3 March 2026"."""
+    rate as "£0.45", a fraction as "80%", an ISO date as "3 March 2026"."""
     number = type(value) in (int, float) or (isinstance(value, str) and _DECIMAL.fullmatch(value))
     if field.endswith("_pence") and type(value) is int:
         return _pounds(Decimal(value) / 100)
     if field.endswith("_gbp") and number:
         return _pounds(Decimal(str(value)))
     if field in PERCENT_FIELDS and number:
-        return f"{(Decimal(str(value)) * 100).normalize():f} %"
+        return numbers.exact_percent(Decimal(str(value)))
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         return _day(date.fromisoformat(value))
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return when(datetime.fromisoformat(value))
+        except ValueError:  # text that only starts like a date: shown as written
+            return None
     return None
 
 
 def _pounds(amount: Decimal) -> str:
     """£22,000.00; a rate with the places it has, up to its 4 (£0.0075)."""
-    places = max(2, -amount.normalize().as_tuple().exponent)
-    return f"{'−' if amount < 0 else ''}£{abs(amount):,.{places}f}"
+    return numbers.gbp_rate(amount)
 
 
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
@@ -420,6 +427,8 @@ def _text(entity_type: str, field: str, value: Any, names: dict[tuple[str, Any],
     label = _enum_label(entity_type, field, value)
     if label is not None:
         return label
+    if field == "id" or field.endswith(("_id", "year")):  # a reference, not an amount
+        return str(value)
     return _plain(value)
 
 

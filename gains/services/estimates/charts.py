@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func
 
+from gains import numbers
 from gains.charts.improvement import CellValues, distributions_svg, xmr_svg
 from gains.extensions import db
 from gains.models import Improvement, Measurement, Phase, StudyGroup
@@ -200,8 +201,9 @@ def distributions_chart(improvement: Improvement, cells: list[CellRow]) -> str:
         unit=improvement.metric_unit,
         title=f"Measurements before and after: {improvement.title}",
         description="; ".join(
-            f"{row.cell.label}: mean {row.cell.mean:.4g} (95% interval "
-            f"{row.cell.ci_low:.4g} to {row.cell.ci_high:.4g}), n = {row.n}"
+            f"{row.cell.label}: mean {numbers.number(row.cell.mean, 4)} (95% interval "
+            f"{numbers.number(row.cell.ci_low, 4)} to {numbers.number(row.cell.ci_high, 4)}), "
+            f"n = {numbers.count(row.n)}"
             for row in cells
         ),
     )
@@ -218,9 +220,10 @@ def _xmr(improvement: Improvement, weekly: WeeklyXmr) -> str:
         unit=improvement.metric_unit,
         title=f"XmR chart of weekly means: {improvement.title}",
         description=(
-            f"{len(weekly.values)} weekly means; mean before go-live {chart.mean:.4g}, "
-            f"process limits {chart.lpl:.4g} to {chart.upl:.4g}; "
-            f"{flagged} weeks flagged as special causes."
+            f"{numbers.plural(len(weekly.values), 'weekly mean')}; mean before go-live "
+            f"{numbers.number(chart.mean, 4)}, process limits {numbers.number(chart.lpl, 4)} to "
+            f"{numbers.number(chart.upl, 4)}; {numbers.plural(flagged, 'week')} flagged as special "
+            "causes."
         ),
     )
 

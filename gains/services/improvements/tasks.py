@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from gains import numbers
 from gains.access import scoped
 from gains.extensions import db
 from gains.models import Department, Improvement, Review, Role, Status, Team, User
@@ -107,7 +108,7 @@ def _team_work(user: Any, now: datetime) -> list[TaskGroup]:
             "Complete the plan and start measuring.",
             "No drafts.",
             _improvements(user, Status.DRAFT).order_by(Improvement.updated_at.desc()),
-            improvement_item(lambda imp: f"last changed {imp.updated_at:%d %b %Y}"),
+            improvement_item(lambda imp: f"last changed {numbers.govuk_date(imp.updated_at)}"),
         ),
         _group(
             "running",
