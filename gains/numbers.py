@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numbers as _abc
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 MINUS = "\u2212"
 MISSING = "–"
@@ -95,7 +95,10 @@ def _decimal(value) -> Decimal | str | None:
 def _fixed(number: Decimal, decimals: int, *, strip: bool = False) -> str:
     """`number` rounded half up to `decimals` places (negative: to tens, hundreds...), with
     thousands separators and the real minus sign; "0" never signed."""
-    rounded = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    # Enough digits for the result (1e300 to the unit has 301): the default 28 would refuse.
+    with localcontext() as context:
+        context.prec = max(28, number.adjusted() + decimals + 2)
+        rounded = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     places = max(decimals, 0)
     text = f"{abs(rounded):,.{places}f}"
     if strip and "." in text:

@@ -226,3 +226,10 @@ def test_units_take_their_right_form(unit, per, one, two):
 )
 def test_exact_keeps_every_digit(value, text):
     assert numbers.exact(value) == text
+
+
+def test_extreme_magnitudes_are_written_in_full():
+    assert numbers.number(1e300) == "1" + ",000" * 100
+    assert numbers.number(-1e-300) == MINUS + "0." + "0" * 299 + "1"
+    assert numbers.with_interval(1e20, 1e20 - 1e-10, 1e20 + 1e-10)[0] == "100" + ",000" * 6
+    assert numbers.estimate_gbp(Decimal("1e30")) == "£1" + ",000" * 10
