@@ -10,6 +10,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from gains import numbers
 from gains.extensions import db as database
 from gains.improvements.presenters import estimate_view
 from gains.models import BatchSource, Department, Improvement
@@ -17,7 +18,7 @@ from gains.services.estimates.listed import VERDICT_WORDS, listed_results
 from gains.services.estimates.plain_english import verdict_of
 from gains.services.improvements import workflow
 from gains.services.measurements.recording import record_batch, withdraw_batch
-from gains.templating import format_number, format_pence_as_gbp
+from gains.templating import format_number
 from tests.support.factories import person, plan, rows, start_with_data
 
 FORMULA = "=HYPERLINK(1)"
@@ -95,14 +96,14 @@ def test_the_estimate_file_has_the_pages_numbers(app, signed_in, running):
     assert int(row["n_before"]) == 5 and int(row["n_after"]) == 5
     for key in ("effect", "ci_low", "ci_high", "se", "gain", "p_value"):
         assert float(row[key]) == pytest.approx(result[key], rel=1e-12)
-    # What the page shows: the effect and its interval to 4 figures, the saving in pounds.
-    effect_line = (
-        f"{format_number(float(row['effect']), 4)} {improvement.metric_unit}; 95% CI "
-        f"{format_number(float(row['ci_low']), 4)} to {format_number(float(row['ci_high']), 4)}"
+    # What the page shows: the effect and its interval at the interval's one precision, the
+    # saving in pounds to 3 significant figures (decision 0040).
+    effect, low, high = numbers.with_interval(
+        float(row["effect"]), float(row["ci_low"]), float(row["ci_high"])
     )
-    assert effect_line in page
+    assert f"{effect} {improvement.metric_unit}; 95% CI {low} to {high}" in page
     for key in ("annual_saving", "annual_saving_ci_low", "annual_saving_ci_high"):
-        shown = format_pence_as_gbp(round(float(row[key]) * 100))
+        shown = numbers.estimate_pence_gbp(round(float(row[key]) * 100))
         assert shown in page, (key, shown)
     assert row["annual_saving"] == f"{view.saving.annual_saving_pence / 100:.2f}"
     assert row["verdict"] == "better"  # lower is better and every after value is lower
@@ -153,7 +154,10 @@ def test_the_list_shows_the_result_the_verdict_and_the_saving(app, signed_in, ru
     with app.app_context():
         improvement = database.session.get(Improvement, running)
         view = estimate_view(improvement)
-    assert f"{format_number(view.result['effect'])} {improvement.metric_unit}" in html
+    effect, _, _ = numbers.with_interval(
+        view.result["effect"], view.result["ci_low"], view.result["ci_high"]
+    )
+    assert f"{effect} {improvement.metric_unit}" in html
     assert (
         VERDICT_WORDS[
             verdict_of(
@@ -162,10 +166,10 @@ def test_the_list_shows_the_result_the_verdict_and_the_saving(app, signed_in, ru
         ]
         in html
     )
-    assert format_pence_as_gbp(view.saving.annual_saving_pence) in html
+    assert numbers.estimate_pence_gbp(view.saving.annual_saving_pence) in html
     assert (
-        f"{format_pence_as_gbp(view.saving.ci_low_pence)} to "
-        f"{format_pence_as_gbp(view.saving.ci_high_pence)}"
+        f"{numbers.estimate_pence_gbp(view.saving.ci_low_pence)} to "
+        f"{numbers.estimate_pence_gbp(view.saving.ci_high_pence)}"
     ) in html
     empty = client.get("/improvements/", query_string={"status": "draft"}).get_data(as_text=True)
     assert "Not enough data yet" in empty
@@ -192,7 +196,7 @@ def test_the_department_files_have_the_pages_figures(app, signed_in):
     by_figure = {row["figure"]: row for row in savings}
     assert {"validated_shrunk", "validated", "npv", "claimed", "cashable"} <= by_figure.keys()
     for row in savings:
-        shown = format_pence_as_gbp(round(float(row["total"]) * 100))
+        shown = numbers.estimate_pence_gbp(round(float(row["total"]) * 100))
         assert shown in page, (row["figure"], shown)
     _, improvements = read_csv(
         client.get(f"/dashboards/departments/{department_id}/improvements.csv").get_data(
@@ -202,7 +206,7 @@ def test_the_department_files_have_the_pages_figures(app, signed_in):
     assert improvements, "the demo department has approvals"
     for row in improvements:
         assert f"/improvements/{row['improvement_id']}" in page
-        assert format_pence_as_gbp(round(float(row["annual_saving_shrunk"]) * 100)) in page
+        assert numbers.estimate_pence_gbp(round(float(row["annual_saving_shrunk"]) * 100)) in page
     _, pooled = read_csv(
         client.get(f"/dashboards/departments/{department_id}/pooled.csv?method=pm").get_data(
             as_text=True
