@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from gains.templating import format_gbp
+from gains import numbers
 from tests.browser.checks import Visitor
 from tests.browser.steps import sign_in
 
@@ -28,15 +28,19 @@ def page_table(visitor: Visitor, name: str) -> list[list[str]]:
 
 def spreadsheet_rows(content: bytes) -> tuple[dict[str, str], list[list[str]]]:
     """The filters written above the table, and the table's rows shown as the page shows
-    them (months as "Jun 2026", pounds through the page's own £ formatting, text as it is)."""
+    them (months as "June 2026", estimated pounds to 3 significant figures as the page writes
+    them, text as it is: decision 0040)."""
     sheet = load_workbook(io.BytesIO(content)).active
     rows = list(sheet.iter_rows(values_only=True))
     header = next(i for i, row in enumerate(rows) if row and row[0] == "Month")
     filters = {row[0]: row[1] for row in rows[1:header] if row and row[0]}
     shown = [
         [
-            row[0].strftime("%b %Y"),
-            *(value if isinstance(value, str) else format_gbp(value) for value in row[1:]),
+            numbers.govuk_month(row[0]),
+            *(
+                value if isinstance(value, str) else numbers.estimate_gbp(value)
+                for value in row[1:]
+            ),
         ]
         for row in rows[header + 1 :]
     ]
