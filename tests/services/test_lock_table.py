@@ -11,7 +11,7 @@ from gains.services.audit.events import jsonable
 from gains.services.improvements import plan_changes
 from gains.services.improvements.locking import LOCK_TABLE, LocksFrom, locked_in
 from gains.services.improvements.plan_changes import LockedFieldError
-from gains.services.improvements.workflow import PLAN_FIELDS, WorkflowError
+from gains.services.improvements.workflow import PLAN_FIELDS, ImprovementWithdrawn, WorkflowError
 from gains.services.public.publication import is_public
 from tests.support.lock_table import (
     CASES,
@@ -47,12 +47,31 @@ def test_the_table_follows_design():
     assert {lock.locks_from for lock in LOCK_TABLE.values()} == set(LocksFrom)
 
 
+def refused_as_withdrawn(session, improvement, field, before, written_before, change) -> None:
+    """Withdrawal is final (issue 21): every field refuses an edit and an amendment alike,
+    and nothing is written."""
+    with pytest.raises(ImprovementWithdrawn, match="withdrawn"):
+        change()
+    session.rollback()
+    assert getattr(improvement, field) == before
+    assert counts(session, improvement.id) == written_before
+
+
 @pytest.mark.parametrize(("field", "status"), CASES)
 def test_edit(session, field, status):
     improvement = improvement_in(session, status)
     value, before = new_value(improvement, field), getattr(improvement, field)
     events, amendments = counts(session, improvement.id)
-    if is_locked(field, status):
+    if status is Status.WITHDRAWN:
+        refused_as_withdrawn(
+            session,
+            improvement,
+            field,
+            before,
+            (events, amendments),
+            lambda: plan_changes.update_plan(member(session), improvement, {field: value}),
+        )
+    elif is_locked(field, status):
         with pytest.raises(LockedFieldError, match="locked"):
             plan_changes.update_plan(member(session), improvement, {field: value})
         session.rollback()
@@ -72,6 +91,16 @@ def test_amend(session, field, status):
     value, before = new_value(improvement, field), getattr(improvement, field)
     version = improvement.data_version
     events, amendments = counts(session, improvement.id)
+    if status is Status.WITHDRAWN:
+        refused_as_withdrawn(
+            session,
+            improvement,
+            field,
+            before,
+            (events, amendments),
+            lambda: plan_changes.amend(member(session), improvement, field, value, "Agreed"),
+        )
+        return
     if not is_locked(field, status):
         with pytest.raises(WorkflowError, match="not locked"):
             plan_changes.amend(member(session), improvement, field, value, "Agreed")

@@ -150,7 +150,7 @@ def test_amending_an_unlocked_field_is_refused(session, member):
 
 def test_amendments_still_obey_the_plan_rules(session, member):
     improvement = in_status(session, member, Status.SUBMITTED)
-    with pytest.raises(WorkflowError, match="annual volume"):
+    with pytest.raises(WorkflowError, match="Annual volume must be between"):
         plan_changes.amend(member, improvement, "annual_volume", 0, "typo")
 
 

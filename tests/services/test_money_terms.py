@@ -182,11 +182,11 @@ def test_the_page_words_the_terms_plainly(session, member):
     session.flush()
     session.refresh(improvement)
     assert appraisal_text(improvement) == (
-        "Expected life: 3 years; 80 % of the gain remains each year; discounted at 3.5 % a"
-        " year; optimism bias: benefits \u221215 %, cost +10 %"
+        "Expected life: 3 years; 80% of the gain remains each year; discounted at 3.5% a"
+        " year; optimism bias: benefits \u221215%, cost +10%"
     )
-    assert value_per_unit_text(improvement) == "£0.45 (range £0.30 to £0.55) per min"
+    assert value_per_unit_text(improvement) == "£0.45 (range £0.30 to £0.55) per minute"
     improvement.health_outcomes = True
-    assert "discounted at 1.5 % a year (the Green Book rate for health outcomes)" in (
+    assert "discounted at 1.5% a year (the Green Book rate for health outcomes)" in (
         appraisal_text(improvement)
     )
