@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from gains.models import Status
 from gains.services.audit.events import jsonable
 from tests.api.conftest import assert_problem
 from tests.support.lock_table import CASES, is_locked, prepared, reloaded, written
@@ -18,7 +19,12 @@ def test_api_patch(app, client, bearer, field, status):
     url = f"/api/v1/improvements/{improvement_id}"
     locked_listed = field in client.get(url, headers=headers).get_json()["locked_fields"]
     response = client.patch(url, json={field: jsonable(value)}, headers=headers)
-    if is_locked(field, status):
+    if status is Status.WITHDRAWN:
+        # Withdrawal is final (issue 21): every field is refused, and nothing is written.
+        assert "was withdrawn, so it cannot be changed" in assert_problem(response, 409)["detail"]
+        assert getattr(reloaded(app, improvement_id), field) == before
+        assert written(app, improvement_id)[0] == seen
+    elif is_locked(field, status):
         assert locked_listed
         assert "locked" in assert_problem(response, 409)["detail"]
         assert getattr(reloaded(app, improvement_id), field) == before

@@ -21,6 +21,15 @@ from tests.support.lock_table import (
 )
 
 
+def assert_refused_as_withdrawn(app, response, improvement_id, field, before, seen) -> None:
+    """Withdrawal is final (issue 21): every field refuses an edit and an amendment alike
+    (409 with the reason), and nothing is written."""
+    assert response.status_code == 409, response.get_data(as_text=True)[:2000]
+    assert "was withdrawn, so it cannot be changed" in response.get_data(as_text=True)
+    assert getattr(reloaded(app, improvement_id), field) == before
+    assert written(app, improvement_id)[0] == seen
+
+
 @pytest.mark.parametrize(("field", "status"), CASES)
 def test_web_edit(app, signed_in, field, status):
     improvement_id, value, before, seen = prepared(app, status, field)
@@ -33,7 +42,9 @@ def test_web_edit(app, signed_in, field, status):
     assert ("Save changes" in page) == (locked_in(status) != set(PLAN_FIELDS))
     # The whole form, locked fields included (a page opened before they locked, or crafted).
     response = client.post(url, data=web_form(reloaded(app, improvement_id), **{field: value}))
-    if is_locked(field, status):
+    if status is Status.WITHDRAWN:
+        assert_refused_as_withdrawn(app, response, improvement_id, field, before, seen)
+    elif is_locked(field, status):
         assert not shown_as_input and amend_link
         assert response.status_code == 409
         assert "locked while the improvement is" in response.get_data(as_text=True)
@@ -52,6 +63,10 @@ def test_web_amend(app, signed_in, field, status):
     client = signed_in("member")
     url = f"/improvements/{improvement_id}/amend/{field}"
     name, data = web_data(field, value)
+    if status is Status.WITHDRAWN:
+        response = client.post(url, data={name: data, "reason": "Agreed with finance"})
+        assert_refused_as_withdrawn(app, response, improvement_id, field, before, seen)
+        return
     if is_locked(field, status):
         assert f'name="{name}"' in client.get(url).get_data(as_text=True)
     response = client.post(url, data={name: data, "reason": "Agreed with finance"})
