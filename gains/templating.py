@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from gains import numbers
 from gains.models import ImprovementKind, Phase, Pillar, StudyGroup
 from gains.navigation import navigation_for, permissions_for
+from gains.services.estimates import plain_english
 
 # The filters are thin wrappers over gains/numbers.py, the one number style (decision 0040).
 format_gbp = numbers.gbp
@@ -90,6 +91,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(error_summary)
     app.add_template_global(numbers.with_interval, "with_interval")
     app.add_template_global(numbers.interval, "interval")
+    # The words around statistics ("What does this mean?", plain readings): one module.
+    app.add_template_global(plain_english, "plain_english")
     app.add_template_filter(summary_row, "plan_row")
     for name, number_filter in NUMBER_FILTERS.items():
         app.add_template_filter(number_filter, name)

@@ -268,7 +268,7 @@ def test_the_improvement_page_speaks_plainly_and_shows_aggregates_only(app, clie
     page = visible_text(client.get(f"/register/improvements/{improvement.id}"))
     assert PUBLIC_SUMMARIES[PUBLISHED_WKP] in page
     assert "The change helped." in page
-    assert "minutes shorter per renewal, most likely about" in page
+    assert "minutes shorter per renewal, and very probably between" in page
     assert "Welch two-sample t-test" in page
     row = '<dd class="govuk-summary-list__value">{}<'
     assert f"Measurements before</dt>\n          {row.format(estimate['n_before'])}" in page

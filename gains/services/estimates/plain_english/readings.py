@@ -1,7 +1,8 @@
 """An estimate and its interval in words a non-statistician understands.
 
-"Between 1.2 and 3.4 minutes shorter per case, most likely about 2.3 minutes shorter." The
-public register shows this instead of "effect −2.3 (95% CI −3.4 to −1.2)". Pure functions:
+"Most likely about 2.3 minutes shorter per case, and very probably between 1.2 and 3.4." The
+public register and the staff pages show this `plain_reading` instead of "effect −2.3 (95% CI
+−3.4 to −1.2)" (decision 0041). Pure functions:
 numbers and the metric's own words in, sentences out; no database, no Flask.
 
 The words follow the metric's unit: durations get shorter or longer, percentages move by
@@ -16,6 +17,7 @@ import enum
 from dataclasses import dataclass
 
 from gains.numbers import OTHER_UNITS, TIME_UNITS, estimate_pence_gbp, number
+from gains.services.estimates.plain_english.explanations import interval_meaning
 
 
 class Verdict(enum.StrEnum):
@@ -34,7 +36,7 @@ VERDICT_HEADLINES = {
 @dataclass(frozen=True)
 class PlainResult:
     verdict: Verdict
-    sentence: str  # the range and the most likely value
+    sentence: str  # the most likely value and the range (`plain_reading`)
     explanation: str  # which way is better, and so what the range means
 
     @property
@@ -113,26 +115,6 @@ def describe_change(
     """
     low, high = sorted((ci_low, ci_high))
     wording = _wording(unit, per)
-    if low >= 0 or high <= 0:
-        increase = high > 0
-        near, far = (low, high) if increase else (high, low)
-        if format_amount(near) == format_amount(far):
-            span = f"About {wording.amount(far, increase=increase)}{wording.tail}"
-        else:
-            span = (
-                f"Between {format_amount(near)} and "
-                f"{wording.amount(far, increase=increase)}{wording.tail}"
-            )
-    else:
-        span = (
-            f"Anywhere from {wording.amount(low, increase=False)} to "
-            f"{wording.amount(high, increase=True)}{wording.tail}"
-        )
-    # Tiny next to the interval's width (under 1%), an estimate reads as no change at all.
-    if abs(effect) < (high - low) / 100 or format_amount(effect) == "0":
-        likely = "most likely close to no change"
-    else:
-        likely = f"most likely about {wording.amount(effect, increase=effect > 0)}"
     verdict = verdict_of(low, high, higher_is_better=higher_is_better)
     better = (wording.up if higher_is_better else wording.down).capitalize()
     meaning = {
@@ -143,12 +125,58 @@ def describe_change(
             "change helped, made no difference or made things worse"
         ),
     }[verdict]
-    explanation = (
-        f"{better} is better here, {meaning}. The range is a {level:.0%} confidence "
-        "interval: worked out this way, it contains the true change "
-        f"{level * 100:.0f} times out of 100."
-    )
-    return PlainResult(verdict, f"{span}, {likely}.", explanation)
+    explanation = f"{better} is better here, {meaning}. {interval_meaning(level)}"
+    sentence = plain_reading(effect, low, high, unit=unit, per=per, level=level)
+    return PlainResult(verdict, sentence, explanation)
+
+
+def plain_reading(
+    effect: float,
+    ci_low: float | None,
+    ci_high: float | None,
+    *,
+    unit: str,
+    per: str | None = None,
+    level: float = 0.95,
+) -> str:
+    """The raw change (after minus before) in one line: the most likely value first, then the
+    interval ("Most likely about 4 minutes shorter per renewal, and very probably between 2
+    and 6."). Says nothing about better or worse: the panel's headline does that."""
+    wording = _wording(unit, per)
+    if ci_low is None or ci_high is None:
+        likely = _likely(effect, wording, width=0.0)
+        return f"{likely}{wording.tail}: there is no range to say how sure that is."
+    low, high = sorted((ci_low, ci_high))
+    likely = _likely(effect, wording, width=high - low)
+    sure = "very probably" if level >= 0.95 else "probably"
+    # "per case" follows the first amount the line gives.
+    no_change = likely == NO_CHANGE
+    first_tail, last_tail = ("", wording.tail) if no_change else (wording.tail, "")
+    if low < 0 < high:
+        return (
+            f"{likely}{first_tail}, but it could be anywhere from "
+            f"{wording.amount(low, increase=False)} to "
+            f"{wording.amount(high, increase=True)}{last_tail}."
+        )
+    near, far = (low, high) if high > 0 else (high, low)
+    if no_change:
+        return (
+            f"{likely}, and {sure} no more than {wording.amount(far, increase=far > 0)}{last_tail}."
+        )
+    if format_amount(near) == format_amount(far):
+        return f"{likely}{wording.tail}, and {sure} about {format_amount(far)}."
+    span = f"between {format_amount(near)} and {format_amount(far)}"
+    return f"{likely}{wording.tail}, and {sure} {span}."
+
+
+NO_CHANGE = "Most likely close to no change"
+
+
+def _likely(effect: float, wording: _Wording, *, width: float) -> str:
+    # Tiny next to the interval's width (under 1%), an estimate reads as no change at all.
+    if abs(effect) < width / 100 or format_amount(effect) == "0":
+        return NO_CHANGE
+    return f"Most likely about {wording.amount(effect, increase=effect > 0)}"
 
 
 def format_pounds(pence: int) -> str:

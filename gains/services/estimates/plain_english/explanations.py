@@ -1,0 +1,254 @@
+""" "What does this mean?" for every statistic a page shows, written for a manager with no
+statistics, in the words of the public page.
+
+Each function returns an `Explanation`: the text of a GOV.UK details component (closed by
+default; templates/partials/explain.html renders it). The general meaning comes first, then
+what it says about the figure beside it, when a figure is given. Pure functions: numbers in,
+sentences out; no database, no Flask.
+
+The facts they state are the code's: Hedges' g is signed so that positive is better
+(stats/assemble.py multiplies the raw after-minus-before g by the metric's direction); the
+XmR rules are stats/spc.py's; the evidence levels are stats/evidence.py's; power is planned
+at 80 % with 5 % significance (services/improvements/planning.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gains.stats.evidence import LEVEL_LABELS
+
+# The 95 % interval's meaning, word for word as the public page's reading ends.
+INTERVAL_MEANING = (
+    "The range is a {percent}% confidence interval: worked out this way, it contains the true "
+    "change {percent} times out of 100."
+)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    summary: str  # the details component's summary line
+    paragraphs: tuple[str, ...]
+    bullets: tuple[str, ...] = ()  # a list after the first paragraph
+
+
+def _percent(level: float) -> int:
+    return round(level * 100)
+
+
+def interval_meaning(level: float = 0.95) -> str:
+    """The sentence the public page ends its reading with, for the staff pages too."""
+    return INTERVAL_MEANING.format(percent=_percent(level))
+
+
+def explain_interval(level: float = 0.95) -> Explanation:
+    """The confidence interval ("95% CI")."""
+    return Explanation(
+        f"What does the {_percent(level)}% interval mean?",
+        (
+            "No study measures a change exactly: another set of cases would give a slightly "
+            "different answer. The interval is the range of changes the data are consistent "
+            f"with. {interval_meaning(level)}",
+            "If the whole range is on the better side of no change, the change helped. If "
+            "the range includes no change at all, the data cannot tell whether the change "
+            "helped, made no difference or made things worse. A wide range means the data "
+            "say little yet: more measurements narrow it.",
+        ),
+    )
+
+
+def explain_p_value(p_value: float | None, *, alpha: float = 0.05) -> Explanation:
+    """The p-value, and what this one says (none for methods that give no p-value)."""
+    general = (
+        "The p-value is how often a difference at least this large would turn up by chance "
+        "if the change had made no difference at all. A small p-value means chance alone is "
+        f"an unlikely explanation; {alpha:g} is the usual line. It does not say how large or "
+        "how worthwhile the change is: the range does that."
+    )
+    if p_value is None:
+        reading = "This method gives no p-value: read the range instead."
+    elif p_value < alpha:
+        reading = (
+            f"Here it is below {alpha:g}: a difference this large would rarely appear by "
+            "chance alone."
+        )
+    else:
+        reading = (
+            f"Here it is {alpha:g} or more: a difference this large could well appear by "
+            "chance alone, so the data cannot rule out that the change made no difference. "
+            "That is not proof that it made none."
+        )
+    return Explanation("What does the p-value mean?", (general, reading))
+
+
+def explain_adjusted_p() -> Explanation:
+    """The Benjamini-Hochberg adjusted p a reviewer decides by."""
+    return Explanation(
+        "What does the adjusted p mean?",
+        (
+            "When a department tests many improvements, some will look like they worked by "
+            "chance alone. The adjusted p allows for that: it raises each p-value according "
+            "to how many the department tested in the financial year. If results count as "
+            "real when their adjusted p is below 0.05, at most about 1 in 20 of those "
+            "results is expected to be a fluke.",
+            "A reviewer reads the adjusted p, not the p-value, when deciding whether the data "
+            "show a real change.",
+        ),
+    )
+
+
+def explain_hedges_g(
+    hedges_g: float | None, effect: float | None, *, higher_is_better: bool
+) -> Explanation:
+    """Hedges' g, and why its sign can differ from the raw change's (after minus before)."""
+    better = "higher" if higher_is_better else "lower"
+    paragraphs = [
+        "Hedges' g is the change measured in standard deviations, the usual spread of the "
+        "measurements, instead of in the metric's own unit. That lets a department compare "
+        "and pool improvements measured in minutes, percentages or counts. As a rough guide, "
+        "0.2 is a small change, 0.5 a medium one and 0.8 a large one.",
+        "Gains gives g the sign of the result: positive means the change helped, negative "
+        "that it made things worse. The effect (after minus before) keeps the sign of the "
+        f"measurements. Here {better} is better, so "
+        + (
+            "the two have the same sign."
+            if higher_is_better
+            else "the two have opposite signs: a fall in the measurements is a positive g."
+        ),
+    ]
+    if hedges_g is None:
+        paragraphs.append("This method gives no g, so this improvement is not pooled.")
+    elif effect is not None and hedges_g * effect < 0:
+        paragraphs.append(
+            f"That is why g is {'positive' if hedges_g > 0 else 'negative'} here while the "
+            f"effect is {'negative' if effect < 0 else 'positive'}."
+        )
+    return Explanation("What does Hedges' g mean?", tuple(paragraphs))
+
+
+def explain_power(*, power: float = 0.8, alpha: float = 0.05) -> Explanation:
+    """Power, the smallest detectable effect and the planned sample size."""
+    times = round(power * 10)
+    return Explanation(
+        "What do power and the planned sample size mean?",
+        (
+            "Power is the chance that the study shows a real effect of a given size, rather "
+            f"than an inconclusive result. Gains plans for {power:.0%} power: a real effect as "
+            f"large as the smallest detectable effect is found {times} times in 10 (at "
+            f"{alpha:.0%} significance, the usual line for the p-value).",
+            "The planned sample size is how many measurements each phase needs for the "
+            "expected effect to be found that often. With fewer, a real effect is more often "
+            "missed: an inconclusive result from a small study is not evidence that the "
+            "change did nothing.",
+        ),
+    )
+
+
+def explain_data_version() -> Explanation:
+    """The data version an estimate, a chart or an approval names."""
+    return Explanation(
+        "What does the data version mean?",
+        (
+            "The data version counts changes to what the estimate is worked out from: it goes "
+            "up by one each time measurements are added, edited or removed, or the plan "
+            "behind the estimate changes. Estimates, charts and approvals each say which "
+            "version they used, so you can tell whether they reflect the data as they stand "
+            "now.",
+        ),
+    )
+
+
+# The special-cause rules by the names stats/spc.py gives them, in the words of the page.
+XMR_RULES = {
+    "outside_limits": "outside limits: a week above the upper or below the lower process limit",
+    "shift": ("shift: 7 or more weeks in a row on the same side of the average before go-live"),
+    "trend": "trend: 6 or more weeks in a row each higher, or each lower, than the one before",
+    "two_of_three_beyond_two_sigma": (
+        "two of three beyond two sigma: 2 of 3 weeks in a row more than two thirds of the "
+        "way to a process limit, on the same side"
+    ),
+}
+
+
+def explain_xmr(*, special_causes_before_go_live: int = 0) -> Explanation:
+    """The XmR chart, its rules, and what a special cause before go-live means for the result."""
+    paragraphs = [
+        "An XmR chart plots the weekly average in time order. The centre line is the average "
+        "before go-live. The process limits show how far weekly averages wander when only "
+        "everyday variation is at work (the average ± 2.66 times the typical change from one "
+        "week to the next). A week flagged as a special cause is unlikely to be everyday "
+        "variation. Gains uses the rules of NHS England's Making Data Count:",
+        "After go-live, special causes are what a working change looks like: the process "
+        "moved. Before go-live they mean the before period was not stable: something was "
+        "already changing, so comparing before with after may be unfair, and the estimate "
+        "may credit the change with, or blame it for, what was happening anyway.",
+    ]
+    if special_causes_before_go_live:
+        weeks = special_causes_before_go_live
+        paragraphs.append(
+            f"Here {weeks} week{'s' if weeks != 1 else ''} before go-live "
+            f"{'are' if weeks != 1 else 'is'} flagged: read the result with care."
+        )
+    return Explanation(
+        "What do the XmR chart and its special causes mean?",
+        tuple(paragraphs),
+        tuple(XMR_RULES.values()),
+    )
+
+
+POOLING_ESTIMATORS = {
+    "dl": "DerSimonian-Laird",
+    "pm": "Paule-Mandel",
+}
+
+
+def explain_pooling() -> Explanation:
+    """The department's pooled effect: DL/PM, τ², I², Q and the prediction interval."""
+    return Explanation(
+        "What do the pooled effect and these terms mean?",
+        (
+            "The pooled effect combines the department's approved improvements into one "
+            "average effect, in standard deviations (Hedges' g: positive means better). "
+            "Improvements with more precise results count for more.",
+        ),
+        (
+            "Between-improvement variance (τ², tau squared): how much the improvements' real "
+            "effects differ from one another, beyond chance. 0 means they look alike.",
+            "DerSimonian-Laird and Paule-Mandel: two standard ways to estimate τ² from the "
+            "data. When they disagree, there are too few improvements to pin the differences "
+            "down: read the pooled effect with care.",
+            "I² (I squared): the share of the differences between the improvements' results "
+            "that is real rather than chance. Around 25% is low, 50% moderate and 75% high.",
+            "Q: the test of whether the improvements differ by more than chance. A small "
+            "p-value for Q means they do.",
+            "The confidence interval is the range for the average effect. The prediction "
+            "interval is wider: the range in which the effect of a new improvement like "
+            "these would most likely fall.",
+        ),
+    )
+
+
+# Level 1 of the scale is a snapshot with nothing to compare against; every improvement here
+# compares before with after, so the lowest level Gains gives is 2 (stats/evidence.py).
+LEVEL_1 = "Level 1 of 5: a single snapshot, nothing to compare with (Gains never gives this)"
+
+
+def explain_evidence_level(level: int | None = None) -> Explanation:
+    """The evidence levels 1 to 5, and which one this estimate has."""
+    paragraphs = [
+        "The evidence level says how well the design rules out other explanations for the "
+        "change, such as a trend that was already under way or a busier season. It follows "
+        "the Maryland Scientific Methods Scale that the What Works centres use. The higher "
+        "the level, the more confident you can be that the change, and not something else, "
+        "caused the result:",
+        "Validated savings count improvements at level 3 or above. Level 2 savings are "
+        "reported, not validated: without a comparison group, part of the change may have "
+        "happened anyway.",
+    ]
+    if level is not None:
+        paragraphs.append(f"This estimate is at level {level}.")
+    return Explanation(
+        "What does the evidence level mean?",
+        tuple(paragraphs),
+        (LEVEL_1, *(LEVEL_LABELS[number] for number in sorted(LEVEL_LABELS))),
+    )
