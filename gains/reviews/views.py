@@ -88,6 +88,7 @@ def _readable(improvement_id: int) -> Improvement:
 def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
     view_model = estimate_view(improvement)
     family = queue_service.family_of(improvement)
+    member = next((m for m in family if m.improvement_id == improvement.id), None)
     cells = cell_summaries([improvement.id])
     chart_cells, weekly = chart_tables(improvement, cells)
     return {
@@ -102,7 +103,10 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
         if view_model.estimate
         else None,
         "family": family,
-        "family_member": next((m for m in family if m.improvement_id == improvement.id), None),
+        "family_member": member,
+        "why_no_adjusted_p": None
+        if member
+        else queue_service.why_no_adjusted_p(improvement, view_model.estimate),
         "family_titles": queue_service.family_titles(current_user, family),
         "since": queue_service.since_approval(improvement),
         "form": _showing(form, improvement),

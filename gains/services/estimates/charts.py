@@ -41,6 +41,12 @@ class WeeklyXmr:
     def rules_at(self, index: int) -> list[str]:
         return [s.rule.replace("_", " ") for s in self.chart.signals if s.index == index]
 
+    @property
+    def special_cause_weeks_before_go_live(self) -> int:
+        """Weeks flagged before go-live: the before period was not stable (the page says so)."""
+        end = len(self.weeks) if self.go_live_index is None else self.go_live_index
+        return len({s.index for s in self.chart.signals if s.index < end})
+
 
 # The improvement page shows these numbers on every view, so they are worked out on the frame's
 # NumPy columns: the DataFrame masks and the two-key groupby cost several milliseconds of

@@ -329,6 +329,19 @@ def family_of(improvement: Improvement, *, today: date | None = None) -> list[Fa
     return sorted(family.values(), key=lambda member: (member.p_value, member.improvement_id))
 
 
+def why_no_adjusted_p(improvement: Improvement, estimate: Estimate | None) -> str:
+    """Why the improvement has no adjusted p now, checked rather than assumed (issue 21: an
+    approved item's page said "the method gives no p-value" beside its p-value). A family is
+    a department's submissions of one financial year with a p-value (`review_families`)."""
+    if estimate is None:
+        return "there is no estimate yet"
+    if estimate.p_value is None:
+        return "the method gives no p-value"
+    if improvement.submitted_at is None:
+        return "it has not been submitted, and a family is the department's submissions"
+    return "its estimate was not in the family when it was worked out"
+
+
 def family_titles(user: Any, members: list[FamilyMember]) -> dict[int, str]:
     """Titles of the family's members that the user may read."""
     ids = [member.improvement_id for member in members]

@@ -13,6 +13,7 @@ from gains.services.estimates.plain_english.explanations import (
     explain_pooling,
     explain_power,
     explain_xmr,
+    g_sign_note,
     interval_meaning,
 )
 from gains.services.estimates.plain_english.readings import (
@@ -43,6 +44,7 @@ __all__ = [
     "explain_xmr",
     "format_amount",
     "format_pounds",
+    "g_sign_note",
     "interval_meaning",
     "plain_reading",
     "verdict_of",

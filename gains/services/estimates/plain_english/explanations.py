@@ -98,32 +98,51 @@ def explain_adjusted_p() -> Explanation:
 
 
 def explain_hedges_g(
-    hedges_g: float | None, effect: float | None, *, higher_is_better: bool
+    hedges_g: float | None = None,
+    effect: float | None = None,
+    *,
+    higher_is_better: bool | None = None,
 ) -> Explanation:
-    """Hedges' g, and why its sign can differ from the raw change's (after minus before)."""
-    better = "higher" if higher_is_better else "lower"
+    """Hedges' g, and why its sign can differ from the raw change's (after minus before).
+
+    Without `higher_is_better` (a list of many improvements), only what g means and its sign.
+    """
+    sign = (
+        "Gains gives g the sign of the result: positive means the change helped, negative "
+        "that it made things worse. The effect (after minus before) keeps the sign of the "
+        "measurements."
+    )
+    if higher_is_better is not None:
+        sign += f" Here {'higher' if higher_is_better else 'lower'} is better, so " + (
+            "the two have the same sign."
+            if higher_is_better
+            else "the two have opposite signs: a fall in the measurements is a positive g."
+        )
     paragraphs = [
         "Hedges' g is the change measured in standard deviations, the usual spread of the "
         "measurements, instead of in the metric's own unit. That lets a department compare "
         "and pool improvements measured in minutes, percentages or counts. As a rough guide, "
         "0.2 is a small change, 0.5 a medium one and 0.8 a large one.",
-        "Gains gives g the sign of the result: positive means the change helped, negative "
-        "that it made things worse. The effect (after minus before) keeps the sign of the "
-        f"measurements. Here {better} is better, so "
-        + (
-            "the two have the same sign."
-            if higher_is_better
-            else "the two have opposite signs: a fall in the measurements is a positive g."
-        ),
+        sign,
     ]
-    if hedges_g is None:
+    if higher_is_better is not None and hedges_g is None:
         paragraphs.append("This method gives no g, so this improvement is not pooled.")
-    elif effect is not None and hedges_g * effect < 0:
+    elif higher_is_better is not None and g_sign_note(hedges_g, effect):
         paragraphs.append(
             f"That is why g is {'positive' if hedges_g > 0 else 'negative'} here while the "
             f"effect is {'negative' if effect < 0 else 'positive'}."
         )
     return Explanation("What does Hedges' g mean?", tuple(paragraphs))
+
+
+def g_sign_note(hedges_g: float | None, effect: float | None) -> str | None:
+    """Beside "Effect (after minus before)" when Hedges' g has the other sign (None if not)."""
+    if hedges_g is None or effect is None or hedges_g * effect >= 0:
+        return None
+    return (
+        f"Hedges' g is {'positive' if hedges_g > 0 else 'negative'} although this is "
+        f"{'negative' if effect < 0 else 'positive'}: g is positive whenever the change helped."
+    )
 
 
 def explain_power(*, power: float = 0.8, alpha: float = 0.05) -> Explanation:
