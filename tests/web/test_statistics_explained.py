@@ -139,3 +139,14 @@ def test_no_adjusted_p_gives_the_true_reason(app, signed_in):
     page = page_text(client.get(f"/reviews/{approved_id}"))
     assert "the method gives no p-value" not in page
     assert "The adjusted p shown with the approval below is the value when it was approved." in page
+
+
+def test_the_lists_explain_the_figures_in_their_columns(signed_in):
+    client = signed_in("manager")
+    queue = page_text(client.get("/reviews/"))
+    assert_explained(queue, "explain-adjusted-p", plain_english.explain_adjusted_p())
+    assert_explained(queue, "explain-interval", plain_english.explain_interval())
+    assert_explained(queue, "explain-evidence-level", plain_english.explain_evidence_level())
+    improvements = page_text(client.get("/improvements/"))
+    assert "Evidence level 2 of 5" in improvements
+    assert_explained(improvements, "explain-evidence-level", plain_english.explain_evidence_level())
