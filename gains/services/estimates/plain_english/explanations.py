@@ -260,6 +260,8 @@ def explain_evidence_level(level: int | None = None) -> Explanation:
         "the Maryland Scientific Methods Scale that the What Works centres use. The higher "
         "the level, the more confident you can be that the change, and not something else, "
         "caused the result:",
+        "For a time series, level 3 is a long series of weeks before and after the change, "
+        "and level 4 a series compared with a control series.",
         "Validated savings count improvements at level 3 or above. Level 2 savings are "
         "reported, not validated: without a comparison group, part of the change may have "
         "happened anyway.",
