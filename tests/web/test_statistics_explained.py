@@ -148,5 +148,6 @@ def test_the_lists_explain_the_figures_in_their_columns(signed_in):
     assert_explained(queue, "explain-interval", plain_english.explain_interval())
     assert_explained(queue, "explain-evidence-level", plain_english.explain_evidence_level())
     improvements = page_text(client.get("/improvements/"))
-    assert "Evidence level 2 of 5" in improvements
+    assert "Evidence level 2 of 5" in improvements and "95% interval" in improvements
+    assert_explained(improvements, "explain-interval", plain_english.explain_interval())
     assert_explained(improvements, "explain-evidence-level", plain_english.explain_evidence_level())
