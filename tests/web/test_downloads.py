@@ -14,8 +14,8 @@ from gains import numbers
 from gains.extensions import db as database
 from gains.improvements.presenters import estimate_view
 from gains.models import BatchSource, Department, Improvement
-from gains.services.estimates.listed import VERDICT_WORDS, listed_results
-from gains.services.estimates.plain_english import verdict_of
+from gains.services.estimates.listed import listed_results
+from gains.services.estimates.plain_english import VERDICT_WORDS, verdict_of
 from gains.services.improvements import workflow
 from gains.services.measurements.recording import record_batch, withdraw_batch
 from gains.templating import format_number

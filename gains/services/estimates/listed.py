@@ -15,17 +15,10 @@ from sqlalchemy import select
 from gains.extensions import db
 from gains.models import Direction, Estimate, Improvement
 from gains.services.estimates.current import estimate_at_current_version
-from gains.services.estimates.plain_english import Verdict, verdict_of
+from gains.services.estimates.plain_english import VERDICT_WORDS, Verdict, verdict_of
 from gains.services.money.savings import saving_for
 from gains.stats.inference import DEFAULT_LEVEL
 from gains.stats.money import AnnualSaving
-
-# The verdict in the list's few words: the improvement page says it at length.
-VERDICT_WORDS = {
-    Verdict.BETTER: "Helped",
-    Verdict.WORSE: "Made worse",
-    Verdict.UNCLEAR: "Cannot tell",
-}
 
 
 @dataclass(frozen=True)

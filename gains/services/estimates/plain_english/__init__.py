@@ -17,6 +17,7 @@ from gains.services.estimates.plain_english.explanations import (
     interval_meaning,
 )
 from gains.services.estimates.plain_english.readings import (
+    VERDICT_WORDS,
     PlainResult,
     Verdict,
     describe_change,
@@ -28,6 +29,7 @@ from gains.services.estimates.plain_english.readings import (
 )
 
 __all__ = [
+    "VERDICT_WORDS",
     "Explanation",
     "PlainResult",
     "Verdict",

@@ -31,6 +31,12 @@ VERDICT_HEADLINES = {
     Verdict.WORSE: "The change made things worse",
     Verdict.UNCLEAR: "The data cannot tell whether the change helped",
 }
+# The same verdict in a list's or a file's few words (the improvements list, its CSV).
+VERDICT_WORDS = {
+    Verdict.BETTER: "Helped",
+    Verdict.WORSE: "Made worse",
+    Verdict.UNCLEAR: "Cannot tell",
+}
 
 
 @dataclass(frozen=True)
