@@ -82,7 +82,9 @@ def register_blueprints(app: Flask) -> None:
     from gains.dashboards import blueprint as dashboards_blueprint
     from gains.dashboards import treasury, views  # noqa: F401 (their routes are on it)
     from gains.improvements import blueprint as improvements_blueprint
-    from gains.improvements import transitions  # noqa: F401 (its routes are on it)
+
+    # Their routes are on the improvements blueprint.
+    from gains.improvements import chart_notes, transitions  # noqa: F401
     from gains.improvements import views as improvement_views  # noqa: F401 (likewise)
     from gains.main.views import blueprint as main_blueprint
     from gains.measurements.views import blueprint as measurements_blueprint

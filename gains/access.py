@@ -27,6 +27,7 @@ from gains.models import (
     Amendment,
     ApiToken,
     AuditEvent,
+    ChartNote,
     Department,
     Estimate,
     Improvement,
@@ -68,6 +69,7 @@ OWNERSHIP: dict[type, Callable[[Select], Owner]] = {
     Review: _through_improvement(Review.improvement_id),
     Amendment: _through_improvement(Amendment.improvement_id),
     Publication: _through_improvement(Publication.improvement_id),
+    ChartNote: _through_improvement(ChartNote.improvement_id),
     AuditEvent: lambda stmt: (stmt, AuditEvent.department_id, None),
     # A token belongs to its user's department like the user does; the token pages still
     # list only the signed-in person's own tokens.

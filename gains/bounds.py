@@ -223,6 +223,9 @@ STOP_REASON = TextBound("the reason for stopping", 2000, multiline=True)
 # CSV's quoted cell may break lines, and always could, so a reference may hold line breaks.
 UNIT_REF = TextBound("the unit reference", 100, multiline=True)
 SOURCE_NAME = TextBound("the source", 100)
+# A note on an improvement's charts (models/chart_note.py): a label drawn beside a line on
+# the chart, so one line of text.
+CHART_NOTE = TextBound("the note", 200)
 # Accounts and tokens (models/org.py, models/api_token.py).
 PERSON_NAME = TextBound("the name", 200)
 EMAIL = TextBound("the email address", 254)

@@ -17,7 +17,15 @@ def init_app(app: Flask) -> None:
     from flask_smorest import Api
     from flask_smorest.utils import prepare_response
 
-    from gains.api import docs, estimates, improvements, measurements, organisation, savings
+    from gains.api import (
+        chart_notes,
+        docs,
+        estimates,
+        improvements,
+        measurements,
+        organisation,
+        savings,
+    )
     from gains.api.json_body import refuse_unbounded_json
     from gains.api.problems import API_PREFIX, PROBLEM_JSON
     from gains.api.schemas import ProblemSchema
@@ -66,7 +74,7 @@ def init_app(app: Flask) -> None:
         },
     )
     api = GainsApi(app)
-    for module in (organisation, improvements, measurements, estimates, savings):
+    for module in (organisation, improvements, measurements, chart_notes, estimates, savings):
         csrf.exempt(module.blueprint)
         api.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
     app.before_request(refuse_unbounded_json)

@@ -553,6 +553,31 @@ class BatchArgsSchema(PageArgsSchema):
     status = enum_field(BatchStatus)
 
 
+# --- chart notes ----------------------------------------------------------------------------
+
+
+class ChartNoteCreateSchema(Schema):
+    on_date = fields.Date(
+        required=True,
+        validate=checked(bounds.DATE),
+        metadata={"description": "The day the note marks on the charts, YYYY-MM-DD"},
+    )
+    text = Text(
+        required=True,
+        bound=bounds.CHART_NOTE,
+        metadata={"description": "What happened then, as the charts label it"},
+    )
+
+
+class ChartNoteSchema(Schema):
+    id = fields.Integer(required=True)
+    improvement_id = fields.Integer(required=True)
+    on_date = fields.Date(required=True)
+    text = fields.String(required=True)
+    created_by_id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
 # --- estimates ------------------------------------------------------------------------------
 
 

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
-from gains.charts.svg import BLACK, BLUE, GREY, RED, chart_style, new_figure, to_svg
+from gains.charts.svg import BLACK, BLUE, GREY, PURPLE, RED, chart_style, new_figure, to_svg
+from gains.stats.runs import RunChart
 from gains.stats.spc import XmrChart
 
 MAX_POINTS_PER_CELL = 400  # enough to show the spread; the table has the exact figures
+# A note's label beside its line: the list under the charts has its whole text.
+NOTE_LABEL_CHARACTERS = 28
+
+
+@dataclass(frozen=True)
+class NoteMark:
+    """A team's note, drawn as a labelled vertical line at its date."""
+
+    on_date: date
+    text: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ def xmr_svg(
     unit: str,
     title: str,
     description: str,
+    notes: Sequence[NoteMark] = (),
 ) -> str:
     """Weekly means with the centre line and process limits; special causes marked."""
     with chart_style():
@@ -67,43 +79,117 @@ def xmr_svg(
         for level, style in ((chart.mean, "-"), (chart.upl, "--"), (chart.lpl, "--")):
             axes.axhline(level, color=GREY, linestyle=style, linewidth=1)
         flagged = sorted({signal.index for signal in chart.signals})
-        if flagged:
-            axes.scatter(
-                [weeks[i] for i in flagged],
-                [values[i] for i in flagged],
-                marker="s",
-                s=46,
-                facecolors="none",
-                edgecolors=RED,
-                linewidths=1.8,
-                zorder=3,
-            )
-        if go_live_index is not None:
-            axes.axvline(weeks[go_live_index], color=BLUE, linewidth=1.5)
-        axes.set_ylabel(unit)
+        _mark_flagged(axes, weeks, values, flagged, RED)
         from matplotlib.lines import Line2D  # see charts/svg.py
 
         legend = [
             Line2D([], [], color=GREY, linestyle="-", label="Mean (before go-live)"),
             Line2D([], [], color=GREY, linestyle="--", label="Process limits"),
-            Line2D([], [], color=BLUE, label="Go-live"),
-            Line2D(
-                [],
-                [],
-                marker="s",
-                linestyle="",
-                markerfacecolor="none",
-                markeredgecolor=RED,
-                label="Special cause",
-            ),
+            _flag_legend(RED, "Special cause"),
         ]
-        axes.legend(
-            handles=legend,
-            loc="upper left",
-            fontsize=9,
-            frameon=False,
-            ncols=4,
-            bbox_to_anchor=(0, 1.15),
+        return _finish(figure, axes, weeks, go_live_index, notes, legend, unit, title, description)
+
+
+def run_svg(
+    weeks: Sequence[date],
+    values: Sequence[float],
+    runs: RunChart,
+    go_live_index: int | None,
+    *,
+    unit: str,
+    title: str,
+    description: str,
+    notes: Sequence[NoteMark] = (),
+) -> str:
+    """Weekly means with the median of the weeks before go-live; the weeks of an unusually
+    long run marked (stats/runs.py)."""
+    with chart_style():
+        figure = new_figure(8.0, 3.4)
+        axes = figure.add_subplot()
+        axes.plot(weeks, values, color=BLACK, linewidth=1.2, marker="o", markersize=3.5)
+        axes.axhline(runs.median, color=GREY, linestyle="-", linewidth=1)
+        _mark_flagged(axes, weeks, values, runs.long_run_points, RED)
+        from matplotlib.lines import Line2D  # see charts/svg.py
+
+        legend = [
+            Line2D([], [], color=GREY, linestyle="-", label="Median (before go-live)"),
+            _flag_legend(RED, "Unusually long run"),
+        ]
+        return _finish(figure, axes, weeks, go_live_index, notes, legend, unit, title, description)
+
+
+def _mark_flagged(axes, weeks, values, flagged: Sequence[int], colour: str) -> None:
+    if flagged:
+        axes.scatter(
+            [weeks[i] for i in flagged],
+            [values[i] for i in flagged],
+            marker="s",
+            s=46,
+            facecolors="none",
+            edgecolors=colour,
+            linewidths=1.8,
+            zorder=3,
         )
-        figure.autofmt_xdate()
-        return to_svg(figure, title, description)
+
+
+def _flag_legend(colour: str, label: str):
+    from matplotlib.lines import Line2D  # see charts/svg.py
+
+    return Line2D(
+        [],
+        [],
+        marker="s",
+        linestyle="",
+        markerfacecolor="none",
+        markeredgecolor=colour,
+        label=label,
+    )
+
+
+def _finish(figure, axes, weeks, go_live_index, notes, legend, unit, title, description) -> str:
+    """What the weekly charts share: the go-live line, the team's notes, the legend above."""
+    from matplotlib.lines import Line2D  # see charts/svg.py
+
+    if go_live_index is not None:
+        axes.axvline(weeks[go_live_index], color=BLUE, linewidth=1.5)
+    legend = [*legend, Line2D([], [], color=BLUE, label="Go-live")]
+    shown = _notes_within(weeks, notes)
+    for note in shown:
+        axes.axvline(note.on_date, color=PURPLE, linestyle=":", linewidth=1.5)
+        label = note.text
+        if len(label) > NOTE_LABEL_CHARACTERS:
+            label = label[: NOTE_LABEL_CHARACTERS - 1].rstrip() + "…"
+        # Beside the line, reading upwards from the foot of the plot.
+        axes.annotate(
+            label,
+            xy=(note.on_date, 0.02),
+            xycoords=("data", "axes fraction"),
+            xytext=(-3, 0),
+            textcoords="offset points",
+            rotation=90,
+            ha="right",
+            va="bottom",
+            fontsize=9,
+            color=PURPLE,
+        )
+    if shown:
+        legend.append(Line2D([], [], color=PURPLE, linestyle=":", label="Team's note"))
+    axes.set_ylabel(unit)
+    axes.legend(
+        handles=legend,
+        loc="upper left",
+        fontsize=9,
+        frameon=False,
+        ncols=len(legend),
+        bbox_to_anchor=(0, 1.15),
+    )
+    figure.autofmt_xdate()
+    return to_svg(figure, title, description)
+
+
+def _notes_within(weeks: Sequence[date], notes: Sequence[NoteMark]) -> list[NoteMark]:
+    """The notes dated within the charted weeks (the list under the charts has them all)."""
+    if not weeks:
+        return []
+    last_day = weeks[-1] + timedelta(days=6)
+    return [note for note in notes if weeks[0] <= note.on_date <= last_day]

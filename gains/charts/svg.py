@@ -22,6 +22,7 @@ BLUE = "#1d70b8"
 BLACK = "#0b0c0c"
 GREY = "#505a5f"
 RED = "#d4351c"
+PURPLE = "#4c2c92"
 
 STYLE = {
     "svg.fonttype": "none",  # text stays text: smaller, selectable, readable by assistive tech

@@ -1095,3 +1095,14 @@ DEMO_TERMS: dict[str, dict] = {
         optimism_bias_costs=Decimal("0.25"),
     ),
 }
+
+
+# Notes the teams pinned to their charts (docs/decisions/0043): what happened when.
+CHART_NOTES: dict[str, list[tuple[date, str]]] = {
+    "Pre-fill known fields on the renewal form": [
+        (date(2025, 9, 1), "New renewal letter wording"),
+    ],
+    "Same-day discharge checklist": [
+        (date(2025, 12, 22), "Winter pressures: escalation beds opened"),
+    ],
+}

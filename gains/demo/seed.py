@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from gains.demo.catalogue import (
+    CHART_NOTES,
     DEMO_PASSWORD,
     DEMO_TERMS,
     DEMO_TODAY,
@@ -39,6 +40,7 @@ from gains.models import (
     User,
 )
 from gains.services.improvements import workflow
+from gains.services.improvements.chart_notes import add_note
 from gains.services.improvements.workflow import ImprovementPlan
 from gains.services.measurements.recording import record_batch
 from gains.services.people.accounts import create_user
@@ -265,6 +267,12 @@ def seed_demo() -> SeedSummary:
         measurements += _seed_improvement(
             entry, members[team.id], managers[team.department_id], team
         )
+    for title, notes in CHART_NOTES.items():
+        improvement = db.session.scalars(
+            select(Improvement).where(Improvement.title == title)
+        ).one()
+        for on_date, text in notes:
+            add_note(members[improvement.team_id], improvement, on_date, text)
     db.session.flush()
     return SeedSummary(
         departments=len(departments),

@@ -427,6 +427,26 @@ class StopReasonForm(BoundedForm):
     submit = SubmitField("Record why it stopped", widget=GovSubmitInput())
 
 
+class ChartNoteForm(BoundedForm):
+    """A note at a date on the improvement's weekly charts (services/improvements/chart_notes)."""
+
+    on_date = DatePartsField(
+        "Date",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the date of the note"), within(bounds.DATE)],
+        description="The day it happened. For example, 1 3 2026",
+    )
+    text = StringField(
+        "Note",
+        widget=GovTextInput(),
+        filters=[lambda text: text.strip() if text else text],
+        validators=[DataRequired("Enter the note"), within(bounds.CHART_NOTE)],
+        description="What changed then, for example: new script from 1 March",
+    )
+    submit = SubmitField("Add the note", widget=GovSubmitInput())
+
+
 SORTS = {
     "updated": "Recently changed",
     "title": "Title (A to Z)",

@@ -14,6 +14,7 @@ from gains.figures_cache import figures_response
 from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements import blueprint
+from gains.improvements.chart_notes import charts_context
 from gains.improvements.downloads import described, estimate_table, file_name
 from gains.improvements.forms import (
     SORTS,
@@ -37,9 +38,9 @@ from gains.models import (
 )
 from gains.paging import paginate_by_key
 from gains.security import svg_response
-from gains.services.estimates.charts import chart_tables, improvement_chart_svg
+from gains.services.estimates.charts import CHART_KINDS, improvement_chart_svg
 from gains.services.estimates.listed import listed_results
-from gains.services.estimates.summaries import cell_summaries, measurement_counts
+from gains.services.estimates.summaries import measurement_counts
 from gains.services.improvements import workflow
 from gains.services.improvements.locking import (
     LOCK_TABLE,
@@ -171,7 +172,6 @@ def view(improvement_id: int):
     # give the chart tables their means.
     cells = section["measurements_section"].cells
     counts = {(c.phase, c.group): c.n for c in cells}
-    chart_cells, weekly = chart_tables(improvement, cells)
     return render_template(
         "improvements/view.html",
         improvement=improvement,
@@ -186,10 +186,9 @@ def view(improvement_id: int):
         else [],
         withdrawal=workflow.withdrawal_of(improvement),
         review_note=standing_review(improvement),
-        chart_cells=chart_cells,
-        weekly=weekly,
         planning=planning_for(improvement, cells),
         **section,
+        **charts_context(improvement, cells),
     )
 
 
@@ -205,7 +204,7 @@ def estimate_csv(improvement_id: int):
 def chart(improvement_id: int, kind: str):
     """An improvement's chart as SVG, re-drawn only when the figures have moved."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
-    if kind not in ("distributions", "xmr"):
+    if kind not in CHART_KINDS:
         abort(404)
 
     def render() -> Response:
@@ -239,13 +238,11 @@ def charts_panel(improvement_id: int):
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user)
     if not wants_fragment():
         return redirect(url_for(".view", improvement_id=improvement.id, _anchor="charts"))
-    chart_cells, weekly = chart_tables(improvement, cell_summaries([improvement.id]))
     return render_page_or_fragment(
         "improvements/partials/charts.html",
         "improvements/partials/charts.html",
         improvement=improvement,
-        chart_cells=chart_cells,
-        weekly=weekly,
+        **charts_context(improvement),
     )
 
 

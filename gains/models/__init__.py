@@ -4,6 +4,7 @@ from gains.models.api_token import ApiToken
 from gains.models.audit import AuditEvent
 from gains.models.base import Base
 from gains.models.cells import measurement_cells
+from gains.models.chart_note import ChartNote
 from gains.models.enums import (
     BatchSource,
     BatchStatus,
@@ -42,6 +43,7 @@ __all__ = [
     "Base",
     "BatchSource",
     "BatchStatus",
+    "ChartNote",
     "Decision",
     "Department",
     "Design",

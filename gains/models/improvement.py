@@ -31,6 +31,7 @@ from gains.models.enums import Design, Direction, ImprovementKind, Pillar, Statu
 from gains.stats.appraisal import discount_rate
 
 if TYPE_CHECKING:
+    from gains.models.chart_note import ChartNote
     from gains.models.measurement import Measurement, UploadBatch
     from gains.models.org import Department, Team, User
     from gains.models.review import Estimate, Review
@@ -243,6 +244,12 @@ class Improvement(Base):
     )
     amendments: Mapped[list[Amendment]] = relationship(
         back_populates="improvement", order_by="Amendment.amended_at"
+    )
+    # Deleted with a deleted draft (the draft's own event records it).
+    chart_notes: Mapped[list[ChartNote]] = relationship(
+        back_populates="improvement",
+        order_by="(ChartNote.on_date, ChartNote.id)",
+        cascade="all, delete-orphan",
     )
 
     @property

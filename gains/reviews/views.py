@@ -29,6 +29,7 @@ from gains.models import Decision, Department, Improvement, Role, Status, Team
 from gains.reviews.forms import DecisionForm, QueueFilterForm
 from gains.services.estimates.charts import chart_tables
 from gains.services.estimates.summaries import cell_summaries
+from gains.services.improvements.chart_notes import notes_for, notes_key
 from gains.services.improvements.planning import planning_for
 from gains.services.improvements.workflow import PermissionDenied, WorkflowError
 from gains.services.review import queue as queue_service
@@ -91,11 +92,16 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
     member = next((m for m in family if m.improvement_id == improvement.id), None)
     cells = cell_summaries([improvement.id])
     chart_cells, weekly = chart_tables(improvement, cells)
+    notes = notes_for(improvement.id)  # shown, not edited, here: the team writes them
     return {
         "improvement": improvement,
         "estimate": view_model,
         "chart_cells": chart_cells,
         "weekly": weekly,
+        "chart_notes": notes,
+        "notes_key": notes_key(notes),
+        "may_add_notes": False,
+        "note_form": None,
         "cells": cells,
         "planning": planning_for(improvement, cells),
         "money_terms": money_terms(improvement),

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db
 from gains.models import (
+    ChartNote,
     Department,
     Improvement,
     Measurement,
@@ -42,6 +43,7 @@ SMALLEST_CHART_TEXT_PX = 12
 CHART_FILES = (
     "distributions.svg",
     "xmr.svg",
+    "run.svg",
     "forest.svg",
     "cumulative.svg",
     "sensitivity.svg",
@@ -102,9 +104,17 @@ def _ids(app) -> dict[str, list[int]]:
                 )
             ).all()
         )
+        note_of = dict(
+            session.execute(
+                select(ChartNote.improvement_id, ChartNote.id).where(
+                    ChartNote.improvement_id.in_(improvements)
+                )
+            ).all()
+        )
         pools = {
             "improvement_id": improvements,
             "batch_of": batch_of,
+            "note_of": note_of,
             "measurement_of": measurement_of,
             "department_id": list(session.scalars(select(Department.id)))[:2],
             "team_id": list(session.scalars(select(Team.id)))[:2],
@@ -135,6 +145,12 @@ def page_paths(app) -> list[str]:
                     for values in records
                     if (batch := pools["batch_of"].get(values["improvement_id"]))
                     and (measurement := pools["measurement_of"].get(batch))
+                ]
+            if "note_id" in names:
+                records = [
+                    values | {"note_id": note}
+                    for values in records
+                    if (note := pools["note_of"].get(values["improvement_id"]))
                 ]
         for values in records:
             for name in names - values.keys():

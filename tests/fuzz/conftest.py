@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from sqlalchemy import func, select
 from gains.extensions import db as database
 from gains.models import BatchSource, Decision, Improvement
 from gains.services.improvements import workflow
+from gains.services.improvements.chart_notes import add_note
 from gains.services.measurements.recording import record_batch
 from gains.services.people.account_links import issue_link
 from gains.services.people.api_tokens import create_token
@@ -175,12 +177,14 @@ def build_state(state: str | None, title: str | None = None, **plan_changes) -> 
             "Renewal letters now take less time to complete.",
         )
     batch = improvement.batches[0] if improvement.batches else None
+    note = add_note(owner, improvement, date(2026, 3, 1), "New script from 1 March")
     if state == "pending":
         batch = record_batch(
             owner, improvement, rows("after", [7]), source=BatchSource.CSV, pending=True
         )
     database.session.commit()
     values["improvement_id"] = improvement.id
+    values["note_id"] = note.id
     if batch is not None:
         values["batch_id"] = batch.id
         values["measurement_id"] = batch.measurements[0].id

@@ -25,7 +25,7 @@ from tests.fuzz.pages import Form, fill_rule, local_path, match_route, parse_pag
 # amendment's field) is taken from the links the pages show.
 ID_NAMES = {
     "improvement_id", "batch_id", "measurement_id", "department_id", "team_id", "user_id",
-    "token_id", "token",
+    "token_id", "token", "note_id",
 }  # fmt: skip
 NOT_PAGES = (".svg", ".csv", ".xlsx", ".json", ".atom", ".<file_format>")
 

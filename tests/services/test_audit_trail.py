@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gains.models import AuditEvent, BatchSource, Decision, Improvement
-from gains.services.improvements import workflow
+from gains.services.improvements import chart_notes, workflow
 from gains.services.improvements.plan_changes import amend, update_plan
 from gains.services.improvements.stopping import record_stop_reason
 from gains.services.measurements import recording as data
@@ -75,7 +76,33 @@ def status(before: str, after: str) -> tuple[dict, dict]:
     return {"status": before}, {"status": after}
 
 
+def noted(session) -> dict:
+    context = running(session)
+    context["note"] = chart_notes.add_note(
+        context["member"], context["improvement"], date(2026, 3, 1), "New script"
+    )
+    return context
+
+
 CHANGES = [
+    Change(
+        "chart_note.added",
+        "chart_notes",
+        running,
+        lambda c: chart_notes.add_note(
+            c["member"], c["improvement"], date(2026, 3, 1), "  New script from 1 March "
+        ),
+        None,
+        {"on_date": "2026-03-01", "text": "New script from 1 March"},
+    ),
+    Change(
+        "chart_note.deleted",
+        "chart_notes",
+        noted,
+        lambda c: chart_notes.delete_note(c["member"], c["note"]),
+        {"on_date": "2026-03-01", "text": "New script"},
+        None,
+    ),
     Change(
         "improvement.created",
         "improvements",
@@ -261,6 +288,8 @@ def test_each_change_leaves_exactly_one_event(session, change):
         assert matches(change.before, event.before), event.before
     if change.after is not None:
         assert matches(change.after, event.after), event.after
+    if change.entity_type == "chart_notes":
+        assert event.improvement_id == context["improvement"].id
     if isinstance(result, Improvement) and change.action == "improvement.created":
         assert event.entity_id == result.id
         assert event.after["title"] == "New"
@@ -268,6 +297,18 @@ def test_each_change_leaves_exactly_one_event(session, change):
 
 
 FAILURES = [
+    (
+        "a note dated in year 1",
+        running,
+        lambda c: chart_notes.add_note(c["member"], c["improvement"], date(1, 1, 1), "Old"),
+    ),
+    (
+        "treasury adds a note",
+        running,
+        lambda c: chart_notes.add_note(
+            person_of(c, "treasury"), c["improvement"], date(2026, 3, 1), "Mine"
+        ),
+    ),
     ("start twice", running, lambda c: workflow.start(c["member"], c["improvement"])),
     ("submit without data", draft, lambda c: workflow.submit(c["member"], c["improvement"])),
     (

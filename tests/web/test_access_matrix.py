@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ import pytest
 from gains.extensions import db as database
 from gains.models import BatchSource, Decision, Department
 from gains.services.improvements import workflow
+from gains.services.improvements.chart_notes import add_note
 from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
 from gains.services.public.publication import publish
@@ -133,6 +135,20 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("improvements.chart", "GET"): Row(
         SIGN_IN, (200, NF), (200, NF), 200, 200, state="running", args={"kind": "distributions"}
     ),
+    # Notes on the charts: the team's people write them (a page of its own for the add form's
+    # problems, a page that asks before deleting); everyone who reads the improvement sees them.
+    ("improvements.add_chart_note", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"
+    ),
+    ("improvements.add_chart_note", "POST"): Row(
+        SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"
+    ),
+    ("improvements.delete_chart_note", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"
+    ),
+    ("improvements.delete_chart_note", "POST"): Row(
+        SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"
+    ),
     # Measurements and batches hang off an improvement and follow its rules.
     ("measurements.index", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
     ("measurements.template", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
@@ -229,6 +245,18 @@ MATRIX |= {
     ),
     ("api_measurements.withdraw", "POST"): Row(
         NO_TOKEN, (200, NF), (200, NF), FB, 200, state="running", json={"reason": "Wrong file"}
+    ),
+    ("api_chart_notes.list_chart_notes", "GET"): Row(
+        NO_TOKEN, (200, NF), (200, NF), 200, 200, state="running"
+    ),
+    ("api_chart_notes.create_chart_note", "POST"): Row(
+        NO_TOKEN,
+        (201, NF),
+        (201, NF),
+        FB,
+        201,
+        state="running",
+        json={"on_date": "2026-03-01", "text": "New script from 1 March"},
     ),
     ("api_estimates.get_estimate", "GET"): Row(
         NO_TOKEN, (200, NF), (200, NF), 200, 200, state="running"
@@ -343,6 +371,8 @@ def build_target(session, scope: str, state: str | None) -> dict[str, int]:
         decide(manager, improvement, Decision.APPROVED, "")
     if state == "published":
         publish(manager, improvement, "Renewal letters now take less time to complete.")
+    if state == "running":
+        values["note_id"] = add_note(owner, improvement, date(2026, 3, 1), "New script").id
     batch = None
     if state == "pending":
         batch = record_batch(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete, event, select
@@ -36,6 +36,7 @@ from gains.models import (
 )
 from gains.models.base import utcnow
 from gains.services.improvements import workflow
+from gains.services.improvements.chart_notes import add_note
 from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
 from tests.conftest import DEMO_LOGINS, sign_in
@@ -49,7 +50,7 @@ TOKEN_USE = re.compile(r"\s*UPDATE api_tokens SET last_used_at=", re.IGNORECASE)
 # String URL arguments: values the pages link to.
 STRINGS = {
     "field_name": ("hypothesis", "go_live_on"),
-    "kind": ("distributions", "xmr"),
+    "kind": ("distributions", "xmr", "run"),
     "table": ("cumulative", "savings", "improvements", "pooled"),
     "file_format": ("csv", "xlsx"),
     "filename": ("app/app.css",),
@@ -67,6 +68,7 @@ def _records() -> dict[str, list]:
     database.session.flush()
     start_with_data(member, submitted, [12, 11, 13, 12], [9, 8, 10, 9], submit=True)
     start_with_data(member, running, [30, 31, 29], [25, 26, 24])
+    note = add_note(member, running, date(2026, 3, 1), "New script from 1 March")
     workflow.start(member, too_few)
     record_batch(member, too_few, rows("before", [5]), source=BatchSource.FORM)
     # An upload left unconfirmed past its hour: the measurements page used to delete it.
@@ -104,6 +106,7 @@ def _records() -> dict[str, list]:
         "token_id": list(database.session.scalars(select(ApiToken.id)))[:3],
         "batches": batches,
         "measurement_of_batch": measurement_of_batch,
+        "note_id": [note.id],
     }
     database.session.commit()
     return pools

@@ -1,5 +1,6 @@
 """An improvement's charts on its page and as SVG."""
 
+from datetime import date
 from xml.sax.saxutils import escape
 
 import pytest
@@ -7,6 +8,8 @@ from sqlalchemy import String, select, update
 
 from gains.extensions import db
 from gains.models import Department, Design, Improvement, Publication
+from gains.services.improvements.chart_notes import add_note
+from tests.support.factories import person
 
 
 def improvement_id(app, title):
@@ -20,8 +23,10 @@ def test_time_series_page_has_both_charts_with_tables(app, signed_in):
     html = client.get(f"/improvements/{ident}").get_data(as_text=True)
     assert f"/improvements/{ident}/charts/distributions.svg" in html
     assert f"/improvements/{ident}/charts/xmr.svg" in html
+    assert f"/improvements/{ident}/charts/run.svg" in html
     assert "The numbers behind the XmR chart" in html and "(go-live)" in html
-    for kind in ("distributions", "xmr"):
+    assert "The numbers behind the run chart" in html and 'id="run-chart-reading"' in html
+    for kind in ("distributions", "xmr", "run"):
         response = client.get(f"/improvements/{ident}/charts/{kind}.svg")
         assert response.status_code == 200 and response.mimetype == "image/svg+xml"
         assert "<desc" in response.get_data(as_text=True)
@@ -94,8 +99,18 @@ def test_every_chart_draws_any_title_and_unit_as_plain_text(app, client, signed_
     public = client.get(f"/register/improvements/{published}/chart.svg")
     assert public.status_code == 200
     admin = signed_in("admin")
+    with app.app_context():
+        note = add_note(
+            person(db.session, "admin"),
+            db.session.get(Improvement, time_series),
+            date(2025, 6, 2),
+            text,
+        )
+        db.session.commit()
+        assert note.text == text.strip()
     urls = [
         f"/improvements/{time_series}/charts/xmr.svg",
+        f"/improvements/{time_series}/charts/run.svg",
         f"/improvements/{time_series}/charts/distributions.svg",
         f"/improvements/{published}/charts/distributions.svg",
         "/dashboards/treasury/cumulative.svg",
@@ -104,5 +119,6 @@ def test_every_chart_draws_any_title_and_unit_as_plain_text(app, client, signed_
     for url in urls:
         response = admin.get(url)
         assert response.status_code == 200, url
-    svg = admin.get(f"/improvements/{time_series}/charts/xmr.svg").get_data(as_text=True)
-    assert f">{escape(text)}</text>" in svg  # the unit on the y axis, as typed: not maths
+    for kind in ("xmr", "run"):
+        svg = admin.get(f"/improvements/{time_series}/charts/{kind}.svg").get_data(as_text=True)
+        assert f">{escape(text)}</text>" in svg  # the unit on the y axis, as typed: not maths

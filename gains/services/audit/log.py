@@ -25,6 +25,7 @@ from gains.extensions import db
 from gains.models import (
     ApiToken,
     AuditEvent,
+    ChartNote,
     Department,
     Improvement,
     Measurement,
@@ -92,6 +93,9 @@ FIELD_LABELS = {
     "observed_on": "Date observed",
     "unit_ref": "Unit reference",
     "study_group": "Group",
+    # A chart note's fields, as its form labels them.
+    "on_date": "Date",
+    "text": "Note",
 }
 # Fractions stored as such and shown, as the forms take them, as percentages.
 PERCENT_FIELDS = {"persistence", "optimism_bias_benefits", "optimism_bias_costs"}
@@ -119,6 +123,8 @@ ACTION_WORDS = {
     "batch.withdrawn": "Measurements withdrawn",
     "measurement.edited": "Measurement changed",
     "measurement.deleted": "Measurement deleted",
+    "chart_note.added": "Note added to the charts",
+    "chart_note.deleted": "Note deleted from the charts",
     "estimates.recomputed": "Estimates recalculated",
     "department.created": "Department added",
     "department.updated": "Department changed",
@@ -144,6 +150,7 @@ RECORD_TYPE_WORDS = {
     "measurements": "Measurement",
     "reviews": "Review",
     "amendments": "Amendment",
+    "chart_notes": "Chart note",
     "publications": "Publication",
     "estimates": "Estimate",
     "departments": "Department",
@@ -204,6 +211,7 @@ def record_names(events: Iterable[AuditEvent]) -> dict[tuple[str, int | None], s
             ("api_tokens", k): f"API token “{v.name}”"
             for k, v in load(ApiToken, "api_tokens").items()
         },
+        **{("chart_notes", k): v.described for k, v in load(ChartNote, "chart_notes").items()},
     }
     names: dict[tuple[str, int | None], str] = {}
     for event in events:

@@ -11,16 +11,19 @@ import pandas as pd
 from sqlalchemy import func
 
 from gains import numbers
-from gains.charts.improvement import CellValues, distributions_svg, xmr_svg
+from gains.charts.improvement import CellValues, NoteMark, distributions_svg, run_svg, xmr_svg
 from gains.extensions import db
 from gains.models import Improvement, Measurement, Phase, StudyGroup
 from gains.services.estimates.documents import measurements_frame
 from gains.services.estimates.lasting import week_start
+from gains.services.estimates.plain_english import run_chart_baseline_note, run_chart_reading
 from gains.services.estimates.summaries import CellSummary
+from gains.services.improvements.chart_notes import notes_for
 from gains.services.measurements.active import active_measurements
 from gains.stats.assemble import StatsInputError
 from gains.stats.cells import cell_index, cell_statistics
 from gains.stats.inference import DEFAULT_LEVEL, critical_value
+from gains.stats.runs import RunChart, run_chart
 from gains.stats.spc import MIN_BASELINE_POINTS, XmrChart, xmr_chart
 
 
@@ -37,6 +40,23 @@ class WeeklyXmr:
     counts: list[int]
     chart: XmrChart
     go_live_index: int | None
+    runs: RunChart  # the same weeks against the median of those before go-live
+
+    def in_long_run(self, index: int) -> bool:
+        return index in self.runs.long_run_points
+
+    def side_of_median(self, index: int) -> str:
+        value = self.values[index]
+        median = self.runs.median
+        return "above" if value > median else "below" if value < median else "on it (not counted)"
+
+    @property
+    def run_reading(self) -> str:
+        return run_chart_reading(self.runs)
+
+    @property
+    def run_baseline_note(self) -> str | None:
+        return run_chart_baseline_note(self.runs)
 
     def rules_at(self, index: int) -> list[str]:
         return [s.rule.replace("_", " ") for s in self.chart.signals if s.index == index]
@@ -139,6 +159,7 @@ def _weekly_chart(
         counts=counts,
         chart=chart,
         go_live_index=int(after_points[0]) if len(after_points) else None,
+        runs=run_chart(values, baseline=before),
     )
 
 
@@ -215,7 +236,7 @@ def distributions_chart(improvement: Improvement, cells: list[CellRow]) -> str:
     )
 
 
-def _xmr(improvement: Improvement, weekly: WeeklyXmr) -> str:
+def _xmr(improvement: Improvement, weekly: WeeklyXmr, notes: list[NoteMark]) -> str:
     chart = weekly.chart
     flagged = len({signal.index for signal in chart.signals})
     return xmr_svg(
@@ -230,8 +251,30 @@ def _xmr(improvement: Improvement, weekly: WeeklyXmr) -> str:
             f"{numbers.number(chart.mean, 4)}, process limits {numbers.number(chart.lpl, 4)} to "
             f"{numbers.number(chart.upl, 4)}; {numbers.plural(flagged, 'week')} flagged as special "
             "causes."
+            f"{_notes_described(notes)}"
         ),
+        notes=notes,
     )
+
+
+def _run(improvement: Improvement, weekly: WeeklyXmr, notes: list[NoteMark]) -> str:
+    return run_svg(
+        weekly.weeks,
+        weekly.values,
+        weekly.runs,
+        weekly.go_live_index,
+        unit=improvement.metric_unit,
+        title=f"Run chart of weekly means: {improvement.title}",
+        description=(
+            f"{numbers.plural(len(weekly.values), 'weekly mean')}. "
+            f"{run_chart_reading(weekly.runs)}{_notes_described(notes)}"
+        ),
+        notes=notes,
+    )
+
+
+def _notes_described(notes: list[NoteMark]) -> str:
+    return "".join(f" Note at {numbers.govuk_date(note.on_date)}: {note.text}." for note in notes)
 
 
 def improvement_chart_svg(improvement: Improvement, kind: str) -> str | None:
@@ -239,6 +282,11 @@ def improvement_chart_svg(improvement: Improvement, kind: str) -> str | None:
     cells, weekly = chart_data(improvement)
     if kind == "distributions" and cells:
         return distributions_chart(improvement, cells)
-    if kind == "xmr" and weekly is not None:
-        return _xmr(improvement, weekly)
+    if kind in WEEKLY_CHARTS and weekly is not None:
+        notes = [NoteMark(note.on_date, note.text) for note in notes_for(improvement.id)]
+        return WEEKLY_CHARTS[kind](improvement, weekly, notes)
     return None
+
+
+WEEKLY_CHARTS = {"xmr": _xmr, "run": _run}
+CHART_KINDS = ("distributions", *WEEKLY_CHARTS)

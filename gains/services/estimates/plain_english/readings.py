@@ -16,8 +16,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from gains.numbers import OTHER_UNITS, TIME_UNITS, estimate_pence_gbp, number
+from gains.numbers import OTHER_UNITS, TIME_UNITS, count, estimate_pence_gbp, number, plural
 from gains.services.estimates.plain_english.explanations import interval_meaning
+from gains.stats.runs import ADVISED_BASELINE_POINTS, RunChart
 
 
 class Verdict(enum.StrEnum):
@@ -209,4 +210,29 @@ def describe_saving(saving_pence: int, low_pence: int, high_pence: int) -> str:
     return (
         f"Most likely {phrase(saving_pence)} a year, but anywhere from {phrase(low_pence)} "
         f"to {phrase(high_pence)}: it may save nothing."
+    )
+
+
+def run_chart_reading(runs: RunChart) -> str:
+    """The run chart's two rules (`stats.runs`) in one sentence for a manager."""
+    run = f"{plural(runs.longest_run, 'week')} in a row on one side of the median, where "
+    run += f"more than {count(runs.longest_run_limit)} would be unusual"
+    crossings = f"{plural(runs.crossings, 'crossing')} of the median, where fewer than "
+    crossings += f"{count(runs.crossings_limit)} would be unusual"
+    if runs.unusually_long_run and runs.too_few_crossings:
+        return f"A sign that something changed: {run}, and only {crossings}."
+    if runs.unusually_long_run:
+        return f"A sign that something changed: {run}."
+    if runs.too_few_crossings:
+        return f"A sign that something changed: only {crossings}."
+    return f"No sign of change beyond chance: {run}, and {crossings}."
+
+
+def run_chart_baseline_note(runs: RunChart) -> str | None:
+    """Said under the run chart when its median rests on few weeks (`stats.runs`)."""
+    if not runs.short_baseline:
+        return None
+    return (
+        f"The median rests on only {plural(runs.n_baseline, 'week')} before go-live: the run rules "
+        f"are more reliable with at least {ADVISED_BASELINE_POINTS}."
     )
