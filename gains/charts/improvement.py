@@ -73,9 +73,7 @@ def xmr_svg(
 ) -> str:
     """Weekly means with the centre line and process limits; special causes marked."""
     with chart_style():
-        figure = new_figure(8.0, 3.4)
-        axes = figure.add_subplot()
-        axes.plot(weeks, values, color=BLACK, linewidth=1.2, marker="o", markersize=3.5)
+        figure, axes = _weekly_figure(weeks, values)
         for level, style in ((chart.mean, "-"), (chart.upl, "--"), (chart.lpl, "--")):
             axes.axhline(level, color=GREY, linestyle=style, linewidth=1)
         flagged = sorted({signal.index for signal in chart.signals})
@@ -104,9 +102,7 @@ def run_svg(
     """Weekly means with the median of the weeks before go-live; the weeks of an unusually
     long run marked (stats/runs.py)."""
     with chart_style():
-        figure = new_figure(8.0, 3.4)
-        axes = figure.add_subplot()
-        axes.plot(weeks, values, color=BLACK, linewidth=1.2, marker="o", markersize=3.5)
+        figure, axes = _weekly_figure(weeks, values)
         axes.axhline(runs.median, color=GREY, linestyle="-", linewidth=1)
         _mark_flagged(axes, weeks, values, runs.long_run_points, RED)
         from matplotlib.lines import Line2D  # see charts/svg.py
@@ -116,6 +112,14 @@ def run_svg(
             _flag_legend(RED, "Unusually long run"),
         ]
         return _finish(figure, axes, weeks, go_live_index, notes, legend, unit, title, description)
+
+
+def _weekly_figure(weeks: Sequence[date], values: Sequence[float]):
+    """The weekly line both weekly charts draw (inside `chart_style`)."""
+    figure = new_figure(8.0, 3.4)
+    axes = figure.add_subplot()
+    axes.plot(weeks, values, color=BLACK, linewidth=1.2, marker="o", markersize=3.5)
+    return figure, axes
 
 
 def _mark_flagged(axes, weeks, values, flagged: Sequence[int], colour: str) -> None:
