@@ -49,7 +49,7 @@ def charts_context(
         "chart_notes": notes,
         "notes_key": notes_key(notes),
         "may_add_notes": may_add,
-        "note_form": (note_form or ChartNoteForm(prefix="note")) if may_add else None,
+        "note_form": (note_form or ChartNoteForm()) if may_add else None,
     }
 
 
@@ -71,7 +71,7 @@ def add_chart_note(improvement_id: int):
     """GET: the form on a page of its own (where a plain post with a problem comes back to).
     POST: add the note; htmx gets the charts panel again, a plain form a 303 to the page."""
     improvement = get_scoped_or_404(Improvement, improvement_id, current_user, write=True)
-    form = ChartNoteForm(prefix="note")
+    form = ChartNoteForm()
     if form.validate_on_submit():
         try:
             add_note(current_user, improvement, form.on_date.data, form.text.data)

@@ -34,6 +34,7 @@ from gains.extensions import db as database
 from gains.models import (
     ApiToken,
     BatchSource,
+    ChartNote,
     Decision,
     Department,
     Improvement,
@@ -224,6 +225,9 @@ def value_pools(odd_ids: list[int]) -> dict[str, Any]:
         "team_id": list(session.scalars(select(Team.id))),
         "user_id": list(session.scalars(select(User.id))),
         "token_id": list(session.scalars(select(ApiToken.id))),
+        "note_id": list(
+            session.scalars(select(ChartNote.id).where(ChartNote.improvement_id.in_(chosen)))
+        ),
     }
 
 

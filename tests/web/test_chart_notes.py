@@ -18,7 +18,7 @@ HTMX = {"HX-Request": "true"}
 
 
 def note_form(day: str, month: str, year: str, text: str) -> dict:
-    return {"note-on_date": [day, month, year], "note-text": text}
+    return {"on_date": [day, month, year], "text": text}
 
 
 def own(app, status: Status) -> int:
