@@ -25,6 +25,8 @@ from gains.services.estimates.plain_english.readings import (
     format_amount,
     format_pounds,
     plain_reading,
+    run_chart_baseline_note,
+    run_chart_reading,
     verdict_of,
 )
 
@@ -49,5 +51,7 @@ __all__ = [
     "g_sign_note",
     "interval_meaning",
     "plain_reading",
+    "run_chart_baseline_note",
+    "run_chart_reading",
     "verdict_of",
 ]
