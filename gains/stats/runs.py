@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
-from scipy.stats import binom
 
 from gains.stats.assemble import StatsInputError
 
@@ -72,6 +71,8 @@ def longest_run_limit(n_useful: int) -> int:
 
 def crossings_limit(n_useful: int) -> int:
     """Fewer crossings than this are unusual: qbinom(0.05, n_useful − 1, ½) (Chen 2010)."""
+    from scipy.stats import binom  # here, not at the top: the app starts without scipy.stats
+
     return int(binom.ppf(CROSSINGS_TAIL, max(n_useful - 1, 0), 0.5))
 
 
