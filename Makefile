@@ -28,7 +28,7 @@ CHROMIUM ?= /usr/lib/chromium/chromium
 help:
 	@echo "make run    install everything, migrate, seed demo data if empty, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install test dependencies and chromium, start a throw-away PostgreSQL, run every test on SQLite and PostgreSQL, ruff"
-	@echo "make screenshots  run the browser journeys and save their last screens in docs/screenshots/"
+	@echo "make screenshots  save every page per role at 1280 and 375 px, and the browser journeys' last screens, in docs/screenshots/"
 	@echo "make lint   ruff check and format check"
 	@echo "make format ruff format and fix"
 	@echo "make clean  remove the environment, node_modules, copied assets and the local database"

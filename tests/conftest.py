@@ -59,7 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--screenshots",
         action="store_true",
-        help="browser tests save each journey's last screen in docs/screenshots/",
+        help="browser tests save each journey's last screen and every page in docs/screenshots/",
     )
 
 

@@ -7,7 +7,7 @@
   (see server.py), and pages (`Visitor`) that check every screen they reach: axe-core, one h1,
   labelled inputs, a skip link, error summaries that link to their fields, no console errors.
 - `pytest tests/browser --screenshots` (`make screenshots`) saves each journey's last screen
-  to docs/screenshots/.
+  to docs/screenshots/, and every page per role at two widths (test_screenshots.py).
 """
 
 from __future__ import annotations
