@@ -53,10 +53,12 @@ class PageAddress:
 
 def _ids(app) -> dict:
     """Record ids for the URL arguments: one improvement of each status, from the demo team
-    where it has one (so that every role can open it), with a batch and a measurement of each."""
+    where it has one (so that every role can open it), with a batch and a measurement of each;
+    the demo team's department and team and one other."""
     with app.app_context():
         session = db.session
-        team_id = person(session, "member").team_id
+        member = person(session, "member")
+        team_id, department_id = member.team_id, member.department_id
         chosen: dict[Status, int] = {}
         for id_, status in session.execute(
             select(Improvement.id, Improvement.status).order_by(
@@ -92,8 +94,15 @@ def _ids(app) -> dict:
             "batch_of": batch_of,
             "measurement_of": measurement_of,
             "note_of": note_of,
-            "department_id": list(session.scalars(select(Department.id)))[:2],
-            "team_id": list(session.scalars(select(Team.id)))[:2],
+            # The demo team's own department and team first: its manager's pages.
+            "department_id": list(
+                session.scalars(
+                    select(Department.id).order_by(Department.id != department_id, Department.id)
+                )
+            )[:2],
+            "team_id": list(session.scalars(select(Team.id).order_by(Team.id != team_id, Team.id)))[
+                :2
+            ],
             "user_id": list(session.scalars(select(User.id)))[:2],
         }
         session.remove()
