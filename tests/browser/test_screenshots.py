@@ -5,9 +5,10 @@ repository, so `make test` skips it. Its list of pages is the phone-width test's
 (tests/browser/every_page.py), which CI runs on every change.
 
 Each page is saved as docs/screenshots/<role>/<page>-desktop.webp and -375.webp, and
-docs/screenshots/README.md indexes them. A page's screenshot is reduced to 32 colours and kept
-losslessly: text stays sharp (lossy WebP blurs it) and the files are about half the size of
-lossy ones at quality 60, so some 1,100 screenshots stay near 15 MB.
+docs/screenshots/README.md indexes them. A page's screenshot is cut at 2,000 px, reduced to 16
+colours and kept losslessly: text stays sharp (lossy WebP blurs it), the files are about half
+the size of lossy ones at quality 60, and some 730 screenshots come to about 17 MB (decision
+0045).
 A file is rewritten only when its picture changed, and pictures of pages that no longer exist
 are removed, so a rerun without changes leaves git with nothing to commit.
 """
@@ -28,8 +29,8 @@ WIDTHS = {"desktop": 1280, "375": 375}
 VIEWPORT_HEIGHT = 800
 # Long pages (an improvement's page, the whole audit trail, a register of many rows) are cut
 # here: the top of a page is what a screenshot is for, and the repository stays light.
-MAX_HEIGHT_PX = 3000
-PALETTE_COLOURS = 32
+MAX_HEIGHT_PX = 2000
+PALETTE_COLOURS = 16
 INDEX = SCREENSHOTS / "README.md"
 
 
