@@ -63,6 +63,9 @@ def phone(browser: Browser, backend: str, request: pytest.FixtureRequest) -> Ite
 
 # A page's width does not depend on the database, and the walk is the longest browser test.
 @pytest.mark.first_backend_only
+# Some 360 pages × 5 roles: about 3 minutes on a quiet machine, so the walk gets its own
+# limit rather than the one for a single journey (conftest.BROWSER_TEST_TIMEOUT_S).
+@pytest.mark.timeout(900)
 def test_no_page_scrolls_sideways_at_320px(phone: Page, live_server, capsys):
     pages = page_addresses(live_server.app)
     names = [address.name for address in pages]
