@@ -279,6 +279,7 @@ def edit(improvement_id: int):
         improvement=improvement,
         locked_shown=locked_values(improvement, locked),
         editable=len(locked) < len(LOCK_TABLE),
+        withdrawal=workflow.withdrawal_of(improvement),
     ), 422 if status == 200 and form.errors else status
 
 
@@ -321,6 +322,7 @@ def amend(improvement_id: int, field_name: str):
         field_name=field_name,
         label=LOCK_TABLE[field_name].label,
         change_warning=change_warning(improvement),
+        withdrawal=workflow.withdrawal_of(improvement),
     ), 422 if status == 200 and form.errors else status
 
 

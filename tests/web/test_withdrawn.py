@@ -88,3 +88,20 @@ def test_the_many_improvements_import_refuses_a_withdrawn_one(session, signed_in
     assert response.status_code == 422
     assert f"Improvement {improvement.id} is withdrawn" in text_of(response.get_data(as_text=True))
     assert footprint(session, improvement) == before
+
+
+def test_the_pages_that_would_change_it_say_why_and_offer_no_form(session, signed_in):
+    """Opening the edit or an amendment page of a withdrawn improvement shows when, by whom
+    and why it was withdrawn, and no field or button to change it (issue 21 item 6)."""
+    improvement = withdrawn_improvement(session)
+    client = signed_in("member")
+    for url in (
+        f"/improvements/{improvement.id}/edit",
+        f"/improvements/{improvement.id}/amend/hypothesis",
+    ):
+        response = client.get(url)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert 'id="withdrawn"' in page and "Why: Superseded" in text_of(page), url
+        assert 'name="hypothesis"' not in page and 'name="reason"' not in page, url
+        assert "Save changes" not in page and "Record the amendment" not in page, url
