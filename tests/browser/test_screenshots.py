@@ -88,10 +88,9 @@ def _index(shots: list[tuple[str, str, str]]) -> str:
 
 
 @pytest.mark.first_backend_only
+@pytest.mark.screenshots_only
 @pytest.mark.timeout(3600)
-def test_screenshot_every_page(tab: Page, live_server, request: pytest.FixtureRequest):
-    if not request.config.getoption("screenshots"):
-        pytest.skip("writes docs/screenshots/: only with --screenshots (make screenshots)")
+def test_screenshot_every_page(tab: Page, live_server):
     pages = page_addresses(live_server.app)
     written: set[Path] = set()
     shots: list[tuple[str, str, str]] = []
