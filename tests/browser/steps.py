@@ -59,7 +59,9 @@ def data_version(visitor: Visitor) -> int:
 
 
 def flash(visitor: Visitor, message: str) -> None:
-    expect(visitor.page.locator(".govuk-notification-banner")).to_contain_text(message)
+    # A page may show more than one banner (the flash beside the reviewer's standing decision).
+    banner = visitor.page.locator(".govuk-notification-banner", has_text=message)
+    expect(banner.first).to_be_visible()
 
 
 def confirm(visitor: Visitor, action: str, question: str, answer: str) -> None:

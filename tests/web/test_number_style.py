@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.browser.test_phone_width import ROLES, page_paths
+from tests.browser.every_page import ROLES, page_addresses
 from tests.conftest import DEMO_LOGINS, sign_in
 
 HIDDEN_TAGS = {"script", "style", "code", "pre", "textarea", "template"}
@@ -109,7 +109,7 @@ def test_the_checks_pass_the_style(text):
 
 @pytest.mark.first_backend_only
 def test_every_page_writes_numbers_in_the_one_style(app, db):
-    paths = page_paths(app)
+    paths = [address.path for address in page_addresses(app)]
     found: dict[str, list[str]] = {}
     for role in ROLES:
         client = app.test_client()
