@@ -7,6 +7,8 @@ from alembic import context
 from flask import current_app
 from sqlalchemy.types import TypeDecorator
 
+from gains.models.search import include_in_comparison
+
 config = context.config
 if config.config_file_name is not None:
     # Keep the app's own loggers working when migrations run inside tests or the CLI.
@@ -52,6 +54,8 @@ def run_migrations_online() -> None:
     configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     configure_args.setdefault("compare_type", True)
     configure_args.setdefault("render_item", render_item)
+    # The full-text search's table and index are the database's own (migration 0020).
+    configure_args.setdefault("include_object", include_in_comparison)
     with _engine().connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

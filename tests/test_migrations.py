@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 
 from gains.extensions import db
 from gains.models import Base
+from gains.models.search import include_in_comparison
 from gains.startup import head_revision
 from tests.conftest import make_test_app
 
@@ -20,7 +21,10 @@ def test_template_database_is_at_head(app, db):
 
 def test_models_and_migrations_agree(app, db):
     with app.app_context():
-        context = MigrationContext.configure(db.session.connection(), opts={"compare_type": True})
+        context = MigrationContext.configure(
+            db.session.connection(),
+            opts={"compare_type": True, "include_object": include_in_comparison},
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
