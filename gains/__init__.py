@@ -84,7 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from gains.improvements import blueprint as improvements_blueprint
 
     # Their routes are on the improvements blueprint.
-    from gains.improvements import chart_notes, transitions  # noqa: F401
+    from gains.improvements import chart_notes, similar, transitions  # noqa: F401
     from gains.improvements import views as improvement_views  # noqa: F401 (likewise)
     from gains.main.views import blueprint as main_blueprint
     from gains.measurements.views import blueprint as measurements_blueprint

@@ -19,6 +19,8 @@ from gains.api.schemas import (
     ImprovementCreateSchema,
     ImprovementSchema,
     ImprovementUpdateSchema,
+    SimilarArgsSchema,
+    SimilarListSchema,
     WithdrawSchema,
     page_of,
 )
@@ -28,6 +30,7 @@ from gains.services.improvements import workflow
 from gains.services.improvements.locking import locked_fields
 from gains.services.improvements.plan_changes import update_plan
 from gains.services.improvements.register import RegisterFilters, filter_register, order_register
+from gains.services.improvements.similar import SimilarImprovement, similar_improvements
 from gains.services.improvements.workflow import ImprovementPlan
 from gains.services.review.decisions import decide
 
@@ -86,6 +89,45 @@ def list_improvements(page: int, per_page: int, sort: str, **filters):
     body, headers = paginate(order_register(stmt, sort), page, per_page)
     body["items"] = [present(improvement) for improvement in body["items"]]
     return body, headers
+
+
+def present_similar(match: SimilarImprovement) -> dict[str, Any]:
+    """A similar improvement as the panel shows it: what the viewer may see of it."""
+    improvement, result = match.improvement, match.result
+    if match.may_open:
+        web = url_for("improvements.view", improvement_id=improvement.id, _external=True)
+        api = url_for(".get_improvement", improvement_id=improvement.id, _external=True)
+    else:
+        web = url_for("public.improvement", improvement_id=improvement.id, _external=True)
+        api = None
+    return {
+        "id": improvement.id,
+        "reference": improvement.reference,
+        "title": improvement.title,
+        "department_code": improvement.department.code,
+        "department_name": improvement.department.name,
+        "team_name": improvement.team.name if match.may_open else None,
+        "status": improvement.status,
+        "in_your_scope": match.may_open,
+        "verdict": result.verdict if result else None,
+        "verdict_words": result.verdict_words if result else None,
+        "effect": result.effect if result else None,
+        "ci_low": result.ci_low if result else None,
+        "ci_high": result.ci_high if result else None,
+        "level": result.level if result else None,
+        "evidence_level": match.evidence_level,
+        "links": {"web": web, "self": api},
+    }
+
+
+@blueprint.get("/improvements/similar")
+@blueprint.arguments(SimilarArgsSchema, location="query", as_kwargs=True)
+@blueprint.response(200, SimilarListSchema)
+def list_similar_improvements(title: str, hypothesis: str):
+    """The improvements most like a title and hypothesis, best first (at most 5): those in
+    your scope, and published results from every department (decision 0046)."""
+    found = similar_improvements(current_user, (title, hypothesis))
+    return {"items": [present_similar(match) for match in found]}
 
 
 @blueprint.post("/improvements")

@@ -25,6 +25,7 @@ from gains.models import (
     Status,
     StudyGroup,
 )
+from gains.services.estimates.plain_english import Verdict
 from gains.services.improvements.register import ORDERINGS
 from gains.services.measurements.rows import MAX_UNIT_REF_LENGTH
 from gains.stats.evidence import LEVELS
@@ -449,6 +450,74 @@ class ImprovementSchema(Schema):
         metadata={"description": "Fields that change only by amendment now"},
     )
     links = fields.Nested(ImprovementLinksSchema, required=True)
+
+
+class SimilarArgsSchema(Schema):
+    """What to look for: the registration form's title and hypothesis, with its bounds."""
+
+    title = Text(
+        bound=bounds.TITLE,
+        validate=validate.Length(max=bounds.TITLE.max_length),
+        load_default="",
+        metadata={"description": "A title"},
+    )
+    hypothesis = Text(
+        bound=bounds.HYPOTHESIS,
+        validate=validate.Length(max=bounds.HYPOTHESIS.max_length),
+        load_default="",
+        metadata={"description": "A hypothesis"},
+    )
+
+
+class SimilarLinksSchema(Schema):
+    web = fields.String(
+        required=True,
+        metadata={"description": "Its page for you: the improvement's, or its public page"},
+    )
+    self = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The improvement in this API, when it is in your scope"},
+    )
+
+
+class SimilarImprovementSchema(Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"example": "WKP-0042"})
+    title = fields.String(required=True)
+    department_code = fields.String(required=True)
+    department_name = fields.String(required=True)
+    team_name = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Null for a published result outside your scope"},
+    )
+    status = enum_field(Status, required=True)
+    in_your_scope = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "False: a published result from elsewhere, whose figures are the "
+            "approved ones the public register shows"
+        },
+    )
+    verdict = enum_field(Verdict, allow_none=True, required=True)
+    verdict_words = fields.String(allow_none=True, required=True)
+    effect = FiniteFloat(
+        required=True, metadata={"description": "After minus before, in the metric's units"}
+    )
+    ci_low = FiniteFloat(required=True)
+    ci_high = FiniteFloat(required=True)
+    level = FiniteFloat(required=True)
+    evidence_level = fields.Integer(allow_none=True, required=True)
+    links = fields.Nested(SimilarLinksSchema, required=True)
+
+
+class SimilarListSchema(Schema):
+    items = fields.List(
+        fields.Nested(SimilarImprovementSchema),
+        required=True,
+        metadata={"description": "Most similar first, at most 5"},
+    )
 
 
 class WithdrawSchema(Schema):

@@ -482,3 +482,16 @@ class FilterForm(BoundedForm):
     sort = SelectField(
         "Sort by", widget=GovSelect(), default="updated", choices=list(SORTS.items())
     )
+
+
+class SimilarForm(BoundedForm):
+    """What to look for among similar improvements: a title and a hypothesis, as typed into
+    the registration form (the same bounds). A GET form, so no CSRF token of its own."""
+
+    class Meta:
+        csrf = False
+
+    title = StringField("Title", widget=GovTextInput(), validators=[within(bounds.TITLE)])
+    hypothesis = TextAreaField(
+        "Hypothesis", widget=GovTextArea(), validators=[within(bounds.HYPOTHESIS)]
+    )

@@ -26,6 +26,7 @@ from gains.improvements.forms import (
     plan_form,
 )
 from gains.improvements.presenters import estimate_view, locked_values, money_terms
+from gains.improvements.similar import CHECK_SIMILAR, similar_panel
 from gains.measurements.context import measurements_section
 from gains.models import (
     Department,
@@ -139,8 +140,13 @@ def new():
     teams = workflow.teams_for_registration(current_user)
     if not teams:
         abort(403)
-    form = ImprovementForm()
+    checking = request.method == "GET" and CHECK_SIMILAR in request.args
+    # "Check for similar improvements" sends the form by GET: shown again as typed, unsaved.
+    form = ImprovementForm(formdata=request.args) if checking else ImprovementForm()
     form.team.choices = [(team.id, f"{team.name} ({team.department.code})") for team in teams]
+    panel = similar_panel(request.form if request.method == "POST" else request.args)
+    for name in ("title", "hypothesis"):
+        form[name].errors = [*form[name].errors, *panel["similar_form"][name].errors]
     if form.validate_on_submit():
         team = next((t for t in teams if t.id == form.team.data), None)
         plan = ImprovementPlan(**changes_from(form))
@@ -158,6 +164,7 @@ def new():
         "improvements/new.html",
         form=form,
         locking={stage.name: labels_locking_from(stage) for stage in LocksFrom},
+        **panel,
     ), 422 if form.errors else 200
 
 

@@ -100,6 +100,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("improvements.index", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
     ("improvements.new", "GET"): Row(SIGN_IN, 200, 200, FB, 200),
     ("improvements.new", "POST"): Row(SIGN_IN, 422, 422, FB, 422),
+    ("improvements.similar", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
     ("improvements.view", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="draft"),
     ("improvements.estimate_csv", "GET"): Row(
         SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"
@@ -206,6 +207,7 @@ MATRIX |= {
     ("api_organisation.list_teams", "GET"): Row(NO_TOKEN, 200, 200, 200, 200),
     ("api_organisation.get_team", "GET"): Row(NO_TOKEN, (200, NF), (200, NF), 200, 200),
     ("api_improvements.list_improvements", "GET"): Row(NO_TOKEN, 200, 200, 200, 200),
+    ("api_improvements.list_similar_improvements", "GET"): Row(NO_TOKEN, 200, 200, 200, 200),
     ("api_improvements.create_improvement", "POST"): Row(NO_TOKEN, 422, 422, 422, 422),
     ("api_improvements.get_improvement", "GET"): Row(
         NO_TOKEN, (200, NF), (200, NF), 200, 200, state="draft"
