@@ -9,7 +9,10 @@ connection and a signed-in session cookie, send a fixed number of requests to ea
 * the department dashboard (a manager, their department),
 * the Treasury dashboard (Treasury, all departments),
 * the improvement list with filters (Treasury: the whole register, filtered and sorted),
-* an improvement page (a manager, improvements of every design in turn).
+* an improvement page (a manager, improvements of every design in turn),
+* similar improvements (a manager, five typed titles and hypotheses in turn; with it, the
+  database's full-text search is timed in process against a naive `LIKE '%word%'` scan over
+  the same rows, `bench/similar.py`).
 
 Every response must be 200. Reported per page and overall: p50/p95/p99 latency and
 throughput (requests per second of wall time while that page was loaded), and the first
@@ -18,7 +21,7 @@ which later requests read from the figures cache until the data change: the cost
 pays after every write). ``--no-figures-cache`` runs the server with
 ``GAINS_FIGURES_CACHE=off``, so every dashboard request computes its figures.
 
-`python -m bench.dashboards [--quick] [--requests 200] [--clients 8] [--pages list,improvement]
+`python -m bench.dashboards [--quick] [--requests 200] [--clients 8] [--pages list,similar]
 [--no-figures-cache]`
 """
 
@@ -38,6 +41,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench import similar
 from bench.common import (
     BENCH_SECRET,
     ROOT,
@@ -229,6 +233,7 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
             ],
         ),
         "improvement page": ("manager", improvement_paths),
+        "similar improvements": ("manager", similar.page_paths()),
     }
 
 
@@ -238,6 +243,7 @@ PAGE_NAMES = {
     "treasury": "treasury dashboard",
     "list": "improvement list (filtered)",
     "improvement": "improvement page",
+    "similar": "similar improvements",
 }
 
 
@@ -254,6 +260,7 @@ def measure(
     plan = pages(url)
     if only:
         plan = {name: plan[name] for name in plan if name in only}
+    search = similar.compare(url) if "similar improvements" in plan else None
     server = Gunicorn(url, figures_cache)
     try:
         cookies = {role: sign_in(server.port, LOGINS[role]) for role in ("manager", "treasury")}
@@ -270,7 +277,13 @@ def measure(
     overall = summary(everything, sum(r["seconds"] for r in results.values()))
     for r in [*results.values(), overall]:
         r.pop("latencies")
-    return {"backend": built.backend, "sizes": sizes, "pages": results, "overall": overall}
+    return {
+        "backend": built.backend,
+        "sizes": sizes,
+        "pages": results,
+        "overall": overall,
+        "search": search,
+    }
 
 
 def main() -> None:
@@ -319,6 +332,12 @@ def main() -> None:
         ["page", "first, alone", "requests", "p50", "p95", "p99", "max", "req/s"],
         rows,
     )
+    if result["search"]:
+        print_table(
+            f"Similar improvements in process, {backend}, {sizes.label()} (ms per call)",
+            ["way", "calls", "p50", "p95"],
+            [[name, r["calls"], r["p50_ms"], r["p95_ms"]] for name, r in result["search"].items()],
+        )
     overall = result["overall"]
     emit(
         {
@@ -334,6 +353,7 @@ def main() -> None:
             "rps": overall["rps"],
             "target_p95_met": all(r["p95_ms"] < TARGET_P95_MS for r in result["pages"].values()),
             "pages": result["pages"],
+            "similar_search": result["search"],
             "load_average": os.getloadavg(),
             "machine": machine(),
         }

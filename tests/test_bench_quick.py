@@ -63,7 +63,7 @@ def test_dashboard_load_benchmark_reports_latencies():
     assert figures["bench"] == "dashboards"
     for key in ("p50_ms", "p95_ms", "p99_ms", "rps"):
         assert figures[key] > 0, key
-    assert len(figures["pages"]) == 4
+    assert len(figures["pages"]) == 5
 
 
 def test_import_benchmark_measures_or_says_why_not():
@@ -93,6 +93,14 @@ def test_dashboard_load_benchmark_measures_only_the_pages_asked_for():
     assert list(figures["pages"]) == ["improvement list (filtered)"]
     result, figures = run_bench("dashboards", *TINY, "--pages", "lists")
     assert result.returncode != 0 and "unknown page(s): lists" in result.stderr
+
+
+def test_similar_search_benchmark_times_the_page_and_both_ways_of_searching():
+    result, figures = run_bench("dashboards", *TINY, "--requests", "4", "--pages", "similar")
+    assert figures is not None, result.stderr[-3000:]
+    assert list(figures["pages"]) == ["similar improvements"]
+    ways = figures["similar_search"]
+    assert len(ways) == 3 and all(way["calls"] > 0 and way["p95_ms"] > 0 for way in ways.values())
 
 
 def test_ranged_money_benchmark_times_the_total_and_its_monte_carlo_error():

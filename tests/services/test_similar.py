@@ -15,7 +15,7 @@ from gains.services.improvements import workflow
 from gains.services.improvements.similar import (
     MAX_TERMS,
     SHOWN,
-    _ranked_matches,
+    ranked_matches,
     search_terms,
     similar_improvements,
 )
@@ -185,7 +185,7 @@ def test_postgresql_searches_through_the_index_of_migration_0020(session, backen
     if backend != "postgresql":
         pytest.skip("SQLite's FTS5 table is itself the index")
     session.execute(text("SET LOCAL enable_seqscan = off"))
-    query = _ranked_matches(["renewal"], "postgresql").compile(
+    query = ranked_matches(["renewal"], "postgresql").compile(
         dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
     )
     shown = "\n".join(session.scalars(text(f"EXPLAIN {query}")))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from gains.access import scoped
@@ -54,7 +54,7 @@ def search_terms(text: str) -> list[str]:
     return list(dict.fromkeys(kept))[:MAX_TERMS]
 
 
-def _ranked_matches(terms: list[str], dialect: str) -> Select:
+def ranked_matches(terms: list[str], dialect: str) -> Select:
     """SELECT improvements.id of every improvement matching any term, best first."""
     if dialect == "sqlite":
         # Each term quoted: a string FTS5 takes as words, never as an operator.
@@ -74,7 +74,7 @@ def _ranked_matches(terms: list[str], dialect: str) -> Select:
     )
 
 
-def _visible_to(user) -> object:
+def visible_to(user) -> ColumnElement[bool]:
     """What `user` may see: their scope, and everything on the public register."""
     own = scoped(select(Improvement.id), user).correlate(None)
     public = on_the_register().with_only_columns(Improvement.id).correlate(None)
@@ -156,6 +156,6 @@ def similar_improvements(
     if not terms:
         return []
     dialect = db.session.get_bind().dialect.name
-    stmt = _ranked_matches(terms, dialect).where(_visible_to(user)).limit(limit)
+    stmt = ranked_matches(terms, dialect).where(visible_to(user)).limit(limit)
     ids = list(db.session.scalars(stmt))
     return _shown(user, ids) if ids else []
