@@ -1014,6 +1014,29 @@ IMPROVEMENTS: tuple[DemoImprovement, ...] = (
         randomised=True,  # a trial: allocated at random, measured after the change only
         extra={"no_before": True},
     ),
+    # A near-duplicate of Work and Pensions' published "Pre-fill known fields on the renewal
+    # form", registered in another department: what the similar-improvements panel is for
+    # (issue 22). Last, so that every other demo record keeps its id.
+    DemoImprovement(
+        "CTY",
+        "Council tax",
+        "Pre-filled council tax reduction renewal form",
+        M,
+        USERS,
+        "Pre-filling what we already hold makes the yearly renewal quicker to complete.",
+        "Time to complete",
+        "min",
+        LOWER,
+        "renewal",
+        BA,
+        baseline=25.0,
+        effect=-4.0,
+        noise=8.0,
+        value_per_unit_gbp=Decimal("0.45"),
+        annual_volume=18_000,
+        go_live_on=date(2027, 1, 4),
+        status=S.DRAFT,
+    ),
 )
 
 # Approved improvements their department's manager put on the public register, with the
