@@ -100,7 +100,7 @@ def test_similar_search_benchmark_times_the_page_and_both_ways_of_searching():
     assert figures is not None, result.stderr[-3000:]
     assert list(figures["pages"]) == ["similar improvements"]
     ways = figures["similar_search"]
-    assert len(ways) == 3 and all(way["calls"] > 0 and way["p95_ms"] > 0 for way in ways.values())
+    assert len(ways) == 5 and all(way["calls"] > 0 and way["p95_ms"] > 0 for way in ways.values())
 
 
 def test_ranged_money_benchmark_times_the_total_and_its_monte_carlo_error():

@@ -22,7 +22,7 @@ def test_the_issues_example_pair_find_each_other(app, client, bearer):
     titles = [item["title"] for item in found.get_json()["items"]]
     assert set(titles[:2]) == {"Pre-filled renewal form", PUBLISHED_WKP}
     back = client.get(URL, query_string={"title": PUBLISHED_WKP}, headers=headers).get_json()
-    assert "Pre-filled renewal form" in [item["title"] for item in back["items"]]
+    assert "Pre-filled renewal form" in [item["title"] for item in back["items"][:2]]
     mine = next(item for item in back["items"] if item["title"] == PUBLISHED_WKP)
     assert mine["in_your_scope"] and mine["links"]["self"].endswith(f"/improvements/{mine['id']}")
 
