@@ -105,3 +105,8 @@ def test_the_registration_form_offers_the_check_before_anything_is_typed(signed_
     page = signed_in("member").get("/improvements/new").get_data(as_text=True)
     assert "Check for similar improvements" in page
     assert "Similar improvements</h2>" not in page
+
+
+def test_the_register_links_to_the_search_for_every_role(signed_in):
+    page = signed_in("treasury").get("/improvements/").get_data(as_text=True)
+    assert 'href="/improvements/similar"' in page
