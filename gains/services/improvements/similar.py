@@ -138,9 +138,10 @@ def _shown(user, ids: list[int]) -> list[SimilarImprovement]:
         if improvement_id in openable:
             result = own.get(improvement_id)
             level = result.evidence_level if result else None
-        else:
-            gain = public[improvement_id]
+        elif (gain := public.get(improvement_id)) is not None:
             result, level = _public_result(gain), gain.evidence_level
+        else:
+            continue  # taken off the register since the search (another transaction)
         shown.append(
             SimilarImprovement(by_id[improvement_id], improvement_id in openable, result, level)
         )
