@@ -81,10 +81,12 @@ def register_blueprints(app: Flask) -> None:
     from gains.auth.views import blueprint as auth_blueprint
     from gains.dashboards import blueprint as dashboards_blueprint
     from gains.dashboards import treasury, views  # noqa: F401 (their routes are on it)
-    from gains.improvements import blueprint as improvements_blueprint
+    from gains.ideas import blueprint as ideas_blueprint
+    from gains.ideas import views as idea_views  # noqa: F401 (its routes are on it)
 
     # Their routes are on the improvements blueprint.
-    from gains.improvements import chart_notes, similar, transitions  # noqa: F401
+    from gains.improvements import adoption, chart_notes, similar, transitions  # noqa: F401
+    from gains.improvements import blueprint as improvements_blueprint
     from gains.improvements import views as improvement_views  # noqa: F401 (likewise)
     from gains.main.views import blueprint as main_blueprint
     from gains.measurements.views import blueprint as measurements_blueprint
@@ -95,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_blueprint)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(improvements_blueprint)
+    app.register_blueprint(ideas_blueprint)
     app.register_blueprint(reviews_blueprint)
     app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(measurements_blueprint)

@@ -1129,3 +1129,13 @@ CHART_NOTES: dict[str, list[tuple[date, str]]] = {
         (date(2025, 12, 22), "Winter pressures: escalation beds opened"),
     ],
 }
+
+# One idea tried in other teams (issue 22): a text reminder before a deadline, first tried on
+# court fines, then for appointments, renewals and council tax (adoption's title → the
+# original's). Linked after seeding, so the idea's page pools three places in three
+# departments (the council tax one was withdrawn, and is counted, not pooled).
+ADOPTIONS: dict[str, str] = {
+    "SMS reminder states the cost of a missed appointment": "Text before a fine is escalated",
+    "Renewal reminder by text as well as letter": "Text before a fine is escalated",
+    "Reminder on the bill's back page": "Text before a fine is escalated",
+}

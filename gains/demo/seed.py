@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from gains.demo.catalogue import (
+    ADOPTIONS,
     CHART_NOTES,
     DEMO_PASSWORD,
     DEMO_TERMS,
@@ -273,6 +274,17 @@ def seed_demo() -> SeedSummary:
         ).one()
         for on_date, text in notes:
             add_note(members[improvement.team_id], improvement, on_date, text)
+    by_title = dict(
+        db.session.execute(
+            select(Improvement.title, Improvement.id).where(
+                Improvement.title.in_([*ADOPTIONS, *ADOPTIONS.values()])
+            )
+        ).all()
+    )
+    for adoption, original in ADOPTIONS.items():
+        # The demo's teams registered these before "try this in my team" existed: linked
+        # here, as a person would by adopting the idea (`services.ideas.adoption.adopt`).
+        db.session.get(Improvement, by_title[adoption]).adopted_from_id = by_title[original]
     db.session.flush()
     return SeedSummary(
         departments=len(departments),

@@ -495,3 +495,15 @@ class SimilarForm(BoundedForm):
     hypothesis = TextAreaField(
         "Hypothesis", widget=GovTextArea(), validators=[within(bounds.HYPOTHESIS)]
     )
+
+
+class AdoptForm(BoundedForm):
+    """Try another team's idea: the team it is for and the draft's title (issue 22)."""
+
+    team = SelectField("Which team will try it?", coerce=int, widget=GovSelect())
+    title = StringField(
+        "Title of your draft",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter a title"), within(bounds.TITLE)],
+        description="Your department cannot have two improvements with the same title.",
+    )

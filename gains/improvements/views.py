@@ -42,6 +42,7 @@ from gains.security import svg_response
 from gains.services.estimates.charts import CHART_KINDS, improvement_chart_svg
 from gains.services.estimates.listed import listed_results
 from gains.services.estimates.summaries import measurement_counts
+from gains.services.ideas.adoption import idea_panel
 from gains.services.improvements import workflow
 from gains.services.improvements.locking import (
     LOCK_TABLE,
@@ -194,6 +195,7 @@ def view(improvement_id: int):
         withdrawal=workflow.withdrawal_of(improvement),
         review_note=standing_review(improvement),
         planning=planning_for(improvement, cells),
+        idea=idea_panel(current_user, improvement),
         **section,
         **charts_context(improvement, cells),
     )

@@ -165,6 +165,12 @@ class Improvement(Base):
     # Its foreign key is the composite one above (team and department together).
     team_id: Mapped[int] = mapped_column(index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The original idea this one tries elsewhere (`services.improvements.adoption`); always
+    # the original, never an adoption, so an idea is the original and its direct adoptions.
+    # Deleting an adopted draft leaves its adoptions standing on their own.
+    adopted_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("improvements.id", ondelete="SET NULL"), index=True
+    )
 
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[ImprovementKind] = mapped_column(enum_column_type(ImprovementKind, "kind"))
@@ -250,6 +256,14 @@ class Improvement(Base):
         back_populates="improvement",
         order_by="(ChartNote.on_date, ChartNote.id)",
         cascade="all, delete-orphan",
+    )
+
+    adopted_from: Mapped[Improvement | None] = relationship(
+        remote_side=[id], back_populates="adoptions"
+    )
+    # Not loaded by the delete of a draft: the database sets their link to NULL.
+    adoptions: Mapped[list[Improvement]] = relationship(
+        back_populates="adopted_from", order_by="Improvement.id", passive_deletes=True
     )
 
     @property

@@ -9,16 +9,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 
 from gains.auth import public
+from gains.extensions import db
 from gains.figures_cache import figures_response
 from gains.htmx_support import render_page_or_fragment
+from gains.ideas.presenting import idea_forest_svg
 from gains.improvements.presenters import approved_appraisal_rows
+from gains.models import Improvement
 from gains.models.base import utcnow
 from gains.public.atom import atom_feed
 from gains.public.forms import RegisterFilterForm
 from gains.security import svg_response
+from gains.services.ideas.adoption import public_spread
+from gains.services.ideas.pooling import public_idea_original, public_idea_pooling
 from gains.services.public import open_data
 from gains.services.public.publication import register_last_modified
 from gains.services.public.register import (
@@ -83,6 +96,7 @@ def improvement(improvement_id: int):
         appraisal_rows=approved_appraisal_rows(entry.appraisal) if entry.appraisal else [],
         cells=public_cells(improvement_id),
         min_units=MIN_UNITS,
+        spread=public_spread(db.session.get(Improvement, improvement_id)),
     )
 
 
@@ -101,6 +115,37 @@ def chart(improvement_id: int):
         return svg_response(svg)
 
     return figures_response(render, "public-chart", improvement_id, cache_control=CACHE_CONTROL)
+
+
+@blueprint.route("/ideas/<int:improvement_id>")
+@public
+def idea(improvement_id: int):
+    """An idea's published results pooled (issue 22): only what is on the register."""
+    original = public_idea_original(improvement_id)
+    if original is None:
+        abort(404)
+    # Addressed by any of its published places' ids (never the original's unless published).
+    return render_template(
+        "public/idea.html",
+        pooling=public_idea_pooling(original),
+        forest_url=url_for(".idea_forest_plot", improvement_id=improvement_id),
+        csv_url=None,
+    )
+
+
+@blueprint.route("/ideas/<int:improvement_id>/forest.svg")
+@public
+def idea_forest_plot(improvement_id: int):
+    original = public_idea_original(improvement_id)
+    if original is None:
+        abort(404)
+    pooling = public_idea_pooling(original)
+    return figures_response(
+        lambda: svg_response(idea_forest_svg(pooling, "published results")),
+        "public-idea-forest",
+        improvement_id,
+        cache_control=CACHE_CONTROL,
+    )
 
 
 @blueprint.route("/departments/<int:department_id>")

@@ -311,6 +311,26 @@ MATRIX |= {
 }
 
 
+# One idea, many places (issue 22): anyone who may read an improvement may try it in a team
+# they register in (Treasury has none: 403 after the record is found); a published result
+# may be adopted from anywhere (its row is `test_adoption.py`'s). An idea's page, its forest
+# plot and its CSV open for anyone who may read one of its places; the public idea page is
+# the register's, for everybody.
+MATRIX |= {
+    ("improvements.adopt_idea", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"
+    ),
+    ("improvements.adopt_idea", "POST"): Row(
+        SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"
+    ),
+    ("ideas.idea", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
+    ("ideas.forest_plot", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
+    ("ideas.pooled_csv", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
+    ("public.idea", "GET"): Row(200, 200, 200, 200, 200, state="published"),
+    ("public.idea_forest_plot", "GET"): Row(200, 200, 200, 200, 200, state="published"),
+}
+
+
 # Importing many improvements' rows from one file: for people who record data. The pending
 # batches travel as ?batch= / form fields, scoped like everything else: another department's
 # batch is "nothing waiting" (the check page sends you back, 303). Confirm and cancel answer

@@ -103,6 +103,7 @@ PERCENT_FIELDS = {"persistence", "optimism_bias_benefits", "optimism_bias_costs"
 # What each action did, in words ("Published on the register", not "improvement.published").
 ACTION_WORDS = {
     "improvement.created": "Registered",
+    "improvement.adopted": "Registered to try another team's idea",
     "improvement.updated": "Plan changed",
     "improvement.amended": "Locked field amended",
     "improvement.start": "Started: plan locked",

@@ -247,6 +247,37 @@ def explain_pooling() -> Explanation:
     )
 
 
+def explain_idea_pooling(relative: bool) -> Explanation:
+    """An idea's pooled result across the places that tried it (issue 22, decision 0047)."""
+    scale = (
+        "as a relative change: the change as a share of where each place would otherwise "
+        "have been, so places that measure in different units can be compared"
+        if relative
+        else "in standard deviations (Hedges' g), because at least one place's result has no "
+        "clear baseline to take a share of"
+    )
+    return Explanation(
+        "How are the places' results combined?",
+        (
+            f"Each place's result is put on one scale, {scale}. Positive means better.",
+            "The pooled result is their average, the more precise results counting for more, "
+            "allowing for real differences between places (a random-effects model, as on the "
+            "department dashboard).",
+            "What to expect if you adopt it is the prediction interval: the range in which "
+            "the result of one more place trying it would most likely fall. It is wider than "
+            "the pooled result's interval because places differ.",
+        ),
+    )
+
+
+def expect_if_adopted(low: str, high: str) -> str:
+    """The prediction interval as "what to expect if you adopt it" (`low`, `high` shown)."""
+    return (
+        f"What to expect if you adopt it: a result most likely between {low} and {high} "
+        "(the prediction interval, which allows for how much places differ)."
+    )
+
+
 # Level 1 of the scale is a snapshot with nothing to compare against; every improvement here
 # compares before with after, so the lowest level Gains gives is 2 (stats/evidence.py).
 LEVEL_1 = "Level 1 of 5: a single snapshot, nothing to compare with (Gains never gives this)"
