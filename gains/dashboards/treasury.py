@@ -13,14 +13,16 @@ from gains.charts.cumulative import CumulativePoint, cumulative_savings_svg
 from gains.charts.tornado import TornadoBar, tornado_svg
 from gains.dashboards import blueprint
 from gains.dashboards.treasury_tables import lasting_on_the_page, treasury_tables
-from gains.exports import table_to_csv, table_to_xlsx
+from gains.exports import csv_response, table_to_csv, table_to_xlsx
 from gains.extensions import db
 from gains.figures_cache import cached_render, figures_response, treasury_figures
 from gains.form_fields import record_id
+from gains.ideas.presenting import spread_table
 from gains.models import Department, Improvement, ImprovementKind, Pillar
 from gains.models.base import utcnow
 from gains.security import svg_response
 from gains.services.dashboards.treasury import Sensitivity, TreasuryFilters, may_see_treasury
+from gains.services.ideas.spread import spread_ideas
 from gains.stats.evidence import LEVELS
 from gains.stats.money import month_starts
 
@@ -188,3 +190,19 @@ def treasury_export(table: str, file_format: str):
         f'attachment; filename="gains-{table}-{utcnow():%Y%m%d}.{file_format}"'
     )
     return response
+
+
+@blueprint.route("/treasury/ideas")
+@allowed_if(may_see_treasury)
+def treasury_ideas():
+    """Which ideas spread, their pooled effect and their savings summed (issue 22)."""
+    return render_template("dashboards/treasury_ideas.html", ideas=spread_ideas())
+
+
+@blueprint.route("/treasury/ideas/spread.csv")
+@allowed_if(may_see_treasury)
+def treasury_ideas_csv():
+    described = [("Produced", f"{utcnow():%d %B %Y %H:%M} UTC")]
+    return csv_response(
+        spread_table(spread_ideas()), described, f"gains-ideas-spread-{utcnow():%Y%m%d}.csv"
+    )

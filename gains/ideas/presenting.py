@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from gains import numbers
 from gains.charts.forest import ForestRow, forest_plot_svg
-from gains.exports import Column, Table
+from gains.exports import Column, Table, pounds
 from gains.services.ideas.pooling import IdeaPooling
+from gains.services.ideas.spread import SpreadIdea
 
 POOLED_COLUMNS = (
     Column("Improvement", "number", key="improvement_id"),
@@ -112,3 +113,62 @@ def idea_forest_svg(pooling: IdeaPooling, where: str) -> str:
         ),
         effect_label=label,
     )
+
+
+SPREAD_COLUMNS = (
+    Column("Idea (its original)", "number", key="original_id"),
+    Column("Title", key="title"),
+    Column("First tried in", key="department"),
+    Column("Adoptions", "number", key="adoptions"),
+    Column("Departments", "number", key="departments"),
+    Column("Scale", key="scale"),
+    Column("Places pooled (k)", "number", key="k"),
+    Column("Pooled effect", "number", key="pooled"),
+    Column("Interval low", "number", key="ci_low"),
+    Column("Interval high", "number", key="ci_high"),
+    Column("Prediction interval low", "number", key="pi_low"),
+    Column("Prediction interval high", "number", key="pi_high"),
+    Column("Claimed a year", "gbp", key="claimed"),
+    Column("Validated a year, as approved", "gbp", key="validated"),
+    Column("Validated a year, shrunk", "gbp", key="validated_shrunk"),
+    Column("Shrunk band: low", "gbp", key="validated_shrunk_low"),
+    Column("Shrunk band: high", "gbp", key="validated_shrunk_high"),
+)
+
+
+def spread_table(ideas: list[SpreadIdea]) -> Table:
+    """Treasury's ideas that spread, one row each: its pooled effect (blank below k = 3) and
+    its savings summed over its places, claimed and validated as the Treasury totals are."""
+    rows = []
+    for idea in ideas:
+        result = idea.pooling.result
+        pooled = (
+            [
+                result.k,
+                result.estimate,
+                result.ci_low,
+                result.ci_high,
+                result.pi_low,
+                result.pi_high,
+            ]
+            if result
+            else [len(idea.pooling.items), None, None, None, None, None]
+        )
+        shrunk = idea.validated.shrunk
+        rows.append(
+            [
+                idea.original_id,
+                idea.title,
+                idea.department,
+                idea.adoptions,
+                idea.departments,
+                idea.pooling.scale,
+                *pooled,
+                pounds(idea.claimed.total_pence),
+                pounds(idea.validated.raw.total_pence),
+                pounds(shrunk.total_pence),
+                pounds(shrunk.band_low_pence),
+                pounds(shrunk.band_high_pence),
+            ]
+        )
+    return Table("ideas-spread", "Ideas that spread", SPREAD_COLUMNS, rows)

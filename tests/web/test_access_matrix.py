@@ -327,6 +327,9 @@ MATRIX |= {
     ("ideas.forest_plot", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
     ("ideas.pooled_csv", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
     ("public.idea", "GET"): Row(200, 200, 200, 200, 200, state="published"),
+    # Which ideas spread, and their savings: Treasury's area.
+    ("dashboards.treasury_ideas", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
+    ("dashboards.treasury_ideas_csv", "GET"): Row(SIGN_IN, FB, FB, 200, 200),
     ("public.idea_forest_plot", "GET"): Row(200, 200, 200, 200, 200, state="published"),
 }
 

@@ -5,6 +5,9 @@ reader may open, and the public one only what is published."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sqlalchemy import select
 
 from gains.extensions import db
@@ -176,3 +179,14 @@ def test_a_published_result_elsewhere_may_be_adopted(app, client, signed_in):
     asks = member.get(f"/improvements/{sms}/adopt")
     assert asks.status_code == 200
     assert f'href="/register/improvements/{sms}"' in asks.get_data(as_text=True)
+
+
+def test_treasury_sees_which_ideas_spread_and_their_savings(app, signed_in):
+    client = signed_in("treasury")
+    page = client.get("/dashboards/treasury/ideas").get_data(as_text=True)
+    assert ORIGINAL in page and 'id="ideas-spread"' in page
+    body = client.get("/dashboards/treasury/ideas/spread.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO("original_id," + body.split("original_id,", 1)[1])))
+    (idea,) = [row for row in rows if row.get("title") == ORIGINAL]
+    assert idea["adoptions"] == "3" and idea["departments"] == "4" and idea["k"] == "3"
+    assert "/dashboards/treasury/ideas" in client.get("/dashboards/treasury").get_data(as_text=True)
