@@ -13,6 +13,7 @@ from gains.services.ideas.spread import SpreadIdea
 
 POOLED_COLUMNS = (
     Column("Improvement", "number", key="improvement_id"),
+    Column("Reference", key="reference"),
     Column("Title", key="title"),
     Column("Team", key="team"),
     Column("Department", key="department"),
@@ -36,6 +37,7 @@ def pooled_table(pooling: IdeaPooling) -> Table:
     rows: list[list] = [
         [
             i.improvement_id,
+            i.reference,
             i.title,
             i.team,
             i.department,
@@ -56,6 +58,7 @@ def pooled_table(pooling: IdeaPooling) -> Table:
     if result is not None:
         rows.append(
             [
+                None,
                 None,
                 "Pooled",
                 None,
@@ -84,7 +87,9 @@ def idea_forest_svg(pooling: IdeaPooling, where: str) -> str:
     """The forest plot of the idea's places; relative change drawn in per cent."""
     scale = _in_percent if pooling.is_relative else float
     rows = [
-        ForestRow(f"{i.title} ({i.department})", scale(i.effect), *map(scale, i.ci))
+        # Labelled by reference: the font has no glyph for some characters a title may hold;
+        # the table beside the plot gives each reference's title, team and department.
+        ForestRow(i.reference, scale(i.effect), *map(scale, i.ci))
         for i in pooling.items
     ]
     result = pooling.result

@@ -123,7 +123,7 @@ def test_the_idea_page_pools_what_the_reader_may_open(app, signed_in):
     assert "Try this in my team" not in text  # Treasury has no team
     assert treasury.get(f"/ideas/{original}/forest.svg").status_code == 200
     csv = treasury.get(f"/ideas/{original}/pooled.csv").get_data(as_text=True)
-    assert "improvement_id,title" in csv and "Pooled" in csv
+    assert "improvement_id,reference,title" in csv and "Pooled" in csv
 
 
 def test_a_member_sees_only_their_own_place_and_is_told_of_the_others(app, signed_in):

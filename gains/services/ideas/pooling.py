@@ -38,6 +38,7 @@ class IdeaItem:
     """One place's result on the idea's common scale (positive is better)."""
 
     improvement_id: int
+    reference: str  # "WKP-0042": the forest plot's label (a title may hold any character)
     title: str
     team: str
     department: str
@@ -117,6 +118,7 @@ def pool_idea(original: Improvement, shown: Iterable[Improvement]) -> IdeaPoolin
         (
             IdeaItem(
                 key,
+                by_id[key].reference,
                 by_id[key].title,
                 by_id[key].team.name,
                 by_id[key].department.name,
