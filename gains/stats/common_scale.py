@@ -29,9 +29,10 @@ class ScaledResult:
     """One result's figures, as stored with its estimate; None where it has none."""
 
     key: int
-    relative_gain: float | None  # relative change, signed so positive is better
+    relative: float | None  # relative change, signed as the effect (after minus before)
     relative_se: float | None
-    hedges_g: float | None  # signed so positive is better
+    higher_is_better: bool  # the metric's direction: turns the relative change round
+    hedges_g: float | None  # signed so positive is better already
     hedges_g_variance: float | None
     time_series: bool
 
@@ -52,10 +53,12 @@ def _usable(effect: float | None, variance: float | None) -> bool:
 
 def common_scale(results: Sequence[ScaledResult]) -> OnCommonScale:
     """Relative change if every result has a usable one, else Hedges' g (module docstring)."""
-    if results and all(_usable(r.relative_gain, r.relative_se) for r in results):
-        return OnCommonScale(
-            RELATIVE, [(r.key, r.relative_gain, r.relative_se**2) for r in results], []
-        )
+    if results and all(_usable(r.relative, r.relative_se) for r in results):
+        placed = [
+            (r.key, r.relative if r.higher_is_better else -r.relative, r.relative_se**2)
+            for r in results
+        ]
+        return OnCommonScale(RELATIVE, placed, [])
     placed, left_out = [], []
     for r in results:
         if not r.time_series and _usable(r.hedges_g, r.hedges_g_variance):

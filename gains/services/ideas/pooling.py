@@ -90,12 +90,12 @@ class IdeaPooling:
 
 
 def _scaled(improvement: Improvement, estimate) -> ScaledResult:
-    relative = (estimate.result or {}).get("relative_change")
-    sign = 1.0 if improvement.direction is Direction.HIGHER else -1.0
+    document = estimate.result or {}
     return ScaledResult(
         key=improvement.id,
-        relative_gain=None if relative is None else sign * relative,
-        relative_se=(estimate.result or {}).get("relative_se"),
+        relative=document.get("relative_change"),
+        relative_se=document.get("relative_se"),
+        higher_is_better=improvement.direction is Direction.HIGHER,
         hedges_g=estimate.hedges_g,
         hedges_g_variance=estimate.hedges_g_variance,
         time_series=improvement.design is Design.TIME_SERIES,
