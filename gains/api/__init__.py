@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
         chart_notes,
         docs,
         estimates,
+        ideas,
         improvements,
         measurements,
         organisation,
@@ -74,7 +75,15 @@ def init_app(app: Flask) -> None:
         },
     )
     api = GainsApi(app)
-    for module in (organisation, improvements, measurements, chart_notes, estimates, savings):
+    for module in (
+        organisation,
+        improvements,
+        measurements,
+        chart_notes,
+        estimates,
+        savings,
+        ideas,
+    ):
         csrf.exempt(module.blueprint)
         api.register_blueprint(module.blueprint, url_prefix=API_PREFIX)
     app.before_request(refuse_unbounded_json)

@@ -8,12 +8,14 @@ from typing import Any
 
 from flask import url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from gains.access import get_scoped_or_404, scoped
 from gains.api.pagination import ID, LINK_HEADER_DOC, paginate
 from gains.api.schemas import (
+    AdoptSchema,
     DecisionSchema,
     ImprovementArgsSchema,
     ImprovementCreateSchema,
@@ -26,6 +28,7 @@ from gains.api.schemas import (
 )
 from gains.api.writes import commit_or_refuse
 from gains.models import Improvement, Team
+from gains.services.ideas.adoption import adopt, adoptable
 from gains.services.improvements import workflow
 from gains.services.improvements.locking import locked_fields
 from gains.services.improvements.plan_changes import update_plan
@@ -52,7 +55,7 @@ DECIMALS = (
     "optimism_bias_benefits",
     "optimism_bias_costs",
 )
-COMPUTED = (*DECIMALS, "locked_fields", "links")
+COMPUTED = (*DECIMALS, "locked_fields", "links", "adopted_from", "adoptions")
 LINKS = {
     "self": "api_improvements.get_improvement",
     "measurements": "api_measurements.list_measurements",
@@ -60,6 +63,13 @@ LINKS = {
     "estimate": "api_estimates.get_estimate",
     "web": "improvements.view",
 }
+
+
+# What `present` reads of each listed improvement's idea, loaded with the page in two queries.
+IDEA_LINKS = (
+    selectinload(Improvement.adopted_from).joinedload(Improvement.department),
+    selectinload(Improvement.adoptions).load_only(Improvement.id),
+)
 
 
 def present(improvement: Improvement) -> dict[str, Any]:
@@ -73,6 +83,9 @@ def present(improvement: Improvement) -> dict[str, Any]:
         value = getattr(improvement, name)
         data[name] = None if value is None else str(value)
     data["locked_fields"] = sorted(locked_fields(improvement))
+    original = improvement.adopted_from
+    data["adopted_from"] = original and {"id": original.id, "reference": original.reference}
+    data["adoptions"] = [adoption.id for adoption in improvement.adoptions]
     data["links"] = {
         name: url_for(endpoint, improvement_id=improvement.id, _external=True)
         for name, endpoint in LINKS.items()
@@ -85,7 +98,9 @@ def present(improvement: Improvement) -> dict[str, Any]:
 @blueprint.response(200, page_of(ImprovementSchema), headers=LINK_HEADER_DOC)
 def list_improvements(page: int, per_page: int, sort: str, **filters):
     """The register, with the web list's filters and sorts."""
-    stmt = filter_register(scoped(select(Improvement), current_user), RegisterFilters(**filters))
+    stmt = filter_register(
+        scoped(select(Improvement), current_user), RegisterFilters(**filters)
+    ).options(*IDEA_LINKS)
     body, headers = paginate(order_register(stmt, sort), page, per_page)
     body["items"] = [present(improvement) for improvement in body["items"]]
     return body, headers
@@ -206,3 +221,25 @@ def decide_improvement(data: dict[str, Any], improvement_id: int):
         )
     )
     return present(improvement)
+
+
+@blueprint.post(f"{IMPROVEMENT}/adopt")
+@blueprint.arguments(AdoptSchema)
+@blueprint.response(201, ImprovementSchema)
+def adopt_improvement(data: dict[str, Any], improvement_id: int):
+    """Try this idea in your team: a draft with its hypothesis, metric, direction, unit of
+    observation and design (no data, money figures or dates), linked to the original idea.
+    From any improvement you may read or any result on the public register."""
+    source = adoptable(current_user, improvement_id)
+    teams = workflow.teams_for_registration(current_user)
+    if not teams:
+        abort(403, message="You have no team to try ideas in")
+    team = teams[0]
+    if "team_id" in data:
+        team = get_scoped_or_404(Team, data["team_id"], current_user)
+    title = data.get("title", source.title)
+    adoption = commit_or_refuse(
+        lambda: adopt(current_user, source, team, title.strip()), validation=True
+    )
+    location = url_for(".get_improvement", improvement_id=adoption.id, _external=True)
+    return present(adoption), {"Location": location}

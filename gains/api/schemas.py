@@ -376,6 +376,13 @@ class ImprovementLinksSchema(Schema):
 
 
 EXACT_DECIMAL = 'Exact decimal pounds, as a string such as "0.0075"'
+
+
+class IdeaLinkSchema(Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"example": "REV-0006"})
+
+
 EXACT_FRACTION = 'An exact fraction, as a string such as "0.8000" (80 %)'
 
 
@@ -449,6 +456,24 @@ class ImprovementSchema(Schema):
         required=True,
         metadata={"description": "Fields that change only by amendment now"},
     )
+    adopted_from = fields.Nested(
+        IdeaLinkSchema,
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The original idea this improvement tries (always the original, "
+            "never an adoption); null if it is an original. Its pooled result: "
+            "GET /ideas/{id}"
+        },
+    )
+    adoptions = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={
+            "description": "Ids of the improvements that adopted this idea (those outside "
+            "your scope answer 404)"
+        },
+    )
     links = fields.Nested(ImprovementLinksSchema, required=True)
 
 
@@ -517,6 +542,20 @@ class SimilarListSchema(Schema):
         fields.Nested(SimilarImprovementSchema),
         required=True,
         metadata={"description": "Most similar first, at most 5"},
+    )
+
+
+class AdoptSchema(Schema):
+    """Try the idea in a team: a draft copying its design, linked to the original."""
+
+    team_id = fields.Integer(
+        validate=validate.Range(min=1, max=INT32_MAX),
+        metadata={"description": "A team you register in; by default your own (the first)"},
+    )
+    title = Text(
+        bound=bounds.TITLE,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The draft's title; by default the idea's own"},
     )
 
 
@@ -801,6 +840,46 @@ class PooledEstimateSchema(Schema):
     include_level_2 = fields.Boolean(required=True)
     excluded_level_2 = fields.Integer(required=True)
     result = fields.Nested(PooledResultSchema, allow_none=True, required=True)
+    reason = fields.String(allow_none=True, required=True)
+
+
+class IdeaItemSchema(Schema):
+    improvement_id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    title = fields.String(required=True)
+    team = fields.String(required=True)
+    department = fields.String(required=True)
+    status = enum_field(Status, required=True)
+    effect = FiniteFloat(
+        required=True, metadata={"description": "On the idea's scale; positive is better"}
+    )
+    variance = FiniteFloat(required=True)
+    ci_low = FiniteFloat(required=True)
+    ci_high = FiniteFloat(required=True)
+
+
+class IdeaSchema(Schema):
+    original_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    scale = fields.String(
+        required=True,
+        metadata={
+            "description": "relative: relative change as a fraction (0.1 is 10% better), "
+            "when every place has one; hedges_g otherwise"
+        },
+    )
+    items = fields.List(fields.Nested(IdeaItemSchema), required=True)
+    not_shown = fields.Integer(
+        required=True, metadata={"description": "Places outside your scope, not pooled"}
+    )
+    not_on_scale = fields.Integer(required=True)
+    without_estimate = fields.Integer(required=True)
+    result = fields.Nested(
+        PooledResultSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "The prediction interval is what to expect if you adopt it"},
+    )
     reason = fields.String(allow_none=True, required=True)
 
 

@@ -265,6 +265,14 @@ MATRIX |= {
     ),
     ("api_estimates.get_pooled_estimate", "GET"): Row(NO_TOKEN, (200, NF), (200, NF), 200, 200),
     ("api_savings.cumulative_savings", "GET"): Row(NO_TOKEN, FB, FB, 200, 200),
+    # Adopt an idea into your own team (by default your first); Treasury has none. An admin's
+    # first team takes both adoptions (the other department's first): the second, by the same
+    # title, is a clash (409), which passed the access gate. An idea's pooled result for
+    # anyone who may read one of its places (issue 22).
+    ("api_improvements.adopt_improvement", "POST"): Row(
+        NO_TOKEN, (201, NF), (201, NF), FB, (409, 201), state="running", json={"title": "Adopted"}
+    ),
+    ("api_ideas.get_idea", "GET"): Row(NO_TOKEN, (200, NF), (200, NF), 200, 200, state="running"),
     # Personal tokens, managed in the browser: "own" is the signed-in person's token, "other"
     # someone else's (another department's member): never found, whoever asks.
     ("api_tokens.index", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
