@@ -13,6 +13,7 @@ test_inference_special.py` checks the results are bit for bit those of `scipy.st
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,3 +132,10 @@ def _check_level(level: float) -> None:
 # The normal quantile of the default level (1.959963984540054), once: totals' bands and the
 # pooled studies' intervals use it for thousands of items, and SciPy's ppf costs ~40 µs a call.
 NORMAL_Z = float(critical_value(DEFAULT_LEVEL, np.inf))
+
+
+def normal_interval(estimate: float, variance: float) -> tuple[float, float]:
+    """The default-level normal interval estimate ± z·√variance: one study's interval beside
+    a pooled result (metafor's forest plot draws the same)."""
+    half_width = NORMAL_Z * math.sqrt(variance)
+    return estimate - half_width, estimate + half_width

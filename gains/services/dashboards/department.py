@@ -6,7 +6,6 @@ raw measurements are never loaded here.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from gains.services.money.valuation import (
     value_savings,
 )
 from gains.stats.effect_sizes import STANDARDISER_NAMES, STANDARDISERS
-from gains.stats.inference import NORMAL_Z
+from gains.stats.inference import normal_interval
 from gains.stats.money import SavingsTotal, split_by_cashable, total_savings
 from gains.stats.pooling import (
     CI_METHOD_NAMES,
@@ -58,8 +57,7 @@ class PooledStudy:
 
     @property
     def ci(self) -> tuple[float, float]:
-        half_width = NORMAL_Z * math.sqrt(self.variance)
-        return self.hedges_g - half_width, self.hedges_g + half_width
+        return normal_interval(self.hedges_g, self.variance)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ is told how many others there are; the public page pools only published results.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from gains.services.estimates.current import cached_estimates
 from gains.services.ideas.adoption import idea_members, original_of
 from gains.services.public.publication import on_the_register
 from gains.stats.common_scale import RELATIVE, SCALE_NAMES, ScaledResult, common_scale
-from gains.stats.inference import NORMAL_Z
+from gains.stats.inference import normal_interval
 from gains.stats.pooling import CI_METHOD_NAMES, MIN_STUDIES, PooledEstimate, pool_random_effects
 
 # Drafts have no data; a withdrawn result no longer stands (its savings stop counting too).
@@ -48,8 +47,7 @@ class IdeaItem:
 
     @property
     def ci(self) -> tuple[float, float]:
-        half_width = NORMAL_Z * math.sqrt(self.variance)
-        return self.effect - half_width, self.effect + half_width
+        return normal_interval(self.effect, self.variance)
 
 
 @dataclass(frozen=True)
