@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 
 from gains.auth import public
 from gains.extensions import db
@@ -30,7 +31,7 @@ from gains.models.base import utcnow
 from gains.public.atom import atom_feed
 from gains.public.forms import RegisterFilterForm
 from gains.security import svg_response
-from gains.services.ideas.adoption import public_spread
+from gains.services.ideas.adoption import may_adopt, public_spread
 from gains.services.ideas.pooling import public_idea_original, public_idea_pooling
 from gains.services.public import open_data
 from gains.services.public.publication import register_last_modified
@@ -97,6 +98,8 @@ def improvement(improvement_id: int):
         cells=public_cells(improvement_id),
         min_units=MIN_UNITS,
         spread=public_spread(db.session.get(Improvement, improvement_id)),
+        # Signed-in people with a team may try a published result in it (issue 22).
+        may_adopt=may_adopt(current_user),
     )
 
 

@@ -174,7 +174,10 @@ def test_the_public_pages_count_and_pool_published_places_only(app, client):
 
 def test_a_published_result_elsewhere_may_be_adopted(app, client, signed_in):
     sms = publish_titled(app, SMS, "manager.hlt@example.org")
+    adopt_link = f'href="/improvements/{sms}/adopt"'
+    assert adopt_link not in client.get(f"/register/improvements/{sms}").get_data(as_text=True)
     member = signed_in("member")  # Work and Pensions: cannot open the health trust's records
+    assert adopt_link in member.get(f"/register/improvements/{sms}").get_data(as_text=True)
     assert member.get(f"/improvements/{sms}").status_code == 404
     asks = member.get(f"/improvements/{sms}/adopt")
     assert asks.status_code == 200
