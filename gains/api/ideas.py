@@ -34,6 +34,7 @@ def get_idea(improvement_id: int):
         "not_shown": pooling.not_shown,
         "not_on_scale": pooling.not_on_scale,
         "without_estimate": pooling.without_estimate,
+        "draft_or_withdrawn": pooling.draft_or_withdrawn,
         "result": asdict(pooling.result) if pooling.result else None,
         "reason": pooling.reason,
     }

@@ -874,6 +874,9 @@ class IdeaSchema(Schema):
     )
     not_on_scale = fields.Integer(required=True)
     without_estimate = fields.Integer(required=True)
+    draft_or_withdrawn = fields.Integer(
+        required=True, metadata={"description": "Drafts and withdrawn places, not pooled"}
+    )
     result = fields.Nested(
         PooledResultSchema,
         allow_none=True,

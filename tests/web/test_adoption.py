@@ -120,6 +120,7 @@ def test_the_idea_page_pools_what_the_reader_may_open(app, signed_in):
     assert page.status_code == 200
     assert 'id="idea-pooled-result"' in text and "What to expect if you adopt it" in text
     assert "3 places in 3 departments" in text
+    assert 'id="idea-not-started"' in text  # the council tax adoption was withdrawn
     assert "Try this in my team" not in text  # Treasury has no team
     assert treasury.get(f"/ideas/{original}/forest.svg").status_code == 200
     csv = treasury.get(f"/ideas/{original}/pooled.csv").get_data(as_text=True)

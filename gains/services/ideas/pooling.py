@@ -59,6 +59,7 @@ class IdeaPooling:
     departments: int  # how many departments the pooled items come from
     not_on_scale: int  # items with an estimate but no figure on the scale
     without_estimate: int  # members past draft without a current estimate
+    draft_or_withdrawn: int  # members the reader may see that are drafts or withdrawn
     not_shown: int  # members this reader may not open (or, in public, not published)
     result: PooledEstimate | None
 
@@ -139,6 +140,7 @@ def pool_idea(original: Improvement, shown: Iterable[Improvement]) -> IdeaPoolin
         departments=len({item.department for item in items}),
         not_on_scale=len(on_scale.left_out),
         without_estimate=len(candidates) - len(estimated),
+        draft_or_withdrawn=len([m for m in shown if m.status in NOT_POOLED_STATUSES]),
         not_shown=len(members) - len(shown_ids & {m.id for m in members}),
         result=result,
     )
