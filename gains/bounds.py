@@ -226,6 +226,10 @@ SOURCE_NAME = TextBound("the source", 100)
 # A note on an improvement's charts (models/chart_note.py): a label drawn beside a line on
 # the chart, so one line of text.
 CHART_NOTE = TextBound("the note", 200)
+# A PDSA cycle's plan, prediction and what happened (models/cycle.py), as long as a hypothesis.
+CYCLE_PLAN = TextBound("what you will try", 2000, multiline=True)
+CYCLE_PREDICTION = TextBound("what you predict", 2000, multiline=True)
+CYCLE_NOTES = TextBound("what happened", 2000, multiline=True)
 # Accounts and tokens (models/org.py, models/api_token.py).
 PERSON_NAME = TextBound("the name", 200)
 EMAIL = TextBound("the email address", 254)

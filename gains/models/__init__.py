@@ -5,7 +5,9 @@ from gains.models.audit import AuditEvent
 from gains.models.base import Base
 from gains.models.cells import measurement_cells
 from gains.models.chart_note import ChartNote
+from gains.models.cycle import Cycle
 from gains.models.enums import (
+    ActDecision,
     BatchSource,
     BatchStatus,
     Decision,
@@ -36,6 +38,7 @@ from gains.models.user_session import UserSession
 __all__ = [
     "APPRAISAL_DEFAULTS",
     "MONEY_FIELDS",
+    "ActDecision",
     "Amendment",
     "ApiToken",
     "AppraisalTerms",
@@ -44,6 +47,7 @@ __all__ = [
     "BatchSource",
     "BatchStatus",
     "ChartNote",
+    "Cycle",
     "Decision",
     "Department",
     "Design",

@@ -100,6 +100,22 @@ class BatchStatus(LabelledEnum):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class ActDecision(LabelledEnum):
+    """What a team decides at the end of a PDSA cycle ("Act"); `meaning` is the radio's hint."""
+
+    ADOPT = "adopt", "Adopt"
+    ADAPT = "adapt", "Adapt"
+    ABANDON = "abandon", "Abandon"
+
+    @property
+    def meaning(self) -> str:
+        return {
+            "adopt": "Keep the change as it was tried in this cycle",
+            "adapt": "Change it and try again in a next cycle",
+            "abandon": "Stop: the change did not work",
+        }[self.value]
+
+
 class Decision(LabelledEnum):
     """Labels are the reviewer's buttons; `outcome` is how the history reads."""
 

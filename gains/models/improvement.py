@@ -32,6 +32,7 @@ from gains.stats.appraisal import discount_rate
 
 if TYPE_CHECKING:
     from gains.models.chart_note import ChartNote
+    from gains.models.cycle import Cycle
     from gains.models.measurement import Measurement, UploadBatch
     from gains.models.org import Department, Team, User
     from gains.models.review import Estimate, Review
@@ -256,6 +257,10 @@ class Improvement(Base):
         back_populates="improvement",
         order_by="(ChartNote.on_date, ChartNote.id)",
         cascade="all, delete-orphan",
+    )
+    # PDSA cycles, none until the team starts one (models/cycle.py).
+    cycles: Mapped[list[Cycle]] = relationship(
+        back_populates="improvement", order_by="Cycle.number"
     )
 
     adopted_from: Mapped[Improvement | None] = relationship(

@@ -25,6 +25,7 @@ from gains.models.base import NEVER_REUSED_IDS, Base, UTCDateTime, enum_column_t
 from gains.models.enums import BatchSource, BatchStatus, Phase, StudyGroup
 
 if TYPE_CHECKING:
+    from gains.models.cycle import Cycle
     from gains.models.improvement import Improvement
     from gains.models.org import User
 
@@ -50,6 +51,10 @@ class UploadBatch(Base):
         Index("ix_upload_batches_improvement_status", "improvement_id", "status"),
         # What a measurement's (batch, improvement) foreign key refers to (see Measurement).
         UniqueConstraint("id", "improvement_id"),
+        # A batch's PDSA cycle is one of its own improvement's (no cycle: not checked).
+        ForeignKeyConstraint(
+            ["cycle_id", "improvement_id"], ["cycles.id", "cycles.improvement_id"]
+        ),
         NEVER_REUSED_IDS,
     )
 
@@ -74,8 +79,13 @@ class UploadBatch(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    # The PDSA cycle open when the rows arrived; None outside cycles (models/cycle.py).
+    cycle_id: Mapped[int | None] = mapped_column(Integer)
 
     improvement: Mapped[Improvement] = relationship(back_populates="batches")
+    cycle: Mapped[Cycle | None] = relationship(
+        primaryjoin="Cycle.id == foreign(UploadBatch.cycle_id)", viewonly=True
+    )
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
     measurements: Mapped[list[Measurement]] = relationship(

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gains.models import AuditEvent, BatchSource, Decision, Improvement
-from gains.services.improvements import chart_notes, workflow
+from gains.models import ActDecision, AuditEvent, BatchSource, Decision, Improvement
+from gains.services.improvements import chart_notes, cycles, workflow
 from gains.services.improvements.plan_changes import amend, update_plan
 from gains.services.improvements.stopping import record_stop_reason
 from gains.services.measurements import recording as data
@@ -84,7 +84,52 @@ def noted(session) -> dict:
     return context
 
 
+def cycling(session) -> dict:
+    context = running(session)
+    context["cycle"] = cycles.start_cycle(
+        context["member"],
+        context["improvement"],
+        plan="One-page letter",
+        prediction="Two minutes quicker",
+        started_on=date(2026, 5, 1),
+    )
+    return context
+
+
 CHANGES = [
+    Change(
+        "cycle.started",
+        "cycles",
+        running,
+        lambda c: cycles.start_cycle(
+            c["member"],
+            c["improvement"],
+            plan=" One-page letter ",
+            prediction="Two minutes quicker",
+            started_on=date(2026, 5, 1),
+        ),
+        None,
+        {
+            "number": 1,
+            "plan": "One-page letter",
+            "prediction": "Two minutes quicker",
+            "started_on": "2026-05-01",
+        },
+    ),
+    Change(
+        "cycle.ended",
+        "cycles",
+        cycling,
+        lambda c: cycles.record_outcome(
+            c["member"],
+            c["cycle"],
+            ended_on=date(2026, 5, 31),
+            notes="Quicker",
+            act_decision=ActDecision.ADOPT,
+        ),
+        {"ended_on": None, "notes": None, "act_decision": None},
+        {"ended_on": "2026-05-31", "notes": "Quicker", "act_decision": "adopt"},
+    ),
     Change(
         "chart_note.added",
         "chart_notes",

@@ -26,6 +26,7 @@ from gains.models import (
     ApiToken,
     AuditEvent,
     ChartNote,
+    Cycle,
     Department,
     Improvement,
     Measurement,
@@ -126,6 +127,9 @@ ACTION_WORDS = {
     "measurement.deleted": "Measurement deleted",
     "chart_note.added": "Note added to the charts",
     "chart_note.deleted": "Note deleted from the charts",
+    "cycle.started": "PDSA cycle started",
+    "cycle.ended": "PDSA cycle ended: what happened and the act decision recorded",
+    "cycle.updated": "PDSA cycle's outcome changed",
     "estimates.recomputed": "Estimates recalculated",
     "department.created": "Department added",
     "department.updated": "Department changed",
@@ -152,6 +156,7 @@ RECORD_TYPE_WORDS = {
     "reviews": "Review",
     "amendments": "Amendment",
     "chart_notes": "Chart note",
+    "cycles": "PDSA cycle",
     "publications": "Publication",
     "estimates": "Estimate",
     "departments": "Department",
@@ -213,6 +218,7 @@ def record_names(events: Iterable[AuditEvent]) -> dict[tuple[str, int | None], s
             for k, v in load(ApiToken, "api_tokens").items()
         },
         **{("chart_notes", k): v.described for k, v in load(ChartNote, "chart_notes").items()},
+        **{("cycles", k): v.described for k, v in load(Cycle, "cycles").items()},
     }
     names: dict[tuple[str, int | None], str] = {}
     for event in events:

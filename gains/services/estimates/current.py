@@ -24,6 +24,7 @@ from gains.models import (
     UploadBatch,
 )
 from gains.services.estimates.cells import refresh_improvement_cells
+from gains.services.estimates.cycles import refresh_cycle_estimates
 from gains.services.estimates.documents import (
     NO_MEASUREMENTS,
     NoEstimate,
@@ -236,6 +237,12 @@ def refresh_estimate(
     except Exception:
         logger.exception("Reading the rows of improvement %s failed", improvement.id)
     refresh_improvement_cells(improvement, frame, cells)
+    try:
+        with db.session.begin_nested():
+            # Each PDSA cycle's estimate moves with the data too (none without cycles).
+            refresh_cycle_estimates(improvement, too_many_rows=_from_aggregates(improvement))
+    except Exception:
+        logger.exception("Cycle estimates for improvement %s failed", improvement.id)
     try:
         with db.session.begin_nested():
             return _store(improvement, _large_or_small_document(improvement, frame))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gains.database import row_slices
-from gains.models import Improvement, Measurement, MissingEstimate
+from gains.models import Improvement, Measurement, MissingEstimate, Phase, UploadBatch
 from gains.services.measurements.active import active_measurements
 from gains.stats.assemble import StatsInputError
 from gains.stats.design import estimate_improvement
@@ -60,10 +60,11 @@ class NoEstimate:
     reason: str
 
 
-def _frame_slices(improvement_id: int) -> Iterator[list[tuple]]:
+def _frame_slices(improvement_id: int, cycle_id: int | None = None) -> Iterator[list[tuple]]:
     """The active rows, `FRAME_SLICE_ROWS` at a time, straight from the driver: this runs over
     every active row of an improvement (a million after a big import) and must skip the
-    ORM's and SQLAlchemy's per-row objects."""
+    ORM's and SQLAlchemy's per-row objects. With ``cycle_id``: every before row, and only the
+    after rows of that PDSA cycle's batches (a cycle's estimate, docs/STATISTICS.md §PDSA)."""
     stmt = (
         active_measurements(
             Measurement.phase,
@@ -75,17 +76,20 @@ def _frame_slices(improvement_id: int) -> Iterator[list[tuple]]:
         .where(Measurement.improvement_id == int(improvement_id))
         .order_by(Measurement.id)
     )
+    if cycle_id is not None:
+        stmt = stmt.where((Measurement.phase == Phase.BEFORE) | (UploadBatch.cycle_id == cycle_id))
     return row_slices(stmt, FRAME_SLICE_ROWS)
 
 
-def measurements_frame(improvement_id: int) -> pd.DataFrame:
-    """Active measurements in the columns the statistics expect.
+def measurements_frame(improvement_id: int, cycle_id: int | None = None) -> pd.DataFrame:
+    """Active measurements in the columns the statistics expect (``cycle_id``: the baseline
+    and one PDSA cycle's after rows, `_frame_slices`).
 
     Read in slices and kept compact (text as shared strings, dates as datetime64) rather than
     as one object per row: an improvement can have a million rows (`gains import`), and the
     estimate is refreshed in the writing transaction.
     """
-    slices = [_compact_slice(rows) for rows in _frame_slices(improvement_id)]
+    slices = [_compact_slice(rows) for rows in _frame_slices(improvement_id, cycle_id)]
     # Column by column, each slice's arrays dropped once joined: one copy at a time.
     columns = {}
     for name, dtype in FRAME_COLUMNS.items():

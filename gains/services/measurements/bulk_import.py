@@ -41,6 +41,7 @@ from gains.models.base import utcnow
 from gains.services.audit.events import record_event
 from gains.services.estimates.cells import RowsKept
 from gains.services.estimates.current import active_row_count, measurements_frame
+from gains.services.estimates.cycles import open_cycle
 from gains.services.improvements.workflow import lock_improvement
 from gains.services.measurements.csv_upload import (
     CHUNK_ROWS,
@@ -238,8 +239,10 @@ def import_measurements(
     batch = None
     if not dry_run:
         now = utcnow()
+        cycle = open_cycle(improvement.id)  # rows arriving in a PDSA cycle are its own
         batch = UploadBatch(
             improvement=improvement,
+            cycle_id=None if cycle is None else cycle.id,
             created_by_id=getattr(actor, "id", None),
             source=BatchSource.CLI,
             source_name=(source_name or "")[:100] or None,

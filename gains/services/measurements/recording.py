@@ -31,6 +31,7 @@ from gains.models import (
 from gains.models.base import utcnow
 from gains.services.audit.events import record_event, snapshot
 from gains.services.estimates.current import refresh_estimate
+from gains.services.estimates.cycles import open_cycle
 from gains.services.improvements.workflow import (
     PermissionDenied,
     WorkflowError,
@@ -123,8 +124,11 @@ def store_batch(
     columns: dict[str, str] | None = None,
 ) -> UploadBatch:
     now = utcnow()
+    # Rows recorded while a PDSA cycle is open are that cycle's (decision 0048).
+    cycle = open_cycle(improvement.id)
     batch = UploadBatch(
         improvement=improvement,
+        cycle_id=None if cycle is None else cycle.id,
         created_by_id=actor.id,
         source=source,
         status=BatchStatus.PENDING if pending else BatchStatus.ACTIVE,
@@ -143,6 +147,8 @@ def store_batch(
         [{"improvement_id": improvement.id, "batch_id": batch.id, **row} for row in parsed],
     )
     after = {"source": source.value, "rows": len(parsed), "pending": pending, "filename": filename}
+    if cycle is not None:
+        after["cycle"] = cycle.number
     if columns is not None:
         after["columns"] = columns
     record_event(
