@@ -85,7 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from gains.ideas import views as idea_views  # noqa: F401 (its routes are on it)
 
     # Their routes are on the improvements blueprint.
-    from gains.improvements import adoption, chart_notes, similar, transitions  # noqa: F401
+    from gains.improvements import adoption, chart_notes, cycles, similar, transitions  # noqa: F401
     from gains.improvements import blueprint as improvements_blueprint
     from gains.improvements import views as improvement_views  # noqa: F401 (likewise)
     from gains.main.views import blueprint as main_blueprint

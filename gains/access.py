@@ -28,6 +28,7 @@ from gains.models import (
     ApiToken,
     AuditEvent,
     ChartNote,
+    Cycle,
     Department,
     Estimate,
     Improvement,
@@ -70,6 +71,7 @@ OWNERSHIP: dict[type, Callable[[Select], Owner]] = {
     Amendment: _through_improvement(Amendment.improvement_id),
     Publication: _through_improvement(Publication.improvement_id),
     ChartNote: _through_improvement(ChartNote.improvement_id),
+    Cycle: _through_improvement(Cycle.improvement_id),
     AuditEvent: lambda stmt: (stmt, AuditEvent.department_id, None),
     # A token belongs to its user's department like the user does; the token pages still
     # list only the signed-in person's own tokens.

@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
 
     from gains.api import (
         chart_notes,
+        cycles,
         docs,
         estimates,
         ideas,
@@ -80,6 +81,7 @@ def init_app(app: Flask) -> None:
         improvements,
         measurements,
         chart_notes,
+        cycles,
         estimates,
         savings,
         ideas,

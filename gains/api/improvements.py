@@ -61,6 +61,7 @@ LINKS = {
     "measurements": "api_measurements.list_measurements",
     "batches": "api_measurements.list_batches",
     "estimate": "api_estimates.get_estimate",
+    "cycles": "api_cycles.list_cycles",
     "web": "improvements.view",
 }
 

@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from gains import bounds
 from gains.models import (
+    ActDecision,
     BatchSource,
     BatchStatus,
     Decision,
@@ -372,6 +373,7 @@ class ImprovementLinksSchema(Schema):
     measurements = fields.String(required=True)
     batches = fields.String(required=True)
     estimate = fields.String(required=True)
+    cycles = fields.String(required=True)
     web = fields.String(required=True)
 
 
@@ -655,6 +657,15 @@ class BatchSchema(Schema):
     confirmed_at = fields.DateTime(allow_none=True, required=True)
     withdrawn_at = fields.DateTime(allow_none=True, required=True)
     withdrawal_reason = fields.String(allow_none=True, required=True)
+    cycle = fields.Function(
+        lambda batch: batch.cycle.number if batch.cycle is not None else None,
+        allow_none=True,
+        required=True,
+        metadata={
+            "type": "integer",
+            "description": "The PDSA cycle open when the rows arrived; null outside cycles",
+        },
+    )
 
 
 class BatchArgsSchema(PageArgsSchema):
@@ -683,6 +694,78 @@ class ChartNoteSchema(Schema):
     on_date = fields.Date(required=True)
     text = fields.String(required=True)
     created_by_id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+# --- PDSA cycles -----------------------------------------------------------------------------
+
+
+class CycleCreateSchema(Schema):
+    plan = Text(
+        required=True,
+        bound=bounds.CYCLE_PLAN,
+        metadata={"description": "What the team will try in this cycle"},
+    )
+    prediction = Text(
+        required=True,
+        bound=bounds.CYCLE_PREDICTION,
+        metadata={"description": "What the team predicts will happen, written before the data"},
+    )
+    started_on = fields.Date(
+        required=True,
+        validate=checked(bounds.DATE),
+        metadata={"description": "The cycle's first day, YYYY-MM-DD"},
+    )
+
+
+class CycleOutcomeSchema(Schema):
+    """Any of a cycle's outcome fields; those left out keep their values. Ending an open
+    cycle needs `ended_on`."""
+
+    ended_on = fields.Date(
+        validate=checked(bounds.DATE), metadata={"description": "The cycle's last day"}
+    )
+    notes = Text(
+        allow_none=True,
+        bound=bounds.CYCLE_NOTES,
+        metadata={"description": "What happened (Study)"},
+    )
+    act_decision = enum_field(
+        ActDecision,
+        allow_none=True,
+        metadata={"description": "Act: adopt, adapt or abandon; null while undecided"},
+    )
+
+
+class CycleEstimateSchema(Schema):
+    """The cycle's estimate, descriptive: the baseline against this cycle's after rows. The
+    improvement's one estimate (`/estimate`) is the figure that is reviewed and counted."""
+
+    data_version = fields.Integer(required=True)
+    method = fields.String(allow_none=True, required=True)
+    effect = fields.Float(allow_none=True, required=True)
+    ci_low = fields.Float(allow_none=True, required=True)
+    ci_high = fields.Float(allow_none=True, required=True)
+    level = fields.Float(allow_none=True, required=True)
+    n_before = fields.Integer(allow_none=True, required=True)
+    n_after = fields.Integer(allow_none=True, required=True)
+    no_estimate_reason = fields.String(allow_none=True, required=True)
+
+
+class CycleSchema(Schema):
+    number = fields.Integer(required=True)
+    improvement_id = fields.Integer(required=True)
+    plan = fields.String(required=True)
+    prediction = fields.String(required=True)
+    started_on = fields.Date(required=True)
+    ended_on = fields.Date(allow_none=True, required=True)
+    notes = fields.String(allow_none=True, required=True)
+    act_decision = enum_field(ActDecision, allow_none=True, required=True)
+    adopted = fields.Boolean(
+        required=True,
+        metadata={"description": "The adopted change: the latest cycle decided adopt"},
+    )
+    estimate = fields.Nested(CycleEstimateSchema, required=True)
     created_at = fields.DateTime(required=True)
 
 

@@ -26,6 +26,14 @@ class NoteMark:
 
 
 @dataclass(frozen=True)
+class CycleMark:
+    """The start of a PDSA cycle after the first, drawn as a labelled line: "Cycle 2"."""
+
+    started_on: date
+    number: int
+
+
+@dataclass(frozen=True)
 class CellValues:
     label: str  # e.g. "Treatment, before"
     values: Sequence[float]
@@ -70,6 +78,7 @@ def xmr_svg(
     title: str,
     description: str,
     notes: Sequence[NoteMark] = (),
+    cycles: Sequence[CycleMark] = (),
 ) -> str:
     """Weekly means with the centre line and process limits; special causes marked."""
     with chart_style():
@@ -85,6 +94,7 @@ def xmr_svg(
             Line2D([], [], color=GREY, linestyle="--", label="Process limits"),
             _flag_legend(RED, "Special cause"),
         ]
+        _mark_cycles(axes, weeks, cycles, legend)
         return _finish(figure, axes, weeks, go_live_index, notes, legend, unit, title, description)
 
 
@@ -98,6 +108,7 @@ def run_svg(
     title: str,
     description: str,
     notes: Sequence[NoteMark] = (),
+    cycles: Sequence[CycleMark] = (),
 ) -> str:
     """Weekly means with the median of the weeks before go-live; the weeks of an unusually
     long run marked (stats/runs.py)."""
@@ -111,6 +122,7 @@ def run_svg(
             Line2D([], [], color=GREY, linestyle="-", label="Median (before go-live)"),
             _flag_legend(RED, "Unusually long run"),
         ]
+        _mark_cycles(axes, weeks, cycles, legend)
         return _finish(figure, axes, weeks, go_live_index, notes, legend, unit, title, description)
 
 
@@ -189,6 +201,33 @@ def _finish(figure, axes, weeks, go_live_index, notes, legend, unit, title, desc
     )
     figure.autofmt_xdate()
     return to_svg(figure, title, description)
+
+
+def _mark_cycles(axes, weeks: Sequence[date], cycles: Sequence[CycleMark], legend: list) -> None:
+    """Each cycle's start within the charted weeks as a dash-dot line labelled at the top
+    ("Cycle 2"), apart from the notes' dotted lines labelled at the foot; never colour alone."""
+    from matplotlib.lines import Line2D  # see charts/svg.py
+
+    shown = [cycle for cycle in cycles if _within(weeks, cycle.started_on)]
+    for cycle in shown:
+        axes.axvline(cycle.started_on, color=BLACK, linestyle="-.", linewidth=1.2)
+        axes.annotate(
+            f"Cycle {cycle.number}",
+            xy=(cycle.started_on, 0.98),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 0),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=9,
+            color=BLACK,
+        )
+    if shown:
+        legend.append(Line2D([], [], color=BLACK, linestyle="-.", label="PDSA cycle starts"))
+
+
+def _within(weeks: Sequence[date], day: date) -> bool:
+    return bool(weeks) and weeks[0] <= day <= weeks[-1] + timedelta(days=6)
 
 
 def _notes_within(weeks: Sequence[date], notes: Sequence[NoteMark]) -> list[NoteMark]:

@@ -16,7 +16,7 @@ from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements import blueprint
 from gains.improvements.forms import ChartNoteForm
 from gains.models import ChartNote, Improvement
-from gains.services.estimates.charts import chart_tables
+from gains.services.estimates.charts import chart_marks, chart_tables, cycle_weeks
 from gains.services.estimates.summaries import CellSummary, cell_summaries
 from gains.services.improvements.chart_notes import (
     ChartNoteError,
@@ -50,6 +50,7 @@ def charts_context(
         "notes_key": notes_key(notes),
         "may_add_notes": may_add,
         "note_form": (note_form or ChartNoteForm()) if may_add else None,
+        "cycle_weeks": cycle_weeks(chart_marks(improvement.id)),
     }
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from gains.exports import CSV_CHUNK_ROWS, Column, Table, pounds, yes_no
 from gains.extensions import db
 from gains.improvements.presenters import EstimateView
-from gains.models import Improvement, Measurement, UploadBatch
+from gains.models import Cycle, Improvement, Measurement, UploadBatch
 from gains.models.base import utcnow
+from gains.services.estimates.cycles import adopted_cycle, stored_cycle_estimate
 from gains.services.estimates.plain_english import verdict_of
 from gains.services.measurements.active import active_measurements
 
@@ -23,6 +24,27 @@ MEASUREMENT_COLUMNS = (
     Column("Unit", key="unit"),
     Column("Date", key="date"),
     Column("Value", "number", key="value"),
+    # Last, so the columns before keep their places (issue 22): the PDSA cycle the row's batch
+    # was recorded in, empty outside cycles.
+    Column("Cycle", "number", key="cycle"),
+)
+
+CYCLE_COLUMNS = (
+    Column("Cycle", "number", key="cycle"),
+    Column("What we tried", key="plan"),
+    Column("What we predicted", key="prediction"),
+    Column("Started", key="started_on"),
+    Column("Ended", key="ended_on"),
+    Column("What happened", key="notes"),
+    Column("Act decision", key="act_decision"),
+    Column("The adopted change", key="adopted"),
+    Column("Data version", "number", key="data_version"),
+    Column("Effect (after minus before)", "number", key="effect"),
+    Column("Interval low", "number", key="ci_low"),
+    Column("Interval high", "number", key="ci_high"),
+    Column("Measurements before", "number", key="n_before"),
+    Column("Measurements after", "number", key="n_after"),
+    Column("Why there is no estimate", key="no_estimate_reason"),
 )
 
 ESTIMATE_COLUMNS = (
@@ -66,16 +88,25 @@ def measurements_table(improvement: Improvement) -> Table:
             Measurement.unit_ref,
             Measurement.observed_on,
             Measurement.value,
+            Cycle.number,
         )
+        .outerjoin(Cycle, Cycle.id == UploadBatch.cycle_id)
         .where(Measurement.improvement_id == improvement.id)
         .order_by(Measurement.id)
         .execution_options(yield_per=CSV_CHUNK_ROWS)
     )
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for measurement_id, batch_id, phase, group, unit, observed_on, value in db.session.execute(
-            stmt
-        ):
+        for (
+            measurement_id,
+            batch_id,
+            phase,
+            group,
+            unit,
+            observed_on,
+            value,
+            cycle,
+        ) in db.session.execute(stmt):
             yield (
                 measurement_id,
                 batch_id,
@@ -84,6 +115,7 @@ def measurements_table(improvement: Improvement) -> Table:
                 unit,
                 observed_on.isoformat() if observed_on else None,
                 value,
+                cycle,
             )
 
     return Table(
@@ -91,6 +123,34 @@ def measurements_table(improvement: Improvement) -> Table:
         title=f"Measurements: {improvement.title}",
         columns=MEASUREMENT_COLUMNS,
         rows=rows(),
+    )
+
+
+def cycles_table(improvement: Improvement) -> Table:
+    """The PDSA cycles, one row each, with each cycle's stored estimate as the page shows it
+    (descriptive; the improvement's one estimate is `estimate_table`)."""
+    adopted = adopted_cycle(improvement.cycles)
+    rows = []
+    for cycle in improvement.cycles:
+        estimate = stored_cycle_estimate(improvement, cycle)
+        document = estimate.document or {}
+        row = {key: document.get(key) for key in ("effect", "ci_low", "ci_high", "n_before")}
+        row |= {
+            "cycle": cycle.number,
+            "plan": cycle.plan,
+            "prediction": cycle.prediction,
+            "started_on": cycle.started_on.isoformat(),
+            "ended_on": cycle.ended_on.isoformat() if cycle.ended_on else None,
+            "notes": cycle.notes,
+            "act_decision": cycle.act_decision,
+            "adopted": cycle is adopted,
+            "data_version": improvement.data_version,
+            "n_after": document.get("n_after"),
+            "no_estimate_reason": estimate.reason,
+        }
+        rows.append([_text(row.get(column.key)) for column in CYCLE_COLUMNS])
+    return Table(
+        name="cycles", title=f"PDSA cycles: {improvement.title}", columns=CYCLE_COLUMNS, rows=rows
     )
 
 

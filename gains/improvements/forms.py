@@ -9,12 +9,13 @@ from flask import request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
+    GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -38,6 +39,7 @@ from gains.form_fields import (
 )
 from gains.models import (
     APPRAISAL_DEFAULTS,
+    ActDecision,
     Design,
     Direction,
     Improvement,
@@ -445,6 +447,69 @@ class ChartNoteForm(BoundedForm):
         description="What changed then, for example: new script from 1 March",
     )
     submit = SubmitField("Add the note", widget=GovSubmitInput())
+
+
+# The act decision's radios, with the choice to decide later (models/enums.ActDecision).
+UNDECIDED = "undecided"
+ACT_CHOICES = [
+    (decision.value, f"{decision.label}: {decision.meaning[:1].lower()}{decision.meaning[1:]}")
+    for decision in ActDecision
+] + [(UNDECIDED, "Not decided yet")]
+
+
+class CycleStartForm(BoundedForm):
+    """The next PDSA cycle's plan (services/improvements/cycles.start_cycle)."""
+
+    plan = TextAreaField(
+        "What will you try?",
+        widget=GovTextArea(),
+        validators=[DataRequired("Enter what you will try"), within(bounds.CYCLE_PLAN)],
+        description="The change as you will run it in this cycle",
+    )
+    prediction = TextAreaField(
+        "What do you predict will happen?",
+        widget=GovTextArea(),
+        validators=[DataRequired("Enter what you predict"), within(bounds.CYCLE_PREDICTION)],
+        description="Write it before you see the data, for example: 2 minutes quicker a renewal",
+    )
+    started_on = DatePartsField(
+        "Start date",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the day the cycle starts"), within(bounds.DATE)],
+        description="For example, 1 3 2026",
+    )
+    submit = SubmitField("Start the cycle", widget=GovSubmitInput())
+
+
+class CycleOutcomeForm(BoundedForm):
+    """What happened in a cycle and what the team decides (services/improvements/cycles)."""
+
+    ended_on = DatePartsField(
+        "End date",
+        widget=GovDateInput(),
+        format="%d %m %Y",
+        validators=[InputRequired("Enter the day the cycle ended"), within(bounds.DATE)],
+        description="For example, 31 3 2026",
+    )
+    notes = TextAreaField(
+        "What happened?",
+        widget=GovTextArea(),
+        filters=[lambda text: text.strip() if text else text],
+        validators=[Optional(), within(bounds.CYCLE_NOTES)],
+        description="Compare it with your prediction (optional)",
+    )
+    act_decision = RadioField(
+        "What will you do next?",
+        choices=ACT_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select what you will do next, or that it is not decided yet")],
+    )
+    submit = SubmitField("Save what happened", widget=GovSubmitInput())
+
+    @property
+    def decision(self) -> ActDecision | None:
+        return ActDecision.parse(self.act_decision.data)
 
 
 SORTS = {

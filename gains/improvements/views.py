@@ -15,6 +15,7 @@ from gains.form_fields import record_id
 from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements import blueprint
 from gains.improvements.chart_notes import charts_context
+from gains.improvements.cycles import cycles_context
 from gains.improvements.downloads import described, estimate_table, file_name
 from gains.improvements.forms import (
     SORTS,
@@ -198,6 +199,7 @@ def view(improvement_id: int):
         idea=idea_panel(current_user, improvement),
         **section,
         **charts_context(improvement, cells),
+        **cycles_context(improvement),
     )
 
 

@@ -27,7 +27,7 @@ from gains.htmx_support import render_page_or_fragment, wants_fragment
 from gains.improvements.presenters import estimate_view, money_terms
 from gains.models import Decision, Department, Improvement, Role, Status, Team
 from gains.reviews.forms import DecisionForm, QueueFilterForm
-from gains.services.estimates.charts import chart_tables
+from gains.services.estimates.charts import chart_marks, chart_tables, cycle_weeks
 from gains.services.estimates.summaries import cell_summaries
 from gains.services.improvements.chart_notes import notes_for, notes_key
 from gains.services.improvements.planning import planning_for
@@ -100,6 +100,7 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
         "weekly": weekly,
         "chart_notes": notes,
         "notes_key": notes_key(notes),
+        "cycle_weeks": cycle_weeks(chart_marks(improvement.id)),
         "may_add_notes": False,
         "note_form": None,
         "cells": cells,

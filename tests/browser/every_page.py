@@ -21,6 +21,7 @@ from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db
 from gains.models import (
     ChartNote,
+    Cycle,
     Department,
     Improvement,
     Measurement,
@@ -88,8 +89,17 @@ def _ids(app) -> dict:
                 )
             ).all()
         )
+        # The last cycle of each improvement that has cycles (the demo's three-cycle one).
+        cycle_of = dict(
+            session.execute(
+                select(Cycle.improvement_id, Cycle.number)
+                .where(Cycle.improvement_id.in_(improvements))
+                .order_by(Cycle.number)
+            ).all()
+        )
         pools = {
             "improvement_id": improvements,
+            "cycle_of": cycle_of,
             "status_of": {id_: status.value for status, id_ in chosen.items()},
             "batch_of": batch_of,
             "measurement_of": measurement_of,
@@ -115,7 +125,7 @@ def _name(endpoint: str, values: dict, status_of: dict[int, str]) -> str:
         value = values[argument]
         if argument == "improvement_id":
             parts.append(status_of[value].replace("_", "-"))
-        elif argument in ("batch_id", "measurement_id", "note_id"):
+        elif argument in ("batch_id", "measurement_id", "note_id", "number"):
             continue  # one of each per improvement: the improvement names them
         else:
             parts.append(f"{argument.removesuffix('_id').replace('_', '-')}-{value}")
@@ -155,6 +165,12 @@ def page_addresses(app) -> list[PageAddress]:
                     values | {"note_id": note}
                     for values in records
                     if (note := pools["note_of"].get(values["improvement_id"]))
+                ]
+            if "number" in names:
+                records = [
+                    values | {"number": number}
+                    for values in records
+                    if (number := pools["cycle_of"].get(values["improvement_id"]))
                 ]
         for values in records:
             for name in names - values.keys():

@@ -27,6 +27,7 @@ from gains.extensions import db as database
 from gains.models import BatchSource, Decision, Improvement
 from gains.services.improvements import workflow
 from gains.services.improvements.chart_notes import add_note
+from gains.services.improvements.cycles import start_cycle
 from gains.services.measurements.recording import record_batch
 from gains.services.people.account_links import issue_link
 from gains.services.people.api_tokens import create_token
@@ -178,6 +179,14 @@ def build_state(state: str | None, title: str | None = None, **plan_changes) -> 
         )
     batch = improvement.batches[0] if improvement.batches else None
     note = add_note(owner, improvement, date(2026, 3, 1), "New script from 1 March")
+    if state == "running":  # cycle 1, open (a cycle on an approved one would reopen review)
+        start_cycle(
+            owner,
+            improvement,
+            plan="One-page letter",
+            prediction="Quicker",
+            started_on=date(2026, 5, 1),
+        )
     if state == "pending":
         batch = record_batch(
             owner, improvement, rows("after", [7]), source=BatchSource.CSV, pending=True
@@ -185,6 +194,7 @@ def build_state(state: str | None, title: str | None = None, **plan_changes) -> 
     database.session.commit()
     values["improvement_id"] = improvement.id
     values["note_id"] = note.id
+    values["number"] = 1
     if batch is not None:
         values["batch_id"] = batch.id
         values["measurement_id"] = batch.measurements[0].id

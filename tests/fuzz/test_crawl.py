@@ -35,6 +35,7 @@ from gains.models import (
     ApiToken,
     BatchSource,
     ChartNote,
+    Cycle,
     Decision,
     Department,
     Improvement,
@@ -228,6 +229,10 @@ def value_pools(odd_ids: list[int]) -> dict[str, Any]:
         "note_id": list(
             session.scalars(select(ChartNote.id).where(ChartNote.improvement_id.in_(chosen)))
         ),
+        "number": sorted(
+            set(session.scalars(select(Cycle.number).where(Cycle.improvement_id.in_(chosen))))
+        )
+        or [1],
     }
 
 

@@ -3,12 +3,13 @@ cycle's estimate from the one engine, the adopted change, and review integrity (
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from gains.models import ActDecision, AuditEvent, BatchSource, Decision, Status
+from gains.services.estimates.charts import chart_marks, cycle_weeks, improvement_chart_svg
 from gains.services.estimates.current import current_estimate
 from gains.services.estimates.cycles import (
     NO_CYCLE_ROWS,
@@ -165,3 +166,52 @@ def test_only_people_who_may_change_the_improvement_run_cycles(session):
     draft = workflow.create_improvement(member, member.team, plan(title="Draft cycles"))
     with pytest.raises(workflow.WorkflowError, match="draft"):
         _start(member, draft, date(2026, 5, 1))
+
+
+def _weekly_rows(phase, first_day, weeks, value):
+    return [
+        {
+            "phase": phase,
+            "value": value + (week % 3),
+            "observed_on": first_day + timedelta(weeks=week),
+        }
+        for week in range(weeks)
+    ]
+
+
+def test_the_weekly_charts_mark_the_cycles_and_say_so(session):
+    member = person(session, "member")
+    improvement = workflow.create_improvement(member, member.team, plan(title="Charted cycles"))
+    workflow.start(member, improvement)
+    before = _weekly_rows("before", date(2026, 1, 5), 12, 30.0)
+    record_batch(member, improvement, before, source=BatchSource.FORM)
+    first = _start(member, improvement, date(2026, 5, 4))
+    record_batch(
+        member,
+        improvement,
+        _weekly_rows("after", date(2026, 5, 4), 4, 26.0),
+        source=BatchSource.FORM,
+    )
+    record_outcome(
+        member, first, ended_on=date(2026, 5, 31), notes=None, act_decision=ActDecision.ADAPT
+    )
+    _start(member, improvement, date(2026, 6, 1), "Shorter still")
+    record_batch(
+        member,
+        improvement,
+        _weekly_rows("after", date(2026, 6, 1), 4, 22.0),
+        source=BatchSource.FORM,
+    )
+    session.flush()
+    for kind in ("run", "xmr"):
+        svg = improvement_chart_svg(improvement, kind)
+        assert "Cycle 2 starts on 1 June 2026." in svg and "Cycle 1 starts on 4 May 2026." in svg
+        assert "PDSA cycle starts" in svg  # the legend: the line's style, not colour alone
+    weeks = cycle_weeks(chart_marks(improvement.id))
+    assert weeks == {date(2026, 5, 4): [1], date(2026, 6, 1): [2]}
+
+
+def test_a_single_cycle_is_not_marked_on_the_charts(session):
+    member, improvement = _running(session, "One cycle, unmarked")
+    _start(member, improvement, date(2026, 5, 4))
+    assert chart_marks(improvement.id).cycles == []

@@ -30,6 +30,7 @@ from gains.extensions import db as database
 from gains.models import BatchSource, Decision, Department
 from gains.services.improvements import workflow
 from gains.services.improvements.chart_notes import add_note
+from gains.services.improvements.cycles import start_cycle
 from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
 from gains.services.public.publication import publish
@@ -150,6 +151,23 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("improvements.delete_chart_note", "POST"): Row(
         SIGN_IN, (303, NF), (303, NF), FB, 303, state="running"
     ),
+    # PDSA cycles: the team's people start and end them (pages of their own for the forms'
+    # problems); everyone who reads the improvement reads them and their CSV.
+    ("improvements.start_cycle_page", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"
+    ),
+    ("improvements.start_cycle_page", "POST"): Row(
+        SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"
+    ),
+    ("improvements.cycle_outcome", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), FB, 200, state="running"
+    ),
+    ("improvements.cycle_outcome", "POST"): Row(
+        SIGN_IN, (422, NF), (422, NF), FB, 422, state="running"
+    ),
+    ("improvements.cycles_csv", "GET"): Row(
+        SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"
+    ),
     # Measurements and batches hang off an improvement and follow its rules.
     ("measurements.index", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
     ("measurements.template", "GET"): Row(SIGN_IN, (200, NF), (200, NF), 200, 200, state="running"),
@@ -247,6 +265,29 @@ MATRIX |= {
     ),
     ("api_measurements.withdraw", "POST"): Row(
         NO_TOKEN, (200, NF), (200, NF), FB, 200, state="running", json={"reason": "Wrong file"}
+    ),
+    # PDSA cycles: readers list them; the team's people start and end them. The running
+    # improvement's cycle 1 is open, so starting another is refused for its state (409).
+    ("api_cycles.list_cycles", "GET"): Row(
+        NO_TOKEN, (200, NF), (200, NF), 200, 200, state="running"
+    ),
+    ("api_cycles.create_cycle", "POST"): Row(
+        NO_TOKEN,
+        (409, NF),
+        (409, NF),
+        FB,
+        409,
+        state="running",
+        json={"plan": "Try it", "prediction": "Better", "started_on": "2026-06-01"},
+    ),
+    ("api_cycles.update_cycle", "PATCH"): Row(
+        NO_TOKEN,
+        (200, NF),
+        (200, NF),
+        FB,
+        200,
+        state="running",
+        json={"ended_on": "2026-06-30", "act_decision": "adapt"},
     ),
     ("api_chart_notes.list_chart_notes", "GET"): Row(
         NO_TOKEN, (200, NF), (200, NF), 200, 200, state="running"
@@ -406,6 +447,9 @@ def build_target(session, scope: str, state: str | None) -> dict[str, int]:
         publish(manager, improvement, "Renewal letters now take less time to complete.")
     if state == "running":
         values["note_id"] = add_note(owner, improvement, date(2026, 3, 1), "New script").id
+        values["number"] = start_cycle(
+            owner, improvement, plan="Try it", prediction="Better", started_on=date(2026, 5, 1)
+        ).number
     batch = None
     if state == "pending":
         batch = record_batch(

@@ -37,6 +37,7 @@ from gains.models import (
 from gains.models.base import utcnow
 from gains.services.improvements import workflow
 from gains.services.improvements.chart_notes import add_note
+from gains.services.improvements.cycles import start_cycle
 from gains.services.measurements.recording import record_batch
 from gains.services.people.api_tokens import create_token
 from tests.conftest import DEMO_LOGINS, sign_in
@@ -69,6 +70,9 @@ def _records() -> dict[str, list]:
     start_with_data(member, submitted, [12, 11, 13, 12], [9, 8, 10, 9], submit=True)
     start_with_data(member, running, [30, 31, 29], [25, 26, 24])
     note = add_note(member, running, date(2026, 3, 1), "New script from 1 March")
+    cycle = start_cycle(
+        member, running, plan="One-page letter", prediction="Quicker", started_on=date(2026, 5, 1)
+    )
     workflow.start(member, too_few)
     record_batch(member, too_few, rows("before", [5]), source=BatchSource.FORM)
     # An upload left unconfirmed past its hour: the measurements page used to delete it.
@@ -107,6 +111,7 @@ def _records() -> dict[str, list]:
         "batches": batches,
         "measurement_of_batch": measurement_of_batch,
         "note_id": [note.id],
+        "number": [cycle.number],
     }
     database.session.commit()
     return pools

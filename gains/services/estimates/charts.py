@@ -11,9 +11,17 @@ import pandas as pd
 from sqlalchemy import func
 
 from gains import numbers
-from gains.charts.improvement import CellValues, NoteMark, distributions_svg, run_svg, xmr_svg
+from gains.charts.improvement import (
+    CellValues,
+    CycleMark,
+    NoteMark,
+    distributions_svg,
+    run_svg,
+    xmr_svg,
+)
 from gains.extensions import db
 from gains.models import Improvement, Measurement, Phase, StudyGroup
+from gains.services.estimates.cycles import cycles_of
 from gains.services.estimates.documents import measurements_frame
 from gains.services.estimates.lasting import week_start
 from gains.services.estimates.plain_english import run_chart_baseline_note, run_chart_reading
@@ -236,7 +244,46 @@ def distributions_chart(improvement: Improvement, cells: list[CellRow]) -> str:
     )
 
 
-def _xmr(improvement: Improvement, weekly: WeeklyXmr, notes: list[NoteMark]) -> str:
+@dataclass(frozen=True)
+class Marks:
+    """What the weekly charts mark besides the data: the team's notes and the cycles' starts."""
+
+    notes: list[NoteMark]
+    cycles: list[CycleMark]
+
+    @property
+    def described(self) -> str:
+        """The marks in the charts' text alternative."""
+        return "".join(
+            f" Cycle {cycle.number} starts on {numbers.govuk_date(cycle.started_on)}."
+            for cycle in self.cycles
+        ) + "".join(
+            f" Note at {numbers.govuk_date(note.on_date)}: {note.text}." for note in self.notes
+        )
+
+
+def chart_marks(improvement_id: int) -> Marks:
+    """The improvement's notes, and the starts of its PDSA cycles; the first cycle's only when
+    there are several (a one-cycle improvement looks as it would without cycles)."""
+    cycles = cycles_of(improvement_id)
+    return Marks(
+        notes=[NoteMark(note.on_date, note.text) for note in notes_for(improvement_id)],
+        cycles=[CycleMark(cycle.started_on, cycle.number) for cycle in cycles]
+        if len(cycles) > 1
+        else [],
+    )
+
+
+def cycle_weeks(marks: Marks) -> dict[date, list[int]]:
+    """The weeks (by their Monday) in which a marked cycle starts, for the charts' tables."""
+    weeks: dict[date, list[int]] = {}
+    for cycle in marks.cycles:
+        monday = cycle.started_on - timedelta(days=cycle.started_on.weekday())
+        weeks.setdefault(monday, []).append(cycle.number)
+    return weeks
+
+
+def _xmr(improvement: Improvement, weekly: WeeklyXmr, marks: Marks) -> str:
     chart = weekly.chart
     flagged = len({signal.index for signal in chart.signals})
     return xmr_svg(
@@ -251,13 +298,14 @@ def _xmr(improvement: Improvement, weekly: WeeklyXmr, notes: list[NoteMark]) -> 
             f"{numbers.number(chart.mean, 4)}, process limits {numbers.number(chart.lpl, 4)} to "
             f"{numbers.number(chart.upl, 4)}; {numbers.plural(flagged, 'week')} flagged as special "
             "causes."
-            f"{_notes_described(notes)}"
+            f"{marks.described}"
         ),
-        notes=notes,
+        notes=marks.notes,
+        cycles=marks.cycles,
     )
 
 
-def _run(improvement: Improvement, weekly: WeeklyXmr, notes: list[NoteMark]) -> str:
+def _run(improvement: Improvement, weekly: WeeklyXmr, marks: Marks) -> str:
     return run_svg(
         weekly.weeks,
         weekly.values,
@@ -267,14 +315,11 @@ def _run(improvement: Improvement, weekly: WeeklyXmr, notes: list[NoteMark]) -> 
         title=f"Run chart of weekly means: {improvement.title}",
         description=(
             f"{numbers.plural(len(weekly.values), 'weekly mean')}. "
-            f"{run_chart_reading(weekly.runs)}{_notes_described(notes)}"
+            f"{run_chart_reading(weekly.runs)}{marks.described}"
         ),
-        notes=notes,
+        notes=marks.notes,
+        cycles=marks.cycles,
     )
-
-
-def _notes_described(notes: list[NoteMark]) -> str:
-    return "".join(f" Note at {numbers.govuk_date(note.on_date)}: {note.text}." for note in notes)
 
 
 def improvement_chart_svg(improvement: Improvement, kind: str) -> str | None:
@@ -283,8 +328,7 @@ def improvement_chart_svg(improvement: Improvement, kind: str) -> str | None:
     if kind == "distributions" and cells:
         return distributions_chart(improvement, cells)
     if kind in WEEKLY_CHARTS and weekly is not None:
-        notes = [NoteMark(note.on_date, note.text) for note in notes_for(improvement.id)]
-        return WEEKLY_CHARTS[kind](improvement, weekly, notes)
+        return WEEKLY_CHARTS[kind](improvement, weekly, chart_marks(improvement.id))
     return None
 
 

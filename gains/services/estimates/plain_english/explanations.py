@@ -304,3 +304,20 @@ def explain_evidence_level(level: int | None = None) -> Explanation:
         tuple(paragraphs),
         (LEVEL_1, *(LEVEL_LABELS[number] for number in sorted(LEVEL_LABELS))),
     )
+
+
+def explain_cycle_estimates() -> Explanation:
+    """Why a PDSA cycle's own estimate describes that try and is not the figure that counts
+    (docs/STATISTICS.md "PDSA cycles"; decision 0048)."""
+    return Explanation(
+        "Why the estimate above is the one that counts",
+        (
+            "Each cycle’s estimate compares every measurement from before go-live with the "
+            "measurements after go-live that were added while that cycle was open. It describes "
+            "how that try went.",
+            "Looking at several cycles and keeping the best one is several comparisons: one of "
+            "them can look good by chance alone. So the estimate that is reviewed, counted in "
+            "savings and published stays the improvement’s one estimate, from all its "
+            "measurements. The adopted change is the latest cycle whose decision was to adopt.",
+        ),
+    )
