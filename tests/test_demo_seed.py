@@ -91,3 +91,21 @@ def test_the_demo_publishes_approved_items_and_one_drops_off_when_reopened(sessi
     on_register = {entry.title for entry in register_entries()}
     assert on_register == set(PUBLIC_SUMMARIES) - {"Wrap-up codes reduced from 40 to 12"}
     assert len(on_register) >= 5
+
+
+def test_the_demo_runs_one_improvement_in_three_pdsa_cycles(session):
+    """Adapt, adapt, adopt, each with its own upload of the after rows (decision 0048)."""
+    from gains.demo.catalogue import PDSA_CYCLES
+    from gains.models import Cycle, UploadBatch
+    from gains.services.estimates.cycles import adopted_cycle, stored_cycle_estimate
+
+    (title,) = PDSA_CYCLES
+    improvement = session.scalars(select(Improvement).where(Improvement.title == title)).one()
+    cycles = improvement.cycles
+    assert [c.act_decision.value for c in cycles] == ["adapt", "adapt", "adopt"]
+    assert adopted_cycle(cycles).number == 3 and all(not c.is_open for c in cycles)
+    for cycle in cycles:
+        batches = session.scalars(select(UploadBatch).where(UploadBatch.cycle_id == cycle.id))
+        assert sum(batch.row_count for batch in batches) > 0
+        assert stored_cycle_estimate(improvement, cycle).document is not None
+    assert session.scalar(select(Cycle.id).where(Cycle.improvement_id != improvement.id)) is None

@@ -171,23 +171,11 @@ def _finish(figure, axes, weeks, go_live_index, notes, legend, unit, title, desc
     legend = [*legend, Line2D([], [], color=BLUE, label="Go-live")]
     shown = _notes_within(weeks, notes)
     for note in shown:
-        axes.axvline(note.on_date, color=PURPLE, linestyle=":", linewidth=1.5)
         label = note.text
         if len(label) > NOTE_LABEL_CHARACTERS:
             label = label[: NOTE_LABEL_CHARACTERS - 1].rstrip() + "…"
         # Beside the line, reading upwards from the foot of the plot.
-        axes.annotate(
-            label,
-            xy=(note.on_date, 0.02),
-            xycoords=("data", "axes fraction"),
-            xytext=(-3, 0),
-            textcoords="offset points",
-            rotation=90,
-            ha="right",
-            va="bottom",
-            fontsize=9,
-            color=PURPLE,
-        )
+        _labelled_line(axes, note.on_date, label, PURPLE, ":", upright=True)
     if shown:
         legend.append(Line2D([], [], color=PURPLE, linestyle=":", label="Team's note"))
     axes.set_ylabel(unit)
@@ -210,20 +198,28 @@ def _mark_cycles(axes, weeks: Sequence[date], cycles: Sequence[CycleMark], legen
 
     shown = [cycle for cycle in cycles if _within(weeks, cycle.started_on)]
     for cycle in shown:
-        axes.axvline(cycle.started_on, color=BLACK, linestyle="-.", linewidth=1.2)
-        axes.annotate(
-            f"Cycle {cycle.number}",
-            xy=(cycle.started_on, 0.98),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, 0),
-            textcoords="offset points",
-            ha="left",
-            va="top",
-            fontsize=9,
-            color=BLACK,
-        )
+        # Level at the top of the plot, clear of the notes' labels at its foot.
+        _labelled_line(axes, cycle.started_on, f"Cycle {cycle.number}", BLACK, "-.", upright=False)
     if shown:
         legend.append(Line2D([], [], color=BLACK, linestyle="-.", label="PDSA cycle starts"))
+
+
+def _labelled_line(axes, day: date, label: str, color: str, style: str, *, upright: bool):
+    """A vertical line at `day` with its label in the charts' smallest text (9 pt, 12 px at
+    phone width): upright from the foot of the plot, or level from its top."""
+    axes.axvline(day, color=color, linestyle=style, linewidth=1.5)
+    axes.annotate(
+        label,
+        xy=(day, 0.02 if upright else 0.98),
+        xycoords=("data", "axes fraction"),
+        xytext=(-3 if upright else 3, 0),
+        textcoords="offset points",
+        rotation=90 if upright else 0,
+        ha="right" if upright else "left",
+        va="bottom" if upright else "top",
+        fontsize=9,
+        color=color,
+    )
 
 
 def _within(weeks: Sequence[date], day: date) -> bool:

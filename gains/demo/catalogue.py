@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from gains.models import Design, Direction, ImprovementKind, Pillar, Status
+from gains.models import ActDecision, Design, Direction, ImprovementKind, Pillar, Status
 
 # The demo's "today": fixed, so the demo is the same on every machine and every day.
 DEMO_TODAY = date(2026, 11, 1)
@@ -1121,6 +1121,31 @@ DEMO_TERMS: dict[str, dict] = {
 
 
 # Notes the teams pinned to their charts (docs/decisions/0043): what happened when.
+# Improvements run as PDSA cycles (decision 0048): their after rows arrive in these cycles,
+# split by date, each with (what we tried, what we predicted, what happened, act decision).
+PDSA_CYCLES: dict[str, list[tuple[str, str, str, ActDecision]]] = {
+    "Letters replaced by app notifications": [
+        (
+            "App notifications for follow-up appointments only; letters for the rest",
+            "Rebooking requests fall by about 2 per 1,000 appointments",
+            "Fewer rebookings for follow-ups, but patients without the app still rang to rebook",
+            ActDecision.ADAPT,
+        ),
+        (
+            "Notifications for every appointment, with a text message for patients without the app",
+            "Rebooking requests fall by about 3 per 1,000 appointments",
+            "The fall held; patients asked for a reminder nearer the day",
+            ActDecision.ADAPT,
+        ),
+        (
+            "The same, with a reminder two days before each appointment",
+            "A fall of 3 per 1,000 or more, kept for the whole cycle",
+            "Rebooking requests stayed lower and clinics asked to keep the reminders",
+            ActDecision.ADOPT,
+        ),
+    ],
+}
+
 CHART_NOTES: dict[str, list[tuple[date, str]]] = {
     "Pre-fill known fields on the renewal form": [
         (date(2025, 9, 1), "New renewal letter wording"),

@@ -24,6 +24,7 @@ from gains.demo.catalogue import (
     DEMO_TODAY,
     DEPARTMENTS,
     IMPROVEMENTS,
+    PDSA_CYCLES,
     PEOPLE,
     PUBLIC_SUMMARIES,
     DemoImprovement,
@@ -42,6 +43,7 @@ from gains.models import (
 )
 from gains.services.improvements import workflow
 from gains.services.improvements.chart_notes import add_note
+from gains.services.improvements.cycles import record_outcome, start_cycle
 from gains.services.improvements.workflow import ImprovementPlan
 from gains.services.measurements.recording import record_batch
 from gains.services.people.accounts import create_user
@@ -188,6 +190,43 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time(10, 30), tzinfo=UTC)
 
 
+def _log(creator: User, improvement: Improvement, label: str, batch_rows: list[dict]) -> None:
+    source = BatchSource.CSV if label.startswith("after") else BatchSource.FORM
+    batch = record_batch(
+        creator,
+        improvement,
+        batch_rows,
+        source=source,
+        filename=f"{label.replace(' ', '-')}.csv" if source is BatchSource.CSV else None,
+    )
+    # Dated as a team would have logged it: the day after its last observation, so that
+    # "what changed since the approval" counts only what really came later.
+    logged_on = max(row["observed_on"] for row in batch_rows) + timedelta(days=1)
+    batch.created_at = batch.confirmed_at = _at(logged_on)
+
+
+def _log_in_cycles(creator: User, improvement: Improvement, after_rows: list[dict], cycles) -> None:
+    """The after rows in PDSA cycles, split by date into equal parts: each cycle opens (the
+    first at go-live), takes its part as one upload, and ends the day the next one starts. The
+    rows are the same as without cycles, so the improvement's estimate is too."""
+    ordered = sorted(after_rows, key=lambda row: row["observed_on"])
+    parts = [part.tolist() for part in np.array_split(np.arange(len(ordered)), len(cycles))]
+    for number, ((plan, prediction, notes, decision), part) in enumerate(
+        zip(cycles, parts, strict=True), start=1
+    ):
+        part_rows = [ordered[index] for index in part]
+        started_on = part_rows[0]["observed_on"] if number > 1 else improvement.go_live_on
+        cycle = start_cycle(
+            creator, improvement, plan=plan, prediction=prediction, started_on=started_on
+        )
+        _log(creator, improvement, f"after cycle {number}", part_rows)
+        following = parts[number] if number < len(parts) else None
+        ended_on = (
+            ordered[following[0]]["observed_on"] if following else part_rows[-1]["observed_on"]
+        )
+        record_outcome(creator, cycle, ended_on=ended_on, notes=notes, act_decision=decision)
+
+
 def _seed_improvement(entry: DemoImprovement, creator: User, reviewer: User, team: Team) -> int:
     improvement = workflow.create_improvement(creator, team, _plan(entry))
     if entry.status is Status.DRAFT:
@@ -195,18 +234,10 @@ def _seed_improvement(entry: DemoImprovement, creator: User, reviewer: User, tea
     workflow.start(creator, improvement)
     rows = 0
     for label, batch_rows in simulate(entry):
-        source = BatchSource.CSV if label.startswith("after") else BatchSource.FORM
-        batch = record_batch(
-            creator,
-            improvement,
-            batch_rows,
-            source=source,
-            filename=f"{label.replace(' ', '-')}.csv" if source is BatchSource.CSV else None,
-        )
-        # Dated as a team would have logged it: the day after its last observation, so that
-        # "what changed since the approval" counts only what really came later.
-        logged_on = max(row["observed_on"] for row in batch_rows) + timedelta(days=1)
-        batch.created_at = batch.confirmed_at = _at(logged_on)
+        if label == "after" and entry.title in PDSA_CYCLES:
+            _log_in_cycles(creator, improvement, batch_rows, PDSA_CYCLES[entry.title])
+        else:
+            _log(creator, improvement, label, batch_rows)
         rows += len(batch_rows)
     if entry.status is Status.RUNNING:
         return rows

@@ -20,7 +20,7 @@ from gains.services.estimates.cycles import (
 from gains.services.improvements import workflow
 from gains.services.improvements.cycles import CycleError, record_outcome, start_cycle
 from gains.services.measurements.recording import record_batch
-from gains.services.review.decisions import decide
+from gains.services.review.decisions import DataChanged, decide
 from tests.support.factories import person, plan, rows, start_with_data, submitted_by
 
 
@@ -215,3 +215,14 @@ def test_a_single_cycle_is_not_marked_on_the_charts(session):
     member, improvement = _running(session, "One cycle, unmarked")
     _start(member, improvement, date(2026, 5, 4))
     assert chart_marks(improvement.id).cycles == []
+
+
+def test_a_decision_on_figures_read_before_a_cycle_started_is_refused_and_says_why(session):
+    member = person(session, "member")
+    improvement = submitted_by(session, member, "Reviewed while cycling")
+    seen = improvement.data_version
+    _start(member, improvement, date(2026, 6, 1))
+    with pytest.raises(DataChanged, match="1 PDSA cycle change"):
+        decide(
+            person(session, "manager"), improvement, Decision.APPROVED, "", seen_data_version=seen
+        )

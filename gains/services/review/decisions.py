@@ -265,6 +265,10 @@ DATA_VERSION_EVENTS = (
     "measurement.edited",
     "measurement.deleted",
     "improvement.amended",
+    # PDSA cycles started, ended or changed (services/improvements/cycles.py; decision 0048).
+    "cycle.started",
+    "cycle.ended",
+    "cycle.updated",
 )
 
 
@@ -287,7 +291,7 @@ def changes_since(improvement: Improvement, seen_data_version: int) -> str | Non
         )
         .order_by(AuditEvent.id.desc())
     )
-    counts = dict.fromkeys(("added", "withdrawn", "edited", "deleted", "amended"), 0)
+    counts = dict.fromkeys(("added", "withdrawn", "edited", "deleted", "amended", "cycle"), 0)
     for event in events:
         after = event.after or {}
         if event.action == "batch.recorded" and after.get("pending"):
@@ -296,6 +300,8 @@ def changes_since(improvement: Improvement, seen_data_version: int) -> str | Non
             counts["added"] += int(after.get("rows") or 0)
         elif event.action == "batch.withdrawn":
             counts["withdrawn"] += int(after.get("rows") or 0)
+        elif event.action.startswith("cycle."):
+            counts["cycle"] += 1
         else:
             counts[event.action.partition(".")[2]] += 1
         missing -= 1
@@ -307,6 +313,9 @@ def changes_since(improvement: Improvement, seen_data_version: int) -> str | Non
         _counted(counts["edited"], "row", "rows") + " corrected" if counts["edited"] else "",
         _counted(counts["deleted"], "row", "rows") + " deleted" if counts["deleted"] else "",
         "it was amended" if counts["amended"] else "",
+        _counted(counts["cycle"], "PDSA cycle change", "PDSA cycle changes")
+        if counts["cycle"]
+        else "",
     ]
     parts = [part for part in parts if part]
     if not parts:
