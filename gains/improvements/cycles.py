@@ -48,15 +48,16 @@ class CycleRow:
 
 
 def cycles_context(
-    improvement: Improvement, start_form: CycleStartForm | None = None
+    improvement: Improvement, start_form: CycleStartForm | None = None, *, read_only=False
 ) -> dict[str, Any]:
     """What the cycles section shows; nothing at all for a one-run improvement its reader
-    cannot start cycles on (`shows_cycles`)."""
-    if not shows_cycles(improvement, current_user):
+    cannot start cycles on (`shows_cycles`). ``read_only``: the cycles without their forms
+    (the review page, where a reviewer reads what the team did)."""
+    if not (improvement.cycles if read_only else shows_cycles(improvement, current_user)):
         return {"show_cycles": False}
     cycles = improvement.cycles
     counts = _batch_counts(improvement.id)
-    may_run = may_run_cycles(current_user, improvement)
+    may_run = not read_only and may_run_cycles(current_user, improvement)
     offer_start = may_run and not any(cycle.is_open for cycle in cycles)
     adopted = adopted_cycle(cycles)
     return {

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from gains.access import get_scoped_or_404, scoped
 from gains.extensions import db
 from gains.htmx_support import render_page_or_fragment, wants_fragment
+from gains.improvements.cycles import cycles_context
 from gains.improvements.presenters import estimate_view, money_terms
 from gains.models import Decision, Department, Improvement, Role, Status, Team
 from gains.reviews.forms import DecisionForm, QueueFilterForm
@@ -101,6 +102,7 @@ def _page_context(improvement: Improvement, form: DecisionForm) -> dict:
         "chart_notes": notes,
         "notes_key": notes_key(notes),
         "cycle_weeks": cycle_weeks(chart_marks(improvement.id)),
+        **cycles_context(improvement, read_only=True),
         "may_add_notes": False,
         "note_form": None,
         "cells": cells,

@@ -120,3 +120,14 @@ def test_people_who_may_not_change_it_cannot_run_cycles(app, client):
     sign_in(client, DEMO_LOGINS["treasury"])
     assert client.post(f"/improvements/{ident}/cycles", data=start_form()).status_code == 403
     assert cycles_of(app, ident) == []
+
+
+def test_the_review_page_shows_the_cycles_without_their_forms(app, signed_in):
+    with app.app_context():
+        ident = db.session.scalars(select(Improvement.id).where(Improvement.cycles.any())).one()
+    page = signed_in("treasury").get(f"/reviews/{ident}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "PDSA cycles" in body and "Cycle 3" in body and "adopted change" in body
+    assert "Record what happened" not in body and 'id="cycle-start"' not in body
+    assert "(cycle 2 starts)" in body  # the weekly tables say where the chart marks them
