@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from playwright.sync_api import Page
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db
@@ -39,6 +39,14 @@ ROLES = ("anonymous", "member", "manager", "treasury", "admin")
 NOT_PAGES = ("/api/", "/assets/", "/healthz")
 API_DOCS = "api_docs.docs"
 FILE_SUFFIXES = (".svg", ".csv", ".json", ".atom", ".xlsx", "<file_format>")
+# The pages of the demo's improvement run in PDSA cycles (decision 0048), walked beside the
+# one improvement of each status.
+CYCLED_PAGES = (
+    "improvements.view",
+    "improvements.cycle_outcome",
+    "improvements.start_cycle_page",
+    "reviews.review",
+)
 # One value for each string URL argument: the first a page links to.
 STRINGS = {"field_name": "hypothesis", "token": "forged"}
 
@@ -97,9 +105,14 @@ def _ids(app) -> dict:
                 .order_by(Cycle.number)
             ).all()
         )
+        # The demo's improvement run in PDSA cycles (another team's): its pages are walked too.
+        cycled = session.execute(
+            select(Cycle.improvement_id, func.max(Cycle.number)).group_by(Cycle.improvement_id)
+        ).first()
         pools = {
             "improvement_id": improvements,
             "cycle_of": cycle_of,
+            "cycled": tuple(cycled) if cycled else None,
             "status_of": {id_: status.value for status, id_ in chosen.items()},
             "batch_of": batch_of,
             "measurement_of": measurement_of,
@@ -183,6 +196,11 @@ def page_addresses(app) -> list[PageAddress]:
             for position in range(max(len(pools[name]) for name in others)):
                 chosen = {name: pools[name][position % len(pools[name])] for name in others}
                 add(rule, values | chosen)
+        if pools["cycled"] and rule.endpoint in CYCLED_PAGES:
+            improvement_id, number = pools["cycled"]
+            values = {"improvement_id": improvement_id, "number": number}
+            name = rule.endpoint.replace(".", "-").replace("_", "-")
+            pages.append(PageAddress(f"{name}-in-pdsa-cycles", fill_rule(rule, values)))
     return pages
 
 
