@@ -64,7 +64,8 @@ def _batches(improvement: Improvement, user: Any) -> list[UploadBatch]:
             ),
         )
         .order_by(UploadBatch.created_at.desc(), UploadBatch.id.desc())
-        .options(joinedload(UploadBatch.created_by))  # each row says who added it
+        # Each row says who added it, and in which PDSA cycle (decision 0048).
+        .options(joinedload(UploadBatch.created_by), joinedload(UploadBatch.cycle))
     )
     return list(db.session.scalars(stmt))
 

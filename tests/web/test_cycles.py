@@ -125,9 +125,14 @@ def test_people_who_may_not_change_it_cannot_run_cycles(app, client):
 def test_the_review_page_shows_the_cycles_without_their_forms(app, signed_in):
     with app.app_context():
         ident = db.session.scalars(select(Improvement.id).where(Improvement.cycles.any())).one()
-    page = signed_in("treasury").get(f"/reviews/{ident}")
+    client = signed_in("treasury")
+    page = client.get(f"/reviews/{ident}")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert "PDSA cycles" in body and "Cycle 3" in body and "adopted change" in body
+    # The improvement's own page lists each upload with its cycle.
+    assert "after-cycle-3.csv (cycle 3)" in client.get(f"/improvements/{ident}").get_data(
+        as_text=True
+    )
     assert "Record what happened" not in body and 'id="cycle-start"' not in body
     assert "(cycle 2 starts)" in body  # the weekly tables say where the chart marks them
