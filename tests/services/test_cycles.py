@@ -3,6 +3,7 @@ cycle's estimate from the one engine, the adopted change, and review integrity (
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -19,7 +20,8 @@ from gains.services.estimates.cycles import (
 )
 from gains.services.improvements import workflow
 from gains.services.improvements.cycles import CycleError, record_outcome, start_cycle
-from gains.services.measurements.recording import record_batch
+from gains.services.measurements.bulk_import import import_measurements
+from gains.services.measurements.recording import confirm_batch, record_batch, upload_csv
 from gains.services.review.decisions import DataChanged, decide
 from tests.support.factories import person, plan, rows, start_with_data, submitted_by
 
@@ -226,3 +228,16 @@ def test_a_decision_on_figures_read_before_a_cycle_started_is_refused_and_says_w
         decide(
             person(session, "manager"), improvement, Decision.APPROVED, "", seen_data_version=seen
         )
+
+
+def test_rows_arriving_by_csv_or_command_line_import_join_the_open_cycle(session):
+    member, improvement = _running(session, "Imported into a cycle")
+    cycle = _start(member, improvement, date(2026, 5, 1))
+    csv_text = b"phase,value\nafter,27\nafter,29\n"
+    pending = upload_csv(member, improvement, io.BytesIO(csv_text), filename="more.csv")
+    confirm_batch(member, pending)
+    imported = import_measurements(
+        improvement, io.BytesIO(csv_text), filename="bulk.csv", actor=member
+    )
+    assert pending.cycle_id == cycle.id and imported.batch.cycle_id == cycle.id
+    assert stored_cycle_estimate(improvement, cycle).document["n_after"] == 4
