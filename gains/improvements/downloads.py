@@ -29,24 +29,6 @@ MEASUREMENT_COLUMNS = (
     Column("Cycle", "number", key="cycle"),
 )
 
-CYCLE_COLUMNS = (
-    Column("Cycle", "number", key="cycle"),
-    Column("What we tried", key="plan"),
-    Column("What we predicted", key="prediction"),
-    Column("Started", key="started_on"),
-    Column("Ended", key="ended_on"),
-    Column("What happened", key="notes"),
-    Column("Act decision", key="act_decision"),
-    Column("The adopted change", key="adopted"),
-    Column("Data version", "number", key="data_version"),
-    Column("Effect (after minus before)", "number", key="effect"),
-    Column("Interval low", "number", key="ci_low"),
-    Column("Interval high", "number", key="ci_high"),
-    Column("Measurements before", "number", key="n_before"),
-    Column("Measurements after", "number", key="n_after"),
-    Column("Why there is no estimate", key="no_estimate_reason"),
-)
-
 ESTIMATE_COLUMNS = (
     Column("Improvement", "number", key="improvement_id"),
     Column("Data version", "number", key="data_version"),
@@ -73,6 +55,29 @@ ESTIMATE_COLUMNS = (
     Column("Saving interval includes input ranges", key="saving_includes_input_ranges"),
     Column("Evidence level", "number", key="evidence_level"),
     Column("Why there is no estimate", key="no_estimate_reason"),
+)
+
+
+# A cycle's figures in the estimate file's own columns (the same words and keys).
+CYCLE_ESTIMATE_KEYS = (
+    "data_version",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "n_before",
+    "n_after",
+    "no_estimate_reason",
+)
+CYCLE_COLUMNS = (
+    Column("Cycle", "number", key="cycle"),
+    Column("What we tried", key="plan"),
+    Column("What we predicted", key="prediction"),
+    Column("Started", key="started_on"),
+    Column("Ended", key="ended_on"),
+    Column("What happened", key="notes"),
+    Column("Act decision", key="act_decision"),
+    Column("The adopted change", key="adopted"),
+    *(column for column in ESTIMATE_COLUMNS if column.key in CYCLE_ESTIMATE_KEYS),
 )
 
 
