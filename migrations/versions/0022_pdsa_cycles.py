@@ -1,7 +1,7 @@
 """PDSA cycles: an improvement's numbered tries, each with its own upload batches
 
 Revision ID: 0022_pdsa_cycles
-Revises: 0019_chart_notes
+Revises: 0021_adoptions
 Create Date: 2026-12-03 23:00:00
 
 Issue 22 item 4 (docs/decisions/0048). A new table, and a nullable `cycle_id` on upload batches
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0022_pdsa_cycles"
-down_revision = "0019_chart_notes"
+down_revision = "0021_adoptions"
 branch_labels = None
 depends_on = None
 
