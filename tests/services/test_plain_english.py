@@ -37,8 +37,9 @@ CONFIDENCE = (
         ),
         pytest.param(
             (4.62, 3.18, 6.07, True, "% of letters", "reminder letter"),
-            "Most likely about 4.62 percentage points higher, and very probably between 3.18 "
-            "and 6.07.",
+            # The interval's width (2.9) to 2 significant figures sets the places (issue 21).
+            "Most likely about 4.6 percentage points higher, and very probably between 3.2 "
+            "and 6.1.",
             Verdict.BETTER,
             "Higher is better here, so the change helped.",
             id="positive result, higher is better",
@@ -77,8 +78,7 @@ CONFIDENCE = (
         ),
         pytest.param(
             (-35.42, -48.21, -22.66, False, "s", "call"),
-            "Most likely about 35.4 seconds shorter per call, and very probably between 22.7 "
-            "and 48.2.",
+            "Most likely about 35 seconds shorter per call, and very probably between 23 and 48.",
             Verdict.BETTER,
             "Shorter is better here, so the change helped.",
             id="seconds per call",
@@ -203,14 +203,16 @@ def test_savings_in_words(pence, low, high, text):
         ),
         pytest.param(
             (-120.0, -2_400.0, 2_100.0, "s", "claim"),
-            "Most likely about 120 seconds shorter per claim, but it could be anywhere from "
+            # Known to the nearest hundred at best: the estimate is written to that too.
+            "Most likely about 100 seconds shorter per claim, but it could be anywhere from "
             "2,400 seconds shorter to 2,100 seconds longer.",
             id="a wide interval",
         ),
         pytest.param(
             (-4.04, -4.041, -4.039, "days", "stay"),
-            "Most likely about 4.04 days shorter per stay, and very probably about 4.04.",
-            id="an interval narrower than the figures shown",
+            "Most likely about 4.04 days shorter per stay, and very probably between 4.039 and "
+            "4.041.",
+            id="a narrow interval keeps the digits that tell its ends apart",
         ),
         pytest.param(
             (3.0, None, None, "min", "case"),

@@ -16,7 +16,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from gains.numbers import OTHER_UNITS, TIME_UNITS, count, estimate_pence_gbp, number, plural
+from gains.numbers import (
+    MINUS,
+    OTHER_UNITS,
+    TIME_UNITS,
+    count,
+    estimate_pence_gbp,
+    number,
+    plural,
+    with_interval,
+)
 from gains.services.estimates.plain_english.explanations import interval_meaning
 from gains.stats.runs import ADVISED_BASELINE_POINTS, RunChart
 
@@ -66,8 +75,9 @@ class _Wording:
     word_first: bool  # "5 fewer calls" rather than "5 calls fewer"
     tail: str  # " per case", " per 1,000 bills" or ""
 
-    def amount(self, value: float, *, increase: bool) -> str:
-        number = format_amount(value)
+    def amount(self, value: float, *, increase: bool, shown: str | None = None) -> str:
+        """`shown`: the magnitude as already written (an interval's shared precision)."""
+        number = shown if shown is not None else format_amount(value)
         noun = self.singular if number == "1" else self.plural
         word = self.up if increase else self.down
         parts = [number, word, noun] if self.word_first else [number, noun, word]
@@ -154,7 +164,10 @@ def plain_reading(
         likely = _likely(effect, wording, width=0.0)
         return f"{likely}{wording.tail}: there is no range to say how sure that is."
     low, high = sorted((ci_low, ci_high))
-    likely = _likely(effect, wording, width=high - low)
+    # The estimate and both ends at the interval's one precision, as every other place on the
+    # page writes them (gains.numbers.with_interval), without their signs: the words say it.
+    shown_effect, shown_low, shown_high = map(_magnitude, with_interval(effect, low, high))
+    likely = _likely(effect, wording, width=high - low, shown=shown_effect)
     sure = "very probably" if level >= 0.95 else "probably"
     # "per case" follows the first amount the line gives.
     no_change = likely == NO_CHANGE
@@ -162,28 +175,38 @@ def plain_reading(
     if low < 0 < high:
         return (
             f"{likely}{first_tail}, but it could be anywhere from "
-            f"{wording.amount(low, increase=False)} to "
-            f"{wording.amount(high, increase=True)}{last_tail}."
+            f"{wording.amount(low, increase=False, shown=shown_low)} to "
+            f"{wording.amount(high, increase=True, shown=shown_high)}{last_tail}."
         )
-    near, far = (low, high) if high > 0 else (high, low)
+    far = low if high <= 0 else high
+    shown_near, shown_far = (shown_low, shown_high) if high > 0 else (shown_high, shown_low)
     if no_change:
         return (
-            f"{likely}, and {sure} no more than {wording.amount(far, increase=far > 0)}{last_tail}."
+            f"{likely}, and {sure} no more than "
+            f"{wording.amount(far, increase=far > 0, shown=shown_far)}{last_tail}."
         )
-    if format_amount(near) == format_amount(far):
-        return f"{likely}{wording.tail}, and {sure} about {format_amount(far)}."
-    span = f"between {format_amount(near)} and {format_amount(far)}"
+    if shown_near == shown_far:
+        return f"{likely}{wording.tail}, and {sure} about {shown_far}."
+    span = f"between {shown_near} and {shown_far}"
     return f"{likely}{wording.tail}, and {sure} {span}."
 
 
 NO_CHANGE = "Most likely close to no change"
 
 
-def _likely(effect: float, wording: _Wording, *, width: float) -> str:
+def _magnitude(written: str) -> str:
+    """A number as `with_interval` wrote it, without its sign and, in a sentence, without
+    trailing zeros ("about 4 minutes", "between 0.5 and 1.5")."""
+    magnitude = written.removeprefix(MINUS).removeprefix("-")
+    return magnitude.rstrip("0").rstrip(".") if "." in magnitude else magnitude
+
+
+def _likely(effect: float, wording: _Wording, *, width: float, shown: str | None = None) -> str:
     # Tiny next to the interval's width (under 1%), an estimate reads as no change at all.
-    if abs(effect) < width / 100 or format_amount(effect) == "0":
+    shown = shown if shown is not None else format_amount(effect)
+    if abs(effect) < width / 100 or not shown.strip("0.,"):
         return NO_CHANGE
-    return f"Most likely about {wording.amount(effect, increase=effect > 0)}"
+    return f"Most likely about {wording.amount(effect, increase=effect > 0, shown=shown)}"
 
 
 def format_pounds(pence: int) -> str:
