@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from gains.config import build_flask_config, read_environment
+from gains.config import build_flask_config, check_sign_in, read_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(build_flask_config(read_environment(), app.instance_path))
     if config:
         app.config.update(config)
+    check_sign_in(app.config)
     logging.getLogger("gains").setLevel(app.config["LOG_LEVEL"])
 
     register_extensions(app)
@@ -47,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from gains import auth, database, figures_cache
+    from gains.auth import organisation
     from gains.extensions import csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
@@ -56,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     login_manager.init_app(app)
     auth.configure_login(login_manager)
+    organisation.init_app(app)
     figures_cache.init_app(app)
     auth.require_sign_in(app)
 

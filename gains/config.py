@@ -75,6 +75,26 @@ def _rate_limit(raw: str) -> str:
     return raw.strip()
 
 
+def _issuer_url(raw: str) -> str:
+    """An OpenID Connect issuer: https, or http on this machine only (the tests' provider)."""
+    from urllib.parse import urlsplit
+
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+    if not parts.hostname or not (parts.scheme == "https" or local):
+        raise ValueError("must be an https:// URL, such as https://accounts.google.com")
+    return url
+
+
+def _email_domains(raw: str) -> tuple[str, ...]:
+    """Comma-separated domains such as `cabinetoffice.gov.uk, digital.cabinet-office.gov.uk`."""
+    domains = tuple(part.strip().lower().lstrip("@") for part in raw.split(",") if part.strip())
+    if not domains or any("@" in d or "." not in d or " " in d for d in domains):
+        raise ValueError("must be one or more domains separated by commas, like example.gov.uk")
+    return domains
+
+
 def normalise_database_url(raw: str) -> str:
     """Accept the URLs people paste (postgres://, postgresql://) and pick the psycopg 3 driver."""
     url = raw.strip()
@@ -145,6 +165,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("INVITE_HOURS", "How long an invitation's set-password link works.", _positive_int, 72),
     Setting("RESET_HOURS", "How long a password-reset link works.", _positive_int, 1),
+    Setting(
+        "OIDC_ISSUER",
+        "Organisation sign-in (OpenID Connect): the provider's issuer URL, e.g. "
+        "`https://login.microsoftonline.com/<tenant id>/v2.0` or `https://accounts.google.com`. "
+        "Set together with the client id, secret and allowed domains, or not at all.",
+        _issuer_url,
+    ),
+    Setting("OIDC_CLIENT_ID", "The client (application) id Gains is registered with.", _non_empty),
+    Setting("OIDC_CLIENT_SECRET", "The client secret of that registration.", _non_empty),
+    Setting(
+        "OIDC_EMAIL_DOMAINS",
+        "Email domains whose people may sign in with the provider, separated by commas.",
+        _email_domains,
+    ),
+    Setting(
+        "PASSWORD_SIGN_IN",
+        "`on` or `off`. Off, Gains has no local passwords: people sign in with the organisation's "
+        "provider only (which must then be configured).",
+        _choice("on", "off"),
+        "on",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -195,6 +236,11 @@ def build_flask_config(settings: Mapping[str, Any], instance_path: str | Path) -
         "GAINS_SIGN_IN_LIMIT_PER_ACCOUNT": settings["SIGN_IN_LIMIT_PER_ACCOUNT"],
         "GAINS_SIGN_IN_LIMIT_PER_IP": settings["SIGN_IN_LIMIT_PER_IP"],
         "GAINS_FIGURES_CACHE": settings["FIGURES_CACHE"] == "on",
+        "GAINS_OIDC_ISSUER": settings["OIDC_ISSUER"],
+        "GAINS_OIDC_CLIENT_ID": settings["OIDC_CLIENT_ID"],
+        "GAINS_OIDC_CLIENT_SECRET": settings["OIDC_CLIENT_SECRET"],
+        "GAINS_OIDC_EMAIL_DOMAINS": settings["OIDC_EMAIL_DOMAINS"],
+        "GAINS_PASSWORD_SIGN_IN": settings["PASSWORD_SIGN_IN"] == "on",
     }
 
 
@@ -204,4 +250,32 @@ def check_required(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             "GAINS_SECRET_KEY is not set: set it to a long random string "
             '(python -c "import secrets; print(secrets.token_hex(32))").'
+        )
+
+
+OIDC_KEYS = (
+    "GAINS_OIDC_ISSUER",
+    "GAINS_OIDC_CLIENT_ID",
+    "GAINS_OIDC_CLIENT_SECRET",
+    "GAINS_OIDC_EMAIL_DOMAINS",
+)
+
+
+def organisation_sign_in_configured(config: Mapping[str, Any]) -> bool:
+    return all(config.get(key) for key in OIDC_KEYS)
+
+
+def check_sign_in(config: Mapping[str, Any]) -> None:
+    """Refuse a half-configured provider, and a Gains nobody could sign in to."""
+    missing = [key for key in OIDC_KEYS if not config.get(key)]
+    if missing and len(missing) < len(OIDC_KEYS):
+        raise ConfigError(
+            f"Organisation sign-in is half configured: set {', '.join(missing)} as well, "
+            "or unset the other GAINS_OIDC_ settings."
+        )
+    if not config.get("GAINS_PASSWORD_SIGN_IN", True) and missing:
+        raise ConfigError(
+            "GAINS_PASSWORD_SIGN_IN=off needs organisation sign-in: set GAINS_OIDC_ISSUER, "
+            "GAINS_OIDC_CLIENT_ID, GAINS_OIDC_CLIENT_SECRET and GAINS_OIDC_EMAIL_DOMAINS, "
+            "or nobody could sign in."
         )

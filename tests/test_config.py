@@ -2,7 +2,14 @@
 
 import pytest
 
-from gains.config import ConfigError, build_flask_config, check_required, read_environment
+from gains.config import (
+    ConfigError,
+    build_flask_config,
+    check_required,
+    check_sign_in,
+    organisation_sign_in_configured,
+    read_environment,
+)
 
 
 def test_defaults_without_any_setting():
@@ -76,3 +83,62 @@ def test_set_password_link_lifetimes(tmp_path):
     assert (config["ACCOUNT_INVITE_HOURS"], config["ACCOUNT_RESET_HOURS"]) == (24, 2)
     with pytest.raises(ConfigError, match="GAINS_RESET_HOURS"):
         read_environment({"GAINS_RESET_HOURS": "0"})
+
+
+ORGANISATION = {
+    "GAINS_OIDC_ISSUER": "https://login.microsoftonline.com/tenant-id/v2.0/",
+    "GAINS_OIDC_CLIENT_ID": "client",
+    "GAINS_OIDC_CLIENT_SECRET": "secret",
+    "GAINS_OIDC_EMAIL_DOMAINS": "Example.gov.uk, @digital.example.gov.uk",
+}
+
+
+def _flask_config(environ, tmp_path):
+    return build_flask_config(read_environment(environ), tmp_path)
+
+
+def test_organisation_sign_in_settings(tmp_path):
+    config = _flask_config(ORGANISATION, tmp_path)
+    check_sign_in(config)
+    assert organisation_sign_in_configured(config)
+    assert config["GAINS_OIDC_ISSUER"] == "https://login.microsoftonline.com/tenant-id/v2.0"
+    assert config["GAINS_OIDC_EMAIL_DOMAINS"] == ("example.gov.uk", "digital.example.gov.uk")
+    assert config["GAINS_PASSWORD_SIGN_IN"] is True
+    assert not organisation_sign_in_configured(_flask_config({}, tmp_path))
+
+
+@pytest.mark.parametrize("left_out", sorted(ORGANISATION))
+def test_half_configured_organisation_sign_in_is_refused(tmp_path, left_out):
+    environ = {key: value for key, value in ORGANISATION.items() if key != left_out}
+    with pytest.raises(ConfigError, match=f"half configured: set {left_out} as well"):
+        check_sign_in(_flask_config(environ, tmp_path))
+
+
+def test_password_sign_in_off_needs_the_provider(tmp_path):
+    with pytest.raises(ConfigError, match="GAINS_PASSWORD_SIGN_IN=off needs organisation"):
+        check_sign_in(_flask_config({"GAINS_PASSWORD_SIGN_IN": "off"}, tmp_path))
+    config = _flask_config({**ORGANISATION, "GAINS_PASSWORD_SIGN_IN": "off"}, tmp_path)
+    check_sign_in(config)
+    assert config["GAINS_PASSWORD_SIGN_IN"] is False
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"GAINS_OIDC_ISSUER": "http://idp.example.com"}, "must be an https:// URL"),
+        ({"GAINS_OIDC_ISSUER": "accounts.google.com"}, "must be an https:// URL"),
+        ({"GAINS_OIDC_EMAIL_DOMAINS": "name@example.gov.uk"}, "one or more domains"),
+        ({"GAINS_OIDC_EMAIL_DOMAINS": " , "}, "one or more domains"),
+        ({"GAINS_PASSWORD_SIGN_IN": "maybe"}, "must be one of on, off"),
+    ],
+)
+def test_bad_organisation_settings_are_refused(environ, message):
+    with pytest.raises(ConfigError, match=message):
+        read_environment(environ)
+
+
+def test_the_app_refuses_to_start_half_configured():
+    from gains import create_app
+
+    with pytest.raises(ConfigError, match="half configured"):
+        create_app({"TESTING": True, "GAINS_OIDC_ISSUER": "https://accounts.google.com"})

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user
@@ -30,6 +32,16 @@ INVALID_LINK = (
     "This link cannot be used. It may have expired, been used already, or been replaced by a "
     "newer one. Ask your administrator for a new link."
 )
+
+
+# With GAINS_PASSWORD_SIGN_IN=off Gains has no passwords: these pages do not exist.
+PASSWORD_ENDPOINTS = {"account.change_password", "account.set_password"}
+
+
+@blueprint.before_request
+def _no_passwords_when_off():
+    if request.endpoint in PASSWORD_ENDPOINTS and not current_app.config["GAINS_PASSWORD_SIGN_IN"]:
+        abort(404)
 
 
 def _page(password_form: ChangePasswordForm, status: int = 200):

@@ -1,14 +1,34 @@
-"""Sign in and sign out."""
+"""Sign in and sign out: with a password, or with the organisation's provider (OpenID Connect,
+gains/auth/organisation.py)."""
 
+import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
-from gains.auth import end_session, public, start_session
+from gains.auth import end_session, organisation, public, start_session
 from gains.auth.forms import SignInForm
 from gains.extensions import db
-from gains.services.people import accounts
+from gains.services.people import accounts, organisation_sign_in
+
+logger = logging.getLogger(__name__)
+# Kept in the session: where to go after the provider's callback, the ID token (for the
+# provider's sign-out), and, after signing out, the provider's sign-out address to offer.
+NEXT_KEY = "organisation_next"
+ID_TOKEN_KEY = "organisation_id_token"
+PROVIDER_SIGN_OUT_KEY = "provider_sign_out_url"
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -37,8 +57,11 @@ def _safe_next(target: str | None) -> str:
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    passwords = current_app.config["GAINS_PASSWORD_SIGN_IN"]
+    if request.method == "POST" and not passwords:
+        abort(404)  # GAINS_PASSWORD_SIGN_IN=off: there is no password to check
     form = SignInForm()
-    if form.validate_on_submit():
+    if passwords and form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
@@ -48,12 +71,76 @@ def sign_in():
         # One message whether the account exists or not: no enumeration.
         form.email.errors.append("Enter a correct email address and password")
     status = 422 if form.errors else 200
-    return render_template("auth/sign_in.html", form=form), status
+    return render_template(
+        "auth/sign_in.html",
+        form=form if passwords else None,
+        organisation_form=FlaskForm() if organisation.client() else None,
+        provider_sign_out_url=session.pop(PROVIDER_SIGN_OUT_KEY, None),
+    ), status
+
+
+@blueprint.route("/organisation", methods=["POST"])
+@public
+def organisation_start():
+    """Send the browser to the provider (authorisation-code flow with PKCE, state and nonce)."""
+    provider = organisation.client()
+    if provider is None:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"), code=303)
+    session[NEXT_KEY] = _safe_next(request.args.get("next"))
+    try:
+        response = provider.authorize_redirect(
+            url_for("auth.organisation_callback", _external=True)
+        )
+    except organisation.FAILURES:
+        logger.warning("organisation sign-in: the provider could not be reached", exc_info=True)
+        return render_template("auth/organisation_failed.html"), 502
+    response.status_code = 303  # answer a POST with "see other", as the other forms do
+    return response
+
+
+@blueprint.route("/organisation/callback")
+@public
+def organisation_callback():
+    """The provider sends the browser back here with a code. This GET writes (the session,
+    the person's last sign-in, the audit event): OAuth 2.0 returns by a redirect, which a
+    browser follows with GET (tests/web/test_get_never_writes.py names the exception)."""
+    provider = organisation.client()
+    if provider is None:
+        abort(404)
+    try:
+        token = provider.authorize_access_token(
+            claims_options=organisation.claims_options(provider)
+        )
+        claims = token["userinfo"]  # present only when the ID token was verified
+    except organisation.FAILURES as error:
+        # Nobody is known yet: logged, not audited (anyone can call this with rubbish).
+        logger.warning("organisation sign-in failed: %s", error)
+        return render_template("auth/organisation_failed.html"), 400
+    outcome = organisation_sign_in.match_person(
+        claims, current_app.config["GAINS_OIDC_EMAIL_DOMAINS"]
+    )
+    if outcome.user is None:
+        db.session.commit()
+        return render_template("auth/organisation_refused.html", outcome=outcome), 403
+    next_url = session.pop(NEXT_KEY, None) or url_for("main.home")
+    start_session(outcome.user)
+    session[ID_TOKEN_KEY] = token["id_token"]
+    db.session.commit()
+    return redirect(next_url, code=303)
 
 
 @blueprint.route("/sign-out", methods=["POST"])
 def sign_out():
+    id_token = session.get(ID_TOKEN_KEY)
     end_session()
     db.session.commit()
+    if id_token:
+        provider_url = organisation.end_session_url(
+            id_token, url_for("auth.sign_in", _external=True)
+        )
+        if provider_url:
+            session[PROVIDER_SIGN_OUT_KEY] = provider_url
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"), code=303)

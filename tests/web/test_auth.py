@@ -9,6 +9,9 @@ from tests.support.factories import person
 
 PUBLIC_ENDPOINTS = {
     "auth.sign_in",
+    # Organisation sign-in: starting it, and the provider's redirect back (issue 23).
+    "auth.organisation_start",
+    "auth.organisation_callback",
     "account.set_password",
     "main.health",
     "static",

@@ -142,6 +142,8 @@ ACTION_WORDS = {
     "user.password_set": "Password set",
     "user.password_changed": "Password changed",
     "user.signed_out_everywhere": "Signed out everywhere",
+    "user.signed_in": "Signed in with the organisation's account",
+    "user.sign_in_refused": "Organisation sign-in refused",
     "user.invite_link_issued": "Invitation link issued",
     "user.reset_link_issued": "Password reset link issued",
     "api_token.created": "API token created",
