@@ -72,6 +72,21 @@ def test_bad_settings_refuse_every_app_command(env, fragment):
     assert_refused(run_gains("db", "upgrade", env=env), fragment)
 
 
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"GAINS_PASSWORD_SIGN_IN": "off"}, "GAINS_PASSWORD_SIGN_IN=off needs organisation"),
+        (
+            {"GAINS_OIDC_ISSUER": "https://accounts.google.com", "GAINS_OIDC_CLIENT_ID": "c"},
+            "set GAINS_OIDC_CLIENT_SECRET, GAINS_OIDC_EMAIL_DOMAINS as well",
+        ),
+    ],
+    ids=["passwords off without a provider", "half-configured provider"],
+)
+def test_check_reports_a_sign_in_nobody_could_use(env, fragment):
+    assert_refused(run_gains("check", env={"GAINS_SECRET_KEY": "k" * 32, **env}), fragment)
+
+
 def test_gunicorn_entry_point_refuses_without_a_secret(tmp_path):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GAINS_")}
     environ["GAINS_DATABASE_URL"] = f"sqlite:///{tmp_path}/x.db"
