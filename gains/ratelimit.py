@@ -25,12 +25,9 @@ from gains.ratelimit_storage import storage_settings  # also registers database:
 from gains.services.people.accounts import normalise_email
 
 SIGN_IN_ENDPOINT = "auth.sign_in"
-# Organisation sign-in: starting it (POST) and the provider's return (GET), per IP address
+# Organisation sign-in: starting it and the provider's return (both GET), per IP address
 # (no email is known before the provider answers).
-ORGANISATION_ENDPOINTS = {
-    "auth.organisation_start": "POST",
-    "auth.organisation_callback": "GET",
-}
+ORGANISATION_ENDPOINTS = ("auth.organisation_start", "auth.organisation_callback")
 # Changing your password asks for the current one: limited per person, so that a session left
 # open on a shared computer cannot be used to guess it.
 CHANGE_PASSWORD_ENDPOINT = "account.change_password"
@@ -74,13 +71,13 @@ def init_app(app: Flask) -> Limiter:
     )
     view = app.view_functions[SIGN_IN_ENDPOINT]
     app.view_functions[SIGN_IN_ENDPOINT] = per_ip(per_account(view))
-    for endpoint, method in ORGANISATION_ENDPOINTS.items():
-        per_ip_here = limiter.limit(
-            lambda: app.config["GAINS_SIGN_IN_LIMIT_PER_IP"],
-            methods=[method],
-            error_message=TOO_MANY_SIGN_INS,
-        )
-        app.view_functions[endpoint] = per_ip_here(app.view_functions[endpoint])
+    per_ip_get = limiter.limit(
+        lambda: app.config["GAINS_SIGN_IN_LIMIT_PER_IP"],
+        methods=["GET"],
+        error_message=TOO_MANY_SIGN_INS,
+    )
+    for endpoint in ORGANISATION_ENDPOINTS:
+        app.view_functions[endpoint] = per_ip_get(app.view_functions[endpoint])
     per_person = limiter.limit(
         lambda: app.config["GAINS_SIGN_IN_LIMIT_PER_ACCOUNT"],
         key_func=_signed_in_user_key,

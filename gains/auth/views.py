@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from gains.auth import end_session, organisation, public, start_session
 from gains.auth.forms import SignInForm
@@ -74,20 +73,24 @@ def sign_in():
     return render_template(
         "auth/sign_in.html",
         form=form if passwords else None,
-        organisation_form=FlaskForm() if organisation.client() else None,
+        organisation=organisation.client() is not None,
         provider_sign_out_url=session.pop(PROVIDER_SIGN_OUT_KEY, None),
     ), status
 
 
-@blueprint.route("/organisation", methods=["POST"])
+@blueprint.route("/organisation")
 @public
 def organisation_start():
-    """Send the browser to the provider (authorisation-code flow with PKCE, state and nonce)."""
+    """Send the browser to the provider (authorisation-code flow with PKCE, state and nonce).
+
+    A link, not a form: the page's CSP (`form-action 'self'`) would block a form whose answer
+    redirects to the provider, and starting a sign-in writes nothing but this browser's
+    session (a forged start gains an attacker nothing: the provider asks the person)."""
     provider = organisation.client()
     if provider is None:
         abort(404)
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"), code=303)
+        return redirect(url_for("main.home"))
     session[NEXT_KEY] = _safe_next(request.args.get("next"))
     try:
         response = provider.authorize_redirect(
@@ -96,7 +99,6 @@ def organisation_start():
     except organisation.FAILURES:
         logger.warning("organisation sign-in: the provider could not be reached", exc_info=True)
         return render_template("auth/organisation_failed.html"), 502
-    response.status_code = 303  # answer a POST with "see other", as the other forms do
     return response
 
 

@@ -27,7 +27,7 @@ from gains.extensions import db
 SECRET = "browser-test-secret-key"
 
 
-def browser_app(database_url: str) -> Flask:
+def browser_app(database_url: str, **overrides) -> Flask:
     """The app as people get it: CSRF on, designed error pages, not TESTING."""
     return create_app(
         {
@@ -35,6 +35,7 @@ def browser_app(database_url: str) -> Flask:
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": True,
             "TESTING": False,
+            **overrides,
         }
     )
 

@@ -80,7 +80,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("auth.sign_in", "POST"): Row(422, 302, 302, 302, 302),
     # Organisation sign-in is not configured in the matrix's app: its routes do not exist
     # (tests/web/test_organisation_sign_in.py covers them configured, with a provider).
-    ("auth.organisation_start", "POST"): Row(NF, NF, NF, NF, NF),
+    ("auth.organisation_start", "GET"): Row(NF, NF, NF, NF, NF),
     ("auth.organisation_callback", "GET"): Row(NF, NF, NF, NF, NF),
     ("auth.sign_out", "POST"): Row(SIGN_IN, 303, 303, 303, 303),
     ("main.health", "GET"): Row(200, 200, 200, 200, 200),

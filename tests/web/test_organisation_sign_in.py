@@ -77,8 +77,8 @@ def client(oidc_app):
 
 
 def start(client, next_path: str | None = None) -> str:
-    response = client.post("/auth/organisation" + (f"?next={next_path}" if next_path else ""))
-    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    response = client.get("/auth/organisation" + (f"?next={next_path}" if next_path else ""))
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return response.headers["Location"]
 
 

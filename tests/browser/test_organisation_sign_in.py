@@ -1,0 +1,119 @@
+"""Journey: a person signs in with their organisation's account through a real OpenID Connect
+provider on 127.0.0.1 (tests/support/oidc.py), then signs out of Gains and of the provider.
+Issue 23; docs/decisions/0049-organisation-sign-in.md."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.checks import Visitor
+from tests.browser.conftest import _database_names, per_worker
+from tests.browser.server import browser_app, serve
+from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, DOMAIN, real_provider, set_person
+
+MEMBER = "member@example.org"
+
+
+@pytest.fixture
+def provider() -> Iterator[str]:
+    with real_provider() as url:
+        yield url
+
+
+@pytest.fixture
+def live_server(database_copies, provider) -> Iterator:
+    """The real app, as `tests/browser/conftest.py` serves it, with organisation sign-in on
+    and passwords off: the provider is the only way in."""
+    url = database_copies.copy(per_worker(f"gains_browser_{next(_database_names)}"))
+    app = browser_app(
+        url,
+        GAINS_OIDC_ISSUER=provider,
+        GAINS_OIDC_CLIENT_ID=CLIENT_ID,
+        GAINS_OIDC_CLIENT_SECRET=CLIENT_SECRET,
+        GAINS_OIDC_EMAIL_DOMAINS=(DOMAIN,),
+        GAINS_PASSWORD_SIGN_IN=False,
+    )
+    with serve(app) as live:
+        yield live
+        assert not live.errors, f"the server raised: {live.errors!r}"
+    database_copies.drop(url)
+
+
+def at_the_provider(visitor: Visitor) -> None:
+    """The provider's own pages are not Gains's to check (headings, skip links, axe); its
+    stylesheet is on a CDN this machine need not reach, so it is served empty."""
+    visitor.page.wait_for_load_state("load")
+    visitor.unchecked = None
+
+
+def test_a_person_signs_in_with_their_organisation_and_out_again(visit, provider):
+    set_person(provider, "alice", email=MEMBER, email_verified=True, name="Alice")
+    member = visit()
+    page = member.page
+    page.context.route(
+        "https://cdn.jsdelivr.net/**",
+        lambda route: route.fulfill(status=200, content_type="text/css", body=""),
+    )
+    member.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Gains")
+    expect(page.get_by_role("textbox", name="Password")).to_have_count(0)
+    member.screenshot("organisation-1-sign-in-page")
+    page.get_by_role("button", name="Sign in with your organisation's account").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Authorize Client")
+    at_the_provider(member)
+    assert page.url.startswith(provider)
+    page.get_by_placeholder("sub").fill("alice")
+    page.get_by_role("button", name="Authorize").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("What waits for you")
+    member.check()
+    member.screenshot("organisation-2-signed-in")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Gains")
+    expect(
+        page.get_by_text("You are still signed in to your organisation's account")
+    ).to_be_visible()
+    member.check()
+    member.screenshot("organisation-3-signed-out")
+
+    page.get_by_role("button", name="Sign out of your organisation's account").click()
+    at_the_provider(member)
+    page.get_by_role("button", name="End session").click()
+    expect(page).to_have_url(re.compile(r"/auth/sign-in"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Gains")
+    member.check()
+    # Signed out of Gains: the task list sends the person back to sign in.
+    member.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Gains")
+
+
+def test_someone_without_an_account_is_told_so(visit, provider):
+    set_person(provider, "stranger", email="stranger@example.org", email_verified=True)
+    visitor = visit(javascript=False)
+    page = visitor.page
+    page.context.route(
+        "https://cdn.jsdelivr.net/**",
+        lambda route: route.fulfill(status=200, content_type="text/css", body=""),
+    )
+    visitor.goto("/auth/sign-in")
+    page.get_by_role("button", name="Sign in with your organisation's account").click()
+    at_the_provider(visitor)
+    page.get_by_placeholder("sub").fill("stranger")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "You cannot sign in to Gains with this account"
+    )
+    expect(page.get_by_text("no Gains account has this email address")).to_be_visible()
+    visitor.check()
+    visitor.screenshot("organisation-4-refused")
+    # The refusal is a designed 403 page, which Chromium logs like any 4xx document.
+    assert visitor.problems == [
+        "console error: Failed to load resource: the server responded with a status of 403 "
+        "(FORBIDDEN)"
+    ]
+    visitor.problems.clear()
