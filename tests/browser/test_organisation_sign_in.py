@@ -43,9 +43,16 @@ def live_server(database_copies, provider) -> Iterator:
     database_copies.drop(url)
 
 
+def serve_the_providers_stylesheet_empty(page) -> None:
+    """The test provider's pages load a stylesheet from a CDN this machine need not reach."""
+    page.context.route(
+        "https://cdn.jsdelivr.net/**",
+        lambda route: route.fulfill(status=200, content_type="text/css", body=""),
+    )
+
+
 def at_the_provider(visitor: Visitor) -> None:
-    """The provider's own pages are not Gains's to check (headings, skip links, axe); its
-    stylesheet is on a CDN this machine need not reach, so it is served empty."""
+    """The provider's own pages are not Gains's to check (headings, skip links, axe)."""
     visitor.page.wait_for_load_state("load")
     visitor.unchecked = None
 
@@ -54,10 +61,7 @@ def test_a_person_signs_in_with_their_organisation_and_out_again(visit, provider
     set_person(provider, "alice", email=MEMBER, email_verified=True, name="Alice")
     member = visit()
     page = member.page
-    page.context.route(
-        "https://cdn.jsdelivr.net/**",
-        lambda route: route.fulfill(status=200, content_type="text/css", body=""),
-    )
+    serve_the_providers_stylesheet_empty(page)
     member.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Gains")
     expect(page.get_by_role("textbox", name="Password")).to_have_count(0)
@@ -96,10 +100,7 @@ def test_someone_without_an_account_is_told_so(visit, provider):
     set_person(provider, "stranger", email="stranger@example.org", email_verified=True)
     visitor = visit(javascript=False)
     page = visitor.page
-    page.context.route(
-        "https://cdn.jsdelivr.net/**",
-        lambda route: route.fulfill(status=200, content_type="text/css", body=""),
-    )
+    serve_the_providers_stylesheet_empty(page)
     visitor.goto("/auth/sign-in")
     page.get_by_role("button", name="Sign in with your organisation's account").click()
     at_the_provider(visitor)
