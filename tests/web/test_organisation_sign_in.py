@@ -309,3 +309,40 @@ def test_the_callback_is_rate_limited(app, database_url, provider):
             browser.get("/auth/organisation/callback?state=x&code=y").status_code for _ in range(3)
         ]
     assert statuses == [400, 400, 429]
+
+
+def test_the_audit_trail_says_who_signed_in_and_who_was_refused_in_words(
+    oidc_app, client, provider
+):
+    sign_in_through(client, provider, "visitor", email="nobody@example.org", email_verified=True)
+    assert sign_in_through(client, provider, "admin", email="admin@example.org").status_code == 303
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Signed in with the organisation&#39;s account" in page
+    assert "Organisation sign-in refused" in page
+    assert "nobody@example.org" in page and matching.UNKNOWN in page
+
+
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [
+        ({"email": "A.Person@Example.org", "email_verified": True}, ("a.person@example.org", None)),
+        # Entra ID sends no email_verified: accepted (decision 0049), domains still apply.
+        ({"email": "a.person@example.org"}, ("a.person@example.org", None)),
+        (
+            {"email": "a.person@example.org", "email_verified": "true"},
+            ("a.person@example.org", None),
+        ),
+        (
+            {"email": "a.person@example.org", "email_verified": False},
+            ("a.person@example.org", matching.NOT_VERIFIED),
+        ),
+        (
+            {"email": "a.person@example.org", "email_verified": "false"},
+            ("a.person@example.org", matching.NOT_VERIFIED),
+        ),
+        ({"sub": "only-a-subject"}, ("", matching.NO_EMAIL)),
+        ({"email": 42}, ("", matching.NO_EMAIL)),
+    ],
+)
+def test_the_email_claim(claims, expected):
+    assert matching.email_claim(claims) == expected
