@@ -112,6 +112,12 @@ def test_someone_without_an_account_is_told_so(visit, provider):
     expect(page.get_by_text("no Gains account has this email address")).to_be_visible()
     visitor.check()
     visitor.screenshot("organisation-4-refused")
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320  # no sideways scroll
+    page.get_by_role("link", name="sign in again").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Gains")
+    visitor.check()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
     # The refusal is a designed 403 page, which Chromium logs like any 4xx document.
     assert visitor.problems == [
         "console error: Failed to load resource: the server responded with a status of 403 "
