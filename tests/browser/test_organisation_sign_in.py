@@ -71,8 +71,8 @@ def test_a_person_signs_in_with_their_organisation_and_out_again(visit, provider
     expect(page.get_by_role("heading", level=1)).to_have_text("Authorize Client")
     at_the_provider(member)
     assert page.url.startswith(provider)
-    page.get_by_placeholder("sub").fill("alice")
-    page.get_by_role("button", name="Authorize").click()
+    page.locator("input[name=sub]").fill("alice")
+    page.get_by_role("button", name="Authorize", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("What waits for you")
     member.check()
@@ -104,8 +104,8 @@ def test_someone_without_an_account_is_told_so(visit, provider):
     visitor.goto("/auth/sign-in")
     page.get_by_role("button", name="Sign in with your organisation's account").click()
     at_the_provider(visitor)
-    page.get_by_placeholder("sub").fill("stranger")
-    page.get_by_role("button", name="Authorize").click()
+    page.locator("input[name=sub]").fill("stranger")
+    page.get_by_role("button", name="Authorize", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "You cannot sign in to Gains with this account"
     )
