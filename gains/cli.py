@@ -1,8 +1,8 @@
 """The `gains` command: a Flask CLI group bound to the app factory.
 
 `gains run`, `gains db upgrade` (Flask-Migrate), `gains seed-demo`, `gains create-user`,
-`gains create-api-token`, `gains import`, `gains check` and `gains stats ...` (no app,
-database or secret needed).
+`gains create-api-token`, `gains import`, `gains notifications`, `gains check` and
+`gains stats ...` (no app, database or secret needed).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from gains import create_app
 from gains.commands.api_tokens import create_api_token_command
 from gains.commands.estimates import estimates_group
 from gains.commands.imports import import_command
+from gains.commands.notifications import notifications_group
 from gains.commands.seed import seed_demo_command
 from gains.commands.users import create_user_command
 from gains.config import ConfigError
@@ -67,6 +68,7 @@ cli.add_command(create_user_command)
 cli.add_command(create_api_token_command)
 cli.add_command(estimates_group)
 cli.add_command(import_command)
+cli.add_command(notifications_group)
 # Registered on the group itself, not app.cli: it never loads the app, so it needs no
 # database and no secret.
 cli.add_command(stats_group, "stats")

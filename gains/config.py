@@ -95,6 +95,16 @@ def _email_domains(raw: str) -> tuple[str, ...]:
     return domains
 
 
+def _base_url(raw: str) -> str:
+    from urllib.parse import urlsplit
+
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query:
+        raise ValueError("must be an address starting with https:// (or http://)")
+    return value
+
+
 def normalise_database_url(raw: str) -> str:
     """Accept the URLs people paste (postgres://, postgresql://) and pick the psycopg 3 driver."""
     url = raw.strip()
@@ -186,6 +196,53 @@ SETTINGS: tuple[Setting, ...] = (
         _choice("on", "off"),
         "on",
     ),
+    # Notifications (issue 23; docs/decisions/0050-notification-outbox.md).
+    Setting(
+        "EMAIL_TRANSPORT",
+        "`none`, `smtp` or `notify`: how notifications are emailed. `none` sends no email "
+        "(links are copied by hand, work waits on the home page).",
+        _choice("none", "smtp", "notify"),
+        "none",
+    ),
+    Setting(
+        "EMAIL_BASE_URL",
+        "The address people open Gains at, e.g. `https://gains.example.gov.uk`, for the links "
+        "in emails. Required when email is on.",
+        _base_url,
+    ),
+    Setting(
+        "EMAIL_FROM", "The sender of emails sent by SMTP, e.g. `gains@example.gov.uk`.", _non_empty
+    ),
+    Setting("SMTP_HOST", "The SMTP server's host name.", _non_empty),
+    Setting("SMTP_PORT", "The SMTP server's port.", _positive_int, 587),
+    Setting(
+        "SMTP_STARTTLS",
+        "`on` or `off`: upgrade the SMTP connection with STARTTLS before sending.",
+        _choice("on", "off"),
+        "on",
+    ),
+    Setting("SMTP_USERNAME", "The SMTP user name, if the server asks for one.", _non_empty),
+    Setting("SMTP_PASSWORD", "The SMTP password, with `GAINS_SMTP_USERNAME`.", _non_empty),
+    Setting("NOTIFY_API_KEY", "A GOV.UK Notify API key (a live or team key).", _non_empty),
+    Setting(
+        "NOTIFY_TEMPLATE_ID",
+        "The id of the Notify email template, with the placeholders ((subject)), ((body)), "
+        "((reason)), ((link)) and ((preferences_link)).",
+        _non_empty,
+    ),
+    Setting(
+        "NOTIFY_BASE_URL",
+        "GOV.UK Notify's API address (change it only to test against a stand-in).",
+        _base_url,
+        "https://api.notifications.service.gov.uk",
+    ),
+    Setting(
+        "EMAIL_MAX_ATTEMPTS",
+        "How many times an email is tried, with waits doubling from 1 minute up to 6 hours, "
+        "before it is given up as failed.",
+        _positive_int,
+        10,
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -241,7 +298,48 @@ def build_flask_config(settings: Mapping[str, Any], instance_path: str | Path) -
         "GAINS_OIDC_CLIENT_SECRET": settings["OIDC_CLIENT_SECRET"],
         "GAINS_OIDC_EMAIL_DOMAINS": settings["OIDC_EMAIL_DOMAINS"],
         "GAINS_PASSWORD_SIGN_IN": settings["PASSWORD_SIGN_IN"] == "on",
+        "GAINS_EMAIL": email_config(settings),
     }
+
+
+EMAIL_SETTINGS = (
+    "EMAIL_TRANSPORT",
+    "EMAIL_BASE_URL",
+    "EMAIL_FROM",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_STARTTLS",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "NOTIFY_API_KEY",
+    "NOTIFY_TEMPLATE_ID",
+    "NOTIFY_BASE_URL",
+    "EMAIL_MAX_ATTEMPTS",
+)
+# What each transport cannot work without (`gains check` says which is missing).
+EMAIL_REQUIRED = {
+    "none": (),
+    "smtp": ("EMAIL_BASE_URL", "EMAIL_FROM", "SMTP_HOST"),
+    "notify": ("EMAIL_BASE_URL", "NOTIFY_API_KEY", "NOTIFY_TEMPLATE_ID"),
+}
+
+
+def email_config(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The email settings, by their names without the prefix, for the notification services."""
+    return {name: settings[name] for name in EMAIL_SETTINGS}
+
+
+def email_problems(email: Mapping[str, Any]) -> list[str]:
+    """What the email settings lack, one line each (empty when they are complete)."""
+    transport = email["EMAIL_TRANSPORT"]
+    problems = [
+        f"GAINS_EMAIL_TRANSPORT={transport} needs GAINS_{name} to be set."
+        for name in EMAIL_REQUIRED[transport]
+        if not email[name]
+    ]
+    if bool(email["SMTP_USERNAME"]) != bool(email["SMTP_PASSWORD"]):
+        problems.append("Set both GAINS_SMTP_USERNAME and GAINS_SMTP_PASSWORD, or neither.")
+    return problems
 
 
 def check_required(config: Mapping[str, Any]) -> None:

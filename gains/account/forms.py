@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
-from wtforms import PasswordField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovPasswordInput, GovSubmitInput
+from wtforms import PasswordField, SelectMultipleField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from gains.form_fields import BoundedForm
+from gains.services.notifications.kinds import CHOOSABLE
 from gains.services.people.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 PASSWORD_HINT = (
@@ -62,3 +63,16 @@ class ChangePasswordForm(BoundedForm):
 
 class SignOutEverywhereForm(BoundedForm):
     """A button that posts: the CSRF token is its only field."""
+
+
+class NotificationChoicesForm(BoundedForm):
+    """Which emails a person gets (issue 23): every kind ticked is wanted. A kind not in the
+    list is refused by SelectMultipleField's own check of the choices."""
+
+    wanted = SelectMultipleField(
+        "Email me when",
+        choices=list(CHOOSABLE.items()),
+        widget=GovCheckboxesInput(),
+        description="Untick what you do not want. Invitations and password links always come.",
+    )
+    submit = SubmitField("Save your choices", widget=GovSubmitInput())

@@ -29,6 +29,7 @@ from gains.models.improvement import (
     Improvement,
 )
 from gains.models.measurement import Measurement, UploadBatch
+from gains.models.notification import Notification, NotificationOptOut
 from gains.models.org import Department, Team, User
 from gains.models.publication import Publication
 from gains.models.rate_limit import rate_limit_hits
@@ -57,6 +58,8 @@ __all__ = [
     "ImprovementKind",
     "Measurement",
     "MissingEstimate",
+    "Notification",
+    "NotificationOptOut",
     "Phase",
     "Pillar",
     "Publication",

@@ -357,6 +357,9 @@ MATRIX |= {
     ("account.index", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
     ("account.change_password", "POST"): Row(SIGN_IN, 422, 422, 422, 422),
     ("account.sign_out_everywhere", "POST"): Row(SIGN_IN, 303, 303, 303, 303),
+    # Which emails you get (issue 23): your own choice only; nothing ticked is a choice too.
+    ("account.notifications", "GET"): Row(SIGN_IN, 200, 200, 200, 200),
+    ("account.notifications", "POST"): Row(SIGN_IN, 303, 303, 303, 303),
     ("account.set_password", "GET"): Row(404, 409, 409, 409, 409, args={"token": "forged"}),
     ("account.set_password", "POST"): Row(404, 409, 409, 409, 409, args={"token": "forged"}),
     # An improvement's audit trail follows the improvement.

@@ -42,6 +42,7 @@ from gains.models.base import utcnow
 from gains.services.audit.events import record_event, snapshot
 from gains.services.estimates.summaries import cell_summaries
 from gains.services.measurements.active import active_measurements
+from gains.services.notifications import outbox
 
 
 class WorkflowError(ValueError):
@@ -276,12 +277,13 @@ def _transition(
 def change_status(
     actor: Any, improvement: Improvement, to: Status, action: str, *, note: str | None = None
 ) -> Improvement:
-    """Set the status and record the change in the audit trail (rules are the caller's)."""
+    """Set the status, record the change in the audit trail and write the emails it sends,
+    all in the caller's transaction (rules are the caller's)."""
     before = improvement.status
     improvement.status = to
     if to is Status.SUBMITTED:
         improvement.submitted_at = utcnow()
-    record_event(
+    event = record_event(
         actor,
         action,
         improvement,
@@ -290,6 +292,7 @@ def change_status(
         after={"status": to.value},
         note=note,
     )
+    outbox.status_changed(event, improvement, to)
     return improvement
 
 

@@ -8,7 +8,8 @@ invalidates every link issued before it. We chose this over a table of hashed to
 it needs no table, no clean-up of expired rows, and nothing in the database is worth stealing;
 what it cannot do is revoke one link alone (bump the session version to revoke them all).
 
-The link is shown to the administrator, who passes it on: Gains sends no email. Every way a
+The link is shown to the administrator, who passes it on; when email is on (issue 23), Gains
+also emails the person a link of their own, made as the email is sent. Every way a
 link can fail (tampered, expired, used, superseded, deactivated account, unknown user) raises
 the same `InvalidLink`, so the page reveals nothing about which accounts exist.
 """
@@ -28,6 +29,7 @@ from gains.extensions import db
 from gains.models import User
 from gains.models.base import utcnow
 from gains.services.audit.events import record_event
+from gains.services.notifications import outbox
 from gains.services.people.accounts import AccountError, set_password_from_link
 
 INVITE = "invite"
@@ -79,11 +81,14 @@ def issue_link(
     lifetimes: dict[str, timedelta] | None = None,
     now: datetime | None = None,
     audit: bool = True,
+    email: bool = True,
 ) -> IssuedLink:
-    """Make a set-password link for `user` and audit that it was issued.
+    """Make a set-password link for `user`, audit that it was issued, and (when email is on)
+    write the email that sends the person one.
 
     `audit=False` is for an invitation made with the account, whose `user.created` event
-    already records it (one event per action).
+    already records it (one event per action). `email=False` is for the delivery itself,
+    which makes the emailed link as it sends (`notifications.delivery`).
     """
     if not user.active:
         raise AccountError(f"{user.name}'s account is deactivated: reactivate it first")
@@ -100,6 +105,8 @@ def issue_link(
             department_id=user.department_id,
             after={"expires_at": expires_at.isoformat(timespec="seconds")},
         )
+    if email:
+        outbox.link_issued(user, purpose)
     return IssuedLink(token=token, purpose=purpose, expires_at=expires_at)
 
 

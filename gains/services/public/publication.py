@@ -36,6 +36,7 @@ from gains.models.base import utcnow
 from gains.services.audit.events import jsonable, record_event
 from gains.services.improvements.workflow import PermissionDenied, WorkflowError
 from gains.services.money.savings import latest_approvals
+from gains.services.notifications import outbox
 
 SUMMARY_MAX_CHARS = 600
 PUBLICATION_FIELDS = ("review_id", "summary", "published_at", "unpublished_at")
@@ -200,7 +201,7 @@ def publish(actor: Any, improvement: Improvement, summary: str) -> Publication:
     if fresh:
         publication.published_at = utcnow()
     db.session.flush()
-    record_event(
+    event = record_event(
         actor,
         "improvement.published",
         improvement,
@@ -208,6 +209,7 @@ def publish(actor: Any, improvement: Improvement, summary: str) -> Publication:
         before=before,
         after=_state(publication),
     )
+    outbox.published(event, improvement)
     return publication
 
 

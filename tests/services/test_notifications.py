@@ -1,0 +1,348 @@
+"""Notifications (issue 23): the outbox is written with the event and only then; delivery
+after commit through a real SMTP server and a GOV.UK Notify stand-in, with retries, no
+duplicate after a crash between sending and marking sent, and each person's choices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from gains.config import email_problems, read_environment
+from gains.models import Decision, Role, User
+from gains.models.base import utcnow
+from gains.models.notification import CANCELLED, FAILED, PENDING, SENT, Notification
+from gains.services.improvements import workflow
+from gains.services.notifications import delivery, kinds, outbox
+from gains.services.notifications.delivery import retry_delay, send_due
+from gains.services.people import account_links, accounts
+from gains.services.review.decisions import decide
+from tests.support.factories import person, submitted_by
+from tests.support.mail_servers import NotifyStandIn, SmtpServer
+
+BASE_URL = "https://gains.example.gov.uk"
+
+
+def email_settings(**changes) -> dict:
+    settings = read_environment({})
+    settings |= {"EMAIL_BASE_URL": BASE_URL, "EMAIL_FROM": "gains@example.gov.uk"} | changes
+    return {name: settings[name] for name in read_environment({}) if name in _EMAIL_NAMES}
+
+
+_EMAIL_NAMES = set(read_environment({})) & {
+    "EMAIL_TRANSPORT",
+    "EMAIL_BASE_URL",
+    "EMAIL_FROM",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_STARTTLS",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "NOTIFY_API_KEY",
+    "NOTIFY_TEMPLATE_ID",
+    "NOTIFY_BASE_URL",
+    "EMAIL_MAX_ATTEMPTS",
+}
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_on(app, monkeypatch, smtp_server):
+    settings = email_settings(
+        EMAIL_TRANSPORT="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port
+    )
+    settings["SMTP_STARTTLS"] = "off"  # the test server speaks plain SMTP
+    assert email_problems(settings) == []
+    monkeypatch.setitem(app.config, "GAINS_EMAIL", settings)
+    return smtp_server
+
+
+@pytest.fixture
+def notify_on(app, monkeypatch):
+    stand_in = NotifyStandIn()
+    stand_in.start()
+    settings = email_settings(
+        EMAIL_TRANSPORT="notify",
+        NOTIFY_API_KEY=stand_in.api_key,
+        NOTIFY_TEMPLATE_ID="f33517ff-2a88-4f6e-b855-c550268ce08a",
+        NOTIFY_BASE_URL=stand_in.base_url,
+    )
+    assert email_problems(settings) == []
+    monkeypatch.setitem(app.config, "GAINS_EMAIL", settings)
+    yield stand_in
+    stand_in.stop()
+
+
+def outbox_rows(session) -> list[Notification]:
+    return session.scalars(select(Notification).order_by(Notification.id)).all()
+
+
+def test_the_waits_double_from_a_minute_up_to_six_hours():
+    waits = [retry_delay(attempt).total_seconds() for attempt in range(1, 12)]
+    assert waits[:5] == [60, 120, 240, 480, 960]
+    assert waits[-1] == 6 * 3600
+    assert waits == sorted(waits)
+    assert retry_delay(10_000) == timedelta(hours=6)
+
+
+def test_nothing_is_written_when_email_is_off(session):
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    assert outbox_rows(session) == []
+
+
+def test_a_submission_is_written_for_the_managers_who_may_review_it(session, smtp_on):
+    member = person(session, "member")
+    improvement = submitted_by(session, member, "Quieter waiting room")
+    rows = outbox_rows(session)
+    reviewers = {
+        user.id
+        for user in session.scalars(select(User).where(User.role == Role.MANAGER))
+        if user.department_id == improvement.department_id
+    }
+    assert rows and {row.recipient_id for row in rows} == reviewers
+    assert {row.kind for row in rows} == {kinds.SUBMITTED}
+    assert all(row.status == PENDING and row.attempts == 0 for row in rows)
+    assert rows[0].link == f"{BASE_URL}/improvements/{improvement.id}"
+    assert improvement.reference in rows[0].subject
+    assert len({row.idempotency_key for row in rows}) == len(rows)
+
+
+def test_a_decision_goes_to_the_team_without_the_comment(session, smtp_on):
+    member = person(session, "member")
+    improvement = submitted_by(session, member, "Quieter waiting room")
+    manager = person(session, "manager")
+    before = {row.id for row in outbox_rows(session)}
+    decide(manager, improvement, Decision.CHANGES_REQUESTED, "Add the March figures, please")
+    session.flush()
+    rows = [row for row in outbox_rows(session) if row.id not in before]
+    team = {
+        user.id
+        for user in session.scalars(select(User).where(User.team_id == improvement.team_id))
+        if user.id != manager.id and user.active
+    }
+    assert {row.recipient_id for row in rows} == team and member.id in team
+    assert {row.kind for row in rows} == {kinds.CHANGES_REQUESTED}
+    assert all("March" not in row.body + row.subject for row in rows)
+
+
+def test_a_choice_is_honoured_when_the_email_is_written(session, smtp_on):
+    member = person(session, "member")
+    improvement = submitted_by(session, member, "Quieter waiting room")
+    outbox.set_choices(member, set(kinds.CHOOSABLE) - {kinds.CHANGES_REQUESTED})
+    session.flush()
+    decide(person(session, "manager"), improvement, Decision.CHANGES_REQUESTED, "More data")
+    session.flush()
+    recipients = {
+        row.recipient_id for row in outbox_rows(session) if row.kind == kinds.CHANGES_REQUESTED
+    }
+    assert member.id not in recipients
+    outbox.set_choices(member, kinds.CHOOSABLE)
+    session.flush()
+    assert outbox.opted_out(member.id) == set()
+    with pytest.raises(ValueError, match="Not a kind"):
+        outbox.set_choices(member, ["everything"])
+
+
+def test_an_event_rolled_back_writes_and_sends_nothing(session, smtp_on):
+    member = person(session, "member")
+    improvement = submitted_by(session, member, "Quieter waiting room")
+    send_due()
+    sent_before = len(smtp_on.received)
+    nested = session.begin_nested()
+    decide(person(session, "manager"), improvement, Decision.APPROVED, "")
+    session.flush()
+    assert any(row.kind == kinds.APPROVED for row in outbox_rows(session))
+    nested.rollback()
+    assert not any(row.kind == kinds.APPROVED for row in outbox_rows(session))
+    assert str(send_due()).startswith("0 sent")
+    assert len(smtp_on.received) == sent_before
+
+
+def test_an_email_is_delivered_by_smtp_with_its_reason_and_a_link_to_the_choices(session, smtp_on):
+    improvement = submitted_by(session, person(session, "member"), "Quieter waiting room")
+    rows = outbox_rows(session)
+    report = send_due()
+    assert report.sent == len(rows) and report.retrying == report.failed == 0
+    assert {row.status for row in outbox_rows(session)} == {SENT}
+    message = smtp_on.received[0]
+    row = next(row for row in rows if row.recipient.email == message["To"])
+    assert message["Message-ID"] == f"<{row.idempotency_key}@example.gov.uk>"
+    assert message["From"] == "gains@example.gov.uk"
+    text = message.get_content()
+    assert improvement.reference in message["Subject"]
+    assert f"{BASE_URL}/improvements/{improvement.id}" in text
+    assert "You get this email because you are a manager of the department" in text
+    assert f"{BASE_URL}/account/notifications" in text
+    assert str(send_due()).startswith("0 sent")  # nothing twice
+
+
+def test_an_email_waits_and_goes_when_the_server_comes_back(session, smtp_on):
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    rows = outbox_rows(session)
+    smtp_on.stop()
+    first = send_due()
+    assert first.retrying == len(rows) and first.sent == 0
+    for row in outbox_rows(session):
+        assert row.status == PENDING and row.attempts == 1
+        assert "Could not reach the mail server" in row.last_error
+    # Not due again before its wait is over, even with the server back.
+    smtp_on.start()
+    assert str(send_due()).startswith("0 sent")
+    later = send_due(now=utcnow() + retry_delay(1))
+    assert later.sent == len(rows)
+    assert {(row.status, row.attempts) for row in outbox_rows(session)} == {(SENT, 2)}
+    assert len(smtp_on.received) == len(rows)
+
+
+def test_an_email_gives_up_after_its_last_attempt(session, smtp_on, app):
+    app.config["GAINS_EMAIL"]["EMAIL_MAX_ATTEMPTS"] = 2
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    smtp_on.stop()
+    send_due()
+    report = send_due(now=utcnow() + retry_delay(1))
+    assert report.failed == len(outbox_rows(session))
+    assert {row.status for row in outbox_rows(session)} == {FAILED}
+    assert str(send_due(now=utcnow() + timedelta(days=1))).startswith("0 sent")
+
+
+class Crash(BaseException):
+    """The process dies: nothing after this point runs (not an `Exception`, so no handler
+    of the delivery catches it)."""
+
+
+def test_a_crash_between_sending_and_marking_sent_sends_the_same_message_again(
+    session, smtp_on, monkeypatch
+):
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    rows = outbox_rows(session)
+
+    def crash(row_id):
+        raise Crash
+
+    with monkeypatch.context() as patched:
+        patched.setattr(delivery, "mark_sent", crash)
+        with pytest.raises(Crash):
+            send_due()
+    session.rollback()
+    assert len(smtp_on.received) == 1
+    assert outbox_rows(session)[0].status == PENDING
+    report = send_due(now=utcnow() + retry_delay(1))
+    assert report.sent == len(rows)
+    assert len(smtp_on.received) == len(rows) + 1  # the first went twice ...
+    ids = [message["Message-ID"] for message in smtp_on.received]
+    assert ids[0] == ids[1]  # ... as the same message,
+    assert len(smtp_on.kept()) == len(rows)  # which the receiver keeps once.
+
+
+def test_an_email_is_delivered_by_notify_with_its_key_as_reference(session, notify_on):
+    improvement = submitted_by(session, person(session, "member"), "Quieter waiting room")
+    rows = outbox_rows(session)
+    assert send_due().sent == len(rows)
+    assert notify_on.refused == []
+    body = notify_on.received[0]
+    row = next(row for row in rows if row.recipient.email == body["email_address"])
+    assert body["reference"] == row.idempotency_key
+    assert body["template_id"] == "f33517ff-2a88-4f6e-b855-c550268ce08a"
+    assert body["personalisation"]["link"] == f"{BASE_URL}/improvements/{improvement.id}"
+    assert body["personalisation"]["preferences_link"] == f"{BASE_URL}/account/notifications"
+    assert "manager of the department" in body["personalisation"]["reason"]
+
+
+def test_a_crash_with_notify_sends_the_same_reference_again(session, notify_on, monkeypatch):
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    rows = outbox_rows(session)
+    with monkeypatch.context() as patched:
+        patched.setattr(delivery, "mark_sent", lambda row_id: (_ for _ in ()).throw(Crash))
+        with pytest.raises(Crash):
+            send_due()
+    session.rollback()
+    send_due(now=utcnow() + retry_delay(1))
+    assert len(notify_on.received) == len(rows) + 1
+    assert len(notify_on.kept()) == len(rows)
+
+
+def test_a_wrong_notify_key_fails_at_once(session, notify_on, app):
+    app.config["GAINS_EMAIL"]["NOTIFY_API_KEY"] = (
+        f"gains_test-{notify_on.service_id}-00000000-0000-0000-0000-000000000000"
+    )
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    report = send_due()
+    assert report.failed == len(outbox_rows(session)) and report.sent == 0
+    assert notify_on.refused and notify_on.received == []
+    assert "GOV.UK Notify said 403" in outbox_rows(session)[0].last_error
+
+
+def test_an_invitation_emails_a_working_link_made_as_it_is_sent(session, smtp_on, app):
+    admin = person(session, "admin")
+    invited = accounts.create_user(
+        admin,
+        email="new.person@example.org",
+        name="New Person",
+        role=Role.MEMBER,
+        team=person(session, "member").team,
+        password=None,
+    )
+    account_links.issue_link(admin, invited, secret_key=app.config["SECRET_KEY"], audit=False)
+    (row,) = outbox_rows(session)
+    assert row.kind == kinds.INVITATION and row.link is None  # no usable link waits here
+    assert send_due().sent == 1
+    text = smtp_on.received[0].get_content()
+    token = text.split(f"{BASE_URL}/account/set-password/")[1].split()[0]
+    user, purpose = account_links.user_for_link(token, secret_key=app.config["SECRET_KEY"])
+    assert (user.id, purpose) == (invited.id, account_links.INVITE)
+
+
+def test_an_invitation_to_someone_who_has_set_a_password_is_not_sent(session, smtp_on, app):
+    admin = person(session, "admin")
+    invited = accounts.create_user(
+        admin,
+        email="new.person@example.org",
+        name="New Person",
+        role=Role.MEMBER,
+        team=person(session, "member").team,
+        password=None,
+    )
+    account_links.issue_link(admin, invited, secret_key=app.config["SECRET_KEY"], audit=False)
+    invited.set_password("a long enough password")
+    report = send_due()
+    assert report.cancelled == 1 and smtp_on.received == []
+    assert outbox_rows(session)[0].status == CANCELLED
+
+
+def test_treasury_gets_one_weekly_summary_a_week(session, smtp_on):
+    today = utcnow().date()
+
+    def approvals_counted() -> int:
+        nested = session.begin_nested()
+        body = outbox.weekly_summary(today)[0].body
+        nested.rollback()
+        return int(body.split("Improvements approved: ")[1].split()[0].replace(",", ""))
+
+    improvement = submitted_by(session, person(session, "member"), "Quieter waiting room")
+    before = approvals_counted()
+    decide(person(session, "manager"), improvement, Decision.APPROVED, "")
+    session.flush()
+    assert approvals_counted() == before + 1
+    rows = outbox.weekly_summary(today)
+    treasury = session.scalars(select(User).where(User.role == Role.TREASURY)).all()
+    assert {row.recipient_id for row in rows} == {user.id for user in treasury}
+    assert outbox.weekly_summary(today) == []  # once a week
+    quiet_week = outbox.weekly_summary(today + timedelta(days=70))
+    assert "Improvements approved: 0\n" in quiet_week[0].body
+
+
+def test_withdrawing_sends_nothing(session, smtp_on):
+    member = person(session, "member")
+    improvement = submitted_by(session, member, "Quieter waiting room")
+    before = len(outbox_rows(session))
+    workflow.withdraw(member, improvement, "Merged with another")
+    session.flush()
+    assert len(outbox_rows(session)) == before
