@@ -2,6 +2,8 @@
 
 import os
 
+from gains.startup import gunicorn_workers
+
 # Load the app in the master before forking, so a start-up refusal (missing secret,
 # unreachable database, schema not current) stops gunicorn at once with its one-line reason.
 preload_app = True
@@ -14,7 +16,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # the slowest page's p95 was 72 ms with 2 workers, 88 with 3, 95 with 4 and 5; 3 workers x 2
 # threads was the worst. Default: cores + 1 single-threaded workers. The app is preloaded
 # (with what its pages import, gains/wsgi.py), so workers share its memory until they write.
-workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
+# GUNICORN_WORKERS, else that default: gains.startup.gunicorn_workers, which `gains check`
+# reads too to warn about per-worker rate limits.
+workers = gunicorn_workers()
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 60
 accesslog = "-"

@@ -21,7 +21,13 @@ from gains.commands.notifications import notifications_group
 from gains.commands.seed import seed_demo_command
 from gains.commands.users import create_user_command
 from gains.config import ConfigError
-from gains.startup import StartupError, check_ready, ensure_sqlite_directory
+from gains.startup import (
+    StartupError,
+    check_ready,
+    ensure_sqlite_directory,
+    gunicorn_workers,
+    rate_limits_warning,
+)
 from gains.stats_cli import stats_group
 
 
@@ -44,11 +50,17 @@ def run(ctx: click.Context, **options) -> None:
 
 
 @click.command(
-    "check", help="Check the app could serve: secret set, database reachable, schema current."
+    "check",
+    help="Check the app could serve: secret set, database reachable, schema current, email "
+    "settings complete; warn if gunicorn's workers would each count the rate limits alone.",
 )
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    check_ready(ctx.ensure_object(ScriptInfo).load_app())
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    check_ready(app)
+    warning = rate_limits_warning(app, gunicorn_workers())
+    if warning:
+        click.secho(f"Warning: {warning}", err=True, fg="yellow")
     click.echo("Ready.")
 
 

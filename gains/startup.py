@@ -6,6 +6,8 @@ when the secret is missing, the database cannot be reached, or its schema is not
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
@@ -15,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gains import MIGRATIONS_DIR
 from gains.charts.svg import new_figure
-from gains.config import ConfigError, check_required
+from gains.config import ConfigError, check_required, email_problems
 from gains.extensions import db
 
 
@@ -55,6 +57,11 @@ def check_ready(app: Flask) -> None:
         check_required(app.config)
     except ConfigError as error:
         raise StartupError(str(error)) from None
+    # Email switched on without what it needs would fill the outbox with emails that can
+    # never go: refuse now, naming the missing settings (issue 23).
+    problems = email_problems(app.config["GAINS_EMAIL"])
+    if problems:
+        raise StartupError(" ".join(problems))
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
         try:
@@ -76,6 +83,21 @@ def check_ready(app: Flask) -> None:
         raise StartupError(
             f"The database schema is at {revision}, not {head_revision()}: run `gains db upgrade`."
         )
+
+
+def gunicorn_workers(environ: Mapping[str, str] | None = None) -> int:
+    """How many workers gunicorn starts with gunicorn.conf.py in this environment: a
+    `--workers` (`-w`) in GUNICORN_CMD_ARGS wins over the file, as in gunicorn; the file reads
+    GUNICORN_WORKERS, else one per core plus one (why: gunicorn.conf.py)."""
+    import shlex
+
+    from gunicorn.config import Config
+
+    environ = os.environ if environ is None else environ
+    given = Config().parser().parse_args(shlex.split(environ.get("GUNICORN_CMD_ARGS", "")))
+    if given.workers:
+        return given.workers
+    return int(environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
 
 
 def rate_limits_warning(app: Flask, workers: int) -> str | None:

@@ -3,8 +3,10 @@ given, and a warning from gunicorn when its workers would each count alone."""
 
 from __future__ import annotations
 
+import os
 import runpy
 from types import SimpleNamespace
+from unittest.mock import patch
 
 import pytest
 from limits.storage import MemoryStorage
@@ -12,6 +14,7 @@ from limits.storage import MemoryStorage
 from gains import REPO_ROOT
 from gains.config import read_environment
 from gains.ratelimit_storage import DatabaseStorage, counters_url, storage_settings
+from gains.startup import gunicorn_workers
 from tests.conftest import make_test_app
 
 
@@ -65,3 +68,18 @@ def test_gunicorn_warns_when_its_workers_would_each_count_alone(tmp_path, store,
     assert len(said) == int(warned)
     if warned:
         assert "GAINS_RATELIMIT_STORAGE_URI" in said[0] and "3 workers" in said[0]
+
+
+@pytest.mark.parametrize(
+    ("environ", "workers"),
+    [
+        ({"GUNICORN_WORKERS": "4"}, 4),
+        ({"GUNICORN_WORKERS": "4", "GUNICORN_CMD_ARGS": "--workers 2 -b 0.0.0.0:80"}, 2),
+        ({"GUNICORN_CMD_ARGS": "-w 6"}, 6),
+        ({}, (os.cpu_count() or 1) + 1),
+    ],
+)
+def test_gains_reads_gunicorns_worker_count_as_gunicorn_would(environ, workers):
+    assert gunicorn_workers(environ) == workers
+    with patch.dict(os.environ, environ, clear=True):  # the file gunicorn reads agrees
+        assert runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))["workers"] == workers

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Department, Role, Team
+from gains.services.notifications.outbox import email_on
 from gains.services.people.account_links import issue_link, lifetimes_from
 from gains.services.people.accounts import AccountError, create_user
 
@@ -73,9 +74,11 @@ def create_user_command(
         with current_app.test_request_context():
             path = url_for("account.set_password", token=link.token)
         where = (site_url or "").rstrip("/")
+        # With email on, the person is also emailed a link of their own (issue 23).
+        emailed = "an email with a link goes too" if email_on() else "no email is sent"
         click.echo(
             f"One-time set-password link (works once, until {link.expires_at:%Y-%m-%d %H:%M} "
-            f"UTC; no email is sent):\n{where}{path}"
+            f"UTC; {emailed}):\n{where}{path}"
         )
         if not where:
             click.echo("Put the site's address in front of it (or pass --site-url).")
