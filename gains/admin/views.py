@@ -40,6 +40,7 @@ from gains.extensions import db
 from gains.models import AuditEvent, Department, Role, Team, User
 from gains.paging import paginate
 from gains.services.audit import log as audit_log
+from gains.services.notifications import outbox
 from gains.services.people import account_links, accounts, organisation
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -207,7 +208,14 @@ def _render_link(user: User, link: account_links.IssuedLink, *, created: bool) -
     """The one-time link, shown once and never cached."""
     url = url_for("account.set_password", token=link.token, _external=True)
     response = make_response(
-        render_template("admin/link.html", user=user, link=link, url=url, created=created)
+        render_template(
+            "admin/link.html",
+            user=user,
+            link=link,
+            url=url,
+            created=created,
+            emailed=outbox.email_on() and user.active,
+        )
     )
     response.headers["Cache-Control"] = "no-store"
     return response

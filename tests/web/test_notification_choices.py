@@ -3,9 +3,13 @@ saved as opt-outs, read when each email is written."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from gains.extensions import db
+from gains.models.notification import Notification
 from gains.services.notifications import kinds, outbox
 from tests.support.factories import person
+from tests.web.test_admin import invite, link_in
 
 
 def test_the_account_page_links_to_the_choices(app, signed_in):
@@ -39,3 +43,21 @@ def test_a_kind_that_does_not_exist_is_refused_and_nothing_is_saved(app, signed_
     assert "govuk-error-summary" in refused.get_data(as_text=True)
     with app.app_context():
         assert outbox.opted_out(person(db.session, "member").id) == set()
+
+
+def test_with_email_on_an_invitation_is_written_and_the_page_says_so(app, signed_in, monkeypatch):
+    settings = dict(app.config["GAINS_EMAIL"])
+    settings |= {
+        "EMAIL_TRANSPORT": "smtp",
+        "EMAIL_BASE_URL": "https://gains.example.gov.uk",
+        "EMAIL_FROM": "gains@example.gov.uk",
+        "SMTP_HOST": "127.0.0.1",
+    }
+    monkeypatch.setitem(app.config, "GAINS_EMAIL", settings)
+    client = signed_in("admin")
+    html = invite(client).get_data(as_text=True)
+    assert "Gains is also emailing Ada Lovelace" in html
+    assert "/account/set-password/" in link_in(html)  # the link to copy stays
+    with app.app_context():
+        row = db.session.scalars(select(Notification).order_by(Notification.id.desc())).first()
+        assert (row.kind, row.recipient.email) == (kinds.INVITATION, "ada.lovelace@example.org")
