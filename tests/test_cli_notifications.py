@@ -3,10 +3,19 @@ send` delivering an invitation to a real SMTP server (issue 23), as an operator 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+
 import pytest
 
 from tests.support.mail_servers import SmtpServer
-from tests.test_cli import assert_refused, run_gains
+from tests.test_cli import GAINS, assert_refused, run_gains
+
+
+def environment(env: dict[str, str]) -> dict[str, str]:
+    """As `run_gains` runs a command: this process's environment without its GAINS_ ones."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("GAINS_")} | env
 
 
 @pytest.mark.timeout(360)
@@ -57,5 +66,33 @@ def test_check_and_send_from_the_shell(tmp_path):
         assert "https://gains.example.gov.uk/account/set-password/" in message.get_content()
         again = run_gains("notifications", "send", env=mail)
         assert again.stdout.strip().startswith("Emails: 0 sent")
+
+        # The worker: it sends what comes due while it runs, until it is stopped.
+        worker = subprocess.Popen(
+            [str(GAINS), "notifications", "send", "--watch", "--interval", "1"],
+            env=environment(mail),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            created = run_gains(
+                "create-user",
+                "--email",
+                "second@example.org",
+                "--name",
+                "Second",
+                "--invite",
+                env=mail,
+            )
+            assert created.returncode == 0, created.stderr
+            deadline = time.monotonic() + 60
+            while len(server.received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert [message["To"] for message in server.received][1:] == ["second@example.org"]
+        finally:
+            worker.terminate()
+            output, errors = worker.communicate(timeout=30)
+        assert "Emails: 1 sent" in output, errors
     finally:
         server.stop()

@@ -10,15 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from gains.config import email_problems, read_environment
-from gains.models import Decision, Role, User
+from gains.models import BatchSource, Decision, Role, User
 from gains.models.base import utcnow
 from gains.models.notification import CANCELLED, FAILED, PENDING, SENT, Notification
 from gains.services.improvements import workflow
+from gains.services.measurements.recording import record_batch
 from gains.services.notifications import delivery, kinds, outbox
 from gains.services.notifications.delivery import retry_delay, send_due
 from gains.services.people import account_links, accounts
+from gains.services.public.publication import publish
 from gains.services.review.decisions import decide
-from tests.support.factories import person, submitted_by
+from tests.support.factories import person, rows, submitted_by
 from tests.support.mail_servers import NotifyStandIn, SmtpServer
 
 BASE_URL = "https://gains.example.gov.uk"
@@ -346,3 +348,29 @@ def test_withdrawing_sends_nothing(session, smtp_on):
     workflow.withdraw(member, improvement, "Merged with another")
     session.flush()
     assert len(outbox_rows(session)) == before
+
+
+def test_publishing_and_reopening_by_new_data_go_to_the_team(session, smtp_on):
+    member = person(session, "member")
+    teammate = accounts.create_user(
+        None,
+        email="teammate@example.org",
+        name="Team Mate",
+        role=Role.MEMBER,
+        team=member.team,
+        password=None,
+    )
+    improvement = submitted_by(session, member, "Quieter waiting room")
+    manager = person(session, "manager")
+    decide(manager, improvement, Decision.APPROVED, "")
+    publish(manager, improvement, "Renewals came back sooner with the shorter letter.")
+    record_batch(member, improvement, rows("after", [27, 29]), source=BatchSource.FORM)
+    session.flush()
+    assert improvement.status.value == "submitted"  # reopened by the new rows
+    by_kind: dict[str, set[int]] = {}
+    for row in outbox_rows(session):
+        by_kind.setdefault(row.kind, set()).add(row.recipient_id)
+    assert {member.id, teammate.id} <= by_kind[kinds.PUBLISHED]
+    assert manager.id not in by_kind[kinds.PUBLISHED]  # who published it knows
+    # The member added the rows: the rest of the team hears that it went back to review.
+    assert by_kind[kinds.REOPENED] == {teammate.id}
