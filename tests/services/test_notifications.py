@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from gains.config import email_problems, read_environment
+from gains.config import email_config, email_problems, read_environment
 from gains.models import BatchSource, Decision, Role, User
 from gains.models.base import utcnow
 from gains.models.notification import CANCELLED, FAILED, PENDING, SENT, Notification
@@ -27,25 +27,9 @@ BASE_URL = "https://gains.example.gov.uk"
 
 
 def email_settings(**changes) -> dict:
-    settings = read_environment({})
-    settings |= {"EMAIL_BASE_URL": BASE_URL, "EMAIL_FROM": "gains@example.gov.uk"} | changes
-    return {name: settings[name] for name in read_environment({}) if name in _EMAIL_NAMES}
-
-
-_EMAIL_NAMES = set(read_environment({})) & {
-    "EMAIL_TRANSPORT",
-    "EMAIL_BASE_URL",
-    "EMAIL_FROM",
-    "SMTP_HOST",
-    "SMTP_PORT",
-    "SMTP_STARTTLS",
-    "SMTP_USERNAME",
-    "SMTP_PASSWORD",
-    "NOTIFY_API_KEY",
-    "NOTIFY_TEMPLATE_ID",
-    "NOTIFY_BASE_URL",
-    "EMAIL_MAX_ATTEMPTS",
-}
+    """The email settings as `gains.config` builds them, from these values."""
+    base = {"EMAIL_BASE_URL": BASE_URL, "EMAIL_FROM": "gains@example.gov.uk"}
+    return email_config(read_environment({}) | base | changes)
 
 
 @pytest.fixture
@@ -282,9 +266,11 @@ def test_a_wrong_notify_key_fails_at_once(session, notify_on, app):
     assert "GOV.UK Notify said 403" in outbox_rows(session)[0].last_error
 
 
-def test_an_invitation_emails_a_working_link_made_as_it_is_sent(session, smtp_on, app):
+@pytest.fixture
+def invited(session, app, smtp_on) -> User:
+    """A new person invited by the demo admin, with email on."""
     admin = person(session, "admin")
-    invited = accounts.create_user(
+    user = accounts.create_user(
         admin,
         email="new.person@example.org",
         name="New Person",
@@ -292,7 +278,11 @@ def test_an_invitation_emails_a_working_link_made_as_it_is_sent(session, smtp_on
         team=person(session, "member").team,
         password=None,
     )
-    account_links.issue_link(admin, invited, secret_key=app.config["SECRET_KEY"], audit=False)
+    account_links.issue_link(admin, user, secret_key=app.config["SECRET_KEY"], audit=False)
+    return user
+
+
+def test_an_invitation_emails_a_working_link_made_as_it_is_sent(session, smtp_on, app, invited):
     (row,) = outbox_rows(session)
     assert row.kind == kinds.INVITATION and row.link is None  # no usable link waits here
     assert send_due().sent == 1
@@ -302,17 +292,7 @@ def test_an_invitation_emails_a_working_link_made_as_it_is_sent(session, smtp_on
     assert (user.id, purpose) == (invited.id, account_links.INVITE)
 
 
-def test_an_invitation_to_someone_who_has_set_a_password_is_not_sent(session, smtp_on, app):
-    admin = person(session, "admin")
-    invited = accounts.create_user(
-        admin,
-        email="new.person@example.org",
-        name="New Person",
-        role=Role.MEMBER,
-        team=person(session, "member").team,
-        password=None,
-    )
-    account_links.issue_link(admin, invited, secret_key=app.config["SECRET_KEY"], audit=False)
+def test_an_invitation_to_someone_who_has_set_a_password_is_not_sent(session, smtp_on, invited):
     invited.set_password("a long enough password")
     report = send_due()
     assert report.cancelled == 1 and smtp_on.received == []
