@@ -149,8 +149,10 @@ TEAM_EVENTS = {
 
 def status_changed(event: AuditEvent, improvement: Improvement, to: Status) -> list[Notification]:
     """The emails a change of status sends (`workflow.change_status` calls this)."""
+    if not email_on():
+        return []
     named = f"{improvement.reference} “{improvement.title}”"
-    link = absolute_url("improvements.view", improvement_id=improvement.id) if email_on() else None
+    link = absolute_url("improvements.view", improvement_id=improvement.id)
     db.session.flush()  # the event's id names the emails
     if to is Status.SUBMITTED and event.action == "improvement.submit":
         return _enqueue(
@@ -177,8 +179,10 @@ def status_changed(event: AuditEvent, improvement: Improvement, to: Status) -> l
 
 
 def published(event: AuditEvent, improvement: Improvement) -> list[Notification]:
+    if not email_on():
+        return []
     named = f"{improvement.reference} “{improvement.title}”"
-    db.session.flush()
+    db.session.flush()  # the event's id names the emails
     return _enqueue(
         _team_of(improvement, event.actor_id),
         kinds.PUBLISHED,
@@ -186,9 +190,7 @@ def published(event: AuditEvent, improvement: Improvement) -> list[Notification]
         subject=f"{named} is on the public register",
         body=f"Your team's improvement {named} was published on the public register.",
         reason="you are in the team that runs the improvement",
-        link=absolute_url("improvements.view", improvement_id=improvement.id)
-        if email_on()
-        else None,
+        link=absolute_url("improvements.view", improvement_id=improvement.id),
     )
 
 
