@@ -34,6 +34,8 @@ from gains.models import (
     Improvement,
     Measurement,
     MissingEstimate,
+    Notification,
+    NotificationOptOut,
     Publication,
     Review,
     Role,
@@ -48,6 +50,14 @@ ModelT = TypeVar("ModelT")
 # How to reach a model's department (and team, where the record belongs to one team) from a
 # SELECT over it. Records hanging off an improvement join it; the join is added only here.
 Owner = tuple[Select, InstrumentedAttribute | None, InstrumentedAttribute | None]
+
+
+def _through_user(foreign_key: InstrumentedAttribute) -> Callable[[Select], Owner]:
+    def owner(stmt: Select) -> Owner:
+        joined = stmt.join(User, User.id == foreign_key).outerjoin(Team, Team.id == User.team_id)
+        return joined, Team.department_id, None
+
+    return owner
 
 
 def _through_improvement(foreign_key: InstrumentedAttribute) -> Callable[[Select], Owner]:
@@ -75,18 +85,14 @@ OWNERSHIP: dict[type, Callable[[Select], Owner]] = {
     AuditEvent: lambda stmt: (stmt, AuditEvent.department_id, None),
     # A token belongs to its user's department like the user does; the token pages still
     # list only the signed-in person's own tokens.
-    ApiToken: lambda stmt: (
-        stmt.join(User, User.id == ApiToken.user_id).outerjoin(Team, Team.id == User.team_id),
-        Team.department_id,
-        None,
-    ),
+    ApiToken: _through_user(ApiToken.user_id),
     # A signed-in session, likewise; no page lists them, and only the session's own cookie
     # (or its user's sign-out everywhere) ends one.
-    UserSession: lambda stmt: (
-        stmt.join(User, User.id == UserSession.user_id).outerjoin(Team, Team.id == User.team_id),
-        Team.department_id,
-        None,
-    ),
+    UserSession: _through_user(UserSession.user_id),
+    # A person's notifications and choices, likewise; the preferences page shows only the
+    # signed-in person's own.
+    Notification: _through_user(Notification.recipient_id),
+    NotificationOptOut: _through_user(NotificationOptOut.user_id),
 }
 
 

@@ -36,6 +36,13 @@ from gains.services.notifications.transports import (
     Transport,
     transport_for,
 )
+from gains.services.people.account_links import (
+    INVITE,
+    RESET,
+    issue_link,
+    lifetimes_from,
+    purpose_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +96,8 @@ def _claim(now: datetime | None, batch: int) -> list[int]:
 def _set_password_link(row: Notification) -> str | None:
     """A fresh set-password link for an invitation or reset email; None if it no longer
     applies (the person has set a password since they were invited, or is deactivated)."""
-    from gains.services.people.account_links import INVITE, issue_link, lifetimes_from, purpose_for
-
     person = row.recipient
-    expected = INVITE if row.kind == kinds.INVITATION else "reset"
+    expected = INVITE if row.kind == kinds.INVITATION else RESET
     if not person.active or purpose_for(person) != expected:
         return None
     link = issue_link(

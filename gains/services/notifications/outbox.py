@@ -194,16 +194,15 @@ def published(event: AuditEvent, improvement: Improvement) -> list[Notification]
     )
 
 
-def link_issued(user: User, purpose: str) -> list[Notification]:
-    """An invitation or reset email. It keeps no link: `delivery` makes a fresh one as it
-    sends, so no usable set-password link waits in the database."""
-    from gains.services.people.account_links import INVITE
-
-    if purpose == INVITE:
-        kind, subject = kinds.INVITATION, "You are invited to Gains"
+def link_issued(user: User, kind: str) -> list[Notification]:
+    """An invitation (`kinds.INVITATION`) or reset (`kinds.RESET`) email. It keeps no link:
+    `delivery` makes a fresh one as it sends, so no usable set-password link waits in the
+    database."""
+    if kind == kinds.INVITATION:
+        subject = "You are invited to Gains"
         body = "An administrator has made you an account on Gains. Set your password here:"
     else:
-        kind, subject = kinds.RESET, "Reset your Gains password"
+        subject = "Reset your Gains password"
         body = "An administrator has made you a link to set a new password on Gains:"
     return _enqueue(
         [user],

@@ -29,7 +29,7 @@ from gains.extensions import db
 from gains.models import User
 from gains.models.base import utcnow
 from gains.services.audit.events import record_event
-from gains.services.notifications import outbox
+from gains.services.notifications import kinds, outbox
 from gains.services.people.accounts import AccountError, set_password_from_link
 
 INVITE = "invite"
@@ -106,7 +106,7 @@ def issue_link(
             after={"expires_at": expires_at.isoformat(timespec="seconds")},
         )
     if email:
-        outbox.link_issued(user, purpose)
+        outbox.link_issued(user, kinds.INVITATION if purpose == INVITE else kinds.RESET)
     return IssuedLink(token=token, purpose=purpose, expires_at=expires_at)
 
 
