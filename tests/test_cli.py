@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -145,9 +147,18 @@ def test_upgrade_seed_check_and_reseed_on_sqlite(tmp_path):
     assert "not empty, so nothing was seeded" in again.stderr
     quiet = run_gains("seed-demo", "--if-empty", env=env)
     assert (quiet.returncode, "skipped" in quiet.stdout) == (0, True)
-    reset = run_gains("seed-demo", "--reset", env=env)
+    # With email on, the demo's submissions and decisions email nobody.
+    email_on = {
+        "GAINS_EMAIL_TRANSPORT": "smtp",
+        "GAINS_EMAIL_BASE_URL": "https://gains.example",
+        "GAINS_EMAIL_FROM": "gains@example.org",
+        "GAINS_SMTP_HOST": "127.0.0.1",
+    }
+    reset = run_gains("seed-demo", "--reset", env=env | email_on)
     assert reset.returncode == 0, reset.stderr
     assert "Seeded 4 departments" in reset.stdout
+    with closing(sqlite3.connect(tmp_path / "demo.db")) as demo:
+        assert demo.execute("SELECT count(*) FROM notifications").fetchone() == (0,)
 
     recomputed = run_gains("estimates", "recompute-all", "--json", env=env)
     assert recomputed.returncode == 0, recomputed.stderr

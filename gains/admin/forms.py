@@ -94,7 +94,7 @@ class InviteForm(UserFields):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
-        description="They sign in with it. Gains sends no email: you will pass the link on.",
+        description="They sign in with it; any email from Gains goes to it.",
         validators=[
             InputRequired("Enter the person's email address"),
             Regexp(

@@ -38,9 +38,11 @@ from gains.admin.forms import (
 )
 from gains.extensions import db
 from gains.models import AuditEvent, Department, Role, Team, User
+from gains.models.notification import Notification
 from gains.paging import paginate
 from gains.services.audit import log as audit_log
 from gains.services.notifications import outbox
+from gains.services.notifications import status as email_status
 from gains.services.people import account_links, accounts, organisation
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -235,20 +237,26 @@ def invite_user():
                 team=_team_from(form),
                 password=None,
             )
-            link = account_links.issue_link(
-                current_user,
-                user,
-                secret_key=current_app.config["SECRET_KEY"],
-                lifetimes=account_links.lifetimes_from(current_app.config),
-                audit=False,  # the user.created event records the invitation
-            )
+            link = None
+            if current_app.config["GAINS_PASSWORD_SIGN_IN"]:
+                link = account_links.issue_link(
+                    current_user,
+                    user,
+                    secret_key=current_app.config["SECRET_KEY"],
+                    lifetimes=account_links.lifetimes_from(current_app.config),
+                    audit=False,  # the user.created event records the invitation
+                )
+            else:
+                outbox.invited_to_sign_in(user)
         except accounts.AccountError as error:
             _refused(error, form)
         else:
             db.session.commit()
+            if link is None:
+                return render_template("admin/invited.html", user=user, emailed=outbox.email_on())
             return _render_link(user, link, created=True)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("admin/invite.html", form=form), status
+    return render_template("admin/invite.html", form=form, emailed=outbox.email_on()), status
 
 
 @blueprint.route("/users/<int:user_id>")
@@ -266,6 +274,7 @@ def user(user_id: int):
         **audit_log.words_for(recent.items),
         link_purpose=account_links.purpose_for(person),
         lifetimes=account_links.lifetimes_from(current_app.config),
+        emailed=outbox.email_on(),
     )
 
 
@@ -339,6 +348,8 @@ def sign_out_user_everywhere(user_id: int):
 @blueprint.post("/users/<int:user_id>/link")
 def issue_link(user_id: int):
     """A new set-password link: an invitation while there is no password, else a reset."""
+    if not current_app.config["GAINS_PASSWORD_SIGN_IN"]:
+        abort(404)  # GAINS_PASSWORD_SIGN_IN=off: there is no password to set
     person = get_scoped_or_404(User, user_id, current_user, write=True)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -355,3 +366,31 @@ def issue_link(user_id: int):
         return redirect(url_for(".user", user_id=person.id), code=303)
     db.session.commit()
     return _render_link(person, link, created=False)
+
+
+@blueprint.route("/emails")
+def emails():
+    """The outbox: what waits, what failed and why (issue 23)."""
+    return render_template(
+        "admin/emails.html",
+        counts=email_status.counts(),
+        not_sent=email_status.not_sent(),
+        email_on=outbox.email_on(),
+        form=ConfirmForm(),
+    )
+
+
+@blueprint.post("/emails/<int:notification_id>/send-again")
+def send_email_again(notification_id: int):
+    row = get_scoped_or_404(Notification, notification_id, current_user, write=True)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        email_status.send_again(current_user, row)
+    except email_status.NotFailed as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"The email to {row.recipient.name} will be sent again.", "success")
+    return redirect(url_for(".emails"), code=303)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Department, Role, Team
-from gains.services.notifications.outbox import email_on
+from gains.services.notifications.outbox import email_on, invited_to_sign_in
 from gains.services.people.account_links import issue_link, lifetimes_from
 from gains.services.people.accounts import AccountError, create_user
 
@@ -40,9 +40,15 @@ def create_user_command(
     email, name, role, department_code, team_name, password, invite, site_url
 ) -> None:
     """Create an account; members and managers need --department and --team."""
+    passwords = current_app.config["GAINS_PASSWORD_SIGN_IN"]
+    if not passwords and (invite or password):
+        raise click.UsageError(
+            "Password sign-in is off (GAINS_PASSWORD_SIGN_IN=off): the person signs in with "
+            "their organisation account. Leave out --password and --invite."
+        )
     if invite and password:
         raise click.UsageError("Give --password or --invite, not both.")
-    if not invite and password is None:
+    if passwords and not invite and password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     team = None
     if department_code or team_name:
@@ -60,7 +66,9 @@ def create_user_command(
     except AccountError as error:
         raise click.UsageError(str(error)) from None
     link = None
-    if invite:
+    if not passwords:
+        invited_to_sign_in(user)
+    elif invite:
         link = issue_link(
             None,
             user,
@@ -82,3 +90,6 @@ def create_user_command(
         )
         if not where:
             click.echo("Put the site's address in front of it (or pass --site-url).")
+    if not passwords:
+        told = "an email tells them so" if email_on() else "no email is sent: tell them yourself"
+        click.echo(f"They sign in with their organisation account ({told}).")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from gains.demo.catalogue import (
     ADOPTIONS,
@@ -36,6 +36,7 @@ from gains.models import (
     Decision,
     Design,
     Improvement,
+    Notification,
     Role,
     Status,
     Team,
@@ -274,6 +275,7 @@ def _seed_improvement(entry: DemoImprovement, creator: User, reviewer: User, tea
 
 def seed_demo() -> SeedSummary:
     """Build the demo register in the current session; the caller commits."""
+    emails_before = db.session.scalar(select(func.max(Notification.id))) or 0
     departments, teams, users = {}, {}, {}
     for demo_department in DEPARTMENTS:
         department = create_department(None, name=demo_department.name, code=demo_department.code)
@@ -316,6 +318,9 @@ def seed_demo() -> SeedSummary:
         # The demo's teams registered these before "try this in my team" existed: linked
         # here, as a person would by adopting the idea (`services.ideas.adoption.adopt`).
         db.session.get(Improvement, by_title[adoption]).adopted_from_id = by_title[original]
+    # The demo's history is not news: with email on, the services wrote an email for each
+    # submission and decision above, and nobody (the demo people least of all) is sent them.
+    db.session.execute(delete(Notification).where(Notification.id > emails_before))
     db.session.flush()
     return SeedSummary(
         departments=len(departments),

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from gains import bounds
 from gains.commands.api_tokens import create_api_token_command
 from gains.commands.users import create_user_command
+from gains.models import User
 from gains.stats_cli import stats_group
 from tests.support.import_command import GOOD, counts
 
@@ -53,6 +55,25 @@ def test_create_user_refuses_control_characters(app, session, option, value, mes
     )
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_with_passwords_off_create_user_refuses_a_password_and_makes_no_link(
+    app, session, monkeypatch
+):
+    monkeypatch.setitem(app.config, "GAINS_PASSWORD_SIGN_IN", False)
+    runner = app.test_cli_runner()
+    named = ["--email", "ada@example.org", "--name", "Ada"]
+    for extra in (["--password", "a long password"], ["--invite"]):
+        refused = runner.invoke(create_user_command, named + extra)
+        assert refused.exit_code == 2
+        assert "GAINS_PASSWORD_SIGN_IN=off" in refused.output
+        assert session.scalar(select(User).where(User.email == "ada@example.org")) is None
+    made = runner.invoke(create_user_command, named)
+    assert made.exit_code == 0, made.output
+    assert "sign in with their organisation account" in made.output
+    assert "set-password" not in made.output
+    ada = session.scalar(select(User).where(User.email == "ada@example.org"))
+    assert ada is not None and ada.password_hash is None
 
 
 def test_create_api_token_refuses_control_characters(app, session):

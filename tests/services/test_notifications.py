@@ -354,3 +354,30 @@ def test_publishing_and_reopening_by_new_data_go_to_the_team(session, smtp_on):
     assert manager.id not in by_kind[kinds.PUBLISHED]  # who published it knows
     # The member added the rows: the rest of the team hears that it went back to review.
     assert by_kind[kinds.REOPENED] == {teammate.id}
+
+
+def test_with_passwords_off_an_invitation_links_to_the_sign_in_page(session, smtp_on):
+    admin = person(session, "admin")
+    user = accounts.create_user(
+        admin,
+        email="organisation.only@example.org",
+        name="Organisation Only",
+        role=Role.MEMBER,
+        team=person(session, "member").team,
+        password=None,
+    )
+    outbox.invited_to_sign_in(user)
+    (row,) = outbox_rows(session)
+    assert (row.kind, row.link) == (kinds.INVITATION, f"{BASE_URL}/auth/sign-in")
+    assert send_due().sent == 1
+    text = smtp_on.received[0].get_content()
+    assert "Sign in with your organisation account (organisation.only@example.org)" in text
+    assert f"{BASE_URL}/auth/sign-in" in text and "set-password" not in text
+
+
+def test_a_set_password_email_is_cancelled_once_passwords_are_off(
+    session, smtp_on, app, invited, monkeypatch
+):
+    monkeypatch.setitem(app.config, "GAINS_PASSWORD_SIGN_IN", False)
+    assert send_due().cancelled == 1 and smtp_on.received == []
+    assert outbox_rows(session)[0].status == CANCELLED

@@ -352,6 +352,12 @@ MATRIX |= {
     ("admin.sign_out_user_everywhere", "POST"): Row(SIGN_IN, **ADMIN_ONLY, admin=303),
     ("admin.audit_trail.index", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
     ("admin.audit_trail.csv_export", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    # The outbox (issue 23); sending again is tested with a real failed email in
+    # tests/web/test_admin_emails.py: here, an email that does not exist is 404.
+    ("admin.emails", "GET"): Row(SIGN_IN, **ADMIN_ONLY, admin=200),
+    ("admin.send_email_again", "POST"): Row(
+        SIGN_IN, **ADMIN_ONLY, admin=404, args={"notification_id": 2**31 - 1}
+    ),
     # Your own account: everyone signed in; a set-password link that is not real is one
     # generic 404, and a signed-in visitor is asked to sign out first (409).
     ("account.index", "GET"): Row(SIGN_IN, 200, 200, 200, 200),

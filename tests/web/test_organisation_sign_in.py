@@ -290,6 +290,35 @@ def test_with_passwords_off_the_password_pages_do_not_exist(providers_only, prov
     assert providers_only.post("/account/password").status_code == 404
 
 
+def test_with_passwords_off_an_invitation_says_to_sign_in_with_the_organisation(
+    providers_only, provider
+):
+    set_person(provider, "root", email="admin@example.org", email_verified=True)
+    assert (
+        providers_only.get(callback_path(approve(start(providers_only), "root"))).status_code == 303
+    )
+    form = providers_only.get("/admin/users/new").get_data(as_text=True)
+    assert "They sign in with their organisation" in form and "one-time" not in form
+    created = providers_only.post(
+        "/admin/users/new",
+        data={"email": "newcomer@example.org", "name": "Newcomer", "role": "treasury"},
+    )
+    page = created.get_data(as_text=True)
+    assert created.status_code == 200, page[:500]
+    assert "signs in with their organisation account" in page
+    assert "/auth/sign-in" in page and "set-password" not in page
+    with providers_only.application.app_context():
+        newcomer = database.session.scalar(select(User).where(User.email == "newcomer@example.org"))
+    account = providers_only.get(f"/admin/users/{newcomer.id}").get_data(as_text=True)
+    assert "invitation link" not in account and "reset link" not in account
+    assert providers_only.post(f"/admin/users/{newcomer.id}/link").status_code == 404
+
+    providers_only.post("/auth/sign-out")
+    set_person(provider, "newcomer", email="newcomer@example.org", email_verified=True)
+    arrived = providers_only.get(callback_path(approve(start(providers_only), "newcomer")))
+    assert arrived.status_code == 303
+
+
 def test_the_sign_in_page_offers_both_when_passwords_are_on(client):
     page = client.get("/auth/sign-in").get_data(as_text=True)
     assert "Sign in with your organisation&#39;s account" in page

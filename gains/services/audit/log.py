@@ -148,6 +148,7 @@ ACTION_WORDS = {
     "user.reset_link_issued": "Password reset link issued",
     "api_token.created": "API token created",
     "api_token.revoked": "API token revoked",
+    "notification.sent_again": "Failed email put back to be sent again",
 }
 
 # What each kind of record is called.
@@ -165,6 +166,7 @@ RECORD_TYPE_WORDS = {
     "teams": "Team",
     "users": "Person",
     "api_tokens": "API token",
+    "notifications": "Email",
 }
 
 

@@ -95,7 +95,10 @@ def _claim(now: datetime | None, batch: int) -> list[int]:
 
 def _set_password_link(row: Notification) -> str | None:
     """A fresh set-password link for an invitation or reset email; None if it no longer
-    applies (the person has set a password since they were invited, or is deactivated)."""
+    applies (the person has set a password since they were invited, or is deactivated, or
+    Gains has no passwords now)."""
+    if not current_app.config["GAINS_PASSWORD_SIGN_IN"]:
+        return None  # passwords were switched off after it was written: no page to link to
     person = row.recipient
     expected = INVITE if row.kind == kinds.INVITATION else RESET
     if not person.active or purpose_for(person) != expected:
@@ -113,7 +116,9 @@ def _set_password_link(row: Notification) -> str | None:
 
 def _email_of(row: Notification) -> OutgoingEmail | None:
     link = row.link
-    if row.kind in (kinds.INVITATION, kinds.RESET):
+    # An invitation to sign in with the organisation account carries the sign-in page; a
+    # set-password email carries no link until now.
+    if row.kind in (kinds.INVITATION, kinds.RESET) and link is None:
         link = _set_password_link(row)
         if link is None:
             return None

@@ -66,6 +66,10 @@ def set_choices(user: User, wanted: Iterable[str]) -> None:
     if unknown:
         raise ValueError(f"Not a kind of notification: {', '.join(sorted(unknown))}")
     off = set(kinds.CHOOSABLE) - wanted
+    # Two saves of one person's choice at once (a double click) must not both add the same
+    # row: the person's row is locked first, so the second reads what the first wrote.
+    # (SQLite has one writer at a time anyway; it ignores FOR UPDATE.)
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     current = opted_out(user.id)
     for kind in off - current:
         db.session.add(NotificationOptOut(user_id=user.id, kind=kind))
@@ -212,6 +216,22 @@ def link_issued(user: User, kind: str) -> list[Notification]:
         body=body,
         reason="an administrator of Gains made you this link",
         link=None,
+    )
+
+
+def invited_to_sign_in(user: User) -> list[Notification]:
+    """The invitation when Gains has no passwords (GAINS_PASSWORD_SIGN_IN=off): the person
+    signs in with their organisation account, so the email links to the sign-in page and
+    carries nothing secret."""
+    return _enqueue(
+        [user],
+        kinds.INVITATION,
+        f"invite-{uuid.uuid4().hex}",
+        subject="You are invited to Gains",
+        body="An administrator has made you an account on Gains. Sign in with your "
+        f"organisation account ({user.email}) here:",
+        reason="an administrator of Gains made you an account",
+        link=absolute_url("auth.sign_in"),
     )
 
 
