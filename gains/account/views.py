@@ -29,7 +29,7 @@ from gains.account.forms import (
 from gains.auth import end_session, public, start_session
 from gains.extensions import db
 from gains.services.notifications import outbox
-from gains.services.notifications.kinds import CHOOSABLE
+from gains.services.notifications.kinds import choosable_for
 from gains.services.people import accounts
 from gains.services.people.account_links import InvalidLink, set_password_with_link, user_for_link
 
@@ -100,13 +100,15 @@ def notifications():
     """Which emails this person gets; read when each email is written (issue 23)."""
     user = current_user._get_current_object()
     form = NotificationChoicesForm()
+    offered = choosable_for(user.role)
+    form.wanted.choices = list(offered.items())
     if form.validate_on_submit():
         outbox.set_choices(user, form.wanted.data or [])
         db.session.commit()
         flash("Your choice of emails is saved.", "success")
         return redirect(url_for(".notifications"), code=303)
     if not form.is_submitted():
-        form.wanted.data = [kind for kind in CHOOSABLE if kind not in outbox.opted_out(user.id)]
+        form.wanted.data = [kind for kind in offered if kind not in outbox.opted_out(user.id)]
     status = 422 if form.errors else 200
     return render_template(
         "account/notifications.html", form=form, email_on=outbox.email_on()

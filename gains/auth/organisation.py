@@ -25,7 +25,19 @@ CLIENT_NAME = "organisation"
 # Everything that means "the provider's answer cannot be trusted or was not received":
 # a state that is not this browser's, an error the provider returned, an ID token whose
 # signature or claims fail, or the provider not answering.
-FAILURES = (OAuthError, JoseError, requests.RequestException, ValueError, KeyError)
+FAILURES = (
+    OAuthError,
+    JoseError,
+    requests.RequestException,
+    ValueError,
+    KeyError,
+    RuntimeError,  # Authlib's word for a discovery document without `jwks_uri`
+)
+# The provider not answering, as against answering wrongly: the person can only wait.
+UNREACHABLE = (requests.RequestException,)
+# How long any one call to the provider (discovery, keys, the code's exchange) may take: a
+# provider that hangs must not hold a gunicorn worker until gunicorn kills it.
+TIMEOUT_SECONDS = 10
 
 
 def init_app(app: Flask) -> None:
@@ -37,7 +49,11 @@ def init_app(app: Flask) -> None:
         client_id=app.config["GAINS_OIDC_CLIENT_ID"],
         client_secret=app.config["GAINS_OIDC_CLIENT_SECRET"],
         server_metadata_url=app.config["GAINS_OIDC_ISSUER"] + "/.well-known/openid-configuration",
-        client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+        client_kwargs={
+            "scope": "openid email profile",
+            "code_challenge_method": "S256",
+            "default_timeout": TIMEOUT_SECONDS,
+        },
     )
     app.extensions["gains_oidc"] = oauth
 

@@ -98,7 +98,7 @@ def organisation_start():
         )
     except organisation.FAILURES:
         logger.warning("organisation sign-in: the provider could not be reached", exc_info=True)
-        return render_template("auth/organisation_failed.html"), 502
+        return render_template("auth/organisation_failed.html", reason="unreachable"), 502
     return response
 
 
@@ -111,14 +111,21 @@ def organisation_callback():
     provider = organisation.client()
     if provider is None:
         abort(404)
+    if request.args.get("error") == "access_denied":
+        # The person said no at the provider (or it refused them): nothing to check.
+        return render_template("auth/organisation_failed.html", reason="declined"), 400
     try:
         token = provider.authorize_access_token(
             claims_options=organisation.claims_options(provider)
         )
         claims = token["userinfo"]  # present only when the ID token was verified
+    except organisation.UNREACHABLE as error:
+        logger.warning("organisation sign-in: the provider could not be reached: %r", error)
+        return render_template("auth/organisation_failed.html", reason="unreachable"), 502
     except organisation.FAILURES as error:
-        # Nobody is known yet: logged, not audited (anyone can call this with rubbish).
-        logger.warning("organisation sign-in failed: %s", error)
+        # Nobody is known yet: logged (repr: the provider's words come from the query
+        # string and must not forge log lines), not audited (anyone can call this).
+        logger.warning("organisation sign-in failed: %r", error)
         return render_template("auth/organisation_failed.html"), 400
     outcome = organisation_sign_in.match_person(
         claims, current_app.config["GAINS_OIDC_EMAIL_DOMAINS"]

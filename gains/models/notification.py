@@ -43,6 +43,11 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(300))  # why this person gets it
     link: Mapped[str | None] = mapped_column(String(1000))
+    # The improvement it tells of, if any: delivery checks the recipient may still see it
+    # (a manager moved to another department since is not sent its review queue).
+    improvement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("improvements.id", ondelete="CASCADE"), index=True
+    )
     # Unique per (event, recipient); handed to the transport (SMTP Message-ID, Notify
     # `reference`), so a message sent again after a crash is the same message.
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)

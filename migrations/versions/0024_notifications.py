@@ -4,8 +4,8 @@ Revision ID: 0024_notifications
 Revises: 0022_pdsa_cycles
 Create Date: 2026-12-03 23:55:00
 
-Issue 23 (docs/decisions/0050-notification-outbox.md). Two new tables only. Chained onto
-0022 here; the lead re-chains it after 0023 (organisation sign-in) at merge time.
+Issue 23 (docs/decisions/0050-notification-outbox.md). Two new tables only. (There is no
+0023: organisation sign-in, built beside it, needed no migration.)
 """
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ def upgrade():
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
         sa.Column("link", sa.String(length=1000), nullable=True),
+        sa.Column("improvement_id", sa.Integer(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=120), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -38,11 +39,20 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["recipient_id"], ["users.id"], name=op.f("fk_notifications_recipient_id_users")
         ),
+        sa.ForeignKeyConstraint(
+            ["improvement_id"],
+            ["improvements.id"],
+            name=op.f("fk_notifications_improvement_id_improvements"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_notifications_idempotency_key")),
     )
     op.create_index(
         op.f("ix_notifications_recipient_id"), "notifications", ["recipient_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_notifications_improvement_id"), "notifications", ["improvement_id"], unique=False
     )
     op.create_index(
         "ix_notifications_status_next_attempt_at",
@@ -64,5 +74,6 @@ def upgrade():
 def downgrade():
     op.drop_table("notification_opt_outs")
     op.drop_index("ix_notifications_status_next_attempt_at", table_name="notifications")
+    op.drop_index(op.f("ix_notifications_improvement_id"), table_name="notifications")
     op.drop_index(op.f("ix_notifications_recipient_id"), table_name="notifications")
     op.drop_table("notifications")

@@ -42,6 +42,8 @@ from tests.fuzz.strategies import csv_files, odd_date_parts, odd_text, plausible
 NOT_ON_ANY_PAGE: dict[str, str] = {
     "admin.reactivate_user": "shown only for a deactivated account: "
     "test_reactivating_with_odd_input_never_fails",
+    "admin.send_email_again": "shown only for an email that failed, which the demo records "
+    "have none of: test_sending_an_email_again_with_odd_input_never_fails",
 }
 PREFIXED = re.compile(r"^m\d+-")
 ERROR_SUMMARY = "govuk-error-summary"
@@ -288,4 +290,43 @@ def test_reactivating_with_odd_input_never_fails(app, db, clients):
     assert done.status_code in (302, 303)
     with app.app_context():
         assert person(database.session, "manager.hlt@example.org").active
+        database.session.remove()
+
+
+def test_sending_an_email_again_with_odd_input_never_fails(app, db, clients):
+    """The send-again button shows only beside a failed email: write one, then post the
+    button as each role, with odd fields and odd ids, and once as it is."""
+    from gains.extensions import db as database
+    from gains.models.notification import FAILED, PENDING, Notification
+    from tests.support.factories import person
+
+    with app.app_context():
+        failed = Notification(
+            recipient_id=person(database.session, "manager").id,
+            kind="submitted",
+            subject="Waiting for your review",
+            body="An improvement waits for review.",
+            reason="you review your department's improvements",
+            idempotency_key="gains-fuzz-failed",
+            status=FAILED,
+            attempts=10,
+            last_error="The mail server said 550: 'no such mailbox'",
+        )
+        database.session.add(failed)
+        database.session.commit()
+        failed_id = failed.id
+        database.session.remove()
+    admin = clients("admin")
+    page = admin.get("/admin/emails")
+    assert page.status_code == 200 and f"/admin/emails/{failed_id}/send-again" in page.text
+    odd_bodies = [{}, {"csrf_token": "\x00"}, {"x": "9" * 5000}, {"confirm": "\u202e😀$x$"}]
+    for role in ("member", "manager", "treasury", "admin"):
+        for email_id in (0, 2**31, 2**63):
+            for body in odd_bodies:
+                response = clients(role).post(f"/admin/emails/{email_id}/send-again", data=body)
+                assert response.status_code < 500, (role, email_id, body)
+    done = admin.post(f"/admin/emails/{failed_id}/send-again")
+    assert done.status_code in (302, 303)
+    with app.app_context():
+        assert database.session.get(Notification, failed_id).status == PENDING
         database.session.remove()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from gains.config import email_config, email_problems, read_environment
-from gains.models import BatchSource, Decision, Role, User
+from gains.models import BatchSource, Decision, Role, Team, User
 from gains.models.base import utcnow
 from gains.models.notification import CANCELLED, FAILED, PENDING, SENT, Notification
 from gains.services.improvements import workflow
@@ -122,7 +122,8 @@ def test_a_decision_goes_to_the_team_without_the_comment(session, smtp_on):
 def test_a_choice_is_honoured_when_the_email_is_written(session, smtp_on):
     member = person(session, "member")
     improvement = submitted_by(session, member, "Quieter waiting room")
-    outbox.set_choices(member, set(kinds.CHOOSABLE) - {kinds.CHANGES_REQUESTED})
+    offered = kinds.choosable_for(member.role)
+    outbox.set_choices(member, set(offered) - {kinds.CHANGES_REQUESTED})
     session.flush()
     decide(person(session, "manager"), improvement, Decision.CHANGES_REQUESTED, "More data")
     session.flush()
@@ -130,7 +131,7 @@ def test_a_choice_is_honoured_when_the_email_is_written(session, smtp_on):
         row.recipient_id for row in outbox_rows(session) if row.kind == kinds.CHANGES_REQUESTED
     }
     assert member.id not in recipients
-    outbox.set_choices(member, kinds.CHOOSABLE)
+    outbox.set_choices(member, offered)
     session.flush()
     assert outbox.opted_out(member.id) == set()
     with pytest.raises(ValueError, match="Not a kind"):
@@ -220,12 +221,14 @@ def test_a_crash_between_sending_and_marking_sent_sends_the_same_message_again(
     session.rollback()
     assert len(smtp_on.received) == 1
     assert outbox_rows(session)[0].status == PENDING
-    report = send_due(now=utcnow() + retry_delay(1))
+    # Nothing goes again while the dead sender's lease lasts; then everything does.
+    assert str(send_due(now=utcnow() + retry_delay(1))).startswith("0 sent")
+    report = send_due(now=utcnow() + delivery.CLAIM_LEASE)
     assert report.sent == len(rows)
     assert len(smtp_on.received) == len(rows) + 1  # the first went twice ...
     ids = [message["Message-ID"] for message in smtp_on.received]
-    assert ids[0] == ids[1]  # ... as the same message,
-    assert len(smtp_on.kept()) == len(rows)  # which the receiver keeps once.
+    assert ids[0] == ids[1]  # ... as the same message, which a receiver that drops a
+    assert len(smtp_on.kept()) == len(rows)  # Message-ID it has seen keeps once.
 
 
 def test_an_email_is_delivered_by_notify_with_its_key_as_reference(session, notify_on):
@@ -250,19 +253,21 @@ def test_a_crash_with_notify_sends_the_same_reference_again(session, notify_on, 
         with pytest.raises(Crash):
             send_due()
     session.rollback()
-    send_due(now=utcnow() + retry_delay(1))
+    send_due(now=utcnow() + delivery.CLAIM_LEASE)
     assert len(notify_on.received) == len(rows) + 1
     assert len(notify_on.kept()) == len(rows)
 
 
-def test_a_wrong_notify_key_fails_at_once(session, notify_on, app):
+def test_a_wrong_notify_key_keeps_the_emails_waiting_and_stops_the_run(session, notify_on, app):
     app.config["GAINS_EMAIL"]["NOTIFY_API_KEY"] = (
         f"gains_test-{notify_on.service_id}-00000000-0000-0000-0000-000000000000"
     )
     submitted_by(session, person(session, "member"), "Quieter waiting room")
     report = send_due()
-    assert report.failed == len(outbox_rows(session)) and report.sent == 0
-    assert notify_on.refused and notify_on.received == []
+    assert report.stopped and (report.sent, report.failed, report.retrying) == (0, 0, 1)
+    assert "stopped: the mail server refused Gains' settings" in str(report)
+    assert len(notify_on.refused) == 1 and notify_on.received == []  # one try, not every email
+    assert {row.status for row in outbox_rows(session)} == {PENDING}
     assert "GOV.UK Notify said 403" in outbox_rows(session)[0].last_error
 
 
@@ -352,8 +357,18 @@ def test_publishing_and_reopening_by_new_data_go_to_the_team(session, smtp_on):
         by_kind.setdefault(row.kind, set()).add(row.recipient_id)
     assert {member.id, teammate.id} <= by_kind[kinds.PUBLISHED]
     assert manager.id not in by_kind[kinds.PUBLISHED]  # who published it knows
-    # The member added the rows: the rest of the team hears that it went back to review.
+    # The member added the rows: the rest of the team hears that it went back to review,
+    # and the manager that it waits in the queue again.
     assert by_kind[kinds.REOPENED] == {teammate.id}
+    back = [row for row in outbox_rows(session) if row.subject.startswith("Back for review")]
+    assert [row.recipient_id for row in back] == [manager.id]
+    # A corrected summary is not news: no second "published" email.
+    decide(manager, improvement, Decision.APPROVED, "")
+    publish(manager, improvement, "Renewals came back sooner with the shorter letter.")
+    published_before = len([r for r in outbox_rows(session) if r.kind == kinds.PUBLISHED])
+    publish(manager, improvement, "Renewals came back sooner with the plainer letter.")
+    published_after = len([r for r in outbox_rows(session) if r.kind == kinds.PUBLISHED])
+    assert published_after == published_before
 
 
 def test_with_passwords_off_an_invitation_links_to_the_sign_in_page(session, smtp_on):
@@ -381,3 +396,90 @@ def test_a_set_password_email_is_cancelled_once_passwords_are_off(
     monkeypatch.setitem(app.config, "GAINS_PASSWORD_SIGN_IN", False)
     assert send_due().cancelled == 1 and smtp_on.received == []
     assert outbox_rows(session)[0].status == CANCELLED
+
+
+def test_two_senders_never_send_one_row_both(session, smtp_on):
+    """Cron beside a `--watch` worker: the second sees no row the first has leased, and the
+    first, outlived by its lease, skips the rows the second took over."""
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    rows = outbox_rows(session)
+    first = delivery._claim(None, 10)
+    assert len(first) == len(rows)
+    assert str(send_due()).startswith("0 sent")  # leased to the first sender
+    lease_ends = first[0][1]
+    assert send_due(now=lease_ends + timedelta(seconds=1)).sent == len(rows)  # the second
+    late = delivery.DeliveryReport()
+    transport = delivery.transport_for(_settings())
+    for row_id, leased in first:
+        delivery._deliver(row_id, leased, transport, 10, late)
+    assert (late.sent, late.cancelled) == (0, 0)
+    assert len(smtp_on.received) == len(rows)
+
+
+def _settings() -> dict:
+    from flask import current_app
+
+    return current_app.config["GAINS_EMAIL"]
+
+
+def _deactivate(session, manager, improvement):
+    manager.active = False
+
+
+def _move_to_another_department(session, manager, improvement):
+    other = session.scalar(
+        select(Team).where(Team.department_id != improvement.department_id).limit(1)
+    )
+    manager.team_id = other.id
+
+
+def _turn_off_submissions(session, manager, improvement):
+    outbox.set_choices(manager, [])
+
+
+def _make_a_member(session, manager, improvement):
+    manager.role = Role.MEMBER
+
+
+@pytest.mark.parametrize(
+    ("since_written", "reason"),
+    [
+        (_deactivate, "The person's account is deactivated"),
+        (_move_to_another_department, "The person may no longer see the improvement"),
+        (_turn_off_submissions, "The person has turned these emails off"),
+        (_make_a_member, "The person no longer reviews improvements"),
+    ],
+)
+def test_an_email_that_no_longer_applies_when_it_goes_is_cancelled(
+    session, smtp_on, since_written, reason
+):
+    improvement = submitted_by(session, person(session, "member"), "Quieter waiting room")
+    (row,) = outbox_rows(session)  # the department's manager
+    since_written(session, row.recipient, improvement)
+    session.commit()
+    report = send_due()
+    assert report.cancelled == 1 and smtp_on.received == []
+    assert (outbox_rows(session)[0].status, outbox_rows(session)[0].last_error) == (
+        CANCELLED,
+        reason,
+    )
+
+
+def test_an_unexpected_error_keeps_the_email_and_sends_the_rest(session, smtp_on):
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    rows = outbox_rows(session)
+    real = delivery.transport_for(_settings())
+    sent_to: list[str] = []
+
+    class BreaksOnce:
+        def send(self, email):
+            if not sent_to:
+                sent_to.append("broken")
+                raise ValueError("a bug in building the message")
+            real.send(email)
+            sent_to.append(email.to)
+
+    report = send_due(transport=BreaksOnce())
+    assert (report.retrying, report.sent) == (1, len(rows) - 1)
+    broken = next(row for row in outbox_rows(session) if row.status == PENDING)
+    assert "Unexpected error while sending: ValueError" in broken.last_error

@@ -4,13 +4,16 @@ token checks (tests/support/oidc.py). Issue 23; docs/decisions/0049."""
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from gains.auth import organisation
 from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db as database
 from gains.models import AuditEvent, User
@@ -139,6 +142,44 @@ def test_a_replayed_state_is_refused(oidc_app, client, provider):
     # And from another browser, which never started this sign-in.
     stranger = oidc_app.test_client()
     assert stranger.get(back).status_code == 400
+
+
+def test_a_person_who_declines_at_the_provider_is_told_so(client):
+    start(client)
+    declined = client.get("/auth/organisation/callback?error=access_denied&state=whatever")
+    assert declined.status_code == 400
+    assert "did not sign you in to Gains" in declined.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+@contextmanager
+def silent_provider() -> Iterator[str]:
+    """An issuer that accepts connections and never answers (a provider that hangs)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("where", ["hangs", "is down"])
+def test_a_provider_that_does_not_answer_gives_a_clear_page_soon(
+    app, database_url, monkeypatch, where
+):
+    monkeypatch.setattr(organisation, "TIMEOUT_SECONDS", 1)
+    with ExitStack() as stack:
+        if where == "hangs":
+            issuer = stack.enter_context(silent_provider())
+        else:
+            issuer = "http://127.0.0.1:9"  # the discard port: nothing listens there
+        browser = stack.enter_context(browser_of(organisation_app(database_url, issuer)))
+        began = time.monotonic()
+        response = browser.get("/auth/organisation")
+        assert response.status_code == 502
+        assert "not answering" in response.get_data(as_text=True)
+        assert time.monotonic() - began < 5
 
 
 @pytest.mark.parametrize(

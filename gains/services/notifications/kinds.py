@@ -3,6 +3,8 @@ page."""
 
 from __future__ import annotations
 
+from gains.models import Role
+
 SUBMITTED = "submitted"
 CHANGES_REQUESTED = "changes_requested"
 APPROVED = "approved"
@@ -24,3 +26,21 @@ CHOOSABLE = {
     REOPENED: "Your team's approved improvement goes back to review because its data changed",
     WEEKLY_SUMMARY: "A weekly summary of approvals across departments (Treasury)",
 }
+
+# Who can get each kind: offered on the account page only to them.
+_TEAMS = frozenset({Role.MEMBER, Role.MANAGER})
+FOR_ROLES = {
+    SUBMITTED: frozenset({Role.MANAGER}),
+    CHANGES_REQUESTED: _TEAMS,
+    APPROVED: _TEAMS,
+    REJECTED: _TEAMS,
+    PUBLISHED: _TEAMS,
+    REOPENED: _TEAMS,
+    WEEKLY_SUMMARY: frozenset({Role.TREASURY}),
+}
+assert FOR_ROLES.keys() == CHOOSABLE.keys()
+
+
+def choosable_for(role: Role) -> dict[str, str]:
+    """The kinds a person in `role` can get and so may turn off, with their wording."""
+    return {kind: words for kind, words in CHOOSABLE.items() if role in FOR_ROLES[kind]}

@@ -60,12 +60,14 @@ def opted_out(user_id: int) -> set[str]:
 
 
 def set_choices(user: User, wanted: Iterable[str]) -> None:
-    """Keep `user`'s choice: the choosable kinds in `wanted` on, every other one off."""
+    """Keep `user`'s choice: of the kinds their role can get, those in `wanted` on and the
+    others off (a choice about kinds the role does not get is left as it was)."""
     wanted = set(wanted)
-    unknown = wanted - set(kinds.CHOOSABLE)
+    offered = set(kinds.choosable_for(user.role))
+    unknown = wanted - offered
     if unknown:
-        raise ValueError(f"Not a kind of notification: {', '.join(sorted(unknown))}")
-    off = set(kinds.CHOOSABLE) - wanted
+        raise ValueError(f"Not a kind of notification you get: {', '.join(sorted(unknown))}")
+    off = offered - wanted
     # Two saves of one person's choice at once (a double click) must not both add the same
     # row: the person's row is locked first, so the second reads what the first wrote.
     # (SQLite has one writer at a time anyway; it ignores FOR UPDATE.)
@@ -73,7 +75,7 @@ def set_choices(user: User, wanted: Iterable[str]) -> None:
     current = opted_out(user.id)
     for kind in off - current:
         db.session.add(NotificationOptOut(user_id=user.id, kind=kind))
-    for kind in current - off:
+    for kind in (current & offered) - off:
         db.session.delete(db.session.get(NotificationOptOut, (user.id, kind)))
 
 
@@ -86,6 +88,7 @@ def _enqueue(
     body: str,
     reason: str,
     link: str | None,
+    improvement: Improvement | None = None,
 ) -> list[Notification]:
     """One row per active recipient who has not turned `kind` off (their choice is read now,
     as the row is written)."""
@@ -110,6 +113,7 @@ def _enqueue(
             body=body,
             reason=reason,
             link=link,
+            improvement_id=improvement.id if improvement is not None else None,
             idempotency_key=f"gains-{event_key}-{person.id}",
         )
         for person in recipients
@@ -167,11 +171,26 @@ def status_changed(event: AuditEvent, improvement: Improvement, to: Status) -> l
             body=f"{named} was submitted for review by its team. Open it to review it.",
             reason="you are a manager of the department the improvement belongs to",
             link=link,
+            improvement=improvement,
         )
     if event.action not in TEAM_EVENTS:
         return []
+    reviewers = []
+    if event.action == "improvement.reopened":
+        # Back in the managers' queue: they are told as of a submission.
+        reviewers = _enqueue(
+            _reviewers_of(improvement),
+            kinds.SUBMITTED,
+            f"event-{event.id}-review",
+            subject=f"Back for review: {named}",
+            body=f"{named} was approved, and new data have changed its estimate since, so "
+            "it is waiting for review again. Open it to review it.",
+            reason="you are a manager of the department the improvement belongs to",
+            link=link,
+            improvement=improvement,
+        )
     kind, happened = TEAM_EVENTS[event.action]
-    return _enqueue(
+    return reviewers + _enqueue(
         _team_of(improvement, event.actor_id),
         kind,
         f"event-{event.id}",
@@ -179,6 +198,7 @@ def status_changed(event: AuditEvent, improvement: Improvement, to: Status) -> l
         body=f"Your team's improvement {named}: {happened}. Open it to see the details.",
         reason="you are in the team that runs the improvement",
         link=link,
+        improvement=improvement,
     )
 
 
@@ -195,6 +215,7 @@ def published(event: AuditEvent, improvement: Improvement) -> list[Notification]
         body=f"Your team's improvement {named} was published on the public register.",
         reason="you are in the team that runs the improvement",
         link=absolute_url("improvements.view", improvement_id=improvement.id),
+        improvement=improvement,
     )
 
 

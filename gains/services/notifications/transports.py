@@ -3,8 +3,10 @@
 
 Each transport hands the outbox row's idempotency key to the receiver, so that the same
 email sent twice (a crash between sending and marking it sent) is recognisably one email: as
-the SMTP `Message-ID` (RFC 5322 3.6.4: a receiver may drop a second copy of a message ID it
-has seen) and as Notify's `reference`.
+the SMTP `Message-ID` and as Notify's `reference`. That does not stop the second copy: a
+mail system that drops a Message-ID it has seen keeps one, but most deliver both, and Notify
+sends both (the shared reference shows them as one in its records). Delivery is at least
+once: a crash in that moment can give a person the same email twice, never none.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ TIMEOUT_SECONDS = 30
 
 class TemporaryFailure(Exception):
     """The email may go if tried again later (server down, busy, timed out)."""
+
+
+class SettingsFailure(TemporaryFailure):
+    """The server refused Gains itself (a wrong SMTP password, Notify key or template): every
+    email would fail alike, and all go once an administrator mends the settings."""
 
 
 class PermanentFailure(Exception):
@@ -83,6 +90,11 @@ class SmtpTransport:
                 if settings["SMTP_USERNAME"]:
                     smtp.login(settings["SMTP_USERNAME"], settings["SMTP_PASSWORD"])
                 smtp.send_message(self.message(email))
+        except smtplib.SMTPAuthenticationError as error:
+            raise SettingsFailure(
+                f"The mail server refused Gains' login (GAINS_SMTP_USERNAME and "
+                f"GAINS_SMTP_PASSWORD), {error.smtp_code}: {error.smtp_error!r}"
+            ) from error
         except smtplib.SMTPRecipientsRefused as error:
             raise PermanentFailure(f"The mail server refused the address: {error}") from error
         except smtplib.SMTPResponseException as error:
@@ -123,10 +135,17 @@ class NotifyTransport:
                 reference=email.key,
             )
         except APIError as error:
-            # Notify's 400 and 403 are a wrong address, template or key: no retry mends them.
-            # The client reports a server it cannot reach as 503.
-            failure = PermanentFailure if error.status_code in (400, 403) else TemporaryFailure
-            raise failure(f"GOV.UK Notify said {error.status_code}: {error.message}") from error
+            # Notify's 403 is a wrong key, and a 400 naming the template a wrong template id:
+            # Gains' settings, mended once for every email. Any other 400 is this email's
+            # own (its address): no retry mends it. The client reports a server it cannot
+            # reach as 503.
+            said = f"GOV.UK Notify said {error.status_code}: {error.message}"
+            if error.status_code == 403 or (
+                error.status_code == 400 and "template" in str(error.message).lower()
+            ):
+                raise SettingsFailure(said) from error
+            failure = PermanentFailure if error.status_code == 400 else TemporaryFailure
+            raise failure(said) from error
         except RequestException as error:
             raise TemporaryFailure(f"Could not reach GOV.UK Notify: {error}") from error
 

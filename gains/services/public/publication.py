@@ -209,7 +209,8 @@ def publish(actor: Any, improvement: Improvement, summary: str) -> Publication:
         before=before,
         after=_state(publication),
     )
-    outbox.published(event, improvement)
+    if fresh:  # a corrected summary is not news to the team
+        outbox.published(event, improvement)
     return publication
 
 
