@@ -393,6 +393,23 @@ def test_the_audit_trail_says_who_signed_in_and_who_was_refused_in_words(
 
 
 @pytest.mark.parametrize(
+    ("claims", "refusal"),
+    [
+        ({"hd": "example.org"}, None),
+        ({}, matching.NOT_MANAGED),  # a personal Google account with a work address
+        ({"hd": "elsewhere.com"}, matching.NOT_MANAGED),
+    ],
+    ids=["managed", "personal", "another organisation's"],
+)
+def test_a_google_account_must_be_managed_by_an_allowed_workspace(oidc_app, claims, refusal):
+    google = {"iss": "https://accounts.google.com", "email": MEMBER, "email_verified": True}
+    with rolled_back(oidc_app), oidc_app.app_context():
+        outcome = matching.match_person(google | claims, ("example.org",))
+        assert outcome.refusal == refusal
+        assert (outcome.user is None) == (refusal is not None)
+
+
+@pytest.mark.parametrize(
     ("claims", "expected"),
     [
         ({"email": "A.Person@Example.org", "email_verified": True}, ("a.person@example.org", None)),

@@ -131,8 +131,9 @@ def _team_of(improvement: Improvement, actor_id: int | None) -> list[User]:
     )
 
 
-def _reviewers_of(improvement: Improvement) -> list[User]:
-    """The department's managers who may review it (not the one who registered it)."""
+def _reviewers_of(improvement: Improvement, actor_id: int | None) -> list[User]:
+    """The department's managers who may review it (not the one who registered it), but not
+    whoever did what the email tells of."""
     return list(
         db.session.scalars(
             select(User)
@@ -141,6 +142,7 @@ def _reviewers_of(improvement: Improvement) -> list[User]:
                 Team.department_id == improvement.department_id,
                 User.role == Role.MANAGER,
                 User.id != improvement.created_by_id,
+                User.id != (actor_id or -1),
             )
         )
     )
@@ -164,7 +166,7 @@ def status_changed(event: AuditEvent, improvement: Improvement, to: Status) -> l
     db.session.flush()  # the event's id names the emails
     if to is Status.SUBMITTED and event.action == "improvement.submit":
         return _enqueue(
-            _reviewers_of(improvement),
+            _reviewers_of(improvement, event.actor_id),
             kinds.SUBMITTED,
             f"event-{event.id}",
             subject=f"Waiting for your review: {named}",
@@ -179,7 +181,7 @@ def status_changed(event: AuditEvent, improvement: Improvement, to: Status) -> l
     if event.action == "improvement.reopened":
         # Back in the managers' queue: they are told as of a submission.
         reviewers = _enqueue(
-            _reviewers_of(improvement),
+            _reviewers_of(improvement, event.actor_id),
             kinds.SUBMITTED,
             f"event-{event.id}-review",
             subject=f"Back for review: {named}",

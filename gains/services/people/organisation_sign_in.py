@@ -27,6 +27,11 @@ NO_EMAIL = "the provider gave no email address"
 DOMAIN = "the email address is not at a domain this Gains accepts"
 UNKNOWN = "no Gains account has this email address"
 DEACTIVATED = "the Gains account is deactivated"
+NOT_MANAGED = "the Google account is not one your organisation manages"
+
+# Google signs in any Google account, including a personal one made with a work address; only
+# its `hd` claim says the organisation's Google Workspace manages the account.
+GOOGLE_ISSUERS = frozenset({"https://accounts.google.com", "accounts.google.com"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,13 @@ def match_person(claims: Mapping[str, Any], allowed_domains: tuple[str, ...]) ->
     email, problem = email_claim(claims)
     if problem is None and email.rpartition("@")[2] not in allowed_domains:
         problem = DOMAIN
+    managed_by = str(claims.get("hd", "")).lower()
+    if (
+        problem is None
+        and claims.get("iss") in GOOGLE_ISSUERS
+        and managed_by not in allowed_domains
+    ):
+        problem = NOT_MANAGED
     user = find_user_by_email(email) if problem is None else None
     if problem is None and user is None:
         problem = UNKNOWN
