@@ -339,7 +339,21 @@ def email_problems(email: Mapping[str, Any]) -> list[str]:
     ]
     if bool(email["SMTP_USERNAME"]) != bool(email["SMTP_PASSWORD"]):
         problems.append("Set both GAINS_SMTP_USERNAME and GAINS_SMTP_PASSWORD, or neither.")
+    if (
+        transport == "smtp"
+        and email["SMTP_USERNAME"]
+        and email["SMTP_STARTTLS"] == "off"
+        and email["SMTP_HOST"] not in LOCAL_HOSTS
+    ):
+        problems.append(
+            "GAINS_SMTP_STARTTLS=off would send GAINS_SMTP_PASSWORD unencrypted to "
+            f"{email['SMTP_HOST']}: turn STARTTLS on, or use a mail server on this host."
+        )
     return problems
+
+
+# Where an unencrypted SMTP login never leaves the machine.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def check_required(config: Mapping[str, Any]) -> None:

@@ -6,6 +6,7 @@ when the secret is missing, the database cannot be reached, or its schema is not
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -94,10 +95,21 @@ def gunicorn_workers(environ: Mapping[str, str] | None = None) -> int:
     from gunicorn.config import Config
 
     environ = os.environ if environ is None else environ
-    given = Config().parser().parse_args(shlex.split(environ.get("GUNICORN_CMD_ARGS", "")))
+    parser = Config().parser()
+    parser.exit_on_error = False
+    try:
+        # argparse still exits (after printing usage) on an unknown option, hence SystemExit.
+        given, unknown = parser.parse_known_args(shlex.split(environ.get("GUNICORN_CMD_ARGS", "")))
+    except (argparse.ArgumentError, SystemExit, ValueError) as error:
+        raise StartupError(f"GUNICORN_CMD_ARGS cannot be read: {error}") from None
+    if unknown:
+        raise StartupError(f"GUNICORN_CMD_ARGS has options gunicorn does not know: {unknown}")
     if given.workers:
         return given.workers
-    return int(environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
+    raw = environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1))
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise StartupError(f"GUNICORN_WORKERS must be a whole number of 1 or more, not {raw!r}")
+    return int(raw)
 
 
 def rate_limits_warning(app: Flask, workers: int) -> str | None:

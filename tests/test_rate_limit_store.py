@@ -14,7 +14,7 @@ from limits.storage import MemoryStorage
 from gains import REPO_ROOT
 from gains.config import read_environment
 from gains.ratelimit_storage import DatabaseStorage, counters_url, storage_settings
-from gains.startup import gunicorn_workers
+from gains.startup import StartupError, gunicorn_workers
 from tests.conftest import make_test_app
 
 
@@ -83,3 +83,18 @@ def test_gains_reads_gunicorns_worker_count_as_gunicorn_would(environ, workers):
     assert gunicorn_workers(environ) == workers
     with patch.dict(os.environ, environ, clear=True):  # the file gunicorn reads agrees
         assert runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))["workers"] == workers
+
+
+@pytest.mark.parametrize(
+    ("environ", "said"),
+    [
+        ({"GUNICORN_WORKERS": "many"}, "GUNICORN_WORKERS must be a whole number"),
+        ({"GUNICORN_WORKERS": "0"}, "GUNICORN_WORKERS must be a whole number"),
+        ({"GUNICORN_CMD_ARGS": "--no-such-flag"}, "options gunicorn does not know"),
+        ({"GUNICORN_CMD_ARGS": "-w lots"}, "GUNICORN_CMD_ARGS cannot be read"),
+        ({"GUNICORN_CMD_ARGS": "'unclosed"}, "GUNICORN_CMD_ARGS cannot be read"),
+    ],
+)
+def test_unreadable_gunicorn_settings_are_a_clear_refusal(environ, said):
+    with pytest.raises(StartupError, match=said):
+        gunicorn_workers(environ)

@@ -483,3 +483,24 @@ def test_an_unexpected_error_keeps_the_email_and_sends_the_rest(session, smtp_on
     assert (report.retrying, report.sent) == (1, len(rows) - 1)
     broken = next(row for row in outbox_rows(session) if row.status == PENDING)
     assert "Unexpected error while sending: ValueError" in broken.last_error
+
+
+@pytest.mark.parametrize(
+    ("host", "starttls", "refused"),
+    [
+        ("smtp.example.gov.uk", "off", True),
+        ("smtp.example.gov.uk", "on", False),
+        ("127.0.0.1", "off", False),  # the login never leaves the machine
+    ],
+)
+def test_a_password_is_never_sent_to_a_mail_server_unencrypted(host, starttls, refused):
+    settings = email_settings(
+        EMAIL_TRANSPORT="smtp",
+        SMTP_HOST=host,
+        SMTP_STARTTLS=starttls,
+        SMTP_USERNAME="gains",
+        SMTP_PASSWORD="a secret",
+    )
+    problems = email_problems(settings)
+    assert any("unencrypted" in problem for problem in problems) is refused
+    assert len(problems) == int(refused)
