@@ -46,12 +46,21 @@ def load_user(session_token: str) -> User | None:
     return user_sessions.user_for_session(session_token)
 
 
-def start_session(user: User) -> None:
+def start_session(user: User, id_token: str | None = None) -> None:
     """Sign `user` in on this browser with a new session: nothing from before carries over
-    (no fixation). The caller commits."""
+    (no fixation). `id_token`: the provider's, after organisation sign-in, kept with the
+    session for the provider's sign-out. The caller commits."""
     session.clear()
-    user_sessions.start_session(user, lifetime=current_app.permanent_session_lifetime)
+    user_sessions.start_session(
+        user, lifetime=current_app.permanent_session_lifetime, id_token=id_token
+    )
     login_user(user)
+
+
+def provider_id_token() -> str | None:
+    """This browser's session's ID token from organisation sign-in, if it began that way."""
+    token = getattr(current_user, "session_token", None)
+    return user_sessions.id_token_of(token) if token is not None else None
 
 
 def end_session() -> None:

@@ -17,16 +17,16 @@ from flask import (
 )
 from flask_login import current_user
 
-from gains.auth import end_session, organisation, public, start_session
+from gains.auth import end_session, organisation, provider_id_token, public, start_session
 from gains.auth.forms import SignInForm
 from gains.extensions import db
 from gains.services.people import accounts, organisation_sign_in
 
 logger = logging.getLogger(__name__)
-# Kept in the session: where to go after the provider's callback, the ID token (for the
-# provider's sign-out), and, after signing out, the provider's sign-out address to offer.
+# Kept in the session cookie: where to go after the provider's callback, and, once, after
+# signing out, the provider's sign-out address to offer. (The ID token itself is kept with
+# the signed-in session on the server: user_sessions.)
 NEXT_KEY = "organisation_next"
-ID_TOKEN_KEY = "organisation_id_token"
 PROVIDER_SIGN_OUT_KEY = "provider_sign_out_url"
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
@@ -134,15 +134,14 @@ def organisation_callback():
         db.session.commit()
         return render_template("auth/organisation_refused.html", outcome=outcome), 403
     next_url = session.pop(NEXT_KEY, None) or url_for("main.home")
-    start_session(outcome.user)
-    session[ID_TOKEN_KEY] = token["id_token"]
+    start_session(outcome.user, id_token=token["id_token"])
     db.session.commit()
     return redirect(next_url, code=303)
 
 
 @blueprint.route("/sign-out", methods=["POST"])
 def sign_out():
-    id_token = session.get(ID_TOKEN_KEY)
+    id_token = provider_id_token()
     end_session()
     db.session.commit()
     if id_token:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gains.models.base import Base, UTCDateTime
@@ -30,6 +30,10 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Absolute: a session is never extended, so reading a page never writes.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A session begun by organisation sign-in: the provider's ID token, for the
+    # `id_token_hint` of its sign-out. Here, not in the cookie, which it could outgrow. It
+    # opens nothing in Gains (Gains never accepts an ID token as a sign-in).
+    id_token: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"<UserSession of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}>"

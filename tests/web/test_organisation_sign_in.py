@@ -16,7 +16,7 @@ from sqlalchemy import select
 from gains.auth import organisation
 from gains.demo.catalogue import DEMO_PASSWORD
 from gains.extensions import db as database
-from gains.models import AuditEvent, User
+from gains.models import AuditEvent, User, UserSession
 from gains.services.people import organisation_sign_in as matching
 from tests.conftest import make_test_app, rolled_back
 from tests.support.oidc import (
@@ -223,16 +223,26 @@ def test_a_deactivated_person_is_refused(oidc_app, client, provider):
     assert event.entity_id == member_id
 
 
-def test_sign_out_offers_the_providers_end_session(client, provider):
+def test_sign_out_offers_the_providers_end_session(oidc_app, client, provider):
     set_person(provider, "alice", email=MEMBER, email_verified=True)
     assert client.get(callback_path(approve(start(client), "alice"))).status_code == 303
+    # The ID token waits with the session on the server, not in the cookie it could outgrow.
+    with oidc_app.app_context():
+        kept = database.session.scalars(
+            select(UserSession.id_token).where(UserSession.id_token.is_not(None))
+        ).all()
+    assert len(kept) == 1 and kept[0].count(".") == 2
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    contents = oidc_app.session_interface.get_signing_serializer(oidc_app).loads(cookie.value)
+    assert kept[0] not in contents.values()
     signed_out = client.post("/auth/sign-out", follow_redirects=True)
     page = signed_out.get_data(as_text=True)
     assert "Sign out of your organisation&#39;s account" in page
     link = page.split(f'href="{provider}/oauth2/end_session?', 1)[1].split('"', 1)[0]
     asked = query_of("?" + link.replace("&amp;", "&"))
     assert asked["post_logout_redirect_uri"] == "http://localhost/auth/sign-in"
-    assert asked["id_token_hint"].count(".") == 2  # the ID token Gains was given
+    assert asked["id_token_hint"] == kept[0]  # the ID token Gains was given
     # Only once: the next visit to the sign-in page does not offer it again.
     assert "end_session" not in client.get("/auth/sign-in").get_data(as_text=True)
 

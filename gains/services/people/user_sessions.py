@@ -31,7 +31,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def start_session(user: User, *, lifetime: timedelta, now: datetime | None = None) -> str:
+def start_session(
+    user: User,
+    *,
+    lifetime: timedelta,
+    now: datetime | None = None,
+    id_token: str | None = None,
+) -> str:
     """Record a new session of `user` and return its token (for the cookie, never stored).
 
     The user's expired sessions and those of an older version are deleted on the way: they
@@ -55,6 +61,7 @@ def start_session(user: User, *, lifetime: timedelta, now: datetime | None = Non
             session_version=user.session_version,
             created_at=now,
             expires_at=now + lifetime,
+            id_token=id_token,
         )
     )
     user.session_token = token
@@ -81,6 +88,15 @@ def user_for_session(token: str, *, now: datetime | None = None) -> User | None:
         return None
     user.session_token = token
     return user
+
+
+def id_token_of(token: str) -> str | None:
+    """The provider's ID token of this session, if organisation sign-in began it."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return db.session.scalar(
+        select(UserSession.id_token).where(UserSession.token_hash == _digest(token))
+    )
 
 
 def end_session(token: str) -> None:
