@@ -227,6 +227,8 @@ def _render_link(user: User, link: account_links.IssuedLink, *, created: bool) -
 def invite_user():
     form = InviteForm()
     form.team.choices = team_choices(_all_teams())
+    if not current_app.config["GAINS_PASSWORD_SIGN_IN"]:
+        form.submit.label.text = "Create the account"  # no link: they use their organisation's
     if form.validate_on_submit():
         try:
             user = accounts.create_user(

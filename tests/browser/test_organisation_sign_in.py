@@ -124,3 +124,48 @@ def test_someone_without_an_account_is_told_so(visit, provider):
         "(FORBIDDEN)"
     ]
     visitor.problems.clear()
+
+
+def test_an_administrator_invites_someone_who_then_signs_in_with_their_organisation(
+    visit, provider
+):
+    """With passwords off an invitation makes no link: the new person is told to sign in with
+    their organisation account, and can."""
+    set_person(provider, "root", email="admin@example.org", email_verified=True)
+    set_person(provider, "ada", email="ada.lovelace@example.org", email_verified=True)
+    admin = visit()
+    page = admin.page
+    serve_the_providers_stylesheet_empty(page)
+
+    def through_the_provider(sub: str) -> None:
+        admin.check()
+        page.get_by_role("button", name="Sign in with your organisation's account").click()
+        at_the_provider(admin)
+        page.locator("input[name=sub]").fill(sub)
+        page.get_by_role("button", name="Authorize", exact=True).click()
+
+    admin.goto("/auth/sign-in")
+    through_the_provider("root")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("What waits for you")
+    admin.check()
+    admin.goto("/admin/users/new")
+    expect(page.get_by_text("They sign in with their organisation account")).to_be_visible()
+    admin.check()
+    page.get_by_label("Email address").fill("ada.lovelace@example.org")
+    page.get_by_label("Full name").fill("Ada Lovelace")
+    page.get_by_label("Treasury").check()
+    page.get_by_role("button", name="Create the account", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Account created")
+    expect(page.get_by_text("signs in with their organisation account")).to_be_visible()
+    expect(page.get_by_text("set-password")).to_have_count(0)
+    admin.check()
+    admin.screenshot("organisation-5-invited")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Gains")
+    through_the_provider("ada")
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Sign in to Gains")
+    admin.check()
+    admin.goto("/account/")
+    expect(page.get_by_text("ada.lovelace@example.org")).to_be_visible()
+    admin.check()
