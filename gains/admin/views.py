@@ -377,6 +377,7 @@ def emails():
         "admin/emails.html",
         counts=email_status.counts(),
         not_sent=email_status.not_sent(),
+        shown_at_most=email_status.NOT_SENT_SHOWN,
         email_on=outbox.email_on(),
         form=ConfirmForm(),
     )

@@ -36,7 +36,10 @@ def counts() -> dict[str, int]:
     return {status: found.get(status, 0) for status in SHOWN_ORDER}
 
 
-def not_sent(limit: int = 50) -> list[Notification]:
+NOT_SENT_SHOWN = 50
+
+
+def not_sent(limit: int = NOT_SENT_SHOWN) -> list[Notification]:
     """The failed emails, then those waiting, newest first within each."""
     return list(
         db.session.scalars(
