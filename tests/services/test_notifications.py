@@ -274,17 +274,23 @@ def test_a_wrong_notify_key_keeps_the_emails_waiting_and_stops_the_run(session, 
 @pytest.fixture
 def invited(session, app, smtp_on) -> User:
     """A new person invited by the demo admin, with email on."""
-    admin = person(session, "admin")
-    user = accounts.create_user(
-        admin,
-        email="new.person@example.org",
-        name="New Person",
+    user = new_teammate(session, "new.person@example.org", "New Person")
+    account_links.issue_link(
+        person(session, "admin"), user, secret_key=app.config["SECRET_KEY"], audit=False
+    )
+    return user
+
+
+def new_teammate(session, email: str, name: str) -> User:
+    """A person added to the demo member's team by the demo admin, with no password."""
+    return accounts.create_user(
+        person(session, "admin"),
+        email=email,
+        name=name,
         role=Role.MEMBER,
         team=person(session, "member").team,
         password=None,
     )
-    account_links.issue_link(admin, user, secret_key=app.config["SECRET_KEY"], audit=False)
-    return user
 
 
 def test_an_invitation_emails_a_working_link_made_as_it_is_sent(session, smtp_on, app, invited):
@@ -337,14 +343,7 @@ def test_withdrawing_sends_nothing(session, smtp_on):
 
 def test_publishing_and_reopening_by_new_data_go_to_the_team(session, smtp_on):
     member = person(session, "member")
-    teammate = accounts.create_user(
-        None,
-        email="teammate@example.org",
-        name="Team Mate",
-        role=Role.MEMBER,
-        team=member.team,
-        password=None,
-    )
+    teammate = new_teammate(session, "teammate@example.org", "Team Mate")
     improvement = submitted_by(session, member, "Quieter waiting room")
     manager = person(session, "manager")
     decide(manager, improvement, Decision.APPROVED, "")
@@ -372,15 +371,7 @@ def test_publishing_and_reopening_by_new_data_go_to_the_team(session, smtp_on):
 
 
 def test_with_passwords_off_an_invitation_links_to_the_sign_in_page(session, smtp_on):
-    admin = person(session, "admin")
-    user = accounts.create_user(
-        admin,
-        email="organisation.only@example.org",
-        name="Organisation Only",
-        role=Role.MEMBER,
-        team=person(session, "member").team,
-        password=None,
-    )
+    user = new_teammate(session, "organisation.only@example.org", "Organisation Only")
     outbox.invited_to_sign_in(user)
     (row,) = outbox_rows(session)
     assert (row.kind, row.link) == (kinds.INVITATION, f"{BASE_URL}/auth/sign-in")

@@ -157,6 +157,23 @@ TEAM_EVENTS = {
 }
 
 
+def _tell_reviewers(
+    event: AuditEvent, improvement: Improvement, event_key: str, *, subject: str, body: str
+) -> list[Notification]:
+    """An email to the managers who may review the improvement, of the kind they choose as
+    "submitted for review"."""
+    return _enqueue(
+        _reviewers_of(improvement, event.actor_id),
+        kinds.SUBMITTED,
+        event_key,
+        subject=subject,
+        body=body,
+        reason="you are a manager of the department the improvement belongs to",
+        link=absolute_url("improvements.view", improvement_id=improvement.id),
+        improvement=improvement,
+    )
+
+
 def status_changed(event: AuditEvent, improvement: Improvement, to: Status) -> list[Notification]:
     """The emails a change of status sends (`workflow.change_status` calls this)."""
     if not email_on():
@@ -165,31 +182,25 @@ def status_changed(event: AuditEvent, improvement: Improvement, to: Status) -> l
     link = absolute_url("improvements.view", improvement_id=improvement.id)
     db.session.flush()  # the event's id names the emails
     if to is Status.SUBMITTED and event.action == "improvement.submit":
-        return _enqueue(
-            _reviewers_of(improvement, event.actor_id),
-            kinds.SUBMITTED,
+        return _tell_reviewers(
+            event,
+            improvement,
             f"event-{event.id}",
             subject=f"Waiting for your review: {named}",
             body=f"{named} was submitted for review by its team. Open it to review it.",
-            reason="you are a manager of the department the improvement belongs to",
-            link=link,
-            improvement=improvement,
         )
     if event.action not in TEAM_EVENTS:
         return []
     reviewers = []
     if event.action == "improvement.reopened":
         # Back in the managers' queue: they are told as of a submission.
-        reviewers = _enqueue(
-            _reviewers_of(improvement, event.actor_id),
-            kinds.SUBMITTED,
+        reviewers = _tell_reviewers(
+            event,
+            improvement,
             f"event-{event.id}-review",
             subject=f"Back for review: {named}",
             body=f"{named} was approved, and new data have changed its estimate since, so "
             "it is waiting for review again. Open it to review it.",
-            reason="you are a manager of the department the improvement belongs to",
-            link=link,
-            improvement=improvement,
         )
     kind, happened = TEAM_EVENTS[event.action]
     return reviewers + _enqueue(
