@@ -3,17 +3,21 @@ weekly-summary` (Treasury's weekly email): docs/decisions/0050-notification-outb
 
 from __future__ import annotations
 
+import logging
 import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from gains.config import ConfigError, email_problems
 from gains.extensions import db
 from gains.models.base import utcnow
 from gains.services.notifications.delivery import send_due
 from gains.services.notifications.outbox import weekly_summary
+
+log = logging.getLogger(__name__)
 
 
 def _require_email() -> None:
@@ -46,11 +50,24 @@ def send_command(watch: bool, interval: int) -> None:
     """Send every email that is due, retrying failed ones with back-off."""
     _require_email()
     while True:
-        report = send_due()
+        try:
+            report = send_due()
+        except SQLAlchemyError as error:
+            if not watch:
+                raise
+            # The database went away for a moment: the worker waits and looks again, as
+            # cron would run again (what was leased comes due when its lease ends).
+            log.warning("Emails: the outbox could not be read, trying again: %r", error)
+            db.session.rollback()
+            report = None
         db.session.remove()  # no connection or transaction is kept between rounds
-        if report.sent or report.retrying or report.failed or report.cancelled or not watch:
+        if report is not None and (
+            report.sent or report.retrying or report.failed or report.cancelled or not watch
+        ):
             click.echo(f"Emails: {report}.")
         if not watch:
+            if report.stopped:
+                raise click.exceptions.Exit(1)  # cron's owner hears of the wrong settings
             return
         time.sleep(interval)
 

@@ -495,3 +495,16 @@ def test_a_password_is_never_sent_to_a_mail_server_unencrypted(host, starttls, r
     problems = email_problems(settings)
     assert any("unencrypted" in problem for problem in problems) is refused
     assert len(problems) == int(refused)
+
+
+def test_cron_hears_when_the_settings_are_refused(session, notify_on, app):
+    from gains.commands.notifications import send_command
+
+    app.config["GAINS_EMAIL"]["NOTIFY_API_KEY"] = (
+        f"gains_test-{notify_on.service_id}-00000000-0000-0000-0000-000000000000"
+    )
+    submitted_by(session, person(session, "member"), "Quieter waiting room")
+    session.commit()
+    result = app.test_cli_runner().invoke(send_command, [])
+    assert result.exit_code == 1
+    assert "stopped: the mail server refused Gains' settings" in result.output
