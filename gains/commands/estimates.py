@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from gains.extensions import db
 from gains.services.audit.events import record_bulk_event
 from gains.services.estimates.cells import refresh_all_cells
-from gains.services.estimates.current import NoEstimate
+from gains.services.estimates.current import NoEstimate, recompute_cycle_estimates
 from gains.services.estimates.recompute import recompute_all
 
 
@@ -30,6 +30,7 @@ def recompute_all_command(as_json: bool) -> None:
     improvements at once; time series and DiD with repeated units go one by one.
     """
     recomputed = recompute_all()
+    with_cycles = recompute_cycle_estimates()
     without = sum(isinstance(d, NoEstimate) for d in recomputed.documents.values())
     # In the admins' trail, committed with the estimates (the figures version moves too).
     record_bulk_event(
@@ -48,6 +49,7 @@ def recompute_all_command(as_json: bool) -> None:
         "without_estimate": without,
         "from_aggregates": dict(sorted(recomputed.methods.items())),
         "one_by_one": len(recomputed.per_improvement_ids),
+        "with_cycles": with_cycles,  # improvements whose PDSA cycles' estimates were redone
         "seconds": {name: round(value, 3) for name, value in recomputed.seconds.items()},
     }
     if as_json:
@@ -60,6 +62,7 @@ def recompute_all_command(as_json: bool) -> None:
     )
     methods = ", ".join(f"{name} {count:,}" for name, count in summary["from_aggregates"].items())
     click.echo(f"From aggregates: {methods or 'none'}; one by one: {summary['one_by_one']:,}.")
+    click.echo(f"PDSA cycles' estimates redone for {with_cycles:,} improvements.")
 
 
 @estimates_group.command("refresh-cells")

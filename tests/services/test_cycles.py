@@ -4,6 +4,7 @@ cycle's estimate from the one engine, the adopted change, and review integrity (
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -241,3 +242,22 @@ def test_rows_arriving_by_csv_or_command_line_import_join_the_open_cycle(session
     )
     assert pending.cycle_id == cycle.id and imported.batch.cycle_id == cycle.id
     assert stored_cycle_estimate(improvement, cycle).document["n_after"] == 4
+
+
+def test_recompute_all_redoes_every_cycles_estimate(session, app):
+    """After a change to the statistics, `gains estimates recompute-all` rebuilds the cycles'
+    estimates as it rebuilds the improvements' own."""
+    from gains.commands.estimates import recompute_all_command
+
+    member, improvement = _running(session)
+    cycle = _start(member, improvement, date(2026, 5, 1))
+    _after(member, improvement, [28, 30, 32])
+    session.flush()
+    right = stored_cycle_estimate(improvement, cycle).document["effect"]
+    cycle.estimate_result = dict(cycle.estimate_result, effect=999.0)  # as an old method left it
+    session.commit()
+    result = app.test_cli_runner().invoke(recompute_all_command, ["--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["with_cycles"] >= 1
+    session.expire_all()
+    assert stored_cycle_estimate(improvement, cycle).document["effect"] == pytest.approx(right)

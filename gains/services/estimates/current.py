@@ -17,6 +17,7 @@ from sqlalchemy import Select, delete, func, select
 from gains.extensions import db
 from gains.models import (
     BatchStatus,
+    Cycle,
     Design,
     Estimate,
     Improvement,
@@ -249,6 +250,19 @@ def refresh_estimate(
     except Exception:
         logger.exception("Estimate for improvement %s failed", improvement.id)
         return NoEstimate(NOT_COMPUTED)
+
+
+def recompute_cycle_estimates() -> int:
+    """Recompute every PDSA cycle's estimate at its improvement's data version, for
+    `recompute-all`: a change to the statistics moves them as it moves the improvements'
+    own. Cycles are few (a team's tries), so each goes the per-improvement way. Returns how
+    many improvements had cycles; the caller commits."""
+    with_cycles = db.session.scalars(select(Cycle.improvement_id).distinct()).all()
+    for improvement in db.session.scalars(
+        select(Improvement).where(Improvement.id.in_(with_cycles))
+    ):
+        refresh_cycle_estimates(improvement, too_many_rows=_from_aggregates(improvement))
+    return len(with_cycles)
 
 
 def _store(improvement: Improvement, data: dict[str, Any] | NoEstimate) -> Estimate | NoEstimate:
