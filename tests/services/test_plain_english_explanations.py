@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from gains.services.estimates import plain_english
 from gains.services.estimates.plain_english import (
     explain_evidence_level,
     explain_hedges_g,
@@ -149,3 +150,11 @@ def test_pooling_names_every_term_the_dashboard_shows():
 def test_power_says_how_often_a_real_effect_is_found():
     assert "is found 8 times in 10 (at 5% significance" in explain_power().paragraphs[0]
     assert "is found 9 times in 10" in explain_power(power=0.9).paragraphs[0]
+
+
+def test_what_to_expect_says_when_too_few_places_make_it_wide():
+    few = plain_english.expect_if_adopted("-40%", "70%", 3)
+    assert few.startswith("What to expect if you adopt it: a result most likely between -40%")
+    assert "With only 3 places" in few and "very wide" in few
+    many = plain_english.expect_if_adopted("2%", "9%", 5)
+    assert "With only" not in many

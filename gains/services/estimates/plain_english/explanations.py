@@ -270,12 +270,26 @@ def explain_idea_pooling(relative: bool) -> Explanation:
     )
 
 
-def expect_if_adopted(low: str, high: str) -> str:
-    """The prediction interval as "what to expect if you adopt it" (`low`, `high` shown)."""
-    return (
+# Below this many places the prediction interval's t has at most 2 degrees of freedom
+# (k - 2): its 95% multiplier is 12.7 at k = 3 and 4.3 at k = 4, so the range is honest but
+# very wide, and the reader is told why rather than left to wonder.
+FEW_PLACES = 5
+
+
+def expect_if_adopted(low: str, high: str, places: int) -> str:
+    """The prediction interval as "what to expect if you adopt it" (`low`, `high` shown),
+    saying so when `places` are too few for it to be narrow."""
+    sentence = (
         f"What to expect if you adopt it: a result most likely between {low} and {high} "
         "(the prediction interval, which allows for how much places differ)."
     )
+    if places < FEW_PLACES:
+        sentence += (
+            f" With only {places} places, Gains can say little about how much a new place's "
+            "result could differ, so this range is very wide; it narrows as more places "
+            "report."
+        )
+    return sentence
 
 
 # Level 1 of the scale is a snapshot with nothing to compare against; every improvement here
