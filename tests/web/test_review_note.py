@@ -4,6 +4,7 @@ the improvement page, and in the home page's "Changes requested" task with its w
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from gains.models import Decision
 from gains.services.improvements import workflow
@@ -76,3 +77,18 @@ def test_a_rejection_and_an_approval_comment_show_and_go_once_answered(session, 
     session.commit()
     page = client.get(f"/improvements/{sent_back.id}").get_data(as_text=True)
     assert 'id="review-note"' not in _top_of_page(page) and "“Add June.”" in page
+
+
+def test_a_comment_keeps_its_line_breaks_where_it_is_shown_whole(session, signed_in):
+    points = "Three things:\n1. Add June.\n2. Say how renewals were chosen.\n3. Resubmit."
+    improvement = _decided(session, Decision.CHANGES_REQUESTED, points, "Points")
+    page = signed_in("member").get(f"/improvements/{improvement.id}").get_data(as_text=True)
+    note = page.split('id="review-note"')[1].split("</p>")[0]
+    # As written, line breaks and all (the banner macro indents its lines; pre-line drops
+    # the spaces at a line's start).
+    shown = re.sub(r"\n +", "\n", note.split('app-multiline">')[1])
+    assert shown == f"“{points}”"
+    history = page.split('<h2 class="govuk-heading-m">Reviews</h2>')[1].split("</ul>")[0]
+    assert '<li class="app-multiline">' in history and points in history
+    css = (Path(__file__).parents[2] / "gains/static/app/app.css").read_text()
+    assert ".app-multiline { white-space: pre-line; }" in css
