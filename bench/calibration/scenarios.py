@@ -17,6 +17,7 @@ import pandas as pd
 from bench.calibration import adapters, alternatives
 from bench.calibration.engine import APP, DESCRIBE, EVIDENCE, Scenario, judge
 from gains.stats.assemble import StatsInputError
+from gains.stats.common_scale import RELATIVE, ScaledResult, common_scale
 
 LOGNORMAL_SD = math.sqrt((math.e - 1.0) * math.e)  # SD of exp(N(0, 1)): skewed, like waits
 EFFECT_IN_SES = 2.5
@@ -389,6 +390,66 @@ def pooling(k: int, tau2: float) -> Scenario:
     )
 
 
+# One idea, many places: relative changes pooled (issue 22, docs/STATISTICS.md §23) ----------
+
+IDEA_RELATIVE_CHANGE = 0.15  # every place's result 15 % better on average
+PREDICTION = "its prediction interval, for a new place's true change"
+
+
+def idea_pooling(k: int, tau2: float) -> Scenario:
+    """Places as unequal as an idea's adoptions are: 8 to 200 rows a phase, baselines from 20
+    to 200 with a 30 % coefficient of variation, each estimated by the app (Welch, relative
+    change and its delta-method SE), placed on the common scale and pooled as the idea page
+    pools them. The prediction interval is judged against a new place's true change."""
+
+    def replicate(rng, truth):
+        theta = rng.normal(truth, math.sqrt(tau2), k)
+        results = []
+        for place in range(k):
+            n_before, n_after = (int(n) for n in rng.integers(8, 201, 2))
+            baseline = rng.uniform(20, 200)
+            before = rng.normal(baseline, 0.3 * baseline, n_before)
+            after = rng.normal(baseline * (1 + theta[place]), 0.3 * baseline, n_after)
+            frame = pd.DataFrame(
+                {
+                    "phase": labels(("before", n_before), ("after", n_after)),
+                    "value": np.concatenate([before, after]),
+                }
+            )
+            result = adapters.estimate(frame, "before_after")
+            results.append(
+                ScaledResult(
+                    key=place,
+                    relative=result.relative_change,
+                    relative_se=result.relative_se,
+                    higher_is_better=True,
+                    hedges_g=result.hedges_g,
+                    hedges_g_variance=result.hedges_g_variance,
+                    time_series=False,
+                )
+            )
+        placed = common_scale(results)
+        if placed.scale != RELATIVE:
+            return {APP: judge(None, None, truth), DESCRIBE: "no relative change: Hedges' g"}
+        effects = np.array([effect for _, effect, _ in placed.placed])
+        variances = np.array([variance for _, _, variance in placed.placed])
+        pooled = adapters.pool(effects, variances)
+        new_place = rng.normal(truth, math.sqrt(tau2))
+        return {
+            APP: judge(pooled.ci_low, pooled.ci_high, truth),
+            DESCRIBE: f"relative change, {pooled.method}, {getattr(pooled, 'ci_method', 'z')}",
+            PREDICTION: judge(pooled.pi_low, pooled.pi_high, new_place),
+        }
+
+    return Scenario(
+        "An idea's places pooled on the relative scale (8-200 rows a phase, unequal baselines)",
+        f"idea k={k} tau2={tau2}",
+        f"k = {k}, τ² = {tau2}",
+        IDEA_RELATIVE_CHANGE,
+        replicate,
+    )
+
+
 # The winner's curse: a department's total of approved improvements ---------------------------
 
 RAW_TOTAL = "raw sum of the approved"
@@ -612,6 +673,7 @@ def all_scenarios() -> list[Scenario]:
     grid += [its(p, rho, s) for s in (False, True) for rho in ITS_RHOS for p in ITS_POINTS]
     grid += [controlled_its(p, rho) for rho in CITS_RHOS for p in CITS_POINTS]
     grid += [pooling(k, tau2) for k in (3, 5, 10, 20) for tau2 in (0.0, 0.02, 0.1, 0.5)]
+    grid += [idea_pooling(k, tau2) for k in (3, 4, 5, 10) for tau2 in (0.0, 0.005, 0.02)]
     grid += [bh_year(m, share) for m in (12, 40) for share in (1.0, 0.8, 0.5)]
     grid += [
         winners_curse(k, mu, tau2) for k in WINNERS_K for mu in WINNERS_MU for tau2 in WINNERS_TAU2

@@ -264,7 +264,10 @@ def test_an_interval_the_app_refuses_or_does_not_show_as_evidence_is_not_held_to
 # Seeded replications: right methods stay right, wrong ones are caught -------------------------
 
 
-@pytest.mark.parametrize("name", ["welch n=20", "paired units=10", "trial n=20", "did-rows n=20"])
+@pytest.mark.parametrize(
+    "name",
+    ["welch n=20", "paired units=10", "trial n=20", "did-rows n=20", "idea k=3 tau2=0.005"],
+)
 def test_methods_already_right_cover_and_keep_the_false_positive_rate(name):
     app = figures(name).figures(APP)
     assert app.coverage >= 0.91, vars(app)
