@@ -263,6 +263,19 @@ def test_odd_form_input_never_fails_and_a_refusal_writes_nothing(
     print(f"{endpoint}: {len(candidates)} forms, {len(seen)} posts: {sorted(set(seen))}")
 
 
+ODD_BUTTON_BODIES = [{}, {"csrf_token": "\x00"}, {"x": "9" * 5000}, {"confirm": "\u202e😀$x$"}]
+
+
+def _odd_button_posts_never_fail(clients, path: str, record_ids) -> None:
+    """A button no demo page shows, posted as each role with odd fields and at odd ids
+    (`path` has one `{}` for the id): never a 5xx."""
+    for role in ("member", "manager", "treasury", "admin"):
+        for record_id in record_ids:
+            for body in ODD_BUTTON_BODIES:
+                response = clients(role).post(path.format(record_id), data=body)
+                assert response.status_code < 500, (role, record_id, body)
+
+
 def test_reactivating_with_odd_input_never_fails(app, db, clients):
     """The reactivate button shows only on a deactivated account's page, which the demo
     records have none of: deactivate one, then post the button as each role, with odd fields
@@ -280,12 +293,9 @@ def test_reactivating_with_odd_input_never_fails(app, db, clients):
     admin = clients("admin")
     page = admin.get(f"/admin/users/{target_id}")
     assert page.status_code == 200 and f"/admin/users/{target_id}/reactivate" in page.text
-    odd_bodies = [{}, {"csrf_token": "\x00"}, {"x": "9" * 5000}, {"confirm": "\u202e😀$x$"}]
-    for role in ("member", "manager", "treasury", "admin"):
-        for user_id in (target_id, 0, 2**31, 2**63):
-            for body in odd_bodies:
-                response = clients(role).post(f"/admin/users/{user_id}/reactivate", data=body)
-                assert response.status_code < 500, (role, user_id, body)
+    _odd_button_posts_never_fail(
+        clients, "/admin/users/{}/reactivate", (target_id, 0, 2**31, 2**63)
+    )
     done = admin.post(f"/admin/users/{target_id}/reactivate")
     assert done.status_code in (302, 303)
     with app.app_context():
@@ -319,12 +329,7 @@ def test_sending_an_email_again_with_odd_input_never_fails(app, db, clients):
     admin = clients("admin")
     page = admin.get("/admin/emails")
     assert page.status_code == 200 and f"/admin/emails/{failed_id}/send-again" in page.text
-    odd_bodies = [{}, {"csrf_token": "\x00"}, {"x": "9" * 5000}, {"confirm": "\u202e😀$x$"}]
-    for role in ("member", "manager", "treasury", "admin"):
-        for email_id in (0, 2**31, 2**63):
-            for body in odd_bodies:
-                response = clients(role).post(f"/admin/emails/{email_id}/send-again", data=body)
-                assert response.status_code < 500, (role, email_id, body)
+    _odd_button_posts_never_fail(clients, "/admin/emails/{}/send-again", (0, 2**31, 2**63))
     done = admin.post(f"/admin/emails/{failed_id}/send-again")
     assert done.status_code in (302, 303)
     with app.app_context():
