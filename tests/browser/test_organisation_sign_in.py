@@ -57,6 +57,15 @@ def at_the_provider(visitor: Visitor) -> None:
     visitor.unchecked = None
 
 
+def through_the_provider(visitor: Visitor, sub: str) -> None:
+    """From Gains' sign-in page, sign in at the provider as `sub`."""
+    page = visitor.page
+    page.get_by_role("button", name="Sign in with your organisation's account").click()
+    at_the_provider(visitor)
+    page.locator("input[name=sub]").fill(sub)
+    page.get_by_role("button", name="Authorize", exact=True).click()
+
+
 def test_a_person_signs_in_with_their_organisation_and_out_again(visit, provider):
     set_person(provider, "alice", email=MEMBER, email_verified=True, name="Alice")
     member = visit()
@@ -102,10 +111,7 @@ def test_someone_without_an_account_is_told_so(visit, provider):
     page = visitor.page
     serve_the_providers_stylesheet_empty(page)
     visitor.goto("/auth/sign-in")
-    page.get_by_role("button", name="Sign in with your organisation's account").click()
-    at_the_provider(visitor)
-    page.locator("input[name=sub]").fill("stranger")
-    page.get_by_role("button", name="Authorize", exact=True).click()
+    through_the_provider(visitor, "stranger")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "You cannot sign in to Gains with this account"
     )
@@ -137,15 +143,9 @@ def test_an_administrator_invites_someone_who_then_signs_in_with_their_organisat
     page = admin.page
     serve_the_providers_stylesheet_empty(page)
 
-    def through_the_provider(sub: str) -> None:
-        admin.check()
-        page.get_by_role("button", name="Sign in with your organisation's account").click()
-        at_the_provider(admin)
-        page.locator("input[name=sub]").fill(sub)
-        page.get_by_role("button", name="Authorize", exact=True).click()
-
     admin.goto("/auth/sign-in")
-    through_the_provider("root")
+    admin.check()
+    through_the_provider(admin, "root")
     expect(page.get_by_role("heading", level=1)).to_contain_text("What waits for you")
     admin.check()
     admin.goto("/admin/users/new")
@@ -163,7 +163,8 @@ def test_an_administrator_invites_someone_who_then_signs_in_with_their_organisat
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Gains")
-    through_the_provider("ada")
+    admin.check()
+    through_the_provider(admin, "ada")
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Sign in to Gains")
     admin.check()
     admin.goto("/account/")
