@@ -239,17 +239,13 @@ def invite_user():
                 team=_team_from(form),
                 password=None,
             )
-            link = None
-            if current_app.config["GAINS_PASSWORD_SIGN_IN"]:
-                link = account_links.issue_link(
-                    current_user,
-                    user,
-                    secret_key=current_app.config["SECRET_KEY"],
-                    lifetimes=account_links.lifetimes_from(current_app.config),
-                    audit=False,  # the user.created event records the invitation
-                )
-            else:
-                outbox.invited_to_sign_in(user)
+            link = account_links.invite(
+                current_user,
+                user,
+                passwords=current_app.config["GAINS_PASSWORD_SIGN_IN"],
+                secret_key=current_app.config["SECRET_KEY"],
+                lifetimes=account_links.lifetimes_from(current_app.config),
+            )
         except accounts.AccountError as error:
             _refused(error, form)
         else:

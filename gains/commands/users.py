@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from gains.extensions import db
 from gains.models import Department, Role, Team
-from gains.services.notifications.outbox import email_on, invited_to_sign_in
-from gains.services.people.account_links import issue_link, lifetimes_from
+from gains.services.notifications.outbox import email_on
+from gains.services.people import account_links
 from gains.services.people.accounts import AccountError, create_user
 
 
@@ -66,15 +66,13 @@ def create_user_command(
     except AccountError as error:
         raise click.UsageError(str(error)) from None
     link = None
-    if not passwords:
-        invited_to_sign_in(user)
-    elif invite:
-        link = issue_link(
+    if invite or not passwords:
+        link = account_links.invite(
             None,
             user,
+            passwords=passwords,
             secret_key=current_app.config["SECRET_KEY"],
-            lifetimes=lifetimes_from(current_app.config),
-            audit=False,  # the user.created event records the invitation
+            lifetimes=account_links.lifetimes_from(current_app.config),
         )
     db.session.commit()
     click.echo(f"Created {user.role.label.lower()} {user.email}.")

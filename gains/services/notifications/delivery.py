@@ -139,14 +139,14 @@ def why_not_send(row: Notification) -> str | None:
 
 
 def _set_password_link(row: Notification) -> str | None:
-    """A fresh set-password link for an invitation or reset email; None if it no longer
-    applies (the person has set a password since they were invited, or is deactivated, or
-    Gains has no passwords now)."""
+    """A fresh set-password link for an invitation or reset email (whose person
+    `why_not_send` has found active); None if it no longer applies (the person has set a
+    password since they were invited, or Gains has no passwords now)."""
     if not current_app.config["GAINS_PASSWORD_SIGN_IN"]:
         return None  # passwords were switched off after it was written: no page to link to
     person = row.recipient
     expected = INVITE if row.kind == kinds.INVITATION else RESET
-    if not person.active or purpose_for(person) != expected:
+    if purpose_for(person) != expected:
         return None
     link = issue_link(
         None,

@@ -110,6 +110,18 @@ def issue_link(
     return IssuedLink(token=token, purpose=purpose, expires_at=expires_at)
 
 
+def invite(
+    actor: Any, user: User, *, passwords: bool, secret_key: str, lifetimes: dict[str, timedelta]
+) -> IssuedLink | None:
+    """Invite a person just created (the `user.created` event records it): a set-password
+    link, or, when Gains has no passwords (GAINS_PASSWORD_SIGN_IN=off), no link and an email
+    (when email is on) telling them to sign in with their organisation account."""
+    if not passwords:
+        outbox.invited_to_sign_in(user)
+        return None
+    return issue_link(actor, user, secret_key=secret_key, lifetimes=lifetimes, audit=False)
+
+
 def user_for_link(
     token: str, *, secret_key: str, now: datetime | None = None, lock: bool = False
 ) -> tuple[User, str]:
